@@ -1,0 +1,221 @@
+"""Digest from the store snapshot, the occurrence and the 1:1 history. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+
+from daemon.config import Config
+from daemon.model import (
+    PROBE_FIELDS,
+    RISK_FIELDS,
+    Ask,
+    CareerSection,
+    Digest,
+    GoalProbe,
+    HistoryEntry,
+    Item,
+    Match,
+    Meeting,
+    Question,
+    Relationship,
+    Risk,
+    Snapshot,
+)
+from daemon.textutil import find_link
+
+PROBE_LABELS = {
+    "why_it_matters": "why it matters",
+    "what_gets_in_the_way": "what gets in the way",
+    "what_it_costs": "what it costs",
+    "how_i_can_help": "how my work can help",
+}
+RISK_LABELS = {
+    "corrective_action": "what you have done about it",
+    "prevention_plan": "how it will not happen again",
+    "obstacles": "what stood in the way",
+}
+HELD = ("scheduled", "moved")
+
+
+@cache
+def question_banks() -> dict[str, tuple[Question, ...]]:
+    raw = tomllib.loads(resources.files("daemon").joinpath("questions.toml").read_text("utf-8"))
+    banks: dict[str, tuple[Question, ...]] = {}
+
+    def add(name: str, rows: list[dict[str, str]]) -> None:
+        banks[name] = tuple(Question(r["id"], name, r["text"]) for r in rows)
+
+    for name, value in raw.items():
+        if isinstance(value, dict):
+            for sub, rows in value.items():
+                add(f"{name}.{sub}", rows)
+        else:
+            add(name, value)
+    return banks
+
+
+class _Picker:
+    """Chooses questions that did not go out in the last few digests, without repeats."""
+
+    def __init__(self, snapshot: Snapshot, cooldown: int) -> None:
+        self.uses = snapshot.question_uses
+        sent = snapshot.digests_sent
+        self.rest_since = sent[-cooldown] if cooldown and len(sent) >= cooldown else \
+            (sent[0] if sent else None)
+        self.taken: set[str] = set()
+
+    def resting(self, q: Question) -> bool:
+        used = self.uses.get(q.id)
+        return used is not None and self.rest_since is not None and used >= self.rest_since
+
+    def pick(self, bank: str, count: int = 1) -> list[Question]:
+        pool = [q for q in question_banks().get(bank, ()) if q.id not in self.taken]
+        # Never used first (in bank order), then least recently used; resting ones last.
+        pool.sort(key=lambda q: (self.resting(q),
+                                 self.uses[q.id].isoformat() if q.id in self.uses else ""))
+        chosen = pool[:count]
+        self.taken.update(q.id for q in chosen)
+        return chosen
+
+    def one(self, bank: str) -> Question | None:
+        got = self.pick(bank)
+        return got[0] if got else None
+
+
+def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], now: datetime,
+            config: Config) -> Digest:
+    zone = config.zone
+    now = now.astimezone(zone)
+    occ = match.occurrence
+    today = now.date()
+    open_items = [i for i in snapshot.items if i.status == "open"]
+    by_kind: dict[str, list[Item]] = {}
+    for i in open_items:
+        by_kind.setdefault(i.kind, []).append(i)
+    picker = _Picker(snapshot, config.digest.question_cooldown)
+
+    def ask(i: Item) -> Ask:
+        overdue = (today - i.due).days if i.due else 0
+        return Ask(i, (today - i.created.astimezone(zone).date()).days, i.appearances,
+                   max(overdue, 0), i.appearances >= config.digest.stuck_after)
+
+    needs = sorted((ask(i) for i in by_kind.get("need", [])),
+                   key=lambda a: (-a.carried, -a.age_days, a.item.id))
+    owes = sorted((ask(i) for i in by_kind.get("owe", [])),
+                  key=lambda a: (-a.overdue_days, a.item.due or today + timedelta(days=3650),
+                                 a.item.id))
+    overdue = tuple(a for a in owes if a.overdue_days > 0)
+
+    goals = []
+    for g in by_kind.get("goal", []):
+        answered = tuple((PROBE_LABELS[f], g.fields[f]) for f in PROBE_FIELDS if g.fields.get(f))
+        next_field = next((f for f in PROBE_FIELDS if not g.fields.get(f)), None)
+        goals.append(GoalProbe(
+            g, answered, PROBE_LABELS[next_field] if next_field else "",
+            picker.one(f"probe.{next_field}") if next_field else None))
+    # Least explored goals first: they are where the next question pays most.
+    goals.sort(key=lambda p: (len(p.answered), p.item.id))
+
+    risks = []
+    for r in by_kind.get("risk", []):
+        parts = tuple((RISK_LABELS[f], r.fields[f]) for f in RISK_FIELDS if r.fields.get(f))
+        missing = tuple(RISK_LABELS[f] for f in RISK_FIELDS if not r.fields.get(f))
+        risks.append(Risk(r, parts, missing))
+    risks.sort(key=lambda r: (-len(r.missing), r.item.id))
+
+    past = [h for h in history if h.start < now]
+    last_held = max((h.start for h in past if h.status in HELD and h.start < occ.start),
+                    default=None)
+    days_since = (now.date() - last_held.astimezone(zone).date()).days if last_held else None
+
+    meeting = Meeting(
+        title=occ.title or "1:1",
+        start=occ.start.astimezone(zone),
+        end=occ.end.astimezone(zone),
+        location=occ.location,
+        link=find_link(occ.url, occ.location, occ.description),
+        reason=match.reason,
+        series=occ.uid,
+        key=occ.key,
+        days_since_last=days_since,
+    )
+    return Digest(
+        meeting=meeting,
+        me_name=config.me.name,
+        boss_name=config.boss.name or config.boss.email,
+        generated=now,
+        needs=tuple(needs),
+        need_ideas=tuple(picker.pick("need_ideas", 2)) if not needs else (),
+        owes=tuple(owes),
+        goals=tuple(goals),
+        learn_goals=tuple(picker.pick("learn_goals", 3)) if not goals else (),
+        risks=tuple(risks),
+        overdue=overdue,
+        career=_career(snapshot, by_kind.get("career", []), picker, now, config),
+        relationship=_relationship(past, occ.cadence_days, picker, now, config),
+        wins=tuple(by_kind.get("win", [])),
+        topics=tuple(by_kind.get("topic", [])),
+    )
+
+
+def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetime,
+            config: Config) -> CareerSection:
+    career_ids = {q.id for q in question_banks().get("career", ())}
+    touches = [t for q, t in snapshot.question_uses.items() if q in career_ids]
+    touches += [i.created for i in snapshot.items if i.kind == "career"]
+    touches += [i.closed for i in snapshot.items if i.kind == "career" and i.closed]
+    last = max(touches, default=None)
+    days = (now - last).days if last else None
+    with_boss = config.career.talk_with == "boss"
+    return CareerSection(
+        goals=tuple(goals[:3]),
+        question=picker.one("career") if with_boss else None,
+        strength=picker.one("strengths"),
+        days_since=days,
+        stale=days is None or days >= config.digest.career_stale_days,
+        talk_with=config.career.talk_with,
+        mentor_name=config.career.mentor_name,
+    )
+
+
+def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Picker,
+                  now: datetime, config: Config) -> Relationship:
+    window = config.detect.history_days
+    since = now - timedelta(days=window)
+    recent = [h for h in past if h.start >= since]
+    held = sum(h.status in HELD for h in recent)
+    cancelled = sum(h.status in ("cancelled", "declined") for h in recent)
+    moved = sum(h.status == "moved" for h in recent)
+    expected = None
+    if cadence and recent:
+        first = min(h.start for h in recent)
+        expected = int((now - first).total_seconds() // (cadence * 86400)) + 1
+    last4 = sorted(past, key=lambda h: h.start)[-4:]
+    if not recent:
+        trend = "No 1:1s with your boss in the calendar in the last " \
+                f"{window} days."
+    else:
+        lost = sum(h.status in ("cancelled", "declined") for h in last4)
+        shifted = sum(h.status == "moved" for h in last4)
+        bits = []
+        n = len(last4)
+        if lost:
+            bits.append(f"{lost} of the last {n} {'was' if lost == 1 else 'were'} cancelled")
+        if shifted:
+            bits.append(f"{shifted} of the last {n} {'was' if shifted == 1 else 'were'} moved")
+        trend = ("; ".join(bits) + ".").capitalize() if bits else \
+            f"The last {len(last4)} took place as planned."
+    return Relationship(
+        window_days=window,
+        held=held,
+        expected=expected,
+        cancelled=cancelled,
+        moved=moved,
+        trend=trend,
+        get_to_know=picker.one("get_to_know"),
+        checkin=picker.one("checkin"),
+    )

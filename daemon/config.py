@@ -1,0 +1,419 @@
+"""TOML config into frozen dataclasses. Every problem is reported at once as `section.key: ...`.
+
+Finding the file (`find_config`) and reading it (`parse_config`) are separate so tests feed text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+from daemon.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+APP = "manageup"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP))
+
+
+def _doc(text: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata={"doc": text})
+    if default is MISSING:
+        return field(metadata={"doc": text})
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class Me:
+    email: str = _doc("Your own address, as it appears in invitations.")
+    timezone: ZoneInfo = _doc("IANA zone all times are shown in, e.g. Europe/Berlin.")
+    name: str = _doc("Your name, used in the digest greeting.", "")
+
+
+@dataclass(frozen=True)
+class Boss:
+    email: str = _doc("Your boss's address.")
+    name: str = _doc("Your boss's name; a title that names them counts as naming them.", "")
+    aliases: list[str] = _doc("Other addresses your boss invites from.", factory=list)
+
+
+@dataclass(frozen=True)
+class Detect:
+    title_patterns: list[str] = _doc(
+        "Title words that mark a 1:1 (case-insensitive).",
+        factory=lambda: ["1:1", "1on1", "one-on-one", "1-on-1"],
+    )
+    max_attendees: int = _doc("At most this many people (rooms not counted) for a 1:1.", 2)
+    lookahead: timedelta = _doc("How far ahead to look for 1:1s.", timedelta(days=14))
+    history_days: int = _doc("Days of past 1:1s used for the relationship numbers.", 90)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    type: Literal["ics", "google"] = _doc("Source kind: ics or google.")
+    name: str = _doc("A short name for logs and doctor.", "")
+    path: Path | None = _doc("An .ics file (for type = ics).", None)
+    url: str = _doc("An http(s) .ics address (for type = ics), instead of path.", "")
+    calendar_id: str = _doc("Google calendar id (for type = google).", "primary")
+    timeout: float = _doc("Seconds before a fetch gives up.", 20.0)
+    max_bytes: int = _doc("Feeds larger than this are refused.", 50 * 1024 * 1024)
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.path or self.url or self.calendar_id)
+
+
+@dataclass(frozen=True)
+class Digest:
+    lead_time: timedelta = _doc("Send this long before the 1:1 starts.", timedelta(hours=18))
+    to: str = _doc("Where digests go; empty means me.email.", "")
+    send_window: tuple[time, time] = _doc(
+        "Local hours mail may be sent, HH:MM-HH:MM.", (time(7, 0), time(21, 0))
+    )
+    templates_dir: Path | None = _doc("Your own templates, searched before the shipped ones.", None)
+    question_cooldown: int = _doc("A question used in a sent digest rests this many digests.", 4)
+    stuck_after: int = _doc("An ask carried through this many 1:1s is called stuck.", 3)
+    career_stale_days: int = _doc("Flag career when it has not come up for this many days.", 45)
+    archive_dir: Path | None = _doc("Also write each sent digest here as Markdown.", None)
+
+
+@dataclass(frozen=True)
+class Career:
+    talk_with: Literal["boss", "mentor"] = _doc(
+        "Raise career questions with your boss, or keep them for a mentor.", "boss"
+    )
+    mentor_name: str = _doc("Who that mentor is, shown in the digest.", "")
+
+
+@dataclass(frozen=True)
+class Store:
+    path: Path = _doc("The SQLite file with your notes and the send ledger.",
+                      factory=lambda: data_dir() / "manageup.sqlite3")
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str = _doc("SMTP server host name.", "")
+    port: int = _doc("SMTP port.", 587)
+    security: Literal["ssl", "starttls", "none"] = _doc(
+        "ssl, starttls, or none (loopback hosts only).", "starttls"
+    )
+    username: str = _doc("Login name; empty means no authentication.", "")
+    password_command: str = _doc("A command that prints the password (last resort).", "")
+    timeout: float = _doc("Seconds before a connection gives up.", 30.0)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    method: Literal["maildir", "smtp", "gmail", "stdout"] = _doc(
+        "maildir, smtp, gmail or stdout.", "maildir"
+    )
+    maildir: Path = _doc("Maildir folder for method = maildir.",
+                         factory=lambda: data_dir() / "Maildir")
+    sender: str = _doc("From address; empty means me.email.", "")
+    smtp: Smtp = _doc("SMTP settings.", factory=Smtp)
+
+
+@dataclass(frozen=True)
+class Service:
+    poll_interval: timedelta = _doc("How often the daemon reads the calendars.",
+                                    timedelta(minutes=5))
+    watchdog: bool = _doc("Ping the systemd watchdog when it asks for it.", True)
+
+
+@dataclass(frozen=True)
+class Config:
+    me: Me
+    boss: Boss
+    calendars: list[Calendar] = field(default_factory=list)
+    detect: Detect = field(default_factory=Detect)
+    digest: Digest = field(default_factory=Digest)
+    career: Career = field(default_factory=Career)
+    store: Store = field(default_factory=Store)
+    delivery: Delivery = field(default_factory=Delivery)
+    service: Service = field(default_factory=Service)
+    source_path: Path | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.me.timezone
+
+    @property
+    def recipient(self) -> str:
+        return self.digest.to or self.me.email
+
+    @property
+    def sender(self) -> str:
+        return self.delivery.sender or self.me.email
+
+    @property
+    def boss_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip().lower() for a in [self.boss.email, *self.boss.aliases] if a)
+
+
+# --- finding -----------------------------------------------------------------------------
+
+
+def find_config(explicit: str | None = None, env: typing.Mapping[str, str] = os.environ) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("MANAGEUP_CONFIG"):
+        return Path(env["MANAGEUP_CONFIG"]).expanduser()
+    return Path(platformdirs.user_config_dir(APP)) / "config.toml"
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"no config file at {path}: copy config.example.toml there, or pass --config PATH"]
+        ) from None
+    except OSError as e:
+        raise ConfigError([f"cannot read {path}: {e.strerror}"]) from None
+    _warn_if_readable(path)
+    return parse_config(text, path=path)
+
+
+def _warn_if_readable(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o044:
+        log.warning("%s is readable by other users; run: chmod 600 %s", path, path)
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+_DURATION = re.compile(r"(\d+)\s*([dhms])")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'18h', '1d12h', '30m', '90s' -> timedelta. Raises ValueError otherwise."""
+    s = text.strip().lower().replace(" ", "")
+    if not s or _DURATION.sub("", s):
+        raise ValueError(text)
+    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    parts: dict[str, int] = {}
+    for n, unit in _DURATION.findall(s):
+        parts[units[unit]] = parts.get(units[unit], 0) + int(n)
+    return timedelta(**parts)
+
+
+def expand_path(text: str, base: Path | None) -> Path:
+    p = Path(os.path.expandvars(os.path.expanduser(text)))
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    return p
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.errors.append(f"{key}: {message}")
+
+
+def parse_config(text: str, path: Path | None = None) -> Config:
+    """Parse TOML text. Relative paths are taken from the config file's folder."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([f"not valid TOML ({e}); fix the syntax at that line"],
+                          str(path or "")) from None
+    problems = _Problems()
+    base = path.parent if path else None
+    values = _convert_dataclass(Config, raw, "", problems, base, top=True)
+    if problems.errors:
+        raise ConfigError(problems.errors, str(path or ""))
+    config = Config(**values, source_path=path)
+    _cross_checks(config, problems)
+    if problems.errors:
+        raise ConfigError(problems.errors, str(path or ""))
+    return config
+
+
+def _cross_checks(config: Config, problems: _Problems) -> None:
+    for i, cal in enumerate(config.calendars):
+        key = f"calendars[{i}]"
+        if cal.type == "ics":
+            if bool(cal.path) == bool(cal.url):
+                problems.add(key, "an ics calendar needs exactly one of path or url")
+            elif cal.url and not re.match(r"(?i)^https?://", cal.url):
+                problems.add(f"{key}.url", "only http:// and https:// addresses are read")
+    if not config.calendars:
+        problems.add("calendars", 'no calendar configured; add a [[calendars]] table with '
+                     'type = "ics" and path = "..."')
+    d = config.delivery
+    if d.method == "smtp" and not d.smtp.host:
+        problems.add("delivery.smtp.host", "method is smtp but no host is set")
+    lo, hi = config.digest.send_window
+    if lo == hi:
+        problems.add("digest.send_window", "the window is empty; use e.g. \"07:00-21:00\"")
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _convert_dataclass(cls: type, raw: Any, prefix: str, problems: _Problems,
+                       base: Path | None, top: bool = False) -> dict[str, Any]:
+    where = prefix or "config"
+    if not isinstance(raw, dict):
+        problems.add(where, f"expected a table, got {type(raw).__name__}")
+        return {}
+    hints = _hints(cls)
+    known = {f.name: f for f in fields(cls) if f.name != "source_path"}
+    for key in raw:
+        if key not in known:
+            log.warning("%s%s: unknown key, ignored (check the spelling)", prefix, key)
+    out: dict[str, Any] = {}
+    for name, f in known.items():
+        key = f"{prefix}{name}"
+        if name not in raw:
+            required = f.default is MISSING and f.default_factory is MISSING
+            if required:
+                if top and is_dataclass(hints[name]):
+                    problems.add(name, f"missing [{name}] table")
+                else:
+                    problems.add(key, "missing; " + f.metadata.get("doc", "required"))
+            continue
+        value = _convert(hints[name], raw[name], key, problems, base)
+        if value is not _BAD:
+            out[name] = value
+    # Required fields must exist even when broken, or the dataclass cannot be built;
+    # a missing value has been reported, so the caller will raise before building.
+    return out
+
+
+_BAD = object()
+
+
+def _convert(tp: Any, value: Any, key: str, problems: _Problems, base: Path | None) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)][0]
+        if value in ("", None):
+            return None
+        return _convert(inner, value, key, problems, base)
+    if is_dataclass(tp):
+        sub = _convert_dataclass(tp, value, key + ".", problems, base)  # type: ignore[arg-type]
+        try:
+            return tp(**sub)
+        except TypeError:
+            return _BAD
+    if origin is list:
+        (inner,) = args
+        if not isinstance(value, list):
+            problems.add(key, f"expected a list, got {_tname(value)}")
+            return _BAD
+        items = [_convert(inner, v, f"{key}[{i}]", problems, base) for i, v in enumerate(value)]
+        return _BAD if any(v is _BAD for v in items) else items
+    if origin is Literal:
+        if value not in args:
+            problems.add(key, f"{value!r} is not one of: {', '.join(map(str, args))}")
+            return _BAD
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            problems.add(key, f"expected true or false, got {_tname(value)}")
+            return _BAD
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.add(key, f"expected a whole number of 0 or more, got {value!r}")
+            return _BAD
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            problems.add(key, f"expected a positive number, got {value!r}")
+            return _BAD
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            problems.add(key, f"expected a string, got {_tname(value)}")
+            return _BAD
+        return value
+    if tp is Path:
+        if not isinstance(value, str) or not value:
+            problems.add(key, f"expected a path string, got {value!r}")
+            return _BAD
+        return expand_path(value, base)
+    if tp is timedelta:
+        try:
+            if not isinstance(value, str):
+                raise ValueError
+            return parse_duration(value)
+        except ValueError:
+            problems.add(key, f'expected a duration like "18h", "30m" or "1d12h", got {value!r}')
+            return _BAD
+    if tp is ZoneInfo:
+        try:
+            if not isinstance(value, str) or not value:
+                raise ValueError
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.add(key, f'unknown time zone {value!r}; use an IANA name like "Europe/Berlin"')
+            return _BAD
+    if tp == tuple[time, time]:
+        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", str(value))
+        try:
+            if not m:
+                raise ValueError
+            h1, m1, h2, m2 = map(int, m.groups())
+            return (time(h1, m1), time(h2 % 24, m2) if (h2, m2) != (24, 0) else time(23, 59))
+        except ValueError:
+            problems.add(key, f'expected a window like "07:00-21:00", got {value!r}')
+            return _BAD
+    raise TypeError(f"no converter for {tp}")  # a schema bug, not a user error
+
+
+def _tname(value: Any) -> str:
+    return {"str": "a string", "int": "a number", "float": "a number", "list": "a list",
+            "dict": "a table", "bool": "true/false"}.get(type(value).__name__, repr(value))
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """Every key with its default and meaning, for `manageup config --keys`."""
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(cls: type, prefix: str) -> None:
+        hints = _hints(cls)
+        for f in fields(cls):
+            if f.name == "source_path":
+                continue
+            tp = hints[f.name]
+            if is_dataclass(tp):
+                walk(tp, f"{prefix}{f.name}.")  # type: ignore[arg-type]
+                continue
+            if typing.get_origin(tp) is list and is_dataclass(typing.get_args(tp)[0]):
+                walk(typing.get_args(tp)[0], f"{prefix}{f.name}[].")
+                continue
+            if f.default is not MISSING:
+                default = repr(f.default)
+            elif f.default_factory is not MISSING:
+                default = repr(f.default_factory())
+            else:
+                default = "(required)"
+            rows.append((prefix + f.name, default, f.metadata.get("doc", "")))
+
+    walk(Config, "")
+    return rows

@@ -1,0 +1,205 @@
+"""Typed records passed between the stages of one cycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic")
+
+# Kind-specific fields, in the order the digest asks about them.
+RISK_FIELDS = ("corrective_action", "prevention_plan", "obstacles")
+PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
+KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": RISK_FIELDS, "goal": PROBE_FIELDS}
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str = ""
+    partstat: str = "NEEDS-ACTION"
+    cutype: str = "INDIVIDUAL"
+    role: str = "REQ-PARTICIPANT"
+
+    @property
+    def is_resource(self) -> bool:
+        return self.cutype in ("ROOM", "RESOURCE") or self.role == "NON-PARTICIPANT"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One instance of a calendar event, times aware and in the user's zone."""
+
+    uid: str
+    start: datetime
+    end: datetime
+    title: str = ""
+    original_start: datetime | None = None  # RECURRENCE-ID; None for a one-off event
+    location: str = ""
+    description: str = ""
+    url: str = ""
+    organizer: Person | None = None
+    attendees: tuple[Person, ...] = ()
+    status: str = "CONFIRMED"
+    all_day: bool = False
+    cadence_days: float | None = None  # from the series' RRULE, for "held vs expected"
+    calendar: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identity that survives a move: UID plus the original start of the instance."""
+        if self.original_start is None:
+            return self.uid
+        return f"{self.uid}|{self.original_start.isoformat()}"
+
+    @property
+    def moved(self) -> bool:
+        return self.original_start is not None and self.original_start != self.start
+
+
+@dataclass(frozen=True)
+class Match:
+    occurrence: Occurrence
+    reason: str
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    kind: str
+    text: str
+    created: datetime
+    status: str = "open"  # open | done | dropped
+    due: date | None = None
+    closed: datetime | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    appearances: int = 0  # sent digests this item was shown in
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A 1:1 occurrence seen in the calendar, and what became of it."""
+
+    key: str
+    uid: str
+    start: datetime
+    status: str  # scheduled | moved | cancelled | declined
+    organizer: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What compose needs from the store, read in one go."""
+
+    items: tuple[Item, ...] = ()
+    question_uses: dict[str, datetime] = field(default_factory=dict)
+    history: tuple[HistoryEntry, ...] = ()
+    digests_sent: tuple[datetime, ...] = ()  # when each digest went out, oldest first
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    bank: str
+    text: str
+
+
+JSON = dict[str, Any]
+
+
+# --- the digest, as compose builds it and the templates show it -------------------------
+
+
+@dataclass(frozen=True)
+class Meeting:
+    title: str
+    start: datetime
+    end: datetime
+    location: str
+    link: str
+    reason: str
+    series: str  # UID, for mail threading
+    key: str
+    days_since_last: int | None
+
+
+@dataclass(frozen=True)
+class Ask:
+    item: Item
+    age_days: int
+    carried: int  # sent digests it already appeared in
+    overdue_days: int  # > 0 when past due
+    stuck: bool
+
+
+@dataclass(frozen=True)
+class GoalProbe:
+    item: Item
+    answered: tuple[tuple[str, str], ...]  # (label, answer)
+    next_label: str  # empty when every probe is answered
+    next_question: Question | None
+
+
+@dataclass(frozen=True)
+class Risk:
+    item: Item
+    parts: tuple[tuple[str, str], ...]  # (label, text) that are filled in
+    missing: tuple[str, ...]  # labels still to prepare
+
+
+@dataclass(frozen=True)
+class CareerSection:
+    goals: tuple[Item, ...]
+    question: Question | None
+    strength: Question | None
+    days_since: int | None  # since career last came up; None = never
+    stale: bool
+    talk_with: str
+    mentor_name: str
+
+
+@dataclass(frozen=True)
+class Relationship:
+    window_days: int
+    held: int
+    expected: int | None
+    cancelled: int
+    moved: int
+    trend: str
+    get_to_know: Question | None
+    checkin: Question | None
+
+
+@dataclass(frozen=True)
+class Digest:
+    meeting: Meeting
+    me_name: str
+    boss_name: str
+    generated: datetime
+    needs: tuple[Ask, ...]
+    need_ideas: tuple[Question, ...]
+    owes: tuple[Ask, ...]
+    goals: tuple[GoalProbe, ...]
+    learn_goals: tuple[Question, ...]
+    risks: tuple[Risk, ...]
+    overdue: tuple[Ask, ...]
+    career: CareerSection
+    relationship: Relationship
+    wins: tuple[Item, ...]
+    topics: tuple[Item, ...]
+
+    @property
+    def item_ids(self) -> list[int]:
+        asks = [a.item.id for a in (*self.needs, *self.owes)]
+        rest = [g.item.id for g in self.goals] + [r.item.id for r in self.risks]
+        rest += [i.id for i in (*self.career.goals, *self.wins, *self.topics)]
+        return list(dict.fromkeys(asks + rest))
+
+    @property
+    def question_ids(self) -> list[str]:
+        qs = [*self.need_ideas, *self.learn_goals,
+              *(g.next_question for g in self.goals if g.next_question),
+              self.career.question, self.career.strength,
+              self.relationship.get_to_know, self.relationship.checkin]
+        return [q.id for q in qs if q is not None]

@@ -1,0 +1,85 @@
+"""Jinja environment for the digest: subject, text and HTML parts.
+
+Calendar text reaches the templates only as values, never as template source, and the
+HTML part is autoescaped. A user's `[digest] templates_dir` is searched first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+import css_inline
+import jinja2
+
+from daemon.errors import ConfigError
+from daemon.model import Digest
+from daemon.textutil import header_safe, wrap
+
+TEMPLATES = ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def shipped_templates() -> Path:
+    # Inside a wheel the templates sit in daemon/templates; in a source checkout they are
+    # at the top level beside daemon/.
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "digest.txt.j2").is_file():
+            return candidate
+    raise FileNotFoundError(f"manageup's templates are missing next to {here}; reinstall")
+
+
+def _when(value: datetime | date, fmt: str = "%a %d %b %H:%M") -> str:
+    return value.strftime(fmt)
+
+
+def _plural(n: int, word: str, many: str = "") -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def _days(n: int | None) -> str:
+    if n is None:
+        return "never"
+    return "today" if n == 0 else ("1 day" if n == 1 else f"{n} days")
+
+
+@cache
+def environment(user_dir: Path | None = None) -> jinja2.Environment:
+    paths = [str(user_dir)] if user_dir else []
+    paths.append(str(shipped_templates()))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(paths),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
+                                            default_for_string=True, default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days)
+    return env
+
+
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+def render(digest: Digest, user_dir: Path | None = None) -> Rendered:
+    env = environment(user_dir)
+    try:
+        subject = env.get_template("subject.txt.j2").render(d=digest)
+        text = env.get_template("digest.txt.j2").render(d=digest)
+        html = env.get_template("digest.html.j2").render(d=digest)
+    except jinja2.TemplateError as e:
+        where = getattr(e, "filename", None) or getattr(e, "name", "") or "a template"
+        raise ConfigError([f"digest.templates_dir: {where}: {e}; fix or remove that template"]) \
+            from None
+    return Rendered(subject=header_safe(subject, 250), text=text, html=_INLINER.inline(html))

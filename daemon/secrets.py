@@ -1,0 +1,76 @@
+"""Secrets from systemd credentials, the keyring, or a password_command; never the config."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from daemon.errors import SecretError
+
+log = logging.getLogger(__name__)
+SERVICE = "manageup"
+
+
+def lookup(name: str, password_command: str = "",
+           env: Mapping[str, str] = os.environ) -> str:
+    """The secret called `name` (e.g. "smtp"), from the first source that has it."""
+    tried: list[str] = []
+    cred_dir = env.get("CREDENTIALS_DIRECTORY")
+    if cred_dir:
+        path = Path(cred_dir) / name
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError:
+            tried.append(f"systemd credential {path}: not there (add LoadCredential={name}:... "
+                         "to the unit)")
+    else:
+        tried.append(f"systemd credential: not running under systemd with LoadCredential={name}")
+    try:
+        import keyring
+        import keyring.errors
+
+        try:
+            value = keyring.get_password(SERVICE, name)
+        except keyring.errors.KeyringLocked:
+            tried.append("keyring: locked; unlock it, or use a systemd credential")
+            value = None
+        except (keyring.errors.NoKeyringError, keyring.errors.InitError,
+                keyring.errors.KeyringError, RuntimeError) as e:
+            tried.append(f"keyring: no usable backend ({e.__class__.__name__}); "
+                         "use a systemd credential or password_command on a headless machine")
+            value = None
+        else:
+            if value is None:
+                tried.append(f"keyring: nothing stored; run `manageup secret set {name}`")
+        if value:
+            return value
+    except ImportError:
+        tried.append("keyring: not installed")
+    if password_command:
+        try:
+            out = subprocess.run(shlex.split(password_command), capture_output=True, text=True,
+                                 timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            tried.append(f"password_command: could not run ({e.__class__.__name__})")
+        else:
+            if out.returncode == 0 and out.stdout.strip():
+                return out.stdout.strip().splitlines()[0]
+            tried.append(f"password_command: exited {out.returncode} with no password")
+    else:
+        tried.append("password_command: not set in the config")
+    raise SecretError(f"no {name} password found. Tried:\n  " + "\n  ".join(tried))
+
+
+def store(name: str, value: str) -> None:
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.set_password(SERVICE, name, value)
+    except (keyring.errors.KeyringError, RuntimeError) as e:
+        raise SecretError(f"could not store the {name} secret in the keyring ({e}); "
+                          "use a systemd credential or password_command instead") from None

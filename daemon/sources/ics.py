@@ -1,0 +1,276 @@
+"""iCalendar files and http(s) feeds, expanded with recurring-ical-events."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+from daemon.errors import SourceError
+from daemon.model import Occurrence, Person
+from daemon.sources import FetchResult
+
+if TYPE_CHECKING:
+    from daemon.config import Calendar, Config
+
+log = logging.getLogger(__name__)
+
+_CADENCE_DAYS = {"DAILY": 1.0, "WEEKLY": 7.0, "MONTHLY": 30.4, "YEARLY": 365.0}
+# Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
+_VITAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
+
+
+class _SafeRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to http(s); urllib would also follow ftp://."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> Any:
+        if not newurl.lower().startswith(("http://", "https://")):
+            raise SourceError(f"{req.full_url} redirects to {newurl!r}; only http(s) is followed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+class IcsSource:
+    def __init__(self, cal: Calendar, config: Config | None = None,
+                 opener: urllib.request.OpenerDirector | None = None) -> None:
+        self.cal = cal
+        self.label = cal.label
+        self._opener = opener or urllib.request.build_opener(_SafeRedirect)
+        self._validators: dict[str, str] = {}
+        self._digest = ""
+        self._cached: tuple[tuple[datetime, datetime], FetchResult] | None = None
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read_bytes(self) -> bytes | None:
+        """The feed's bytes, or None when the server says it has not changed (304)."""
+        if self.cal.path is not None:
+            try:
+                size = self.cal.path.stat().st_size
+                if size > self.cal.max_bytes:
+                    raise SourceError(f"{self.label}: {size} bytes is over the limit of "
+                                      f"{self.cal.max_bytes}; raise calendars.max_bytes")
+                return self.cal.path.read_bytes()
+            except FileNotFoundError:
+                raise SourceError(f"{self.label}: no file at {self.cal.path}; "
+                                  "check calendars.path") from None
+            except OSError as e:
+                raise SourceError(f"{self.label}: cannot read {self.cal.path}: {e.strerror}") \
+                    from None
+        return self._get_url()
+
+    def _get_url(self) -> bytes | None:
+        req = urllib.request.Request(self.cal.url, headers={"User-Agent": "manageup"})
+        if "etag" in self._validators:
+            req.add_header("If-None-Match", self._validators["etag"])
+        if "last-modified" in self._validators:
+            req.add_header("If-Modified-Since", self._validators["last-modified"])
+        try:
+            with self._opener.open(req, timeout=self.cal.timeout) as resp:
+                data: bytes = resp.read(self.cal.max_bytes + 1)
+                if len(data) > self.cal.max_bytes:
+                    raise SourceError(f"{self.label}: feed is over {self.cal.max_bytes} bytes; "
+                                      "raise calendars.max_bytes if it is really that big")
+                for h in ("etag", "last-modified"):
+                    if resp.headers.get(h):
+                        self._validators[h] = resp.headers[h]
+                return data
+        except urllib.error.HTTPError as e:
+            if e.code == 304:
+                return None
+            raise SourceError(f"{self.label}: the server answered {e.code} {e.reason}; "
+                              "check calendars.url") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise SourceError(f"{self.label}: cannot fetch {self.cal.url} ({reason}); "
+                              "check the address and your connection") from None
+
+    def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
+        data = self.read_bytes()
+        window = (start, end)
+        if data is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != self._digest:
+                self._digest = digest
+                self._cached = None
+        if self._cached is not None and self._cached[0] == window:
+            cached = self._cached[1]
+            return FetchResult(cached.occurrences, [], unchanged=True)
+        if data is None:
+            if self._cached is None:  # 304 without anything parsed yet: ask again in full
+                self._validators.clear()
+                data = self.read_bytes()
+            else:
+                return FetchResult(self._cached[1].occurrences, [], unchanged=True)
+        assert data is not None
+        result = parse_occurrences(data, start, end, zone, calendar=self.label)
+        self._cached = (window, result)
+        return result
+
+
+# -- parsing -----------------------------------------------------------------------------
+
+
+def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,
+                      calendar: str = "") -> FetchResult:
+    """All occurrences overlapping [start, end), in `zone`. Broken events are skipped by UID."""
+    result = FetchResult()
+    try:
+        cal = icalendar.Calendar.from_ical(data)
+    except ValueError as e:
+        raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file ({e})") from None
+    if isinstance(cal, list):  # several VCALENDARs concatenated
+        merged = icalendar.Calendar()
+        for c in cal:
+            merged.subcomponents.extend(c.subcomponents)
+            for k, v in c.items():
+                merged.setdefault(k, v)
+        cal = merged
+
+    events_by_uid: dict[str, list[Any]] = defaultdict(list)
+    keep: list[Any] = []
+    for comp in cal.subcomponents:
+        if comp.name != "VEVENT":
+            keep.append(comp)
+            continue
+        uid = str(comp.get("UID", "")).strip()
+        problem = _problem(comp)
+        if problem:
+            msg = f"{calendar}: skipped event {uid or '(no UID)'}: {problem}"
+            result.warnings.append(msg)
+            continue
+        events_by_uid[uid].append(comp)
+    series = {uid for uid, comps in events_by_uid.items()
+              if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
+    cadence = {uid: _cadence(comps) for uid, comps in events_by_uid.items()}
+
+    cal.subcomponents = keep + [c for comps in events_by_uid.values() for c in comps]
+    try:
+        found = list(recurring_ical_events.of(cal, skip_bad_series=True).between(start, end))
+    except Exception:  # noqa: BLE001 - the library raises many types; isolate the culprit
+        found = []
+        for uid, comps in events_by_uid.items():
+            one = icalendar.Calendar()
+            one.subcomponents = keep + comps
+            try:
+                found.extend(recurring_ical_events.of(one).between(start, end))
+            except Exception as e:  # noqa: BLE001
+                result.warnings.append(f"{calendar}: skipped event {uid}: cannot expand ({e})")
+
+    for ev in found:
+        uid = str(ev.get("UID", "")).strip()
+        try:
+            result.occurrences.append(_occurrence(ev, zone, uid in series, cadence.get(uid),
+                                                  calendar))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            result.warnings.append(f"{calendar}: skipped event {uid}: {e}")
+    result.occurrences.sort(key=lambda o: (o.start, o.uid))
+    for w in result.warnings:
+        log.warning("%s", w)
+    return result
+
+
+def _problem(comp: Any) -> str:
+    if not str(comp.get("UID", "")).strip():
+        return "no UID"
+    if "DTSTART" not in comp:
+        return "no DTSTART"
+    for prop, err in getattr(comp, "errors", []) or []:
+        if prop in _VITAL:
+            return f"bad {prop} ({err})"
+    for prop in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        if prop in comp:
+            try:
+                comp.decoded(prop)
+            except Exception as e:  # noqa: BLE001
+                return f"bad {prop} ({e})"
+    return ""
+
+
+def _cadence(comps: list[Any]) -> float | None:
+    for c in comps:
+        rule = c.get("RRULE")
+        if rule:
+            freq = (rule.get("FREQ") or [""])[0]
+            interval = int((rule.get("INTERVAL") or [1])[0])
+            days = _CADENCE_DAYS.get(str(freq).upper())
+            if days is None:
+                return None
+            byday = rule.get("BYDAY") or []
+            if str(freq).upper() == "WEEKLY" and len(byday) > 1:
+                days = days / len(byday)
+            return days * interval
+    return None
+
+
+def _aware(value: date | datetime, zone: ZoneInfo) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(0), tzinfo=zone)
+    if value.tzinfo is None:  # floating time: the user's own wall clock
+        return value.replace(tzinfo=zone)
+    return value.astimezone(zone)
+
+
+def _person(prop: Any, is_org: bool = False) -> Person | None:
+    text = str(prop).strip()
+    email = text[7:] if text.lower().startswith("mailto:") else text
+    email = "".join(email.split()).lower()
+    if not email:
+        return None
+    params = getattr(prop, "params", {})
+    return Person(
+        email=email,
+        name=_clean(str(params.get("CN", ""))),
+        partstat=str(params.get("PARTSTAT", "ACCEPTED" if is_org else "NEEDS-ACTION")).upper(),
+        cutype=str(params.get("CUTYPE", "INDIVIDUAL")).upper(),
+        role=str(params.get("ROLE", "CHAIR" if is_org else "REQ-PARTICIPANT")).upper(),
+    )
+
+
+def _clean(text: str) -> str:
+    return text.strip().strip('"')
+
+
+def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence: float | None,
+                calendar: str) -> Occurrence:
+    raw_start = ev.decoded("DTSTART")
+    all_day = not isinstance(raw_start, datetime)
+    start = _aware(raw_start, zone)
+    if "DTEND" in ev:
+        end = _aware(ev.decoded("DTEND"), zone)
+    elif "DURATION" in ev:
+        end = start + ev.decoded("DURATION")
+    else:
+        end = start + (timedelta(days=1) if all_day else timedelta(0))
+    original = None
+    if in_series and "RECURRENCE-ID" in ev:
+        original = _aware(ev.decoded("RECURRENCE-ID"), zone)
+    attendees_raw = ev.get("ATTENDEE", [])
+    if not isinstance(attendees_raw, list):
+        attendees_raw = [attendees_raw]
+    attendees = tuple(p for p in (_person(a) for a in attendees_raw) if p)
+    organizer = _person(ev["ORGANIZER"], is_org=True) if "ORGANIZER" in ev else None
+    return Occurrence(
+        uid=str(ev.get("UID", "")).strip(),
+        start=start,
+        end=end,
+        title=str(ev.get("SUMMARY", "")).strip(),
+        original_start=original,
+        location=str(ev.get("LOCATION", "")).strip(),
+        description=str(ev.get("DESCRIPTION", "")).strip(),
+        url=str(ev.get("URL", "")).strip(),
+        organizer=organizer,
+        attendees=attendees,
+        status=str(ev.get("STATUS", "CONFIRMED")).upper(),
+        all_day=all_day,
+        cadence_days=cadence,
+        calendar=calendar,
+    )

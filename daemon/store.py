@@ -1,0 +1,379 @@
+"""SQLite store: items, probes, question use, 1:1 history and the send ledger.
+
+The schema is versioned with PRAGMA user_version; each migration runs once, in order.
+Every public write is one transaction, so a crash never leaves half of it behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from daemon.errors import StoreError, UsageError
+from daemon.model import KIND_FIELDS, KINDS, HistoryEntry, Item, Snapshot
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        created TEXT NOT NULL,
+        due TEXT,
+        closed TEXT,
+        fields TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE appearances (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        occurrence_key TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, occurrence_key)
+    );
+    CREATE TABLE question_use (
+        question_id TEXT NOT NULL,
+        occurrence_key TEXT NOT NULL,
+        used_at TEXT NOT NULL,
+        PRIMARY KEY (question_id, occurrence_key)
+    );
+    CREATE TABLE history (
+        key TEXT PRIMARY KEY,
+        uid TEXT NOT NULL,
+        start TEXT NOT NULL,
+        status TEXT NOT NULL,
+        organizer TEXT NOT NULL DEFAULT '',
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE TABLE ledger (
+        key TEXT NOT NULL,
+        start TEXT NOT NULL,
+        state TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        updated TEXT NOT NULL,
+        PRIMARY KEY (key, start)
+    );
+    """,
+]
+
+ITEM_STATUSES = ("open", "done", "dropped")
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    key: str
+    start: str
+    state: str  # pending | sent | failed | missed
+    message_id: str
+    due_at: str
+    attempts: int
+    next_try: str | None
+    last_error: str
+
+
+def _iso(dt: datetime | date | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, readonly: bool) -> None:
+        self.conn = conn
+        self.path = path
+        self.readonly = readonly
+
+    # -- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, readonly: bool = False) -> Store:
+        """Open (and create or migrate) the store. readonly never touches the disk;
+        a missing file then reads as an empty store."""
+        try:
+            if readonly:
+                if path.exists():
+                    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                    store = cls(conn, path, True)
+                    if store._version() < len(MIGRATIONS):
+                        # An older file: read it through an in-memory migrated copy.
+                        mem = sqlite3.connect(":memory:")
+                        conn.backup(mem)
+                        conn.close()
+                        store = cls(mem, path, True)
+                        store._migrate()
+                    store.conn.row_factory = sqlite3.Row
+                    return store
+                conn = sqlite3.connect(":memory:")
+                store = cls(conn, None, True)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not path.exists():
+                    # Created private: the store holds what you think of your boss.
+                    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+                    os.close(fd)
+                conn = sqlite3.connect(path, timeout=10)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                store = cls(conn, path, False)
+            store.conn.row_factory = sqlite3.Row
+            store._migrate()
+            return store
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open the store at {path}: {e}; check store.path "
+                             "(restore a backup if the file is damaged)") from None
+        except OSError as e:
+            raise StoreError(f"cannot create the store at {path}: {e.strerror}; "
+                             "check store.path") from None
+
+    @classmethod
+    def memory(cls) -> Store:
+        return cls.open(Path(":memory:"), readonly=True)
+
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self._version()
+        if version > len(MIGRATIONS):
+            raise StoreError(f"the store was written by a newer manageup (schema {version}); "
+                             "upgrade manageup")
+        for i in range(version, len(MIGRATIONS)):
+            with self.conn:
+                self.conn.executescript("BEGIN;" + MIGRATIONS[i] + f"PRAGMA user_version={i+1};"
+                                        + "COMMIT;")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly and self.path is not None:
+            raise StoreError("the store is open read-only (dry run); nothing was written")
+        try:
+            with self.conn:
+                yield self.conn
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"could not write the store at {self.path}: {e}") from None
+
+    # -- items ---------------------------------------------------------------------------
+
+    def add_item(self, kind: str, text: str, now: datetime, due: date | None = None,
+                 fields: dict[str, str] | None = None) -> int:
+        check_item(kind, text, fields or {})
+        with self._write() as c:
+            cur = c.execute(
+                "INSERT INTO items (kind, text, created, due, fields) VALUES (?,?,?,?,?)",
+                (kind, text.strip(), _iso(now), _iso(due), json.dumps(fields or {})),
+            )
+            return int(cur.lastrowid or 0)
+
+    def get_item(self, item_id: int) -> Item:
+        row = self.conn.execute(
+            f"SELECT {_ITEM_COLS} FROM items i WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no item with id {item_id}; see `manageup list --all`")
+        return _item(row)
+
+    def items(self, kind: str | None = None, include_closed: bool = False) -> list[Item]:
+        sql = f"SELECT {_ITEM_COLS} FROM items i WHERE 1=1"
+        args: list[Any] = []
+        if kind:
+            sql += " AND kind = ?"
+            args.append(kind)
+        if not include_closed:
+            sql += " AND status = 'open'"
+        sql += " ORDER BY id"
+        return [_item(r) for r in self.conn.execute(sql, args)]
+
+    def update_item(self, item_id: int, *, text: str | None = None, due: date | None = None,
+                    clear_due: bool = False, fields: dict[str, str] | None = None) -> Item:
+        item = self.get_item(item_id)
+        new_fields = dict(item.fields)
+        for k, v in (fields or {}).items():
+            if v:
+                new_fields[k] = v
+            else:
+                new_fields.pop(k, None)
+        check_item(item.kind, text if text is not None else item.text, new_fields)
+        with self._write() as c:
+            c.execute(
+                "UPDATE items SET text = ?, due = ?, fields = ? WHERE id = ?",
+                (
+                    (text if text is not None else item.text).strip(),
+                    None if clear_due else _iso(due) if due else _iso(item.due),
+                    json.dumps(new_fields),
+                    item_id,
+                ),
+            )
+        return self.get_item(item_id)
+
+    def set_status(self, item_id: int, status: str, now: datetime) -> Item:
+        if status not in ITEM_STATUSES:
+            raise UsageError(f"unknown status {status!r}; use one of {', '.join(ITEM_STATUSES)}")
+        self.get_item(item_id)
+        with self._write() as c:
+            c.execute("UPDATE items SET status = ?, closed = ? WHERE id = ?",
+                      (status, None if status == "open" else _iso(now), item_id))
+        return self.get_item(item_id)
+
+    # -- what a sent digest showed --------------------------------------------------------
+
+    def record_sent_digest(self, key: str, item_ids: Iterable[int], question_ids: Iterable[str],
+                           now: datetime) -> None:
+        if self.readonly:
+            return
+        with self._write() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO appearances VALUES (?,?,?)",
+                [(i, key, _iso(now)) for i in item_ids],
+            )
+            c.executemany(
+                "INSERT OR IGNORE INTO question_use VALUES (?,?,?)",
+                [(q, key, _iso(now)) for q in question_ids],
+            )
+
+    # -- history -------------------------------------------------------------------------
+
+    def record_history(self, entries: Iterable[HistoryEntry], now: datetime) -> None:
+        if self.readonly:
+            return
+        with self._write() as c:
+            for e in entries:
+                c.execute(
+                    """INSERT INTO history (key, uid, start, status, organizer, first_seen,
+                       last_seen) VALUES (?,?,?,?,?,?,?)
+                       ON CONFLICT(key) DO UPDATE SET start=excluded.start,
+                       status=excluded.status, organizer=excluded.organizer,
+                       last_seen=excluded.last_seen""",
+                    (e.key, e.uid, _iso(e.start), e.status, e.organizer, _iso(now), _iso(now)),
+                )
+
+    def history(self) -> list[HistoryEntry]:
+        return [
+            HistoryEntry(r["key"], r["uid"], datetime.fromisoformat(r["start"]), r["status"],
+                         r["organizer"])
+            for r in self.conn.execute("SELECT * FROM history ORDER BY start")
+        ]
+
+    # -- ledger --------------------------------------------------------------------------
+
+    def ledger_get(self, key: str, start: datetime) -> LedgerRow | None:
+        r = self.conn.execute("SELECT * FROM ledger WHERE key = ? AND start = ?",
+                              (key, _iso(start))).fetchone()
+        return LedgerRow(**{k: r[k] for k in r.keys() if k != "updated"}) if r else None
+
+    def ledger_set(self, key: str, start: datetime, state: str, message_id: str,
+                   due_at: datetime, now: datetime, *, attempts: int | None = None,
+                   next_try: datetime | None = None, error: str = "") -> None:
+        with self._write() as c:
+            c.execute(
+                """INSERT INTO ledger (key, start, state, message_id, due_at, attempts,
+                   next_try, last_error, updated) VALUES (?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(key, start) DO UPDATE SET state=excluded.state,
+                   message_id=excluded.message_id, attempts=excluded.attempts,
+                   next_try=excluded.next_try, last_error=excluded.last_error,
+                   updated=excluded.updated""",
+                (key, _iso(start), state, message_id, _iso(due_at), attempts or 0,
+                 _iso(next_try), error, _iso(now)),
+            )
+
+    def ledger(self) -> list[LedgerRow]:
+        return [LedgerRow(**{k: r[k] for k in r.keys() if k != "updated"})
+                for r in self.conn.execute("SELECT * FROM ledger ORDER BY due_at")]
+
+    # -- reading for compose --------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        uses: dict[str, datetime] = {}
+        for r in self.conn.execute(
+                "SELECT question_id, MAX(used_at) AS t FROM question_use GROUP BY question_id"):
+            uses[r["question_id"]] = datetime.fromisoformat(r["t"])
+        return Snapshot(
+            items=tuple(self.items(include_closed=True)),
+            question_uses=uses,
+            history=tuple(self.history()),
+            digests_sent=tuple(
+                datetime.fromisoformat(r[0]) for r in self.conn.execute(
+                    "SELECT updated FROM ledger WHERE state = 'sent' ORDER BY updated")),
+        )
+
+    # -- export / import -----------------------------------------------------------------
+
+    TABLES = ("items", "appearances", "question_use", "history", "ledger")
+
+    def export(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": "manageup-store", "schema": self._version()}
+        for t in self.TABLES:
+            out[t] = [dict(r) for r in self.conn.execute(f"SELECT * FROM {t} ORDER BY rowid")]
+        for row in out["items"]:
+            row["fields"] = json.loads(row["fields"] or "{}")  # readable, not a string in JSON
+        return out
+
+    def import_(self, data: dict[str, Any]) -> dict[str, int]:
+        if not isinstance(data, dict) or data.get("format") != "manageup-store":
+            raise UsageError("not a manageup export: expected the JSON of "
+                             "`manageup export --format json`")
+        counts = {}
+        with self._write() as c:
+            for t in self.TABLES:
+                rows = data.get(t, [])
+                if not isinstance(rows, list):
+                    raise UsageError(f"import: {t} must be a list")
+                for row in rows:
+                    if not isinstance(row, dict):
+                        raise UsageError(f"import: a row in {t} is not an object")
+                    if t == "items":
+                        fields = row.get("fields") or {}
+                        if isinstance(fields, str):
+                            fields = json.loads(fields)
+                        check_item(row.get("kind", ""), row.get("text", ""), fields)
+                        row = {**row, "fields": json.dumps(fields)}
+                    cols = ",".join(row)
+                    marks = ",".join("?" * len(row))
+                    try:
+                        c.execute(f"INSERT OR REPLACE INTO {t} ({cols}) VALUES ({marks})",
+                                  list(row.values()))
+                    except sqlite3.OperationalError as e:
+                        raise UsageError(f"import: bad row in {t}: {e}") from None
+                counts[t] = len(rows)
+        return counts
+
+
+_ITEM_COLS = ("i.*, (SELECT COUNT(*) FROM appearances a WHERE a.item_id = i.id) AS appearances")
+
+
+def _item(r: sqlite3.Row) -> Item:
+    return Item(
+        id=r["id"],
+        kind=r["kind"],
+        text=r["text"],
+        created=datetime.fromisoformat(r["created"]),
+        status=r["status"],
+        due=date.fromisoformat(r["due"]) if r["due"] else None,
+        closed=datetime.fromisoformat(r["closed"]) if r["closed"] else None,
+        fields=json.loads(r["fields"] or "{}"),
+        appearances=r["appearances"],
+    )
+
+
+def check_item(kind: str, text: str, fields: dict[str, str]) -> None:
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+    if not text or not text.strip():
+        raise UsageError("the text is empty; say what the item is")
+    allowed = KIND_FIELDS.get(kind, ())
+    for k in fields:
+        if k not in allowed:
+            hint = f"{kind} items take: {', '.join(allowed)}" if allowed else \
+                f"{kind} items take no extra fields"
+            raise UsageError(f"{k!r} does not apply here; {hint}")
