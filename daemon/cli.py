@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from daemon import __version__
@@ -51,7 +51,8 @@ exit codes: 0 ok, 2 usage or config error, 1 anything else
 class _JournalFormatter(logging.Formatter):
     """Prefix <N> so journald records the right priority for each line."""
 
-    LEVELS = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
+    LEVELS: ClassVar[dict[int, int]] = {
+        logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
               logging.CRITICAL: 2}
 
     def format(self, record: logging.LogRecord) -> str:

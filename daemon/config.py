@@ -310,14 +310,14 @@ def _convert(tp: Any, value: Any, key: str, problems: _Problems, base: Path | No
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (types.UnionType, typing.Union):
-        inner = [a for a in args if a is not type(None)][0]
+        inner = next(a for a in args if a is not type(None))
         if value in ("", None):
             return None
         return _convert(inner, value, key, problems, base)
     if is_dataclass(tp):
         sub = _convert_dataclass(tp, value, key + ".", problems, base)  # type: ignore[arg-type]
         try:
-            return tp(**sub)
+            return typing.cast(Any, tp)(**sub)
         except TypeError:
             return _BAD
     if origin is list:

@@ -40,7 +40,8 @@ def series_id(uid: str) -> str:
     return f"<series-{_hash(uid)}@{DOMAIN}>"
 
 
-def build_message(rendered: Rendered, digest: Digest, config: Config, now: datetime) -> EmailMessage:
+def build_message(rendered: Rendered, digest: Digest, config: Config,
+                  now: datetime) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = header_safe(config.sender)
     msg["To"] = header_safe(config.recipient)
@@ -139,7 +140,7 @@ class SmtpTransport:
         smtp = self.connect()
         try:
             smtp.send_message(msg)
-        except Exception as e:  # noqa: BLE001 - every failure is classified below
+        except Exception as e:
             raise _classify(e, self.cfg) from None
         finally:
             try:
@@ -160,8 +161,9 @@ def _classify(e: BaseException, cfg: Smtp) -> BaseException:
         return DeliveryError(f"{where} refused the recipient; check digest.to", transient=False)
     if isinstance(e, smtplib.SMTPResponseException):
         transient = 400 <= e.smtp_code < 500
-        return DeliveryError(f"{where} answered {e.smtp_code} "
-                             f"{e.smtp_error.decode(errors='replace')[:200]}",
+        said = e.smtp_error.decode(errors="replace") if isinstance(e.smtp_error, bytes) \
+            else str(e.smtp_error)
+        return DeliveryError(f"{where} answered {e.smtp_code} {said[:200]}",
                              transient=transient)
     if isinstance(e, ssl.SSLCertVerificationError):
         return DeliveryError(f"{where}: TLS certificate not valid ({e.verify_message}); "

@@ -57,7 +57,7 @@ def _check_store(config: object) -> Check:
         store.close()
     except ManageupError as e:
         return False, f"store: {e}"
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return False, f"store {path}: {e}; check store.path is writable"
     if ok != "ok":
         return False, f"store {path}: integrity check says {ok}; restore a backup"

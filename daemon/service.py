@@ -58,7 +58,7 @@ class Daemon:
         would leave run_pending and end the daemon."""
         try:
             self.cycle(self.clock())
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("this cycle failed; the next one runs in %ss", int(self.interval))
         finally:
             self.cycles += 1
@@ -70,9 +70,9 @@ class Daemon:
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
-        self.scheduler.every(self.interval).seconds.do(self.one_cycle)
+        self.scheduler.every(max(1, round(self.interval))).seconds.do(self.one_cycle)
         if self.watchdog:
-            self.scheduler.every(self.watchdog).seconds.do(sd_notify, "WATCHDOG=1")
+            self.scheduler.every(max(1, int(self.watchdog))).seconds.do(sd_notify, "WATCHDOG=1")
         sd_notify("READY=1\nSTATUS=starting the first cycle")
         log.info("manageup running; a cycle every %ss", int(self.interval))
         self.one_cycle()

@@ -102,7 +102,8 @@ class Store:
         try:
             if readonly:
                 if path.exists():
-                    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                    # immutable: opened read-only, a WAL file still leaves -shm behind.
+                    conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
                     store = cls(conn, path, True)
                     if store._version() < len(MIGRATIONS):
                         # An older file: read it through an in-memory migrated copy.
@@ -270,7 +271,7 @@ class Store:
     def ledger_get(self, key: str, start: datetime) -> LedgerRow | None:
         r = self.conn.execute("SELECT * FROM ledger WHERE key = ? AND start = ?",
                               (key, _iso(start))).fetchone()
-        return LedgerRow(**{k: r[k] for k in r.keys() if k != "updated"}) if r else None
+        return _ledger_row(r) if r else None
 
     def ledger_set(self, key: str, start: datetime, state: str, message_id: str,
                    due_at: datetime, now: datetime, *, attempts: int | None = None,
@@ -288,7 +289,7 @@ class Store:
             )
 
     def ledger(self) -> list[LedgerRow]:
-        return [LedgerRow(**{k: r[k] for k in r.keys() if k != "updated"})
+        return [_ledger_row(r)
                 for r in self.conn.execute("SELECT * FROM ledger ORDER BY due_at")]
 
     # -- reading for compose --------------------------------------------------------------
@@ -350,6 +351,11 @@ class Store:
 
 
 _ITEM_COLS = ("i.*, (SELECT COUNT(*) FROM appearances a WHERE a.item_id = i.id) AS appearances")
+
+
+def _ledger_row(r: sqlite3.Row) -> LedgerRow:
+    return LedgerRow(r["key"], r["start"], r["state"], r["message_id"], r["due_at"],
+                     r["attempts"], r["next_try"], r["last_error"])
 
 
 def _item(r: sqlite3.Row) -> Item:

@@ -155,14 +155,14 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
     cal.subcomponents = keep + [c for comps in events_by_uid.values() for c in comps]
     try:
         found = list(recurring_ical_events.of(cal, skip_bad_series=True).between(start, end))
-    except Exception:  # noqa: BLE001 - the library raises many types; isolate the culprit
+    except Exception:
         found = []
         for uid, comps in events_by_uid.items():
             one = icalendar.Calendar()
             one.subcomponents = keep + comps
             try:
                 found.extend(recurring_ical_events.of(one).between(start, end))
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 result.warnings.append(f"{calendar}: skipped event {uid}: cannot expand ({e})")
 
     for ev in found:
@@ -190,7 +190,7 @@ def _problem(comp: Any) -> str:
         if prop in comp:
             try:
                 comp.decoded(prop)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 return f"bad {prop} ({e})"
     return ""
 

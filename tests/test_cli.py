@@ -1,0 +1,135 @@
+"""The CLI end to end through main(argv), with the bundled example in a temp dir."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from pathlib import Path
+
+import pytest
+
+from daemon.cli import main
+
+NOW = "2026-11-25T17:00:00+01:00"
+
+
+def run(example: Path, *args: str) -> int:
+    return main(["--config", str(example / "config.toml"), *args])
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_meetings_json_contract(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(example, "meetings", "--now", NOW, "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["start"] for r in rows] == ["2026-11-26T10:00:00+01:00",
+                                         "2026-12-03T10:00:00+01:00"]
+    for r in rows:
+        assert {"uid", "start", "end", "title", "reason"} <= set(r)
+        assert r["uid"] == "weekly-1on1-sam-alex@example.com"
+        assert "organizer" in r["reason"]
+    assert rows[0]["digest_due"] == "2026-11-25T16:00:00+01:00"
+
+
+def test_example_preview_has_all_seven_sections(example: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(example, "import", str(example / "notes.json")) == 0
+    capsys.readouterr()
+    html = example / "out.html"
+    assert run(example, "preview", "--now", NOW, "--html", str(html)) == 0
+    out = capsys.readouterr().out
+    for needle in ("1. The meeting", "Join: https://meet.example.com/abc-defg-hij",
+                   "Ask Sam to speak to Dana", "OVERDUE by 5 days", "Cut cloud spend",
+                   "Ask next (what gets in the way)", "PREPARE: how it will not happen again",
+                   "Lead a cross-team project", "10 of 12 expected 1:1s held",
+                   "Deploy time down", "Conference budget"):
+        assert needle in out, needle
+    assert "<h2" in html.read_text() and "Sam Rivera" in html.read_text()
+
+
+def test_dry_run_changes_nothing_on_disk(example: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(example, "import", str(example / "notes.json")) == 0
+    before = tree(example)
+    assert run(example, "run", "--once", "--dry-run", "--now", NOW) == 0
+    out = capsys.readouterr().out
+    assert "Subject: Prep: Alex / Sam 1:1 with Sam Rivera" in out
+    assert tree(example) == before
+
+
+def test_dry_run_without_a_store_creates_none(example: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(example, "run", "--once", "--dry-run", "--now", NOW) == 0
+    assert not (example / "state").exists()
+    assert "2. Open asks" in capsys.readouterr().out
+
+
+def test_run_once_delivers_to_maildir_once(example: Path) -> None:
+    assert run(example, "run", "--once", "--now", NOW) == 0
+    assert run(example, "run", "--once", "--now", "2026-11-25T18:00:00+01:00") == 0
+    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    (msg,) = list(box)
+    assert msg["Subject"].startswith("Prep: Alex / Sam 1:1")
+    assert msg.get_content_type() == "multipart/alternative"
+
+
+def test_add_list_done_probe_edit(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(example, "add", "owe", "Send numbers", "--due", "2026-12-01") == 0
+    assert run(example, "add", "goal", "Cut spend", "--why", "Headcount") == 0
+    assert run(example, "add", "risk", "Slip", "--action", "Moved QA") == 0
+    assert run(example, "probe", "2", "blocker", "Legacy contracts") == 0
+    assert run(example, "edit", "1", "--text", "Send Q4 numbers", "--no-due") == 0
+    assert run(example, "done", "1") == 0
+    capsys.readouterr()
+    assert run(example, "list", "--all", "--json") == 0
+    items = {i["id"]: i for i in json.loads(capsys.readouterr().out)}
+    assert items[1]["status"] == "done" and items[1]["due"] is None
+    assert items[1]["text"] == "Send Q4 numbers"
+    assert items[2]["fields"] == {"why_it_matters": "Headcount",
+                                  "what_gets_in_the_way": "Legacy contracts"}
+    assert items[3]["fields"] == {"corrective_action": "Moved QA"}
+
+
+@pytest.mark.parametrize("args,message", [
+    (["add", "wish", "x"], "unknown kind 'wish'"),
+    (["add", "owe", "x", "--due", "next week"], "--due 'next week'"),
+    (["add", "need", "x", "--action", "y"], "need items take no extra fields"),
+    (["done", "99"], "no item with id 99"),
+    (["probe", "1", "mood", "x"], "unknown probe 'mood'"),
+    (["preview", "--now", "yesterday"], "--now 'yesterday'"),
+])
+def test_bad_input_one_line_exit_2_nothing_written(
+        example: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    assert run(example, "add", "goal", "Existing") == 0
+    before = tree(example)
+    capsys.readouterr()
+    assert run(example, *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert tree(example) == before
+
+
+def test_broken_calendar_is_a_clear_error(example: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (example / "calendar.ics").write_text("<html>not a calendar</html>")
+    assert run(example, "meetings", "--now", NOW) == 1
+    assert "not an iCalendar file" in capsys.readouterr().err
+
+
+def test_export_import_through_the_cli(example: Path, tmp_path: Path) -> None:
+    assert run(example, "import", str(example / "notes.json")) == 0
+    out = tmp_path / "export.json"
+    assert run(example, "export", "--format", "json", "-o", str(out)) == 0
+    data = json.loads(out.read_text())
+    assert len(data["items"]) == 11
+
+
+def test_help_explains(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for verb in ("run", "preview", "meetings", "add", "list", "done", "doctor", "export"):
+        assert verb in out

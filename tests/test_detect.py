@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from daemon.detect import detect
+from daemon.sources.ics import parse_occurrences
+from tests.conftest import BERLIN, ICS, at
+
+NOV = (at("2026-11-01T00:00+01:00"), at("2026-12-31T00:00+01:00"))
+
+
+def found(make_config, name: str, extra: str = ""):
+    _p, cfg = make_config(ICS / name, extra)
+    r = parse_occurrences((ICS / name).read_bytes(), *NOV, BERLIN)
+    return detect(r.occurrences, cfg)
+
+
+def test_boss_as_organizer_weekly_drops_cancelled(make_config) -> None:
+    m = found(make_config, "weekly_moved_cancelled_exdate.ics")
+    assert [x.occurrence.start.strftime("%d") for x in m] == ["05", "13", "03", "10"]
+    assert m[0].reason == "boss (sam@example.com) is organizer, 2 people"
+
+
+def test_declined_instance_is_not_prepped(make_config) -> None:
+    m = found(make_config, "declined_instance.ics")
+    assert [x.occurrence.start.strftime("%d") for x in m] == ["05", "19"]
+
+
+def test_boss_as_attendee_mixed_case_room_not_counted(make_config) -> None:
+    (m,) = found(make_config, "boss_as_attendee_room_not_counted.ics")
+    assert m.reason == "boss (sam@example.com) is attendee, 2 people"
+
+
+def test_alias_address(make_config) -> None:
+    (m,) = found(make_config, "boss_alias_email.ics")
+    assert "sam.rivera@old-domain.example" in m.reason
+
+
+def test_team_meeting_and_all_day_are_not_1on1s(make_config) -> None:
+    assert found(make_config, "team_meeting_with_boss.ics") == []
+    assert found(make_config, "all_day_with_boss.ics") == []
+
+
+def test_team_meeting_counts_when_max_attendees_allows(make_config) -> None:
+    assert len(found(make_config, "team_meeting_with_boss.ics",
+                     "[detect]\nmax_attendees = 4")) == 1
+
+
+def test_title_names_boss_but_not_own_reports(make_config) -> None:
+    m = found(make_config, "personal_entry_names_boss.ics")
+    assert [x.occurrence.uid for x in m] == ["personal@example.com"]
+    assert m[0].reason == "title has '1:1' and names the boss (Sam)"
+
+
+def test_title_pattern_with_boss_present_and_many_people(make_config) -> None:
+    m = found(make_config, "team_meeting_with_boss.ics",
+              '[detect]\ntitle_patterns = ["team weekly"]')
+    assert m and "attends" in m[0].reason
+
+
+def test_outlook_and_google_feeds(make_config) -> None:
+    assert len(found(make_config, "outlook_windows_tz.ics")) == 1
+    assert len(found(make_config, "google_x_wr_timezone.ics")) == 2
+    assert [x.occurrence.uid for x in found(make_config, "malformed_component.ics")] == \
+        ["good@example.com"]

@@ -1,0 +1,123 @@
+"""The ICS source over real files, one per edge case."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon.config import Calendar
+from daemon.errors import SourceError
+from daemon.sources.ics import IcsSource, parse_occurrences
+from tests.conftest import BERLIN, ICS, at
+
+NOV = (at("2026-11-01T00:00+01:00"), at("2026-12-31T00:00+01:00"))
+
+
+def occ(name: str, zone: ZoneInfo = BERLIN, window: tuple[datetime, datetime] = NOV):
+    return parse_occurrences((ICS / name).read_bytes(), *window, zone, calendar=name)
+
+
+def test_weekly_with_moved_cancelled_and_exdate() -> None:
+    r = occ("weekly_moved_cancelled_exdate.ics")
+    starts = [(o.start.strftime("%a %d %H:%M"), o.status) for o in r.occurrences]
+    assert starts == [
+        ("Thu 05 10:00", "CONFIRMED"),
+        ("Fri 13 15:00", "CONFIRMED"),  # moved instance
+        ("Thu 19 10:00", "CANCELLED"),  # kept so history can count it; detect drops it
+        ("Thu 03 10:00", "CONFIRMED"),
+        ("Thu 10 10:00", "CONFIRMED"),
+    ]  # 26 Nov is EXDATE'd
+    moved = r.occurrences[1]
+    assert moved.moved and moved.original_start == at("2026-11-12T10:00+01:00")
+    assert moved.key == "weekly@example.com|2026-11-12T10:00:00+01:00"
+    assert r.occurrences[0].cadence_days == 7
+
+
+def test_dst_week_europe_keeps_wall_clock() -> None:
+    r = occ("dst_week_europe.ics", window=(at("2026-10-01T00:00+02:00"), NOV[1]))
+    assert [o.start.strftime("%d %H:%M %Z") for o in r.occurrences] == \
+        ["20 09:30 CEST", "27 09:30 CET", "03 09:30 CET"]
+    assert [o.start.utcoffset() for o in r.occurrences] == \
+        [timedelta(hours=2), timedelta(hours=1), timedelta(hours=1)]
+
+
+def test_dst_week_us_shown_in_user_zone() -> None:
+    # Berlin leaves summer time on 25 Oct, New York on 1 Nov: in the week between, the
+    # 09:00 New York meeting is 14:00 in Berlin; after both changes it is 15:00.
+    r = occ("dst_week_us.ics", window=(at("2026-10-01T00:00+02:00"), NOV[1]))
+    assert [o.start.strftime("%d %H:%M") for o in r.occurrences] == \
+        ["27 14:00", "03 15:00", "10 15:00"]
+    ny = ZoneInfo("America/New_York")
+    assert {o.start.astimezone(ny).strftime("%H:%M") for o in r.occurrences} == {"09:00"}
+
+
+def test_outlook_windows_zone_names() -> None:
+    (o,) = occ("outlook_windows_tz.ics").occurrences
+    assert o.start == at("2026-11-05T14:00+01:00")
+    assert "alex@example.com" in {p.email for p in o.attendees}  # folded line unfolded
+
+
+def test_google_export_with_x_wr_timezone() -> None:
+    r = occ("google_x_wr_timezone.ics")
+    assert [o.start for o in r.occurrences] == [at("2026-11-05T16:00+01:00"),
+                                                 at("2026-11-12T16:00+01:00")]
+
+
+def test_floating_time_is_the_users_wall_clock() -> None:
+    r = occ("personal_entry_names_boss.ics")
+    assert r.occurrences[0].start == datetime(2026, 11, 5, 9, 0, tzinfo=BERLIN)
+    la = ZoneInfo("America/Los_Angeles")
+    r2 = occ("personal_entry_names_boss.ics", zone=la)
+    assert r2.occurrences[0].start == datetime(2026, 11, 5, 9, 0, tzinfo=la)
+
+
+def test_all_day_event() -> None:
+    (o,) = occ("all_day_with_boss.ics").occurrences
+    assert o.all_day and o.start == datetime(2026, 11, 5, tzinfo=BERLIN)
+
+
+def test_thisandfuture_moves_the_rest_of_the_series() -> None:
+    r = occ("thisandfuture_override.ics")
+    assert [o.start.strftime("%d %H:%M") for o in r.occurrences] == \
+        ["02 10:00", "09 10:00", "16 16:00", "23 16:00"]
+
+
+def test_rdate_adds_an_instance() -> None:
+    r = occ("rdate_extra_instance.ics")
+    assert [o.start.strftime("%d.%m %H:%M") for o in r.occurrences] == \
+        ["02.11 10:00", "10.11 12:00", "02.12 10:00"]
+
+
+def test_malformed_component_is_skipped_by_uid(caplog: pytest.LogCaptureFixture) -> None:
+    r = occ("malformed_component.ics")
+    assert [o.uid for o in r.occurrences] == ["good@example.com"]
+    assert any("broken-start@example.com" in w and "DTSTART" in w for w in r.warnings)
+    assert any("no UID" in w for w in r.warnings)
+    assert "broken-start@example.com" in caplog.text
+
+
+def test_not_a_calendar_is_one_clear_error() -> None:
+    with pytest.raises(SourceError, match="not an iCalendar file"):
+        parse_occurrences(b"<html>404</html>", *NOV, BERLIN, calendar="x")
+
+
+def test_missing_file_names_the_key(tmp_path) -> None:
+    src = IcsSource(Calendar(type="ics", path=tmp_path / "nope.ics"))
+    with pytest.raises(SourceError, match=r"calendars\.path"):
+        src.fetch(*NOV, BERLIN)
+
+
+def test_unchanged_file_is_not_parsed_again(tmp_path) -> None:
+    path = tmp_path / "c.ics"
+    path.write_bytes((ICS / "weekly_moved_cancelled_exdate.ics").read_bytes())
+    src = IcsSource(Calendar(type="ics", path=path))
+    first = src.fetch(*NOV, BERLIN)
+    second = src.fetch(*NOV, BERLIN)
+    assert not first.unchanged and second.unchanged
+    assert second.occurrences == first.occurrences
+    path.write_bytes(path.read_bytes().replace(b"COUNT=6", b"COUNT=2"))
+    third = src.fetch(*NOV, BERLIN)
+    # Two from the rule, plus the cancelled override that still stands in the file.
+    assert not third.unchanged and len(third.occurrences) == 3

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from daemon.errors import StoreError, UsageError
+from daemon.store import MIGRATIONS, Store
+from tests.conftest import at
+
+NOW = at("2026-11-20T09:00+01:00")
+
+
+def test_new_store_is_private_wal_and_versioned(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "s.sqlite3"
+    store = Store.open(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_items_round_trip_with_kind_fields(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.sqlite3")
+    rid = store.add_item("risk", "Vendor slip", NOW, fields={"corrective_action": "Moved QA"})
+    gid = store.add_item("goal", "Cut spend", NOW)
+    oid = store.add_item("owe", "Numbers", NOW, due=date(2026, 11, 25))
+    store.update_item(gid, fields={"why_it_matters": "Headcount"})
+    store.set_status(oid, "done", NOW)
+    assert store.get_item(rid).fields == {"corrective_action": "Moved QA"}
+    assert store.get_item(gid).fields == {"why_it_matters": "Headcount"}
+    assert [i.id for i in store.items()] == [rid, gid]
+    assert [i.status for i in store.items(include_closed=True)] == ["open", "open", "done"]
+    assert store.get_item(oid).closed == NOW
+
+
+@pytest.mark.parametrize("kind,text,fields,message", [
+    ("wish", "x", {}, "unknown kind 'wish'"),
+    ("need", "   ", {}, "text is empty"),
+    ("need", "x", {"obstacles": "y"}, "need items take no extra fields"),
+    ("goal", "x", {"corrective_action": "y"}, "goal items take: why_it_matters"),
+])
+def test_bad_items_write_nothing(tmp_path: Path, kind: str, text: str,
+                                 fields: dict[str, str], message: str) -> None:
+    store = Store.open(tmp_path / "s.sqlite3")
+    with pytest.raises(UsageError, match=message):
+        store.add_item(kind, text, NOW, fields=fields)
+    assert store.items(include_closed=True) == []
+
+
+def test_missing_id_is_a_usage_error(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.sqlite3")
+    with pytest.raises(UsageError, match="no item with id 42"):
+        store.set_status(42, "done", NOW)
+
+
+def test_readonly_never_creates_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "absent.sqlite3"
+    store = Store.open(path, readonly=True)
+    assert store.items() == []
+    assert not path.exists()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    Store.open(path).close()
+    with sqlite3.connect(path) as c:
+        c.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    with pytest.raises(StoreError, match="newer manageup"):
+        Store.open(path)
+
+
+def test_damaged_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=r"store\.path"):
+        Store.open(path)
+
+
+def test_export_import_round_trip(tmp_path: Path) -> None:
+    a = Store.open(tmp_path / "a.sqlite3")
+    a.add_item("goal", "Cut spend", NOW, fields={"what_it_costs": "2 FTE"})
+    a.add_item("need", "Intro to Dana", NOW, due=date(2026, 12, 1))
+    a.record_sent_digest("k1", [1, 2], ["career-path"], NOW)
+    a.ledger_set("k1", NOW, "sent", "<m@x>", NOW, NOW, attempts=1)
+    first = a.export()
+    b = Store.open(tmp_path / "b.sqlite3")
+    b.import_(json.loads(json.dumps(first)))
+    assert b.export() == first
+    assert b.get_item(1).appearances == 1
+
+
+def test_import_rejects_foreign_json(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.sqlite3")
+    with pytest.raises(UsageError, match="not a manageup export"):
+        store.import_({"items": []})
+    bad = {"format": "manageup-store", "items": [{"kind": "wish", "text": "x"}]}
+    with pytest.raises(UsageError):
+        store.import_(bad)
+    assert store.items(include_closed=True) == []
