@@ -404,6 +404,46 @@ def cmd_doctor(app: App) -> int:
     return 1 if failed else 0
 
 
+def cmd_review(app: App) -> int:
+    from daemon import review
+
+    args = app.args
+    now = app.now()
+    store = app.store()
+    try:
+        if args.list:
+            for d in store.digests():
+                mark = "reviewed" if d.reviewed_at else "not reviewed"
+                print(f"{d.id:>4}  {d.start:%a %d %b %H:%M}  {d.title}  ({mark})")
+            return 0
+        rec = review.pick(store, args.meeting, now)
+        p = review.plan(store, rec)
+        flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add)
+        if any(flags):
+            summary = review.apply_flags(
+                store, p, now, done=args.done or (), drop=args.drop or (),
+                answers=[tuple(a) for a in args.answer or ()], advice=args.advice or "",
+                flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()])
+        else:
+            if not sys.stdin.isatty():
+                raise UsageError("review asks questions and needs a terminal; without one, "
+                                 "use the flags (--done, --drop, --answer, ...; see --help)")
+            summary = review.Summary()
+            try:
+                summary = review.interactive(store, p, now, _ask, print)
+            except (KeyboardInterrupt, EOFError):
+                print("\nStopped; what you answered so far is saved.")
+                return 130
+    finally:
+        store.close()
+    print("\n".join(summary.changed) if summary.changed else "Nothing changed.")
+    return 0
+
+
+def _ask(prompt: str) -> str:
+    return input(prompt)
+
+
 def cmd_secret(app: App) -> int:
     import getpass
 
@@ -526,6 +566,25 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="check config, calendars, store, mail and secrets",
                        description="Check each part and say what to fix. Sends no mail.")
     d.set_defaults(func=cmd_doctor)
+
+    rv = sub.add_parser("review", help="after a 1:1: record what happened",
+                        description="Walk through what the last 1:1's digest raised: each "
+                        "ask done, open or dropped; the boss's answer to the suggested goal "
+                        "question; career advice; risks flagged; anything new. Without a "
+                        "terminal, use the flags.")
+    rv.add_argument("--meeting", default="last", metavar="last|ID",
+                    help="which 1:1 (default: the last one that started)")
+    rv.add_argument("--list", action="store_true", help="list the digests sent, with ids")
+    rv.add_argument("--done", type=int, nargs="+", metavar="ID", help="items done")
+    rv.add_argument("--drop", type=int, nargs="+", metavar="ID", help="items dropped")
+    rv.add_argument("--answer", nargs=2, action="append", metavar=("GOAL_ID", "TEXT"),
+                    help="the boss's answer to that goal's suggested question")
+    rv.add_argument("--advice", metavar="TEXT", help="the boss's career advice")
+    rv.add_argument("--flagged", type=int, nargs="+", metavar="ID", help="risks you flagged")
+    rv.add_argument("--add", nargs=2, action="append", metavar=("KIND", "TEXT"),
+                    help="a new item")
+    now_opt(rv)
+    rv.set_defaults(func=cmd_review)
 
     s = sub.add_parser("secret", help="store a password in the keyring")
     s.add_argument("action", choices=["set"])

@@ -116,7 +116,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         next_field = next((f for f in PROBE_FIELDS if not g.fields.get(f)), None)
         goals.append(GoalProbe(
             g, answered, PROBE_LABELS[next_field] if next_field else "",
-            picker.one(f"probe.{next_field}") if next_field else None))
+            picker.one(f"probe.{next_field}") if next_field else None, next_field or ""))
     # Least explored goals first: they are where the next question pays most.
     goals.sort(key=lambda p: (len(p.answered), p.item.id))
 

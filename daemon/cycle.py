@@ -167,7 +167,8 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         report.failed.append(occ.key)
         return
     store.ledger_set(occ.key, occ.start, "sent", mid, due, now, attempts=attempts)
-    store.record_sent_digest(occ.key, digest.item_ids, digest.question_ids, now)
+    store.record_sent_digest(occ.key, digest.item_ids, digest.question_ids, now,
+                             start=occ.start, title=occ.title, shown=digest.shown())
     log.info("sent the digest for %s at %s via %s", occ.title, occ.start.isoformat(),
              transport.name)
     report.sent.append(occ.key)

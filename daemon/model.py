@@ -139,6 +139,7 @@ class GoalProbe:
     answered: tuple[tuple[str, str], ...]  # (label, answer)
     next_label: str  # empty when every probe is answered
     next_question: Question | None
+    next_field: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,18 @@ class Digest:
         rest = [g.item.id for g in self.goals] + [r.item.id for r in self.risks]
         rest += [i.id for i in (*self.career.goals, *self.wins, *self.topics)]
         return list(dict.fromkeys(asks + rest))
+
+    def shown(self) -> dict[str, Any]:
+        """What `review` needs to walk through this digest after the meeting."""
+        return {
+            "asks": [a.item.id for a in (*self.needs, *self.owes)],
+            "risks": [r.item.id for r in self.risks],
+            "probes": [[g.item.id, g.next_field, g.next_question.id, g.next_question.text]
+                       for g in self.goals if g.next_question],
+            "career": [self.career.question.id, self.career.question.text]
+            if self.career.question else None,
+            "items": self.item_ids,
+        }
 
     @property
     def question_ids(self) -> list[str]:

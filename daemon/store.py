@@ -66,9 +66,40 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (key, start)
     );
     """,
+    # 2: what each sent digest showed, for `review`; advice and answers noted in reviews
+    """
+    CREATE TABLE digests (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        start TEXT NOT NULL,
+        title TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        reviewed_at TEXT,
+        shown TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (key, start)
+    );
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        digest_id INTEGER REFERENCES digests(id) ON DELETE SET NULL,
+        question_id TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    """,
 ]
 
 ITEM_STATUSES = ("open", "done", "dropped")
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    id: int
+    key: str
+    start: datetime
+    title: str
+    sent_at: datetime
+    reviewed_at: datetime | None
+    shown: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -230,10 +261,19 @@ class Store:
     # -- what a sent digest showed --------------------------------------------------------
 
     def record_sent_digest(self, key: str, item_ids: Iterable[int], question_ids: Iterable[str],
-                           now: datetime) -> None:
+                           now: datetime, *, start: datetime | None = None, title: str = "",
+                           shown: dict[str, Any] | None = None) -> None:
+        """Everything a sent digest showed, in one transaction: item carry-over counts,
+        question rotation, and the record `review` walks through afterwards."""
         if self.readonly:
             return
         with self._write() as c:
+            if start is not None:
+                c.execute(
+                    """INSERT INTO digests (key, start, title, sent_at, shown)
+                       VALUES (?,?,?,?,?) ON CONFLICT(key, start) DO UPDATE SET
+                       sent_at=excluded.sent_at, shown=excluded.shown""",
+                    (key, _iso(start), title, _iso(now), json.dumps(shown or {})))
             c.executemany(
                 "INSERT OR IGNORE INTO appearances VALUES (?,?,?)",
                 [(i, key, _iso(now)) for i in item_ids],
@@ -242,6 +282,29 @@ class Store:
                 "INSERT OR IGNORE INTO question_use VALUES (?,?,?)",
                 [(q, key, _iso(now)) for q in question_ids],
             )
+
+    def digests(self) -> list[DigestRecord]:
+        return [_digest_row(r) for r in self.conn.execute("SELECT * FROM digests ORDER BY start")]
+
+    def digest(self, digest_id: int) -> DigestRecord:
+        r = self.conn.execute("SELECT * FROM digests WHERE id = ?", (digest_id,)).fetchone()
+        if r is None:
+            raise UsageError(f"no digest with id {digest_id}; `manageup review --list` shows them")
+        return _digest_row(r)
+
+    def mark_reviewed(self, digest_id: int, now: datetime) -> None:
+        with self._write() as c:
+            c.execute("UPDATE digests SET reviewed_at = ? WHERE id = ?", (_iso(now), digest_id))
+
+    def add_note(self, text: str, now: datetime, digest_id: int | None = None,
+                 question_id: str = "") -> int:
+        with self._write() as c:
+            cur = c.execute("INSERT INTO notes (digest_id, question_id, text, created) "
+                            "VALUES (?,?,?,?)", (digest_id, question_id, text.strip(), _iso(now)))
+            return int(cur.lastrowid or 0)
+
+    def notes(self) -> list[sqlite3.Row]:
+        return list(self.conn.execute("SELECT * FROM notes ORDER BY id"))
 
     # -- history -------------------------------------------------------------------------
 
@@ -310,7 +373,7 @@ class Store:
 
     # -- export / import -----------------------------------------------------------------
 
-    TABLES = ("items", "appearances", "question_use", "history", "ledger")
+    TABLES = ("items", "appearances", "question_use", "history", "ledger", "digests", "notes")
 
     def export(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format": "manageup-store", "schema": self._version()}
@@ -351,6 +414,13 @@ class Store:
 
 
 _ITEM_COLS = ("i.*, (SELECT COUNT(*) FROM appearances a WHERE a.item_id = i.id) AS appearances")
+
+
+def _digest_row(r: sqlite3.Row) -> DigestRecord:
+    return DigestRecord(r["id"], r["key"], datetime.fromisoformat(r["start"]), r["title"],
+                        datetime.fromisoformat(r["sent_at"]),
+                        datetime.fromisoformat(r["reviewed_at"]) if r["reviewed_at"] else None,
+                        json.loads(r["shown"] or "{}"))
 
 
 def _ledger_row(r: sqlite3.Row) -> LedgerRow:
