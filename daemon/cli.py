@@ -368,7 +368,12 @@ def cmd_export(app: App) -> int:
         data = store.export()
     finally:
         store.close()
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if app.args.format == "markdown":
+        from daemon.store import markdown
+
+        text = markdown(data)
+    else:
+        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     if app.args.output:
         _write_file(Path(app.args.output), text)
     else:
@@ -555,7 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_edit)
 
     ex = sub.add_parser("export", help="write the whole store as JSON")
-    ex.add_argument("--format", choices=["json"], default="json")
+    ex.add_argument("--format", choices=["json", "markdown"], default="json",
+                    help="json (lossless, for import) or markdown (to read)")
     ex.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     ex.set_defaults(func=cmd_export)
 

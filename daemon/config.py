@@ -101,9 +101,23 @@ class Career:
 
 
 @dataclass(frozen=True)
+class Review:
+    nudge_after: timedelta | None = _doc(
+        "Mail a reminder to run `manageup review` this long after a 1:1 ends; unset: off.",
+        None)
+
+
+@dataclass(frozen=True)
 class Store:
     path: Path = _doc("The SQLite file with your notes and the send ledger.",
                       factory=lambda: data_dir() / "manageup.sqlite3")
+    backup_dir: Path | None = _doc("Daily backups go here (last 7 kept); unset: a backups "
+                                   "folder beside the store.", None)
+    backups: int = _doc("How many daily backups to keep.", 7)
+
+    @property
+    def backup_folder(self) -> Path:
+        return self.backup_dir or self.path.parent / "backups"
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,7 @@ class Config:
     detect: Detect = field(default_factory=Detect)
     digest: Digest = field(default_factory=Digest)
     career: Career = field(default_factory=Career)
+    review: Review = field(default_factory=Review)
     store: Store = field(default_factory=Store)
     delivery: Delivery = field(default_factory=Delivery)
     service: Service = field(default_factory=Service)

@@ -7,19 +7,24 @@ stdout transport and a read-only store.
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
 
 from daemon.compose import compose
 from daemon.config import Config
-from daemon.deliver import Transport, build_message, message_id
+from daemon.deliver import Transport, build_message, build_nudge
 from daemon.detect import detect, excluded_because, shape_reason
 from daemon.errors import DeliveryError, ManageupError
 from daemon.model import Digest, HistoryEntry, Match, Occurrence
 from daemon.render import Rendered, render
+from daemon.review import plan
 from daemon.sources import Source, make_source
-from daemon.store import Store
+from daemon.store import LedgerRow, Store
 from daemon.timing import backoff, due_at
 
 log = logging.getLogger(__name__)
@@ -105,6 +110,12 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
                              now)
     history = merged_history(store.history(), seen)
     _mark_missed(store, now, report, dry_run)
+    if not dry_run:
+        try:
+            store.daily_backup(config.store.backup_folder, now.date(), config.store.backups)
+        except (OSError, sqlite3.Error) as e:
+            log.error("daily backup to %s failed: %s; check store.backup_dir",
+                      config.store.backup_folder, e)
 
     for match in upcoming(detect(gathered.occurrences, config), now):
         occ = match.occurrence
@@ -116,11 +127,17 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
         except Exception:
             log.exception("unexpected error preparing %s; skipped this time", occ.key)
             report.failed.append(occ.key)
+    try:
+        _nudges(config, store, transport, now, dry_run, report)
+    except ManageupError as e:
+        log.error("review reminder: %s", e)
     return report
 
 
 def _mark_missed(store: Store, now: datetime, report: CycleReport, dry_run: bool) -> None:
     for row in store.ledger():
+        if row.key.startswith("nudge|"):
+            continue  # reminders come after the meeting; _nudges gives up on them itself
         if row.state in ("pending", "failed") and datetime.fromisoformat(row.start) <= now:
             log.error("digest for %s was never delivered before the meeting started "
                       "(last error: %s)", row.key, row.last_error or "none")
@@ -137,13 +154,11 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
     occ = match.occurrence
     due = due_at(occ.start, config.digest.lead_time, config.digest.send_window, config.zone)
     row = store.ledger_get(occ.key, occ.start)
-    if row and row.state in ("sent", "missed"):
-        return
     if now < due:
-        report.waiting.append((occ.title, due))
+        if not row:
+            report.waiting.append((occ.title, due))
         return
-    if row and row.state == "failed" and row.next_try and now < datetime.fromisoformat(
-            row.next_try):
+    if not _should_try(row, now):
         return
     digest, rendered = make_digest(store, match, history, now, config)
     msg = build_message(rendered, digest, config, now)
@@ -151,24 +166,81 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         transport.send(msg)
         report.sent.append(occ.key)
         return
+    if not _send_once(store, transport, msg, occ.key, occ.start, due, row, now, occ.title):
+        report.failed.append(occ.key)
+        return
+    store.record_sent_digest(occ.key, digest.item_ids, digest.question_ids, now,
+                             start=occ.start, title=occ.title, shown=digest.shown())
+    if config.digest.archive_dir:
+        _archive(config.digest.archive_dir, occ.start, occ.title, rendered)
+    report.sent.append(occ.key)
+
+
+def _should_try(row: LedgerRow | None, now: datetime) -> bool:
+    if row is None or row.state == "pending":  # pending: a crash; resend, same Message-ID
+        return True
+    if row.state == "failed":
+        return not row.next_try or now >= datetime.fromisoformat(row.next_try)
+    return False  # sent or missed
+
+
+def _send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
+               start: datetime, due: datetime, row: LedgerRow | None, now: datetime,
+               what: str) -> bool:
     attempts = (row.attempts if row else 0) + 1
-    mid = message_id(occ.key, occ.start)
+    mid = str(msg["Message-ID"])
     # Pending goes to disk before the transport is touched: a crash after this point
     # leads to one resend with the same Message-ID, never to silence.
-    store.ledger_set(occ.key, occ.start, "pending", mid, due, now, attempts=attempts)
+    store.ledger_set(key, start, "pending", mid, due, now, attempts=attempts)
     try:
         transport.send(msg)
     except DeliveryError as e:
         wait = backoff(attempts) if e.transient else timedelta(hours=1)
-        store.ledger_set(occ.key, occ.start, "failed", mid, due, now, attempts=attempts,
+        store.ledger_set(key, start, "failed", mid, due, now, attempts=attempts,
                          next_try=now + wait, error=str(e))
-        log.error("could not send the digest for %s: %s (%s)", occ.title, e,
+        log.error("could not send the mail for %s: %s (%s)", what, e,
                   f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
-        report.failed.append(occ.key)
+        return False
+    store.ledger_set(key, start, "sent", mid, due, now, attempts=attempts)
+    log.info("sent the mail for %s (%s) via %s", what, start.isoformat(), transport.name)
+    return True
+
+
+def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> None:
+    """The digest as Markdown beside the user's notes (the text part's underlined headings
+    are Markdown headings already)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "1-1"
+    path = folder / f"{start:%Y-%m-%d-%H%M}-{slug}.md"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(f"# {rendered.subject}\n\n{rendered.text}", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        log.error("could not archive the digest to %s: %s; check digest.archive_dir", path,
+                  e.strerror)
+
+
+def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
+            dry_run: bool, report: CycleReport) -> None:
+    """A short reminder after a 1:1 to run `manageup review`; sent once, through the ledger."""
+    after = config.review.nudge_after
+    if after is None:
         return
-    store.ledger_set(occ.key, occ.start, "sent", mid, due, now, attempts=attempts)
-    store.record_sent_digest(occ.key, digest.item_ids, digest.question_ids, now,
-                             start=occ.start, title=occ.title, shown=digest.shown())
-    log.info("sent the digest for %s at %s via %s", occ.title, occ.start.isoformat(),
-             transport.name)
-    report.sent.append(occ.key)
+    for rec in store.digests():
+        if rec.reviewed_at:
+            continue
+        end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
+        due = end + after
+        if not due <= now < due + timedelta(days=1):
+            continue  # not yet, or too stale to be useful
+        key = f"nudge|{rec.key}"
+        row = store.ledger_get(key, rec.start)
+        if not _should_try(row, now):
+            continue
+        msg = build_nudge(plan(store, rec), config, now)
+        if dry_run:
+            transport.send(msg)
+        elif _send_once(store, transport, msg, key, rec.start, due, row, now,
+                        f"review reminder for {rec.title}"):
+            report.sent.append(key)

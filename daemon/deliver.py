@@ -21,6 +21,7 @@ from daemon.config import Config, Smtp
 from daemon.errors import ConfigError, DeliveryError
 from daemon.model import Digest
 from daemon.render import Rendered
+from daemon.review import Plan as ReviewPlan
 from daemon.textutil import header_safe
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,25 @@ def build_message(rendered: Rendered, digest: Digest, config: Config,
     msg["X-Manageup-Occurrence"] = _hash(digest.meeting.key)
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
+    return msg
+
+
+def build_nudge(p: ReviewPlan, config: Config, now: datetime) -> EmailMessage:
+    from daemon.render import environment
+
+    rec = p.digest
+    text = environment(config.digest.templates_dir).get_template("nudge.txt.j2").render(
+        p=p, boss=config.boss.name or config.boss.email)
+    msg = EmailMessage()
+    msg["From"] = header_safe(config.sender)
+    msg["To"] = header_safe(config.recipient)
+    msg["Subject"] = header_safe(f"How did it go? {rec.title}, {rec.start:%a %d %b}", 250)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(f"nudge|{rec.key}", rec.start)
+    msg["References"] = series_id(rec.key.split("|")[0])
+    msg["In-Reply-To"] = message_id(rec.key, rec.start)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
     return msg
 
 

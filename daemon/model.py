@@ -207,6 +207,7 @@ class Digest:
             "career": [self.career.question.id, self.career.question.text]
             if self.career.question else None,
             "items": self.item_ids,
+            "end": self.meeting.end.isoformat(),
         }
 
     @property

@@ -371,6 +371,29 @@ class Store:
                     "SELECT updated FROM ledger WHERE state = 'sent' ORDER BY updated")),
         )
 
+    # -- backups -------------------------------------------------------------------------
+
+    def daily_backup(self, folder: Path, today: date, keep: int = 7) -> Path | None:
+        """Copy the store with SQLite's online backup API once a day; keep the last `keep`."""
+        if self.readonly or self.path is None:
+            return None
+        dest = folder / f"manageup-{today.isoformat()}.sqlite3"
+        if dest.exists():
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.close(fd)
+        target = sqlite3.connect(tmp)
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+        tmp.replace(dest)  # a half-written backup never carries the final name
+        for old in sorted(folder.glob("manageup-*.sqlite3"))[:-keep or None]:
+            old.unlink()
+        return dest
+
     # -- export / import -----------------------------------------------------------------
 
     TABLES = ("items", "appearances", "question_use", "history", "ledger", "digests", "notes")
@@ -453,3 +476,33 @@ def check_item(kind: str, text: str, fields: dict[str, str]) -> None:
             hint = f"{kind} items take: {', '.join(allowed)}" if allowed else \
                 f"{kind} items take no extra fields"
             raise UsageError(f"{k!r} does not apply here; {hint}")
+
+
+def markdown(data: dict[str, Any]) -> str:
+    """A readable export: open and closed items by kind, notes, and the 1:1s on record."""
+    titles = {"need": "What I need from my boss", "owe": "What I owe my boss",
+              "goal": "My boss's goals", "risk": "Risks", "career": "My career goals",
+              "win": "Wins", "topic": "Topics"}
+    out = ["# manageup notes", ""]
+    for kind in KINDS:
+        rows = [r for r in data["items"] if r["kind"] == kind]
+        if not rows:
+            continue
+        out += [f"## {titles[kind]}", ""]
+        for r in rows:
+            box = "x" if r["status"] != "open" else " "
+            extra = f" (due {r['due']})" if r["due"] else ""
+            extra += f" ({r['status']})" if r["status"] == "dropped" else ""
+            out.append(f"- [{box}] {r['text']}{extra} <!-- #{r['id']} -->")
+            for k, v in (r["fields"] or {}).items():
+                out.append(f"  - {k.replace('_', ' ')}: {v}")
+        out.append("")
+    if data.get("notes"):
+        out += ["## Notes from reviews", ""]
+        out += [f"- {n['created'][:10]}: {n['text']}" for n in data["notes"]]
+        out.append("")
+    if data.get("history"):
+        out += ["## 1:1s on record", ""]
+        out += [f"- {h['start'][:16].replace('T', ' ')} {h['status']}" for h in data["history"]]
+        out.append("")
+    return "\n".join(out)

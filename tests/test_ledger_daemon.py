@@ -155,7 +155,7 @@ def test_crash_between_pending_and_sent_resends_once_with_same_id(world, tmp_pat
     script.write_text(CRASHER)
     proc = subprocess.run([sys.executable, str(script), str(cfg.source_path),
                            "2026-11-25T16:00:00+01:00"], cwd=ROOT, capture_output=True,
-                          timeout=60)
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     (row,) = Store.open(cfg.store.path).ledger()
     assert row.state == "pending"
