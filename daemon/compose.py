@@ -156,10 +156,17 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         risks=tuple(risks),
         overdue=overdue,
         career=_career(snapshot, by_kind.get("career", []), picker, now, config),
-        relationship=_relationship(past, occ.cadence_days, picker, now, config),
+        relationship=_relationship(past, occ.cadence_days, picker, now, config, snapshot),
         wins=tuple(by_kind.get("win", [])),
         topics=tuple(by_kind.get("topic", [])),
     )
+
+
+def _days_since(snapshot: Snapshot, bank_prefix: str, now: datetime) -> int | None:
+    ids = {q.id for name, qs in question_banks().items() if name.startswith(bank_prefix)
+           for q in qs}
+    last = max((t for q, t in snapshot.question_uses.items() if q in ids), default=None)
+    return (now - last).days if last else None
 
 
 def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetime,
@@ -183,7 +190,7 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
 
 
 def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Picker,
-                  now: datetime, config: Config) -> Relationship:
+                  now: datetime, config: Config, snapshot: Snapshot) -> Relationship:
     window = config.detect.history_days
     since = now - timedelta(days=window)
     recent = [h for h in past if h.start >= since]
@@ -203,8 +210,11 @@ def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Pick
         shifted = sum(h.status == "moved" for h in last4)
         bits = []
         n = len(last4)
+        boss = config.boss_addresses
+        by_boss = sum(h.status == "cancelled" and h.organizer in boss for h in last4)
         if lost:
-            bits.append(f"{lost} of the last {n} {'was' if lost == 1 else 'were'} cancelled")
+            who = " by your boss" if by_boss == lost else ""
+            bits.append(f"{lost} of the last {n} {'was' if lost == 1 else 'were'} cancelled{who}")
         if shifted:
             bits.append(f"{shifted} of the last {n} {'was' if shifted == 1 else 'were'} moved")
         trend = ("; ".join(bits) + ".").capitalize() if bits else \
@@ -216,6 +226,7 @@ def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Pick
         cancelled=cancelled,
         moved=moved,
         trend=trend,
+        days_since_probe=_days_since(snapshot, "probe.", now),
         get_to_know=picker.one("get_to_know"),
         checkin=picker.one("checkin"),
     )

@@ -168,6 +168,7 @@ class Relationship:
     cancelled: int
     moved: int
     trend: str
+    days_since_probe: int | None  # since a goal question last went out; None = never
     get_to_know: Question | None
     checkin: Question | None
 
