@@ -124,7 +124,7 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
         except ManageupError as e:
             log.error("%s (%s): %s", occ.title, occ.start.isoformat(), e)
             report.failed.append(occ.key)
-        except Exception:
+        except Exception:  # one bad event must never end the cycle
             log.exception("unexpected error preparing %s; skipped this time", occ.key)
             report.failed.append(occ.key)
     try:

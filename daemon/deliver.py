@@ -160,7 +160,7 @@ class SmtpTransport:
         smtp = self.connect()
         try:
             smtp.send_message(msg)
-        except Exception as e:
+        except Exception as e:  # every failure is classified below
             raise _classify(e, self.cfg) from None
         finally:
             try:

@@ -58,7 +58,7 @@ class Daemon:
         would leave run_pending and end the daemon."""
         try:
             self.cycle(self.clock())
-        except Exception:
+        except Exception:  # see the docstring: nothing may escape a job
             log.exception("this cycle failed; the next one runs in %ss", int(self.interval))
         finally:
             self.cycles += 1

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CADENCE_DAYS = {"DAILY": 1.0, "WEEKLY": 7.0, "MONTHLY": 30.4, "YEARLY": 365.0}
+MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
+MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
 _VITAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 
@@ -123,9 +125,14 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
                       calendar: str = "") -> FetchResult:
     """All occurrences overlapping [start, end), in `zone`. Broken events are skipped by UID."""
     result = FetchResult()
+    raw = data.encode() if isinstance(data, str) else data
+    longest = max((len(line) for line in raw.splitlines()), default=0)
+    if longest > MAX_LINE:
+        raise SourceError(f"{calendar or 'calendar'}: a line of {longest} bytes; this is not a "
+                          "calendar feed manageup will read")
     try:
         cal = icalendar.Calendar.from_ical(data)
-    except ValueError as e:
+    except Exception as e:  # icalendar raises ValueError, but also others on odd input
         raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file ({e})") from None
     if isinstance(cal, list):  # several VCALENDARs concatenated
         merged = icalendar.Calendar()
@@ -152,18 +159,21 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
               if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
     cadence = {uid: _cadence(comps) for uid, comps in events_by_uid.items()}
 
-    cal.subcomponents = keep + [c for comps in events_by_uid.values() for c in comps]
+    dense = {uid for uid, comps in events_by_uid.items() if any(_dense(c) for c in comps)}
+    cal.subcomponents = keep + [c for uid, comps in events_by_uid.items() if uid not in dense
+                                for c in comps]
     try:
         found = list(recurring_ical_events.of(cal, skip_bad_series=True).between(start, end))
-    except Exception:
+    except Exception:  # the library raises many types; find the culprit series by series
         found = []
         for uid, comps in events_by_uid.items():
-            one = icalendar.Calendar()
-            one.subcomponents = keep + comps
-            try:
-                found.extend(recurring_ical_events.of(one).between(start, end))
-            except Exception as e:
-                result.warnings.append(f"{calendar}: skipped event {uid}: cannot expand ({e})")
+            if uid not in dense:
+                found.extend(_expand_one(keep, comps, uid, start, end, calendar, result))
+    for uid in dense:
+        # Expanding FREQ=SECONDLY with no end takes minutes and gigabytes, even lazily;
+        # no 1:1 recurs more often than daily, so such a series is not read at all.
+        result.warnings.append(f"{calendar}: skipped event {uid}: it recurs more often than "
+                               "daily, which no 1:1 does")
 
     for ev in found:
         uid = str(ev.get("UID", "")).strip()
@@ -178,7 +188,38 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
     return result
 
 
+def _rules(comp: Any) -> list[Any]:
+    """RRULE values; several RRULE lines (old but legal) come back from icalendar as a list."""
+    rule = comp.get("RRULE")
+    rules = rule if isinstance(rule, list) else [rule] if rule else []
+    return [r for r in rules if hasattr(r, "get")]
+
+
+def _dense(comp: Any) -> bool:
+    """Could this series recur more than once a day?"""
+    for rule in _rules(comp):
+        freq = str((rule.get("FREQ") or [""])[0]).upper()
+        if freq in ("SECONDLY", "MINUTELY", "HOURLY") or any(
+                k in rule for k in ("BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS")):
+            return True
+    return False
+
+
+def _expand_one(keep: list[Any], comps: list[Any], uid: str, start: datetime, end: datetime,
+                calendar: str, result: FetchResult) -> list[Any]:
+    one = icalendar.Calendar()
+    one.subcomponents = keep + comps
+    try:
+        return list(recurring_ical_events.of(one).between(start, end))
+    except Exception as e:  # one broken series must not cost the rest of the calendar
+        result.warnings.append(f"{calendar}: skipped event {uid}: cannot expand ({e})")
+        return []
+
+
 def _problem(comp: Any) -> str:
+    for prop in ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SUMMARY", "STATUS"):
+        if isinstance(comp.get(prop), list):
+            return f"{prop} given more than once"
     if not str(comp.get("UID", "")).strip():
         return "no UID"
     if "DTSTART" not in comp:
@@ -190,17 +231,19 @@ def _problem(comp: Any) -> str:
         if prop in comp:
             try:
                 comp.decoded(prop)
-            except Exception as e:
+            except Exception as e:  # a broken property in one event skips that event
                 return f"bad {prop} ({e})"
     return ""
 
 
 def _cadence(comps: list[Any]) -> float | None:
     for c in comps:
-        rule = c.get("RRULE")
-        if rule:
+        for rule in _rules(c)[:1]:
             freq = (rule.get("FREQ") or [""])[0]
-            interval = int((rule.get("INTERVAL") or [1])[0])
+            try:
+                interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+            except (TypeError, ValueError):
+                return None
             days = _CADENCE_DAYS.get(str(freq).upper())
             if days is None:
                 return None
@@ -236,7 +279,12 @@ def _person(prop: Any, is_org: bool = False) -> Person | None:
 
 
 def _clean(text: str) -> str:
-    return text.strip().strip('"')
+    return _clip(text.strip().strip('"'), 200)
+
+
+def _clip(value: Any, limit: int = MAX_TEXT) -> str:
+    text = str(value).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence: float | None,
@@ -262,11 +310,11 @@ def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence: float | None,
         uid=str(ev.get("UID", "")).strip(),
         start=start,
         end=end,
-        title=str(ev.get("SUMMARY", "")).strip(),
+        title=_clip(ev.get("SUMMARY", "")),
         original_start=original,
-        location=str(ev.get("LOCATION", "")).strip(),
-        description=str(ev.get("DESCRIPTION", "")).strip(),
-        url=str(ev.get("URL", "")).strip(),
+        location=_clip(ev.get("LOCATION", "")),
+        description=_clip(ev.get("DESCRIPTION", "")),
+        url=_clip(ev.get("URL", "")),
         organizer=organizer,
         attendees=attendees,
         status=str(ev.get("STATUS", "CONFIRMED")).upper(),
