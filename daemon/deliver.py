@@ -194,7 +194,9 @@ def _classify(e: BaseException, cfg: Smtp) -> BaseException:
     if isinstance(e, smtplib.SMTPNotSupportedError):
         return DeliveryError(f"{where} does not offer STARTTLS; use security = \"ssl\"",
                              transient=False)
-    if isinstance(e, socket.timeout | TimeoutError):
+    # smtplib reports a read timeout as a disconnect whose message says "timed out".
+    if isinstance(e, socket.timeout | TimeoutError) or (
+            isinstance(e, smtplib.SMTPServerDisconnected) and "timed out" in str(e)):
         return DeliveryError(f"{where} did not answer within {cfg.timeout:g}s", transient=True)
     if isinstance(e, smtplib.SMTPException | OSError):
         return DeliveryError(f"cannot reach {where} ({e}); is the server up?", transient=True)
