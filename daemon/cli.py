@@ -139,7 +139,7 @@ def cmd_run(app: App) -> int:
 
     args = app.args
     config = app.config
-    sources = make_sources(config)
+    sources = make_sources(config, readonly=args.dry_run)
     transport = make_transport(config, dry_run=args.dry_run)
     fixed_now = app.now() if args.now else None
 
@@ -173,7 +173,7 @@ def _next_match(app: App, now: datetime) -> tuple[Any, Any, Any]:
     from daemon.detect import detect
 
     config = app.config
-    gathered = gather(make_sources(config), config, now)
+    gathered = gather(make_sources(config, readonly=True), config, now)
     if gathered.failures and not gathered.occurrences:
         raise ManageupError("no calendar could be read:\n  " + "\n  ".join(gathered.failures))
     matches = upcoming(detect(gathered.occurrences, config), now)
@@ -449,6 +449,29 @@ def _ask(prompt: str) -> str:
     return input(prompt)
 
 
+def cmd_auth(app: App) -> int:
+    from daemon import google, secrets
+
+    config = app.config
+    args = app.args
+    path = Path(args.client_secret).expanduser() if args.client_secret else \
+        config.google.client_secret
+    if path is None:
+        raise UsageError("which OAuth client? pass --client-secret FILE or set "
+                         "google.client_secret")
+    gmail = config.delivery.method == "gmail"
+    token = google.sign_in(path, google.scopes_for(gmail), args.port or config.google.port,
+                           open_browser=not args.no_browser)
+    secrets.store(google.TOKEN_NAME, token)
+    store = app.store()
+    try:
+        store.set_flag(google.AUTH_FLAG, None, datetime.now(config.zone))
+    finally:
+        store.close()
+    print("Signed in to Google; the sign-in is kept in your keyring.")
+    return 0
+
+
 def cmd_secret(app: App) -> int:
     import getpass
 
@@ -591,6 +614,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a new item")
     now_opt(rv)
     rv.set_defaults(func=cmd_review)
+
+    au = sub.add_parser("auth", help="sign in to Google (calendar, and Gmail if used)",
+                        description="Runs Google's sign-in for installed apps. Without a "
+                        "browser on this machine, use --no-browser, open the printed address "
+                        "elsewhere and forward the port: ssh -L 8765:localhost:8765 HOST")
+    au.add_argument("provider", choices=["google"])
+    au.add_argument("--client-secret", metavar="FILE", help="your OAuth client file "
+                    "(default: google.client_secret)")
+    au.add_argument("--port", type=int, help="local port to listen on (default 8765)")
+    au.add_argument("--no-browser", action="store_true", help="print the address instead")
+    au.set_defaults(func=cmd_auth)
 
     s = sub.add_parser("secret", help="store a password in the keyring")
     s.add_argument("action", choices=["set"])

@@ -13,6 +13,7 @@ from daemon.model import (
     PROBE_FIELDS,
     RISK_FIELDS,
     Ask,
+    BossWeek,
     CareerSection,
     Digest,
     GoalProbe,
@@ -87,7 +88,7 @@ class _Picker:
 
 
 def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], now: datetime,
-            config: Config) -> Digest:
+            config: Config, boss_week: BossWeek | None = None) -> Digest:
     zone = config.zone
     now = now.astimezone(zone)
     occ = match.occurrence
@@ -159,6 +160,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         relationship=_relationship(past, occ.cadence_days, picker, now, config, snapshot),
         wins=tuple(by_kind.get("win", [])),
         topics=tuple(by_kind.get("topic", [])),
+        boss_week=boss_week,
     )
 
 

@@ -101,6 +101,14 @@ class Career:
 
 
 @dataclass(frozen=True)
+class Google:
+    client_secret: Path | None = _doc("Your OAuth client file (Desktop app) for "
+                                      "`manageup auth google`.", None)
+    port: int = _doc("Local port the sign-in listens on (forward it over SSH on a server).",
+                     8765)
+
+
+@dataclass(frozen=True)
 class Review:
     nudge_after: timedelta | None = _doc(
         "Mail a reminder to run `manageup review` this long after a 1:1 ends; unset: off.",
@@ -159,6 +167,7 @@ class Config:
     digest: Digest = field(default_factory=Digest)
     career: Career = field(default_factory=Career)
     review: Review = field(default_factory=Review)
+    google: Google = field(default_factory=Google)
     store: Store = field(default_factory=Store)
     delivery: Delivery = field(default_factory=Delivery)
     service: Service = field(default_factory=Service)

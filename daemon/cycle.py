@@ -11,16 +11,16 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from daemon.compose import compose
 from daemon.config import Config
-from daemon.deliver import Transport, build_message, build_nudge
+from daemon.deliver import Transport, build_message, build_notice, build_nudge
 from daemon.detect import detect, excluded_because, shape_reason
 from daemon.errors import DeliveryError, ManageupError
-from daemon.model import Digest, HistoryEntry, Match, Occurrence
+from daemon.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
 from daemon.render import Rendered, render
 from daemon.review import plan
 from daemon.sources import Source, make_source
@@ -35,6 +35,7 @@ class Gathered:
     occurrences: list[Occurrence] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # whole calendars that could not be read
+    auth_failed: bool = False  # a Google sign-in is dead: the user must sign in again
 
 
 @dataclass
@@ -46,8 +47,13 @@ class CycleReport:
     gathered: Gathered = field(default_factory=Gathered)
 
 
-def make_sources(config: Config) -> list[Source]:
-    return [make_source(cal, config) for cal in config.calendars]
+def make_sources(config: Config, readonly: bool = False) -> list[Source]:
+    """readonly: a dry run, which must not even save Google's sync state."""
+    sources = [make_source(cal, config) for cal in config.calendars]
+    for s in sources:
+        if hasattr(s, "readonly"):
+            s.readonly = readonly
+    return sources
 
 
 def gather(sources: Sequence[Source], config: Config, now: datetime) -> Gathered:
@@ -62,6 +68,7 @@ def gather(sources: Sequence[Source], config: Config, now: datetime) -> Gathered
         except ManageupError as e:
             log.error("%s", e)
             out.failures.append(str(e))
+            out.auth_failed |= type(e).__name__ == "GoogleAuthError"
             continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
@@ -92,8 +99,8 @@ def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
 
 
 def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now: datetime,
-                config: Config) -> tuple[Digest, Rendered]:
-    digest = compose(store.snapshot(), match, history, now, config)
+                config: Config, boss_week: BossWeek | None = None) -> tuple[Digest, Rendered]:
+    digest = compose(store.snapshot(), match, history, now, config, boss_week)
     return digest, render(digest, config.digest.templates_dir)
 
 
@@ -117,10 +124,13 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
             log.error("daily backup to %s failed: %s; check store.backup_dir",
                       config.store.backup_folder, e)
 
+    if gathered.auth_failed and not dry_run:
+        _notice_auth(config, store, transport, now)
+    week = _BossWeek(sources, config, now)
     for match in upcoming(detect(gathered.occurrences, config), now):
         occ = match.occurrence
         try:
-            _handle(config, store, transport, match, history, now, dry_run, report)
+            _handle(config, store, transport, match, history, now, dry_run, report, week)
         except ManageupError as e:
             log.error("%s (%s): %s", occ.title, occ.start.isoformat(), e)
             report.failed.append(occ.key)
@@ -148,9 +158,52 @@ def _mark_missed(store: Store, now: datetime, report: CycleReport, dry_run: bool
                                  attempts=row.attempts, error=row.last_error)
 
 
+class _BossWeek:
+    """Asked of Google once per cycle, and only when a digest is actually composed."""
+
+    def __init__(self, sources: Sequence[Source], config: Config, now: datetime) -> None:
+        self.sources = [s for s in sources if hasattr(s, "boss_week")]
+        self.config, self.now = config, now
+        self.value: BossWeek | None = None
+        self.asked = False
+
+    def get(self) -> BossWeek | None:
+        if not self.asked and self.sources:
+            self.asked = True
+            try:
+                raw = self.sources[0].boss_week(self.now, self.config.zone)
+            except ManageupError as e:
+                log.warning("the boss's week is not available: %s", e)
+                raw = None
+            if raw:
+                room = raw["room_on"]
+                self.value = BossWeek(raw["booked_hours"],
+                                      date.fromisoformat(room) if room else None)
+        return self.value
+
+
+def _notice_auth(config: Config, store: Store, transport: Transport, now: datetime) -> None:
+    """One short mail when the Google sign-in dies, so no 1:1 passes in silence."""
+    from daemon.google import AUTH_FLAG, REAUTH
+
+    flag = store.flag(AUTH_FLAG)
+    if flag is None or config.delivery.method == "gmail":
+        return  # Gmail needs the same sign-in: the log and `doctor` must do
+    key = "notice|google-auth"
+    row = store.ledger_get(key, flag[1])
+    if not _should_try(row, now):
+        return
+    msg = build_notice(config, now, key, flag[1],
+                       "manageup cannot read your Google calendar",
+                       "Google refused manageup's stored sign-in (it was revoked, or it "
+                       "expired: apps in Testing status lose it after 7 days). Until you "
+                       f"sign in again no prep digest can be sent. To fix it, {REAUTH}")
+    _send_once(store, transport, msg, key, flag[1], now, row, now, "the Google sign-in notice")
+
+
 def _handle(config: Config, store: Store, transport: Transport, match: Match,
             history: Sequence[HistoryEntry], now: datetime, dry_run: bool,
-            report: CycleReport) -> None:
+            report: CycleReport, week: _BossWeek | None = None) -> None:
     occ = match.occurrence
     due = due_at(occ.start, config.digest.lead_time, config.digest.send_window, config.zone)
     row = store.ledger_get(occ.key, occ.start)
@@ -160,7 +213,8 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         return
     if not _should_try(row, now):
         return
-    digest, rendered = make_digest(store, match, history, now, config)
+    digest, rendered = make_digest(store, match, history, now, config,
+                                   week.get() if week else None)
     msg = build_message(rendered, digest, config, now)
     if dry_run:
         transport.send(msg)

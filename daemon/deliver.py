@@ -78,6 +78,21 @@ def build_nudge(p: ReviewPlan, config: Config, now: datetime) -> EmailMessage:
     return msg
 
 
+def build_notice(config: Config, now: datetime, key: str, since: datetime, subject: str,
+                 text: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = header_safe(config.sender)
+    msg["To"] = header_safe(config.recipient)
+    msg["Subject"] = header_safe(subject)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(key, since)
+    msg["Auto-Submitted"] = "auto-generated"
+    from daemon.textutil import wrap
+
+    msg.set_content(wrap(text) + "\n")
+    return msg
+
+
 class Transport(Protocol):
     name: str
 
@@ -206,6 +221,7 @@ def _classify(e: BaseException, cfg: Smtp) -> BaseException:
 
 
 def make_transport(config: Config, dry_run: bool = False) -> Transport:
+    """The transport for delivery.method; Google's libraries load only for gmail."""
     method = "stdout" if dry_run else config.delivery.method
     if method == "stdout":
         return StdoutTransport()
@@ -216,5 +232,7 @@ def make_transport(config: Config, dry_run: bool = False) -> Transport:
 
         smtp = config.delivery.smtp
         return SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command))
-    raise ConfigError([f"delivery.method: {method!r} is not available in this version; "
-                       "use smtp, maildir or stdout"])
+    from daemon import google
+
+    creds = google.load_credentials(google.scopes_for(gmail=True))
+    return google.GmailTransport(google.build("gmail", "v1", credentials=creds))

@@ -41,8 +41,26 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
         yield True, (f"calendar {cal.label}: {len(result.occurrences)} events ahead, "
                      f"{len(found)} 1:1(s) with your boss{note}")
 
+    if any(c.type == "google" for c in config.calendars) or config.delivery.method == "gmail":
+        yield _check_google(config)
     yield _check_store(config)
     yield from _check_delivery(config)
+
+
+def _check_google(config: object) -> Check:
+    from daemon import google
+    from daemon.store import Store
+
+    store = Store.open(config.store.path, readonly=True)  # type: ignore[attr-defined]
+    try:
+        dead = store.flag(google.AUTH_FLAG)
+    finally:
+        store.close()
+    if dead:
+        return False, (f"google: the sign-in stopped working on {dead[1]:%d %b %H:%M} "
+                       f"({dead[0]}: revoked, or 7-day expiry of an app in Testing); "
+                       f"{google.REAUTH}")
+    return True, "google: signed in"
 
 
 def _check_store(config: object) -> Check:

@@ -174,6 +174,14 @@ class Relationship:
 
 
 @dataclass(frozen=True)
+class BossWeek:
+    """From the boss's free/busy, when the user can see it."""
+
+    booked_hours: float
+    room_on: date | None  # the next workday with fewer than 4 booked hours
+
+
+@dataclass(frozen=True)
 class Digest:
     meeting: Meeting
     me_name: str
@@ -190,6 +198,7 @@ class Digest:
     relationship: Relationship
     wins: tuple[Item, ...]
     topics: tuple[Item, ...]
+    boss_week: BossWeek | None = None
 
     @property
     def item_ids(self) -> list[int]:

@@ -86,6 +86,21 @@ MIGRATIONS: list[str] = [
         created TEXT NOT NULL
     );
     """,
+    # 3: Google incremental sync state per calendar, and the sign-in state
+    """
+    CREATE TABLE sync_state (
+        calendar TEXT PRIMARY KEY,
+        token TEXT NOT NULL DEFAULT '',
+        synced_from TEXT NOT NULL,
+        synced_until TEXT NOT NULL,
+        events TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE flags (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        since TEXT NOT NULL
+    );
+    """,
 ]
 
 ITEM_STATUSES = ("open", "done", "dropped")
@@ -133,8 +148,12 @@ class Store:
         try:
             if readonly:
                 if path.exists():
-                    # immutable: opened read-only, a WAL file still leaves -shm behind.
-                    conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+                    # With no -wal file the main file holds everything, and immutable keeps a
+                    # read-only open from leaving -shm/-wal files behind. With one (another
+                    # process is writing), immutable would miss its latest commits.
+                    wal = path.with_name(path.name + "-wal").exists()
+                    mode = "ro" if wal else "ro&immutable=1"
+                    conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True)
                     store = cls(conn, path, True)
                     if store._version() < len(MIGRATIONS):
                         # An older file: read it through an in-memory migrated copy.
@@ -371,6 +390,40 @@ class Store:
                     "SELECT updated FROM ledger WHERE state = 'sent' ORDER BY updated")),
         )
 
+    # -- sync state and flags -------------------------------------------------------------
+
+    def sync_state(self, calendar: str) -> dict[str, Any] | None:
+        r = self.conn.execute("SELECT * FROM sync_state WHERE calendar = ?",
+                              (calendar,)).fetchone()
+        if r is None:
+            return None
+        return {"token": r["token"], "synced_from": r["synced_from"],
+                "synced_until": r["synced_until"], "events": json.loads(r["events"])}
+
+    def save_sync_state(self, calendar: str, state: dict[str, Any] | None) -> None:
+        if self.readonly:
+            return
+        with self._write() as c:
+            if state is None:
+                c.execute("DELETE FROM sync_state WHERE calendar = ?", (calendar,))
+                return
+            c.execute("INSERT OR REPLACE INTO sync_state VALUES (?,?,?,?,?)",
+                      (calendar, state["token"], state["synced_from"], state["synced_until"],
+                       json.dumps(state["events"])))
+
+    def flag(self, name: str) -> tuple[str, datetime] | None:
+        r = self.conn.execute("SELECT value, since FROM flags WHERE name = ?", (name,)).fetchone()
+        return (r["value"], datetime.fromisoformat(r["since"])) if r else None
+
+    def set_flag(self, name: str, value: str | None, now: datetime) -> None:
+        if self.readonly:
+            return
+        with self._write() as c:
+            if value is None:
+                c.execute("DELETE FROM flags WHERE name = ?", (name,))
+            else:
+                c.execute("INSERT OR IGNORE INTO flags VALUES (?,?,?)", (name, value, _iso(now)))
+
     # -- backups -------------------------------------------------------------------------
 
     def daily_backup(self, folder: Path, today: date, keep: int = 7) -> Path | None:
@@ -396,7 +449,8 @@ class Store:
 
     # -- export / import -----------------------------------------------------------------
 
-    TABLES = ("items", "appearances", "question_use", "history", "ledger", "digests", "notes")
+    TABLES = ("items", "appearances", "question_use", "history", "ledger", "digests", "notes",
+              "sync_state", "flags")
 
     def export(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format": "manageup-store", "schema": self._version()}

@@ -100,3 +100,11 @@ def test_import_rejects_foreign_json(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         store.import_(bad)
     assert store.items(include_closed=True) == []
+
+
+def test_readonly_sees_commits_of_an_open_writer(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    writer = Store.open(path)
+    writer.add_item("need", "Written while the daemon holds the store", NOW)
+    reader = Store.open(path, readonly=True)
+    assert [i.text for i in reader.items()] == ["Written while the daemon holds the store"]
