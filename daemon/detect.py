@@ -14,7 +14,7 @@ def _pattern(p: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w:]){re.escape(p)}(?![\w:])", re.IGNORECASE)
 
 
-def _boss_names(config: Config) -> list[str]:
+def boss_names(config: Config) -> list[str]:
     names = []
     full = config.boss.name.strip()
     if full:
@@ -61,7 +61,7 @@ def shape_reason(occ: Occurrence, config: Config) -> str | None:
     others = people - {config.me.email.lower()}
     if others:
         return None  # a 1:1 with someone else, e.g. one of the user's own reports
-    name = next((n for n in _boss_names(config) if _pattern(n).search(occ.title)), None)
+    name = next((n for n in boss_names(config) if _pattern(n).search(occ.title)), None)
     if name:
         return f"title has {hit!r} and names the boss ({name})"
     return None

@@ -17,6 +17,7 @@ import recurring_ical_events
 from daemon.errors import SourceError
 from daemon.model import Occurrence, Person
 from daemon.sources import FetchResult
+from daemon.sources.prefilter import Needles, select
 
 if TYPE_CHECKING:
     from daemon.config import Calendar, Config
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CADENCE_DAYS = {"DAILY": 1.0, "WEEKLY": 7.0, "MONTHLY": 30.4, "YEARLY": 365.0}
+EXPAND_MARGIN = timedelta(days=1)
 MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
 MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
@@ -44,29 +46,49 @@ class IcsSource:
     def __init__(self, cal: Calendar, config: Config | None = None,
                  opener: urllib.request.OpenerDirector | None = None) -> None:
         self.cal = cal
+        self.config = config
         self.label = cal.label
         self._opener = opener or urllib.request.build_opener(_SafeRedirect)
         self._validators: dict[str, str] = {}
-        self._digest = ""
-        self._cached: tuple[tuple[datetime, datetime], FetchResult] | None = None
+        self._stat: tuple[int, int, int] | None = None
+        self._digest = b""
+        self._reduced: bytes | None = None
+        self._expanded: tuple[datetime, datetime, ZoneInfo, list[Occurrence]] | None = None
 
     # -- reading -------------------------------------------------------------------------
 
-    def read_bytes(self) -> bytes | None:
-        """The feed's bytes, or None when the server says it has not changed (304)."""
+    def _needles(self) -> Needles | None:
+        if self.config is None:
+            return None
+        from daemon.detect import boss_names
+
+        c = self.config
+        return Needles(c.boss_addresses, c.detect.title_patterns, boss_names(c),
+                       c.detect.max_attendees)
+
+    def read_bytes(self, force: bool = False) -> bytes | None:
+        """The feed's bytes, or None when it has not changed since the last read: the same
+        file size and mtime, or a 304 from the server."""
         if self.cal.path is not None:
             try:
-                size = self.cal.path.stat().st_size
-                if size > self.cal.max_bytes:
-                    raise SourceError(f"{self.label}: {size} bytes is over the limit of "
+                st = self.cal.path.stat()
+                if st.st_size > self.cal.max_bytes:
+                    raise SourceError(f"{self.label}: {st.st_size} bytes is over the limit of "
                                       f"{self.cal.max_bytes}; raise calendars.max_bytes")
-                return self.cal.path.read_bytes()
+                sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+                if sig == self._stat and not force:
+                    return None
+                data = self.cal.path.read_bytes()
+                self._stat = sig
+                return data
             except FileNotFoundError:
                 raise SourceError(f"{self.label}: no file at {self.cal.path}; "
                                   "check calendars.path") from None
             except OSError as e:
                 raise SourceError(f"{self.label}: cannot read {self.cal.path}: {e.strerror}") \
                     from None
+        if force:
+            self._validators.clear()
         return self._get_url()
 
     def _get_url(self) -> bytes | None:
@@ -97,25 +119,34 @@ class IcsSource:
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
         data = self.read_bytes()
-        window = (start, end)
         if data is not None:
-            digest = hashlib.sha256(data).hexdigest()
-            if digest != self._digest:
+            digest = hashlib.sha256(data).digest()
+            if digest != self._digest:  # new content (a server without validators, too)
                 self._digest = digest
-                self._cached = None
-        if self._cached is not None and self._cached[0] == window:
-            cached = self._cached[1]
-            return FetchResult(cached.occurrences, [], unchanged=True)
-        if data is None:
-            if self._cached is None:  # 304 without anything parsed yet: ask again in full
-                self._validators.clear()
-                data = self.read_bytes()
+                self._reduced = None
+        if self._reduced is None:
+            if data is None:
+                data = self.read_bytes(force=True)
+                assert data is not None
+                self._digest = hashlib.sha256(data).digest()
+            needles = self._needles()
+            if needles is not None:
+                self._reduced, kept, seen = select(data, needles)
+                log.debug("%s: %d of %d events may involve the boss", self.label, kept, seen)
             else:
-                return FetchResult(self._cached[1].occurrences, [], unchanged=True)
-        assert data is not None
-        result = parse_occurrences(data, start, end, zone, calendar=self.label)
-        self._cached = (window, result)
-        return result
+                self._reduced = data
+            self._expanded = None
+        cached = self._expanded
+        if cached and cached[0] <= start and cached[1] >= end and cached[2] == zone:
+            occs = [o for o in cached[3] if o.end > start and o.start < end]
+            return FetchResult(occs, [], unchanged=True)
+        # Expand a little beyond the window so the next cycles, whose window has slid by a
+        # few minutes, only filter.
+        lo, hi = start - EXPAND_MARGIN, end + EXPAND_MARGIN
+        result = parse_occurrences(self._reduced, lo, hi, zone, calendar=self.label)
+        self._expanded = (lo, hi, zone, result.occurrences)
+        occs = [o for o in result.occurrences if o.end > start and o.start < end]
+        return FetchResult(occs, result.warnings)
 
 
 # -- parsing -----------------------------------------------------------------------------
