@@ -244,8 +244,8 @@ def cmd_meetings(app: App) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not rows:
-        print(f"No 1:1 with your boss in the next {config.detect.lookahead.days} days "
-              f"({len(gathered.occurrences)} events read).")
+        print(f"No 1:1 with your boss in the next {config.detect.lookahead.days} days. "
+              "Check boss.email, boss.aliases and detect.title_patterns.")
     for m in matches:
         o = m.occurrence
         print(f"{o.start:%a %d %b %H:%M}-{o.end:%H:%M}  {o.title}")

@@ -72,7 +72,7 @@ def gather(sources: Sequence[Source], config: Config, now: datetime) -> Gathered
             continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
-    out.occurrences.sort(key=lambda o: (o.start, o.uid))
+    out.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return out
 
 

@@ -38,8 +38,8 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
         found = detect(result.occurrences, config)
         note = f"; {len(result.warnings)} event(s) skipped (run `manageup meetings`)" \
             if result.warnings else ""
-        yield True, (f"calendar {cal.label}: {len(result.occurrences)} events ahead, "
-                     f"{len(found)} 1:1(s) with your boss{note}")
+        yield True, (f"calendar {cal.label}: readable, {len(found)} 1:1(s) with your boss "
+                     f"ahead{note}")
 
     if any(c.type == "google" for c in config.calendars) or config.delivery.method == "gmail":
         yield _check_google(config)

@@ -201,7 +201,7 @@ def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: dateti
             continue
         if occ.end > start and occ.start < end:
             result.occurrences.append(occ)
-    result.occurrences.sort(key=lambda o: (o.start, o.uid))
+    result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return result
 
 

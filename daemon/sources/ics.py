@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 _CADENCE_DAYS = {"DAILY": 1.0, "WEEKLY": 7.0, "MONTHLY": 30.4, "YEARLY": 365.0}
 EXPAND_MARGIN = timedelta(days=1)
+REDUCE_MARGIN = timedelta(days=2)  # time zones can move an event's date by a day
 MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
 MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
@@ -53,6 +54,7 @@ class IcsSource:
         self._stat: tuple[int, int, int] | None = None
         self._digest = b""
         self._reduced: bytes | None = None
+        self._range: tuple[date, date] = (date.min, date.max)
         self._expanded: tuple[datetime, datetime, ZoneInfo, list[Occurrence]] | None = None
 
     # -- reading -------------------------------------------------------------------------
@@ -124,6 +126,10 @@ class IcsSource:
             if digest != self._digest:  # new content (a server without validators, too)
                 self._digest = digest
                 self._reduced = None
+        lo_day, hi_day = start.date() - REDUCE_MARGIN, end.date() + REDUCE_MARGIN
+        if self._reduced is not None and not (self._range[0] <= lo_day and
+                                              self._range[1] >= hi_day):
+            self._reduced = None  # the window left the range the feed was cut down for
         if self._reduced is None:
             if data is None:
                 data = self.read_bytes(force=True)
@@ -131,10 +137,13 @@ class IcsSource:
                 self._digest = hashlib.sha256(data).digest()
             needles = self._needles()
             if needles is not None:
-                self._reduced, kept, seen = select(data, needles)
+                # Cut for a range wider than the window, so it holds for weeks of cycles.
+                self._range = (lo_day - timedelta(days=7), hi_day + timedelta(days=30))
+                self._reduced, kept, seen = select(data, needles, *self._range)
                 log.debug("%s: %d of %d events may involve the boss", self.label, kept, seen)
             else:
                 self._reduced = data
+                self._range = (date.min, date.max)
             self._expanded = None
         cached = self._expanded
         if cached and cached[0] <= start and cached[1] >= end and cached[2] == zone:
@@ -213,7 +222,7 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
                                                   calendar))
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             result.warnings.append(f"{calendar}: skipped event {uid}: {e}")
-    result.occurrences.sort(key=lambda o: (o.start, o.uid))
+    result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     for w in result.warnings:
         log.warning("%s", w)
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
+from datetime import date
 
 _PEOPLE = re.compile(rb"^(attendee|organizer)([;:][^\r\n]*)", re.M)
 
@@ -85,8 +86,36 @@ def _few_people(block: bytes, needles: Needles) -> bool:
     return len(people - boss) + (1 if boss else 0) <= needles.max_people
 
 
-def select(data: bytes, needles: Needles) -> tuple[bytes, int, int]:
-    """The feed cut down to the wanted UID groups; also (blocks kept, blocks seen)."""
+def _date(block: bytes, prop: bytes) -> date | None:
+    i = block.find(b"\n" + prop)
+    if i < 0:
+        return None
+    line = block[i + 1:_line_end(block, i + 1)]
+    if line[len(prop):len(prop) + 1] not in b":;":
+        return None
+    value = _value(line[len(prop):]).strip()[:8]
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return None
+
+
+def _outside(block: bytes, since: date, until: date) -> bool:
+    """A one-off event that surely lies outside [since, until]; unsure means no."""
+    if any(b"\n" + p in block for p in (b"rrule", b"rdate", b"recurrence-id", b"duration")):
+        return False
+    start = _date(block, b"dtstart")
+    if start is None:
+        return False
+    end = _date(block, b"dtend") or start
+    return end < since or start > until
+
+
+def select(data: bytes, needles: Needles, since: date | None = None,
+           until: date | None = None) -> tuple[bytes, int, int]:
+    """The feed cut down to the wanted UID groups; also (blocks kept, blocks seen).
+    With since/until, one-off events outside those dates are left out too (the dates
+    should carry a day or two of margin for time zones)."""
     text = _unfold(data)
     low = text.lower()
     begins = [b for b in _line_starts(low, b"begin:vevent") if low[b + 12:b + 13] in b"\r\n"]
@@ -115,6 +144,8 @@ def select(data: bytes, needles: Needles) -> tuple[bytes, int, int]:
     with_name = hits(_any(needles.names))
     possible = {i for i in with_address if _few_people(low[slice(*spans[i])], needles)}
     possible |= with_pattern & (with_address | with_name)
+    if since is not None and until is not None:
+        possible = {i for i in possible if not _outside(low[slice(*spans[i])], since, until)}
 
     uid_of: dict[int, bytes] = {}
     for pos in _line_starts(low, b"uid"):
@@ -124,6 +155,12 @@ def select(data: bytes, needles: Needles) -> tuple[bytes, int, int]:
             uid_of[i] = _value(line[3:]).strip()
     # UIDs are case-sensitive, but a lowercase compare only keeps more, never less.
     wanted = {uid_of.get(i, b"") for i in possible}
+    if since is not None and until is not None:
+        # A whole UID group goes only when every block in it is a one-off outside the range.
+        inside = {uid_of.get(i, b"") for i in range(len(spans))
+                  if uid_of.get(i, b"") in wanted
+                  and not _outside(low[slice(*spans[i])], since, until)}
+        wanted &= inside
     kept = [i for i in range(len(spans)) if uid_of.get(i, b"") in wanted]
     parts = [text[: spans[0][0]]]
     last = spans[0][0]
