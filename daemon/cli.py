@@ -176,6 +176,8 @@ def _next_match(app: App, now: datetime) -> tuple[Any, Any, Any]:
     gathered = gather(make_sources(config, readonly=True), config, now)
     if gathered.failures and not gathered.occurrences:
         raise ManageupError("no calendar could be read:\n  " + "\n  ".join(gathered.failures))
+    for failure in gathered.failures:
+        log.warning("%s", failure)
     matches = upcoming(detect(gathered.occurrences, config), now)
     return matches, gathered, lambda stored: merged_history(
         stored, history_of(gathered.occurrences, config))

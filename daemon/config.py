@@ -317,7 +317,8 @@ def _convert_dataclass(cls: type, raw: Any, prefix: str, problems: _Problems,
                 if top and is_dataclass(hints[name]):
                     problems.add(name, f"missing [{name}] table")
                 else:
-                    problems.add(key, "missing; " + f.metadata.get("doc", "required"))
+                    doc = f.metadata.get("doc", "required").rstrip(".")
+                    problems.add(key, f"missing ({doc[0].lower()}{doc[1:]})")
             continue
         value = _convert(hints[name], raw[name], key, problems, base)
         if value is not _BAD:

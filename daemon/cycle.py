@@ -66,7 +66,6 @@ def gather(sources: Sequence[Source], config: Config, now: datetime) -> Gathered
         try:
             result = src.fetch(start, end, config.zone)
         except ManageupError as e:
-            log.error("%s", e)
             out.failures.append(str(e))
             out.auth_failed |= type(e).__name__ == "GoogleAuthError"
             continue
@@ -109,6 +108,8 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
     report = CycleReport()
     gathered = gather(sources, config, now)
     report.gathered = gathered
+    for failure in gathered.failures:
+        log.error("%s", failure)
     seen = history_of(gathered.occurrences, config)
     if not dry_run:
         # Future instances are kept only in memory: one removed later (EXDATE) must not

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from daemon.config import Config, parse_config
 
@@ -68,14 +74,6 @@ def at(text: str) -> datetime:
 
 # --- a real SMTP server on loopback ---------------------------------------------------------
 
-import socket  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from email import message_from_bytes, policy  # noqa: E402
-from email.message import EmailMessage  # noqa: E402
-from typing import Any  # noqa: E402
-
-from aiosmtpd.controller import Controller  # noqa: E402
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -129,3 +127,26 @@ def smtp_server():
     server.start()
     yield server
     server.stop()
+
+
+def run_cycles(config: Config, start: str | datetime, end: str | datetime,
+               step: timedelta = timedelta(hours=1),
+               events: dict[datetime, list[Any]] | None = None) -> None:
+    """Cycles as the daemon runs them, on a simulated clock from start to end; `events`
+    maps a time to actions (a server going down, a calendar edit) run before that cycle."""
+    from daemon.cycle import make_sources, run_cycle
+    from daemon.deliver import make_transport
+    from daemon.store import Store
+
+    sources, transport = make_sources(config), make_transport(config)
+    now = at(start) if isinstance(start, str) else start
+    stop = at(end) if isinstance(end, str) else end
+    while now < stop:
+        for action in (events or {}).pop(now, []):
+            action()
+        store = Store.open(config.store.path)
+        try:
+            run_cycle(config, store, sources, transport, now)
+        finally:
+            store.close()
+        now += step

@@ -18,12 +18,10 @@ from pathlib import Path
 import pytest
 
 from daemon.config import load_config
-from daemon.cycle import make_sources, run_cycle
-from daemon.deliver import make_transport
 from daemon.service import Daemon, sd_notify
 from daemon.store import Store
 from daemon.timing import due_at
-from tests.conftest import BERLIN, ROOT, SmtpServer, at
+from tests.conftest import BERLIN, ROOT, SmtpServer, at, run_cycles
 
 SERIES = "weekly-1on1-sam-alex@example.com"
 
@@ -60,22 +58,6 @@ def world(example: Path, smtp_server: SmtpServer):
     return load_config(cfg_path), smtp_server, set_calendar
 
 
-def simulate(cfg, start: datetime, end: datetime, step: timedelta, events=None) -> None:
-    """Cycles from start to end; `events` maps a time to an action run before that cycle."""
-    sources = make_sources(cfg)
-    transport = make_transport(cfg)
-    now = start
-    while now < end:
-        for action in (events or {}).pop(now, []):
-            action()
-        store = Store.open(cfg.store.path)
-        try:
-            run_cycle(cfg, store, sources, transport, now)
-        finally:
-            store.close()
-        now += step
-
-
 def test_weeks_of_cycles_send_each_digest_once(world) -> None:
     cfg, server, set_calendar = world
     moved = override("20261203T100000", "20261204T140000", "20261204T143000")
@@ -86,7 +68,7 @@ def test_weeks_of_cycles_send_each_digest_once(world) -> None:
         at("2026-12-02T21:00+01:00"): [lambda: set_calendar(moved)],
         at("2026-12-07T09:00+01:00"): [lambda: set_calendar(moved, cancelled)],
     }
-    simulate(cfg, at("2026-11-23T00:00+01:00"), at("2026-12-12T00:00+01:00"),
+    run_cycles(cfg, at("2026-11-23T00:00+01:00"), at("2026-12-12T00:00+01:00"),
              timedelta(hours=1), events)
     msgs = server.handler.messages
     sent = [(m["Date"], m["Subject"]) for m in msgs]
@@ -110,7 +92,7 @@ def test_digest_marked_missed_when_server_stays_down(world, caplog) -> None:
     cfg, server, _set = world
     server.stop()
     with caplog.at_level(logging.ERROR):
-        simulate(cfg, at("2026-11-25T15:00+01:00"), at("2026-11-26T11:00+01:00"),
+        run_cycles(cfg, at("2026-11-25T15:00+01:00"), at("2026-11-26T11:00+01:00"),
                  timedelta(hours=1))
     (row,) = Store.open(cfg.store.path).ledger()
     assert row.state == "missed" and "is the server up" in row.last_error
@@ -120,7 +102,7 @@ def test_digest_marked_missed_when_server_stays_down(world, caplog) -> None:
 def test_permanent_failure_is_not_hammered(world) -> None:
     cfg, server, _set = world
     server.handler.reply = "550 5.7.1 Relaying denied"
-    simulate(cfg, at("2026-11-25T16:00+01:00"), at("2026-11-25T17:00+01:00"),
+    run_cycles(cfg, at("2026-11-25T16:00+01:00"), at("2026-11-25T17:00+01:00"),
              timedelta(minutes=5))
     (row,) = Store.open(cfg.store.path).ledger()
     assert row.state == "failed" and row.attempts == 1  # 12 cycles, one attempt
@@ -159,7 +141,7 @@ def test_crash_between_pending_and_sent_resends_once_with_same_id(world, tmp_pat
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     (row,) = Store.open(cfg.store.path).ledger()
     assert row.state == "pending"
-    simulate(cfg, at("2026-11-25T16:10+01:00"), at("2026-11-25T18:00+01:00"),
+    run_cycles(cfg, at("2026-11-25T16:10+01:00"), at("2026-11-25T18:00+01:00"),
              timedelta(minutes=10))
     msgs = server.handler.messages
     assert len(msgs) == 2  # the one before the crash and exactly one resend

@@ -13,10 +13,8 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import load_config
-from daemon.cycle import make_sources, run_cycle
-from daemon.deliver import make_transport
 from daemon.store import Store
-from tests.conftest import ROOT, at
+from tests.conftest import ROOT, run_cycles
 
 
 def mu(example: Path, *args: str) -> int:
@@ -24,16 +22,7 @@ def mu(example: Path, *args: str) -> int:
 
 
 def cycles(example: Path, start: str, end: str, step: timedelta = timedelta(hours=2)) -> None:
-    cfg = load_config(example / "config.toml")
-    sources, transport = make_sources(cfg), make_transport(cfg)
-    now, stop = at(start), at(end)
-    while now < stop:
-        store = Store.open(cfg.store.path)
-        try:
-            run_cycle(cfg, store, sources, transport, now)
-        finally:
-            store.close()
-        now += step
+    run_cycles(load_config(example / "config.toml"), start, end, step)
 
 
 def digests(example: Path) -> list[str]:

@@ -19,10 +19,8 @@ from typing import Any
 import pytest
 
 from daemon.config import load_config
-from daemon.cycle import make_sources, run_cycle
-from daemon.deliver import make_transport
 from daemon.store import Store
-from tests.conftest import ROOT, SmtpServer, at
+from tests.conftest import ROOT, SmtpServer, at, run_cycles
 from tests.reliability.conftest import FIGURES
 
 
@@ -62,22 +60,12 @@ def ids(raw: list[bytes]) -> list[str]:
     return [str(message_from_bytes(r, policy=policy.default)["Message-ID"]) for r in raw]
 
 
-def run(cfg: Any, start: str, end: str, step: timedelta) -> None:
-    sources, transport = make_sources(cfg), make_transport(cfg)
-    now, stop = at(start), at(end)
-    while now < stop:
-        store = Store.open(cfg.store.path)
-        run_cycle(cfg, store, sources, transport, now)
-        store.close()
-        now += step
-
-
 def test_drop_after_data_resends_with_the_same_id(faulty) -> None:
     cfg, server = faulty
     server.handler.mode = "drop"
-    run(cfg, "2026-11-25T16:00:00+01:00", "2026-11-25T16:10:00+01:00", timedelta(minutes=5))
+    run_cycles(cfg, "2026-11-25T16:00:00+01:00", "2026-11-25T16:10:00+01:00", timedelta(minutes=5))
     server.handler.mode = ""
-    run(cfg, "2026-11-25T16:10:00+01:00", "2026-11-25T18:00:00+01:00", timedelta(minutes=5))
+    run_cycles(cfg, "2026-11-25T16:10:00+01:00", "2026-11-25T18:00:00+01:00", timedelta(minutes=5))
     got = ids(server.handler.raw)
     assert len(set(got)) == 1 and len(got) >= 2  # delivered twice, recognisably the same
     (row,) = Store.open(cfg.store.path).ledger()
@@ -89,12 +77,12 @@ def test_stall_past_the_timeout_is_retried(faulty) -> None:
     cfg, server = faulty
     server.handler.mode = "stall"
     started = time.monotonic()
-    run(cfg, "2026-11-25T16:00:00+01:00", "2026-11-25T16:05:00+01:00", timedelta(minutes=5))
+    run_cycles(cfg, "2026-11-25T16:00:00+01:00", "2026-11-25T16:05:00+01:00", timedelta(minutes=5))
     assert time.monotonic() - started < 3  # the 1 s timeout, not the server's 3 s
     (row,) = Store.open(cfg.store.path).ledger()
     assert row.state == "failed" and "did not answer" in row.last_error
     server.handler.mode = ""
-    run(cfg, "2026-11-25T16:05:00+01:00", "2026-11-25T17:00:00+01:00", timedelta(minutes=5))
+    run_cycles(cfg, "2026-11-25T16:05:00+01:00", "2026-11-25T17:00:00+01:00", timedelta(minutes=5))
     assert len(ids(server.handler.raw)) == 1
     FIGURES["faults injected"] += 1
 
@@ -109,9 +97,9 @@ def test_error_replies_then_recovery(faulty, reply: str) -> None:
 
     original = rec.handle_DATA
     rec.handle_DATA = answer  # type: ignore[method-assign]
-    run(cfg, "2026-11-25T16:00:00+01:00", "2026-11-25T16:30:00+01:00", timedelta(minutes=5))
+    run_cycles(cfg, "2026-11-25T16:00:00+01:00", "2026-11-25T16:30:00+01:00", timedelta(minutes=5))
     rec.handle_DATA = original  # type: ignore[method-assign]
-    run(cfg, "2026-11-25T16:30:00+01:00", "2026-11-26T09:55:00+01:00", timedelta(minutes=5))
+    run_cycles(cfg, "2026-11-25T16:30:00+01:00", "2026-11-26T09:55:00+01:00", timedelta(minutes=5))
     # Transient or permanent, the digest arrives once the server is healthy, before the 1:1.
     assert len(ids(rec.raw)) == 1
     FIGURES["faults injected"] += 1
