@@ -462,8 +462,10 @@ def cmd_auth(app: App) -> int:
         raise UsageError("which OAuth client? pass --client-secret FILE or set "
                          "google.client_secret")
     gmail = config.delivery.method == "gmail"
+    # No display (an SSH session, a server): print the address instead of opening a browser.
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     token = google.sign_in(path, google.scopes_for(gmail), args.port or config.google.port,
-                           open_browser=not args.no_browser)
+                           open_browser=has_display and not args.no_browser)
     secrets.store(google.TOKEN_NAME, token)
     store = app.store()
     try:

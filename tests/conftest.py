@@ -150,3 +150,37 @@ def run_cycles(config: Config, start: str | datetime, end: str | datetime,
         finally:
             store.close()
         now += step
+
+
+# --- an in-memory keyring -------------------------------------------------------------------
+
+
+class MemoryKeyring:
+    """An in-memory keyring backend, so tests never touch the user's real keyring."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, user: str) -> str | None:
+        return self.values.get((service, user))
+
+    def set_password(self, service: str, user: str, password: str) -> None:
+        self.values[(service, user)] = password
+
+    def delete_password(self, service: str, user: str) -> None:
+        self.values.pop((service, user), None)
+
+
+@pytest.fixture
+def memory_keyring():
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    backend_cls = type("Mem", (MemoryKeyring, KeyringBackend), {})
+    previous = keyring.get_keyring()
+    backend = backend_cls()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

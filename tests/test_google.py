@@ -248,3 +248,64 @@ def test_dry_run_writes_nothing(gconfig, capsys) -> None:
                        make_transport(gconfig, dry_run=True), NOW, dry_run=True)
     assert report.sent and "8. Sam Rivera's week" in capsys.readouterr().out
     assert not gconfig.store.path.exists()  # no sync state, no ledger, no file at all
+
+
+def test_sign_in_end_to_end(gconfig, tmp_path, memory_keyring, monkeypatch, capsys) -> None:
+    """The real installed-app flow of google-auth-oauthlib: the test plays the browser,
+    and Google's token endpoint is a loopback server named in the client file."""
+    import threading
+    import urllib.parse
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.conftest import free_port
+
+    class Token(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"access_token": "ya29.new", "expires_in": 3599, "refresh_token":'
+                             b' "1//new-refresh", "token_type": "Bearer", "scope":'
+                             b' "https://www.googleapis.com/auth/calendar.readonly"}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    token_server = ThreadingHTTPServer(("127.0.0.1", free_port()), Token)
+    threading.Thread(target=token_server.serve_forever, daemon=True).start()
+    client = tmp_path / "client_secret.json"
+    client.write_text(
+        '{"installed": {"client_id": "123.apps.googleusercontent.com", "client_secret": "x",'
+        ' "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri":'
+        f' "http://127.0.0.1:{token_server.server_address[1]}/token",'
+        ' "redirect_uris": ["http://localhost"]}}')
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the loopback token endpoint
+    monkeypatch.delenv("DISPLAY", raising=False)
+    Store.open(gconfig.store.path).set_flag(AUTH_FLAG, "invalid_grant", NOW)
+    port = free_port()
+    result: list[int] = []
+    signer = threading.Thread(target=lambda: result.append(main([
+        "--config", str(gconfig.source_path), "auth", "google", "--client-secret", str(client),
+        "--port", str(port)])))
+    signer.start()
+    printed = ""
+    for _ in range(100):
+        printed += capsys.readouterr().out
+        if "state=" in printed:
+            break
+        signer.join(0.05)
+    url = next(line for line in printed.splitlines() if line.startswith("https://"))
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
+    assert query["redirect_uri"] == [f"http://localhost:{port}/"]  # no copy-paste flow
+    assert query["scope"] == ["https://www.googleapis.com/auth/calendar.readonly"]
+    redirect = f"http://localhost:{port}/?state={query['state'][0]}&code=4/test-code"
+    urllib.request.urlopen(redirect, timeout=10).read()
+    signer.join(10)
+    token_server.shutdown()
+    assert result == [0]
+    stored = memory_keyring.values[("manageup", "google-token")]
+    assert '"refresh_token": "1//new-refresh"' in stored
+    assert Store.open(gconfig.store.path).flag(AUTH_FLAG) is None  # calling Google again
+    assert "1//new-refresh" not in capsys.readouterr().out
