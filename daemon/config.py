@@ -417,7 +417,7 @@ def _tname(value: Any) -> str:
 
 
 def describe() -> list[tuple[str, str, str]]:
-    """Every key with its default and meaning, for `manageup config --keys`."""
+    """Every key with its default and meaning; a test holds config.example.toml to it."""
     rows: list[tuple[str, str, str]] = []
 
     def walk(cls: type, prefix: str) -> None:

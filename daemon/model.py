@@ -105,8 +105,6 @@ class Question:
     text: str
 
 
-JSON = dict[str, Any]
-
 
 # --- the digest, as compose builds it and the templates show it -------------------------
 
