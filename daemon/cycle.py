@@ -29,6 +29,9 @@ from daemon.timing import backoff, due_at
 
 log = logging.getLogger(__name__)
 
+NUDGE_WINDOW = timedelta(days=1)  # a review reminder later than this is no use
+NOTICE_WINDOW = timedelta(days=7)  # keep retrying a sign-in notice this long
+
 
 @dataclass
 class Gathered:
@@ -146,9 +149,9 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
 
 
 def _mark_missed(store: Store, now: datetime, report: CycleReport, dry_run: bool) -> None:
+    # A ledger row's start is its deadline: the meeting's start for a digest, and a later
+    # time for a reminder or a notice (see NUDGE_WINDOW and NOTICE_WINDOW).
     for row in store.ledger():
-        if row.key.startswith("nudge|"):
-            continue  # reminders come after the meeting; _nudges gives up on them itself
         if row.state in ("pending", "failed") and datetime.fromisoformat(row.start) <= now:
             log.error("digest for %s was never delivered before the meeting started "
                       "(last error: %s)", row.key, row.last_error or "none")
@@ -191,7 +194,8 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
     if flag is None or config.delivery.method == "gmail":
         return  # Gmail needs the same sign-in: the log and `doctor` must do
     key = "notice|google-auth"
-    row = store.ledger_get(key, flag[1])
+    deadline = flag[1] + NOTICE_WINDOW
+    row = store.ledger_get(key, deadline)
     if not _should_try(row, now):
         return
     msg = build_notice(config, now, key, flag[1],
@@ -199,7 +203,7 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
                        "Google refused manageup's stored sign-in (it was revoked, or it "
                        "expired: apps in Testing status lose it after 7 days). Until you "
                        f"sign in again no prep digest can be sent. To fix it, {REAUTH}")
-    _send_once(store, transport, msg, key, flag[1], now, row, now, "the Google sign-in notice")
+    _send_once(store, transport, msg, key, deadline, now, row, now, "the Google sign-in notice")
 
 
 def _handle(config: Config, store: Store, transport: Transport, match: Match,
@@ -287,15 +291,16 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
             continue
         end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
         due = end + after
-        if not due <= now < due + timedelta(days=1):
+        deadline = due + NUDGE_WINDOW
+        if not due <= now < deadline:
             continue  # not yet, or too stale to be useful
         key = f"nudge|{rec.key}"
-        row = store.ledger_get(key, rec.start)
+        row = store.ledger_get(key, deadline)
         if not _should_try(row, now):
             continue
         msg = build_nudge(plan(store, rec), config, now)
         if dry_run:
             transport.send(msg)
-        elif _send_once(store, transport, msg, key, rec.start, due, row, now,
+        elif _send_once(store, transport, msg, key, deadline, due, row, now,
                         f"review reminder for {rec.title}"):
             report.sent.append(key)

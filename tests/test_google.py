@@ -309,3 +309,29 @@ def test_sign_in_end_to_end(gconfig, tmp_path, memory_keyring, monkeypatch, caps
     assert '"refresh_token": "1//new-refresh"' in stored
     assert Store.open(gconfig.store.path).flag(AUTH_FLAG) is None  # calling Google again
     assert "1//new-refresh" not in capsys.readouterr().out
+
+
+def test_failed_notice_is_retried(gconfig, tmp_path) -> None:
+    """The sign-in notice goes through the ledger like a digest: a mail server that is
+    down at first gets it once it is back, and then never again."""
+    from daemon.deliver import make_transport
+    from tests.conftest import SmtpServer
+
+    server = SmtpServer()  # down for the first cycle
+    text = gconfig.source_path.read_text().replace(
+        f'[delivery]\nmethod = "maildir"\nmaildir = "{tmp_path / "Maildir"}"\n',
+        server.delivery())
+    cfg = parse_config(text, gconfig.source_path)
+    http = AuthorizedHttp(_expired_credentials(),
+                          http=HttpMockSequence([(status(400), body("invalid_grant"))]))
+    src = GoogleSource(cfg.calendars[0], cfg, http=http, sleep=lambda s: None)
+    store = Store.open(cfg.store.path)
+    run_cycle(cfg, store, [src], make_transport(cfg), NOW)
+    assert server.handler.raw == []
+    server.start()
+    try:
+        for hours in (1, 2, 3):
+            run_cycle(cfg, store, [src], make_transport(cfg), NOW + timedelta(hours=hours))
+        assert len(server.handler.raw) == 1
+    finally:
+        server.stop()

@@ -135,6 +135,7 @@ class IcsSource:
                 data = self.read_bytes(force=True)
                 assert data is not None
                 self._digest = hashlib.sha256(data).digest()
+            check_lines(data, self.label)
             needles = self._needles()
             if needles is not None:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.
@@ -161,15 +162,19 @@ class IcsSource:
 # -- parsing -----------------------------------------------------------------------------
 
 
+def check_lines(raw: bytes, calendar: str) -> None:
+    """Refuse a feed with absurd physical lines. Checked on the raw bytes: once folded
+    lines are joined, one huge but legal SUMMARY would otherwise refuse the whole feed."""
+    longest = max(map(len, raw.split(b"\n")), default=0)
+    if longest > MAX_LINE:
+        raise SourceError(f"{calendar or 'calendar'}: a line of {longest} bytes; this is not a "
+                          "calendar feed manageup will read")
+
+
 def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,
                       calendar: str = "") -> FetchResult:
     """All occurrences overlapping [start, end), in `zone`. Broken events are skipped by UID."""
     result = FetchResult()
-    raw = data.encode() if isinstance(data, str) else data
-    longest = max((len(line) for line in raw.splitlines()), default=0)
-    if longest > MAX_LINE:
-        raise SourceError(f"{calendar or 'calendar'}: a line of {longest} bytes; this is not a "
-                          "calendar feed manageup will read")
     try:
         cal = icalendar.Calendar.from_ical(data)
     except Exception as e:  # icalendar raises ValueError, but also others on odd input

@@ -15,7 +15,8 @@ from daemon.cycle import make_digest
 from daemon.deliver import build_message
 from daemon.detect import detect
 from daemon.errors import SourceError
-from daemon.sources.ics import parse_occurrences
+from daemon.config import Calendar
+from daemon.sources.ics import IcsSource, check_lines, parse_occurrences
 from daemon.store import Store
 from tests.conftest import ICS, ROOT, at, config_text
 from tests.reliability.conftest import FIGURES
@@ -90,6 +91,7 @@ def pipeline(data: bytes) -> None:
     started = time.monotonic()
     FIGURES["feeds fuzzed"] += 1
     try:
+        check_lines(data, "fuzz")
         result = parse_occurrences(data, *WINDOW, CONFIG.zone, calendar="fuzz")
     except SourceError:
         return
@@ -134,10 +136,12 @@ def test_secondly_series_is_skipped_fast() -> None:
     FIGURES["feeds fuzzed"] += 1
 
 
-def test_absurd_line_is_refused() -> None:
+def test_absurd_line_is_refused(tmp_path: Path) -> None:
     feed = b"BEGIN:VCALENDAR\r\nX-JUNK:" + b"a" * (2 * 1024 * 1024) + b"\r\nEND:VCALENDAR\r\n"
+    (tmp_path / "junk.ics").write_bytes(feed)
     try:
-        parse_occurrences(feed, *WINDOW, CONFIG.zone, calendar="junk")
+        IcsSource(Calendar(type="ics", path=tmp_path / "junk.ics"), CONFIG).fetch(
+            *WINDOW, CONFIG.zone)
     except SourceError as e:
         assert "a line of" in str(e)
     else:
@@ -156,3 +160,23 @@ def test_megabyte_summary_is_clipped(tmp_path: Path) -> None:
     _d, rendered = make_digest(Store.memory(), match, [], NOW, CONFIG)
     assert len(rendered.html.encode()) < 102 * 1024
     assert len(rendered.subject) <= 250
+
+
+def test_huge_folded_invite_does_not_cost_the_calendar(tmp_path: Path) -> None:
+    """A stranger's invite with the boss on it and a 1.5 MB folded SUMMARY: legal lines,
+    one giant line once unfolded. The feed must still be read, the 1:1 still found."""
+    folded = "SUMMARY:" + "y" * 1_500_000
+    big = "\r\n ".join(folded[i:i + 70] for i in range(0, len(folded), 70))
+    feed = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+            "BEGIN:VEVENT\r\nUID:spam\r\nDTSTART:20261126T120000Z\r\n"
+            "DTEND:20261126T130000Z\r\nORGANIZER:mailto:stranger@evil.example\r\n"
+            "ATTENDEE:mailto:sam@example.com\r\n" + big + "\r\nEND:VEVENT\r\n"
+            "BEGIN:VEVENT\r\nUID:real\r\nDTSTART:20261126T090000Z\r\n"
+            "DTEND:20261126T093000Z\r\nSUMMARY:Sam / Alex\r\n"
+            "ORGANIZER:mailto:sam@example.com\r\nATTENDEE:mailto:alex@example.com\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+    (tmp_path / "cal.ics").write_bytes(feed)
+    result = IcsSource(Calendar(type="ics", path=tmp_path / "cal.ics"), CONFIG).fetch(
+        *WINDOW, CONFIG.zone)
+    found = {m.occurrence.uid for m in detect(result.occurrences, CONFIG)}
+    assert "real" in found
