@@ -250,15 +250,20 @@ def test_dry_run_writes_nothing(gconfig, capsys) -> None:
     assert not gconfig.store.path.exists()  # no sync state, no ledger, no file at all
 
 
-def test_sign_in_end_to_end(gconfig, tmp_path, memory_keyring, monkeypatch, capsys) -> None:
+def test_sign_in_end_to_end(gconfig, tmp_path, memory_keyring, monkeypatch, capsys,
+                            request) -> None:
     """The real installed-app flow of google-auth-oauthlib: the test plays the browser,
     and Google's token endpoint is a loopback server named in the client file."""
     import threading
     import urllib.parse
     import urllib.request
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from contextlib import ExitStack
+    from http.server import BaseHTTPRequestHandler
 
-    from tests.conftest import free_port
+    from tests.conftest import free_port, serve_http
+
+    stack = ExitStack()
+    request.addfinalizer(stack.close)
 
     class Token(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -273,13 +278,12 @@ def test_sign_in_end_to_end(gconfig, tmp_path, memory_keyring, monkeypatch, caps
         def log_message(self, *args: object) -> None:
             pass
 
-    token_server = ThreadingHTTPServer(("127.0.0.1", free_port()), Token)
-    threading.Thread(target=token_server.serve_forever, daemon=True).start()
+    token_url = stack.enter_context(serve_http(Token))
     client = tmp_path / "client_secret.json"
     client.write_text(
         '{"installed": {"client_id": "123.apps.googleusercontent.com", "client_secret": "x",'
         ' "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri":'
-        f' "http://127.0.0.1:{token_server.server_address[1]}/token",'
+        f' "{token_url}/token",'
         ' "redirect_uris": ["http://localhost"]}}')
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the loopback token endpoint
     monkeypatch.delenv("DISPLAY", raising=False)
@@ -303,7 +307,6 @@ def test_sign_in_end_to_end(gconfig, tmp_path, memory_keyring, monkeypatch, caps
     redirect = f"http://localhost:{port}/?state={query['state'][0]}&code=4/test-code"
     urllib.request.urlopen(redirect, timeout=10).read()
     signer.join(10)
-    token_server.shutdown()
     assert result == [0]
     stored = memory_keyring.values[("manageup", "google-token")]
     assert '"refresh_token": "1//new-refresh"' in stored

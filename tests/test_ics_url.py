@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from daemon.config import Calendar
 from daemon.errors import SourceError
 from daemon.sources.ics import IcsSource
-from tests.conftest import BERLIN, ICS, at, free_port
+from tests.conftest import BERLIN, ICS, at, free_port, serve_http
 
 BODY = (ICS / "weekly_moved_cancelled_exdate.ics").read_bytes()
 WINDOW = (at("2026-11-01T00:00+01:00"), at("2026-12-31T00:00+01:00"))
@@ -48,12 +47,8 @@ class Feed(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     Feed.hits = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Feed)
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_http(Feed) as url:
+        yield url
 
 
 def test_conditional_get_skips_unchanged_feed(server: str) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from daemon.config import load_config
 from daemon.cycle import make_sources, run_cycle
 from daemon.deliver import make_transport
 from daemon.store import Store
-from tests.conftest import SmtpServer, at, free_port
+from tests.conftest import SmtpServer, at, serve_http
 
 SECRET = "correct-horse-battery-staple-4711"
 
@@ -98,11 +97,8 @@ class Counter(BaseHTTPRequestHandler):
 @pytest.fixture
 def css_server() -> Iterator[str]:
     Counter.hits = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Counter)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_http(Counter) as url:
+        yield url
 
 
 def test_css_inlining_never_fetches(example: Path, tmp_path: Path, css_server: str) -> None:
