@@ -58,12 +58,12 @@ def rss_now_mb() -> float:
 
 def child(mode: str, feed: Path, state: Path) -> dict[str, object]:
     """Runs inside the measuring process."""
-    from daemon.config import load_config
-    from daemon.cycle import make_sources, run_cycle
-    from daemon.deliver import make_transport
-    from daemon.detect import detect
-    from daemon.sources.ics import parse_occurrences
-    from daemon.store import Store
+    from manageup.config import load_config
+    from manageup.cycle import make_sources, run_cycle
+    from manageup.deliver import make_transport
+    from manageup.detect import detect
+    from manageup.sources.ics import parse_occurrences
+    from manageup.store import Store
 
     cfg_path = state / "config.toml"
     cfg_path.write_text(CONFIG.format(feed=feed, state=state))
@@ -103,7 +103,7 @@ def child(mode: str, feed: Path, state: Path) -> dict[str, object]:
         else:
             report = timed(lambda: cycle(now))
         out["rss_after_cycle_mb"] = rss_now_mb()
-        from daemon.detect import detect as d
+        from manageup.detect import detect as d
 
         matches = d(report.gathered.occurrences, cfg)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -128,7 +128,7 @@ def help_ms() -> float:
     runs = []
     for _ in range(7):
         w = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "daemon", "--help"], cwd=ROOT, check=True,
+        subprocess.run([sys.executable, "-m", "manageup", "--help"], cwd=ROOT, check=True,
                        capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         runs.append((time.perf_counter() - w) * 1000)
     return statistics.median(runs)

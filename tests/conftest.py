@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from daemon.config import Config, parse_config
+from manageup.config import Config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ICS = Path(__file__).parent / "fixtures" / "ics"
@@ -138,9 +138,9 @@ def run_cycles(config: Config, start: str | datetime, end: str | datetime,
                events: dict[datetime, list[Any]] | None = None) -> None:
     """Cycles as the daemon runs them, on a simulated clock from start to end; `events`
     maps a time to actions (a server going down, a calendar edit) run before that cycle."""
-    from daemon.cycle import make_sources, run_cycle
-    from daemon.deliver import make_transport
-    from daemon.store import Store
+    from manageup.cycle import make_sources, run_cycle
+    from manageup.deliver import make_transport
+    from manageup.store import Store
 
     sources, transport = make_sources(config), make_transport(config)
     now = at(start) if isinstance(start, str) else start

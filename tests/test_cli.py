@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli import main
+from manageup.cli import main
 
 NOW = "2026-11-25T17:00:00+01:00"
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from daemon.compose import compose, question_banks
-from daemon.cycle import history_of, make_digest
-from daemon.detect import detect
-from daemon.model import Match, Occurrence, Person
-from daemon.render import render
-from daemon.sources.ics import parse_occurrences
-from daemon.store import Store
+from manageup.compose import compose, question_banks
+from manageup.cycle import history_of, make_digest
+from manageup.detect import detect
+from manageup.model import Match, Occurrence, Person
+from manageup.render import render
+from manageup.sources.ics import parse_occurrences
+from manageup.store import Store
 from tests.conftest import ICS, at
 
 NOW = at("2026-12-02T17:00+01:00")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli import main
-from daemon.config import describe, find_config, load_config, parse_config, parse_duration
-from daemon.errors import ConfigError
+from manageup.cli import main
+from manageup.config import describe, find_config, load_config, parse_config, parse_duration
+from manageup.errors import ConfigError
 from tests.conftest import ROOT
 
 

@@ -10,15 +10,15 @@ import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from daemon import secrets
-from daemon.config import Smtp
-from daemon.cycle import history_of, make_digest
-from daemon.deliver import SmtpTransport, build_message, make_transport
-from daemon.detect import detect
-from daemon.errors import ConfigError, DeliveryError, SecretError
-from daemon.model import Match, Occurrence, Person
-from daemon.sources.ics import parse_occurrences
-from daemon.store import Store
+from manageup import secrets
+from manageup.config import Smtp
+from manageup.cycle import history_of, make_digest
+from manageup.deliver import SmtpTransport, build_message, make_transport
+from manageup.detect import detect
+from manageup.errors import ConfigError, DeliveryError, SecretError
+from manageup.model import Match, Occurrence, Person
+from manageup.sources.ics import parse_occurrences
+from manageup.store import Store
 from tests.conftest import ICS, SmtpServer, at
 
 NOW = at("2026-12-02T17:00+01:00")
@@ -175,7 +175,7 @@ def test_maildir_delivery(make_config, tmp_path):
 def test_keyring_lookup_and_secret_set(memory_keyring, monkeypatch, example, capsys):
     import io
 
-    from daemon.cli import main
+    from manageup.cli import main
 
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     monkeypatch.setattr("sys.stdin", io.StringIO("from-keyring\n"))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from daemon.detect import detect
-from daemon.sources.ics import parse_occurrences
+from manageup.detect import detect
+from manageup.sources.ics import parse_occurrences
 from tests.conftest import BERLIN, ICS, at
 
 NOV = (at("2026-11-01T00:00+01:00"), at("2026-12-31T00:00+01:00"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daemon.cli import main
+from manageup.cli import main
 from tests.conftest import SmtpServer
 
 

@@ -14,16 +14,16 @@ from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.http import HttpMockSequence
 
-from daemon.cli import main
-from daemon.config import parse_config
-from daemon.cycle import make_sources, run_cycle
-from daemon.deliver import build_message
-from daemon.detect import detect
-from daemon.errors import DeliveryError, SourceError
-from daemon.google import AUTH_FLAG, GmailTransport, GoogleAuthError, build
-from daemon.model import BossWeek
-from daemon.sources.google import GoogleSource
-from daemon.store import Store
+from manageup.cli import main
+from manageup.config import parse_config
+from manageup.cycle import make_sources, run_cycle
+from manageup.deliver import build_message
+from manageup.detect import detect
+from manageup.errors import DeliveryError, SourceError
+from manageup.google import AUTH_FLAG, GmailTransport, GoogleAuthError, build
+from manageup.model import BossWeek
+from manageup.sources.google import GoogleSource
+from manageup.store import Store
 from tests.conftest import at
 
 G = Path(__file__).parent / "fixtures" / "google"
@@ -160,7 +160,7 @@ def test_boss_week_from_freebusy(gconfig) -> None:
 def test_boss_week_reaches_the_digest(gconfig) -> None:
     sources = [source(gconfig, [*FULL, (OK, body("freebusy_ok"))])]
     store = Store.open(gconfig.store.path)
-    from daemon.deliver import make_transport
+    from manageup.deliver import make_transport
 
     run_cycle(gconfig, store, sources, make_transport(gconfig), NOW)
     (msg,) = list(mailbox.Maildir(gconfig.delivery.maildir, create=False))
@@ -182,7 +182,7 @@ def test_invalid_grant_end_to_end(gconfig, capsys) -> None:
     http = AuthorizedHttp(_expired_credentials(),
                           http=HttpMockSequence([(status(400), body("invalid_grant"))]))
     src = GoogleSource(gconfig.calendars[0], gconfig, http=http, sleep=lambda s: None)
-    from daemon.deliver import make_transport
+    from manageup.deliver import make_transport
 
     transport = make_transport(gconfig)
     store = Store.open(gconfig.store.path)
@@ -206,7 +206,7 @@ def test_invalid_grant_end_to_end(gconfig, capsys) -> None:
 def test_gmail_delivery(gconfig) -> None:
     service = build("gmail", "v1", http=HttpMockSequence([(OK, "echo_request_body")]))
     transport = GmailTransport(service, sleep=lambda s: None)
-    from daemon.cycle import make_digest
+    from manageup.cycle import make_digest
 
     src = source(gconfig, FULL)
     matches = [m for m in detect(src.fetch(*WINDOW, gconfig.zone).occurrences, gconfig)
@@ -242,7 +242,7 @@ def test_auth_command_needs_a_client_file(gconfig, capsys) -> None:
 def test_dry_run_writes_nothing(gconfig, capsys) -> None:
     (src,) = make_sources(gconfig, readonly=True)
     src._http = HttpMockSequence([*FULL, (OK, body("freebusy_ok"))])
-    from daemon.deliver import make_transport
+    from manageup.deliver import make_transport
 
     report = run_cycle(gconfig, Store.open(gconfig.store.path, readonly=True), [src],
                        make_transport(gconfig, dry_run=True), NOW, dry_run=True)
@@ -317,7 +317,7 @@ def test_sign_in_end_to_end(gconfig, tmp_path, memory_keyring, monkeypatch, caps
 def test_failed_notice_is_retried(gconfig, tmp_path) -> None:
     """The sign-in notice goes through the ledger like a digest: a mail server that is
     down at first gets it once it is back, and then never again."""
-    from daemon.deliver import make_transport
+    from manageup.deliver import make_transport
     from tests.conftest import SmtpServer
 
     server = SmtpServer()  # down for the first cycle

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.config import Calendar
-from daemon.errors import SourceError
-from daemon.sources.ics import IcsSource, parse_occurrences
+from manageup.config import Calendar
+from manageup.errors import SourceError
+from manageup.sources.ics import IcsSource, parse_occurrences
 from tests.conftest import BERLIN, ICS, at
 
 NOV = (at("2026-11-01T00:00+01:00"), at("2026-12-31T00:00+01:00"))

@@ -7,9 +7,9 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from daemon.config import Calendar
-from daemon.errors import SourceError
-from daemon.sources.ics import IcsSource
+from manageup.config import Calendar
+from manageup.errors import SourceError
+from manageup.sources.ics import IcsSource
 from tests.conftest import BERLIN, ICS, at, free_port, serve_http
 
 BODY = (ICS / "weekly_moved_cancelled_exdate.ics").read_bytes()

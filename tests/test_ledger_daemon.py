@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import load_config
-from daemon.service import Daemon, sd_notify
-from daemon.store import Store
-from daemon.timing import due_at
+from manageup.config import load_config
+from manageup.service import Daemon, sd_notify
+from manageup.store import Store
+from manageup.timing import due_at
 from tests.conftest import BERLIN, ROOT, SmtpServer, at, run_cycles
 
 SERIES = "weekly-1on1-sam-alex@example.com"
@@ -112,10 +112,10 @@ CRASHER = """
 import os, signal, sys
 from datetime import datetime
 from pathlib import Path
-from daemon.config import load_config
-from daemon.cycle import make_sources, run_cycle
-from daemon.deliver import make_transport
-from daemon.store import Store
+from manageup.config import load_config
+from manageup.cycle import make_sources, run_cycle
+from manageup.deliver import make_transport
+from manageup.store import Store
 
 cfg = load_config(Path(sys.argv[1]))
 transport = make_transport(cfg)
@@ -193,7 +193,7 @@ def test_daemon_ready_watchdog_and_sigterm(example: Path, tmp_path: Path) -> Non
     listener.settimeout(30)
     env = {**os.environ, "NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "2000000"}
     env.pop("WATCHDOG_PID", None)
-    proc = subprocess.Popen([sys.executable, "-m", "daemon", "--config",
+    proc = subprocess.Popen([sys.executable, "-m", "manageup", "--config",
                              str(example / "config.toml"), "run"], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -219,7 +219,7 @@ def test_sd_notify_abstract_and_missing_socket() -> None:
 
 
 def test_journald_priority_prefixes(monkeypatch, capsys) -> None:
-    from daemon.cli import setup_logging
+    from manageup.cli import setup_logging
 
     monkeypatch.setenv("JOURNAL_STREAM", "8:12345")
     setup_logging(0, daemon=True)

@@ -12,8 +12,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from daemon.cli import main
-from daemon.store import Store
+from manageup.cli import main
+from manageup.store import Store
 from tests.conftest import ROOT, at
 from tests.test_review_month import cycles, mu
 
@@ -89,7 +89,7 @@ WRITER = """
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from daemon.store import Store
+from manageup.store import Store
 
 store = Store.open(Path(sys.argv[1]))
 n = 0

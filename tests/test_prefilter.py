@@ -10,15 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generate import generate
-from daemon.cycle import history_of
-from daemon.detect import boss_names, detect
-from daemon.sources.ics import parse_occurrences
-from daemon.sources.prefilter import Needles, select
+from manageup.cycle import history_of
+from manageup.detect import boss_names, detect
+from manageup.sources.ics import parse_occurrences
+from manageup.sources.prefilter import Needles, select
 from tests.conftest import ICS, ROOT, at, config_text
 
 NOW = at("2026-11-25T16:00+01:00")
 WINDOW = (NOW - timedelta(days=120), NOW + timedelta(days=30))
-CFG = __import__("daemon.config", fromlist=["parse_config"]).parse_config(
+CFG = __import__("manageup.config", fromlist=["parse_config"]).parse_config(
     config_text(ICS / "x.ics", Path("/nonexistent"), extra='[detect]\ntitle_patterns = '
                 '["1:1", "1on1", "one-on-one"]'))
 

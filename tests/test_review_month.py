@@ -11,9 +11,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from daemon.cli import main
-from daemon.config import load_config
-from daemon.store import Store
+from manageup.cli import main
+from manageup.config import load_config
+from manageup.store import Store
 from tests.conftest import ROOT, run_cycles
 
 
@@ -95,7 +95,7 @@ def test_review_flags_check_before_writing(example: Path, capsys) -> None:
 def test_review_in_a_terminal(example: Path) -> None:
     assert mu(example, "import", str(example / "notes.json")) == 0
     cycles(example, "2026-11-25T16:00:00+01:00", "2026-11-25T17:00:00+01:00")
-    child = pexpect.spawn(sys.executable, ["-m", "daemon", "--config",
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config",
                           str(example / "config.toml"), "review", "--now",
                           "2026-11-26T11:00:00+01:00"], cwd=str(ROOT), encoding="utf-8",
                           timeout=20)
@@ -135,7 +135,7 @@ def test_review_in_a_terminal(example: Path) -> None:
 @pytest.mark.parametrize("which", ["last", "1"])
 def test_review_finishes_with_new_items(example: Path, which: str) -> None:
     cycles(example, "2026-11-25T16:00:00+01:00", "2026-11-25T17:00:00+01:00")
-    child = pexpect.spawn(sys.executable, ["-m", "daemon", "--config",
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config",
                           str(example / "config.toml"), "review", "--meeting", which,
                           "--now", "2026-11-26T11:00:00+01:00"], cwd=str(ROOT),
                           encoding="utf-8", timeout=20)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.errors import StoreError, UsageError
-from daemon.store import MIGRATIONS, Store
+from manageup.errors import StoreError, UsageError
+from manageup.store import MIGRATIONS, Store
 from tests.conftest import at
 
 NOW = at("2026-11-20T09:00+01:00")

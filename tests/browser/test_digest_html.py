@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from daemon.cli import main
+from manageup.cli import main
 from tests.conftest import ROOT
 
 OUTPUT = ROOT / "tests" / "output"

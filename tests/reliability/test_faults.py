@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from daemon.config import load_config
-from daemon.store import Store
+from manageup.config import load_config
+from manageup.store import Store
 from tests.conftest import ROOT, SmtpServer, at, run_cycles
 from tests.reliability.conftest import FIGURES
 
@@ -109,10 +109,10 @@ SOAK = """
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from daemon.config import load_config
-from daemon.cycle import make_sources, run_cycle
-from daemon.deliver import make_transport
-from daemon.store import Store
+from manageup.config import load_config
+from manageup.cycle import make_sources, run_cycle
+from manageup.deliver import make_transport
+from manageup.store import Store
 
 cfg = load_config(Path(sys.argv[1]))
 clock, end = Path(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
@@ -135,7 +135,7 @@ def test_random_kills_over_many_cycles(example: Path, smtp_server: SmtpServer,
     cfg_path = example / "config.toml"
     cfg_path.write_text(cfg_path.read_text().replace(
         '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n', smtp_server.delivery()))
-    assert subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg_path),
+    assert subprocess.run([sys.executable, "-m", "manageup", "--config", str(cfg_path),
                            "import", str(example / "notes.json")], cwd=ROOT,
                           capture_output=True).returncode == 0
     script, clock = tmp_path / "soak.py", tmp_path / "clock"

@@ -10,13 +10,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.config import Calendar, parse_config
-from daemon.cycle import make_digest
-from daemon.deliver import build_message
-from daemon.detect import detect
-from daemon.errors import SourceError
-from daemon.sources.ics import IcsSource, check_lines, parse_occurrences
-from daemon.store import Store
+from manageup.config import Calendar, parse_config
+from manageup.cycle import make_digest
+from manageup.deliver import build_message
+from manageup.detect import detect
+from manageup.errors import SourceError
+from manageup.sources.ics import IcsSource, check_lines, parse_occurrences
+from manageup.store import Store
 from tests.conftest import ICS, ROOT, at, config_text
 from tests.reliability.conftest import FIGURES
 

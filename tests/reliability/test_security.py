@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from daemon.cli import main
-from daemon.config import load_config
-from daemon.cycle import make_sources, run_cycle
-from daemon.deliver import make_transport
-from daemon.store import Store
+from manageup.cli import main
+from manageup.config import load_config
+from manageup.cycle import make_sources, run_cycle
+from manageup.deliver import make_transport
+from manageup.store import Store
 from tests.conftest import SmtpServer, at, serve_http
 
 SECRET = "correct-horse-battery-staple-4711"

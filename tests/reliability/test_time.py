@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.cycle import make_sources, run_cycle
-from daemon.deliver import make_transport
-from daemon.detect import detect
-from daemon.sources.ics import parse_occurrences
-from daemon.store import Store
-from daemon.timing import due_at, in_window
+from manageup.cycle import make_sources, run_cycle
+from manageup.deliver import make_transport
+from manageup.detect import detect
+from manageup.sources.ics import parse_occurrences
+from manageup.store import Store
+from manageup.timing import due_at, in_window
 from tests.reliability.conftest import FIGURES
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata",
@@ -63,7 +63,7 @@ def test_digest_due_times_around_dst(zone: str, user_zone: str, make_config,
     _p, cfg = make_config(cal, "")
     cfg_text = _p.read_text().replace('timezone = "Europe/Berlin"', f'timezone = "{me}"')
     _p.write_text(cfg_text)
-    from daemon.config import load_config
+    from manageup.config import load_config
 
     cfg = load_config(_p)
     user = ZoneInfo(me)
@@ -117,7 +117,7 @@ def test_floating_and_all_day(make_config, tmp_path: Path) -> None:
 
 def test_clock_jumps(example: Path) -> None:
     """A laptop asleep through the send time, a clock set back, a jump past the meeting."""
-    from daemon.config import load_config
+    from manageup.config import load_config
 
     cfg = load_config(example / "config.toml")
     sources, transport = make_sources(cfg), make_transport(cfg)

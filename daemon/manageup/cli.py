@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from daemon import __version__
-from daemon.errors import ManageupError, UsageError
-from daemon.model import KINDS, PROBE_FIELDS, RISK_FIELDS
+from manageup import __version__
+from manageup.errors import ManageupError, UsageError
+from manageup.model import KINDS, PROBE_FIELDS, RISK_FIELDS
 
 log = logging.getLogger("manageup")
 
@@ -119,7 +119,7 @@ class App:
     @property
     def config(self) -> Any:
         if self._config is None:
-            from daemon.config import find_config, load_config
+            from manageup.config import find_config, load_config
 
             self._config = load_config(find_config(self.args.config))
         return self._config
@@ -128,14 +128,14 @@ class App:
         return parse_now(getattr(self.args, "now", None), self.config.zone)
 
     def store(self, readonly: bool = False) -> Any:
-        from daemon.store import Store
+        from manageup.store import Store
 
         return Store.open(self.config.store.path, readonly=readonly)
 
 
 def cmd_run(app: App) -> int:
-    from daemon.cycle import make_sources, run_cycle
-    from daemon.deliver import make_transport
+    from manageup.cycle import make_sources, run_cycle
+    from manageup.deliver import make_transport
 
     args = app.args
     config = app.config
@@ -161,7 +161,7 @@ def cmd_run(app: App) -> int:
         if report.gathered.failures and not report.gathered.occurrences:
             return 1
         return 1 if report.failed else 0
-    from daemon.service import Daemon
+    from manageup.service import Daemon
 
     return Daemon(cycle, config.service.poll_interval.total_seconds(),
                   clock=lambda: datetime.now(config.zone),
@@ -169,8 +169,8 @@ def cmd_run(app: App) -> int:
 
 
 def _next_match(app: App, now: datetime) -> tuple[Any, Any, Any]:
-    from daemon.cycle import gather, history_of, make_sources, merged_history, upcoming
-    from daemon.detect import detect
+    from manageup.cycle import gather, history_of, make_sources, merged_history, upcoming
+    from manageup.detect import detect
 
     config = app.config
     gathered = gather(make_sources(config, readonly=True), config, now)
@@ -184,7 +184,7 @@ def _next_match(app: App, now: datetime) -> tuple[Any, Any, Any]:
 
 
 def cmd_preview(app: App) -> int:
-    from daemon.cycle import make_digest
+    from manageup.cycle import make_digest
 
     now = app.now()
     matches, _g, history = _next_match(app, now)
@@ -221,7 +221,7 @@ def _write_file(path: Path, text: str) -> None:
 
 
 def cmd_meetings(app: App) -> int:
-    from daemon.timing import due_at
+    from manageup.timing import due_at
 
     now = app.now()
     config = app.config
@@ -267,7 +267,7 @@ def cmd_add(app: App) -> int:
         raise UsageError(f"unknown kind {args.kind!r}; use one of: {', '.join(KINDS)}")
     now = app.now()
     due = parse_due(args.due, now.date()) if args.due else None
-    from daemon.store import check_item
+    from manageup.store import check_item
 
     fields = _field_values(args)
     check_item(args.kind, args.text, fields)
@@ -371,7 +371,7 @@ def cmd_export(app: App) -> int:
     finally:
         store.close()
     if app.args.format == "markdown":
-        from daemon.store import markdown
+        from manageup.store import markdown
 
         text = markdown(data)
     else:
@@ -401,7 +401,7 @@ def cmd_import(app: App) -> int:
 
 
 def cmd_doctor(app: App) -> int:
-    from daemon.doctor import run_checks
+    from manageup.doctor import run_checks
 
     failed = 0
     for ok, line in run_checks(app.args.config, now=datetime.now().astimezone()):
@@ -412,7 +412,7 @@ def cmd_doctor(app: App) -> int:
 
 
 def cmd_review(app: App) -> int:
-    from daemon import review
+    from manageup import review
 
     args = app.args
     now = app.now()
@@ -452,7 +452,7 @@ def _ask(prompt: str) -> str:
 
 
 def cmd_auth(app: App) -> int:
-    from daemon import google, secrets
+    from manageup import google, secrets
 
     config = app.config
     args = app.args
@@ -479,7 +479,7 @@ def cmd_auth(app: App) -> int:
 def cmd_secret(app: App) -> int:
     import getpass
 
-    from daemon import secrets
+    from manageup import secrets
 
     if not sys.stdin.isatty():
         value = sys.stdin.readline().rstrip("\r\n")

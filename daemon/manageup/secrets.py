@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from daemon.errors import SecretError
+from manageup.errors import SecretError
 
 log = logging.getLogger(__name__)
 SERVICE = "manageup"

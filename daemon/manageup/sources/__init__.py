@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from daemon.errors import SourceError
+from manageup.errors import SourceError
 
 if TYPE_CHECKING:
-    from daemon.config import Calendar, Config
-    from daemon.model import Occurrence
+    from manageup.config import Calendar, Config
+    from manageup.model import Occurrence
 
 
 @dataclass
@@ -33,7 +33,10 @@ class Source(Protocol):
 
 
 # Modules import lazily so `manageup --help` never pays for the Google client libraries.
-_REGISTRY = {"ics": "daemon.sources.ics:IcsSource", "google": "daemon.sources.google:GoogleSource"}
+_REGISTRY = {
+    "ics": "manageup.sources.ics:IcsSource",
+    "google": "manageup.sources.google:GoogleSource",
+}
 
 
 def make_source(cal: Calendar, config: Config) -> Source:

@@ -16,14 +16,14 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from daemon import google
-from daemon.errors import SourceError
-from daemon.model import Occurrence, Person
-from daemon.sources import FetchResult
-from daemon.store import Store
+from manageup import google
+from manageup.errors import SourceError
+from manageup.model import Occurrence, Person
+from manageup.sources import FetchResult
+from manageup.store import Store
 
 if TYPE_CHECKING:
-    from daemon.config import Calendar, Config
+    from manageup.config import Calendar, Config
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from daemon.config import Config
-from daemon.model import Match, Occurrence
+from manageup.config import Config
+from manageup.model import Match, Occurrence
 
 
 def _pattern(p: str) -> re.Pattern[str]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from daemon.errors import DeliveryError, SourceError, UsageError
+from manageup.errors import DeliveryError, SourceError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def scopes_for(gmail: bool) -> list[str]:
 def load_credentials(scopes: list[str]) -> Any:
     from google.oauth2.credentials import Credentials
 
-    from daemon import secrets
+    from manageup import secrets
 
     try:
         raw = secrets.lookup(TOKEN_NAME)

@@ -16,8 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from daemon.errors import StoreError, UsageError
-from daemon.model import KIND_FIELDS, KINDS, HistoryEntry, Item, Snapshot
+from manageup.errors import StoreError, UsageError
+from manageup.model import KIND_FIELDS, KINDS, HistoryEntry, Item, Snapshot
 
 MIGRATIONS: list[str] = [
     # 1: the first schema

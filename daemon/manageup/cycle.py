@@ -15,17 +15,17 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from daemon.compose import compose
-from daemon.config import Config
-from daemon.deliver import Transport, build_message, build_notice, build_nudge
-from daemon.detect import detect, excluded_because, shape_reason
-from daemon.errors import DeliveryError, ManageupError
-from daemon.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
-from daemon.render import Rendered, render
-from daemon.review import plan
-from daemon.sources import Source, make_source
-from daemon.store import LedgerRow, Store
-from daemon.timing import backoff, due_at
+from manageup.compose import compose
+from manageup.config import Config
+from manageup.deliver import Transport, build_message, build_notice, build_nudge
+from manageup.detect import detect, excluded_because, shape_reason
+from manageup.errors import DeliveryError, ManageupError
+from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
+from manageup.render import Rendered, render
+from manageup.review import plan
+from manageup.sources import Source, make_source
+from manageup.store import LedgerRow, Store
+from manageup.timing import backoff, due_at
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class _BossWeek:
 
 def _notice_auth(config: Config, store: Store, transport: Transport, now: datetime) -> None:
     """One short mail when the Google sign-in dies, so no 1:1 passes in silence."""
-    from daemon.google import AUTH_FLAG, REAUTH
+    from manageup.google import AUTH_FLAG, REAUTH
 
     flag = store.flag(AUTH_FLAG)
     if flag is None or config.delivery.method == "gmail":

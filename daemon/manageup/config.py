@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
-from daemon.errors import ConfigError
+from manageup.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

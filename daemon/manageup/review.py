@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from daemon.errors import UsageError
-from daemon.model import KINDS, Item
-from daemon.store import DigestRecord, Store
+from manageup.errors import UsageError
+from manageup.model import KINDS, Item
+from manageup.store import DigestRecord, Store
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
@@ -137,7 +137,7 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         if gid not in probe_for:
             raise UsageError(f"--answer: goal #{gid} had no open question in that digest")
         parsed_answers.append((gid, text))
-    from daemon.store import check_item
+    from manageup.store import check_item
 
     for kind, text in add:
         check_item(kind, text, {})

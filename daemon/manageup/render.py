@@ -14,9 +14,9 @@ from pathlib import Path
 import css_inline
 import jinja2
 
-from daemon.errors import ConfigError
-from daemon.model import Digest
-from daemon.textutil import header_safe, wrap
+from manageup.errors import ConfigError
+from manageup.model import Digest
+from manageup.textutil import header_safe, wrap
 
 TEMPLATES = ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
 
@@ -29,10 +29,10 @@ class Rendered:
 
 
 def shipped_templates() -> Path:
-    # Inside a wheel the templates sit in daemon/templates; in a source checkout they are
-    # at the top level beside daemon/.
+    # Inside a wheel the templates sit in manageup/templates; in a source checkout they are
+    # at the repository's top level, beside daemon/.
     here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
+    for candidate in (here / "templates", here.parent.parent / "templates"):
         if (candidate / "digest.txt.j2").is_file():
             return candidate
     raise FileNotFoundError(f"manageup's templates are missing next to {here}; reinstall")

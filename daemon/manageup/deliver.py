@@ -17,12 +17,12 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from daemon.config import Config, Smtp
-from daemon.errors import ConfigError, DeliveryError
-from daemon.model import Digest
-from daemon.render import Rendered
-from daemon.review import Plan as ReviewPlan
-from daemon.textutil import header_safe
+from manageup.config import Config, Smtp
+from manageup.errors import ConfigError, DeliveryError
+from manageup.model import Digest
+from manageup.render import Rendered
+from manageup.review import Plan as ReviewPlan
+from manageup.textutil import header_safe
 
 log = logging.getLogger(__name__)
 DOMAIN = "manageup.invalid"
@@ -60,7 +60,7 @@ def build_message(rendered: Rendered, digest: Digest, config: Config,
 
 
 def build_nudge(p: ReviewPlan, config: Config, now: datetime) -> EmailMessage:
-    from daemon.render import environment
+    from manageup.render import environment
 
     rec = p.digest
     text = environment(config.digest.templates_dir).get_template("nudge.txt.j2").render(
@@ -87,7 +87,7 @@ def build_notice(config: Config, now: datetime, key: str, since: datetime, subje
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(key, since)
     msg["Auto-Submitted"] = "auto-generated"
-    from daemon.textutil import wrap
+    from manageup.textutil import wrap
 
     msg.set_content(wrap(text) + "\n")
     return msg
@@ -228,11 +228,11 @@ def make_transport(config: Config, dry_run: bool = False) -> Transport:
     if method == "maildir":
         return MaildirTransport(config.delivery.maildir)
     if method == "smtp":
-        from daemon import secrets
+        from manageup import secrets
 
         smtp = config.delivery.smtp
         return SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command))
-    from daemon import google
+    from manageup import google
 
     creds = google.load_credentials(google.scopes_for(gmail=True))
     return google.GmailTransport(google.build("gmail", "v1", credentials=creds))

@@ -7,13 +7,13 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from daemon.errors import ManageupError
+from manageup.errors import ManageupError
 
 Check = tuple[bool, str]
 
 
 def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
-    from daemon.config import find_config, load_config
+    from manageup.config import find_config, load_config
 
     path = find_config(config_arg)
     try:
@@ -24,8 +24,8 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
     yield True, f"config {path} loads"
     now = now.astimezone(config.zone)
 
-    from daemon.detect import detect
-    from daemon.sources import make_source
+    from manageup.detect import detect
+    from manageup.sources import make_source
 
     for cal in config.calendars:
         try:
@@ -48,8 +48,8 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
 
 
 def _check_google(config: object) -> Check:
-    from daemon import google
-    from daemon.store import Store
+    from manageup import google
+    from manageup.store import Store
 
     store = Store.open(config.store.path, readonly=True)  # type: ignore[attr-defined]
     try:
@@ -64,7 +64,7 @@ def _check_google(config: object) -> Check:
 
 
 def _check_store(config: object) -> Check:
-    from daemon.store import Store
+    from manageup.store import Store
 
     path = config.store.path  # type: ignore[attr-defined]
     try:
@@ -86,8 +86,8 @@ def _check_store(config: object) -> Check:
 
 
 def _check_delivery(config: object) -> Iterator[Check]:
-    from daemon import secrets
-    from daemon.deliver import SmtpTransport
+    from manageup import secrets
+    from manageup.deliver import SmtpTransport
 
     d = config.delivery  # type: ignore[attr-defined]
     if d.method == "stdout":

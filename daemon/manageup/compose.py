@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 
-from daemon.config import Config
-from daemon.model import (
+from manageup.config import Config
+from manageup.model import (
     PROBE_FIELDS,
     RISK_FIELDS,
     Ask,
@@ -26,7 +26,7 @@ from daemon.model import (
     Risk,
     Snapshot,
 )
-from daemon.textutil import find_link
+from manageup.textutil import find_link
 
 PROBE_LABELS = {
     "why_it_matters": "why it matters",
@@ -44,7 +44,7 @@ HELD = ("scheduled", "moved")
 
 @cache
 def question_banks() -> dict[str, tuple[Question, ...]]:
-    raw = tomllib.loads(resources.files("daemon").joinpath("questions.toml").read_text("utf-8"))
+    raw = tomllib.loads(resources.files("manageup").joinpath("questions.toml").read_text("utf-8"))
     banks: dict[str, tuple[Question, ...]] = {}
 
     def add(name: str, rows: list[dict[str, str]]) -> None:

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
-from daemon.errors import SourceError
-from daemon.model import Occurrence, Person
-from daemon.sources import FetchResult
-from daemon.sources.prefilter import Needles, select
+from manageup.errors import SourceError
+from manageup.model import Occurrence, Person
+from manageup.sources import FetchResult
+from manageup.sources.prefilter import Needles, select
 
 if TYPE_CHECKING:
-    from daemon.config import Calendar, Config
+    from manageup.config import Calendar, Config
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class IcsSource:
     def _needles(self) -> Needles | None:
         if self.config is None:
             return None
-        from daemon.detect import boss_names
+        from manageup.detect import boss_names
 
         c = self.config
         return Needles(c.boss_addresses, c.detect.title_patterns, boss_names(c),

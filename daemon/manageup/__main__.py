@@ -1,0 +1,3 @@
+from manageup.cli import main
+
+raise SystemExit(main())

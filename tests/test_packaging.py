@@ -1,0 +1,64 @@
+"""The built wheel, installed beside python-daemon, as a user would get it.
+
+Installing manageup once put a top-level `daemon` module in site-packages, which shadowed
+python-daemon (and was broken by it). The import package is `manageup` under daemon/.
+"""
+
+from __future__ import annotations
+
+import site
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    return next(out.glob("manageup-*.whl"))
+
+
+def test_wheel_ships_one_package_with_its_data(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"manageup"}
+    assert "manageup/templates/digest.html.j2" in names
+    assert "manageup/questions.toml" in names
+
+
+def test_installs_beside_python_daemon(wheel: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    # The test environment's site-packages supply manageup's own dependencies (no second
+    # download of them); the venv's own site-packages come first, so the wheel is what runs.
+    deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    (Path(purelib) / "test-deps.pth").write_text("\n".join(deps) + "\n")
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    "--no-deps", str(wheel), "python-daemon", "lockfile"],
+                   check=True, capture_output=True)
+    both = subprocess.run([str(py), "-c", "import daemon, manageup; "
+                           "print(daemon.__file__); print(manageup.__file__); "
+                           "from daemon import DaemonContext"],
+                          capture_output=True, text=True)
+    assert both.returncode == 0, both.stderr
+    daemon_file, manageup_file = both.stdout.split()
+    assert Path(manageup_file).is_relative_to(purelib)
+    assert Path(daemon_file).is_relative_to(purelib)
+    helped = subprocess.run([str(env_dir / "bin" / "manageup"), "--help"],
+                            capture_output=True, text=True)
+    assert helped.returncode == 0, helped.stderr
+    assert "usage: manageup" in helped.stdout
+    as_module = subprocess.run([str(py), "-m", "manageup", "--version"],
+                               capture_output=True, text=True)
+    assert as_module.returncode == 0, as_module.stderr
