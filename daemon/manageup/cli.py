@@ -267,7 +267,7 @@ def cmd_add(app: App) -> int:
         raise UsageError(f"unknown kind {args.kind!r}; use one of: {', '.join(KINDS)}")
     now = app.now()
     due = parse_due(args.due, now.date()) if args.due else None
-    from manageup.store import check_item
+    from manageup.model import check_item
 
     fields = _field_values(args)
     check_item(args.kind, args.text, fields)

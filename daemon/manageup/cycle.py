@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,7 +23,7 @@ from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
 from manageup.render import Rendered, render
 from manageup.review import plan
 from manageup.sources import Source, make_source
-from manageup.store import LedgerRow, Store
+from manageup.store import LedgerKind, LedgerRow, SentDigest, Store
 from manageup.timing import backoff, due_at
 
 log = logging.getLogger(__name__)
@@ -124,9 +123,8 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
     if not dry_run:
         try:
             store.daily_backup(config.store.backup_folder, now.date(), config.store.backups)
-        except (OSError, sqlite3.Error) as e:
-            log.error("daily backup to %s failed: %s; check store.backup_dir",
-                      config.store.backup_folder, e)
+        except ManageupError as e:
+            log.error("%s", e)
 
     if gathered.auth_failed and not dry_run:
         _notice_auth(config, store, transport, now)
@@ -152,14 +150,12 @@ def _mark_missed(store: Store, now: datetime, report: CycleReport, dry_run: bool
     # A ledger row's start is its deadline: the meeting's start for a digest, and a later
     # time for a reminder or a notice (see NUDGE_WINDOW and NOTICE_WINDOW).
     for row in store.ledger():
-        if row.state in ("pending", "failed") and datetime.fromisoformat(row.start) <= now:
+        if row.open and row.start <= now:
             log.error("digest for %s was never delivered before the meeting started "
                       "(last error: %s)", row.key, row.last_error or "none")
             report.missed.append(row.key)
             if not dry_run:
-                store.ledger_set(row.key, datetime.fromisoformat(row.start), "missed",
-                                 row.message_id, datetime.fromisoformat(row.due_at), now,
-                                 attempts=row.attempts, error=row.last_error)
+                store.mark_missed(row, now)
 
 
 class _BossWeek:
@@ -203,7 +199,8 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
                        "Google refused manageup's stored sign-in (it was revoked, or it "
                        "expired: apps in Testing status lose it after 7 days). Until you "
                        f"sign in again no prep digest can be sent. To fix it, {REAUTH}")
-    _send_once(store, transport, msg, key, deadline, now, row, now, "the Google sign-in notice")
+    _send_once(store, transport, msg, key, deadline, now, row, now, "the Google sign-in notice",
+               kind=LedgerKind.NOTICE)
 
 
 def _handle(config: Config, store: Store, transport: Transport, match: Match,
@@ -225,42 +222,37 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         transport.send(msg)
         report.sent.append(occ.key)
         return
-    if not _send_once(store, transport, msg, occ.key, occ.start, due, row, now, occ.title):
+    record = SentDigest(occ.key, digest.item_ids, digest.question_ids, occ.start, occ.title,
+                        digest.shown())
+    if not _send_once(store, transport, msg, occ.key, occ.start, due, row, now, occ.title,
+                      record=record):
         report.failed.append(occ.key)
         return
-    store.record_sent_digest(occ.key, digest.item_ids, digest.question_ids, now,
-                             start=occ.start, title=occ.title, shown=digest.shown())
     if config.digest.archive_dir:
         _archive(config.digest.archive_dir, occ.start, occ.title, rendered)
     report.sent.append(occ.key)
 
 
 def _should_try(row: LedgerRow | None, now: datetime) -> bool:
-    if row is None or row.state == "pending":  # pending: a crash; resend, same Message-ID
-        return True
-    if row.state == "failed":
-        return not row.next_try or now >= datetime.fromisoformat(row.next_try)
-    return False  # sent or missed
+    return row is None or row.may_try(now)
 
 
 def _send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
                start: datetime, due: datetime, row: LedgerRow | None, now: datetime,
-               what: str) -> bool:
-    attempts = (row.attempts if row else 0) + 1
-    mid = str(msg["Message-ID"])
+               what: str, *, kind: LedgerKind = LedgerKind.DIGEST,
+               record: SentDigest | None = None) -> bool:
     # Pending goes to disk before the transport is touched: a crash after this point
     # leads to one resend with the same Message-ID, never to silence.
-    store.ledger_set(key, start, "pending", mid, due, now, attempts=attempts)
+    pending = store.begin_send(row, key, start, str(msg["Message-ID"]), due, now, kind)
     try:
         transport.send(msg)
     except DeliveryError as e:
-        wait = backoff(attempts) if e.transient else timedelta(hours=1)
-        store.ledger_set(key, start, "failed", mid, due, now, attempts=attempts,
-                         next_try=now + wait, error=str(e))
+        wait = backoff(pending.attempts) if e.transient else timedelta(hours=1)
+        store.mark_failed(pending, now, str(e), now + wait)
         log.error("could not send the mail for %s: %s (%s)", what, e,
                   f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
         return False
-    store.ledger_set(key, start, "sent", mid, due, now, attempts=attempts)
+    store.mark_sent(pending, now, record)
     log.info("sent the mail for %s (%s) via %s", what, start.isoformat(), transport.name)
     return True
 
@@ -302,5 +294,5 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
         if dry_run:
             transport.send(msg)
         elif _send_once(store, transport, msg, key, deadline, due, row, now,
-                        f"review reminder for {rec.title}"):
+                        f"review reminder for {rec.title}", kind=LedgerKind.NUDGE):
             report.sent.append(key)

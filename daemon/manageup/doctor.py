@@ -69,16 +69,15 @@ def _check_store(config: object) -> Check:
     path = config.store.path  # type: ignore[attr-defined]
     try:
         store = Store.open(path)
-        store.conn.execute("BEGIN IMMEDIATE")
-        store.conn.execute("ROLLBACK")
-        ok = store.conn.execute("PRAGMA integrity_check").fetchone()[0]
-        store.close()
+        try:
+            store.writable()
+            problems = store.integrity()
+        finally:
+            store.close()
     except ManageupError as e:
         return False, f"store: {e}"
-    except Exception as e:
-        return False, f"store {path}: {e}; check store.path is writable"
-    if ok != "ok":
-        return False, f"store {path}: integrity check says {ok}; restore a backup"
+    if problems:
+        return False, f"store {path}: integrity check says {problems[0]}; restore a backup"
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         return False, f"store {path} is readable by others; run: chmod 600 {path}"
