@@ -393,10 +393,10 @@ def cmd_import(app: App) -> int:
         raise UsageError(f"cannot read {path} as JSON: {e}") from None
     store = app.store()
     try:
-        counts = store.import_(data)
+        report = store.import_(data)
     finally:
         store.close()
-    print("imported " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    print(report.summary())
     return 0
 
 

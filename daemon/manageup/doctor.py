@@ -72,12 +72,16 @@ def _check_store(config: object) -> Check:
         try:
             store.writable()
             problems = store.integrity()
+            bad = store.bad_rows()
         finally:
             store.close()
     except ManageupError as e:
         return False, f"store: {e}"
     if problems:
         return False, f"store {path}: integrity check says {problems[0]}; restore a backup"
+    if bad:
+        return False, (f"store {path}: {len(bad)} row(s) manageup cannot use, e.g. {bad[0]}; "
+                       "cycles skip them; restore a backup from before they appeared")
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         return False, f"store {path} is readable by others; run: chmod 600 {path}"
