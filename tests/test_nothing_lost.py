@@ -27,7 +27,7 @@ def test_daily_backup_rotation_keeps_seven(tmp_path: Path) -> None:
         assert made is not None
         assert store.daily_backup(folder, date(2026, 11, 1) + timedelta(days=day)) is None
     names = sorted(p.name for p in folder.iterdir())
-    assert names == [f"manageup-2026-11-{d:02d}.sqlite3" for d in range(4, 11)]
+    assert names == [f"s-{store.store_id()}-2026-11-{d:02d}.sqlite3" for d in range(4, 11)]
     newest = folder / names[-1]
     assert newest.stat().st_mode & 0o777 == 0o600
     copy = sqlite3.connect(newest)
@@ -37,9 +37,8 @@ def test_daily_backup_rotation_keeps_seven(tmp_path: Path) -> None:
 
 def test_the_daemon_backs_up_once_a_day(example: Path) -> None:
     cycles(example, "2026-11-23T00:00:00+01:00", "2026-11-26T00:00:00+01:00")
-    backups = sorted(p.name for p in (example / "state" / "backups").iterdir())
-    assert backups == ["manageup-2026-11-23.sqlite3", "manageup-2026-11-24.sqlite3",
-                       "manageup-2026-11-25.sqlite3"]
+    backups = sorted(p.name[-18:] for p in (example / "state" / "backups").iterdir())
+    assert backups == ["2026-11-23.sqlite3", "2026-11-24.sqlite3", "2026-11-25.sqlite3"]
 
 
 def test_markdown_export(example: Path, capsys) -> None:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 NUDGE_WINDOW = timedelta(days=1)  # a review reminder later than this is no use
 NOTICE_WINDOW = timedelta(days=7)  # keep retrying a sign-in notice this long
+DAMAGED_FLAG = "store-damaged"
 
 
 @dataclass
@@ -121,10 +122,7 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
     history = merged_history(store.history(), seen)
     _mark_missed(store, now, report, dry_run)
     if not dry_run:
-        try:
-            store.daily_backup(config.store.backup_folder, now.date(), config.store.backups)
-        except ManageupError as e:
-            log.error("%s", e)
+        _upkeep(config, store, transport, now)
 
     if gathered.auth_failed and not dry_run:
         _notice_auth(config, store, transport, now)
@@ -156,6 +154,38 @@ def _mark_missed(store: Store, now: datetime, report: CycleReport, dry_run: bool
             report.missed.append(row.key)
             if not dry_run:
                 store.mark_missed(row, now)
+
+
+def _upkeep(config: Config, store: Store, transport: Transport, now: datetime) -> None:
+    """The store's health each cycle, then the daily backup. A damaged store is an error
+    every cycle and one notice mail; its damaged copies never replace good backups."""
+    problems = store.integrity()
+    try:
+        if not problems:
+            store.set_flag(DAMAGED_FLAG, None, now)
+            store.daily_backup(config.store.backup_folder, now.date(), config.store.backups)
+            return
+        log.error("the store at %s is damaged (%s); backups stop until it is repaired and "
+                  "the older ones are kept; run `manageup doctor` to see how to restore",
+                  store.path, problems[0])
+        store.set_flag(DAMAGED_FLAG, problems[0][:200], now)
+        flag = store.flag(DAMAGED_FLAG)
+        if flag is None:
+            return
+        key = "notice|store-damaged"
+        deadline = flag[1] + NOTICE_WINDOW
+        row = store.ledger_get(key, deadline)
+        if not _should_try(row, now):
+            return
+        msg = build_notice(config, now, key, flag[1], "manageup's store is damaged",
+                           f"SQLite's integrity check found damage in {store.path} "
+                           f"({problems[0][:200]}). manageup keeps running, but stopped "
+                           "replacing your backups with damaged copies. Run `manageup "
+                           "doctor`: it names the newest good backup and how to restore it.")
+        _send_once(store, transport, msg, key, deadline, now, row, now,
+                   "the damaged-store notice", kind=LedgerKind.NOTICE)
+    except ManageupError as e:
+        log.error("%s", e)
 
 
 class _BossWeek:

@@ -73,12 +73,15 @@ def _check_store(config: object) -> Check:
             store.writable()
             problems = store.integrity()
             bad = store.bad_rows()
+            backups = store.backups(config.store.backup_folder)  # type: ignore[attr-defined]
         finally:
             store.close()
     except ManageupError as e:
         return False, f"store: {e}"
     if problems:
-        return False, f"store {path}: integrity check says {problems[0]}; restore a backup"
+        how = (f"stop manageup, move {path} aside and copy {backups[-1]} to {path}"
+               if backups else f"no backup found; try `sqlite3 {path} .recover`")
+        return False, f"store {path} is damaged (integrity check: {problems[0]}); {how}"
     if bad:
         return False, (f"store {path}: {len(bad)} row(s) manageup cannot use, e.g. {bad[0]}; "
                        "cycles skip them; restore a backup from before they appeared")
