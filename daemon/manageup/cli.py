@@ -212,12 +212,9 @@ def cmd_preview(app: App) -> int:
 
 
 def _write_file(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        raise ManageupError(f"cannot write {path}: {e.strerror}") from None
+    from manageup.store import write_private
+
+    write_private(path, text)
 
 
 def cmd_meetings(app: App) -> int:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from manageup.errors import UsageError
+from manageup.errors import ManageupError, UsageError
 from manageup.model import KINDS, MAX_ID
-from manageup.store.db import StoreBase
+from manageup.store.db import StoreBase, make_private_dir
 from manageup.store.validate import COLUMNS, TABLES, check_row
 
 
@@ -168,3 +172,30 @@ def markdown(data: dict[str, Any]) -> str:
         out += [f"- {h['start'][:16].replace('T', ' ')} {h['status']}" for h in data["history"]]
         out.append("")
     return "\n".join(out)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file of the user's notes: 0600, through a temporary file created
+    exclusively beside it (no name a planted symlink could redirect), then renamed into
+    place. A symlink at `path` is the user's choice: its target is written, the link
+    stays."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if not target.parent.is_dir() and target != path:
+        raise ManageupError(f"cannot write {path}: it links to {target}, whose folder does "
+                            "not exist")
+    try:
+        make_private_dir(target.parent)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=".tmp")
+    except OSError as e:
+        raise ManageupError(f"cannot write {path}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(name, target)
+    except OSError as e:
+        Path(name).unlink(missing_ok=True)
+        hint = "; free some space" if e.errno == errno.ENOSPC else ""
+        raise ManageupError(f"cannot write {path}: {e.strerror}{hint}") from None
