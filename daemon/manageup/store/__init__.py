@@ -16,8 +16,8 @@ from manageup.store.items import ItemsMixin
 from manageup.store.ledger import LedgerKind, LedgerMixin, LedgerRow, LedgerState
 from manageup.store.sync import SyncMixin
 
-__all__ = ["ITEM_STATUSES", "MIGRATIONS", "DigestRecord", "LedgerKind", "LedgerRow",
-           "LedgerState", "ImportReport", "SentDigest", "Store", "check_item", "markdown",
+__all__ = ["ITEM_STATUSES", "MIGRATIONS", "DigestRecord", "ImportReport", "LedgerKind",
+           "LedgerRow", "LedgerState", "SentDigest", "Store", "check_item", "markdown",
            "write_private"]
 
 
