@@ -119,3 +119,20 @@ def test_kill_during_writes_loses_no_committed_item(tmp_path: Path) -> None:
         ids = {i.id for i in store.items()}
         assert set(committed) <= ids
         store.close()
+
+
+def test_review_reminder_for_a_moved_1on1_goes_after_the_new_end(example: Path) -> None:
+    from tests.test_ledger_daemon import override
+
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace('[digest]', '[review]\nnudge_after = "30m"\n\n[digest]'))
+    cycles(example, "2026-11-25T16:00:00+01:00", "2026-11-25T18:00:00+01:00")  # digest sent
+    cal = example / "calendar.ics"
+    moved = override("20261126T100000", "20261126T150000", "20261126T153000")
+    cal.write_text(cal.read_text().replace("END:VCALENDAR", moved + "END:VCALENDAR"))
+    cycles(example, "2026-11-25T18:00:00+01:00", "2026-11-27T12:00:00+01:00",
+           timedelta(minutes=15))
+    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    nudges = [m for m in box if m["Subject"].startswith("How did it go")]
+    assert len(nudges) == 1
+    assert "16:00:00 +0100" in nudges[0]["Date"]  # the new 15:30 end + 30 min

@@ -140,3 +140,27 @@ def test_no_sql_outside_the_store_package() -> None:
     offenders = [str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
                  if "store" not in p.relative_to(pkg).parts and sql.search(p.read_text())]
     assert offenders == []
+
+
+def test_question_rest_counts_digests_only(tmp_path: Path) -> None:
+    from manageup.store import LedgerKind
+
+    store = Store.open(tmp_path / "s.sqlite3")
+    for n, kind in enumerate([LedgerKind.DIGEST, LedgerKind.NUDGE, LedgerKind.NOTICE]):
+        when = NOW + timedelta(hours=n)
+        row = store.begin_send(None, f"{kind}|k", when, "<m>", when, when, kind)
+        store.mark_sent(row, when)
+    assert store.snapshot().digests_sent == (NOW,)
+
+
+def test_question_cooldown_zero_means_no_rest(tmp_path: Path) -> None:
+    from manageup.compose import _Picker
+    from manageup.model import Snapshot
+
+    sent = (NOW, NOW + timedelta(days=7))
+    snap = Snapshot(question_uses={"q": NOW + timedelta(days=7)}, digests_sent=sent)
+    from manageup.model import Question
+
+    q = Question("q", "career", "?")
+    assert not _Picker(snap, 0).resting(q)
+    assert _Picker(snap, 1).resting(q)

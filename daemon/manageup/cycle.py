@@ -23,7 +23,14 @@ from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
 from manageup.render import Rendered, render
 from manageup.review import plan
 from manageup.sources import Source, make_source
-from manageup.store import LedgerKind, LedgerRow, SentDigest, Store
+from manageup.store import (
+    DigestRecord,
+    LedgerKind,
+    LedgerRow,
+    LedgerState,
+    SentDigest,
+    Store,
+)
 from manageup.timing import backoff, due_at
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,7 @@ class CycleReport:
     missed: list[str] = field(default_factory=list)
     waiting: list[tuple[str, datetime]] = field(default_factory=list)  # (title, due at)
     gathered: Gathered = field(default_factory=Gathered)
+    skipped: bool = False  # another cycle held the store's lock
 
 
 def make_sources(config: Config, readonly: bool = False) -> list[Source]:
@@ -108,6 +116,18 @@ def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now
 
 def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport: Transport,
               now: datetime, dry_run: bool = False) -> CycleReport:
+    """One cycle, while no other cycle runs on this store (daemon, timer or `run --once`):
+    two at once would both find a digest due and both send it."""
+    with store.cycle_lock() as mine:
+        if not mine:
+            log.warning("another manageup cycle is running on %s; this one is skipped",
+                        store.path)
+            return CycleReport(skipped=True)
+        return _run_cycle(config, store, sources, transport, now, dry_run)
+
+
+def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transport: Transport,
+               now: datetime, dry_run: bool = False) -> CycleReport:
     report = CycleReport()
     gathered = gather(sources, config, now)
     report.gathered = gathered
@@ -138,7 +158,7 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
             log.exception("unexpected error preparing %s; skipped this time", occ.key)
             report.failed.append(occ.key)
     try:
-        _nudges(config, store, transport, now, dry_run, report)
+        _nudges(config, store, transport, now, dry_run, report, history)
     except ManageupError as e:
         log.error("review reminder: %s", e)
     return report
@@ -271,6 +291,14 @@ def _send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
                start: datetime, due: datetime, row: LedgerRow | None, now: datetime,
                what: str, *, kind: LedgerKind = LedgerKind.DIGEST,
                record: SentDigest | None = None) -> bool:
+    if row is not None and row.state is LedgerState.PENDING:
+        # Only a cycle that died mid-send leaves pending behind (the cycle lock keeps
+        # others out): the server may have the mail, so this resend is the last.
+        row = store.mark_unconfirmed(row, now, row.last_error or "a cycle stopped while "
+                                     "sending", now)
+        if row.state is LedgerState.UNCERTAIN:
+            _log_uncertain(what, row)
+            return False
     # Pending goes to disk before the transport is touched: a crash after this point
     # leads to one resend with the same Message-ID, never to silence.
     pending = store.begin_send(row, key, start, str(msg["Message-ID"]), due, now, kind)
@@ -278,13 +306,25 @@ def _send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
         transport.send(msg)
     except DeliveryError as e:
         wait = backoff(pending.attempts) if e.transient else timedelta(hours=1)
-        store.mark_failed(pending, now, str(e), now + wait)
+        if e.maybe_sent:
+            if store.mark_unconfirmed(pending, now, str(e), now + wait).state \
+                    is LedgerState.UNCERTAIN:
+                _log_uncertain(what, pending, str(e))
+                return False
+        else:
+            store.mark_failed(pending, now, str(e), now + wait)
         log.error("could not send the mail for %s: %s (%s)", what, e,
                   f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
         return False
     store.mark_sent(pending, now, record)
     log.info("sent the mail for %s (%s) via %s", what, start.isoformat(), transport.name)
     return True
+
+
+def _log_uncertain(what: str, row: LedgerRow, error: str = "") -> None:
+    log.error("the mail for %s may or may not have arrived: two attempts ended without the "
+              "server confirming (%s); not sending it again, to avoid more copies "
+              "(Message-ID %s)", what, error or row.last_error, row.message_id)
 
 
 def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> None:
@@ -303,15 +343,29 @@ def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> N
 
 
 def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
-            dry_run: bool, report: CycleReport) -> None:
-    """A short reminder after a 1:1 to run `manageup review`; sent once, through the ledger."""
+            dry_run: bool, report: CycleReport, history: Sequence[HistoryEntry] = ()) -> None:
+    """A short reminder after a 1:1 to run `manageup review`; sent once, through the ledger,
+    after the meeting's end as the calendar has it now (it may have moved since)."""
     after = config.review.nudge_after
     if after is None:
         return
-    for rec in store.digests():
+    latest: dict[str, DigestRecord] = {}
+    for rec in store.digests():  # a moved 1:1 has a digest per time: the last one counts
+        if rec.key not in latest or rec.sent_at >= latest[rec.key].sent_at:
+            latest[rec.key] = rec
+    now_at = {h.key: h for h in history}
+    for rec in latest.values():
         if rec.reviewed_at:
             continue
-        end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
+        try:
+            end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
+        except (TypeError, ValueError):
+            end = rec.start
+        seen = now_at.get(rec.key)
+        if seen is not None and seen.start != rec.start:
+            if seen.status in ("cancelled", "declined"):
+                continue
+            end = seen.start + (end - rec.start)  # moved after its digest went out
         due = end + after
         deadline = due + NUDGE_WINDOW
         if not due <= now < deadline:

@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -151,10 +152,25 @@ class StoreBase:
         if version > len(MIGRATIONS):
             raise StoreError(f"the store was written by a newer manageup (schema {version}); "
                              "upgrade manageup")
-        for i in range(version, len(MIGRATIONS)):
-            with self.conn:
-                self.conn.executescript("BEGIN;" + MIGRATIONS[i] + f"PRAGMA user_version={i+1};"
-                                        + "COMMIT;")
+        if version == len(MIGRATIONS):
+            return
+        # Two processes may open a new store at once: the version is read again under the
+        # write lock, so each migration runs exactly once.
+        level = self.conn.isolation_level
+        self.conn.isolation_level = None
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for i in range(self._version(), len(MIGRATIONS)):
+                    for statement in _statements(MIGRATIONS[i]):
+                        self.conn.execute(statement)
+                    self.conn.execute(f"PRAGMA user_version={i + 1}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        finally:
+            self.conn.isolation_level = level
 
     def close(self) -> None:
         self.conn.close()
@@ -247,9 +263,28 @@ def _open_writable(cls: type[S], path: Path) -> S:
     except FileExistsError:
         pass
     conn = sqlite3.connect(path, timeout=10)
-    conn.execute("PRAGMA journal_mode=WAL")
+    # Switching a new file to WAL does not wait on the busy timeout: when two processes
+    # create the store at once, one is told "locked" at once. Wait for the other here.
+    for attempt in range(100):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or attempt == 99:
+                raise
+            time.sleep(0.1)
     conn.execute("PRAGMA foreign_keys=ON")
     return cls(conn, path, False)
+
+
+def _statements(script: str) -> list[str]:
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    return out
 
 
 def make_private_dir(folder: Path) -> None:

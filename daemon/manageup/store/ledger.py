@@ -151,7 +151,8 @@ class LedgerMixin(StoreBase):
         """When each digest went out, oldest first: reminders and notices are not digests
         and never make a question rest."""
         out = []
-        for r in self.conn.execute("SELECT updated FROM ledger WHERE state = 'sent'"):
+        for r in self.conn.execute("SELECT updated FROM ledger WHERE state = 'sent' AND "
+                                   "kind = 'digest'"):
             try:
                 out.append(datetime.fromisoformat(r[0]))
             except (TypeError, ValueError):
