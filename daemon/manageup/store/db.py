@@ -10,12 +10,13 @@ import errno
 import fcntl
 import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from manageup.errors import StoreError
 
@@ -117,6 +118,52 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+class _Cursor(sqlite3.Cursor):
+    """Reads that hit a damaged page or a full disk raise StoreError naming the cause,
+    never a bare sqlite3 error (which would reach the user as a traceback)."""
+
+    path: Path | None = None
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(describe_error(e, self.path, "read")) from None
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(describe_error(e, self.path, "read")) from None
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(describe_error(e, self.path, "read")) from None
+
+
+class _Connection(sqlite3.Connection):
+    path: Path | None = None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        cur = self.cursor(_Cursor)
+        cur.path = self.path
+        try:
+            return cur.execute(sql, parameters)
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+                raise  # a constraint: the caller's transaction reports it
+            raise StoreError(describe_error(e, self.path, "read")) from None
+
+
+def connect(target: str | Path, path: Path | None, **kwargs: Any) -> sqlite3.Connection:
+    conn = sqlite3.connect(target, factory=_Connection, **kwargs)
+    if isinstance(conn, _Connection):
+        conn.path = path
+    return conn
+
+
 RESTORE_HINT = ("stop manageup, move the damaged file aside and copy the newest backup "
                 "(`manageup doctor` names it) to store.path")
 
@@ -193,7 +240,7 @@ class StoreBase:
         """SQLite's own check of every page and index: an empty list means sound."""
         pragma = "quick_check" if quick else "integrity_check"
         try:
-            rows = [str(r[0]) for r in self.conn.execute(f"PRAGMA {pragma}")]
+            rows = [str(r[0]) for r in self.conn.cursor().execute(f"PRAGMA {pragma}")]
         except sqlite3.DatabaseError as e:
             return [str(e)]
         return [] if rows == ["ok"] else rows
@@ -236,17 +283,17 @@ S = TypeVar("S", bound=StoreBase)
 
 def _open_readonly(cls: type[S], path: Path) -> S:
     if not path.exists():
-        return cls(sqlite3.connect(":memory:"), None, True)
+        return cls(connect(":memory:", None), None, True)
     # With no -wal file the main file holds everything, and immutable keeps a read-only
     # open from leaving -shm/-wal files behind. With one (another process is writing),
     # immutable would miss its latest commits.
     wal = path.with_name(path.name + "-wal").exists()
     mode = "ro" if wal else "ro&immutable=1"
-    conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True)
+    conn = connect(f"file:{path}?mode={mode}", path, uri=True)
     store = cls(conn, path, True)
     if store._version() < len(MIGRATIONS):
         # An older file: read it through an in-memory migrated copy.
-        mem = sqlite3.connect(":memory:")
+        mem = connect(":memory:", path)
         conn.backup(mem)
         conn.close()
         store = cls(mem, path, True)
@@ -262,12 +309,12 @@ def _open_writable(cls: type[S], path: Path) -> S:
         os.close(fd)
     except FileExistsError:
         pass
-    conn = sqlite3.connect(path, timeout=10)
+    conn = connect(path, path, timeout=10)
     # Switching a new file to WAL does not wait on the busy timeout: when two processes
     # create the store at once, one is told "locked" at once. Wait for the other here.
     for attempt in range(100):
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.cursor().execute("PRAGMA journal_mode=WAL")  # the plain error, to retry
             break
         except sqlite3.OperationalError as e:
             if "locked" not in str(e) or attempt == 99:
@@ -300,12 +347,20 @@ def make_private_dir(folder: Path) -> None:
             d.mkdir(mode=0o700)
 
 
+def _nearly_full(path: Path) -> bool:
+    """SQLite reports some writes on a full disk only as an I/O error."""
+    try:
+        return shutil.disk_usage(path.parent).free < 1024 * 1024
+    except OSError:
+        return False
+
+
 def describe_error(e: sqlite3.DatabaseError, path: Path | None, doing: str) -> str:
     """One line naming the real cause: a full disk is not a damaged file."""
     text = str(e)
     code = getattr(e, "sqlite_errorcode", None)
-    full = code == sqlite3.SQLITE_FULL or "disk is full" in text \
-        or "database or disk is full" in text
+    full = code == sqlite3.SQLITE_FULL or "disk is full" in text or (
+        "disk I/O" in text and path is not None and _nearly_full(path))
     if full:
         return f"cannot {doing} the store at {path}: the disk is full; free some space"
     if code == sqlite3.SQLITE_READONLY or "readonly database" in text:

@@ -184,11 +184,16 @@ def write_private(path: Path, text: str) -> None:
         raise ManageupError(f"cannot write {path}: it links to {target}, whose folder does "
                             "not exist")
     try:
+        if target.exists() and not target.is_file():
+            # A device or a pipe (/dev/stdout): nothing to replace, write into it.
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(text)
+            return
         make_private_dir(target.parent)
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                     suffix=".tmp")
     except OSError as e:
-        raise ManageupError(f"cannot write {path}: {e.strerror}") from None
+        raise ManageupError(f"cannot write {path}: {_why(e)}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -197,5 +202,8 @@ def write_private(path: Path, text: str) -> None:
         os.replace(name, target)
     except OSError as e:
         Path(name).unlink(missing_ok=True)
-        hint = "; free some space" if e.errno == errno.ENOSPC else ""
-        raise ManageupError(f"cannot write {path}: {e.strerror}{hint}") from None
+        raise ManageupError(f"cannot write {path}: {_why(e)}") from None
+
+
+def _why(e: OSError) -> str:
+    return f"{e.strerror}; free some space" if e.errno == errno.ENOSPC else str(e.strerror)
