@@ -18,9 +18,10 @@ from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import make_sources, run_cycle
 from manageup.deliver import build_message
+from manageup.deliver.gmail import GmailTransport
 from manageup.detect import detect
 from manageup.errors import DeliveryError, SourceError
-from manageup.google import AUTH_FLAG, GmailTransport, GoogleAuthError, build
+from manageup.google import AUTH_FLAG, GoogleAuthError, build
 from manageup.model import BossWeek
 from manageup.sources.google import GoogleSource
 from manageup.store import Store

@@ -1,0 +1,77 @@
+"""The mails manageup sends, built as EmailMessage: digests, review reminders, notices.
+
+Every header value that carries calendar or config text goes through the sanitising here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from manageup.config import Config
+from manageup.model import Digest
+from manageup.render import Rendered
+from manageup.review import Plan as ReviewPlan
+from manageup.textutil import header_safe, wrap
+
+DOMAIN = "manageup.invalid"
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def message_id(key: str, start: datetime) -> str:
+    """Same occurrence and start, same id: a resend after a crash is recognisably the same mail."""
+    return f"<{_hash(key, start.isoformat())}@{DOMAIN}>"
+
+
+def series_id(uid: str) -> str:
+    return f"<series-{_hash(uid)}@{DOMAIN}>"
+
+
+def _head(config: Config, subject: str, now: datetime, mid: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = header_safe(config.sender)
+    msg["To"] = header_safe(config.recipient)
+    msg["Subject"] = header_safe(subject, 250)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = mid
+    msg["Auto-Submitted"] = "auto-generated"
+    return msg
+
+
+def build_message(rendered: Rendered, digest: Digest, config: Config,
+                  now: datetime) -> EmailMessage:
+    msg = _head(config, rendered.subject, now,
+                message_id(digest.meeting.key, digest.meeting.start))
+    # Every digest of one series points at the same root, so mail clients thread them.
+    msg["References"] = series_id(digest.meeting.series)
+    msg["In-Reply-To"] = series_id(digest.meeting.series)
+    msg["X-Manageup-Occurrence"] = _hash(digest.meeting.key)
+    msg.set_content(rendered.text)
+    msg.add_alternative(rendered.html, subtype="html")
+    return msg
+
+
+def build_nudge(p: ReviewPlan, config: Config, now: datetime) -> EmailMessage:
+    from manageup.render import environment
+
+    rec = p.digest
+    text = environment(config.digest.templates_dir).get_template("nudge.txt.j2").render(
+        p=p, boss=config.boss.name or config.boss.email)
+    msg = _head(config, f"How did it go? {rec.title}, {rec.start:%a %d %b}", now,
+                message_id(f"nudge|{rec.key}", rec.start))
+    msg["References"] = series_id(rec.key.split("|")[0])
+    msg["In-Reply-To"] = message_id(rec.key, rec.start)
+    msg.set_content(text)
+    return msg
+
+
+def build_notice(config: Config, now: datetime, key: str, since: datetime, subject: str,
+                 text: str) -> EmailMessage:
+    msg = _head(config, subject, now, message_id(key, since))
+    msg.set_content(wrap(text) + "\n")
+    return msg
