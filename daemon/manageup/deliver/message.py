@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from manageup.config import Config
+from manageup.errors import ConfigError
 from manageup.model import Digest
 from manageup.render import Rendered
 from manageup.review import Plan as ReviewPlan
@@ -32,11 +35,37 @@ def series_id(uid: str) -> str:
     return f"<series-{_hash(uid)}@{DOMAIN}>"
 
 
+def header_text(text: str, limit: int = 250) -> str:
+    """Untrusted text made safe for a header: no control characters or line breaks, and no
+    RFC 2047 encoded word left in it. Python's email package decodes `=?utf-8?q?=0D=0A?=`
+    in a value it is given into a real CR LF and writes that out raw (CPython
+    CVE-2024-6923); so does a mail client reading it. A space after every `=` that starts
+    one keeps the text readable and leaves nothing to decode."""
+    clean = header_safe(text, len(text or ""))
+    return clean.replace("=?", "= ?")[:limit]
+
+
+def _address(value: str, key: str) -> Address:
+    """`Name <addr>` or `addr` from the config, as an Address the email package quotes
+    itself, so a display name can never turn into a second address or a header."""
+    value = " ".join((value or "").split())
+    name, addr = "", value
+    if value.endswith(">") and "<" in value:
+        name, _, addr = value[:-1].rpartition("<")
+    try:
+        return Address(display_name=header_text(name.strip().strip('"'), 100),
+                       addr_spec=header_safe(addr.strip()))
+    except (ValueError, IndexError, HeaderParseError):
+        raise ConfigError([f"{key}: {header_text(value, 80)!r} is not a mail address; "
+                           "write it as name@example.com"]) from None
+
+
 def _head(config: Config, subject: str, now: datetime, mid: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = header_safe(config.sender)
-    msg["To"] = header_safe(config.recipient)
-    msg["Subject"] = header_safe(subject, 250)
+    msg["From"] = _address(config.sender, "delivery.sender" if config.delivery.sender
+                           else "me.email")
+    msg["To"] = _address(config.recipient, "digest.to" if config.digest.to else "me.email")
+    msg["Subject"] = header_text(subject)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = mid
     msg["Auto-Submitted"] = "auto-generated"
