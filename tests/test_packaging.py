@@ -32,6 +32,7 @@ def test_wheel_ships_one_package_with_its_data(wheel: Path) -> None:
     assert tops == {"manageup"}
     assert "manageup/templates/digest.html.j2" in names
     assert "manageup/questions.toml" in names
+    assert "manageup/deliver/gmail.py" in names  # every subpackage is listed in pyproject
 
 
 def test_installs_beside_python_daemon(wheel: Path, tmp_path: Path) -> None:
