@@ -220,7 +220,8 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         return
     digest, rendered = make_digest(store, match, history, now, config,
                                    week.get() if week else None)
-    msg = build_message(rendered, digest, config, now)
+    msg = build_message(rendered, digest, config, now,
+                        store.sent_message_ids(occ.uid, occ.start))
     if dry_run:
         transport.send(msg)
         report.sent.append(occ.key)

@@ -13,7 +13,6 @@ from manageup.deliver.message import (
     build_notice,
     build_nudge,
     message_id,
-    series_id,
 )
 from manageup.deliver.smtp import SmtpTransport, is_loopback
 from manageup.deliver.stdout import StdoutTransport
@@ -29,7 +28,6 @@ __all__ = [
     "is_loopback",
     "make_transport",
     "message_id",
-    "series_id",
 ]
 
 
