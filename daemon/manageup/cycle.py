@@ -19,6 +19,7 @@ from manageup.compose import compose
 from manageup.config import Config
 from manageup.deliver import Transport, build_message, build_notice, build_nudge
 from manageup.deliver.private import private_dir, write_private
+from manageup.deliver.threads import SeriesThread
 from manageup.detect import detect, excluded_because, shape_reason
 from manageup.errors import DeliveryError, ManageupError
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
@@ -227,7 +228,8 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         transport.send(msg)
         report.sent.append(occ.key)
         return
-    if not _send_once(store, transport, msg, occ.key, occ.start, due, row, now, occ.title):
+    threaded = SeriesThread(transport, store, occ.uid, now)  # Gmail: the series' threadId
+    if not _send_once(store, threaded, msg, occ.key, occ.start, due, row, now, occ.title):
         report.failed.append(occ.key)
         return
     store.record_sent_digest(occ.key, digest.item_ids, digest.question_ids, now,

@@ -34,7 +34,10 @@ __all__ = [
 class Transport(Protocol):
     name: str
 
-    def send(self, msg: EmailMessage) -> None: ...
+    def send(self, msg: EmailMessage, thread: str = "") -> str:
+        """Deliver msg. `thread`: the provider's conversation to file it in (Gmail's
+        threadId); returns the conversation it was filed in, "" for transports without."""
+        ...
 
 
 def make_transport(config: Config, dry_run: bool = False) -> Transport:

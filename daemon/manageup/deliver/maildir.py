@@ -17,7 +17,7 @@ class MaildirTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: EmailMessage, thread: str = "") -> str:
         try:
             # Each time: a Maildir made by hand (or missing a folder since) still works.
             for sub in ("tmp", "new", "cur"):
@@ -34,3 +34,4 @@ class MaildirTransport:
         except OSError as e:
             raise DeliveryError(f"cannot write to Maildir {self.path}: {e.strerror}; "
                                 "check delivery.maildir", transient=False) from None
+        return ""  # a Maildir has no conversations; clients thread by References

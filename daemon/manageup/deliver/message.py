@@ -81,13 +81,26 @@ def build_message(rendered: Rendered, digest: Digest, config: Config, now: datet
                   earlier: Sequence[str] = ()) -> EmailMessage:
     """`earlier`: the Message-IDs of the series' digests already sent, oldest first
     (Store.sent_message_ids)."""
-    msg = _head(config, rendered.subject, now,
+    msg = _head(config, _subject(rendered, digest, config), now,
                 message_id(digest.meeting.key, digest.meeting.start))
     _thread(msg, earlier)
     msg["X-Manageup-Occurrence"] = _hash(digest.meeting.key)
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
     return msg
+
+
+def _subject(rendered: Rendered, digest: Digest, config: Config) -> str:
+    """Gmail files a mail in a conversation only when its subject matches, so with Gmail
+    delivery every digest of a series has the same subject (series_subject.txt.j2) and the
+    date leads the digest instead. Elsewhere the subject names the date: clients that
+    thread by References need no matching subject."""
+    if config.delivery.method != "gmail":
+        return rendered.subject
+    from manageup.render import environment
+
+    return environment(config.digest.templates_dir).get_template(
+        "series_subject.txt.j2").render(d=digest)
 
 
 def build_nudge(p: ReviewPlan, config: Config, now: datetime) -> EmailMessage:

@@ -103,7 +103,7 @@ class SmtpTransport:
                 smtp.close()
             raise _classify(e, cfg) from None
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: EmailMessage, thread: str = "") -> str:
         smtp = self.connect()
         try:
             smtp.send_message(msg)
@@ -113,6 +113,7 @@ class SmtpTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 smtp.quit()
             smtp.close()  # quit closes too unless it failed; a second close is harmless
+        return ""  # SMTP has no conversations; clients thread by References
 
 
 def _classify(e: Exception, cfg: Smtp) -> ManageupError:
