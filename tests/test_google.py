@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import email
 import mailbox
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from googleapiclient.http import HttpMockSequence
 
 from manageup.cli import main
 from manageup.config import parse_config
-from manageup.cycle import make_sources, run_cycle
+from manageup.cycle import run_cycle
 from manageup.deliver import build_message
 from manageup.detect import detect
 from manageup.errors import DeliveryError, SourceError
@@ -38,6 +38,15 @@ def body(name: str) -> str:
 
 def status(code: int) -> dict[str, str]:
     return {**OK, "status": str(code)}
+
+
+def synced(src: GoogleSource, cfg, window=WINDOW, now=NOW):
+    """A fetch as a cycle makes it: with the store, allowed to write."""
+    store = Store.open(cfg.store.path)
+    try:
+        return src.fetch_synced(*window, cfg.zone, store=store, now=now, readonly=False)
+    finally:
+        store.close()
 
 
 FULL = [(OK, body("page1")), (OK, body("page2")), (OK, body("page3"))]
@@ -90,18 +99,18 @@ def test_full_sync_pages_and_maps_events(gconfig) -> None:
     assert [m.occurrence.start.strftime("%d %H:%M") for m in matches] == \
         ["19 10:00", "24 15:00", "26 10:00", "04 14:00"]  # declined one left out
     assert all("boss (sam@example.com)" in m.reason for m in matches)
-    # The cancelled instance (10 Dec) came without a start and is not there at all.
+    # The cancelled instance (10 Dec) is past the window's end.
     assert not any(o.start.day == 10 for o in result.occurrences)
 
 
 def test_steady_state_is_one_call_and_changes_apply(gconfig) -> None:
     src = source(gconfig, [*FULL, (OK, body("unchanged")), (OK, body("changed"))])
-    first = src.fetch(*WINDOW, gconfig.zone)
-    src.fetch(*WINDOW, gconfig.zone)
+    first = synced(src, gconfig)
+    synced(src, gconfig)
     assert src.calls == 4  # the steady-state poll cost one call
     state = Store.open(gconfig.store.path).sync_state("google:primary")
     assert state and state["token"] == "sync-2"
-    third = src.fetch(*WINDOW, gconfig.zone)
+    third = synced(src, gconfig)
     assert src.calls == 5
     assert "Platform review" in {o.title for o in first.occurrences}
     assert "Platform review" not in {o.title for o in third.occurrences}  # tombstone applied
@@ -111,9 +120,9 @@ def test_steady_state_is_one_call_and_changes_apply(gconfig) -> None:
 
 
 def test_state_survives_a_restart(gconfig) -> None:
-    source(gconfig, FULL).fetch(*WINDOW, gconfig.zone)
+    synced(source(gconfig, FULL), gconfig)
     again = source(gconfig, [(OK, body("unchanged"))])
-    result = again.fetch(*WINDOW, gconfig.zone)
+    result = synced(again, gconfig)
     assert again.calls == 1 and len(detect(result.occurrences, gconfig)) == 4
 
 
@@ -152,7 +161,7 @@ def test_window_sliding_past_the_synced_range_resyncs(gconfig) -> None:
 def test_boss_week_from_freebusy(gconfig) -> None:
     src = source(gconfig, [(OK, body("freebusy_ok"))])
     week = src.boss_week(NOW, gconfig.zone)
-    assert week == {"booked_hours": 10.0, "room_on": "2026-11-27"}
+    assert week == BossWeek(10.0, date(2026, 11, 27))
     hidden = source(gconfig, [(OK, body("freebusy_hidden"))])
     assert hidden.boss_week(NOW, gconfig.zone) is None  # the error came inside a 200
 
@@ -240,8 +249,7 @@ def test_auth_command_needs_a_client_file(gconfig, capsys) -> None:
 
 
 def test_dry_run_writes_nothing(gconfig, capsys) -> None:
-    (src,) = make_sources(gconfig, readonly=True)
-    src._http = HttpMockSequence([*FULL, (OK, body("freebusy_ok"))])
+    src = source(gconfig, [*FULL, (OK, body("freebusy_ok"))])
     from manageup.deliver import make_transport
 
     report = run_cycle(gconfig, Store.open(gconfig.store.path, readonly=True), [src],

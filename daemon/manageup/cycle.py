@@ -11,7 +11,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -19,11 +19,11 @@ from manageup.compose import compose
 from manageup.config import Config
 from manageup.deliver import Transport, build_message, build_notice, build_nudge
 from manageup.detect import detect, excluded_because, shape_reason
-from manageup.errors import DeliveryError, ManageupError
+from manageup.errors import DeliveryError, ManageupError, SignInExpired
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
 from manageup.render import Rendered, render
 from manageup.review import plan
-from manageup.sources import Source, make_source
+from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import LedgerRow, Store
 from manageup.timing import backoff, due_at
 
@@ -51,26 +51,26 @@ class CycleReport:
 
 
 def make_sources(config: Config, readonly: bool = False) -> list[Source]:
-    """readonly: a dry run, which must not even save Google's sync state."""
-    sources = [make_source(cal, config) for cal in config.calendars]
-    for s in sources:
-        if hasattr(s, "readonly"):
-            s.readonly = readonly
-    return sources
+    """The configured calendars. `readonly` is accepted for older callers only: whether a
+    source may write its sync state is now passed to `gather` on every cycle."""
+    return [make_source(cal, config) for cal in config.calendars]
 
 
-def gather(sources: Sequence[Source], config: Config, now: datetime) -> Gathered:
+def gather(sources: Sequence[Source], config: Config, now: datetime,
+           store: StateStore | None = None, *, readonly: bool = True) -> Gathered:
     """Read every calendar over [now − history, now + lookahead]; one failing calendar does
-    not stop the others."""
+    not stop the others. A source that keeps sync state gets `store`; it writes it only
+    when not `readonly` (a dry run, a preview)."""
     start = now - timedelta(days=config.detect.history_days)
     end = now + config.detect.lookahead
     out = Gathered()
     for src in sources:
         try:
-            result = src.fetch(start, end, config.zone)
+            result = fetch_into(src, start, end, config.zone, store=store, now=now,
+                                readonly=readonly)
         except ManageupError as e:
             out.failures.append(str(e))
-            out.auth_failed |= type(e).__name__ == "GoogleAuthError"
+            out.auth_failed |= isinstance(e, SignInExpired)
             continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
@@ -109,7 +109,7 @@ def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now
 def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport: Transport,
               now: datetime, dry_run: bool = False) -> CycleReport:
     report = CycleReport()
-    gathered = gather(sources, config, now)
+    gathered = gather(sources, config, now, store, readonly=dry_run)
     report.gathered = gathered
     for failure in gathered.failures:
         log.error("%s", failure)
@@ -166,7 +166,7 @@ class _BossWeek:
     """Asked of Google once per cycle, and only when a digest is actually composed."""
 
     def __init__(self, sources: Sequence[Source], config: Config, now: datetime) -> None:
-        self.sources = [s for s in sources if hasattr(s, "boss_week")]
+        self.sources = [s for s in sources if isinstance(s, SeesBossWeek)]
         self.config, self.now = config, now
         self.value: BossWeek | None = None
         self.asked = False
@@ -175,14 +175,9 @@ class _BossWeek:
         if not self.asked and self.sources:
             self.asked = True
             try:
-                raw = self.sources[0].boss_week(self.now, self.config.zone)
+                self.value = self.sources[0].boss_week(self.now, self.config.zone)
             except ManageupError as e:
                 log.warning("the boss's week is not available: %s", e)
-                raw = None
-            if raw:
-                room = raw["room_on"]
-                self.value = BossWeek(raw["booked_hours"],
-                                      date.fromisoformat(room) if room else None)
         return self.value
 
 

@@ -6,8 +6,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from manageup.errors import ManageupError
+
+if TYPE_CHECKING:
+    from manageup.config import Config
 
 Check = tuple[bool, str]
 
@@ -47,11 +51,11 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
     yield from _check_delivery(config)
 
 
-def _check_google(config: object) -> Check:
+def _check_google(config: Config) -> Check:
     from manageup import google
     from manageup.store import Store
 
-    store = Store.open(config.store.path, readonly=True)  # type: ignore[attr-defined]
+    store = Store.open(config.store.path, readonly=True)
     try:
         dead = store.flag(google.AUTH_FLAG)
     finally:
@@ -63,10 +67,10 @@ def _check_google(config: object) -> Check:
     return True, "google: signed in"
 
 
-def _check_store(config: object) -> Check:
+def _check_store(config: Config) -> Check:
     from manageup.store import Store
 
-    path = config.store.path  # type: ignore[attr-defined]
+    path = config.store.path
     try:
         store = Store.open(path)
         store.conn.execute("BEGIN IMMEDIATE")
@@ -85,11 +89,11 @@ def _check_store(config: object) -> Check:
     return True, f"store {path} is writable"
 
 
-def _check_delivery(config: object) -> Iterator[Check]:
+def _check_delivery(config: Config) -> Iterator[Check]:
     from manageup import secrets
     from manageup.deliver import SmtpTransport
 
-    d = config.delivery  # type: ignore[attr-defined]
+    d = config.delivery
     if d.method == "stdout":
         yield True, "delivery: stdout (digests are printed, not mailed)"
     elif d.method == "maildir":

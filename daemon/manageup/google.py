@@ -12,7 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from manageup.errors import DeliveryError, SourceError, UsageError
+from manageup.errors import (
+    DeliveryError,
+    SignInExpired,
+    SourceError,
+    SyncTokenExpired,
+    UsageError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +31,9 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 
 
-class GoogleAuthError(SourceError):
-    """The refresh token is revoked or expired (invalid_grant): only the user can fix it."""
-
-
-class Gone(Exception):
-    """HTTP 410: the sync token is no longer valid; resync in full."""
+# The names other modules import; the classes live in the one hierarchy in errors.py.
+GoogleAuthError = SignInExpired
+Gone = SyncTokenExpired
 
 
 def scopes_for(gmail: bool) -> list[str]:
@@ -90,7 +93,7 @@ def execute(request: Any, what: str, sleep: Callable[[float], None] = time.sleep
             return request.execute()
         except RefreshError as e:
             if "invalid_grant" in str(e):
-                raise GoogleAuthError(
+                raise SignInExpired(
                     "Google refused the stored sign-in (invalid_grant: revoked, or expired "
                     f"after 7 days while the OAuth app is in Testing); {REAUTH}") from None
             raise SourceError(f"{what}: Google sign-in failed ({e}); {REAUTH}") from None
@@ -98,7 +101,8 @@ def execute(request: Any, what: str, sleep: Callable[[float], None] = time.sleep
             status = int(e.resp.status)
             reason = _reason(e)
             if status == 410:
-                raise Gone() from None
+                raise SyncTokenExpired(f"{what}: Google no longer accepts the sync token "
+                                       "(410); listing the calendar in full") from None
             retry = status in RETRY_STATUS or (status == 403 and reason in RATE_REASONS)
             if not retry or attempt == tries - 1:
                 hint = REAUTH if status in (401, 403) else "check the calendar id"
