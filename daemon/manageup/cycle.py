@@ -18,8 +18,9 @@ from pathlib import Path
 from manageup.compose import compose
 from manageup.config import Config
 from manageup.deliver import Transport, build_message, build_notice, build_nudge
-from manageup.detect import detect, excluded_because, shape_reason
+from manageup.detect import detect
 from manageup.errors import DeliveryError, ManageupError, SignInExpired
+from manageup.history import history_of, merged_history, to_record  # also imported from here
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
 from manageup.render import Rendered, render
 from manageup.review import plan
@@ -78,24 +79,6 @@ def gather(sources: Sequence[Source], config: Config, now: datetime,
     return out
 
 
-def history_of(occurrences: Sequence[Occurrence], config: Config) -> list[HistoryEntry]:
-    entries = []
-    for occ in occurrences:
-        if not shape_reason(occ, config):
-            continue
-        status = excluded_because(occ, config) or ("moved" if occ.moved else "scheduled")
-        entries.append(HistoryEntry(occ.key, occ.uid, occ.start, status,
-                                    occ.organizer.email if occ.organizer else ""))
-    return entries
-
-
-def merged_history(stored: Sequence[HistoryEntry], seen: Sequence[HistoryEntry]) \
-        -> list[HistoryEntry]:
-    by_key = {h.key: h for h in stored}
-    by_key.update({h.key: h for h in seen})
-    return sorted(by_key.values(), key=lambda h: h.start)
-
-
 def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
     return [m for m in matches if m.occurrence.start > now]
 
@@ -115,10 +98,7 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
         log.error("%s", failure)
     seen = history_of(gathered.occurrences, config)
     if not dry_run:
-        # Future instances are kept only in memory: one removed later (EXDATE) must not
-        # linger in the store as if it had been held.
-        store.record_history([h for h in seen if h.start < now or h.status != "scheduled"],
-                             now)
+        store.record_history(to_record(seen, now), now)
     history = merged_history(store.history(), seen)
     _mark_missed(store, now, report, dry_run)
     if not dry_run:
