@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import email
+import json
 import mailbox
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -346,3 +347,100 @@ def test_failed_notice_is_retried(gconfig, tmp_path) -> None:
         assert len(server.handler.raw) == 1
     finally:
         server.stop()
+
+
+# --- the sign-in kept in the keyring (issue 14) ------------------------------------------------
+
+
+def token_json(access: str = "ya29.expired", expiry: str = "2026-01-01T00:00:00Z",
+               refresh: str = "1//refresh") -> str:
+    return json.dumps({"token": access, "refresh_token": refresh,
+                       "client_id": "id.apps.googleusercontent.com", "client_secret": "secret",
+                       "scopes": ["https://www.googleapis.com/auth/calendar.readonly"],
+                       "expiry": expiry})
+
+
+REFRESHED = ('{"access_token": "ya29.fresh", "expires_in": 3599, "scope": '
+             '"https://www.googleapis.com/auth/calendar.readonly", "token_type": "Bearer"}')
+
+
+def keyring_source(cfg, answers: list) -> GoogleSource:
+    """A source as the daemon makes it: the sign-in from the keyring, `answers` the HTTP
+    beneath it (token refreshes included)."""
+    return GoogleSource(cfg.calendars[0], cfg, transport=HttpMockSequence(answers),
+                        sleep=lambda s: None)
+
+
+@pytest.fixture
+def locked_keyring():
+    import keyring
+    import keyring.errors
+    from keyring.backend import KeyringBackend
+
+    from tests.conftest import MemoryKeyring
+
+    class Locked(MemoryKeyring, KeyringBackend):
+        locked = True
+
+        def get_password(self, service: str, user: str) -> str | None:
+            if self.locked:
+                raise keyring.errors.KeyringLocked("the collection is locked")
+            return super().get_password(service, user)
+
+    previous = keyring.get_keyring()
+    backend = Locked()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_a_locked_keyring_is_not_a_dead_sign_in(gconfig, locked_keyring) -> None:
+    from manageup.deliver import make_transport
+
+    locked_keyring.values[("manageup", "google-token")] = token_json()
+    answers: list = []
+    src = keyring_source(gconfig, answers)
+    store = Store.open(gconfig.store.path)
+    report = run_cycle(gconfig, store, [src], make_transport(gconfig), NOW)
+    assert "locked" in report.gathered.failures[0] and not report.gathered.auth_failed
+    assert store.flag(AUTH_FLAG) is None  # Google will be asked again next cycle
+    assert not (gconfig.delivery.maildir / "new").exists()  # no false "sign in again" mail
+    locked_keyring.locked = False  # unlocked after login
+    answers.extend([(OK, REFRESHED), *FULL])
+    report = run_cycle(gconfig, store, [src], make_transport(gconfig),
+                       NOW + timedelta(hours=1))
+    assert report.gathered.failures == [] and report.gathered.occurrences
+
+
+def test_doctor_before_signing_in_says_so_and_marks_nothing(gconfig, memory_keyring,
+                                                             capsys) -> None:
+    assert main(["--config", str(gconfig.source_path), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "not signed in to Google" in out and "manageup auth google" in out
+    assert "FAIL  google: not signed in to Google" in out and "stopped working" not in out
+    store = Store.open(gconfig.store.path, readonly=True)
+    assert store.flag(AUTH_FLAG) is None
+
+
+def test_only_invalid_grant_marks_the_sign_in_dead(gconfig, memory_keyring) -> None:
+    memory_keyring.values[("manageup", "google-token")] = token_json()
+    store = Store.open(gconfig.store.path)
+    # Any other refusal of the refresh (here: the OAuth client was deleted) is a calendar
+    # error for this cycle, not a dead sign-in.
+    answers = [(status(401), '{"error": "invalid_client", "error_description": '
+                             '"The OAuth client was not found."}')]
+    src = keyring_source(gconfig, answers)
+    report = run_cycle(gconfig, store, [src], make_transport_for(gconfig), NOW)
+    assert report.gathered.failures and not report.gathered.auth_failed
+    assert store.flag(AUTH_FLAG) is None
+    answers.append((status(400), body("invalid_grant")))
+    report = run_cycle(gconfig, store, [src], make_transport_for(gconfig),
+                       NOW + timedelta(hours=1))
+    assert report.gathered.auth_failed
+    assert store.flag(AUTH_FLAG) == ("invalid_grant", NOW + timedelta(hours=1))  # passed clock
+
+
+def make_transport_for(cfg):  # type: ignore[no-untyped-def]
+    from manageup.deliver import make_transport
+
+    return make_transport(cfg)

@@ -52,6 +52,7 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
 
 
 def _check_google(config: Config) -> Check:
+    """The sign-in's own state, without calling Google (the calendar check above did)."""
     from manageup import google
     from manageup.store import Store
 
@@ -64,6 +65,10 @@ def _check_google(config: Config) -> Check:
         return False, (f"google: the sign-in stopped working on {dead[1]:%d %b %H:%M} "
                        f"({dead[0]}: revoked, or 7-day expiry of an app in Testing); "
                        f"{google.REAUTH}")
+    try:
+        google.stored_sign_in()
+    except ManageupError as e:
+        return False, f"google: {e}"
     return True, "google: signed in"
 
 

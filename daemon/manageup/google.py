@@ -10,15 +10,21 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manageup.errors import (
     DeliveryError,
+    SecretMissing,
+    SecretUnavailable,
     SignInExpired,
     SourceError,
     SyncTokenExpired,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    import httplib2
+    from google.oauth2.credentials import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +46,64 @@ def scopes_for(gmail: bool) -> list[str]:
     return [CALENDAR_SCOPE, GMAIL_SCOPE] if gmail else [CALENDAR_SCOPE]
 
 
-def load_credentials(scopes: list[str]) -> Any:
-    from google.oauth2.credentials import Credentials
+def load_credentials(scopes: list[str]) -> Credentials:
+    return _credentials(_stored_token(), scopes)
 
+
+def stored_sign_in() -> None:
+    """Raise the SourceError that says why no usable sign-in is stored, if none is."""
+    _credentials(_stored_token(), [CALENDAR_SCOPE])
+
+
+def _stored_token() -> str:
+    """The sign-in from the keyring. Failing to read it says nothing about the sign-in
+    itself (a keyring still locked at boot): a calendar error for this cycle only."""
     from manageup import secrets
 
     try:
-        raw = secrets.lookup(TOKEN_NAME)
-    except Exception:
-        raise GoogleAuthError(f"not signed in to Google; {REAUTH}") from None
+        return secrets.lookup(TOKEN_NAME)
+    except SecretMissing:
+        raise SourceError(f"not signed in to Google; {REAUTH}") from None
+    except SecretUnavailable:
+        raise SourceError("cannot read the Google sign-in: the keyring is locked or has no "
+                          "backend; tried again next cycle (unlock the keyring, or log in)") \
+            from None
+
+
+def _credentials(raw: str, scopes: list[str]) -> Credentials:
+    from google.oauth2.credentials import Credentials
+
     try:
         return Credentials.from_authorized_user_info(json.loads(raw), scopes)
-    except (ValueError, KeyError):
-        raise GoogleAuthError(f"the stored Google sign-in is unreadable; {REAUTH}") from None
+    except (ValueError, KeyError, TypeError):
+        raise SourceError(f"the stored Google sign-in is unreadable; {REAUTH}") from None
+
+
+class Session:
+    """The signed-in account for one process: credentials read from the keyring and the API
+    services built on them, kept between cycles. `transport` is the HTTP beneath the
+    credentials (tests pass googleapiclient's HttpMockSequence)."""
+
+    def __init__(self, scopes: list[str], transport: httplib2.Http | None = None) -> None:
+        self.scopes = scopes
+        self.transport = transport
+        self._raw: str | None = None  # the stored sign-in the credentials were built from
+        self._creds: Credentials | None = None
+        self._services: dict[str, Any] = {}
+
+    def service(self, api: str, version: str) -> Any:
+        raw = _stored_token()
+        if raw != self._raw:
+            self._creds = _credentials(raw, self.scopes)
+            self._services.clear()
+            self._raw = raw
+        if api not in self._services:
+            from google_auth_httplib2 import AuthorizedHttp
+            from googleapiclient.http import build_http
+
+            http = AuthorizedHttp(self._creds, http=self.transport or build_http())
+            self._services[api] = build(api, version, http=http)
+        return self._services[api]
 
 
 def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: bool) -> str:

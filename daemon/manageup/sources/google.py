@@ -23,6 +23,8 @@ from manageup.sources import FetchResult, KeepsSyncState, SeesBossWeek, StateSto
 from manageup.store import Store
 
 if TYPE_CHECKING:
+    import httplib2
+
     from manageup.config import Calendar, Config
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,11 @@ MARGIN = timedelta(days=30)  # listed beyond the lookahead, so the window can sl
 
 
 class GoogleSource(KeepsSyncState, SeesBossWeek):
-    def __init__(self, cal: Calendar, config: Config, *, http: Any = None,
+    def __init__(self, cal: Calendar, config: Config, *, http: httplib2.Http | None = None,
+                 transport: httplib2.Http | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        """`http` is already signed in (tests); otherwise the sign-in comes from the keyring
+        and `transport` is the HTTP beneath it (tests pass a mock)."""
         self.cal = cal
         self.config = config
         self.label = cal.name or f"google:{cal.calendar_id}"
@@ -43,19 +48,18 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         self._http = http
         self._sleep = sleep
         self._service: Any = None
+        gmail = config.delivery.method == "gmail"
+        self._session = google.Session(google.scopes_for(gmail), transport)
         self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self.calls = 0  # API requests made, for tests and the benchmark
 
     # -- plumbing ------------------------------------------------------------------------
 
     def service(self) -> Any:
+        if self._http is None:
+            return self._session.service("calendar", "v3")
         if self._service is None:
-            if self._http is not None:
-                self._service = google.build("calendar", "v3", http=self._http)
-            else:
-                gmail = self.config.delivery.method == "gmail"
-                creds = google.load_credentials(google.scopes_for(gmail))
-                self._service = google.build("calendar", "v3", credentials=creds)
+            self._service = google.build("calendar", "v3", http=self._http)
         return self._service
 
     def _execute(self, request: Any) -> Any:
