@@ -444,3 +444,50 @@ def make_transport_for(cfg):  # type: ignore[no-untyped-def]
     from manageup.deliver import make_transport
 
     return make_transport(cfg)
+
+
+class Recording(HttpMockSequence):
+    """HttpMockSequence that also keeps each request's Authorization header."""
+
+    def __init__(self, answers: list) -> None:
+        super().__init__(answers)
+        self.auth: list[str] = []
+        self.uris: list[str] = []
+
+    def request(self, uri, method="GET", body=None, headers=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.uris.append(uri)
+        self.auth.append((headers or {}).get("authorization", ""))
+        return super().request(uri, method, body, headers, *args, **kwargs)
+
+
+def test_signing_in_again_takes_effect_for_the_calendar(gconfig, memory_keyring) -> None:
+    memory_keyring.values[("manageup", "google-token")] = token_json(
+        "ya29.one", "2099-01-01T00:00:00Z")
+    http = Recording([*FULL])
+    src = GoogleSource(gconfig.calendars[0], gconfig, transport=http, sleep=lambda s: None)
+    synced(src, gconfig)
+    assert set(http.auth) == {"Bearer ya29.one"}
+    # `manageup auth google`: a new token in the keyring, the flag cleared.
+    memory_keyring.values[("manageup", "google-token")] = token_json(
+        "ya29.two", "2099-01-01T00:00:00Z", refresh="1//two")
+    http.auth.clear()
+    http._iterable.append((OK, body("unchanged")))
+    synced(src, gconfig, now=NOW + timedelta(hours=1))
+    assert http.auth == ["Bearer ya29.two"]
+
+
+def test_signing_in_again_takes_effect_for_gmail(memory_keyring) -> None:
+    from manageup import google
+
+    memory_keyring.values[("manageup", "google-token")] = token_json(
+        "ya29.one", "2099-01-01T00:00:00Z")
+    http = Recording([(OK, body("gmail_sent")), (OK, body("gmail_sent"))])
+    session = google.Session(google.scopes_for(gmail=True), http)
+    transport = GmailTransport(google.LiveService(session, "gmail", "v1"), sleep=lambda s: None)
+    msg = email.message.EmailMessage()
+    msg.set_content("x")
+    transport.send(msg)
+    memory_keyring.values[("manageup", "google-token")] = token_json(
+        "ya29.two", "2099-01-01T00:00:00Z", refresh="1//two")
+    transport.send(msg)
+    assert http.auth == ["Bearer ya29.one", "Bearer ya29.two"]

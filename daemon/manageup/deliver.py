@@ -234,5 +234,5 @@ def make_transport(config: Config, dry_run: bool = False) -> Transport:
         return SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command))
     from manageup import google
 
-    creds = google.load_credentials(google.scopes_for(gmail=True))
-    return google.GmailTransport(google.build("gmail", "v1", credentials=creds))
+    session = google.Session(google.scopes_for(gmail=True))
+    return google.GmailTransport(google.LiveService(session, "gmail", "v1"))

@@ -105,6 +105,27 @@ class Session:
             self._services[api] = build(api, version, http=http)
         return self._services[api]
 
+    def reset(self) -> None:
+        """Forget the credentials and services: built again from the keyring on next use."""
+        self._raw, self._creds = None, None
+        self._services.clear()
+
+
+class LiveService:
+    """A delivery-side API service that follows the stored sign-in: every use asks the
+    session, which rebuilds it after the user signed in again (the daemon lives for months;
+    a service built once would keep the dead token)."""
+
+    def __init__(self, session: Session, api: str, version: str) -> None:
+        self.session, self.api, self.version = session, api, version
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            service = self.session.service(self.api, self.version)
+        except SourceError as e:
+            raise DeliveryError(str(e), transient=True) from None
+        return getattr(service, name)
+
 
 def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: bool) -> str:
     """The installed-app flow on a fixed local port. Returns the account's token JSON."""

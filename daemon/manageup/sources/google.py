@@ -50,6 +50,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         self._service: Any = None
         gmail = config.delivery.method == "gmail"
         self._session = google.Session(google.scopes_for(gmail), transport)
+        self._was_dead = False  # the sign-in flag was set at the last fetch
         self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self.calls = 0  # API requests made, for tests and the benchmark
 
@@ -79,6 +80,9 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
     def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
                      store: StateStore, now: datetime, readonly: bool) -> FetchResult:
         dead = store.flag(google.AUTH_FLAG)
+        if self._was_dead and not dead:
+            self._session.reset()  # the user signed in again: nothing of the old sign-in
+        self._was_dead = dead is not None
         if dead:
             # Calling again cannot help and only fills Google's logs; the user must act.
             raise SignInExpired(
