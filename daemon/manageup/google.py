@@ -127,9 +127,12 @@ class LiveService:
         return getattr(service, name)
 
 
-def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: bool) -> str:
-    """The installed-app flow on a fixed local port. Returns the account's token JSON."""
-    from google_auth_oauthlib.flow import InstalledAppFlow
+def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: bool,
+            timeout: float = 300) -> str:
+    """The installed-app flow on a local port. Returns the sign-in to keep in the keyring."""
+    import errno
+
+    from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
 
     if not client_secret.is_file():
         raise UsageError(f"no client secret file at {client_secret}; download it from the "
@@ -138,12 +141,50 @@ def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: boo
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), scopes)
     except ValueError as e:
         raise UsageError(f"{client_secret} is not an OAuth client file: {e}") from None
-    creds = flow.run_local_server(
-        host="localhost", port=port, open_browser=open_browser,
-        authorization_prompt_message="Open this address in a browser to sign in:\n{url}\n",
-        success_message="manageup is signed in. You can close this tab.")
+    try:
+        # prompt=consent: Google sends a refresh token only with a consent, and a repeat
+        # sign-in would otherwise skip it.
+        creds = flow.run_local_server(
+            host="localhost", port=port, open_browser=open_browser, timeout_seconds=timeout,
+            authorization_prompt_message="Open this address in a browser to sign in:\n{url}\n",
+            success_message="manageup is signed in. You can close this tab.",
+            access_type="offline", prompt="consent")
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE:
+            raise UsageError(f"cannot listen on localhost:{port} ({e.strerror}); "
+                             "pass --port with another port") from None
+        raise UsageError(f"port {port} is in use on this machine; pass --port with a free one "
+                         "(and forward that one over SSH)") from None
+    except WSGITimeoutError:
+        raise UsageError(f"no answer from the browser within {timeout:.0f} seconds; run the "
+                         "command again and finish the sign-in in time") from None
+    except Warning as w:  # oauthlib raises its "Scope has changed" warning
+        raise UsageError(_partial(scopes, _scope_list(getattr(w, "new_scope", None)))) \
+            from None
+    granted = _scope_list(creds.granted_scopes) or scopes
+    if set(scopes) - set(granted):  # OAUTHLIB_RELAX_TOKEN_SCOPE silences the warning
+        raise UsageError(_partial(scopes, granted))
+    if not creds.refresh_token:
+        raise UsageError("Google sent no refresh token, so the sign-in would stop working "
+                         "within the hour; remove manageup's access at "
+                         "https://myaccount.google.com/permissions and run the command again")
+    return pack(creds)
+
+
+def pack(creds: Credentials) -> str:
+    """The sign-in as kept in the keyring."""
     token: str = creds.to_json()
     return token
+
+
+def _scope_list(scopes: str | list[str] | None) -> list[str]:
+    return scopes.split() if isinstance(scopes, str) else list(scopes or [])
+
+
+def _partial(asked: list[str], granted: list[str]) -> str:
+    missing = ", ".join(s.rsplit("/", 1)[-1] for s in asked if s not in granted)
+    return (f"Google granted only part of the access manageup asked for (missing: {missing}); "
+            "run the command again and tick every box on the consent screen")
 
 
 def build(api: str, version: str, *, http: Any = None, credentials: Any = None) -> Any:
