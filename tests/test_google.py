@@ -20,7 +20,7 @@ from manageup.config import parse_config
 from manageup.cycle import run_cycle
 from manageup.deliver import build_message
 from manageup.detect import detect
-from manageup.errors import DeliveryError, SourceError
+from manageup.errors import DeliveryError, SecretError, SourceError
 from manageup.google import AUTH_FLAG, GmailTransport, GoogleAuthError, build
 from manageup.model import BossWeek
 from manageup.sources.google import GoogleSource
@@ -427,3 +427,40 @@ def test_signing_in_again_takes_effect_for_gmail(memory_keyring) -> None:
         "ya29.two", "2099-01-01T00:00:00Z", refresh="1//two")
     transport.send(msg)
     assert http.auth == ["Bearer ya29.one", "Bearer ya29.two"]
+
+
+def test_steady_state_is_one_call_in_timer_mode_too(gconfig, memory_keyring) -> None:
+    """Each timer run is a new process: the access token refreshed by one run must be kept,
+    or every run pays a refresh before its events.list."""
+    memory_keyring.values[("manageup", "google-token")] = token_json()  # access token expired
+    first = Recording([(OK, REFRESHED), *FULL])
+    synced(GoogleSource(gconfig.calendars[0], gconfig, transport=first), gconfig)
+    assert len(first.uris) == 4 and "token" in first.uris[0]
+    kept = json.loads(memory_keyring.values[("manageup", "google-token")])
+    assert kept["token"] == "ya29.fresh" and kept["refresh_token"] == "1//refresh"
+    for hour in (1, 2):  # the next timer runs, within the token's hour
+        run = Recording([(OK, body("unchanged"))])
+        synced(GoogleSource(gconfig.calendars[0], gconfig, transport=run), gconfig,
+               now=NOW + timedelta(minutes=15 * hour))
+        assert len(run.uris) == 1 and "syncToken=" in run.uris[0] and "timeMin" not in run.uris[0]
+
+
+def test_the_kept_sign_in_fits_the_smallest_keyring() -> None:
+    from manageup import google
+
+    limit = 2560  # bytes: Windows Credential Manager, which keyring fills with UTF-16
+    creds = Credentials(token="ya29." + "a" * 2000, refresh_token="1//" + "r" * 100,
+                        token_uri="https://oauth2.googleapis.com/token",
+                        client_id="1234-abc.apps.googleusercontent.com",
+                        client_secret="GOCSPX-" + "s" * 28, scopes=[google.CALENDAR_SCOPE],
+                        expiry=datetime(2026, 1, 1))
+    packed = google.pack(creds)
+    assert len(packed.encode("utf-16-le")) <= limit
+    again = Credentials.from_authorized_user_info(json.loads(packed))
+    assert again.refresh_token == creds.refresh_token and again.client_id == creds.client_id
+    creds.token = "ya29.short"  # a usual access token is kept, so the next run needs no refresh
+    assert json.loads(google.pack(creds))["token"] == "ya29.short"
+    huge = Credentials(token=None, refresh_token="1//" + "r" * 1400, client_id="x",
+                       client_secret="y", token_uri="https://oauth2.googleapis.com/token")
+    with pytest.raises(SecretError, match="over the 2560 bytes"):
+        google.pack(huge)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from manageup.errors import (
     DeliveryError,
+    SecretError,
     SecretMissing,
     SecretUnavailable,
     SignInExpired,
@@ -33,6 +34,7 @@ GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.send"
 TOKEN_NAME = "google-token"  # keyring entry (service manageup): the authorized-user JSON
 AUTH_FLAG = "google-auth"  # store flag set while the refresh token is dead
 REAUTH = "run: manageup auth google --client-secret FILE"
+KEYRING_LIMIT = 2560  # bytes: Windows Credential Manager's limit, the smallest common one
 RETRY_STATUS = {429, 500, 502, 503, 504}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 
@@ -105,6 +107,24 @@ class Session:
             self._services[api] = build(api, version, http=http)
         return self._services[api]
 
+    def keep_refreshed(self) -> None:
+        """Keep the access token Google handed out during the last calls, so the next
+        process (a timer run) does not pay for a refresh of its own."""
+        if self._creds is None or self._raw is None or not self._creds.token:
+            return
+        if json.loads(self._raw).get("token") == self._creds.token:
+            return
+        from manageup import secrets
+
+        raw = pack(self._creds)
+        try:
+            secrets.store(TOKEN_NAME, raw)
+        except SecretError as e:
+            log.info("could not keep the refreshed Google token (%s); the next run "
+                     "refreshes it again", e)
+            return
+        self._raw = raw
+
     def reset(self) -> None:
         """Forget the credentials and services: built again from the keyring on next use."""
         self._raw, self._creds = None, None
@@ -172,9 +192,27 @@ def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: boo
 
 
 def pack(creds: Credentials) -> str:
-    """The sign-in as kept in the keyring."""
-    token: str = creds.to_json()
-    return token
+    """The sign-in as kept in the keyring, compact enough for the smallest common keyring:
+    Windows Credential Manager takes 2,560 bytes, which keyring fills with UTF-16. Only
+    what from_authorized_user_info reads is kept; an access token too long to fit is left
+    out (the next run refreshes it: one more request)."""
+    info: dict[str, Any] = {"refresh_token": creds.refresh_token, "client_id": creds.client_id,
+                            "client_secret": creds.client_secret,
+                            "scopes": " ".join(creds.scopes or [])}
+    if creds.token and creds.expiry:
+        with_access = {**info, "token": creds.token,
+                       "expiry": creds.expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if _size(with_access) <= KEYRING_LIMIT:
+            return json.dumps(with_access, separators=(",", ":"))
+    if _size(info) > KEYRING_LIMIT:
+        raise SecretError(f"the Google sign-in takes {_size(info)} bytes, over the "
+                          f"{KEYRING_LIMIT} bytes some keyrings hold; use a shorter OAuth "
+                          "client secret or a systemd credential (LoadCredential=google-token)")
+    return json.dumps(info, separators=(",", ":"))
+
+
+def _size(info: dict[str, Any]) -> int:
+    return len(json.dumps(info, separators=(",", ":")).encode("utf-16-le"))
 
 
 def _scope_list(scopes: str | list[str] | None) -> list[str]:

@@ -100,6 +100,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         self._state = state
         if not readonly:
             store.save_sync_state(self.key, state)
+            self._session.keep_refreshed()
         result = _occurrences(state["events"], start, end, zone, self.label)
         result.unchanged = not changed
         return result
