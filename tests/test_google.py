@@ -139,7 +139,8 @@ def test_429_backs_off_then_succeeds(gconfig) -> None:
     src = source(gconfig, [(status(429), body("ratelimit")), (status(503), "{}"), *FULL],
                  sleeps)
     src.fetch(*WINDOW, gconfig.zone)
-    assert sleeps == [1.0, 2.0]  # the first page took three tries
+    # The first page took three tries, with googleapiclient's randomised backoff.
+    assert len(sleeps) == 2 and sleeps[0] <= 2 and sleeps[1] <= 4
     assert src.calls == 3  # requests made, each page once
 
 
@@ -464,3 +465,27 @@ def test_the_kept_sign_in_fits_the_smallest_keyring() -> None:
                        client_secret="y", token_uri="https://oauth2.googleapis.com/token")
     with pytest.raises(SecretError, match="over the 2560 bytes"):
         google.pack(huge)
+
+
+def test_410_during_a_full_listing_starts_it_again(gconfig) -> None:
+    # The page token of a long first listing can expire between pages, too.
+    src = source(gconfig, [(OK, body("page1")), (status(410), body("gone")), *FULL])
+    result = synced(src, gconfig)
+    assert src.calls == 5 and len(detect(result.occurrences, gconfig)) == 4
+    state = Store.open(gconfig.store.path).sync_state("google:primary")
+    assert state and state["token"] == "sync-1"
+
+
+@pytest.mark.parametrize("fixture,hint", [
+    ("access_not_configured", "enable the Google Calendar API"),
+    ("insufficient_permissions", "sign in again and tick every box"),
+    ("ratelimit_403", "Google is limiting requests"),
+])
+def test_403_hint_depends_on_the_reason(gconfig, fixture: str, hint: str) -> None:
+    sleeps: list[float] = []
+    src = source(gconfig, [(status(403), body(fixture))] * 6, sleeps)
+    with pytest.raises(SourceError, match=hint) as err:
+        synced(src, gconfig)
+    assert "\n" not in str(err.value)
+    # Only the rate limit is worth retrying (googleapiclient's own num_retries does it).
+    assert len(sleeps) == (4 if fixture == "ratelimit_403" else 0)  # 5 tries in all

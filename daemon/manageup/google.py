@@ -36,7 +36,7 @@ AUTH_FLAG = "google-auth"  # store flag set while the refresh token is dead
 REAUTH = "run: manageup auth google --client-secret FILE"
 KEYRING_LIMIT = 2560  # bytes: Windows Credential Manager's limit, the smallest common one
 RETRY_STATUS = {429, 500, 502, 503, 504}
-RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 
 
 # The names other modules import; the classes live in the one hierarchy in errors.py.
@@ -235,36 +235,50 @@ def build(api: str, version: str, *, http: Any = None, credentials: Any = None) 
 
 def execute(request: Any, what: str, sleep: Callable[[float], None] = time.sleep,
             tries: int = 5) -> Any:
-    """Run a request; back off on 429, 5xx and rate-limit 403s; never retry other 4xx."""
+    """Run a request with googleapiclient's own retry (`num_retries`: 429, 5xx, rate-limit
+    403s and dropped connections, with randomised exponential backoff); turn what is left
+    into one error that says what to do."""
+    import httplib2
     from google.auth.exceptions import RefreshError, TransportError
     from googleapiclient.errors import HttpError
 
-    for attempt in range(tries):
-        try:
-            return request.execute()
-        except RefreshError as e:
-            if "invalid_grant" in str(e):
-                raise SignInExpired(
-                    "Google refused the stored sign-in (invalid_grant: revoked, or expired "
-                    f"after 7 days while the OAuth app is in Testing); {REAUTH}") from None
-            raise SourceError(f"{what}: Google sign-in failed ({e}); {REAUTH}") from None
-        except HttpError as e:
-            status = int(e.resp.status)
-            reason = _reason(e)
-            if status == 410:
-                raise SyncTokenExpired(f"{what}: Google no longer accepts the sync token "
-                                       "(410); listing the calendar in full") from None
-            retry = status in RETRY_STATUS or (status == 403 and reason in RATE_REASONS)
-            if not retry or attempt == tries - 1:
-                hint = REAUTH if status in (401, 403) else "check the calendar id"
-                raise SourceError(f"{what}: Google answered {status} {reason}; {hint}") from None
-        except (TransportError, OSError) as e:
-            if attempt == tries - 1:
-                raise SourceError(f"{what}: cannot reach Google ({e})") from None
-        wait = 2.0 ** attempt
-        log.info("%s: Google asked us to slow down; retrying in %.0fs", what, wait)
-        sleep(wait)
-    raise AssertionError("unreachable")
+    # The library takes its sleep from the request; set here so tests need not wait.
+    request._sleep = sleep
+    try:
+        return request.execute(num_retries=tries - 1)
+    except RefreshError as e:
+        if "invalid_grant" in str(e):
+            raise SignInExpired(
+                "Google refused the stored sign-in (invalid_grant: revoked, or expired "
+                f"after 7 days while the OAuth app is in Testing); {REAUTH}") from None
+        detail = e.args[0] if e.args else e
+        raise SourceError(f"{what}: Google sign-in failed ({detail}); tried again next "
+                          "cycle") from None
+    except HttpError as e:
+        status = int(e.resp.status)
+        reason = _reason(e)
+        if status == 410:
+            raise SyncTokenExpired(f"{what}: Google no longer accepts the sync token "
+                                   "(410); listing the calendar in full") from None
+        raise SourceError(f"{what}: Google answered {status} {reason}; "
+                          f"{_hint(status, reason)}") from None
+    except (TransportError, OSError, httplib2.HttpLib2Error) as e:
+        raise SourceError(f"{what}: cannot reach Google ({e})") from None
+
+
+def _hint(status: int, reason: str) -> str:
+    if reason in RATE_REASONS or status == 429:
+        return "Google is limiting requests; manageup backs off and tries again next cycle"
+    if reason in ("accessNotConfigured", "SERVICE_DISABLED"):
+        return ("enable the Google Calendar API (and the Gmail API for Gmail delivery) for "
+                "your project in the Google Cloud console: APIs & Services, Library")
+    if reason in ("insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"):
+        return f"the sign-in lacks a permission; sign in again and tick every box: {REAUTH}"
+    if status == 401:
+        return REAUTH
+    if status >= 500:
+        return "Google has a problem; tried again next cycle"
+    return "check the calendar id"
 
 
 def _reason(e: Any) -> str:

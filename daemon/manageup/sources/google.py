@@ -132,7 +132,13 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
                 return events, page.get("nextSyncToken", "")
 
     def _full(self, start: datetime, until: datetime) -> dict[str, Any]:
-        items, token = self._pages(timeMin=start.isoformat(), timeMax=until.isoformat())
+        window = {"timeMin": start.isoformat(), "timeMax": until.isoformat()}
+        try:
+            items, token = self._pages(**window)
+        except SyncTokenExpired:
+            # The page token of a long listing expired between pages: start it over once.
+            log.info("%s: Google restarted the listing (410); listing again", self.label)
+            items, token = self._pages(**window)
         # A cancelled instance of a series stays (history counts it); a bare tombstone goes.
         events = {e["id"]: e for e in items if e.get("status") != "cancelled"
                   or "start" in e or "originalStartTime" in e}
