@@ -489,3 +489,70 @@ def test_403_hint_depends_on_the_reason(gconfig, fixture: str, hint: str) -> Non
     assert "\n" not in str(err.value)
     # Only the rate limit is worth retrying (googleapiclient's own num_retries does it).
     assert len(sleeps) == (4 if fixture == "ratelimit_403" else 0)  # 5 tries in all
+
+
+class CountingStore:
+    """The store, counting sync-state writes."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.writes = store, 0
+
+    def sync_state(self, calendar: str):  # type: ignore[no-untyped-def]
+        return self.store.sync_state(calendar)
+
+    def save_sync_state(self, calendar: str, state) -> None:  # type: ignore[no-untyped-def]
+        self.writes += 1
+        self.store.save_sync_state(calendar, state)
+
+    def flag(self, name: str):  # type: ignore[no-untyped-def]
+        return self.store.flag(name)
+
+    def set_flag(self, name: str, value, now) -> None:  # type: ignore[no-untyped-def]
+        self.store.set_flag(name, value, now)
+
+
+def far_instances(count: int) -> str:
+    """What an edit of a long series returns: every instance, years ahead included."""
+    template = json.loads(body("page1"))["items"][0]
+    items = []
+    for week in range(count):
+        start = datetime(2027, 6, 3, 10, tzinfo=gconfig_zone()) + timedelta(weeks=week)
+        when = {"dateTime": start.isoformat(), "timeZone": "Europe/Berlin"}
+        items.append({**template, "id": f"1on1abc_{start:%Y%m%d}", "summary": "Alex / Sam 1:1!",
+                      "start": when, "end": {**when, "dateTime": (start + timedelta(
+                          minutes=30)).isoformat()}, "originalStartTime": when})
+    moved = {**template, "start": {"dateTime": "2026-11-19T11:00:00+01:00"},
+             "end": {"dateTime": "2026-11-19T11:30:00+01:00"}}  # known: kept
+    return json.dumps({"kind": "calendar#events", "etag": '"x"', "summary": "alex@example.com",
+                       "timeZone": "Europe/Berlin", "nextSyncToken": "sync-9",
+                       "items": [*items, moved]})
+
+
+def gconfig_zone():  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Berlin")
+
+
+def test_sync_stays_bounded(gconfig) -> None:
+    unchanged_same_token = json.dumps({"kind": "calendar#events", "items": [],
+                                       "nextSyncToken": "sync-1"})
+    http = Recording([*FULL, (OK, unchanged_same_token), (OK, far_instances(300))])
+    src = GoogleSource(gconfig.calendars[0], gconfig, http=http, sleep=lambda s: None)
+    store = CountingStore(Store.open(gconfig.store.path))
+
+    def poll():  # type: ignore[no-untyped-def]
+        return src.fetch_synced(*WINDOW, gconfig.zone, store=store, now=NOW, readonly=False)
+
+    first = poll()
+    assert store.writes == 1 and all("maxResults=2500" in u for u in http.uris)
+    assert poll().unchanged and store.writes == 1  # nothing changed: nothing written
+    third = poll()
+    state = store.sync_state("google:primary")
+    assert len(state["events"]) == len(json.loads(body("page1"))["items"]) + 2  # + page3
+    assert not any("2027" in e.get("start", {}).get("dateTime", "") for e in
+                   state["events"].values())
+    assert store.writes == 2 and state["token"] == "sync-9"
+    assert [o.start.strftime("%d %H:%M") for o in third.occurrences if o.start.day == 19] \
+        == ["19 11:00"]  # a known instance moved: applied
+    assert len(third.occurrences) == len(first.occurrences)

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SKIP_TYPES = {"outOfOffice", "focusTime", "workingLocation"}
 PARTSTAT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE",
             "needsAction": "NEEDS-ACTION"}
+PAGE_SIZE = 2500  # Google's largest page: a first listing of a busy year in one or two calls
 MARGIN = timedelta(days=30)  # listed beyond the lookahead, so the window can slide a month
 
 
@@ -99,7 +100,8 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
             raise
         self._state = state
         if not readonly:
-            store.save_sync_state(self.key, state)
+            if state != stored:
+                store.save_sync_state(self.key, state)
             self._session.keep_refreshed()
         result = _occurrences(state["events"], start, end, zone, self.label)
         result.unchanged = not changed
@@ -124,7 +126,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         while True:
             request = self.service().events().list(
                 calendarId=self.cal.calendar_id, singleEvents=True, showDeleted=True,
-                maxResults=250, pageToken=token, **params)
+                maxResults=PAGE_SIZE, pageToken=token, **params)
             page = self._execute(request)
             events.extend(page.get("items", []))
             token = page.get("nextPageToken")
@@ -148,8 +150,14 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
     def _incremental(self, state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         items, token = self._pages(syncToken=state["token"])
         events = dict(state["events"])
+        window = (datetime.fromisoformat(state["synced_from"]),
+                  datetime.fromisoformat(state["synced_until"]))
         for e in items:
             known = events.get(e["id"])
+            if known is None and not _within(e, *window):
+                # Editing a long series returns every instance, years ahead: the state
+                # keeps only the window it listed.
+                continue
             if e.get("status") != "cancelled" or "start" in e:
                 events[e["id"]] = e
             elif "originalStartTime" in e:
@@ -235,6 +243,21 @@ def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: dateti
             result.occurrences.append(occ)
     result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return result
+
+
+def _within(e: dict[str, Any], start: datetime, until: datetime) -> bool:
+    """Does this event (or cancelled stub) overlap [start, until), as timeMin and timeMax
+    select? When that cannot be told, keep it."""
+    when = e.get("start") or e.get("originalStartTime")
+    if not when:
+        return True
+    try:
+        utc = ZoneInfo("UTC")
+        begin = _when(when, utc)[0]
+        end = _when(e["end"], utc)[0] if "end" in e else begin
+    except (KeyError, ValueError, TypeError):
+        return True
+    return end > start and begin < until
 
 
 def _filled(events: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
