@@ -513,7 +513,8 @@ class CountingStore:
 
 def far_instances(count: int) -> str:
     """What an edit of a long series returns: every instance, years ahead included."""
-    template = json.loads(body("page1"))["items"][0]
+    template = next(e for e in json.loads(body("page1"))["items"]
+                    if e["id"] == "1on1abc_20261119T090000Z")
     items = []
     for week in range(count):
         start = datetime(2027, 6, 3, 10, tzinfo=gconfig_zone()) + timedelta(weeks=week)
@@ -556,3 +557,17 @@ def test_sync_stays_bounded(gconfig) -> None:
     assert [o.start.strftime("%d %H:%M") for o in third.occurrences if o.start.day == 19] \
         == ["19 11:00"]  # a known instance moved: applied
     assert len(third.occurrences) == len(first.occurrences)
+
+
+def test_a_cancelled_instance_stub_counts_as_cancelled_in_the_history(gconfig) -> None:
+    """Google sends a cancelled instance of a series as a stub: id, status, recurringEventId
+    and originalStartTime, nothing else. The 1:1 it was must still count as cancelled."""
+    from manageup.deliver import make_transport
+
+    store = Store.open(gconfig.store.path)
+    run_cycle(gconfig, store, [source(gconfig, [*FULL, (OK, body("freebusy_ok"))])],
+              make_transport(gconfig), NOW)
+    by_key = {h.key: h for h in store.history()}
+    stub = by_key["1on1abc@google.com|2026-11-12T10:00:00+01:00"]
+    assert stub.status == "cancelled" and stub.start == at("2026-11-12T10:00+01:00")
+    assert by_key["1on1abc@google.com|2026-11-19T10:00:00+01:00"].status == "scheduled"
