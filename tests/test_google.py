@@ -20,7 +20,7 @@ from manageup.config import parse_config
 from manageup.cycle import run_cycle
 from manageup.deliver import build_message
 from manageup.detect import detect
-from manageup.errors import DeliveryError, SecretError, SourceError
+from manageup.errors import DeliveryError, SourceError
 from manageup.google import AUTH_FLAG, GmailTransport, GoogleAuthError, build
 from manageup.model import BossWeek
 from manageup.sources.google import GoogleSource
@@ -54,7 +54,12 @@ FULL = [(OK, body("page1")), (OK, body("page2")), (OK, body("page3"))]
 
 
 @pytest.fixture
-def gconfig(tmp_path: Path):
+def gconfig(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return google_config(tmp_path)
+
+
+def google_config(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A config with one Google calendar, written into tmp_path."""
     text = f"""
 [me]
 email = "alex@example.com"
@@ -286,103 +291,6 @@ def test_failed_notice_is_retried(gconfig, tmp_path) -> None:
         server.stop()
 
 
-# --- the sign-in kept in the keyring (issue 14) ------------------------------------------------
-
-
-def token_json(access: str = "ya29.expired", expiry: str = "2026-01-01T00:00:00Z",
-               refresh: str = "1//refresh") -> str:
-    return json.dumps({"token": access, "refresh_token": refresh,
-                       "client_id": "id.apps.googleusercontent.com", "client_secret": "secret",
-                       "scopes": ["https://www.googleapis.com/auth/calendar.readonly"],
-                       "expiry": expiry})
-
-
-REFRESHED = ('{"access_token": "ya29.fresh", "expires_in": 3599, "scope": '
-             '"https://www.googleapis.com/auth/calendar.readonly", "token_type": "Bearer"}')
-
-
-def keyring_source(cfg, answers: list) -> GoogleSource:
-    """A source as the daemon makes it: the sign-in from the keyring, `answers` the HTTP
-    beneath it (token refreshes included)."""
-    return GoogleSource(cfg.calendars[0], cfg, transport=HttpMockSequence(answers),
-                        sleep=lambda s: None)
-
-
-@pytest.fixture
-def locked_keyring():
-    import keyring
-    import keyring.errors
-    from keyring.backend import KeyringBackend
-
-    from tests.conftest import MemoryKeyring
-
-    class Locked(MemoryKeyring, KeyringBackend):
-        locked = True
-
-        def get_password(self, service: str, user: str) -> str | None:
-            if self.locked:
-                raise keyring.errors.KeyringLocked("the collection is locked")
-            return super().get_password(service, user)
-
-    previous = keyring.get_keyring()
-    backend = Locked()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
-def test_a_locked_keyring_is_not_a_dead_sign_in(gconfig, locked_keyring) -> None:
-    from manageup.deliver import make_transport
-
-    locked_keyring.values[("manageup", "google-token")] = token_json()
-    answers: list = []
-    src = keyring_source(gconfig, answers)
-    store = Store.open(gconfig.store.path)
-    report = run_cycle(gconfig, store, [src], make_transport(gconfig), NOW)
-    assert "locked" in report.gathered.failures[0] and not report.gathered.auth_failed
-    assert store.flag(AUTH_FLAG) is None  # Google will be asked again next cycle
-    assert not (gconfig.delivery.maildir / "new").exists()  # no false "sign in again" mail
-    locked_keyring.locked = False  # unlocked after login
-    answers.extend([(OK, REFRESHED), *FULL])
-    report = run_cycle(gconfig, store, [src], make_transport(gconfig),
-                       NOW + timedelta(hours=1))
-    assert report.gathered.failures == [] and report.gathered.occurrences
-
-
-def test_doctor_before_signing_in_says_so_and_marks_nothing(gconfig, memory_keyring,
-                                                             capsys) -> None:
-    assert main(["--config", str(gconfig.source_path), "doctor"]) == 1
-    out = capsys.readouterr().out
-    assert "not signed in to Google" in out and "manageup auth google" in out
-    assert "FAIL  google: not signed in to Google" in out and "stopped working" not in out
-    store = Store.open(gconfig.store.path, readonly=True)
-    assert store.flag(AUTH_FLAG) is None
-
-
-def test_only_invalid_grant_marks_the_sign_in_dead(gconfig, memory_keyring) -> None:
-    memory_keyring.values[("manageup", "google-token")] = token_json()
-    store = Store.open(gconfig.store.path)
-    # Any other refusal of the refresh (here: the OAuth client was deleted) is a calendar
-    # error for this cycle, not a dead sign-in.
-    answers = [(status(401), '{"error": "invalid_client", "error_description": '
-                             '"The OAuth client was not found."}')]
-    src = keyring_source(gconfig, answers)
-    report = run_cycle(gconfig, store, [src], make_transport_for(gconfig), NOW)
-    assert report.gathered.failures and not report.gathered.auth_failed
-    assert store.flag(AUTH_FLAG) is None
-    answers.append((status(400), body("invalid_grant")))
-    report = run_cycle(gconfig, store, [src], make_transport_for(gconfig),
-                       NOW + timedelta(hours=1))
-    assert report.gathered.auth_failed
-    assert store.flag(AUTH_FLAG) == ("invalid_grant", NOW + timedelta(hours=1))  # passed clock
-
-
-def make_transport_for(cfg):  # type: ignore[no-untyped-def]
-    from manageup.deliver import make_transport
-
-    return make_transport(cfg)
-
-
 class Recording(HttpMockSequence):
     """HttpMockSequence that also keeps each request's Authorization header."""
 
@@ -395,76 +303,6 @@ class Recording(HttpMockSequence):
         self.uris.append(uri)
         self.auth.append((headers or {}).get("authorization", ""))
         return super().request(uri, method, body, headers, *args, **kwargs)
-
-
-def test_signing_in_again_takes_effect_for_the_calendar(gconfig, memory_keyring) -> None:
-    memory_keyring.values[("manageup", "google-token")] = token_json(
-        "ya29.one", "2099-01-01T00:00:00Z")
-    http = Recording([*FULL])
-    src = GoogleSource(gconfig.calendars[0], gconfig, transport=http, sleep=lambda s: None)
-    synced(src, gconfig)
-    assert set(http.auth) == {"Bearer ya29.one"}
-    # `manageup auth google`: a new token in the keyring, the flag cleared.
-    memory_keyring.values[("manageup", "google-token")] = token_json(
-        "ya29.two", "2099-01-01T00:00:00Z", refresh="1//two")
-    http.auth.clear()
-    http._iterable.append((OK, body("unchanged")))
-    synced(src, gconfig, now=NOW + timedelta(hours=1))
-    assert http.auth == ["Bearer ya29.two"]
-
-
-def test_signing_in_again_takes_effect_for_gmail(memory_keyring) -> None:
-    from manageup import google
-
-    memory_keyring.values[("manageup", "google-token")] = token_json(
-        "ya29.one", "2099-01-01T00:00:00Z")
-    http = Recording([(OK, body("gmail_sent")), (OK, body("gmail_sent"))])
-    session = google.Session(google.scopes_for(gmail=True), http)
-    transport = GmailTransport(google.LiveService(session, "gmail", "v1"), sleep=lambda s: None)
-    msg = email.message.EmailMessage()
-    msg.set_content("x")
-    transport.send(msg)
-    memory_keyring.values[("manageup", "google-token")] = token_json(
-        "ya29.two", "2099-01-01T00:00:00Z", refresh="1//two")
-    transport.send(msg)
-    assert http.auth == ["Bearer ya29.one", "Bearer ya29.two"]
-
-
-def test_steady_state_is_one_call_in_timer_mode_too(gconfig, memory_keyring) -> None:
-    """Each timer run is a new process: the access token refreshed by one run must be kept,
-    or every run pays a refresh before its events.list."""
-    memory_keyring.values[("manageup", "google-token")] = token_json()  # access token expired
-    first = Recording([(OK, REFRESHED), *FULL])
-    synced(GoogleSource(gconfig.calendars[0], gconfig, transport=first), gconfig)
-    assert len(first.uris) == 4 and "token" in first.uris[0]
-    kept = json.loads(memory_keyring.values[("manageup", "google-token")])
-    assert kept["token"] == "ya29.fresh" and kept["refresh_token"] == "1//refresh"
-    for hour in (1, 2):  # the next timer runs, within the token's hour
-        run = Recording([(OK, body("unchanged"))])
-        synced(GoogleSource(gconfig.calendars[0], gconfig, transport=run), gconfig,
-               now=NOW + timedelta(minutes=15 * hour))
-        assert len(run.uris) == 1 and "syncToken=" in run.uris[0] and "timeMin" not in run.uris[0]
-
-
-def test_the_kept_sign_in_fits_the_smallest_keyring() -> None:
-    from manageup import google
-
-    limit = 2560  # bytes: Windows Credential Manager, which keyring fills with UTF-16
-    creds = Credentials(token="ya29." + "a" * 2000, refresh_token="1//" + "r" * 100,
-                        token_uri="https://oauth2.googleapis.com/token",
-                        client_id="1234-abc.apps.googleusercontent.com",
-                        client_secret="GOCSPX-" + "s" * 28, scopes=[google.CALENDAR_SCOPE],
-                        expiry=datetime(2026, 1, 1))
-    packed = google.pack(creds)
-    assert len(packed.encode("utf-16-le")) <= limit
-    again = Credentials.from_authorized_user_info(json.loads(packed))
-    assert again.refresh_token == creds.refresh_token and again.client_id == creds.client_id
-    creds.token = "ya29.short"  # a usual access token is kept, so the next run needs no refresh
-    assert json.loads(google.pack(creds))["token"] == "ya29.short"
-    huge = Credentials(token=None, refresh_token="1//" + "r" * 1400, client_id="x",
-                       client_secret="y", token_uri="https://oauth2.googleapis.com/token")
-    with pytest.raises(SecretError, match="over the 2560 bytes"):
-        google.pack(huge)
 
 
 def test_410_during_a_full_listing_starts_it_again(gconfig) -> None:
