@@ -288,6 +288,13 @@ def test_steady_state_is_one_call_in_timer_mode_too(gconfig, memory_keyring) -> 
     assert len(first.uris) == 4 and "token" in first.uris[0]
     kept = json.loads(memory_keyring.values[("manageup", "google-token")])
     assert kept["token"] == "ya29.fresh" and kept["refresh_token"] == "1//refresh"
+    first.uris.clear()
+    first._iterable.append((OK, body("unchanged")))
+    daemon = GoogleSource(gconfig.calendars[0], gconfig, transport=first)
+    synced(daemon, gconfig)
+    first._iterable.append((OK, body("unchanged")))
+    synced(daemon, gconfig, now=NOW + timedelta(minutes=5))  # the daemon's next cycle
+    assert len(first.uris) == 2 and all("syncToken=" in u for u in first.uris)
     for hour in (1, 2):  # the next timer runs, within the token's hour
         run = Recording([(OK, body("unchanged"))])
         synced(GoogleSource(gconfig.calendars[0], gconfig, transport=run), gconfig,
