@@ -26,6 +26,9 @@ from manageup.errors import (
 if TYPE_CHECKING:
     import httplib2
     from google.oauth2.credentials import Credentials
+    from googleapiclient.discovery import Resource
+    from googleapiclient.errors import HttpError
+    from googleapiclient.http import HttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +94,9 @@ class Session:
         self.transport = transport
         self._raw: str | None = None  # the stored sign-in the credentials were built from
         self._creds: Credentials | None = None
-        self._services: dict[str, Any] = {}
+        self._services: dict[str, Resource] = {}
 
-    def service(self, api: str, version: str) -> Any:
+    def service(self, api: str, version: str) -> Resource:
         raw = _stored_token()
         if raw != self._raw:
             self._creds = _credentials(raw, self.scopes)
@@ -225,7 +228,8 @@ def _partial(asked: list[str], granted: list[str]) -> str:
             "run the command again and tick every box on the consent screen")
 
 
-def build(api: str, version: str, *, http: Any = None, credentials: Any = None) -> Any:
+def build(api: str, version: str, *, http: httplib2.Http | None = None,
+          credentials: Credentials | None = None) -> Resource:
     from googleapiclient.discovery import build as _build
 
     # static_discovery: the discovery documents ship inside the library; no network call.
@@ -233,7 +237,7 @@ def build(api: str, version: str, *, http: Any = None, credentials: Any = None) 
                   cache_discovery=False)
 
 
-def execute(request: Any, what: str, sleep: Callable[[float], None] = time.sleep,
+def execute(request: HttpRequest, what: str, sleep: Callable[[float], None] = time.sleep,
             tries: int = 5) -> Any:
     """Run a request with googleapiclient's own retry (`num_retries`: 429, 5xx, rate-limit
     403s and dropped connections, with randomised exponential backoff); turn what is left
@@ -281,7 +285,7 @@ def _hint(status: int, reason: str) -> str:
     return "check the calendar id"
 
 
-def _reason(e: Any) -> str:
+def _reason(e: HttpError) -> str:
     try:
         err = json.loads(e.content.decode())["error"]
         errors = err.get("errors") or [{}]

@@ -24,6 +24,8 @@ from manageup.store import Store
 
 if TYPE_CHECKING:
     import httplib2
+    from googleapiclient.discovery import Resource
+    from googleapiclient.http import HttpRequest
 
     from manageup.config import Calendar, Config
 
@@ -48,7 +50,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         self.key = f"google:{cal.calendar_id}"
         self._http = http
         self._sleep = sleep
-        self._service: Any = None
+        self._service: Resource | None = None
         gmail = config.delivery.method == "gmail"
         self._session = google.Session(google.scopes_for(gmail), transport)
         self._was_dead = False  # the sign-in flag was set at the last fetch
@@ -57,14 +59,14 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def service(self) -> Any:
+    def service(self) -> Resource:
         if self._http is None:
             return self._session.service("calendar", "v3")
         if self._service is None:
             self._service = google.build("calendar", "v3", http=self._http)
         return self._service
 
-    def _execute(self, request: Any) -> Any:
+    def _execute(self, request: HttpRequest) -> dict[str, Any]:
         self.calls += 1
         return google.execute(request, self.label, self._sleep)
 
