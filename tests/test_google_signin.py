@@ -23,8 +23,9 @@ from googleapiclient.http import HttpMockSequence
 from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import run_cycle
+from manageup.deliver.gmail import GmailTransport
 from manageup.errors import SecretError, UsageError
-from manageup.google import AUTH_FLAG, CALENDAR_SCOPE, GMAIL_SCOPE, GmailTransport, sign_in
+from manageup.google import AUTH_FLAG, CALENDAR_SCOPE, GMAIL_SCOPE, sign_in
 from manageup.sources.google import GoogleSource
 from manageup.store import Store
 from tests.conftest import free_port, serve_http
