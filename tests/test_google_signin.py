@@ -324,3 +324,13 @@ def test_the_kept_sign_in_fits_the_smallest_keyring() -> None:
         google.pack(huge)
 
 
+
+
+def test_doctor_tells_a_locked_keyring_from_a_missing_sign_in(gconfig, locked_keyring,
+                                                              capsys) -> None:
+    locked_keyring.values[("manageup", "google-token")] = token_json()
+    assert main(["--config", str(gconfig.source_path), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  google: cannot read the Google sign-in: the keyring is locked" in out
+    assert "not signed in" not in out
+    assert Store.open(gconfig.store.path, readonly=True).flag(AUTH_FLAG) is None
