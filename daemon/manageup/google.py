@@ -54,12 +54,8 @@ def scopes_for(gmail: bool) -> list[str]:
 
 
 def load_credentials(scopes: list[str]) -> Credentials:
+    """The stored sign-in as credentials; a Session also follows a later sign-in."""
     return _credentials(_stored_token(), scopes)
-
-
-def stored_sign_in() -> None:
-    """Raise the SourceError that says why no usable sign-in is stored, if none is."""
-    _credentials(_stored_token(), [CALENDAR_SCOPE])
 
 
 def _stored_token() -> str:
