@@ -15,7 +15,7 @@ from pathlib import Path
 from manageup.config import Config
 from manageup.cycle import Gathered, gather, make_sources
 from manageup.detect import detect
-from manageup.errors import ManageupError
+from manageup.errors import ManageupError, SecretUnavailable
 from manageup.pipeline import upcoming_meetings
 
 Check = tuple[bool, str]
@@ -106,6 +106,9 @@ def _check_google(config: Config, env: Mapping[str, str], gmail: bool) -> Check:
                        f"{google.REAUTH}")
     try:
         token = secrets.lookup(google.TOKEN_NAME, env=env)
+    except SecretUnavailable:  # says nothing about the sign-in itself
+        return False, (f"{what}: cannot read the Google sign-in: the keyring is locked or has "
+                       "no backend; unlock it (log in) and run doctor again")
     except ManageupError:
         return False, f"{what}: not signed in to Google; {google.REAUTH}"
     if not gmail:
