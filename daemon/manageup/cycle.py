@@ -10,19 +10,22 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from manageup.compose import compose
 from manageup.config import Config
 from manageup.deliver import Transport, build_message, build_notice, build_nudge
-from manageup.detect import detect, excluded_because, shape_reason
-from manageup.errors import DeliveryError, ManageupError
+from manageup.deliver.threads import SeriesThread
+from manageup.detect import detect
+from manageup.errors import DeliveryError, ManageupError, SignInExpired
+from manageup.files import private_dir, replace_private
+from manageup.history import history_of, merged_history, to_record  # also imported from here
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
 from manageup.render import Rendered, render
 from manageup.review import plan
-from manageup.sources import Source, make_source
+from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import (
     DigestRecord,
     LedgerKind,
@@ -59,49 +62,31 @@ class CycleReport:
 
 
 def make_sources(config: Config, readonly: bool = False) -> list[Source]:
-    """readonly: a dry run, which must not even save Google's sync state."""
-    sources = [make_source(cal, config) for cal in config.calendars]
-    for s in sources:
-        if hasattr(s, "readonly"):
-            s.readonly = readonly
-    return sources
+    """The configured calendars. `readonly` is accepted for older callers only: whether a
+    source may write its sync state is now passed to `gather` on every cycle."""
+    return [make_source(cal, config) for cal in config.calendars]
 
 
-def gather(sources: Sequence[Source], config: Config, now: datetime) -> Gathered:
+def gather(sources: Sequence[Source], config: Config, now: datetime,
+           store: StateStore | None = None, *, readonly: bool = True) -> Gathered:
     """Read every calendar over [now − history, now + lookahead]; one failing calendar does
-    not stop the others."""
+    not stop the others. A source that keeps sync state gets `store`; it writes it only
+    when not `readonly` (a dry run, a preview)."""
     start = now - timedelta(days=config.detect.history_days)
     end = now + config.detect.lookahead
     out = Gathered()
     for src in sources:
         try:
-            result = src.fetch(start, end, config.zone)
+            result = fetch_into(src, start, end, config.zone, store=store, now=now,
+                                readonly=readonly)
         except ManageupError as e:
             out.failures.append(str(e))
-            out.auth_failed |= type(e).__name__ == "GoogleAuthError"
+            out.auth_failed |= isinstance(e, SignInExpired)
             continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
     out.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return out
-
-
-def history_of(occurrences: Sequence[Occurrence], config: Config) -> list[HistoryEntry]:
-    entries = []
-    for occ in occurrences:
-        if not shape_reason(occ, config):
-            continue
-        status = excluded_because(occ, config) or ("moved" if occ.moved else "scheduled")
-        entries.append(HistoryEntry(occ.key, occ.uid, occ.start, status,
-                                    occ.organizer.email if occ.organizer else ""))
-    return entries
-
-
-def merged_history(stored: Sequence[HistoryEntry], seen: Sequence[HistoryEntry]) \
-        -> list[HistoryEntry]:
-    by_key = {h.key: h for h in stored}
-    by_key.update({h.key: h for h in seen})
-    return sorted(by_key.values(), key=lambda h: h.start)
 
 
 def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
@@ -129,16 +114,13 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
 def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transport: Transport,
                now: datetime, dry_run: bool = False) -> CycleReport:
     report = CycleReport()
-    gathered = gather(sources, config, now)
+    gathered = gather(sources, config, now, store, readonly=dry_run)
     report.gathered = gathered
     for failure in gathered.failures:
         log.error("%s", failure)
     seen = history_of(gathered.occurrences, config)
     if not dry_run:
-        # Future instances are kept only in memory: one removed later (EXDATE) must not
-        # linger in the store as if it had been held.
-        store.record_history([h for h in seen if h.start < now or h.status != "scheduled"],
-                             now)
+        store.record_history(to_record(seen, now), now)
     history = merged_history(store.history(), seen)
     _mark_missed(store, now, report, dry_run)
     if not dry_run:
@@ -213,7 +195,7 @@ class _BossWeek:
     """Asked of Google once per cycle, and only when a digest is actually composed."""
 
     def __init__(self, sources: Sequence[Source], config: Config, now: datetime) -> None:
-        self.sources = [s for s in sources if hasattr(s, "boss_week")]
+        self.sources = [s for s in sources if isinstance(s, SeesBossWeek)]
         self.config, self.now = config, now
         self.value: BossWeek | None = None
         self.asked = False
@@ -222,14 +204,9 @@ class _BossWeek:
         if not self.asked and self.sources:
             self.asked = True
             try:
-                raw = self.sources[0].boss_week(self.now, self.config.zone)
+                self.value = self.sources[0].boss_week(self.now, self.config.zone)
             except ManageupError as e:
                 log.warning("the boss's week is not available: %s", e)
-                raw = None
-            if raw:
-                room = raw["room_on"]
-                self.value = BossWeek(raw["booked_hours"],
-                                      date.fromisoformat(room) if room else None)
         return self.value
 
 
@@ -268,14 +245,16 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         return
     digest, rendered = make_digest(store, match, history, now, config,
                                    week.get() if week else None)
-    msg = build_message(rendered, digest, config, now)
+    msg = build_message(rendered, digest, config, now,
+                        store.sent_message_ids(occ.uid, occ.start))
     if dry_run:
         transport.send(msg)
         report.sent.append(occ.key)
         return
+    threaded = SeriesThread(transport, store, occ.uid, now)  # Gmail: the series' threadId
     record = SentDigest(occ.key, digest.item_ids, digest.question_ids, occ.start, occ.title,
                         digest.shown())
-    if not _send_once(store, transport, msg, occ.key, occ.start, due, row, now, occ.title,
+    if not _send_once(store, threaded, msg, occ.key, occ.start, due, row, now, occ.title,
                       record=record):
         report.failed.append(occ.key)
         return
@@ -334,10 +313,8 @@ def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> N
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "1-1"
     path = folder / f"{start:%Y-%m-%d-%H%M}-{slug}.md"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(f"# {rendered.subject}\n\n{rendered.text}", encoding="utf-8")
-        tmp.replace(path)
+        private_dir(folder)
+        replace_private(path, f"# {rendered.subject}\n\n{rendered.text}".encode())
     except OSError as e:
         log.error("could not archive the digest to %s: %s; check digest.archive_dir", path,
                   e.strerror)

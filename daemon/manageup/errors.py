@@ -47,3 +47,22 @@ class DeliveryError(ManageupError):
         super().__init__(message)
         self.transient = transient
         self.maybe_sent = maybe_sent
+
+
+class SignInExpired(SourceError):
+    """A sign-in only the user can renew: the provider answered a token refresh with
+    invalid_grant (revoked, or expired). Calling again cannot help until they sign in."""
+
+
+class SyncTokenExpired(SourceError):
+    """The provider no longer accepts the saved sync token (Google: HTTP 410); the source
+    lists the window in full again. Escapes a source only when that fails too."""
+
+
+class SecretMissing(SecretError):
+    """Nothing is stored under that name: the user has not set it (or signed in) yet."""
+
+
+class SecretUnavailable(SecretError):
+    """The place secrets live cannot be read right now (a locked keyring at boot, no
+    keyring backend): worth retrying later, and no reason to think a sign-in is dead."""

@@ -10,15 +10,14 @@ from manageup.model import ITEM_STATUSES, Snapshot, check_item
 from manageup.store.backup import BackupMixin
 from manageup.store.db import MIGRATIONS, StoreBase
 from manageup.store.digests import DigestRecord, DigestsMixin, SentDigest
-from manageup.store.export import ExportMixin, ImportReport, markdown, write_private
+from manageup.store.export import ExportMixin, ImportReport, markdown
 from manageup.store.history import HistoryMixin
 from manageup.store.items import ItemsMixin
 from manageup.store.ledger import LedgerKind, LedgerMixin, LedgerRow, LedgerState
 from manageup.store.sync import SyncMixin
 
 __all__ = ["ITEM_STATUSES", "MIGRATIONS", "DigestRecord", "ImportReport", "LedgerKind",
-           "LedgerRow", "LedgerState", "SentDigest", "Store", "check_item", "markdown",
-           "write_private"]
+           "LedgerRow", "LedgerState", "SentDigest", "Store", "check_item", "markdown"]
 
 
 class Store(ItemsMixin, LedgerMixin, DigestsMixin, HistoryMixin, SyncMixin, BackupMixin,

@@ -16,7 +16,8 @@ from datetime import date
 from pathlib import Path
 
 from manageup.errors import StoreError
-from manageup.store.db import RESTORE_HINT, StoreBase, make_private_dir
+from manageup.files import private_dir
+from manageup.store.db import RESTORE_HINT, StoreBase
 
 
 class BackupMixin(StoreBase):
@@ -51,7 +52,7 @@ class BackupMixin(StoreBase):
         dest = folder / f"{self.backup_prefix()}{today.isoformat()}.sqlite3"
         if dest.exists():
             return None
-        make_private_dir(folder)
+        private_dir(folder)
         # mkstemp: created exclusively, 0600, under a name nobody can plant a link at.
         fd, name = tempfile.mkstemp(dir=folder, prefix=".backup-", suffix=".tmp")
         os.close(fd)

@@ -14,11 +14,12 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from manageup.errors import StoreError
+from manageup.files import private_dir
 from manageup.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ def _open_readonly(cls: type[S], path: Path) -> S:
 
 
 def _open_writable(cls: type[S], path: Path) -> S:
-    make_private_dir(path.parent)
+    private_dir(path.parent)
     try:
         # Created private: the store holds what you think of your boss. O_EXCL and
         # O_NOFOLLOW: a symlink planted at the path is refused, not followed.
@@ -239,18 +240,6 @@ def _statements(script: str) -> list[str]:
             current = ""
     return out
 
-
-def make_private_dir(folder: Path) -> None:
-    """Folders manageup creates for the user's notes are 0700; existing ones are left as
-    the user made them."""
-    missing = []
-    p = folder
-    while not p.exists() and p != p.parent:
-        missing.append(p)
-        p = p.parent
-    for d in reversed(missing):
-        with suppress(FileExistsError):
-            d.mkdir(mode=0o700)
 
 
 def _nearly_full(path: Path) -> bool:

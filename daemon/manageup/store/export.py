@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import sqlite3
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from manageup.errors import ManageupError, UsageError
+from manageup.errors import UsageError
 from manageup.model import KINDS, MAX_ID
-from manageup.store.db import StoreBase, make_private_dir
+from manageup.store.db import StoreBase
 from manageup.store.validate import COLUMNS, TABLES, check_row
 
 
@@ -172,38 +168,3 @@ def markdown(data: dict[str, Any]) -> str:
         out += [f"- {h['start'][:16].replace('T', ' ')} {h['status']}" for h in data["history"]]
         out.append("")
     return "\n".join(out)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file of the user's notes: 0600, through a temporary file created
-    exclusively beside it (no name a planted symlink could redirect), then renamed into
-    place. A symlink at `path` is the user's choice: its target is written, the link
-    stays."""
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    if not target.parent.is_dir() and target != path:
-        raise ManageupError(f"cannot write {path}: it links to {target}, whose folder does "
-                            "not exist")
-    try:
-        if target.exists() and not target.is_file():
-            # A device or a pipe (/dev/stdout): nothing to replace, write into it.
-            with open(target, "w", encoding="utf-8") as out:
-                out.write(text)
-            return
-        make_private_dir(target.parent)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                    suffix=".tmp")
-    except OSError as e:
-        raise ManageupError(f"cannot write {path}: {_why(e)}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(name, target)
-    except OSError as e:
-        Path(name).unlink(missing_ok=True)
-        raise ManageupError(f"cannot write {path}: {_why(e)}") from None
-
-
-def _why(e: OSError) -> str:
-    return f"{e.strerror}; free some space" if e.errno == errno.ENOSPC else str(e.strerror)

@@ -147,6 +147,27 @@ class LedgerMixin(StoreBase):
                 write_sent_digest(c, record, now)
         return new
 
+    def sent_message_ids(self, series: str, before: datetime) -> list[str]:
+        """Message-IDs of the digests actually sent for a series (a UID) whose 1:1 started
+        before `before`, oldest first: what a new digest's mail threads under."""
+        like = series.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "|%"
+        rows = self.conn.execute(
+            "SELECT key, start, message_id FROM ledger WHERE state = 'sent' AND kind = 'digest' "
+            "AND (key = ? OR key LIKE ? ESCAPE '\\')", (series, like))
+        found = []
+        for key, start, mid in rows:  # LIKE ignores case: the exact match is checked here
+            # A digest's key is the UID, or UID|original start for one instance of a series.
+            rest = key[len(series):]
+            if not key.startswith(series) or (rest and not _is_iso(rest.removeprefix("|"))):
+                continue
+            try:
+                sent_for = _aware(start)
+            except (TypeError, ValueError):
+                continue  # reported by `doctor`
+            if sent_for < before:
+                found.append((sent_for, mid))
+        return [mid for _at, mid in sorted(found)]
+
     def sent_digest_times(self) -> list[datetime]:
         """When each digest went out, oldest first: reminders and notices are not digests
         and never make a question rest."""
@@ -172,6 +193,14 @@ def _put(c: sqlite3.Connection, row: LedgerRow, now: datetime) -> None:
          row.attempts, iso(row.next_try), row.last_error, iso(now), str(row.kind),
          row.unconfirmed),
     )
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _aware(text: str) -> datetime:
