@@ -101,7 +101,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
 
     def ask(i: Item) -> Ask:
         overdue = (today - i.due).days if i.due else 0
-        return Ask(i, (today - i.created.astimezone(zone).date()).days, i.appearances,
+        return Ask(i, days_between(i.created, now), i.appearances,
                    max(overdue, 0), i.appearances >= config.digest.stuck_after)
 
     needs = sorted((ask(i) for i in by_kind.get("need", [])),
@@ -131,7 +131,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     past = [h for h in history if h.start < now]
     last_held = max((h.start for h in past if h.status in HELD and h.start < occ.start),
                     default=None)
-    days_since = (now.date() - last_held.astimezone(zone).date()).days if last_held else None
+    days_since = days_between(last_held, now) if last_held else None
 
     meeting = Meeting(
         title=occ.title or "1:1",
@@ -164,11 +164,17 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     )
 
 
+def days_between(then: datetime, now: datetime) -> int:
+    """Calendar days in the user's zone, never negative: with `--now` in the past, something
+    recorded after it counts as today rather than as "-1 days"."""
+    return max(0, (now.date() - then.astimezone(now.tzinfo).date()).days)
+
+
 def _days_since(snapshot: Snapshot, bank_prefix: str, now: datetime) -> int | None:
     ids = {q.id for name, qs in question_banks().items() if name.startswith(bank_prefix)
            for q in qs}
     last = max((t for q, t in snapshot.question_uses.items() if q in ids), default=None)
-    return (now - last).days if last else None
+    return days_between(last, now) if last else None
 
 
 def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetime,
@@ -178,7 +184,7 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
     touches += [i.created for i in snapshot.items if i.kind == "career"]
     touches += [i.closed for i in snapshot.items if i.kind == "career" and i.closed]
     last = max(touches, default=None)
-    days = (now - last).days if last else None
+    days = days_between(last, now) if last else None
     with_boss = config.career.talk_with == "boss"
     return CareerSection(
         goals=tuple(goals[:3]),
@@ -231,4 +237,6 @@ def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Pick
         days_since_probe=_days_since(snapshot, "probe.", now),
         get_to_know=picker.one("get_to_know"),
         checkin=picker.one("checkin"),
+        probe_answers=sum(len([f for f in PROBE_FIELDS if i.fields.get(f)])
+                          for i in snapshot.items if i.kind == "goal" and i.status == "open"),
     )

@@ -169,6 +169,7 @@ class Relationship:
     days_since_probe: int | None  # since a goal question last went out; None = never
     get_to_know: Question | None
     checkin: Question | None
+    probe_answers: int = 0  # recorded answers to goal probes, dated or not
 
 
 @dataclass(frozen=True)
