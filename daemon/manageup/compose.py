@@ -26,6 +26,7 @@ from manageup.model import (
     Risk,
     Snapshot,
 )
+from manageup.relationship import HELD, counts
 from manageup.textutil import find_link
 
 PROBE_LABELS = {
@@ -39,7 +40,6 @@ RISK_LABELS = {
     "prevention_plan": "how it will not happen again",
     "obstacles": "what stood in the way",
 }
-HELD = ("scheduled", "moved")
 
 
 @cache
@@ -157,7 +157,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         risks=tuple(risks),
         overdue=overdue,
         career=_career(snapshot, by_kind.get("career", []), picker, now, config),
-        relationship=_relationship(past, occ.cadence_days, picker, now, config, snapshot),
+        relationship=_relationship(history, picker, now, config, snapshot),
         wins=tuple(by_kind.get("win", [])),
         topics=tuple(by_kind.get("topic", [])),
         boss_week=boss_week,
@@ -197,20 +197,12 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
     )
 
 
-def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Picker,
-                  now: datetime, config: Config, snapshot: Snapshot) -> Relationship:
+def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetime, config: Config,
+                  snapshot: Snapshot) -> Relationship:
     window = config.detect.history_days
-    since = now - timedelta(days=window)
-    recent = [h for h in past if h.start >= since]
-    held = sum(h.status in HELD for h in recent)
-    cancelled = sum(h.status in ("cancelled", "declined") for h in recent)
-    moved = sum(h.status == "moved" for h in recent)
-    expected = None
-    if cadence and recent:
-        first = min(h.start for h in recent)
-        expected = int((now - first).total_seconds() // (cadence * 86400)) + 1
-    last4 = sorted(past, key=lambda h: h.start)[-4:]
-    if not recent:
+    c = counts(history, now, config)
+    last4 = sorted((h for h in history if h.start < now), key=lambda h: h.start)[-4:]
+    if not c.expected:
         trend = "No 1:1s with your boss in the calendar in the last " \
                 f"{window} days."
     else:
@@ -229,14 +221,18 @@ def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Pick
             f"The last {len(last4)} took place as planned."
     return Relationship(
         window_days=window,
-        held=held,
-        expected=expected,
-        cancelled=cancelled,
-        moved=moved,
+        held=c.held,
+        expected=c.expected,
+        cancelled=c.cancelled,
+        moved=c.moved,
         trend=trend,
         days_since_probe=_days_since(snapshot, "probe.", now),
         get_to_know=picker.one("get_to_know"),
         checkin=picker.one("checkin"),
         probe_answers=sum(len([f for f in PROBE_FIELDS if i.fields.get(f)])
                           for i in snapshot.items if i.kind == "goal" and i.status == "open"),
+        series=c.series,
+        one_offs=c.one_offs,
+        who=c.who,
+        strip=c.strip,
     )

@@ -86,6 +86,22 @@ class HistoryEntry:
     start: datetime
     status: str  # scheduled | moved | cancelled | declined
     organizer: str = ""
+    cadence_days: float | None = None  # the series' cadence; None for a one-off or unknown
+
+    @property
+    def slot(self) -> datetime:
+        """When the instance was planned: a moved one counts in its original slot."""
+        _uid, sep, original = self.key.rpartition("|")
+        if sep:
+            try:
+                return datetime.fromisoformat(original)
+            except ValueError:
+                pass
+        return self.start
+
+    @property
+    def in_series(self) -> bool:
+        return "|" in self.key
 
 
 @dataclass(frozen=True)
@@ -159,17 +175,39 @@ class CareerSection:
 
 
 @dataclass(frozen=True)
+class StripCell:
+    """One past 1:1 in the strip of the last twelve."""
+
+    start: datetime
+    state: str  # held | moved | cancelled | declined
+    by: str = ""  # who cancelled or moved it: the boss's name, "you", or unknown
+
+    @property
+    def letter(self) -> str:
+        return {"held": "H", "moved": "M", "cancelled": "C", "declined": "D"}[self.state]
+
+    @property
+    def label(self) -> str:
+        who = f" by {self.by}" if self.by and self.state != "held" else ""
+        return f"{self.start:%a %d %b}: {self.state}{who}"
+
+
+@dataclass(frozen=True)
 class Relationship:
     window_days: int
     held: int
     expected: int | None
-    cancelled: int
+    cancelled: int  # cancelled or declined
     moved: int
     trend: str
     days_since_probe: int | None  # since a goal question last went out; None = never
     get_to_know: Question | None
     checkin: Question | None
     probe_answers: int = 0  # recorded answers to goal probes, dated or not
+    series: int = 0  # recurring 1:1 series with the boss in the window
+    one_offs: int = 0
+    who: tuple[str, ...] = ()  # "1 cancelled by Sam", "1 moved by you", ...
+    strip: tuple[StripCell, ...] = ()  # the last twelve, oldest first
 
 
 @dataclass(frozen=True)

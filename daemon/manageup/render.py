@@ -62,6 +62,11 @@ def _age(n: int) -> str:
     return "added today" if n == 0 else f"open {_days(n)}"
 
 
+def _sentence(text: str) -> str:
+    # Not Jinja's capitalize: that lowercases the rest, names included.
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 @cache
 def environment(user_dir: Path | None = None) -> jinja2.Environment:
     paths = [str(user_dir)] if user_dir else []
@@ -75,7 +80,8 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days, ago=_ago, age=_age)
+    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days, ago=_ago, age=_age,
+                       sentence=_sentence)
     return env
 
 
