@@ -9,6 +9,7 @@ from functools import cache
 from importlib import resources
 
 from manageup.config import Config
+from manageup.lead import lead_with
 from manageup.model import (
     PROBE_FIELDS,
     RISK_FIELDS,
@@ -144,23 +145,30 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         key=occ.key,
         days_since_last=days_since,
     )
+    career = _career(snapshot, by_kind.get("career", []), picker, now, config)
+    learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
+    boss_name = config.boss.name or config.boss.email
+    packed = boss_week is not None and boss_week.room_on is None
     return Digest(
         meeting=meeting,
         me_name=config.me.name,
-        boss_name=config.boss.name or config.boss.email,
+        boss_name=boss_name,
         generated=now,
         needs=tuple(needs),
         need_ideas=tuple(picker.pick("need_ideas", 2)) if not needs else (),
         owes=tuple(owes),
         goals=tuple(goals),
-        learn_goals=tuple(picker.pick("learn_goals", 3)) if not goals else (),
+        learn_goals=learn_goals,
         risks=tuple(risks),
         overdue=overdue,
-        career=_career(snapshot, by_kind.get("career", []), picker, now, config),
+        career=career,
         relationship=_relationship(history, picker, now, config, snapshot),
         wins=tuple(by_kind.get("win", [])),
         topics=tuple(by_kind.get("topic", [])),
         boss_week=boss_week,
+        lead=lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, today,
+                       packed),
+        packed=packed,
     )
 
 

@@ -219,6 +219,16 @@ class BossWeek:
 
 
 @dataclass(frozen=True)
+class LeadPoint:
+    """One of the few things to raise first, in the order to raise them."""
+
+    kind: str  # tell (before they hear it elsewhere) | ask (help or a decision) | question
+    text: str
+    detail: str = ""
+    item_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Digest:
     meeting: Meeting
     me_name: str
@@ -236,6 +246,8 @@ class Digest:
     wins: tuple[Item, ...]
     topics: tuple[Item, ...]
     boss_week: BossWeek | None = None
+    lead: tuple[LeadPoint, ...] = ()
+    packed: bool = False  # the boss's week has no room: the lead is kept to two
 
     @property
     def item_ids(self) -> list[int]:
