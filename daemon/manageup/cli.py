@@ -425,12 +425,14 @@ def cmd_review(app: App) -> int:
             return 0
         rec = review.pick(store, args.meeting, now)
         p = review.plan(store, rec)
-        flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add)
+        flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add,
+                 args.about)
         if any(flags):
             summary = review.apply_flags(
                 store, p, now, done=args.done or (), drop=args.drop or (),
                 answers=[tuple(a) for a in args.answer or ()], advice=args.advice or "",
-                flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()])
+                flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()],
+                about=args.about or "")
         else:
             if not sys.stdin.isatty():
                 raise UsageError("review asks questions and needs a terminal; without one, "
@@ -537,12 +539,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "reason, ...)")
     m.set_defaults(func=cmd_meetings)
 
-    a = sub.add_parser("add", help="record a need, owe, goal, risk, career, win or topic",
+    a = sub.add_parser("add", help="record a need, owe, goal, risk, career, win, topic or about",
                        description="Record an item for your next 1:1s. KIND is one of: "
                        + ", ".join(KINDS) + ".\n  need: what you need from your boss\n"
                        "  owe: what you promised your boss\n  goal: one of your boss's "
                        "goals\n  risk: something to flag before they hear it elsewhere\n"
-                       "  career: one of your own career goals\n  win, topic: to share",
+                       "  career: one of your own career goals\n  win, topic: to share\n"
+                       "  about: something you learned about your boss as a person",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("kind", metavar="KIND")
     a.add_argument("text", metavar="TEXT")
@@ -614,6 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the boss's answer to that goal's suggested question")
     rv.add_argument("--advice", metavar="TEXT", help="the boss's career advice")
     rv.add_argument("--flagged", type=int, nargs="+", metavar="ID", help="risks you flagged")
+    rv.add_argument("--about", metavar="TEXT",
+                    help="what you learned from the get-to-know question")
     rv.add_argument("--add", nargs=2, action="append", metavar=("KIND", "TEXT"),
                     help="a new item")
     now_opt(rv)

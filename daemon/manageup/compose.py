@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -29,6 +29,8 @@ from manageup.model import (
 )
 from manageup.relationship import HELD, counts
 from manageup.textutil import find_link
+
+SHOW = 5  # a long list of wins, topics or about items collapses to the newest few
 
 PROBE_LABELS = {
     "why_it_matters": "why it matters",
@@ -74,8 +76,10 @@ class _Picker:
         used = self.uses.get(q.id)
         return used is not None and self.rest_since is not None and used >= self.rest_since
 
-    def pick(self, bank: str, count: int = 1) -> list[Question]:
-        pool = [q for q in question_banks().get(bank, ()) if q.id not in self.taken]
+    def pick(self, bank: str, count: int = 1, known: Set[str] = frozenset()) -> list[Question]:
+        """known: questions already answered, never asked again."""
+        pool = [q for q in question_banks().get(bank, ())
+                if q.id not in self.taken and q.id not in known]
         # Never used first (in bank order), then least recently used; resting ones last.
         pool.sort(key=lambda q: (self.resting(q),
                                  self.uses[q.id].isoformat() if q.id in self.uses else ""))
@@ -83,8 +87,8 @@ class _Picker:
         self.taken.update(q.id for q in chosen)
         return chosen
 
-    def one(self, bank: str) -> Question | None:
-        got = self.pick(bank)
+    def one(self, bank: str, known: Set[str] = frozenset()) -> Question | None:
+        got = self.pick(bank, 1, known)
         return got[0] if got else None
 
 
@@ -209,6 +213,9 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
                   snapshot: Snapshot) -> Relationship:
     window = config.detect.history_days
     c = counts(history, now, config)
+    about = sorted((i for i in snapshot.items if i.kind == "about" and i.status == "open"),
+                   key=lambda i: (i.created, i.id), reverse=True)
+    known = {i.fields.get("question", "") for i in about}
     last4 = sorted((h for h in history if h.start < now), key=lambda h: h.start)[-4:]
     if not c.expected:
         trend = "No 1:1s with your boss in the calendar in the last " \
@@ -235,7 +242,7 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         moved=c.moved,
         trend=trend,
         days_since_probe=_days_since(snapshot, "probe.", now),
-        get_to_know=picker.one("get_to_know"),
+        get_to_know=picker.one("get_to_know", known=known),
         checkin=picker.one("checkin"),
         probe_answers=sum(len([f for f in PROBE_FIELDS if i.fields.get(f)])
                           for i in snapshot.items if i.kind == "goal" and i.status == "open"),
@@ -243,4 +250,6 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         one_offs=c.one_offs,
         who=c.who,
         strip=c.strip,
+        about=tuple(about[:SHOW]),
+        about_more=max(0, len(about) - SHOW),
     )

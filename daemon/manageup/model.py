@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic")
+KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic", "about")
 
 # Kind-specific fields, in the order the digest asks about them.
 RISK_FIELDS = ("corrective_action", "prevention_plan", "obstacles")
 PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
-KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": RISK_FIELDS, "goal": PROBE_FIELDS}
+# about: `question` names the get-to-know question an answer came from (set by review).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": RISK_FIELDS, "goal": PROBE_FIELDS,
+                                           "about": ("question",)}
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,8 @@ class Relationship:
     one_offs: int = 0
     who: tuple[str, ...] = ()  # "1 cancelled by Sam", "1 moved by you", ...
     strip: tuple[StripCell, ...] = ()  # the last twelve, oldest first
+    about: tuple[Item, ...] = ()  # what the user knows about the boss, newest first
+    about_more: int = 0  # further about items not shown
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,7 @@ class Digest:
         asks = [a.item.id for a in (*self.needs, *self.owes)]
         rest = [g.item.id for g in self.goals] + [r.item.id for r in self.risks]
         rest += [i.id for i in (*self.career.goals, *self.wins, *self.topics)]
+        rest += [i.id for i in self.relationship.about]
         return list(dict.fromkeys(asks + rest))
 
     def shown(self) -> dict[str, Any]:
@@ -265,6 +270,8 @@ class Digest:
                        for g in self.goals if g.next_question],
             "career": [self.career.question.id, self.career.question.text]
             if self.career.question else None,
+            "know": [self.relationship.get_to_know.id, self.relationship.get_to_know.text]
+            if self.relationship.get_to_know else None,
             "items": self.item_ids,
             "end": self.meeting.end.isoformat(),
         }

@@ -25,6 +25,7 @@ class Plan:
     probes: list[tuple[Item, str, str, str]]  # goal, field, question id, question text
     career: tuple[str, str] | None
     risks: list[Item]
+    know: tuple[str, str] | None = None  # the get-to-know question: id, text
 
 
 @dataclass
@@ -66,8 +67,10 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
         if goals and not goals[0].fields.get(fld):
             probes.append((goals[0], fld, qid, text))
     career = shown.get("career")
+    know = shown.get("know")
     return Plan(rec, open_items(shown.get("asks", [])), probes,
-                (career[0], career[1]) if career else None, open_items(shown.get("risks", [])))
+                (career[0], career[1]) if career else None, open_items(shown.get("risks", [])),
+                (know[0], know[1]) if know else None)
 
 
 def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Summary:
@@ -100,6 +103,10 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Sum
         if a:
             store.add_note(a, now, p.digest.id, qid)
             s.add("career advice noted")
+    if p.know:
+        a = ask(f"\nGet to know them: {p.know[1]}\n  What did you learn? (Enter to skip): ")
+        if a.strip():
+            s.add(_record_about(store, p, a, now))
     for risk in p.risks:
         a = ask(f"\nRisk #{risk.id}: {risk.text}\n  Did you flag it? [y/n, Enter to skip]: ")
         if a.strip().lower().startswith("y"):
@@ -123,7 +130,7 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Sum
 
 def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (),
                 drop: Sequence[int] = (), answers: Sequence[tuple[str, str]] = (),
-                advice: str = "", flagged: Sequence[int] = (),
+                advice: str = "", flagged: Sequence[int] = (), about: str = "",
                 add: Sequence[tuple[str, str]] = ()) -> Summary:
     """The same review without a terminal. Everything is checked before anything is written."""
     s = Summary()
@@ -145,6 +152,8 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         store.get_item(item_id)
     if advice and not p.career:
         raise UsageError("--advice: that digest asked no career question")
+    if about:
+        check_item("about", about, {})
     for item_id in done:
         store.set_status(item_id, "done", now)
         s.add(f"#{item_id} done")
@@ -160,7 +169,16 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
     for item_id in flagged:
         store.set_status(item_id, "done", now)
         s.add(f"risk #{item_id} flagged")
+    if about:
+        s.add(_record_about(store, p, about, now))
     for kind, text in add:
         s.add(f"added {kind} #{store.add_item(kind, text, now)}")
     store.mark_reviewed(p.digest.id, now)
     return s
+
+
+def _record_about(store: Store, p: Plan, text: str, now: datetime) -> str:
+    """A get-to-know answer becomes an `about` item that names its question, so the
+    digest never asks that question again."""
+    fields = {"question": p.know[0]} if p.know else {}
+    return f"about #{store.add_item('about', text, now, fields=fields)} recorded"
