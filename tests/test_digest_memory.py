@@ -82,3 +82,35 @@ def test_every_get_to_know_question_answered(make_config) -> None:
     assert len(d.relationship.about) == 5
     assert d.relationship.about_more == len(question_banks()["get_to_know"]) - 5
     assert "more: manageup list about" in render(d).text
+
+
+def test_career_advice_is_remembered_and_its_question_not_asked_again(make_config) -> None:
+    cfg, store, match, history = _setup(make_config)
+    store.add_item("career", "Lead a project", NOW - timedelta(days=200))
+    d = compose(store.snapshot(), match, history, NOW, cfg)
+    q = d.career.question
+    assert q is not None and d.career.stale
+    _send(store, d, NOW)
+    after = at("2026-12-03T11:00+01:00")
+    apply_flags(store, plan(store, store.digests()[-1]), after,
+                advice="Join the cross-department platform group")
+    later = NOW + timedelta(days=7)
+    d2 = compose(store.snapshot(), match, history, later, cfg)
+    (advice,) = d2.career.advice
+    assert advice.text == "Join the cross-department platform group"
+    assert d2.career.days_since == 6 and not d2.career.stale  # the review's answer counts
+    text = render(d2).text
+    assert "On 03 Dec Sam Rivera advised: Join the cross-department platform group" in text
+    # The answered question stays out of the rotation for good.
+    seen = set()
+    for week in range(1, 12):
+        c = compose(store.snapshot(), match, history, later + timedelta(days=7 * week), cfg)
+        if c.career.question:
+            seen.add(c.career.question.id)
+            _send_q(store, c, later + timedelta(days=7 * week))
+    assert q.id not in seen and seen
+
+
+def _send_q(store: Store, d, when) -> None:
+    store.record_sent_digest(f"k{when.isoformat()}", [], d.question_ids, when)
+    store.ledger_set(f"k{when.isoformat()}", when, "sent", "<x>", when, when)

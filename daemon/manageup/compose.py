@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence, Set
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -192,7 +193,11 @@ def _days_since(snapshot: Snapshot, bank_prefix: str, now: datetime) -> int | No
 def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetime,
             config: Config) -> CareerSection:
     career_ids = {q.id for q in question_banks().get("career", ())}
+    advice = sorted((replace(n, created=n.created.astimezone(config.zone))
+                     for n in snapshot.notes if n.question_id in career_ids),
+                    key=lambda n: n.created, reverse=True)
     touches = [t for q, t in snapshot.question_uses.items() if q in career_ids]
+    touches += [n.created for n in advice]
     touches += [i.created for i in snapshot.items if i.kind == "career"]
     touches += [i.closed for i in snapshot.items if i.kind == "career" and i.closed]
     last = max(touches, default=None)
@@ -200,12 +205,14 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
     with_boss = config.career.talk_with == "boss"
     return CareerSection(
         goals=tuple(goals[:3]),
-        question=picker.one("career") if with_boss else None,
+        question=picker.one("career", known={n.question_id for n in advice})
+        if with_boss else None,
         strength=picker.one("strengths"),
         days_since=days,
         stale=days is None or days >= config.digest.career_stale_days,
         talk_with=config.career.talk_with,
         mentor_name=config.career.mentor_name,
+        advice=tuple(advice[:3]),
     )
 
 

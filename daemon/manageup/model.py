@@ -107,6 +107,15 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something said in a 1:1 and written down in `review`: career advice, for one."""
+
+    created: datetime
+    text: str
+    question_id: str = ""  # the question it answered
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What compose needs from the store, read in one go."""
 
@@ -114,6 +123,7 @@ class Snapshot:
     question_uses: dict[str, datetime] = field(default_factory=dict)
     history: tuple[HistoryEntry, ...] = ()
     digests_sent: tuple[datetime, ...] = ()  # when each digest went out, oldest first
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,7 @@ class CareerSection:
     stale: bool
     talk_with: str
     mentor_name: str
+    advice: tuple[Note, ...] = ()  # what the boss advised, newest first
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from manageup.errors import StoreError, UsageError
-from manageup.model import KIND_FIELDS, KINDS, HistoryEntry, Item, Snapshot
+from manageup.model import KIND_FIELDS, KINDS, HistoryEntry, Item, Note, Snapshot
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -388,6 +388,8 @@ class Store:
             digests_sent=tuple(
                 datetime.fromisoformat(r[0]) for r in self.conn.execute(
                     "SELECT updated FROM ledger WHERE state = 'sent' ORDER BY updated")),
+            notes=tuple(Note(datetime.fromisoformat(r["created"]), r["text"], r["question_id"])
+                        for r in self.notes()),
         )
 
     # -- sync state and flags -------------------------------------------------------------
