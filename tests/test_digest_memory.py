@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 
 from manageup.compose import compose, question_banks
 from manageup.cycle import history_of
@@ -114,3 +115,33 @@ def test_career_advice_is_remembered_and_its_question_not_asked_again(make_confi
 def _send_q(store: Store, d, when) -> None:
     store.record_sent_digest(f"k{when.isoformat()}", [], d.question_ids, when)
     store.ledger_set(f"k{when.isoformat()}", when, "sent", "<x>", when, when)
+
+
+def test_wins_and_topics_for_their_1on1_closed_when_raised_collapsed_when_long(
+        make_config) -> None:
+    cfg, store, match, history = _setup(make_config)
+    for n in range(6):
+        store.add_item("win", f"win {n}", NOW - timedelta(days=10 - n))
+    store.add_item("topic", "Budget for next year", NOW - timedelta(days=2))
+    held = store.add_item("topic", "Conference plans", NOW - timedelta(days=2),
+                          due=date(2026, 12, 10))  # meant for the 1:1 on or after 10 Dec
+    d = compose(store.snapshot(), match, history, NOW, cfg)  # for the 3 Dec 1:1
+    assert [w.text for w in d.wins] == ["win 5", "win 4", "win 3"]
+    assert d.wins_more == 3
+    assert [t.text for t in d.topics] == ["Budget for next year"] and d.held_back == 1
+    text = render(d).text
+    assert "(3 older wins: manageup list win)" in text
+    assert "1 topic is kept for a later 1:1." in text
+    _send(store, d, NOW)
+    p = plan(store, store.digests()[-1])
+    assert sorted(i.text for i in p.raise_) == ["Budget for next year", "win 3", "win 4",
+                                                "win 5"]
+    apply_flags(store, p, NOW + timedelta(days=1), raised=[i.id for i in p.raise_])
+    # 10 Dec: raised ones are gone, the older wins come up, the kept topic is due now.
+    later = at("2026-12-09T17:00+01:00")
+    occ = match.occurrence
+    week = timedelta(days=7)
+    nxt = replace(match, occurrence=replace(occ, start=occ.start + week, end=occ.end + week))
+    d2 = compose(store.snapshot(), nxt, history, later, cfg)
+    assert [w.text for w in d2.wins] == ["win 2", "win 1", "win 0"] and d2.wins_more == 0
+    assert [t.id for t in d2.topics] == [held] and d2.held_back == 0

@@ -426,13 +426,13 @@ def cmd_review(app: App) -> int:
         rec = review.pick(store, args.meeting, now)
         p = review.plan(store, rec)
         flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add,
-                 args.about)
+                 args.about, args.raised)
         if any(flags):
             summary = review.apply_flags(
                 store, p, now, done=args.done or (), drop=args.drop or (),
                 answers=[tuple(a) for a in args.answer or ()], advice=args.advice or "",
                 flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()],
-                about=args.about or "")
+                about=args.about or "", raised=args.raised or ())
         else:
             if not sys.stdin.isatty():
                 raise UsageError("review asks questions and needs a terminal; without one, "
@@ -617,6 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the boss's answer to that goal's suggested question")
     rv.add_argument("--advice", metavar="TEXT", help="the boss's career advice")
     rv.add_argument("--flagged", type=int, nargs="+", metavar="ID", help="risks you flagged")
+    rv.add_argument("--raised", type=int, nargs="+", metavar="ID",
+                    help="wins and topics you raised (closes them)")
     rv.add_argument("--about", metavar="TEXT",
                     help="what you learned from the get-to-know question")
     rv.add_argument("--add", nargs=2, action="append", metavar=("KIND", "TEXT"),

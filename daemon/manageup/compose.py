@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence, Set
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 
@@ -31,7 +31,8 @@ from manageup.model import (
 from manageup.relationship import HELD, counts
 from manageup.textutil import find_link
 
-SHOW = 5  # a long list of wins, topics or about items collapses to the newest few
+SHOW = 5  # a long list of about items collapses to the newest few
+SHOW_SHARE = 3  # wins and topics: the newest few, with a count of the rest
 
 PROBE_LABELS = {
     "why_it_matters": "why it matters",
@@ -154,6 +155,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
     boss_name = config.boss.name or config.boss.email
     packed = boss_week is not None and boss_week.room_on is None
+    wins, topics, held_back = _to_share(by_kind, meeting.start.date())
     return Digest(
         meeting=meeting,
         me_name=config.me.name,
@@ -168,13 +170,28 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         overdue=overdue,
         career=career,
         relationship=_relationship(history, picker, now, config, snapshot),
-        wins=tuple(by_kind.get("win", [])),
-        topics=tuple(by_kind.get("topic", [])),
+        wins=tuple(wins[:SHOW_SHARE]),
+        topics=tuple(topics[:SHOW_SHARE]),
+        wins_more=max(0, len(wins) - SHOW_SHARE),
+        topics_more=max(0, len(topics) - SHOW_SHARE),
+        held_back=held_back,
         boss_week=boss_week,
         lead=lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, today,
                        packed),
         packed=packed,
     )
+
+
+def _to_share(by_kind: dict[str, list[Item]], day: date) -> tuple[list[Item], list[Item], int]:
+    """Open wins and topics for this 1:1, newest first. A dated one is meant for the 1:1 on
+    or after its date and waits until then."""
+    def ready(kind: str) -> list[Item]:
+        return sorted((i for i in by_kind.get(kind, []) if i.due is None or i.due <= day),
+                      key=lambda i: (i.created, i.id), reverse=True)
+
+    waiting = sum(1 for k in ("win", "topic") for i in by_kind.get(k, [])
+                  if i.due is not None and i.due > day)
+    return ready("win"), ready("topic"), waiting
 
 
 def days_between(then: datetime, now: datetime) -> int:

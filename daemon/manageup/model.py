@@ -261,6 +261,9 @@ class Digest:
     wins: tuple[Item, ...]
     topics: tuple[Item, ...]
     boss_week: BossWeek | None = None
+    wins_more: int = 0  # older open wins not shown
+    topics_more: int = 0
+    held_back: int = 0  # wins and topics meant for a later 1:1 (dated after this one)
     lead: tuple[LeadPoint, ...] = ()
     packed: bool = False  # the boss's week has no room: the lead is kept to two
 
@@ -283,6 +286,7 @@ class Digest:
             if self.career.question else None,
             "know": [self.relationship.get_to_know.id, self.relationship.get_to_know.text]
             if self.relationship.get_to_know else None,
+            "raise": [i.id for i in (*self.wins, *self.topics)],
             "items": self.item_ids,
             "end": self.meeting.end.isoformat(),
         }

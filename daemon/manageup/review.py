@@ -26,6 +26,7 @@ class Plan:
     career: tuple[str, str] | None
     risks: list[Item]
     know: tuple[str, str] | None = None  # the get-to-know question: id, text
+    raise_: list[Item] = field(default_factory=list)  # wins and topics to share
 
 
 @dataclass
@@ -70,7 +71,7 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
     know = shown.get("know")
     return Plan(rec, open_items(shown.get("asks", [])), probes,
                 (career[0], career[1]) if career else None, open_items(shown.get("risks", [])),
-                (know[0], know[1]) if know else None)
+                (know[0], know[1]) if know else None, open_items(shown.get("raise", [])))
 
 
 def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Summary:
@@ -131,6 +132,7 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Sum
 def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (),
                 drop: Sequence[int] = (), answers: Sequence[tuple[str, str]] = (),
                 advice: str = "", flagged: Sequence[int] = (), about: str = "",
+                raised: Sequence[int] = (),
                 add: Sequence[tuple[str, str]] = ()) -> Summary:
     """The same review without a terminal. Everything is checked before anything is written."""
     s = Summary()
@@ -148,7 +150,7 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
 
     for kind, text in add:
         check_item(kind, text, {})
-    for item_id in (*done, *drop, *flagged):
+    for item_id in (*done, *drop, *flagged, *raised):
         store.get_item(item_id)
     if advice and not p.career:
         raise UsageError("--advice: that digest asked no career question")
@@ -169,6 +171,9 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
     for item_id in flagged:
         store.set_status(item_id, "done", now)
         s.add(f"risk #{item_id} flagged")
+    for item_id in raised:
+        store.set_status(item_id, "done", now)
+        s.add(f"#{item_id} raised")
     if about:
         s.add(_record_about(store, p, about, now))
     for kind, text in add:
