@@ -419,11 +419,12 @@ def cmd_review(app: App) -> int:
     store = app.store()
     try:
         if args.list:
-            for d in store.digests():
-                mark = "reviewed" if d.reviewed_at else "not reviewed"
-                print(f"{d.id:>4}  {d.start:%a %d %b %H:%M}  {d.title}  ({mark})")
+            print("\n".join(review.listing(store, now)))
             return 0
         rec = review.pick(store, args.meeting, now)
+        if rec is None:
+            print(review.NOTHING)
+            return 0
         p = review.plan(store, rec)
         flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add,
                  args.about, args.raised)
@@ -439,7 +440,7 @@ def cmd_review(app: App) -> int:
                                  "use the flags (--done, --drop, --answer, ...; see --help)")
             summary = review.Summary()
             try:
-                summary = review.interactive(store, p, now, _ask, print)
+                summary = review.interactive(store, p, now, review.terminal_ask, print)
             except (KeyboardInterrupt, EOFError):
                 print("\nStopped; what you answered so far is saved.")
                 return 130
@@ -447,10 +448,6 @@ def cmd_review(app: App) -> int:
         store.close()
     print("\n".join(summary.changed) if summary.changed else "Nothing changed.")
     return 0
-
-
-def _ask(prompt: str) -> str:
-    return input(prompt)
 
 
 def cmd_auth(app: App) -> int:

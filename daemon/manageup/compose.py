@@ -132,8 +132,9 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     for r in by_kind.get("risk", []):
         parts = tuple((RISK_LABELS[f], r.fields[f]) for f in RISK_FIELDS if r.fields.get(f))
         missing = tuple(RISK_LABELS[f] for f in RISK_FIELDS if not r.fields.get(f))
-        risks.append(Risk(r, parts, missing))
-    risks.sort(key=lambda r: (-len(r.missing), r.item.id))
+        risks.append(Risk(r, parts, missing, _date(r.fields.get("flagged", ""))))
+    # Not yet raised first: those are what the boss must not hear elsewhere.
+    risks.sort(key=lambda r: (r.flagged is not None, -len(r.missing), r.item.id))
 
     past = [h for h in history if h.start < now]
     last_held = max((h.start for h in past if h.status in HELD and h.start < occ.start),
@@ -192,6 +193,13 @@ def _to_share(by_kind: dict[str, list[Item]], day: date) -> tuple[list[Item], li
     waiting = sum(1 for k in ("win", "topic") for i in by_kind.get(k, [])
                   if i.due is not None and i.due > day)
     return ready("win"), ready("topic"), waiting
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def days_between(then: datetime, now: datetime) -> int:

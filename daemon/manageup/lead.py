@@ -22,7 +22,7 @@ def _tell(owes: Sequence[Ask], risks: Sequence[Risk], boss: str) -> list[LeadPoi
                         f"{_days(a.overdue_days)} late; give the new date", a.item.id)
               for a in owes if a.overdue_days > 0]
     for r in risks:
-        if r.item.fields.get("flagged"):
+        if r.flagged:
             continue  # already raised; section 4 keeps it for follow-up
         detail = ("prepare " + "; ".join(r.missing)) if r.missing else \
             "you have the facts, the fix and the plan ready"

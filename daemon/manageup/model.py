@@ -12,7 +12,9 @@ KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic", "about")
 RISK_FIELDS = ("corrective_action", "prevention_plan", "obstacles")
 PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
 # about: `question` names the get-to-know question an answer came from (set by review).
-KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": RISK_FIELDS, "goal": PROBE_FIELDS,
+# risk: `flagged` is the date it was raised with the boss (set by review).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, "flagged"),
+                                           "goal": PROBE_FIELDS,
                                            "about": ("question",)}
 
 
@@ -173,6 +175,7 @@ class Risk:
     item: Item
     parts: tuple[tuple[str, str], ...]  # (label, text) that are filled in
     missing: tuple[str, ...]  # labels still to prepare
+    flagged: date | None = None  # when it was raised with the boss; it stays open
 
 
 @dataclass(frozen=True)
