@@ -58,6 +58,8 @@ def _question(goals: Sequence[GoalProbe], learn: Sequence[Question],
                           probe.item.id)]
     if learn:
         return [LeadPoint("question", f"Ask: {learn[0].text}", "no goal of theirs on record")]
+    if career.question is not None:  # every goal probed: the career question is next best
+        return [LeadPoint("question", f"Ask: {career.question.text}", "for your own career")]
     return []
 
 
