@@ -58,6 +58,8 @@ def test_one_series_with_a_move_and_a_cancellation(make_config) -> None:
     r = compose(store.snapshot(), match, history, NOW, cfg).relationship
     # 5, 12 (moved to 13), 19 (cancelled by Sam) and 26 Nov (deleted: EXDATE) were planned.
     assert (r.held, r.expected) == (2, 4)
+    assert r.who == ("1 cancelled by Sam Rivera", "1 moved by Sam Rivera",
+                     "1 removed from the calendar")
     assert "".join(c.letter for c in r.strip) == "HMC"
 
 

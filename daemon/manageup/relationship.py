@@ -99,13 +99,18 @@ def counts(history: Sequence[HistoryEntry], now: datetime, config: Config) -> Co
                 for (status, person), n in sorted(
                     tally.items(), key=lambda kv: (("cancelled", "declined", "moved")
                                                    .index(kv[0][0]), kv[0][1])))
+    cancelled = sum(h.status in ("cancelled", "declined") for h in recent)
+    expected = max(expected, held)
+    # Slots the cadence expects but no entry shows: deleted from the calendar (EXDATE).
+    if expected > held + cancelled:
+        who += (f"{expected - held - cancelled} removed from the calendar",)
     last = sorted((h for h in past if h.start < now), key=lambda h: h.start)[-STRIP_LENGTH:]
     strip = tuple(StripCell(h.start.astimezone(config.zone), _state(h),
                             "" if h.status == "scheduled" else _who(h, config)) for h in last)
     return Counts(
         held=held,
-        expected=max(expected, held),
-        cancelled=sum(h.status in ("cancelled", "declined") for h in recent),
+        expected=expected,
+        cancelled=cancelled,
         moved=sum(h.status == "moved" for h in recent),
         series=len(by_series),
         one_offs=one_offs,
