@@ -91,6 +91,10 @@ def test_review_flags_check_before_writing(example: Path, capsys) -> None:
     assert mu(example, "review", "--now", "2026-11-26T11:00:00+01:00", "--done", "3",
               "--answer", "99", "x") == 2
     assert "goal #99 had no open question" in capsys.readouterr().err
+    assert mu(example, "review", "--now", "2026-11-26T11:00:00+01:00", "--done", "3",
+              "--flagged", "3") == 2
+    assert "--flagged 3: #3 is not a risk" in capsys.readouterr().err
+    assert Store.open(example / "state" / "manageup.sqlite3").export() == before
     assert Store.open(example / "state" / "manageup.sqlite3").export() == before
 
 

@@ -205,8 +205,14 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
 
     for kind, text in add:
         check_item(kind, text, {})
-    for item_id in (*done, *drop, *flagged, *raised):
+    for item_id in (*done, *drop):
         store.get_item(item_id)
+    for option, ids, kinds in (("--flagged", flagged, ("risk",)),
+                               ("--raised", raised, ("win", "topic"))):
+        for item_id in ids:
+            if store.get_item(item_id).kind not in kinds:
+                raise UsageError(f"{option} {item_id}: #{item_id} is not a "
+                                 f"{' or '.join(kinds)}; see `manageup list`")
     if advice and not p.career:
         raise UsageError("--advice: that digest asked no career question")
     if about:
