@@ -81,7 +81,9 @@ def test_weeks_of_cycles_send_each_digest_once(world) -> None:
     assert "Wed, 02 Dec 2026 19:00:00 +0100" in msgs[1]["Date"]
     assert "Thu, 03 Dec 2026 20:00:00 +0100" in msgs[2]["Date"]
     assert len({m["Message-ID"] for m in msgs}) == 3
-    assert len({m["References"] for m in msgs}) == 1  # one thread for the series
+    ids = [str(m["Message-ID"]) for m in msgs]
+    assert msgs[2]["In-Reply-To"] == ids[1]  # one thread: each replies to the previous
+    assert msgs[2]["References"] == f"{ids[0]} {ids[1]}"
     ledger = Store.open(cfg.store.path).ledger()
     assert sorted(r.state for r in ledger) == ["sent"] * 3
     failed = next(r for r in ledger if r.start.startswith("2026-12-03"))

@@ -18,6 +18,8 @@ from pathlib import Path
 from manageup.compose import compose
 from manageup.config import Config
 from manageup.deliver import Transport, build_message, build_notice, build_nudge
+from manageup.deliver.private import private_dir, write_private
+from manageup.deliver.threads import SeriesThread
 from manageup.detect import detect, excluded_because, shape_reason
 from manageup.errors import DeliveryError, ManageupError
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
@@ -221,12 +223,14 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         return
     digest, rendered = make_digest(store, match, history, now, config,
                                    week.get() if week else None)
-    msg = build_message(rendered, digest, config, now)
+    msg = build_message(rendered, digest, config, now,
+                        store.sent_message_ids(occ.uid, occ.start))
     if dry_run:
         transport.send(msg)
         report.sent.append(occ.key)
         return
-    if not _send_once(store, transport, msg, occ.key, occ.start, due, row, now, occ.title):
+    threaded = SeriesThread(transport, store, occ.uid, now)  # Gmail: the series' threadId
+    if not _send_once(store, threaded, msg, occ.key, occ.start, due, row, now, occ.title):
         report.failed.append(occ.key)
         return
     store.record_sent_digest(occ.key, digest.item_ids, digest.question_ids, now,
@@ -272,10 +276,8 @@ def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> N
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "1-1"
     path = folder / f"{start:%Y-%m-%d-%H%M}-{slug}.md"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(f"# {rendered.subject}\n\n{rendered.text}", encoding="utf-8")
-        tmp.replace(path)
+        private_dir(folder)
+        write_private(path, f"# {rendered.subject}\n\n{rendered.text}".encode())
     except OSError as e:
         log.error("could not archive the digest to %s: %s; check digest.archive_dir", path,
                   e.strerror)

@@ -374,6 +374,23 @@ class Store:
         return [_ledger_row(r)
                 for r in self.conn.execute("SELECT * FROM ledger ORDER BY due_at")]
 
+    def sent_message_ids(self, series: str, before: datetime) -> list[str]:
+        """Message-IDs of the digests actually sent for a series (a UID) whose 1:1 started
+        before `before`, oldest first: what a new digest's mail threads under."""
+        like = series.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "|%"
+        rows = self.conn.execute(
+            "SELECT key, start, message_id FROM ledger WHERE state = 'sent' "
+            "AND (key = ? OR key LIKE ? ESCAPE '\\')", (series, like))
+        found = []
+        for key, start, mid in rows:  # LIKE ignores case: the exact match is checked here
+            # A digest's key is the UID, or UID|original start for one instance of a series.
+            rest = key[len(series):]
+            if key.startswith(series) and (rest == "" or _is_iso(rest.removeprefix("|"))):
+                sent_for = datetime.fromisoformat(start)
+                if sent_for < before:
+                    found.append((sent_for, mid))
+        return [mid for _at, mid in sorted(found)]
+
     # -- reading for compose --------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
@@ -500,6 +517,14 @@ def _digest_row(r: sqlite3.Row) -> DigestRecord:
                         datetime.fromisoformat(r["sent_at"]),
                         datetime.fromisoformat(r["reviewed_at"]) if r["reviewed_at"] else None,
                         json.loads(r["shown"] or "{}"))
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _ledger_row(r: sqlite3.Row) -> LedgerRow:
