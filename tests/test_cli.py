@@ -123,7 +123,7 @@ def test_export_import_through_the_cli(example: Path, tmp_path: Path) -> None:
     out = tmp_path / "export.json"
     assert run(example, "export", "--format", "json", "-o", str(out)) == 0
     data = json.loads(out.read_text())
-    assert len(data["items"]) == 11
+    assert len(data["items"]) == 17
 
 
 def test_help_explains(capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,14 +38,15 @@ VERBS: tuple[Verb, ...] = (
                arg("--dry-run", action="store_true",
                    help="print what would be sent; send and record nothing"), NOW),
          daemon=True),
-    Verb("add", "record a need, owe, goal, risk, career, win or topic", items.add,
+    Verb("add", "record a need, owe, goal, risk, career, win, topic or about", items.add,
          ('manageup add owe "Send Q3 numbers" --due 2026-12-01',
           'manageup add risk "Launch slips a week" --action "Moved QA earlier"'),
          description="Record an item for your next 1:1s. KIND is one of: "
                      + ", ".join(KINDS) + ".\n  need: what you need from your boss\n"
                      "  owe: what you promised your boss\n  goal: one of your boss's "
                      "goals\n  risk: something to flag before they hear it elsewhere\n"
-                     "  career: one of your own career goals\n  win, topic: to share",
+                     "  career: one of your own career goals\n  win, topic: to share\n"
+                     "  about: something you learned about your boss as a person",
          args=(arg("kind", metavar="KIND", help="what kind of item"),
                arg("text", metavar="TEXT", help="the item, in your words"),
                arg("--due", metavar="DATE", help="YYYY-MM-DD, today, tomorrow or +Nd"),
@@ -82,13 +83,18 @@ VERBS: tuple[Verb, ...] = (
                      "advice; risks flagged; anything new. Without a terminal, use the flags.",
          args=(arg("--meeting", default="last", metavar="last|ID",
                    help="which 1:1 (default: the last one that started)"),
-               arg("--list", action="store_true", help="list the digests sent, with ids"),
+               arg("--list", action="store_true", help="list the 1:1s you can review, with ids"),
                arg("--done", type=int, nargs="+", metavar="ID", help="items done"),
                arg("--drop", type=int, nargs="+", metavar="ID", help="items dropped"),
                arg("--answer", nargs=2, action="append", metavar=("GOAL_ID", "TEXT"),
                    help="the boss's answer to that goal's suggested question"),
                arg("--advice", metavar="TEXT", help="the boss's career advice"),
-               arg("--flagged", type=int, nargs="+", metavar="ID", help="risks you flagged"),
+               arg("--flagged", type=int, nargs="+", metavar="ID",
+                   help="risks you flagged (records the date; the risk stays open)"),
+               arg("--raised", type=int, nargs="+", metavar="ID",
+                   help="wins and topics you raised (closes them)"),
+               arg("--about", metavar="TEXT",
+                   help="what you learned from the get-to-know question"),
                arg("--add", nargs=2, action="append", metavar=("KIND", "TEXT"),
                    help="a new item"), NOW)),
     Verb("export", "write the whole store as JSON or Markdown", items.export,
