@@ -3,7 +3,7 @@ the shell completion are all built from this one table."""
 
 from __future__ import annotations
 
-from manageup.cli import account, calendar, items, review
+from manageup.cli import account, calendar, items, review, setup
 from manageup.cli.items import FIELD_OPTIONS
 from manageup.cli.table import NOW, Arg, Verb, arg
 from manageup.model import KINDS, PROBE_FIELDS, RISK_FIELDS
@@ -17,6 +17,24 @@ def _field_args(suffix: str = "") -> tuple[Arg, ...]:
 _ID = arg("id", type=int, metavar="ID", help="the item's number, as `manageup list` shows it")
 
 VERBS: tuple[Verb, ...] = (
+    Verb("init", "write a working config, asking for what is missing", setup.init,
+         ("manageup init --me alex@example.com --boss sam@example.com "
+          "--calendar ~/calendars/work.ics --timezone Europe/Berlin",
+          "manageup init --suggest-boss --me alex@example.com --calendar ~/work.ics"),
+         description="Write a config (readable only by you) to the config path and create "
+                     "the folders it names. On a terminal it asks for what the flags do not "
+                     "give; otherwise a missing flag is an error. An existing config is only "
+                     "replaced with --force.",
+         args=(arg("--me", metavar="EMAIL", help="your e-mail address"),
+               arg("--boss", metavar="EMAIL", help="your boss's e-mail address"),
+               arg("--calendar", metavar="PATH_OR_URL", help="an .ics file or https:// address"),
+               arg("--timezone", metavar="ZONE",
+                   help="IANA time zone, e.g. Europe/Berlin (default: this machine's)"),
+               arg("--name", metavar="N", help="your first name, for the greeting"),
+               arg("--boss-name", metavar="N", help="your boss's name"),
+               arg("--suggest-boss", action="store_true",
+                   help="list the people you meet most in recurring two-person meetings"),
+               arg("--force", action="store_true", help="replace an existing config"))),
     Verb("meetings", "list the upcoming 1:1s found, and why each matched", calendar.meetings,
          ("manageup meetings", "manageup meetings --json --now 2026-11-25T17:00"),
          description="List the upcoming 1:1s with your boss in the lookahead window, each "
