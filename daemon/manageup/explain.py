@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from manageup.config import Config
+from manageup.cycle import Gathered
 from manageup.detect import detect
 from manageup.model import Occurrence
 
@@ -179,7 +180,8 @@ def diagnose(occurrences: Sequence[Occurrence], config: Config,
     return Diagnosis(cause, partners)
 
 
-def read_everything(config: Config, now: datetime) -> list[Occurrence]:
+
+def read_everything(config: Config, now: datetime) -> Gathered:
     """Every event in the cycle's window. An .ics feed is read past the fast path, which
     keeps only what may be a 1:1 with the boss as configured: the very thing in question."""
     from manageup.cycle import gather, make_sources
@@ -189,4 +191,11 @@ def read_everything(config: Config, now: datetime) -> list[Occurrence]:
     sources: list[Source] = [IcsSource(cal) if cal.type == "ics" else s for cal, s in
                              zip(config.calendars, make_sources(config, readonly=True),
                                  strict=True)]
-    return gather(sources, config, now).occurrences
+    return gather(sources, config, now)
+
+
+def why_none(config: Config, now: datetime, everything: Gathered | None = None) \
+        -> Diagnosis | None:
+    """None when a 1:1 lies ahead; otherwise why not, from a full read of the calendars."""
+    everything = everything if everything is not None else read_everything(config, now)
+    return diagnose(everything.occurrences, config, now)

@@ -36,11 +36,16 @@ VERBS: tuple[Verb, ...] = (
                    help="list the people you meet most in recurring two-person meetings"),
                arg("--force", action="store_true", help="replace an existing config"))),
     Verb("meetings", "list the upcoming 1:1s found, and why each matched", calendar.meetings,
-         ("manageup meetings", "manageup meetings --json --now 2026-11-25T17:00"),
+         ("manageup meetings", "manageup meetings --explain",
+          "manageup meetings --json --now 2026-11-25T17:00"),
          description="List the upcoming 1:1s with your boss in the lookahead window, each "
-                     "with the reason it matched.",
+                     "with the reason it matched. When none is found, say why and whom you "
+                     "do meet one to one.",
          args=(NOW, arg("--json", action="store_true",
-                        help="print JSON (uid, start, end, title, reason, ...)"))),
+                        help="print JSON (uid, start, end, title, reason, ...)"),
+               arg("--explain", action="store_true",
+                   help="also list the near misses (events with your boss or a 1:1 title "
+                        "that did not count) and why not"))),
     Verb("preview", "print the next 1:1's digest now", calendar.preview,
          ("manageup preview", "manageup preview --html digest.html --open"),
          description="Compose the digest for the next 1:1, whatever its send time, and "
