@@ -32,6 +32,8 @@ def test_wheel_ships_one_package_with_its_data(wheel: Path) -> None:
     assert tops == {"manageup"}
     assert "manageup/templates/digest.html.j2" in names
     assert "manageup/questions.toml" in names
+    for unit in ("manageup.service", "manageup-once.service", "manageup.timer"):
+        assert f"manageup/systemd/{unit}" in names  # for `manageup service install`
 
 
 def test_installs_beside_python_daemon(wheel: Path, tmp_path: Path) -> None:

@@ -38,6 +38,9 @@ def run_checks(config_arg: str | None, now: datetime,
         yield _check_google(config, env, gmail=False)
     yield _check_store(config)
     yield from _check_delivery(config, env)
+    from manageup import units
+
+    yield units.check(config, units.unit_dir(env))
 
 
 def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:

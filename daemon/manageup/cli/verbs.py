@@ -3,7 +3,7 @@ the shell completion are all built from this one table."""
 
 from __future__ import annotations
 
-from manageup.cli import account, calendar, items, review, setup
+from manageup.cli import account, calendar, items, review, service, setup
 from manageup.cli.items import FIELD_OPTIONS
 from manageup.cli.table import NOW, Arg, Verb, arg
 from manageup.model import KINDS, PROBE_FIELDS, RISK_FIELDS
@@ -35,6 +35,18 @@ VERBS: tuple[Verb, ...] = (
                arg("--suggest-boss", action="store_true",
                    help="list the people you meet most in recurring two-person meetings"),
                arg("--force", action="store_true", help="replace an existing config"))),
+    Verb("service", "run manageup in the background under systemd", service.service,
+         ("manageup service install", "manageup service install --timer",
+          "manageup service uninstall"),
+         description="install: write the systemd user units to ~/.config/systemd/user/ with "
+                     "this installation's path, your config and the folders it writes to, "
+                     "then reload systemd and enable and start them. uninstall: stop, "
+                     "disable and remove them.",
+         args=(arg("action", choices=["install", "uninstall"], help="install or uninstall"),
+               arg("--timer", action="store_true",
+                   help="a cycle every 10 minutes from a timer instead of a daemon"),
+               arg("--no-start", action="store_true",
+                   help="only write (or remove) the files; call no systemctl"))),
     Verb("meetings", "list the upcoming 1:1s found, and why each matched", calendar.meetings,
          ("manageup meetings", "manageup meetings --explain",
           "manageup meetings --json --now 2026-11-25T17:00"),
