@@ -93,7 +93,6 @@ def test_install_lists_each_folder_optional_ones_with_a_dash(home: Path, systemc
     config = home / ".config" / "manageup" / "config.toml"
     odd = home / "my notes" / "100%"
     config.write_text(config.read_text().replace(
-        'method = "maildir"', f'method = "maildir"\n').replace(
         '[store]', f'[store]\nbackup_dir = "{odd / "backups"}"').replace(
         '[digest]', f'[digest]\narchive_dir = "{home / "archive"}"'))
     assert main(["service", "install", "--no-start"]) == 0

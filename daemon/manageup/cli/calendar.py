@@ -67,15 +67,28 @@ def preview(ctx: Context) -> int:
     _match, _digest, rendered = result
     print(f"Subject: {rendered.subject}\n")
     print(rendered.text, end="")
-    if ctx.args.html:
-        path = Path(ctx.args.html)
+    path = Path(ctx.args.html) if ctx.args.html else None
+    if path:
         write_file(path, rendered.html)
         print(f"\nHTML part written to {path}", file=sys.stderr)
-        if ctx.args.open:
-            import webbrowser
+    elif ctx.args.open:
+        path = _temporary_html(rendered.html)
+    if ctx.args.open and path:
+        import webbrowser
 
-            webbrowser.open(path.resolve().as_uri())
+        webbrowser.open(path.resolve().as_uri())
     return 0
+
+
+def _temporary_html(html: str) -> Path:
+    """A private file for the browser; left in the temporary folder, since the browser
+    reads it after this process has ended."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="manageup-preview-", suffix=".html")  # 0600
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(html)
+    return Path(name)
 
 
 def meetings(ctx: Context) -> int:

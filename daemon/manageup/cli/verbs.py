@@ -59,11 +59,13 @@ VERBS: tuple[Verb, ...] = (
                    help="also list the near misses (events with your boss or a 1:1 title "
                         "that did not count) and why not"))),
     Verb("preview", "print the next 1:1's digest now", calendar.preview,
-         ("manageup preview", "manageup preview --html digest.html --open"),
+         ("manageup preview", "manageup preview --open",
+          "manageup preview --html digest.html"),
          description="Compose the digest for the next 1:1, whatever its send time, and "
                      "print it. Records nothing and sends nothing.",
          args=(NOW, arg("--html", metavar="FILE", help="also write the HTML part to FILE"),
-               arg("--open", action="store_true", help="open the HTML part in a browser"))),
+               arg("--open", action="store_true",
+                   help="open the HTML part in a browser (a temporary file without --html)"))),
     Verb("run", "run the daemon (or one cycle with --once)", calendar.run,
          ("manageup run --once --dry-run", "manageup run"),
          description="Read the calendars every poll interval and send each digest when it "
