@@ -55,7 +55,7 @@ def test_dry_run_changes_nothing_on_disk(example: Path,
     before = tree(example)
     assert run(example, "run", "--once", "--dry-run", "--now", NOW) == 0
     out = capsys.readouterr().out
-    assert "Subject: Prep: Alex / Sam 1:1 with Sam Rivera" in out
+    assert "Subject: Prep: Alex / Sam 1:1, Thu 26 Nov 10:00" in out  # Sam named once
     assert tree(example) == before
 
 

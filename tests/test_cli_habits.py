@@ -77,3 +77,45 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(example: Path) -> Non
                             str(example / "config.toml"), "doctor"], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert "ok    config" in piped.stdout and "\x1b[" not in piped.stdout
+
+
+def _complete_in_bash(line: str) -> list[str]:
+    """Source `manageup completion bash` in a real bash and ask it to complete `line`."""
+    script = subprocess.run([sys.executable, "-m", "manageup", "completion", "bash"],
+                            capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    words = line.split(" ")
+    driver = (f"{script}\n"
+              f"manageup() {{ {sys.executable} -m manageup \"$@\"; }}\n"
+              f"COMP_LINE={line!r}; COMP_POINT={len(line)}; COMP_WORDS=({line}); "
+              f"COMP_CWORD={len(words) - 1}\n"
+              "complete -p manageup >/dev/null || exit 3\n"
+              "fn=$(complete -p manageup | sed -E 's/.*-F ([^ ]+).*/\\1/')\n"
+              f'"$fn" manageup {words[-1]!r} {words[-2]!r}\n'
+              'printf "%s\\n" "${COMPREPLY[@]}"\n')
+    done = subprocess.run(["bash", "-c", driver], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT / "daemon")})
+    assert done.returncode == 0, done.stderr
+    return [w.strip() for w in done.stdout.splitlines() if w.strip()]
+
+
+def test_bash_completion_completes_verbs_and_options() -> None:
+    assert "service" in _complete_in_bash("manageup ser")
+    assert {"install", "uninstall"} <= set(_complete_in_bash("manageup service "))
+    assert "--explain" in _complete_in_bash("manageup meetings --ex")
+
+
+@pytest.mark.parametrize("shell,needle", [("zsh", "#compdef manageup"),
+                                          ("fish", "complete --command manageup")])
+def test_zsh_and_fish_completion_scripts(shell: str, needle: str, capsys) -> None:
+    assert main(["completion", shell]) == 0
+    assert needle in capsys.readouterr().out
+
+
+def test_subject_names_the_boss_once(example: Path, capsys) -> None:
+    assert run(example, "preview", "--now", NOW) == 0
+    assert capsys.readouterr().out.startswith("Subject: Prep: Alex / Sam 1:1, Thu 26 Nov 10:00")
+    ics = example / "calendar.ics"
+    ics.write_text(ics.read_text().replace("SUMMARY:Alex / Sam 1:1", "SUMMARY:Weekly sync"))
+    assert run(example, "preview", "--now", NOW) == 0
+    assert capsys.readouterr().out.startswith(
+        "Subject: Prep: Weekly sync with Sam Rivera, Thu 26 Nov 10:00")

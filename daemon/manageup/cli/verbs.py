@@ -161,4 +161,10 @@ VERBS: tuple[Verb, ...] = (
                      "input when that is not a terminal.",
          args=(arg("action", choices=["set"], help="what to do"),
                arg("name", choices=["smtp"], help="which secret"))),
+    Verb("completion", "print tab completion for bash, zsh or fish", account.completion,
+         ('eval "$(manageup completion bash)"    # in ~/.bashrc',
+          "manageup completion fish > ~/.config/fish/completions/manageup.fish"),
+         description="Print the shell code that completes manageup's verbs and options. "
+                     "Load it from your shell's start-up file.",
+         args=(arg("shell", choices=["bash", "zsh", "fish"], help="your shell"),)),
 )
