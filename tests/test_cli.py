@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import mailbox
 from pathlib import Path
 
 import pytest
 
 from manageup.cli import main
+from tests.mailcheck import checked_maildir
 
 NOW = "2026-11-25T17:00:00+01:00"
 
@@ -69,7 +69,7 @@ def test_dry_run_without_a_store_creates_none(example: Path,
 def test_run_once_delivers_to_maildir_once(example: Path) -> None:
     assert run(example, "run", "--once", "--now", NOW) == 0
     assert run(example, "run", "--once", "--now", "2026-11-25T18:00:00+01:00") == 0
-    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    box = checked_maildir(example / "state" / "Maildir")
     (msg,) = list(box)
     assert msg["Subject"].startswith("Prep: Alex / Sam 1:1")
     assert msg.get_content_type() == "multipart/alternative"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import email
-import mailbox
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,13 +17,15 @@ from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import make_sources, run_cycle
 from manageup.deliver import build_message
+from manageup.deliver.gmail import GmailTransport
 from manageup.detect import detect
 from manageup.errors import DeliveryError, SourceError
-from manageup.google import AUTH_FLAG, GmailTransport, GoogleAuthError, build
+from manageup.google import AUTH_FLAG, GoogleAuthError, build
 from manageup.model import BossWeek
 from manageup.sources.google import GoogleSource
 from manageup.store import Store
 from tests.conftest import at
+from tests.mailcheck import checked_mail, checked_maildir
 
 G = Path(__file__).parent / "fixtures" / "google"
 NOW = at("2026-11-25T16:00+01:00")
@@ -163,7 +164,7 @@ def test_boss_week_reaches_the_digest(gconfig) -> None:
     from manageup.deliver import make_transport
 
     run_cycle(gconfig, store, sources, make_transport(gconfig), NOW)
-    (msg,) = list(mailbox.Maildir(gconfig.delivery.maildir, create=False))
+    (msg,) = checked_maildir(gconfig.delivery.maildir)
     text = " ".join(msg.get_payload()[0].get_payload(decode=True).decode().split())
     assert "8. Sam Rivera's week" in text
     assert "10.0 hours booked for the rest of this week. The next day with room: Friday" in text
@@ -193,7 +194,7 @@ def test_invalid_grant_end_to_end(gconfig, capsys) -> None:
     # Next cycles: no call to Google at all (the mock has no answers left), no second mail.
     for hours in (1, 2):
         run_cycle(gconfig, store, [src], transport, NOW + timedelta(hours=hours))
-    (notice,) = list(mailbox.Maildir(gconfig.delivery.maildir, create=False))
+    (notice,) = checked_maildir(gconfig.delivery.maildir)
     assert notice["Subject"] == "manageup cannot read your Google calendar"
     assert "manageup auth google" in notice.get_payload(decode=True).decode()
     with pytest.raises(GoogleAuthError, match="sign-in is invalid since"):
@@ -214,8 +215,7 @@ def test_gmail_delivery(gconfig) -> None:
     digest, rendered = make_digest(Store.memory(), matches[0], [], NOW, gconfig)
     msg = build_message(rendered, digest, gconfig, NOW)
     sent = transport.send(msg)
-    raw = base64.urlsafe_b64decode(sent["raw"])
-    parsed = email.message_from_bytes(raw)
+    parsed = checked_mail(base64.urlsafe_b64decode(sent["raw"]))
     assert parsed["Message-ID"] == msg["Message-ID"]
     assert parsed["Subject"].startswith("Prep: Alex / Sam 1:1")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mailbox
 import os
 import signal
 import sqlite3
@@ -15,6 +14,7 @@ from pathlib import Path
 from manageup.cli import main
 from manageup.store import Store
 from tests.conftest import ROOT, at
+from tests.mailcheck import checked_maildir
 from tests.test_review_month import cycles, mu
 
 
@@ -64,7 +64,7 @@ def test_archive_and_review_reminder(example: Path) -> None:
     (md,) = archive.iterdir()
     assert md.name == "2026-11-26-1000-alex-sam-1-1.md"
     assert "2. Open asks" in md.read_text()
-    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    box = checked_maildir(example / "state" / "Maildir")
     subjects = sorted(m["Subject"] for m in box)
     assert subjects[0] == "How did it go? Alex / Sam 1:1, Thu 26 Nov"  # sent exactly once
     assert len(subjects) == 2
@@ -81,7 +81,7 @@ def test_no_reminder_once_reviewed(example: Path) -> None:
     assert main(["--config", str(cfg), "review", "--now", "2026-11-26T11:00:00+01:00",
                  "--add", "topic", "Next time: budget"]) == 0
     cycles(example, "2026-11-26T11:00:00+01:00", "2026-11-27T12:00:00+01:00")
-    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    box = checked_maildir(example / "state" / "Maildir")
     assert [m["Subject"][:5] for m in box] == ["Prep:"]
 
 

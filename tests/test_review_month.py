@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mailbox
 import sys
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -15,6 +14,7 @@ from manageup.cli import main
 from manageup.config import load_config
 from manageup.store import Store
 from tests.conftest import ROOT, run_cycles
+from tests.mailcheck import checked_maildir
 
 
 def mu(example: Path, *args: str) -> int:
@@ -26,7 +26,7 @@ def cycles(example: Path, start: str, end: str, step: timedelta = timedelta(hour
 
 
 def digests(example: Path) -> list[str]:
-    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    box = checked_maildir(example / "state" / "Maildir")
     msgs = sorted(box, key=lambda m: parsedate_to_datetime(m["Date"]))
     return [m.get_payload()[0].get_payload(decode=True).decode() for m in msgs]
 

@@ -1,5 +1,7 @@
 """Google sign-in, API calls with backoff, and the credentials kept in the keyring.
 
+Gmail delivery itself lives in manageup.deliver.gmail; this module is only the plumbing.
+
 Imported only when a Google calendar or Gmail delivery is configured, so `--help` stays fast.
 """
 
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from manageup.errors import DeliveryError, SourceError, UsageError
+from manageup.errors import SourceError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -120,25 +122,3 @@ def _reason(e: Any) -> str:
     except (ValueError, KeyError, AttributeError, TypeError):
         return ""
 
-
-class GmailTransport:
-    name = "gmail"
-
-    def __init__(self, service: Any, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.service = service
-        self.sleep = sleep
-
-    def send(self, msg: Any) -> Any:
-        import base64
-
-        raw = base64.urlsafe_b64encode(msg.as_bytes()).decode()
-        request = self.service.users().messages().send(userId="me", body={"raw": raw})
-        try:
-            return execute(request, "Gmail", self.sleep, tries=3)
-        except GoogleAuthError as e:
-            raise DeliveryError(str(e), transient=False) from None
-        except SourceError as e:
-            transient = "cannot reach" in str(e) or any(
-                f" {s} " in str(e) for s in RETRY_STATUS)
-            raise DeliveryError(str(e).replace("check the calendar id", "check delivery"),
-                                transient=transient) from None

@@ -12,7 +12,6 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pytest
 from manageup.config import load_config
 from manageup.store import Store
 from tests.conftest import ROOT, SmtpServer, at, run_cycles
+from tests.mailcheck import checked_mail
 from tests.reliability.conftest import FIGURES
 
 
@@ -57,7 +57,7 @@ def faulty(example: Path):
 
 
 def ids(raw: list[bytes]) -> list[str]:
-    return [str(message_from_bytes(r, policy=policy.default)["Message-ID"]) for r in raw]
+    return [str(checked_mail(r)["Message-ID"]) for r in raw]
 
 
 def test_drop_after_data_resends_with_the_same_id(faulty) -> None:
@@ -159,7 +159,7 @@ def test_random_kills_over_many_cycles(example: Path, smtp_server: SmtpServer,
     assert kills >= 5
     thursdays = [at("2026-11-26T10:00+01:00") + timedelta(weeks=w) for w in range(11)]
     expected = {f"{t:%d %b}" for t in thursdays}  # every 1:1 from 26 Nov to 4 Feb
-    msgs = [message_from_bytes(r, policy=policy.default) for r in smtp_server.handler.raw]
+    msgs = [checked_mail(r) for r in smtp_server.handler.raw]
     by_id = Counter(str(m["Message-ID"]) for m in msgs)
     got = {str(m["Subject"]).split(", ")[1][4:10] for m in msgs}
     lost = len(expected - got)
