@@ -124,3 +124,9 @@ def test_init_asks_on_a_terminal(home: Path) -> None:
     assert data["boss"] == {"email": "sam@example.com", "name": "Sam Rivera", "aliases": []}
     assert data["me"] == {"email": "alex@example.com", "name": "Alex",
                           "timezone": "Europe/Berlin"}
+
+
+def test_no_config_yet_points_to_init(home: Path, capsys) -> None:
+    assert main(["meetings"]) == 2
+    err = capsys.readouterr().err
+    assert "no config file at" in err and "run: manageup init" in err
