@@ -99,3 +99,12 @@ def test_why_not(tmp_path: Path, change: dict[str, object], expected: str) -> No
                      organizer=Person("sam@example.com"),
                      attendees=(Person("sam@example.com"), Person("alex@example.com")))
     assert why_not(occ.__class__(**{**occ.__dict__, **change}), config) == expected
+
+
+def test_none_ahead_but_held_before_says_when_the_last_was(example: Path, capsys) -> None:
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[digest]", '[detect]\nlookahead = "1d"\n\n[digest]'))
+    assert main(["--config", str(cfg), "meetings", "--now", "2026-11-27T12:00+01:00"]) == 0
+    out = capsys.readouterr().out
+    assert "No 1:1 with your boss in the next 1 days; the last one was on Thu 26 Nov" in out
+    assert "recurring two-person" not in out

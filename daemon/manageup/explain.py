@@ -194,8 +194,12 @@ def read_everything(config: Config, now: datetime) -> Gathered:
     return gather(sources, config, now)
 
 
-def why_none(config: Config, now: datetime, everything: Gathered | None = None) \
-        -> Diagnosis | None:
-    """None when a 1:1 lies ahead; otherwise why not, from a full read of the calendars."""
-    everything = everything if everything is not None else read_everything(config, now)
-    return diagnose(everything.occurrences, config, now)
+def why_none(config: Config, now: datetime, seen: Gathered | None = None,
+             complete: bool = False) -> Diagnosis | None:
+    """None when a 1:1 lies ahead; otherwise why not. `seen` is what the cycle read: when
+    it holds earlier 1:1s it answers; otherwise the calendars are read in full (unless
+    `complete` says `seen` is that already), since the fast path keeps only what matches
+    the configuration in question."""
+    if seen is not None and (complete or detect(seen.occurrences, config)):
+        return diagnose(seen.occurrences, config, now)
+    return diagnose(read_everything(config, now).occurrences, config, now)

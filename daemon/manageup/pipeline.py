@@ -131,6 +131,6 @@ class NoneFoundWatch:
         self.none_found = True
         from manageup.explain import why_none
 
-        why = why_none(config, now)
+        why = why_none(config, now, gathered)
         for line in why.lines() if why else ["No 1:1 with your boss found."]:
             log.warning("%s", line)

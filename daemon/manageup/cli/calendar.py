@@ -99,7 +99,8 @@ def meetings(ctx: Context) -> int:
     found = pipeline.upcoming_meetings(config, now, everything)
     misses = explain.near_misses(found.gathered.occurrences, config, now) \
         if args.explain else []
-    why = explain.why_none(config, now, everything) if not found.matches else None
+    why = explain.why_none(config, now, found.gathered, complete=args.explain) \
+        if not found.matches else None
     if args.json:
         rows: list[dict[str, object]] = [pipeline.meeting_row(m, config)
                                          for m in found.matches]
