@@ -13,7 +13,7 @@ SET_BY_MANAGEUP = {"from", "to", "subject", "date", "message-id", "auto-submitte
                    "references", "in-reply-to", "x-manageup-occurrence"}
 MIME = {"mime-version", "content-type", "content-transfer-encoding"}
 REQUIRED = {"from", "to", "subject", "date", "message-id"}
-MSG_ID = re.compile(r"<[0-9a-z-]+@manageup\.invalid>")
+MSG_ID = re.compile(r"<[0-9a-f]{32}@manageup\.invalid>")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import email
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -205,7 +206,8 @@ def test_invalid_grant_end_to_end(gconfig, capsys) -> None:
 
 
 def test_gmail_delivery(gconfig) -> None:
-    service = build("gmail", "v1", http=HttpMockSequence([(OK, "echo_request_body")]))
+    http = HttpMockSequence([(OK, body("gmail_sent"))])
+    service = build("gmail", "v1", http=http)
     transport = GmailTransport(service, sleep=lambda s: None)
     from manageup.cycle import make_digest
 
@@ -214,8 +216,9 @@ def test_gmail_delivery(gconfig) -> None:
                if m.occurrence.start > NOW]
     digest, rendered = make_digest(Store.memory(), matches[0], [], NOW, gconfig)
     msg = build_message(rendered, digest, gconfig, NOW)
-    sent = transport.send(msg)
-    parsed = checked_mail(base64.urlsafe_b64decode(sent["raw"]))
+    assert transport.send(msg) == "18c2f0a1b2c3d4e5"  # the conversation it opened
+    ((_uri, _method, sent, _headers),) = http.request_sequence
+    parsed = checked_mail(base64.urlsafe_b64decode(json.loads(sent)["raw"]))
     assert parsed["Message-ID"] == msg["Message-ID"]
     assert parsed["Subject"].startswith("Prep: Alex / Sam 1:1")
 

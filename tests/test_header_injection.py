@@ -132,3 +132,10 @@ def test_display_name_in_configured_sender(make_config, deliver: Deliver) -> Non
     config = _config(make_config, sender=f"{Q_WORD} <alex@example.com>")
     msg = _assert_clean(deliver(_evil_digest(config, "1:1 Sam")))
     assert msg["From"].addresses[0].addr_spec == "alex@example.com"
+
+
+@pytest.mark.parametrize("title", HOSTILE)
+def test_series_subject_of_gmail_delivery(make_config, deliver: Deliver, title: str) -> None:
+    config = make_config(delivery='[delivery]\nmethod = "gmail"\n')[1]
+    msg = _assert_clean(deliver(_evil_digest(config, title)))
+    assert str(msg["Subject"]).strip().startswith("Prep: 1:1")

@@ -13,8 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from manageup.config import Calendar, data_dir, parse_config
-from manageup.errors import ConfigError, UsageError
+from manageup.errors import ConfigError, ManageupError, UsageError
 from manageup.explain import Partner, recurring_partners
+from manageup.files import private_dir, replace_private
 
 
 @dataclass(frozen=True)
@@ -164,17 +165,12 @@ def write(path: Path, a: Answers, now: datetime, force: bool) -> Path:
         config = parse_config(text, path)
     except ConfigError as e:  # a value init accepted but the schema does not: a bug to see
         raise UsageError(f"the config init would write is not valid: {e}") from None
-    for folder in (path.parent, config.store.path.parent):
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        for folder in (path.parent, config.store.path.parent):
+            private_dir(folder)
+        replace_private(path, text.encode("utf-8"))  # 0600 from the start
+    except OSError as e:
+        raise ManageupError(f"cannot write {e.filename or path}: {e.strerror}") from None
     return path
 
 

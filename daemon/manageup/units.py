@@ -21,6 +21,7 @@ from pathlib import Path
 
 from manageup.config import Config
 from manageup.errors import ManageupError
+from manageup.files import private_dir
 
 LONG_RUNNING = ("manageup.service",)
 TIMER = ("manageup-once.service", "manageup.timer")
@@ -130,12 +131,12 @@ class Installed:
 
 
 def _create_folders(config: Config) -> None:
-    config.store.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    config.store.backup_folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(config.store.path.parent)
+    private_dir(config.store.backup_folder)
     if config.digest.archive_dir:
-        config.digest.archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(config.digest.archive_dir)
     if config.delivery.method == "maildir":
-        config.delivery.maildir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(config.delivery.maildir.parent)
         mailbox.Maildir(config.delivery.maildir, create=True)  # with tmp/, new/ and cur/
 
 

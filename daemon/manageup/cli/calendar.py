@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 from manageup.cli.context import Context
-from manageup.cli.output import paint, write_file
+from manageup.cli.output import paint
 from manageup.errors import ManageupError
+from manageup.files import write_private
 from manageup.model import Match, Occurrence
 
 log = logging.getLogger("manageup")
@@ -69,7 +70,7 @@ def preview(ctx: Context) -> int:
     print(rendered.text, end="")
     path = Path(ctx.args.html) if ctx.args.html else None
     if path:
-        write_file(path, rendered.html)
+        write_private(path, rendered.html)
         print(f"\nHTML part written to {path}", file=sys.stderr)
     elif ctx.args.open:
         path = _temporary_html(rendered.html)

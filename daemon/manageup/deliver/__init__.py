@@ -13,7 +13,6 @@ from manageup.deliver.message import (
     build_notice,
     build_nudge,
     message_id,
-    series_id,
 )
 from manageup.deliver.smtp import SmtpTransport, is_loopback
 from manageup.deliver.stdout import StdoutTransport
@@ -29,14 +28,16 @@ __all__ = [
     "is_loopback",
     "make_transport",
     "message_id",
-    "series_id",
 ]
 
 
 class Transport(Protocol):
     name: str
 
-    def send(self, msg: EmailMessage) -> None: ...
+    def send(self, msg: EmailMessage, thread: str = "") -> str:
+        """Deliver msg. `thread`: the provider's conversation to file it in (Gmail's
+        threadId); returns the conversation it was filed in, "" for transports without."""
+        ...
 
 
 def make_transport(config: Config, dry_run: bool = False) -> Transport:

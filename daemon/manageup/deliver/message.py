@@ -6,6 +6,7 @@ Every header value that carries calendar or config text goes through the sanitis
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -29,10 +30,6 @@ def _hash(*parts: str) -> str:
 def message_id(key: str, start: datetime) -> str:
     """Same occurrence and start, same id: a resend after a crash is recognisably the same mail."""
     return f"<{_hash(key, start.isoformat())}@{DOMAIN}>"
-
-
-def series_id(uid: str) -> str:
-    return f"<series-{_hash(uid)}@{DOMAIN}>"
 
 
 def header_text(text: str, limit: int = 250) -> str:
@@ -72,17 +69,38 @@ def _head(config: Config, subject: str, now: datetime, mid: str) -> EmailMessage
     return msg
 
 
-def build_message(rendered: Rendered, digest: Digest, config: Config,
-                  now: datetime) -> EmailMessage:
-    msg = _head(config, rendered.subject, now,
+def _thread(msg: EmailMessage, earlier: Sequence[str]) -> None:
+    """Reply to the last mail of the thread; References keeps its first and that last one
+    (RFC 5322 allows trimming the middle), all of them mails that were really sent."""
+    if earlier:
+        msg["In-Reply-To"] = earlier[-1]
+        msg["References"] = " ".join(dict.fromkeys([earlier[0], earlier[-1]]))
+
+
+def build_message(rendered: Rendered, digest: Digest, config: Config, now: datetime,
+                  earlier: Sequence[str] = ()) -> EmailMessage:
+    """`earlier`: the Message-IDs of the series' digests already sent, oldest first
+    (Store.sent_message_ids)."""
+    msg = _head(config, _subject(rendered, digest, config), now,
                 message_id(digest.meeting.key, digest.meeting.start))
-    # Every digest of one series points at the same root, so mail clients thread them.
-    msg["References"] = series_id(digest.meeting.series)
-    msg["In-Reply-To"] = series_id(digest.meeting.series)
+    _thread(msg, earlier)
     msg["X-Manageup-Occurrence"] = _hash(digest.meeting.key)
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
     return msg
+
+
+def _subject(rendered: Rendered, digest: Digest, config: Config) -> str:
+    """Gmail files a mail in a conversation only when its subject matches, so with Gmail
+    delivery every digest of a series has the same subject (series_subject.txt.j2) and the
+    date leads the digest instead. Elsewhere the subject names the date: clients that
+    thread by References need no matching subject."""
+    if config.delivery.method != "gmail":
+        return rendered.subject
+    from manageup.render import environment
+
+    return environment(config.digest.templates_dir).get_template(
+        "series_subject.txt.j2").render(d=digest)
 
 
 def build_nudge(p: ReviewPlan, config: Config, now: datetime) -> EmailMessage:
@@ -93,8 +111,8 @@ def build_nudge(p: ReviewPlan, config: Config, now: datetime) -> EmailMessage:
         p=p, boss=config.boss.name or config.boss.email)
     msg = _head(config, f"How did it go? {rec.title}, {rec.start:%a %d %b}", now,
                 message_id(f"nudge|{rec.key}", rec.start))
-    msg["References"] = series_id(rec.key.split("|")[0])
-    msg["In-Reply-To"] = message_id(rec.key, rec.start)
+    # A reply to its digest, whose Message-ID is fixed by the occurrence (message_id).
+    _thread(msg, [message_id(rec.key, rec.start)])
     msg.set_content(text)
     return msg
 

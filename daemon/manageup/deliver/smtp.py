@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hmac
 import ipaddress
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
+from typing import Any
 
 from manageup.config import Smtp
-from manageup.errors import ConfigError, DeliveryError
+from manageup.errors import ConfigError, DeliveryError, ManageupError, SecretError
 
 
 def is_loopback(host: str) -> bool:
@@ -20,6 +24,45 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib with SASL responses in UTF-8. smtplib encodes them as ASCII (CPython
+    gh-73936, open since 2017), so a password with "€" failed before reaching the server;
+    RFC 4616 (PLAIN) and RFC 4954 (AUTH) say UTF-8. LOGIN servers take the same bytes."""
+
+    # The stdlib method with its one `.encode("ascii")` changed; smtplib calls it from
+    # login() for PLAIN and LOGIN, so the mechanism choice stays smtplib's.
+    def auth(self, mechanism: str, authobject: Any, *,
+             initial_response_ok: bool = True) -> tuple[int, bytes]:
+        mechanism = mechanism.upper()
+        initial = authobject() if initial_response_ok else None
+        if initial is not None:
+            code, resp = self.docmd("AUTH", f"{mechanism} {_b64(initial)}")
+            self._auth_challenge_count = 1
+        else:
+            code, resp = self.docmd("AUTH", mechanism)
+            self._auth_challenge_count = 0
+        while code == 334:
+            self._auth_challenge_count += 1
+            code, resp = self.docmd(_b64(authobject(base64.decodebytes(resp))))
+        if code in (235, 503):
+            return code, resp
+        raise smtplib.SMTPAuthenticationError(code, resp)
+
+    def auth_cram_md5(self, challenge: Any = None) -> Any:  # stdlib returns None at first
+        if challenge is None:
+            return None
+        digest = hmac.HMAC(self.password.encode(), challenge, "md5").hexdigest()
+        return f"{self.user} {digest}"
+
+
+class _SmtpSsl(_Smtp, smtplib.SMTP_SSL):
+    pass
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode("ascii")
 
 
 class SmtpTransport:
@@ -37,39 +80,65 @@ class SmtpTransport:
         self.context = context or ssl.create_default_context()
 
     def connect(self) -> smtplib.SMTP:
+        """A connection, logged in; closed again on any failure."""
         cfg = self.cfg
-        smtp: smtplib.SMTP
+        try:
+            # Looked up first: a missing password costs no connection.
+            password = self.password() if cfg.username else ""
+        except SecretError as e:
+            raise DeliveryError(str(e), transient=False) from None
+        smtp: smtplib.SMTP | None = None
         try:
             if cfg.security == "ssl":
-                smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout,
-                                        context=self.context)
+                smtp = _SmtpSsl(cfg.host, cfg.port, timeout=cfg.timeout, context=self.context)
             else:
-                smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+                smtp = _Smtp(cfg.host, cfg.port, timeout=cfg.timeout)
                 if cfg.security == "starttls":
                     smtp.starttls(context=self.context)
             if cfg.username:
-                smtp.login(cfg.username, self.password())
+                smtp.login(cfg.username, password)
             return smtp
-        except BaseException as e:
+        except Exception as e:
+            if smtp is not None:
+                smtp.close()
             raise _classify(e, cfg) from None
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: EmailMessage, thread: str = "") -> str:
         smtp = self.connect()
+        data_sent = False
+        real_data = smtp.data
+
+        def data(payload: Any) -> tuple[int, bytes]:
+            nonlocal data_sent
+            data_sent = True
+            return real_data(payload)
+
+        smtp.data = data  # type: ignore[method-assign,assignment]
         try:
             smtp.send_message(msg)
         except Exception as e:  # every failure is classified below
-            raise _classify(e, self.cfg) from None
+            err = _classify(e, self.cfg)
+            # No reply after the message went out: the server may have it (the ledger then
+            # allows one more try). An SMTP reply, even an error, means it was not taken.
+            if data_sent and isinstance(err, DeliveryError) \
+                    and not isinstance(e, smtplib.SMTPResponseException):
+                err.maybe_sent = True
+            raise err from None
         finally:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                smtp.close()
+            smtp.close()  # quit closes too unless it failed; a second close is harmless
+        return ""  # SMTP has no conversations; clients thread by References
 
 
-def _classify(e: BaseException, cfg: Smtp) -> BaseException:
+def _classify(e: Exception, cfg: Smtp) -> ManageupError:
+    """One clear error per failure. No exception's own text where it could quote the
+    password back (a UnicodeEncodeError names the character and its offset)."""
     where = f"{cfg.host}:{cfg.port}"
     if isinstance(e, DeliveryError | ConfigError):
         return e
+    if isinstance(e, ManageupError):
+        return DeliveryError(str(e), transient=False)
     if isinstance(e, smtplib.SMTPAuthenticationError):
         return DeliveryError(f"{where} refused the login ({e.smtp_code}); check "
                              "delivery.smtp.username and the stored password "
@@ -97,6 +166,6 @@ def _classify(e: BaseException, cfg: Smtp) -> BaseException:
         return DeliveryError(f"{where} did not answer within {cfg.timeout:g}s", transient=True)
     if isinstance(e, smtplib.SMTPException | OSError):
         return DeliveryError(f"cannot reach {where} ({e}); is the server up?", transient=True)
-    if isinstance(e, Exception):
-        return DeliveryError(f"{where}: {e}", transient=True)
-    return e
+    # Anything else is a bug or bad data, not a busy server: retried hourly, not hammered.
+    return DeliveryError(f"{where}: sending failed ({type(e).__name__}); run with -v and "
+                         "report it if it persists", transient=False)

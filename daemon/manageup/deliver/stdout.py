@@ -14,9 +14,10 @@ class StdoutTransport:
         self.stream = stream or sys.stdout
         self.html = html
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: EmailMessage, thread: str = "") -> str:
         body = msg.get_body(("plain",))
         text = body.get_content() if body else ""
         self.stream.write(f"Subject: {msg['Subject']}\nTo: {msg['To']}\n"
                           f"Message-ID: {msg['Message-ID']}\n\n{text}\n")
         self.stream.flush()
+        return ""
