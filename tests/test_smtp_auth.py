@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gc
 import hmac
+import json
 import ssl
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -157,5 +159,44 @@ def test_utf8_credentials_with_cram_md5() -> None:
         assert len(server.handler.raw) == 1
         with pytest.raises(DeliveryError, match="refused the login"):
             _transport(server, lambda: "other€").send(_mail())
+    finally:
+        server.stop()
+
+
+def test_utf8_password_through_the_cycle(example, tmp_path, monkeypatch, caplog) -> None:
+    """A refused "€" password: one clear permanent failure in the ledger, nothing of the
+    secret in the log, ledger or export; the right one then delivers."""
+    from manageup.config import load_config
+    from manageup.cycle import make_sources, run_cycle
+    from manageup.deliver import make_transport
+    from manageup.store import Store
+    from tests.conftest import at
+
+    server = _server()
+    server.start()
+    try:
+        creds = tmp_path / "creds"
+        creds.mkdir()
+        (creds / "smtp").write_text("falsch€" + PASSWORD)
+        monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+        cfg_path = example / "config.toml"
+        cfg_path.write_text(cfg_path.read_text().replace(
+            '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n',
+            server.delivery(f'username = "{USER}"')))
+        cfg = load_config(cfg_path)
+        sources, transport = make_sources(cfg), make_transport(cfg)
+        now = at("2026-11-25T16:00+01:00")
+        store = Store.open(cfg.store.path)
+        run_cycle(cfg, store, sources, transport, now)
+        (row,) = store.ledger()
+        assert row.state == "failed" and "refused the login" in row.last_error
+        assert row.next_try == (now + timedelta(hours=1)).isoformat()  # not hammered
+        exported = json.dumps(store.export(), ensure_ascii=False)
+        for text in (exported, caplog.text):
+            assert "€" not in text and "falsch" not in text and "position" not in text
+        (creds / "smtp").write_text(PASSWORD)
+        run_cycle(cfg, store, sources, transport, now + timedelta(hours=1))
+        assert [r.state for r in store.ledger()] == ["sent"]
+        assert len(server.handler.raw) == 1
     finally:
         server.stop()
