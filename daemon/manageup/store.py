@@ -382,13 +382,20 @@ class Store:
             "SELECT key, start, message_id FROM ledger WHERE state = 'sent' "
             "AND (key = ? OR key LIKE ? ESCAPE '\\')", (series, like))
         found = []
-        for key, start, mid in rows:  # LIKE ignores case: the exact match is checked here
-            # A digest's key is the UID, or UID|original start for one instance of a series.
+        for key, start, mid in rows:
+            # A digest's key is the UID, or UID|original start for one instance of a series;
+            # LIKE ignores case, and a longer UID may begin with this one and a "|".
             rest = key[len(series):]
-            if key.startswith(series) and (rest == "" or _is_iso(rest.removeprefix("|"))):
-                sent_for = datetime.fromisoformat(start)
-                if sent_for < before:
-                    found.append((sent_for, mid))
+            if not key.startswith(series):
+                continue
+            try:
+                if rest:
+                    datetime.fromisoformat(rest.removeprefix("|"))
+            except ValueError:
+                continue
+            sent_for = datetime.fromisoformat(start)
+            if sent_for < before:
+                found.append((sent_for, mid))
         return [mid for _at, mid in sorted(found)]
 
     # -- reading for compose --------------------------------------------------------------
@@ -515,14 +522,6 @@ def _digest_row(r: sqlite3.Row) -> DigestRecord:
                         datetime.fromisoformat(r["sent_at"]),
                         datetime.fromisoformat(r["reviewed_at"]) if r["reviewed_at"] else None,
                         json.loads(r["shown"] or "{}"))
-
-
-def _is_iso(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _ledger_row(r: sqlite3.Row) -> LedgerRow:
