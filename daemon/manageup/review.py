@@ -14,7 +14,7 @@ from manageup.errors import UsageError
 from manageup.model import KINDS, Item
 from manageup.store import DigestRecord, Store
 
-Ask = Callable[[str], str]
+Prompt = Callable[[str], str]  # asks the user one question, returns the answer
 Say = Callable[[str], None]
 
 
@@ -70,7 +70,7 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
                 (career[0], career[1]) if career else None, open_items(shown.get("risks", [])))
 
 
-def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Summary:
+def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> Summary:
     s = Summary()
     say(f"Review of {p.digest.title}, {p.digest.start:%a %d %b %H:%M}. "
         "Press Enter to skip a question, Ctrl-C to stop (answers so far are kept).")
