@@ -18,7 +18,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from manageup.config import Smtp
 from manageup.deliver.smtp import SmtpTransport
-from manageup.errors import DeliveryError, SecretError
+from manageup.errors import DeliveryError, SecretError, SecretUnavailable
 from tests.conftest import Recorder, SmtpServer
 
 USER = "alex.müller@example.com"
@@ -109,6 +109,16 @@ def test_missing_password_opens_no_connection_and_is_not_retried_fast(auth_serve
         assert not err.value.transient
 
     _no_unclosed_socket(send)
+    assert auth_server.logins == []  # type: ignore[attr-defined]
+
+
+def test_a_locked_keyring_is_tried_again_soon(auth_server) -> None:
+    def locked() -> str:
+        raise SecretUnavailable("the keyring is locked; unlock it or use a credential")
+
+    with pytest.raises(DeliveryError, match="keyring is locked") as err:
+        _transport(auth_server, locked).send(_mail())
+    assert err.value.transient  # unlike a password never stored
     assert auth_server.logins == []  # type: ignore[attr-defined]
 
 
