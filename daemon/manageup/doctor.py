@@ -136,18 +136,24 @@ def _check_store(config: Config) -> Check:
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK):
         return False, f"store {path} is not writable; check its owner and store.path"
     try:
-        store = Store.open(path, readonly=True)
+        store = Store.open(path, readonly=True)  # doctor changes nothing
         try:
-            ok = store.conn.execute("PRAGMA integrity_check").fetchone()[0]
+            problems = store.integrity()
+            bad = store.bad_rows()
+            backups = store.backups(config.store.backup_folder)
         finally:
             store.close()
     except ManageupError as e:
         return False, f"store: {e}"
-    except Exception as e:  # a damaged file can fail in many ways; each is reported
-        return False, f"store {path}: {e}; restore a backup"
-    if ok != "ok":
-        return False, f"store {path}: integrity check says {ok}; restore a backup"
-    if path.stat().st_mode & 0o077:
+    if problems:
+        how = (f"stop manageup, move {path} aside and copy {backups[-1]} to {path}"
+               if backups else f"no backup found; try `sqlite3 {path} .recover`")
+        return False, f"store {path} is damaged (integrity check: {problems[0]}); {how}"
+    if bad:
+        return False, (f"store {path}: {len(bad)} row(s) manageup cannot use, e.g. {bad[0]}; "
+                       "cycles skip them; restore a backup from before they appeared")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
         return False, f"store {path} is readable by others; run: chmod 600 {path}"
     return True, f"store {path} is writable"
 

@@ -37,11 +37,14 @@ class SecretError(ManageupError):
 
 
 class DeliveryError(ManageupError):
-    """Sending failed. ``transient`` errors are retried; permanent ones are not hammered."""
+    """Sending failed. ``transient`` errors are retried; permanent ones are not hammered.
+    ``maybe_sent``: the server may have taken the message (the connection dropped after
+    DATA), so it is retried at most once more."""
 
-    def __init__(self, message: str, *, transient: bool) -> None:
+    def __init__(self, message: str, *, transient: bool, maybe_sent: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+        self.maybe_sent = maybe_sent
 
 
 class SignInExpired(SourceError):
