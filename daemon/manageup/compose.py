@@ -71,7 +71,7 @@ class _Picker:
         self.uses = snapshot.question_uses
         sent = snapshot.digests_sent
         self.rest_since = sent[-cooldown] if cooldown and len(sent) >= cooldown else \
-            (sent[0] if sent else None)
+            (sent[0] if sent and cooldown else None)  # 0: no rest at all
         self.taken: set[str] = set()
 
     def resting(self, q: Question) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from manageup.config import Config
 from manageup.cycle import Gathered, gather, make_sources
 from manageup.detect import detect
-from manageup.errors import ManageupError
+from manageup.errors import ManageupError, SecretUnavailable
 from manageup.pipeline import upcoming_meetings
 
 Check = tuple[bool, str]
@@ -106,6 +106,9 @@ def _check_google(config: Config, env: Mapping[str, str], gmail: bool) -> Check:
                        f"{google.REAUTH}")
     try:
         token = secrets.lookup(google.TOKEN_NAME, env=env)
+    except SecretUnavailable:  # says nothing about the sign-in itself
+        return False, (f"{what}: cannot read the Google sign-in: the keyring is locked or has "
+                       "no backend; unlock it (log in) and run doctor again")
     except ManageupError:
         return False, f"{what}: not signed in to Google; {google.REAUTH}"
     if not gmail:
@@ -133,18 +136,24 @@ def _check_store(config: Config) -> Check:
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK):
         return False, f"store {path} is not writable; check its owner and store.path"
     try:
-        store = Store.open(path, readonly=True)
+        store = Store.open(path, readonly=True)  # doctor changes nothing
         try:
-            ok = store.conn.execute("PRAGMA integrity_check").fetchone()[0]
+            problems = store.integrity()
+            bad = store.bad_rows()
+            backups = store.backups(config.store.backup_folder)
         finally:
             store.close()
     except ManageupError as e:
         return False, f"store: {e}"
-    except Exception as e:  # a damaged file can fail in many ways; each is reported
-        return False, f"store {path}: {e}; restore a backup"
-    if ok != "ok":
-        return False, f"store {path}: integrity check says {ok}; restore a backup"
-    if path.stat().st_mode & 0o077:
+    if problems:
+        how = (f"stop manageup, move {path} aside and copy {backups[-1]} to {path}"
+               if backups else f"no backup found; try `sqlite3 {path} .recover`")
+        return False, f"store {path} is damaged (integrity check: {problems[0]}); {how}"
+    if bad:
+        return False, (f"store {path}: {len(bad)} row(s) manageup cannot use, e.g. {bad[0]}; "
+                       "cycles skip them; restore a backup from before they appeared")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
         return False, f"store {path} is readable by others; run: chmod 600 {path}"
     return True, f"store {path} is writable"
 

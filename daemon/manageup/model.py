@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from manageup.errors import UsageError
+
 KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic", "about")
 
 # Kind-specific fields, in the order the digest asks about them.
@@ -16,6 +18,9 @@ PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_
 KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, "flagged"),
                                            "goal": PROBE_FIELDS,
                                            "about": ("question",)}
+ITEM_STATUSES = ("open", "done", "dropped")
+MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a document
+MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,24 @@ class Item:
     closed: datetime | None = None
     fields: dict[str, str] = field(default_factory=dict)
     appearances: int = 0  # sent digests this item was shown in
+
+
+def check_item(kind: str, text: str, fields: dict[str, str]) -> None:
+    """What makes an item valid, wherever it comes from (the CLI, review, an import)."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+    if not isinstance(text, str) or not text.strip():
+        raise UsageError("the text is empty; say what the item is")
+    if len(text) > MAX_TEXT:
+        raise UsageError(f"the text is {len(text)} characters long; keep it under {MAX_TEXT}")
+    allowed = KIND_FIELDS.get(kind, ())
+    for k, v in fields.items():
+        if k not in allowed:
+            hint = f"{kind} items take: {', '.join(allowed)}" if allowed else \
+                f"{kind} items take no extra fields"
+            raise UsageError(f"{k!r} does not apply here; {hint}")
+        if not isinstance(v, str) or len(v) > MAX_TEXT:
+            raise UsageError(f"{k}: expected text under {MAX_TEXT} characters")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from manageup.errors import UsageError
 from manageup.model import KINDS, Item
 from manageup.store import DigestRecord, Store
 
-Ask = Callable[[str], str]
+Prompt = Callable[[str], str]  # asks the user one question, returns the answer
 Say = Callable[[str], None]
 
 
@@ -95,7 +95,7 @@ CHOICES = {  # what a person may type at "done, open, drop, skip": words or firs
 YES = {"y": True, "yes": True, "n": False, "no": False, "": None, "s": None, "skip": None}
 
 
-def choose(ask: Ask, say: Say, prompt: str, choices: dict[str, Any], hint: str) -> Any:
+def choose(ask: Prompt, say: Say, prompt: str, choices: dict[str, Any], hint: str) -> Any:
     while True:
         a = ask(prompt).strip().lower()
         if a in choices:
@@ -103,7 +103,7 @@ def choose(ask: Ask, say: Say, prompt: str, choices: dict[str, Any], hint: str) 
         say(f"    Please answer {hint}.")
 
 
-def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Summary:
+def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> Summary:
     """One question at a time; the question's context is printed, the prompt is one short
     line, so line editing (arrow keys, history) works on it."""
     s = Summary()
@@ -143,7 +143,7 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Sum
     return s
 
 
-def _yes_no(store: Store, p: Plan, now: datetime, ask: Ask, say: Say, s: Summary) -> None:
+def _yes_no(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
     for risk in p.risks:
         say(f"\nRisk #{risk.id}: {risk.text}")
         if choose(ask, say, "  Did you flag it? yes, no or skip: ", YES, "yes, no or skip"):
@@ -155,7 +155,7 @@ def _yes_no(store: Store, p: Plan, now: datetime, ask: Ask, say: Say, s: Summary
             s.add(f"#{item.id} raised")
 
 
-def _new_items(store: Store, now: datetime, ask: Ask, say: Say, s: Summary) -> None:
+def _new_items(store: Store, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
     say("\nAnything new? Type KIND TEXT (kinds: " + ", ".join(KINDS) + "); Enter to finish.")
     while True:
         line = ask("  new: ").strip()

@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 from manageup.cli.context import Context
-from manageup.cli.output import paint, write_file
+from manageup.cli.output import paint
 from manageup.errors import ManageupError
+from manageup.files import write_private
 
 log = logging.getLogger("manageup")
 
@@ -66,7 +67,7 @@ def preview(ctx: Context) -> int:
     print(rendered.text, end="")
     if ctx.args.html:
         path = Path(ctx.args.html)
-        write_file(path, rendered.html)
+        write_private(path, rendered.html)
         print(f"\nHTML part written to {path}", file=sys.stderr)
         if ctx.args.open:
             import webbrowser

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from manageup.cli.context import Context
-from manageup.cli.output import write_file
 from manageup.cli.values import parse_due
 from manageup.errors import UsageError
+from manageup.files import write_private
 from manageup.model import KINDS, PROBE_FIELDS, Item
 
 # Friendly option names for kind-specific fields: (option, help). Errors name the option,
@@ -45,7 +45,7 @@ def add(ctx: Context) -> int:
     _check_kind(args.kind)
     now = ctx.now()
     due = parse_due(args.due, now.date()) if args.due else None
-    from manageup.store import check_item
+    from manageup.model import check_item
 
     fields = _field_values(args)
     check_item(args.kind, args.text, fields)
@@ -152,7 +152,7 @@ def export(ctx: Context) -> int:
     else:
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     if ctx.args.output:
-        write_file(Path(ctx.args.output), text)
+        write_private(Path(ctx.args.output), text)
     else:
         sys.stdout.write(text)
     return 0
@@ -168,8 +168,8 @@ def import_(ctx: Context) -> int:
         raise UsageError(f"cannot read {path} as JSON: {e}") from None
     store = ctx.store()
     try:
-        counts = store.import_(data)
+        report = store.import_(data)
     finally:
         store.close()
-    print("imported " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    print(report.summary())
     return 0

@@ -5,10 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import ClassVar, TextIO
-
-from manageup.errors import ManageupError
 
 
 class _JournalFormatter(logging.Formatter):
@@ -58,12 +55,3 @@ def paint(text: str, colour: str, stream: TextIO | None = None) -> str:
         return text
     return f"\033[{_CODES[colour]}m{text}\033[0m"
 
-
-def write_file(path: Path, text: str) -> None:
-    """Written whole or not at all: a temporary file renamed into place."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        raise ManageupError(f"cannot write {path}: {e.strerror}") from None

@@ -55,5 +55,6 @@ def make_transport(config: Config, dry_run: bool = False) -> Transport:
     from manageup import google
     from manageup.deliver.gmail import GmailTransport
 
-    creds = google.load_credentials(google.scopes_for(gmail=True))
-    return GmailTransport(google.build("gmail", "v1", credentials=creds))
+    # A live service: signing in again takes effect without restarting the daemon.
+    session = google.Session(google.scopes_for(gmail=True))
+    return GmailTransport(google.LiveService(session, "gmail", "v1"))

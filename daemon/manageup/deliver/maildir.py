@@ -7,8 +7,8 @@ import os
 from email.message import EmailMessage
 from pathlib import Path
 
-from manageup.deliver.private import private_dir
 from manageup.errors import DeliveryError
+from manageup.files import private_dir
 
 
 class MaildirTransport:

@@ -105,10 +105,25 @@ class SmtpTransport:
 
     def send(self, msg: EmailMessage, thread: str = "") -> str:
         smtp = self.connect()
+        data_sent = False
+        real_data = smtp.data
+
+        def data(payload: Any) -> tuple[int, bytes]:
+            nonlocal data_sent
+            data_sent = True
+            return real_data(payload)
+
+        smtp.data = data  # type: ignore[method-assign,assignment]
         try:
             smtp.send_message(msg)
         except Exception as e:  # every failure is classified below
-            raise _classify(e, self.cfg) from None
+            err = _classify(e, self.cfg)
+            # No reply after the message went out: the server may have it (the ledger then
+            # allows one more try). An SMTP reply, even an error, means it was not taken.
+            if data_sent and isinstance(err, DeliveryError) \
+                    and not isinstance(e, smtplib.SMTPResponseException):
+                err.maybe_sent = True
+            raise err from None
         finally:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 smtp.quit()
