@@ -119,3 +119,16 @@ def test_subject_names_the_boss_once(example: Path, capsys) -> None:
     assert run(example, "preview", "--now", NOW) == 0
     assert capsys.readouterr().out.startswith(
         "Subject: Prep: Weekly sync with Sam Rivera, Thu 26 Nov 10:00")
+
+
+def test_calendar_text_cannot_drive_the_terminal(example: Path, capsys) -> None:
+    ics = example / "calendar.ics"
+    ics.write_text(ics.read_text().replace("SUMMARY:Alex / Sam 1:1",
+                                           "SUMMARY:Alex / Sam 1:1 \x1b]0;owned\x07\x1b[2J"))
+    ics.write_text(ics.read_text().replace("SUMMARY:Platform team weekly",
+                                           "SUMMARY:Team \x1b[31mweekly\x9b"))
+    for args in (["meetings", "--now", NOW, "--explain"], ["preview", "--now", NOW]):
+        assert run(example, *args) == 0
+        out = capsys.readouterr().out
+        assert "Alex / Sam 1:1" in out
+        assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out, args

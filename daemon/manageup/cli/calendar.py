@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from manageup.cli.context import Context
-from manageup.cli.output import paint
+from manageup.cli.output import paint, safe
 from manageup.errors import ManageupError
 from manageup.files import write_private
 from manageup.model import Match, Occurrence
@@ -66,8 +66,8 @@ def preview(ctx: Context) -> int:
                             f"the next {config.detect.lookahead.days} days; "
                             "`manageup meetings` shows what was found")
     _match, _digest, rendered = result
-    print(f"Subject: {rendered.subject}\n")
-    print(rendered.text, end="")
+    print(safe(f"Subject: {rendered.subject}\n"))
+    print(safe(rendered.text), end="")
     path = Path(ctx.args.html) if ctx.args.html else None
     if path:
         write_private(path, rendered.html)
@@ -109,21 +109,21 @@ def meetings(ctx: Context) -> int:
                   "matched": False, "why_not": n.why_not} for n in misses]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         for line in why.lines() if why else []:
-            print(line, file=sys.stderr)
+            print(safe(line), file=sys.stderr)
         return 0
     for line in why.lines() if why else []:
-        print(line)
+        print(safe(line))
     for m in found.matches:
-        print(f"{_when(m.occurrence)}  {paint(m.occurrence.title, 'bold')}")
-        print(f"    why: {m.reason}")
+        print(f"{_when(m.occurrence)}  {paint(safe(m.occurrence.title), 'bold')}")
+        print(f"    why: {safe(m.reason)}")
     if args.explain:
         print(f"\nNear misses ({len(misses)}): events with your boss or a 1:1 title that did "
               "not count" + (":" if misses else "."))
     for n in misses:
-        print(f"{_when(n.occurrence)}  {n.occurrence.title}")
-        print(f"    why not: {paint(n.why_not, 'yellow')}")
+        print(f"{_when(n.occurrence)}  {safe(n.occurrence.title)}")
+        print(f"    why not: {paint(safe(n.why_not), 'yellow')}")
     for w in found.gathered.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {safe(w)}", file=sys.stderr)
     return 0
 
 
@@ -139,7 +139,7 @@ def doctor(ctx: Context) -> int:
     failed = 0
     for ok, line in run_checks(ctx.config_arg, now=datetime.now().astimezone()):
         mark = paint("ok  ", "green") if ok else paint("FAIL", "red")
-        print(f"{mark}  {line}")
+        print(f"{mark}  {safe(line)}")
         failed += not ok
     print(f"\n{'All checks passed.' if not failed else f'{failed} problem(s) found.'}")
     return 1 if failed else 0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from manageup.cli.context import Context
+from manageup.cli.output import safe
 from manageup.errors import UsageError
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def _print_partners(partners: list[Partner]) -> None:
     print("People you meet most in recurring two-person meetings:")
     for i, p in enumerate(partners, 1):
         name = f" ({p.name})" if p.name else ""
-        print(f"  {i}. {p.email}{name}: {p.count} meeting(s), e.g. {p.title!r}")
+        print(safe(f"  {i}. {p.email}{name}: {p.count} meeting(s), e.g. {p.title!r}"))
 
 
 def init(ctx: Context) -> int:
