@@ -206,7 +206,7 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            [f"no config file at {path}: copy config.example.toml there, or pass --config PATH"]
+            [f"no config file at {path}; run: manageup init (or pass --config PATH)"]
         ) from None
     except OSError as e:
         raise ConfigError([f"cannot read {path}: {e.strerror}"]) from None
