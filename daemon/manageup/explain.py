@@ -184,14 +184,17 @@ def diagnose(occurrences: Sequence[Occurrence], config: Config,
 def read_everything(config: Config, now: datetime) -> Gathered:
     """Every event in the cycle's window. An .ics feed is read past the fast path, which
     keeps only what may be a 1:1 with the boss as configured: the very thing in question."""
-    from manageup.cycle import gather, make_sources
+    from manageup.cycle import make_sources
+    from manageup.pipeline import read_calendars
     from manageup.sources import Source
     from manageup.sources.ics import IcsSource
 
     sources: list[Source] = [IcsSource(cal) if cal.type == "ics" else s for cal, s in
                              zip(config.calendars, make_sources(config, readonly=True),
                                  strict=True)]
-    return gather(sources, config, now)
+    # read_calendars, not gather: with nothing readable the cause is the calendar, and a
+    # diagnosis of an empty read would blame boss.email.
+    return read_calendars(config, now, sources)
 
 
 def why_none(config: Config, now: datetime, seen: Gathered | None = None,
