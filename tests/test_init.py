@@ -130,3 +130,45 @@ def test_no_config_yet_points_to_init(home: Path, capsys) -> None:
     assert main(["meetings"]) == 2
     err = capsys.readouterr().err
     assert "no config file at" in err and "run: manageup init" in err
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--me", "alex@example.com", "--boss", "ALEX@example.com"],
+     "--boss 'alex@example.com': is your own address (--me)"),
+    (["--me", 'a"b@example.com', "--boss", "sam@example.com"], "--me 'a\"b@example.com': "),
+    (["--me", "alex@example.com", "--boss", "sam@example.com."], "--boss 'sam@example.com.'"),
+])
+def test_init_rejects_what_the_config_would_refuse_naming_the_flag(
+        home: Path, capsys, flags: list[str], expected: str) -> None:
+    assert main(["init", *flags, "--calendar", "~/calendars/work.ics",
+                 "--timezone", "Europe/Berlin"]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "would write is not valid" not in err
+    assert "me.email" not in err and "boss.email" not in err
+    assert not config_path(home).exists()
+
+
+def test_init_on_a_terminal_asks_again_when_the_boss_is_yourself(home: Path) -> None:
+    env = {**os.environ, "HOME": str(home), "TZ": "Europe/Berlin", "NO_COLOR": "1"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
+        env.pop(var, None)
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "init", "--me",
+                                           "alex@example.com", "--calendar",
+                                           "~/calendars/work.ics"],
+                          env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+    child.expect(r"Your boss's e-mail address \(or a number above\)")
+    child.sendline("Alex@Example.com")
+    child.expect("is your own address")  # asked again, the answers so far kept
+    child.expect(r"Your boss's e-mail address")
+    child.sendline("sam@example.com")
+    child.expect(r"Your time zone \[Europe/Berlin\]")
+    child.sendline("")
+    child.expect("Your first name")
+    child.sendline("")
+    child.expect(r"Your boss's name")
+    child.sendline("")
+    child.expect("Wrote")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert tomllib.loads(config_path(home).read_text())["boss"]["email"] == "sam@example.com"

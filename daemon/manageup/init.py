@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from manageup.config import Calendar, data_dir, parse_config
+from manageup.config import Calendar, address_problem, data_dir, parse_config
 from manageup.errors import ConfigError, ManageupError, UsageError
 from manageup.explain import Partner, recurring_partners
 from manageup.files import private_dir, replace_private
@@ -62,13 +62,18 @@ def valid_timezone(name: str) -> bool:
     return "/" in name or name == "UTC"
 
 
-def check(field: str, value: str) -> str:
-    """The value cleaned, or a UsageError naming the flag and what is wrong."""
+def check(field: str, value: str, me: str = "") -> str:
+    """The value cleaned, or a UsageError naming the flag and what is wrong. `me`, when
+    known, is the user's own address, which the boss's must differ from."""
     value = value.strip()
     flag = field.replace("_", "-")
     if field in ("me", "boss"):
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        # The config's own rule too, so that nothing init accepts is refused on writing.
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or address_problem(value):
             raise UsageError(f"--{flag} {value!r}: not an e-mail address")
+        if field == "boss" and value.lower() == me.lower():
+            raise UsageError(f"--boss {value.lower()!r}: is your own address (--me); give "
+                             "your boss's")
         return value.lower()
     if field == "timezone":
         if not valid_timezone(value):
