@@ -172,3 +172,35 @@ def test_init_on_a_terminal_asks_again_when_the_boss_is_yourself(home: Path) -> 
     child.close()
     assert child.exitstatus == 0
     assert tomllib.loads(config_path(home).read_text())["boss"]["email"] == "sam@example.com"
+
+
+def test_init_refuses_a_file_that_is_not_a_calendar(home: Path, capsys) -> None:
+    (home / "notes.txt").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    assert main(["init", *FLAGS, "--calendar", "~/notes.txt"]) == 2
+    assert "--calendar '~/notes.txt': not an iCalendar file" in capsys.readouterr().err
+    assert not config_path(home).exists()
+
+
+def test_init_on_a_terminal_goes_on_when_the_calendar_url_cannot_be_read(home: Path) -> None:
+    # Offline, or a feed that needs the VPN: the suggestion is a help, not a condition.
+    env = {**os.environ, "HOME": str(home), "TZ": "Europe/Berlin", "NO_COLOR": "1"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
+        env.pop(var, None)
+    url = "http://127.0.0.1:9/work.ics"  # the discard port: nothing listens
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "init", "--me",
+                                           "alex@example.com", "--calendar", url],
+                          env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+    child.expect("cannot suggest your boss")
+    child.expect(r"Your boss's e-mail address: ")
+    child.sendline("sam@example.com")
+    child.expect(r"Your time zone \[Europe/Berlin\]")
+    child.sendline("")
+    child.expect("Your first name")
+    child.sendline("")
+    child.expect(r"Your boss's name")
+    child.sendline("")
+    child.expect("Wrote")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert tomllib.loads(config_path(home).read_text())["calendars"][0]["url"] == url

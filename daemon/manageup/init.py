@@ -87,8 +87,21 @@ def check(field: str, value: str, me: str = "") -> str:
         if not path.is_file():
             raise UsageError(f"--calendar {value!r}: no file there; give an .ics file or "
                              "an https:// address")
+        if not _looks_like_icalendar(path):
+            raise UsageError(f"--calendar {value!r}: not an iCalendar file (it does not "
+                             "start with BEGIN:VCALENDAR); export your calendar as .ics")
         return str(path.resolve())
     return value
+
+
+def _looks_like_icalendar(path: Path) -> bool:
+    # Only the start: a whole parse belongs to the first cycle, and doctor reports it.
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VCALENDAR")
 
 
 def calendar_of(spec: str) -> Calendar:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from manageup.cli.context import Context
 from manageup.cli.output import safe
-from manageup.errors import UsageError
+from manageup.errors import ManageupError, UsageError
 
 if TYPE_CHECKING:
     from manageup.explain import Partner
@@ -82,8 +82,15 @@ def init(ctx: Context) -> int:
                                      f"--{field}")
                 a = setup.with_value(a, field, _ask_valid(_input, field, question))
         zone = ZoneInfo(default_zone or "UTC")
-        partners = setup.suggest_boss(a.calendar, a.me, zone, datetime.now(zone))
-        _print_partners(partners)
+        try:
+            partners = setup.suggest_boss(a.calendar, a.me, zone, datetime.now(zone))
+        except ManageupError as e:
+            if args.suggest_boss:
+                raise
+            # Unasked for, the suggestion is a help: offline or behind a VPN, init goes on.
+            print(safe(f"(cannot suggest your boss: {e})"))
+        else:
+            _print_partners(partners)
         if not terminal and not a.boss:
             return 0  # proposals only; run again with --boss
     if terminal:
