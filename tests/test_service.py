@@ -143,3 +143,20 @@ def test_systemctl_failure_is_one_clear_line(home: Path, systemctl: Path, capsys
     err = capsys.readouterr().err
     assert "systemctl --user daemon-reload failed: Failed to connect to bus" in err
     assert "loginctl enable-linger" in err and "Traceback" not in err
+
+
+def test_uninstall_without_a_user_manager_names_the_way_out(home: Path, systemctl: Path,
+                                                            capsys) -> None:
+    # No user session (su, a container): enable-linger is no help; --no-start is.
+    assert main(INIT) == 0
+    assert main(["service", "install", "--no-start"]) == 0
+    script = systemctl.parent / "bin" / "systemctl"
+    script.write_text("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\n"
+                      "exit 1\n")
+    capsys.readouterr()
+    assert main(["service", "uninstall"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "`manageup service uninstall --no-start` removes the files" in err
+    assert main(["service", "uninstall", "--no-start"]) == 0
+    assert list(unit_dir(home).iterdir()) == []

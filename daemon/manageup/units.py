@@ -181,7 +181,13 @@ def _enablable(paths: Sequence[Path]) -> list[str]:
 def uninstall(folder: Path, stop: bool, systemctl: Systemctl = run_systemctl) -> list[Path]:
     present = [folder / n for n in (*LONG_RUNNING, *TIMER) if (folder / n).exists()]
     if present and stop:
-        systemctl(["disable", "--now", *_enablable(present)])
+        try:
+            systemctl(["disable", "--now", *_enablable(present)])
+        except ManageupError as e:
+            # Without a user manager nothing runs to stop: removing the files is the fix.
+            raise ManageupError(f"{str(e).split('; ', 1)[0]}; with no user session "
+                                "running, `manageup service uninstall --no-start` removes "
+                                "the files") from None
     for p in present:
         p.unlink()
     if present and stop:
