@@ -104,6 +104,12 @@ def test_bash_completion_completes_verbs_and_options() -> None:
     assert "--explain" in _complete_in_bash("manageup meetings --ex")
 
 
+def test_bash_completion_completes_kinds() -> None:
+    # KIND is the first thing `add` needs; file names there are no help.
+    assert set(_complete_in_bash("manageup add ")) >= {"need", "owe", "goal", "risk", "about"}
+    assert _complete_in_bash("manageup list --kind ow") == ["owe"]
+
+
 @pytest.mark.parametrize("shell,needle", [("zsh", "#compdef manageup"),
                                           ("fish", "complete --command manageup")])
 def test_zsh_and_fish_completion_scripts(shell: str, needle: str, capsys) -> None:
