@@ -138,3 +138,14 @@ def test_calendar_text_cannot_drive_the_terminal(example: Path, capsys) -> None:
         out = capsys.readouterr().out
         assert "Alex / Sam 1:1" in out
         assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out, args
+
+
+@pytest.mark.parametrize("verb", [["meetings"], ["preview"], ["run", "--once", "--dry-run"]])
+def test_a_missing_calendar_is_one_line_and_never_nothing_due(example: Path, capsys,
+                                                              verb: list[str]) -> None:
+    (example / "calendar.ics").unlink()
+    assert run(example, *verb, "--now", NOW) == 1
+    out, err = capsys.readouterr()
+    assert "Nothing is due" not in out  # the calendar was not read: nobody knows
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no file at" in lines[0] and "calendars.path" in lines[0], err

@@ -39,10 +39,10 @@ def run(ctx: Context) -> int:
 
     if args.once:
         report = cycle(ctx.now())
+        if report.gathered.failures and not report.gathered.occurrences:
+            return 1  # each failure is logged; whether anything is due is unknown
         if args.dry_run and not report.sent:
             print("Nothing is due at this time. `manageup preview` shows the next digest anyway.")
-        if report.gathered.failures and not report.gathered.occurrences:
-            return 1
         return 1 if report.failed else 0
     from manageup.service import Daemon
 
