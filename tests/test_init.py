@@ -204,3 +204,12 @@ def test_init_on_a_terminal_goes_on_when_the_calendar_url_cannot_be_read(home: P
     child.close()
     assert child.exitstatus == 0
     assert tomllib.loads(config_path(home).read_text())["calendars"][0]["url"] == url
+
+
+@pytest.mark.parametrize("verb", [["review", "--list"], ["list"], ["meetings"], ["doctor"]])
+def test_reading_verbs_right_after_init_create_nothing(home: Path, capsys,
+                                                       verb: list[str]) -> None:
+    assert main(["init", *FLAGS, "--calendar", "~/calendars/work.ics"]) == 0
+    before = sorted(home.rglob("*"))
+    assert main(verb) == 0
+    assert sorted(home.rglob("*")) == before

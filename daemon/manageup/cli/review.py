@@ -13,7 +13,7 @@ def review(ctx: Context) -> int:
 
     args = ctx.args
     now = ctx.now()
-    store = ctx.store()
+    store = ctx.store(readonly=args.list)  # listing creates no store on a fresh account
     try:
         if args.list:
             print("\n".join(rv.listing(store, now)))
