@@ -149,3 +149,23 @@ def test_a_missing_calendar_is_one_line_and_never_nothing_due(example: Path, cap
     assert "Nothing is due" not in out  # the calendar was not read: nobody knows
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "no file at" in lines[0] and "calendars.path" in lines[0], err
+
+
+@pytest.mark.parametrize("verb", [["run", "--once", "--dry-run"], ["preview"],
+                                  ["meetings", "--explain"]])
+def test_output_into_a_closed_pipe_is_quiet(example: Path, verb: list[str]) -> None:
+    # `manageup run --once --dry-run | head -2`: head exits early; the reader end is
+    # closed before the start here, so that every write meets a broken pipe.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "manageup", "--config",
+                               str(example / "config.toml"), *verb, "--now", NOW],
+                              stdout=write, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                              timeout=120, env={**os.environ,
+                                                "PYTHONPATH": str(ROOT / "daemon")})
+    finally:
+        os.close(write)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, \
+        done.stderr
+    assert done.returncode == 0

@@ -136,6 +136,8 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
         except ManageupError as e:
             log.error("%s (%s): %s", occ.title, occ.start.isoformat(), e)
             report.failed.append(occ.key)
+        except BrokenPipeError:
+            raise  # stdout closed (`| head`): no event's fault; the CLI ends quietly
         except Exception:  # one bad event must never end the cycle
             log.exception("unexpected error preparing %s; skipped this time", occ.key)
             report.failed.append(occ.key)
