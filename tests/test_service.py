@@ -160,3 +160,17 @@ def test_uninstall_without_a_user_manager_names_the_way_out(home: Path, systemct
     assert "`manageup service uninstall --no-start` removes the files" in err
     assert main(["service", "uninstall", "--no-start"]) == 0
     assert list(unit_dir(home).iterdir()) == []
+
+
+def test_a_relative_xdg_config_home_is_ignored_as_systemd_does(
+        home: Path, systemctl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The XDG spec: relative paths are invalid and ignored; a unit written under the
+    # current folder would be one systemd never reads.
+    assert main(INIT) == 0
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_CONFIG_HOME", "rel")
+    assert main(["service", "install", "--no-start"]) == 0
+    assert (unit_dir(home) / "manageup.service").is_file()
+    assert list(work.iterdir()) == []

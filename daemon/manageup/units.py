@@ -32,7 +32,9 @@ Systemctl = Callable[[Sequence[str]], None]
 
 
 def unit_dir(env: Mapping[str, str] = os.environ) -> Path:
-    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    base = env.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(base):  # relative is invalid (XDG spec); systemd ignores it too
+        base = str(Path(env.get("HOME") or Path.home()) / ".config")
     return Path(base) / "systemd" / "user"
 
 
