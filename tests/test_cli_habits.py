@@ -60,6 +60,22 @@ def test_preview_open_without_html_opens_a_private_temporary_file(example: Path,
     page.unlink()
 
 
+def test_preview_open_with_no_browser_says_where_the_page_is(example: Path,
+                                                             tmp_path: Path) -> None:
+    # Over SSH, no browser at all: the page was written, so say where, and how to fix it.
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(BROWSER=str(tmp_path / "no-such-browser"), PATH=str(Path(sys.executable).parent))
+    done = subprocess.run([sys.executable, "-m", "manageup", "--config",
+                           str(example / "config.toml"), "preview", "--now", NOW, "--open"],
+                          env=env, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no browser could be started" in lines[0], done.stderr
+    page = Path(lines[0].split("open ", 1)[1].split(" yourself", 1)[0])
+    assert "<h2" in page.read_text() and "BROWSER" in lines[0]
+    page.unlink()
+
+
 def _doctor_on_a_terminal(example: Path, **env: str) -> str:
     child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config",
                                            str(example / "config.toml"), "doctor"],

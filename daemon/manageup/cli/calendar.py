@@ -77,7 +77,9 @@ def preview(ctx: Context) -> int:
     if ctx.args.open and path:
         import webbrowser
 
-        webbrowser.open(path.resolve().as_uri())
+        if not webbrowser.open(path.resolve().as_uri()):
+            raise ManageupError(f"no browser could be started; open {path} yourself, or "
+                                "set BROWSER to your browser's command")
     return 0
 
 
