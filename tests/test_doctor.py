@@ -113,3 +113,17 @@ def test_doctor_fails_when_no_1on1_is_found(example: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "FAIL  1:1s: No 1:1 found: your boss's address" in out and "sam@exmaple.com" in out
     assert "  sam@example.com (Sam Rivera): " in out  # the likely right address
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("[me\nemail = ", "not valid TOML"),
+    ("[me]\nemail = \"alex@example.com\"\ntimezone = \"Mars/Base\"\n", "me.timezone"),
+])
+def test_doctor_names_the_config_once(tmp_path: Path, capsys, text: str, says: str) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text)
+    cfg.chmod(0o600)
+    assert main(["--config", str(cfg), "doctor"]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("FAIL"))
+    assert says in out and line.count(str(cfg)) == 1, out

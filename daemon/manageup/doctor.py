@@ -15,7 +15,7 @@ from pathlib import Path
 from manageup.config import Config
 from manageup.cycle import Gathered, gather, make_sources
 from manageup.detect import detect
-from manageup.errors import ManageupError, SecretUnavailable
+from manageup.errors import ConfigError, ManageupError, SecretUnavailable
 from manageup.pipeline import upcoming_meetings
 
 Check = tuple[bool, str]
@@ -28,6 +28,9 @@ def run_checks(config_arg: str | None, now: datetime,
     path = find_config(config_arg, env)
     try:
         config = load_config(path)
+    except ConfigError as e:  # its message names the path again: the problems only
+        yield False, f"config {path}: " + "\n      ".join(e.problems)
+        return
     except ManageupError as e:
         yield False, f"config {path}: {e}"
         return
