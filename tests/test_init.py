@@ -213,3 +213,12 @@ def test_reading_verbs_right_after_init_create_nothing(home: Path, capsys,
     before = sorted(home.rglob("*"))
     assert main(verb) == 0
     assert sorted(home.rglob("*")) == before
+
+
+def test_init_fails_when_a_file_is_where_the_data_folder_goes(home: Path, capsys) -> None:
+    (home / ".local" / "share").mkdir(parents=True)
+    (home / ".local" / "share" / "manageup").write_text("")
+    assert main(["init", *FLAGS, "--calendar", "~/calendars/work.ics"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a file, not a folder" in err, err
+    assert not config_path(home).exists()

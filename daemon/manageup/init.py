@@ -186,6 +186,9 @@ def write(path: Path, a: Answers, now: datetime, force: bool) -> Path:
     try:
         for folder in (path.parent, config.store.path.parent):
             private_dir(folder)
+            if not folder.is_dir():  # private_dir leaves whatever exists there alone
+                raise ManageupError(f"cannot create the folder {folder}: it is a file, not "
+                                    "a folder; move that file away and run init again")
         replace_private(path, text.encode("utf-8"))  # 0600 from the start
     except OSError as e:
         raise ManageupError(f"cannot write {e.filename or path}: {e.strerror}") from None
