@@ -174,3 +174,26 @@ def test_a_relative_xdg_config_home_is_ignored_as_systemd_does(
     assert main(["service", "install", "--no-start"]) == 0
     assert (unit_dir(home) / "manageup.service").is_file()
     assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize(("calendar", "private_tmp"), [
+    ("/srv/calendars/work.ics", True),
+    ("/tmp/work.ics", False),      # a download left in /tmp: PrivateTmp would hide it
+    ("/var/tmp/cal/work.ics", False),
+])
+def test_private_tmp_only_when_nothing_the_config_names_is_in_tmp(
+        calendar: str, private_tmp: bool) -> None:
+    from manageup.config import parse_config
+    from manageup.units import render
+    from tests.conftest import config_text
+
+    config = parse_config(config_text(calendar, Path("/srv/manageup")),
+                          Path("/srv/manageup/config.toml"))
+    for name in ("manageup.service", "manageup-once.service"):
+        unit = settings_of(render(name, config, ["/usr/bin/manageup"]))
+        assert unit["PrivateTmp"] == ("yes" if private_tmp else "no")
+
+
+def settings_of(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines()
+                if "=" in line and not line.startswith("#"))

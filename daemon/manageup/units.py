@@ -91,6 +91,20 @@ def write_paths(config: Config) -> list[str]:
     return out
 
 
+_PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"))
+
+
+def _in_tmp(config: Config) -> bool:
+    """Whether the config names anything in /tmp or /var/tmp, which PrivateTmp=yes would
+    replace with empty folders: the service would find no calendar, or not start."""
+    paths = [config.source_path, config.store.path, config.store.backup_folder,
+             config.digest.templates_dir, config.digest.archive_dir,
+             *(c.path for c in config.calendars)]
+    if config.delivery.method == "maildir":
+        paths.append(config.delivery.maildir)
+    return any(p.absolute().is_relative_to(t) for p in paths if p for t in _PRIVATE_TMP)
+
+
 def render(name: str, config: Config, command: Sequence[str]) -> str:
     """The shipped unit with ExecStart and ReadWritePaths set for this config."""
     config_path = (config.source_path or Path("config.toml")).absolute()
@@ -103,6 +117,10 @@ def render(name: str, config: Config, command: Sequence[str]) -> str:
             line = "ExecStart=" + exec_start([*command, "--config", str(config_path), *verb])
         elif line.startswith("ReadWritePaths="):
             line = "ReadWritePaths=" + " ".join(write_paths(config))
+        elif line == "PrivateTmp=yes" and _in_tmp(config):
+            # systemd has no comments at a line's end: the why goes on its own line.
+            lines.append("# The config names files in /tmp or /var/tmp: no private /tmp.")
+            line = "PrivateTmp=no"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
