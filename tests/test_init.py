@@ -222,3 +222,10 @@ def test_init_fails_when_a_file_is_where_the_data_folder_goes(home: Path, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is a file, not a folder" in err, err
     assert not config_path(home).exists()
+
+
+def test_init_takes_a_webcal_link_as_https(home: Path) -> None:
+    # "Subscribe" buttons (iCloud, Outlook, Google) hand out webcal:// links.
+    assert main(["init", *FLAGS, "--calendar", "webcal://p01.example.com/published/x.ics"]) == 0
+    data = tomllib.loads(config_path(home).read_text())
+    assert data["calendars"][0]["url"] == "https://p01.example.com/published/x.ics"

@@ -81,6 +81,8 @@ def check(field: str, value: str, me: str = "") -> str:
                              "Europe/Berlin or America/New_York")
         return value
     if field == "calendar":
+        if re.match(r"(?i)^webcal://", value):  # what "Subscribe" links say: https
+            value = "https://" + value[len("webcal://"):]
         if re.match(r"(?i)^https?://", value):
             return value
         path = Path(value).expanduser()
