@@ -197,3 +197,14 @@ def test_private_tmp_only_when_nothing_the_config_names_is_in_tmp(
 def settings_of(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines()
                 if "=" in line and not line.startswith("#"))
+
+
+def test_install_fails_when_a_file_is_where_the_maildir_goes(home: Path, systemctl: Path,
+                                                             capsys) -> None:
+    assert main(INIT) == 0
+    maildir = home / ".local" / "share" / "manageup" / "Maildir"
+    maildir.write_text("")
+    assert main(["service", "install", "--no-start"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{maildir}: it is a file, not a folder" in err, err
+    assert not (unit_dir(home) / "manageup.service").exists()

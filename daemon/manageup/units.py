@@ -151,13 +151,19 @@ class Installed:
 
 
 def _create_folders(config: Config) -> None:
-    private_dir(config.store.path.parent)
-    private_dir(config.store.backup_folder)
+    folders = [config.store.path.parent, config.store.backup_folder]
     if config.digest.archive_dir:
-        private_dir(config.digest.archive_dir)
+        folders.append(config.digest.archive_dir)
+    for folder in folders:
+        private_dir(folder)
     if config.delivery.method == "maildir":
         private_dir(config.delivery.maildir.parent)
         mailbox.Maildir(config.delivery.maildir, create=True)  # with tmp/, new/ and cur/
+        folders.append(config.delivery.maildir)
+    for folder in folders:  # both leave whatever already exists there alone
+        if not folder.is_dir():
+            raise ManageupError(f"cannot create the folder {folder}: it is a file, not a "
+                                "folder; move that file away and run this again")
 
 
 def _write(path: Path, text: str) -> None:
