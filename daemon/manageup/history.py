@@ -23,7 +23,8 @@ def history_of(occurrences: Sequence[Occurrence], config: Config) -> list[Histor
             continue
         status = excluded_because(occ, config) or ("moved" if occ.moved else "scheduled")
         entries.append(HistoryEntry(occ.key, occ.uid, occ.start, status,
-                                    occ.organizer.email if occ.organizer else ""))
+                                    occ.organizer.email if occ.organizer else "",
+                                    occ.cadence_days))
     return entries
 
 

@@ -16,24 +16,27 @@ def review(ctx: Context) -> int:
     store = ctx.store()
     try:
         if args.list:
-            for d in store.digests():
-                mark = "reviewed" if d.reviewed_at else "not reviewed"
-                print(f"{d.id:>4}  {d.start:%a %d %b %H:%M}  {d.title}  ({mark})")
+            print("\n".join(rv.listing(store, now)))
             return 0
         rec = rv.pick(store, args.meeting, now)
+        if rec is None:
+            print(rv.NOTHING)
+            return 0
         p = rv.plan(store, rec)
-        flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add)
+        flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add,
+                 args.about, args.raised)
         if any(flags):
             summary = rv.apply_flags(
                 store, p, now, done=args.done or (), drop=args.drop or (),
                 answers=[tuple(a) for a in args.answer or ()], advice=args.advice or "",
-                flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()])
+                flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()],
+                about=args.about or "", raised=args.raised or ())
         else:
             if not sys.stdin.isatty():
                 raise UsageError("review asks questions and needs a terminal; without one, "
                                  "use the flags (--done, --drop, --answer, ...; see --help)")
             try:
-                summary = rv.interactive(store, p, now, input, print)
+                summary = rv.interactive(store, p, now, rv.terminal_ask, print)
             except (KeyboardInterrupt, EOFError):
                 print("\nStopped; what you answered so far is saved.")
                 return 130

@@ -35,4 +35,5 @@ class Store(ItemsMixin, LedgerMixin, DigestsMixin, HistoryMixin, SyncMixin, Back
             question_uses=self.question_uses(),
             history=tuple(self.history()),
             digests_sent=tuple(self.sent_digest_times()),
+            notes=tuple(self.note_records()),
         )

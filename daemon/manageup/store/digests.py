@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from manageup.errors import UsageError
+from manageup.model import Note
 from manageup.store.db import StoreBase, parse_rows
 from manageup.store.items import check_id, iso
 
@@ -85,6 +86,12 @@ class DigestsMixin(StoreBase):
 
     def notes(self) -> list[sqlite3.Row]:
         return list(self.conn.execute("SELECT * FROM notes ORDER BY id"))
+
+    def note_records(self) -> list[Note]:
+        """Notes as compose reads them (career advice, with when it was given)."""
+        return parse_rows(self.notes(), lambda r: Note(datetime.fromisoformat(r["created"]),
+                                                       r["text"], r["question_id"] or ""),
+                          "notes")
 
     def question_uses(self) -> dict[str, datetime]:
         uses: dict[str, datetime] = {}

@@ -144,7 +144,7 @@ def markdown(data: dict[str, Any]) -> str:
     """A readable export: open and closed items by kind, notes, and the 1:1s on record."""
     titles = {"need": "What I need from my boss", "owe": "What I owe my boss",
               "goal": "My boss's goals", "risk": "Risks", "career": "My career goals",
-              "win": "Wins", "topic": "Topics"}
+              "win": "Wins", "topic": "Topics", "about": "About my boss"}
     out = ["# manageup notes", ""]
     for kind in KINDS:
         rows = [r for r in data["items"] if r["kind"] == kind]
@@ -168,4 +168,3 @@ def markdown(data: dict[str, Any]) -> str:
         out += [f"- {h['start'][:16].replace('T', ' ')} {h['status']}" for h in data["history"]]
         out.append("")
     return "\n".join(out)
-
