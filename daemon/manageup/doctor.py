@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import smtplib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -207,8 +208,15 @@ def _check_smtp(config: Config, env: Mapping[str, str]) -> Iterator[Check]:
     try:
         t = SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command, env))
         conn = t.connect()
-        conn.noop()
-        conn.quit()
+        try:
+            conn.noop()
+            conn.quit()
+        except (smtplib.SMTPException, OSError) as e:
+            conn.close()
+            yield False, (f"delivery: SMTP {smtp.host}:{smtp.port} hung up or failed after "
+                          f"connecting ({type(e).__name__}); check delivery.smtp.host, port "
+                          "and security")
+            return
         login = f", logged in as {smtp.username}" if smtp.username else ""
         yield True, f"delivery: SMTP {smtp.host}:{smtp.port} ({smtp.security}){login}"
     except ManageupError as e:
