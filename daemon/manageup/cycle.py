@@ -72,6 +72,11 @@ def gather(sources: Sequence[Source], config: Config, now: datetime) -> Gathered
             out.failures.append(str(e))
             out.auth_failed |= type(e).__name__ == "GoogleAuthError"
             continue
+        except Exception as e:  # a bug reading one calendar must not cost the others
+            out.failures.append(f"{src.label}: could not be read this time "
+                                f"({type(e).__name__}: {e}); run with -v for the details")
+            log.debug("reading %s failed", src.label, exc_info=True)
+            continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
     out.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
@@ -138,8 +143,10 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
         except ManageupError as e:
             log.error("%s (%s): %s", occ.title, occ.start.isoformat(), e)
             report.failed.append(occ.key)
-        except Exception:  # one bad event must never end the cycle
-            log.exception("unexpected error preparing %s; skipped this time", occ.key)
+        except Exception as e:  # one bad event must never end the cycle
+            log.error("unexpected error preparing %s (%s: %s); skipped this time, run with "
+                      "-v for the details", occ.key, type(e).__name__, e)
+            log.debug("preparing %s failed", occ.key, exc_info=True)
             report.failed.append(occ.key)
     try:
         _nudges(config, store, transport, now, dry_run, report)

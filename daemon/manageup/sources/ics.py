@@ -16,7 +16,7 @@ from manageup.errors import SourceError
 from manageup.model import Occurrence
 from manageup.sources import FetchResult
 from manageup.sources.icsparse import parse_occurrences
-from manageup.sources.prefilter import Needles, select
+from manageup.sources.prefilter import Needles, _line_end, select, uid_in
 
 if TYPE_CHECKING:
     from manageup.config import Calendar, Config
@@ -51,6 +51,7 @@ class IcsSource:
         self._reduced: bytes | None = None
         self._range: tuple[date, date] = (date.min, date.max)
         self._expanded: tuple[datetime, datetime, ZoneInfo, list[Occurrence]] | None = None
+        self._cut: list[str] = []  # what check_lines cut from the current feed
 
     # -- reading -------------------------------------------------------------------------
 
@@ -130,7 +131,9 @@ class IcsSource:
                 data = self.read_bytes(force=True)
                 assert data is not None
                 self._digest = hashlib.sha256(data).digest()
-            check_lines(data, self.label)
+            data, self._cut = check_lines(data, self.label)
+            for w in self._cut:
+                log.warning("%s", w)
             needles = self._needles()
             if needles is not None:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.
@@ -154,19 +157,47 @@ class IcsSource:
             if self._reduced else FetchResult()
         self._expanded = (lo, hi, zone, result.occurrences)
         occs = [o for o in result.occurrences if o.end > start and o.start < end]
-        return FetchResult(occs, result.warnings)
+        return FetchResult(occs, self._cut + result.warnings)
 
 
 # -- checks on the raw bytes ------------------------------------------------------------
 
 
-def check_lines(raw: bytes, calendar: str) -> None:
-    """Refuse a feed with absurd physical lines. Checked on the raw bytes: once folded
-    lines are joined, one huge but legal SUMMARY would otherwise refuse the whole feed."""
-    longest = max(map(len, raw.split(b"\n")), default=0)
-    if longest > MAX_LINE:
-        raise SourceError(f"{calendar or 'calendar'}: a line of {longest} bytes; this is not a "
-                          "calendar feed manageup will read")
+def check_lines(raw: bytes, calendar: str) -> tuple[bytes, list[str]]:
+    """Cut absurd physical lines out of a feed (a stranger's invite can carry megabytes):
+    the event holding one is skipped and named by UID, a line outside any event is
+    dropped alone. Checked on the raw bytes: once folded lines are joined, one huge but
+    legal SUMMARY would otherwise cost its event."""
+    if max(map(len, raw.split(b"\n")), default=0) <= MAX_LINE:
+        return raw, []
+    low = raw.lower()
+    cuts, warnings = [], []
+    pos = 0
+    while pos < len(raw):
+        nl = raw.find(b"\n", pos)
+        end = len(raw) if nl < 0 else nl + 1
+        size = len(raw[pos:end].rstrip(b"\r\n"))
+        if size > MAX_LINE:
+            begin = low.rfind(b"begin:vevent", 0, pos)
+            closed = low.rfind(b"end:vevent", 0, pos)
+            stop = low.find(b"end:vevent", end)
+            if begin >= 0 and closed < begin and stop >= 0:
+                stop = _line_end(low, stop)
+                uid = uid_in(low, begin, pos) or uid_in(low, end, stop) or "(no UID)"
+                warnings.append(f"{calendar}: skipped event {uid}: a line of {size} bytes")
+                cuts.append((begin, stop))
+                end = stop
+            else:
+                warnings.append(f"{calendar}: skipped a line of {size} bytes outside any "
+                                "event")
+                cuts.append((pos, end))
+        pos = end
+    parts, last = [], 0
+    for a, b in cuts:
+        parts.append(raw[last:a])
+        last = b
+    parts.append(raw[last:])
+    return b"".join(parts), warnings
 
 
 __all__ = ["IcsSource", "check_lines", "parse_occurrences"]
