@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import urllib.error
 import urllib.request
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 from manageup.errors import SourceError
 from manageup.model import Occurrence
 from manageup.sources import FetchResult
+from manageup.sources.download import download
 from manageup.sources.icsparse import parse_occurrences
 from manageup.sources.prefilter import Needles, _line_end, select, uid_in
 
@@ -90,30 +90,8 @@ class IcsSource:
         return self._get_url()
 
     def _get_url(self) -> bytes | None:
-        req = urllib.request.Request(self.cal.url, headers={"User-Agent": "manageup"})
-        if "etag" in self._validators:
-            req.add_header("If-None-Match", self._validators["etag"])
-        if "last-modified" in self._validators:
-            req.add_header("If-Modified-Since", self._validators["last-modified"])
-        try:
-            with self._opener.open(req, timeout=self.cal.timeout) as resp:
-                data: bytes = resp.read(self.cal.max_bytes + 1)
-                if len(data) > self.cal.max_bytes:
-                    raise SourceError(f"{self.label}: feed is over {self.cal.max_bytes} bytes; "
-                                      "raise calendars.max_bytes if it is really that big")
-                for h in ("etag", "last-modified"):
-                    if resp.headers.get(h):
-                        self._validators[h] = resp.headers[h]
-                return data
-        except urllib.error.HTTPError as e:
-            if e.code == 304:
-                return None
-            raise SourceError(f"{self.label}: the server answered {e.code} {e.reason}; "
-                              "check calendars.url") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise SourceError(f"{self.label}: cannot fetch {self.cal.url} ({reason}); "
-                              "check the address and your connection") from None
+        return download(self._opener, self.cal.url, self.label, self.cal.timeout,
+                        self.cal.max_bytes, self._validators)
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
         data = self.read_bytes()
