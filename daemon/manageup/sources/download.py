@@ -56,7 +56,8 @@ def download(opener: urllib.request.OpenerDirector, url: str, label: str, timeou
         raise SourceError(f"{label}: the feed did not arrive within {timeout:g} s; check the "
                           "server, or raise calendars.timeout")
     if box.error is not None:
-        return _failed(box.error, label, conditional)
+        _failed(box.error, label, conditional)  # raises, except for a fitting 304
+        return None
     assert box.headers is not None
     data = _whole(box.data, box.headers, label, max_bytes)
     validators.clear()
@@ -86,12 +87,14 @@ def _fetch(opener: urllib.request.OpenerDirector, req: urllib.request.Request,
 
 
 def _failed(error: BaseException, label: str, conditional: bool) -> None:
+    """Turn what the worker raised into one message; a 304 to a conditional GET is the
+    only thing that is not an error."""
     if isinstance(error, SourceError):
         raise error
     if isinstance(error, urllib.error.HTTPError):
         if error.code == 304:
             if conditional:
-                return None
+                return
             raise SourceError(f"{label}: the server answered 304 Not Modified to a request "
                               "for the whole feed; check calendars.url") from None
         raise SourceError(f"{label}: the server answered {error.code} {error.reason}; "
