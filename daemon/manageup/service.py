@@ -4,10 +4,10 @@ due time when that falls between polls; systemd readiness and watchdog."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
-import math
 import threading
 import time
 from collections.abc import Callable
