@@ -59,13 +59,15 @@ def test_watchdog_is_pinged_while_a_cycle_runs_long(tmp_path: Path,
     assert pings_during_cycle == [2]
 
 
+@pytest.mark.parametrize(("lead", "wake"), [("5m", "09:55:30"), ("0m", "09:59:59")])
 def test_short_lead_time_wakes_the_daemon_at_the_due_time(
-        make_config, monkeypatch: pytest.MonkeyPatch) -> None:
+        make_config, monkeypatch: pytest.MonkeyPatch, lead: str, wake: str) -> None:
     """lead_time 5m, poll_interval 15m: polls at 09:45 and 10:00 straddle the digest due
-    at 09:55 for the 10:00 1:1; only a wake at 09:55 sends it."""
+    at 09:55 for the 10:00 1:1; only a wake at 09:55 sends it. With "0m" the wake comes
+    just before the start."""
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
     _p, cfg = make_config(ICS / "weekly_moved_cancelled_exdate.ics",
-                          '[digest]\nlead_time = "5m"\n[service]\npoll_interval = "15m"')
+                          f'[digest]\nlead_time = "{lead}"\n[service]\npoll_interval = "15m"')
     sources, transport = make_sources(cfg), make_transport(cfg)
 
     def cycle(now: datetime):
@@ -82,7 +84,7 @@ def test_short_lead_time_wakes_the_daemon_at_the_due_time(
         def drive() -> None:
             try:
                 assert _wait_for(lambda: daemon.cycles >= 1)  # the 09:45 poll
-                traveller.move_to(at("2026-11-05T09:55:30+01:00"))
+                traveller.move_to(at(f"2026-11-05T{wake}+01:00"))
                 _wait_for(lambda: daemon.cycles >= 2, 10)  # a wake, if there is one
                 before = daemon.cycles
                 traveller.move_to(at("2026-11-05T10:00:00+01:00"))  # the next poll

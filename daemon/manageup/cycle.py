@@ -29,6 +29,9 @@ from manageup.timing import backoff, due_at
 
 log = logging.getLogger(__name__)
 
+# The daemon wakes this much before a due time and counts it as due: with lead_time "0m"
+# the due time is the start, and a cycle after it would find the 1:1 begun.
+DUE_SLACK = timedelta(seconds=5)
 NUDGE_WINDOW = timedelta(days=1)  # a review reminder later than this is no use
 NOTICE_WINDOW = timedelta(days=7)  # keep retrying a sign-in notice this long
 
@@ -219,7 +222,7 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
     occ = match.occurrence
     due = due_at(occ.start, config.digest.lead_time, config.digest.send_window, config.zone)
     row = store.ledger_get(occ.key, occ.start)
-    if now < due:
+    if now < due - DUE_SLACK:
         if not row:
             report.waiting.append((occ.title, due))
         return

@@ -87,11 +87,12 @@ class Daemon:
         than the poll interval, no poll may fall between the due time and the start."""
         now = self.clock()
         for due in sorted(set(dues) - self._wakes):
-            seconds = (due - now).total_seconds()
+            # A little early (the cycle counts DUE_SLACK as due): "0m" is due at the start.
+            seconds = (due - now).total_seconds() - 2
             if 0 < seconds < self.interval:
                 self._wakes.add(due)
                 log.debug("waking at %s for a digest due then", due.isoformat())
-                self.scheduler.every(max(1, math.ceil(seconds))).seconds.do(self._wake, due)
+                self.scheduler.every(max(1, math.floor(seconds))).seconds.do(self._wake, due)
 
     def _wake(self, due: datetime) -> type[schedule.CancelJob]:
         self._wakes.discard(due)
