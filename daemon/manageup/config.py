@@ -43,6 +43,7 @@ class Me:
     email: str = _doc("Your own address, as it appears in invitations.")
     timezone: ZoneInfo = _doc("IANA zone all times are shown in, e.g. Europe/Berlin.")
     name: str = _doc("Your name, used in the digest greeting.", "")
+    aliases: list[str] = _doc("Other addresses you are invited under.", factory=list)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,10 @@ class Config:
     @property
     def sender(self) -> str:
         return self.delivery.sender or self.me.email
+
+    @property
+    def me_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip().casefold() for a in [self.me.email, *self.me.aliases] if a)
 
     @property
     def boss_addresses(self) -> frozenset[str]:
