@@ -72,7 +72,7 @@ def setup_logging(verbosity: int, daemon: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("googleapiclient", "mail.log", "keyring"):
+    for noisy in ("googleapiclient", "mail.log", "keyring", "caldav", "msal"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
@@ -632,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("secret", help="store a password in the keyring")
     s.add_argument("action", choices=["set"])
-    s.add_argument("name", choices=["smtp"], help="which secret")
+    s.add_argument("name", choices=["smtp", "caldav"], help="which secret")
     s.set_defaults(func=cmd_secret)
     return p
 

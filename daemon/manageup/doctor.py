@@ -43,6 +43,11 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
 
     if any(c.type == "google" for c in config.calendars) or config.delivery.method == "gmail":
         yield _check_google(config)
+    for cal in config.calendars:
+        if cal.type == "caldav":
+            from manageup.sources.caldav import doctor_checks
+
+            yield from doctor_checks(cal, config)
     yield _check_store(config)
     yield from _check_delivery(config)
 

@@ -36,6 +36,8 @@ class Source(Protocol):
 _REGISTRY = {
     "ics": "manageup.sources.ics:IcsSource",
     "google": "manageup.sources.google:GoogleSource",
+    "caldav": "manageup.sources.caldav:CaldavSource",
+    "microsoft": "manageup.sources.microsoft:MicrosoftSource",
 }
 
 
