@@ -456,6 +456,8 @@ def cmd_auth(app: App) -> int:
 
     config = app.config
     args = app.args
+    if args.provider == "microsoft":
+        return _auth_microsoft(app)
     path = Path(args.client_secret).expanduser() if args.client_secret else \
         config.google.client_secret
     if path is None:
@@ -473,6 +475,25 @@ def cmd_auth(app: App) -> int:
     finally:
         store.close()
     print("Signed in to Google; the sign-in is kept in your keyring.")
+    return 0
+
+
+def _auth_microsoft(app: App) -> int:
+    from manageup import microsoft
+
+    config = app.config
+    cal = next((c for c in config.calendars if c.type == "microsoft"), None)
+    if cal is None:
+        raise UsageError('no [[calendars]] table with type = "microsoft" and client_id; '
+                         "add one first (see the README)")
+    user = microsoft.sign_in(cal, lambda text: print(text, flush=True))
+    store = app.store()
+    try:
+        store.set_flag(microsoft.AUTH_FLAG, None, datetime.now(config.zone))
+    finally:
+        store.close()
+    print(f"Signed in to Microsoft 365 as {user or 'your account'}; the sign-in is kept in "
+          "your keyring.")
     return 0
 
 
@@ -619,11 +640,12 @@ def build_parser() -> argparse.ArgumentParser:
     now_opt(rv)
     rv.set_defaults(func=cmd_review)
 
-    au = sub.add_parser("auth", help="sign in to Google (calendar, and Gmail if used)",
+    au = sub.add_parser("auth", help="sign in to Google (calendar, and Gmail if used) or "
+                        "Microsoft 365 (device code)",
                         description="Runs Google's sign-in for installed apps. Without a "
                         "browser on this machine, use --no-browser, open the printed address "
                         "elsewhere and forward the port: ssh -L 8765:localhost:8765 HOST")
-    au.add_argument("provider", choices=["google"])
+    au.add_argument("provider", choices=["google", "microsoft"])
     au.add_argument("--client-secret", metavar="FILE", help="your OAuth client file "
                     "(default: google.client_secret)")
     au.add_argument("--port", type=int, help="local port to listen on (default 8765)")

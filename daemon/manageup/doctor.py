@@ -48,6 +48,10 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
             from manageup.sources.caldav import doctor_checks
 
             yield from doctor_checks(cal, config)
+        elif cal.type == "microsoft":
+            from manageup.sources import microsoft
+
+            yield from microsoft.doctor_checks(cal, config)
     yield _check_store(config)
     yield from _check_delivery(config)
 
