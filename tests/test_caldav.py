@@ -421,3 +421,13 @@ def test_doctor_says_signed_in_and_found_or_what_to_fix(
     checks = [(ok, line) for ok, line in run_checks(str(path), NOW)
               if line.startswith("caldav work")]
     assert checks[-1][0] is False and "manageup secret set caldav" in checks[-1][1]
+
+
+def test_no_password_anywhere_is_one_error_naming_the_calendar(
+        fresh: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        memory_keyring: Any) -> None:
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    config = caldav_config(tmp_path, fresh([]))
+    with pytest.raises(SourceError, match=r"^work: no caldav password found") as e:
+        CaldavSource(config.calendars[0], config).fetch(*WINDOW, BERLIN)
+    assert "manageup secret set caldav" in str(e.value)

@@ -70,8 +70,9 @@ class FakeMicrosoft:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        if self.httpd.socket.fileno() != -1:
+            self.httpd.shutdown()
+            self.httpd.server_close()
 
     def graph(self) -> list[tuple[str, str]]:
         return [r for r in self.requests if r[1].startswith("/v1.0/")]
@@ -409,3 +410,26 @@ def test_doctor_signed_in_and_calendar_found(fake: FakeMicrosoft, signed_in: Con
              if line.startswith("microsoft")]
     assert lines == [(True, f"microsoft work: signed in as {USER}"),
                      (True, "microsoft work: Graph reachable, calendar 'Calendar' found")]
+
+
+def test_a_revoked_access_token_is_refreshed_once(fake: FakeMicrosoft,
+                                                  signed_in: Config) -> None:
+    fake.errors.append((401, {}, "throttled"))
+    got = source(signed_in).fetch(*WINDOW, BERLIN)
+    assert got.occurrences
+    assert len([p for _m, p in fake.requests if p.endswith("/token")]) == 1
+
+
+def test_missing_permission_names_the_fix(fake: FakeMicrosoft, signed_in: Config) -> None:
+    fake.errors.append((403, {}, "throttled"))
+    with pytest.raises(SourceError, match=r"403 .*delegated Calendars\.Read permission"):
+        source(signed_in).fetch(*WINDOW, BERLIN)
+
+
+def test_graph_down_is_one_clear_error(fake: FakeMicrosoft, signed_in: Config) -> None:
+    src = source(signed_in)
+    src.token()  # signed in while the service was up
+    fake.stop()
+    with pytest.raises(SourceError, match=r"cannot reach 127\.0\.0\.1") as e:
+        src.fetch(*WINDOW, BERLIN)
+    assert "\n" not in str(e.value)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from manageup.errors import ManageupError, SourceError
+from manageup.errors import ManageupError, SecretError, SourceError
 from manageup.model import Occurrence, Person
 from manageup.sources import FetchResult
 from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
@@ -56,7 +56,10 @@ class CaldavSource:
 
             password = self._password
             if password is None:
-                password = secrets.lookup(SECRET, self.cal.password_command)
+                try:
+                    password = secrets.lookup(SECRET, self.cal.password_command)
+                except SecretError as e:
+                    raise SourceError(f"{self.label}: {e}") from None
             # Basic auth sent up front: waiting for the 401 would double every quiet poll.
             self._client = DAVClient(
                 self.cal.url, username=self.cal.username, password=password,

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MARGIN = timedelta(days=30)  # read beyond the lookahead, so the window can slide a month
 PAGE = 100
+MAX_PAGES = 500  # 50,000 events: far beyond any window, so a link loop ends
 TRIES = 4
 MAX_WAIT = 120.0  # seconds; a longer Retry-After waits for the next poll instead
 RESPONSE = {"accepted": "ACCEPTED", "organizer": "ACCEPTED", "declined": "DECLINED",
@@ -173,7 +174,7 @@ class MicrosoftSource:
     def _pages(self, url: str, params: dict[str, str] | None = None) \
             -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
-        while True:
+        for _ in range(MAX_PAGES):
             page = self.get(url, params)
             params = None  # the links carry their own query
             items.extend(page.get("value", []))
@@ -181,6 +182,8 @@ class MicrosoftSource:
                 url = page["@odata.nextLink"]
                 continue
             return items, str(page.get("@odata.deltaLink", ""))
+        raise SourceError(f"{self.label}: Graph sent more than {MAX_PAGES} pages; "
+                          "the next poll tries again")
 
     def _full(self, start: datetime, until: datetime) -> dict[str, Any]:
         items, link = self._pages(
