@@ -402,6 +402,9 @@ def test_config_needs_url_and_username(tmp_path: Path) -> None:
         _write(tmp_path, 'type = "caldav"\nurl = "ftp://x"\n')
     text = str(err.value)
     assert "calendars[0].url:" in text and "calendars[0].username:" in text
+    with pytest.raises(ConfigError, match=r"calendars\[0\]\.url: no login in the address"):
+        _write(tmp_path, 'type = "caldav"\nurl = "https://alex:pw@dav.example.com/alex/"\n'
+                         'username = "alex"\n')
 
 
 def test_doctor_says_signed_in_and_found_or_what_to_fix(

@@ -300,6 +300,9 @@ def _cross_checks(config: Config, problems: _Problems) -> None:
             if not re.match(r"(?i)^https?://", cal.url):
                 problems.add(f"{key}.url", "a caldav calendar needs the http(s) address of "
                              "a calendar collection, or of a principal plus calendar")
+            elif "@" in cal.url.split("/")[2]:
+                problems.add(f"{key}.url", "no login in the address: set username, and the "
+                             "password with `manageup secret set caldav`")
             if not cal.username:
                 problems.add(f"{key}.username", "a caldav calendar needs the login name")
         elif cal.type == "microsoft":
