@@ -434,3 +434,18 @@ def test_no_password_anywhere_is_one_error_naming_the_calendar(
     with pytest.raises(SourceError, match=r"^work: no caldav password found") as e:
         CaldavSource(config.calendars[0], config).fetch(*WINDOW, BERLIN)
     assert "manageup secret set caldav" in str(e.value)
+
+
+def test_password_from_the_keyring_via_secret_set(
+        fresh: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: Any,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    url = fresh([ICS / "weekly_moved_cancelled_exdate.ics"])
+    path, config = _write(tmp_path, f'type = "caldav"\nname = "work"\nurl = "{url}"\n'
+                                    'username = "alex"\n')
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert cli.main(["--config", str(path), "secret", "set", "caldav"]) == 0
+    assert memory_keyring.values[("manageup", "caldav")] == PASSWORD
+    assert CaldavSource(config.calendars[0], config).fetch(*WINDOW, BERLIN).occurrences
