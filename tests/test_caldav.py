@@ -179,6 +179,15 @@ def source(config: Config, i: int = 0) -> CaldavSource:
     return CaldavSource(config.calendars[i], config, password=PASSWORD)
 
 
+
+def poll(src: Any, start: Any, end: Any, zone: Any) -> Any:
+    """One poll as the daemon makes it: the sync state read from and saved to the store."""
+    store = Store.open(src.config.store.path)
+    try:
+        return src.fetch_synced(start, end, zone, store=store, now=start, readonly=False)
+    finally:
+        store.close()
+
 def key(o: Any) -> tuple[Any, ...]:
     return (o.uid, o.key, o.start, o.end, o.title, o.status, o.all_day, o.cadence_days,
             tuple(a.email for a in o.attendees), o.organizer.email if o.organizer else "")
@@ -190,7 +199,7 @@ def key(o: Any) -> tuple[Any, ...]:
 @pytest.mark.parametrize("name", FIXTURES)
 def test_same_occurrences_as_the_ics_file(name: str, fresh: Any, tmp_path: Path) -> None:
     config = caldav_config(tmp_path, fresh([ICS / name]))
-    got = source(config).fetch(*WINDOW, BERLIN)
+    got = poll(source(config), *WINDOW, BERLIN)
     want = IcsSource(Calendar(type="ics", path=ICS / name)).fetch(*WINDOW, BERLIN)
     assert sorted(map(key, got.occurrences)) == sorted(map(key, want.occurrences))
     assert [(m.occurrence.key, m.reason) for m in detect(got.occurrences, config)] == \
@@ -226,16 +235,16 @@ def test_meetings_finds_the_same_1on1s_as_from_the_ics_file(
 
 def test_quiet_poll_is_one_request(radicale: Radicale, fresh: Any, tmp_path: Path) -> None:
     config = caldav_config(tmp_path, fresh([ICS / "weekly_moved_cancelled_exdate.ics"]))
-    first = source(config).fetch(*WINDOW, BERLIN)
+    first = poll(source(config), *WINDOW, BERLIN)
     radicale.requests.clear()
     src = source(config)  # a new process: the sync token comes from the store
-    again = src.fetch(WINDOW[0] + timedelta(minutes=5), WINDOW[1] + timedelta(minutes=5),
+    again = poll(src, WINDOW[0] + timedelta(minutes=5), WINDOW[1] + timedelta(minutes=5),
                       BERLIN)
     assert radicale.requests == [("REPORT", urlpath(config))]
     assert again.unchanged
     assert [o.key for o in again.occurrences] == [o.key for o in first.occurrences]
     radicale.requests.clear()
-    src.fetch(*WINDOW, BERLIN)
+    poll(src, *WINDOW, BERLIN)
     assert len(radicale.requests) == 1
 
 
@@ -250,7 +259,7 @@ def test_changed_added_and_deleted_resources(radicale: Radicale, fresh: Any,
     url = fresh([ICS / "weekly_moved_cancelled_exdate.ics", ICS / "boss_alias_email.ics"])
     config = caldav_config(tmp_path, url)
     src = source(config)
-    before = {o.uid for o in src.fetch(*WINDOW, BERLIN).occurrences}
+    before = {o.uid for o in poll(src, *WINDOW, BERLIN).occurrences}
     assert {"weekly@example.com"} < before
     cal = radicale.client().calendar(url=url)
     alias_uid = next(u for u in before if u != "weekly@example.com")
@@ -261,7 +270,7 @@ def test_changed_added_and_deleted_resources(radicale: Radicale, fresh: Any,
     for r in split((ICS / "team_meeting_with_boss.ics").read_bytes()):
         cal.save_event(r)
     radicale.requests.clear()
-    after = src.fetch(*WINDOW, BERLIN)
+    after = poll(src, *WINDOW, BERLIN)
     methods = [m for m, _ in radicale.requests]
     assert methods == ["REPORT", "REPORT"]  # the sync, then one multiget of what changed
     uids = {o.uid for o in after.occurrences}
@@ -279,13 +288,13 @@ def test_changed_added_and_deleted_resources(radicale: Radicale, fresh: Any,
 def test_expired_sync_token_reads_the_window_again(fresh: Any, tmp_path: Path) -> None:
     config = caldav_config(tmp_path, fresh([ICS / "weekly_moved_cancelled_exdate.ics"]))
     src = source(config)
-    want = [o.key for o in src.fetch(*WINDOW, BERLIN).occurrences]
+    want = [o.key for o in poll(src, *WINDOW, BERLIN).occurrences]
     store = Store.open(config.store.path)
     state = store.sync_state(src.key)
     assert state
     store.save_sync_state(src.key, {**state, "token": state["token"] + "-forgotten"})
     store.close()
-    assert [o.key for o in source(config).fetch(*WINDOW, BERLIN).occurrences] == want
+    assert [o.key for o in poll(source(config), *WINDOW, BERLIN).occurrences] == want
 
 
 def test_server_without_sync_collection_uses_etags(radicale: Radicale, fresh: Any,
@@ -295,14 +304,14 @@ def test_server_without_sync_collection_uses_etags(radicale: Radicale, fresh: An
     radicale.refuse_sync = True
     try:
         src = source(config)
-        want = [o.key for o in src.fetch(*WINDOW, BERLIN).occurrences]
+        want = [o.key for o in poll(src, *WINDOW, BERLIN).occurrences]
         radicale.requests.clear()
-        assert [o.key for o in src.fetch(*WINDOW, BERLIN).occurrences] == want
+        assert [o.key for o in poll(src, *WINDOW, BERLIN).occurrences] == want
         assert len(radicale.requests) <= 2  # ctag (Radicale has one), else the etag list
         cal = radicale.client().calendar(url=url)
         for r in split((ICS / "boss_alias_email.ics").read_bytes()):
             cal.save_event(r)
-        assert len({o.uid for o in src.fetch(*WINDOW, BERLIN).occurrences}) == 2
+        assert len({o.uid for o in poll(src, *WINDOW, BERLIN).occurrences}) == 2
         store = Store.open(config.store.path)
         state = store.sync_state(src.key)
         store.close()
@@ -315,10 +324,10 @@ def test_window_past_what_was_read_reads_again(radicale: Radicale, fresh: Any,
                                                tmp_path: Path) -> None:
     config = caldav_config(tmp_path, fresh([ICS / "weekly_moved_cancelled_exdate.ics"]))
     src = source(config)
-    src.fetch(*WINDOW, BERLIN)
+    poll(src, *WINDOW, BERLIN)
     radicale.requests.clear()
     later = (WINDOW[0] + timedelta(days=45), WINDOW[1] + timedelta(days=45))
-    src.fetch(*later, BERLIN)
+    poll(src, *later, BERLIN)
     assert ("REPORT", urlpath(config)) in radicale.requests and len(radicale.requests) > 1
 
 
@@ -337,7 +346,7 @@ def test_principal_and_calendar_by_display_name_and_user_addresses(
     radicale.addresses = ["mailto:Alex@Example.com", "/alex/"]
     try:
         src = source(other)
-        occs = src.fetch(*WINDOW, BERLIN).occurrences
+        occs = poll(src, *WINDOW, BERLIN).occurrences
     finally:
         radicale.addresses = []
     assert occs, "found the collection by its display name"
@@ -352,7 +361,7 @@ def test_unknown_calendar_name_lists_the_ones_there(radicale: Radicale, fresh: A
     fresh([])
     config = caldav_config(tmp_path, radicale.url + "/alex/", calendar="No such")
     with pytest.raises(SourceError, match=r"no calendar named 'No such'.*found: .*cal"):
-        source(config).fetch(*WINDOW, BERLIN)
+        poll(source(config), *WINDOW, BERLIN)
 
 
 # -- faults: one clear error for that calendar, the others keep working --------------------
@@ -391,7 +400,7 @@ def test_password_from_password_command(fresh: Any, tmp_path: Path,
     import keyring
 
     monkeypatch.setattr(keyring, "get_password", lambda *a: None)
-    occs = CaldavSource(config.calendars[0], config).fetch(*WINDOW, BERLIN).occurrences
+    occs = poll(CaldavSource(config.calendars[0], config), *WINDOW, BERLIN).occurrences
     assert occs
 
 
@@ -432,7 +441,7 @@ def test_no_password_anywhere_is_one_error_naming_the_calendar(
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     config = caldav_config(tmp_path, fresh([]))
     with pytest.raises(SourceError, match=r"^work: no caldav password found") as e:
-        CaldavSource(config.calendars[0], config).fetch(*WINDOW, BERLIN)
+        poll(CaldavSource(config.calendars[0], config), *WINDOW, BERLIN)
     assert "manageup secret set caldav" in str(e.value)
 
 
@@ -448,4 +457,16 @@ def test_password_from_the_keyring_via_secret_set(
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert cli.main(["--config", str(path), "secret", "set", "caldav"]) == 0
     assert memory_keyring.values[("manageup", "caldav")] == PASSWORD
-    assert CaldavSource(config.calendars[0], config).fetch(*WINDOW, BERLIN).occurrences
+    assert poll(CaldavSource(config.calendars[0], config), *WINDOW, BERLIN).occurrences
+
+
+def test_a_read_only_fetch_saves_nothing(fresh: Any, tmp_path: Path) -> None:
+    config = caldav_config(tmp_path, fresh([ICS / "weekly_moved_cancelled_exdate.ics"]))
+    src = source(config)
+    assert src.fetch(*WINDOW, BERLIN).occurrences  # preview, doctor, a dry run
+    assert src.fetch(*WINDOW, BERLIN).unchanged  # the state is carried in memory instead
+    store = Store.open(config.store.path)
+    try:
+        assert store.sync_state(src.key) is None
+    finally:
+        store.close()

@@ -215,6 +215,15 @@ def source(config: Config, waits: list[float] | None = None) -> MicrosoftSource:
                            sleep=(waits.append if waits is not None else lambda _s: None))
 
 
+
+def poll(src: Any, start: Any, end: Any, zone: Any) -> Any:
+    """One poll as the daemon makes it: the sync state read from and saved to the store."""
+    store = Store.open(src.config.store.path)
+    try:
+        return src.fetch_synced(start, end, zone, store=store, now=start, readonly=False)
+    finally:
+        store.close()
+
 def matches(occurrences: list[Any], config: Config) -> list[tuple[Any, ...]]:
     return [(m.occurrence.start, m.occurrence.end, m.occurrence.title, m.reason,
              m.occurrence.original_start, m.occurrence.location)
@@ -255,7 +264,7 @@ def test_auth_microsoft_without_a_calendar_table_says_what_to_add(
 
 def test_first_poll_pages_and_finds_the_same_1on1s_as_the_ics(
         fake: FakeMicrosoft, signed_in: Config) -> None:
-    got = source(signed_in).fetch(*WINDOW, BERLIN)
+    got = poll(source(signed_in), *WINDOW, BERLIN)
     paths = [p for _m, p in fake.graph()]
     assert paths == ["/v1.0/me/calendarView/delta"] * 3  # three pages, one of them empty
     want = IcsSource(Calendar(type="ics", path=GRAPH / "equivalent.ics")).fetch(*WINDOW, BERLIN)
@@ -276,9 +285,9 @@ def test_first_poll_pages_and_finds_the_same_1on1s_as_the_ics(
 
 def test_quiet_poll_is_one_request(fake: FakeMicrosoft, signed_in: Config) -> None:
     src = source(signed_in)
-    first = src.fetch(*WINDOW, BERLIN)
+    first = poll(src, *WINDOW, BERLIN)
     fake.requests.clear()
-    again = src.fetch(WINDOW[0] + timedelta(minutes=5), WINDOW[1] + timedelta(minutes=5),
+    again = poll(src, WINDOW[0] + timedelta(minutes=5), WINDOW[1] + timedelta(minutes=5),
                       BERLIN)
     assert fake.requests == [("GET", "/v1.0/me/calendarView/delta")]
     assert again.unchanged
@@ -287,9 +296,9 @@ def test_quiet_poll_is_one_request(fake: FakeMicrosoft, signed_in: Config) -> No
 
 def test_delta_with_changes_and_removals(fake: FakeMicrosoft, signed_in: Config) -> None:
     src = source(signed_in)
-    src.fetch(*WINDOW, BERLIN)
+    poll(src, *WINDOW, BERLIN)
     fake.deltas["d1"] = "delta_changes"
-    after = src.fetch(*WINDOW, BERLIN)
+    after = poll(src, *WINDOW, BERLIN)
     titles = {o.title for o in after.occurrences}
     assert "Team weekly" not in titles  # @removed
     assert {"Quick sync", "Sam / Alex: planning"} <= titles
@@ -305,10 +314,10 @@ def test_delta_with_changes_and_removals(fake: FakeMicrosoft, signed_in: Config)
 def test_gone_delta_state_reads_the_window_again(
         fake: FakeMicrosoft, signed_in: Config, answer: tuple[int, str]) -> None:
     src = source(signed_in)
-    want = [o.key for o in src.fetch(*WINDOW, BERLIN).occurrences]
+    want = [o.key for o in poll(src, *WINDOW, BERLIN).occurrences]
     fake.errors.append((answer[0], {}, answer[1]))
     fake.requests.clear()
-    assert [o.key for o in src.fetch(*WINDOW, BERLIN).occurrences] == want
+    assert [o.key for o in poll(src, *WINDOW, BERLIN).occurrences] == want
     assert len(fake.graph()) == 4  # the refused delta link, then three pages
 
 
@@ -316,7 +325,7 @@ def test_gone_delta_state_reads_the_window_again(
 def test_throttling_waits_as_told(fake: FakeMicrosoft, signed_in: Config, status: int) -> None:
     waits: list[float] = []
     fake.errors += [(status, {"Retry-After": "7"}, "throttled")] * 2
-    got = source(signed_in, waits).fetch(*WINDOW, BERLIN)
+    got = poll(source(signed_in, waits), *WINDOW, BERLIN)
     assert waits == [7.0, 7.0] and got.occurrences
 
 
@@ -324,7 +333,7 @@ def test_throttling_that_does_not_end_is_one_clear_error(fake: FakeMicrosoft,
                                                          signed_in: Config) -> None:
     fake.errors += [(429, {"Retry-After": "3"}, "throttled")] * 10
     with pytest.raises(SourceError, match="429 ApplicationThrottled; the next poll") as e:
-        source(signed_in, []).fetch(*WINDOW, BERLIN)
+        poll(source(signed_in, []), *WINDOW, BERLIN)
     assert "\n" not in str(e.value)
 
 
@@ -415,7 +424,7 @@ def test_doctor_signed_in_and_calendar_found(fake: FakeMicrosoft, signed_in: Con
 def test_a_revoked_access_token_is_refreshed_once(fake: FakeMicrosoft,
                                                   signed_in: Config) -> None:
     fake.errors.append((401, {}, "throttled"))
-    got = source(signed_in).fetch(*WINDOW, BERLIN)
+    got = poll(source(signed_in), *WINDOW, BERLIN)
     assert got.occurrences
     assert len([p for _m, p in fake.requests if p.endswith("/token")]) == 1
 
@@ -423,7 +432,7 @@ def test_a_revoked_access_token_is_refreshed_once(fake: FakeMicrosoft,
 def test_missing_permission_names_the_fix(fake: FakeMicrosoft, signed_in: Config) -> None:
     fake.errors.append((403, {}, "throttled"))
     with pytest.raises(SourceError, match=r"403 .*delegated Calendars\.Read permission"):
-        source(signed_in).fetch(*WINDOW, BERLIN)
+        poll(source(signed_in), *WINDOW, BERLIN)
 
 
 def test_graph_down_is_one_clear_error(fake: FakeMicrosoft, signed_in: Config) -> None:
@@ -431,5 +440,16 @@ def test_graph_down_is_one_clear_error(fake: FakeMicrosoft, signed_in: Config) -
     src.token()  # signed in while the service was up
     fake.stop()
     with pytest.raises(SourceError, match=r"cannot reach 127\.0\.0\.1") as e:
-        src.fetch(*WINDOW, BERLIN)
+        poll(src, *WINDOW, BERLIN)
     assert "\n" not in str(e.value)
+
+
+def test_a_read_only_fetch_saves_nothing(fake: FakeMicrosoft, signed_in: Config) -> None:
+    src = source(signed_in)
+    assert src.fetch(*WINDOW, BERLIN).occurrences
+    assert src.fetch(*WINDOW, BERLIN).unchanged
+    store = Store.open(signed_in.store.path)
+    try:
+        assert store.sync_state(src.key) is None
+    finally:
+        store.close()

@@ -32,6 +32,7 @@ def test_wheel_ships_one_package_with_its_data(wheel: Path) -> None:
     assert tops == {"manageup"}
     assert "manageup/templates/digest.html.j2" in names
     assert "manageup/questions.toml" in names
+    assert "manageup/deliver/gmail.py" in names  # every subpackage is listed in pyproject
 
 
 def test_installs_beside_python_daemon(wheel: Path, tmp_path: Path) -> None:
@@ -41,7 +42,8 @@ def test_installs_beside_python_daemon(wheel: Path, tmp_path: Path) -> None:
     # The test environment's site-packages supply manageup's own dependencies (no second
     # download of them); the venv's own site-packages come first, so the wheel is what runs.
     deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
-    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+    where = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    purelib = subprocess.run([str(py), "-c", where],
                              check=True, capture_output=True, text=True).stdout.strip()
     (Path(purelib) / "test-deps.pth").write_text("\n".join(deps) + "\n")
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from manageup.errors import SecretError, SourceError, UsageError
+from manageup.errors import SecretError, SignInExpired, SourceError, UsageError
 
 if TYPE_CHECKING:
     from manageup.config import Calendar
@@ -26,7 +26,7 @@ REAUTH = "run: manageup auth microsoft"
 DEAD = {"invalid_grant", "interaction_required", "invalid_client", "unauthorized_client"}
 
 
-class MicrosoftAuthError(SourceError):
+class MicrosoftAuthError(SignInExpired):
     """The sign-in is gone (revoked, expired, never done): only the user can fix it."""
 
 

@@ -52,6 +52,21 @@ def _days(n: int | None) -> str:
     return "today" if n == 0 else ("1 day" if n == 1 else f"{n} days")
 
 
+def _ago(n: int | None) -> str:
+    if n is None:
+        return "never"
+    return "today" if n == 0 else ("yesterday" if n == 1 else f"{n} days ago")
+
+
+def _age(n: int) -> str:
+    return "added today" if n == 0 else f"open {_days(n)}"
+
+
+def _sentence(text: str) -> str:
+    # Not Jinja's capitalize: that lowercases the rest, names included.
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 @cache
 def environment(user_dir: Path | None = None) -> jinja2.Environment:
     paths = [str(user_dir)] if user_dir else []
@@ -65,7 +80,8 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days)
+    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days, ago=_ago, age=_age,
+                       sentence=_sentence)
     return env
 
 

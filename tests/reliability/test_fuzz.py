@@ -18,6 +18,7 @@ from manageup.errors import SourceError
 from manageup.sources.ics import IcsSource, check_lines, parse_occurrences
 from manageup.store import Store
 from tests.conftest import ICS, ROOT, at, config_text
+from tests.mailcheck import checked_mail
 from tests.reliability.conftest import FIGURES
 
 NOW = at("2026-11-25T17:00+01:00")
@@ -97,9 +98,7 @@ def pipeline(data: bytes) -> None:
     store = Store.memory()
     for match in detect(result.occurrences, CONFIG)[:3]:
         digest, rendered = make_digest(store, match, [], NOW, CONFIG)
-        msg = build_message(rendered, digest, CONFIG, NOW)
-        for header in ("Subject", "From", "To", "References"):
-            assert "\n" not in str(msg[header]) and "\r" not in str(msg[header])
+        checked_mail(build_message(rendered, digest, CONFIG, NOW))
         assert "<script>" not in rendered.html
         assert "49" not in rendered.subject or "49" in match.occurrence.title
     assert time.monotonic() - started < 10

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from manageup.errors import ManageupError, SecretError, SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult
+from manageup.sources import FetchResult, KeepsSyncState, StateStore
 from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
 from manageup.store import Store
 
@@ -33,14 +33,14 @@ CTAG = "{http://calendarserver.org/ns/}getctag"
 FIX_PASSWORD = "check calendars.username and run `manageup secret set caldav`"
 
 
-class CaldavSource:
+class CaldavSource(KeepsSyncState):
     def __init__(self, cal: Calendar, config: Config, *, password: str | None = None) -> None:
         self.cal = cal
         self.config = config
         self.label = cal.label
         self.key = f"caldav:{cal.url}|{cal.calendar}"
-        self.readonly = False
         self._password = password
+        self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self._client: Any = None
         # Expansions per resource for one range, reused while the resource's etag holds.
         self._range: tuple[datetime, datetime, ZoneInfo] | None = None
@@ -99,19 +99,27 @@ class CaldavSource:
     # -- fetching --------------------------------------------------------------------------
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
-        store = Store.open(self.config.store.path, readonly=self.readonly)
+        """Read-only: the saved state is used but never written (preview, doctor)."""
+        store = Store.open(self.config.store.path, readonly=True)
         try:
-            state = store.sync_state(self.key)
-            try:
-                new_state, changed = self._sync(state, start, end)
-            except ManageupError:
-                raise
-            except Exception as e:
-                raise self._explain(e) from None
-            if changed:
-                store.save_sync_state(self.key, new_state)
+            return self.fetch_synced(start, end, zone, store=store, now=start, readonly=True)
         finally:
             store.close()
+
+    def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
+                     store: StateStore, now: datetime, readonly: bool) -> FetchResult:
+        stored = store.sync_state(self.key)
+        # Read-only runs never save, so they carry their state from one fetch to the next.
+        state = (self._state or stored) if readonly else stored
+        try:
+            new_state, changed = self._sync(state, start, end)
+        except ManageupError:
+            raise
+        except Exception as e:
+            raise self._explain(e) from None
+        self._state = new_state
+        if not readonly and new_state != stored:
+            store.save_sync_state(self.key, new_state)
         result = self._occurrences(new_state, start, end, zone)
         result.unchanged = not changed
         return result

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from manageup import microsoft
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult
+from manageup.sources import FetchResult, KeepsSyncState, StateStore
 from manageup.store import Store
 
 if TYPE_CHECKING:
@@ -59,14 +59,16 @@ def _session(timeout: float) -> Any:
     return Session()
 
 
-class MicrosoftSource:
+class MicrosoftSource(KeepsSyncState):
     def __init__(self, cal: Calendar, config: Config, *, session: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.cal = cal
         self.config = config
         self.label = cal.label
         self.key = f"microsoft:{cal.tenant}:{cal.client_id}"
-        self.readonly = False
+        self.readonly = False  # this fetch may not save the token cache (dry run, doctor)
+        self._was_dead = False  # the sign-in flag was set at the last fetch
+        self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self._session = session
         self._sleep = sleep
         self._app: Any = None
@@ -134,24 +136,37 @@ class MicrosoftSource:
     # -- fetching ------------------------------------------------------------------------
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
-        store = Store.open(self.config.store.path, readonly=self.readonly)
+        """Read-only: the saved state is used but never written (preview, doctor)."""
+        store = Store.open(self.config.store.path, readonly=True)
         try:
-            dead = store.flag(microsoft.AUTH_FLAG)
-            if dead:
-                # Calling again cannot help; the user must sign in again.
-                raise microsoft.MicrosoftAuthError(
-                    f"the Microsoft sign-in is invalid since {dead[1]:%d %b %H:%M} "
-                    f"({dead[0]}); {microsoft.REAUTH}")
-            state = store.sync_state(self.key)
-            try:
-                new, changed = self._sync(state, start, end)
-            except microsoft.MicrosoftAuthError as e:
-                store.set_flag(microsoft.AUTH_FLAG, "invalid_grant", datetime.now(zone))
-                raise e
-            if changed:
-                store.save_sync_state(self.key, new)
+            return self.fetch_synced(start, end, zone, store=store, now=start, readonly=True)
         finally:
             store.close()
+
+    def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
+                     store: StateStore, now: datetime, readonly: bool) -> FetchResult:
+        dead = store.flag(microsoft.AUTH_FLAG)
+        if self._was_dead and not dead:
+            self._app = self._cache = None  # signed in again: read the new sign-in
+        self._was_dead = dead is not None
+        if dead:
+            # Calling again cannot help; the user must sign in again.
+            raise microsoft.MicrosoftAuthError(
+                f"the Microsoft sign-in is invalid since {dead[1]:%d %b %H:%M} "
+                f"({dead[0]}); {microsoft.REAUTH}")
+        self.readonly = readonly
+        stored = store.sync_state(self.key)
+        # Read-only runs never save, so they carry their state from one fetch to the next.
+        state = (self._state or stored) if readonly else stored
+        try:
+            new, changed = self._sync(state, start, end)
+        except microsoft.MicrosoftAuthError:
+            if not readonly:
+                store.set_flag(microsoft.AUTH_FLAG, "invalid_grant", now)
+            raise
+        self._state = new
+        if not readonly and new != stored:
+            store.save_sync_state(self.key, new)
         if not self.user:  # a quiet poll of a new process: the name is in the cache
             self.token()
         result = _occurrences(new["events"], start, end, zone, self.label,
