@@ -55,7 +55,7 @@ def test_dry_run_changes_nothing_on_disk(example: Path,
     before = tree(example)
     assert run(example, "run", "--once", "--dry-run", "--now", NOW) == 0
     out = capsys.readouterr().out
-    assert "Subject: Prep: Alex / Sam 1:1 with Sam Rivera" in out
+    assert "Subject: Prep: Alex / Sam 1:1, Thu 26 Nov 10:00" in out  # Sam named once
     assert tree(example) == before
 
 
@@ -95,7 +95,7 @@ def test_add_list_done_probe_edit(example: Path, capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize("args,message", [
     (["add", "wish", "x"], "unknown kind 'wish'"),
     (["add", "owe", "x", "--due", "next week"], "--due 'next week'"),
-    (["add", "need", "x", "--action", "y"], "need items take no extra fields"),
+    (["add", "need", "x", "--action", "y"], "--action does not apply to need items"),
     (["done", "99"], "no item with id 99"),
     (["probe", "1", "mood", "x"], "unknown probe 'mood'"),
     (["preview", "--now", "yesterday"], "--now 'yesterday'"),

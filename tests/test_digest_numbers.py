@@ -62,3 +62,17 @@ def test_goal_answers_on_record_are_never_called_never_asked(make_config) -> Non
     assert "2 of 4 probed" in text
     assert "goal question asked: never" not in text.replace("\n", " ")
     assert "2 goal answers on record" in text
+
+
+def test_preview_before_the_items_were_added(example, capsys) -> None:
+    from manageup.cli import main
+
+    cfg = str(example / "config.toml")
+    assert main(["--config", cfg, "import", str(example / "notes.json")]) == 0
+    assert main(["--config", cfg, "add", "career", "Speak at a conference",
+                 "--now", "2026-11-25T17:05:00+01:00"]) == 0
+    capsys.readouterr()
+    assert main(["--config", cfg, "preview", "--now", "2026-11-25T17:00:00+01:00"]) == 0
+    text = capsys.readouterr().out
+    assert not re.search(r"(?<![\d:])-\d", text), text
+    assert "career: today." in " ".join(text.split())

@@ -111,4 +111,5 @@ def test_doctor_fails_when_no_1on1_is_found(example: Path, capsys) -> None:
                                            'email = "sam@exmaple.com"'))
     assert main(["--config", str(cfg), "doctor"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL  1:1s: none found with sam@exmaple.com" in out
+    assert "FAIL  1:1s: No 1:1 found: your boss's address" in out and "sam@exmaple.com" in out
+    assert "  sam@example.com (Sam Rivera): " in out  # the likely right address

@@ -96,3 +96,22 @@ def test_a_busy_gmail_is_retried_in_the_thread_not_outside_it() -> None:
     assert err.value.transient
     assert [json.loads(b)["threadId"] for _u, _m, b, _h in http.request_sequence] == \
         ["18c2f0a1b2c3d4e5"] * 3
+
+
+def test_a_broken_series_subject_template_names_the_key(gmail_config: Config,
+                                                        tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from manageup.cycle import make_digest
+    from manageup.deliver import build_message
+    from manageup.detect import detect
+    from manageup.errors import ConfigError
+
+    (tmp_path / "series_subject.txt.j2").write_text("Prep: {{ d.meeting.title ")
+    config = replace(gmail_config, digest=replace(gmail_config.digest, templates_dir=tmp_path))
+    (src,) = make_sources(config)
+    now = at("2026-11-25T16:00+01:00")
+    occs = src.fetch(now - timedelta(days=1), now + timedelta(days=7), config.zone).occurrences
+    digest, rendered = make_digest(Store.memory(), detect(occs, config)[0], [], now, config)
+    with pytest.raises(ConfigError, match=r"digest.templates_dir: series_subject.txt.j2"):
+        build_message(rendered, digest, config, now)

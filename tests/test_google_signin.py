@@ -24,7 +24,7 @@ from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import run_cycle
 from manageup.deliver.gmail import GmailTransport
-from manageup.errors import SecretError, UsageError
+from manageup.errors import SecretError, SourceError, UsageError
 from manageup.google import AUTH_FLAG, CALENDAR_SCOPE, GMAIL_SCOPE, sign_in
 from manageup.sources.google import GoogleSource
 from manageup.store import Store
@@ -334,3 +334,19 @@ def test_doctor_tells_a_locked_keyring_from_a_missing_sign_in(gconfig, locked_ke
     assert "FAIL  google: cannot read the Google sign-in: the keyring is locked" in out
     assert "not signed in" not in out
     assert Store.open(gconfig.store.path, readonly=True).flag(AUTH_FLAG) is None
+
+
+def test_clearing_the_flag_drops_the_cached_sign_in(gconfig, memory_keyring) -> None:
+    memory_keyring.values[("manageup", "google-token")] = token_json(
+        "ya29.one", "2099-01-01T00:00:00Z")
+    http = Recording([*FULL, (OK, body("unchanged"))])
+    src = GoogleSource(gconfig.calendars[0], gconfig, transport=http)
+    synced(src, gconfig)
+    before = src._session._creds
+    store = Store.open(gconfig.store.path)
+    store.set_flag(AUTH_FLAG, "invalid_grant", NOW)
+    with pytest.raises(SourceError, match="sign-in is invalid since"):
+        synced(src, gconfig)
+    store.set_flag(AUTH_FLAG, None, NOW)  # what `manageup auth google` does last
+    synced(src, gconfig, now=NOW + timedelta(hours=1))
+    assert src._session._creds is not before  # built again from the keyring

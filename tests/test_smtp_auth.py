@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gc
 import hmac
+import json
 import ssl
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -16,7 +18,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from manageup.config import Smtp
 from manageup.deliver.smtp import SmtpTransport
-from manageup.errors import DeliveryError, SecretError
+from manageup.errors import DeliveryError, SecretError, SecretUnavailable
 from tests.conftest import Recorder, SmtpServer
 
 USER = "alex.müller@example.com"
@@ -110,6 +112,16 @@ def test_missing_password_opens_no_connection_and_is_not_retried_fast(auth_serve
     assert auth_server.logins == []  # type: ignore[attr-defined]
 
 
+def test_a_locked_keyring_is_tried_again_soon(auth_server) -> None:
+    def locked() -> str:
+        raise SecretUnavailable("the keyring is locked; unlock it or use a credential")
+
+    with pytest.raises(DeliveryError, match="keyring is locked") as err:
+        _transport(auth_server, locked).send(_mail())
+    assert err.value.transient  # unlike a password never stored
+    assert auth_server.logins == []  # type: ignore[attr-defined]
+
+
 def test_failed_starttls_closes_the_connection() -> None:
     ca = trustme.CA()
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -157,5 +169,44 @@ def test_utf8_credentials_with_cram_md5() -> None:
         assert len(server.handler.raw) == 1
         with pytest.raises(DeliveryError, match="refused the login"):
             _transport(server, lambda: "other€").send(_mail())
+    finally:
+        server.stop()
+
+
+def test_utf8_password_through_the_cycle(example, tmp_path, monkeypatch, caplog) -> None:
+    """A refused "€" password: one clear permanent failure in the ledger, nothing of the
+    secret in the log, ledger or export; the right one then delivers."""
+    from manageup.config import load_config
+    from manageup.cycle import make_sources, run_cycle
+    from manageup.deliver import make_transport
+    from manageup.store import Store
+    from tests.conftest import at
+
+    server = _server()
+    server.start()
+    try:
+        creds = tmp_path / "creds"
+        creds.mkdir()
+        (creds / "smtp").write_text("falsch€" + PASSWORD)
+        monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+        cfg_path = example / "config.toml"
+        cfg_path.write_text(cfg_path.read_text().replace(
+            '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n',
+            server.delivery(f'username = "{USER}"')))
+        cfg = load_config(cfg_path)
+        sources, transport = make_sources(cfg), make_transport(cfg)
+        now = at("2026-11-25T16:00+01:00")
+        store = Store.open(cfg.store.path)
+        run_cycle(cfg, store, sources, transport, now)
+        (row,) = store.ledger()
+        assert row.state == "failed" and "refused the login" in row.last_error
+        assert row.next_try == now + timedelta(hours=1)  # not hammered
+        exported = json.dumps(store.export(), ensure_ascii=False)
+        for text in (exported, caplog.text):
+            assert "€" not in text and "falsch" not in text and "position" not in text
+        (creds / "smtp").write_text(PASSWORD)
+        run_cycle(cfg, store, sources, transport, now + timedelta(hours=1))
+        assert [r.state for r in store.ledger()] == ["sent"]
+        assert len(server.handler.raw) == 1
     finally:
         server.stop()

@@ -164,3 +164,27 @@ def test_question_cooldown_zero_means_no_rest(tmp_path: Path) -> None:
     q = Question("q", "career", "?")
     assert not _Picker(snap, 0).resting(q)
     assert _Picker(snap, 1).resting(q)
+
+
+def test_a_schema_3_store_migrates_with_ledger_kinds_and_an_id(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as c:
+        for n, script in enumerate(MIGRATIONS[:3], 1):
+            c.executescript(script + f"PRAGMA user_version={n};")
+        c.execute("INSERT INTO ledger (key, start, state, message_id, due_at, updated) VALUES "
+                  "('nudge|k', '2026-11-27T11:00:00+01:00', 'sent', '<n>', "
+                  "'2026-11-26T11:00:00+01:00', '2026-11-26T11:00:00+01:00')")
+    store = Store.open(path)
+    (row,) = store.ledger()
+    assert row.kind == "nudge" and row.unconfirmed == 0
+    assert re.fullmatch(r"[0-9a-f]{8}", store.store_id())
+    assert store.snapshot().digests_sent == ()  # a reminder is not a digest
+
+
+def test_an_old_export_keeps_reminders_apart_from_digests(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.sqlite3")
+    row = {"key": "notice|google-auth", "start": "2026-11-27T11:00:00+01:00", "state": "sent",
+           "message_id": "<n>", "due_at": "2026-11-26T11:00:00+01:00",
+           "updated": "2026-11-26T11:00:00+01:00"}  # schema 1: no kind column yet
+    store.import_({"format": "manageup-store", "schema": 1, "ledger": [row]})
+    assert store.ledger()[0].kind == "notice"

@@ -165,7 +165,8 @@ def _upkeep(config: Config, store: Store, transport: Transport, now: datetime) -
     problems = store.integrity()
     try:
         if not problems:
-            store.set_flag(DAMAGED_FLAG, None, now)
+            if store.flag(DAMAGED_FLAG):  # repaired or restored
+                store.set_flag(DAMAGED_FLAG, None, now)
             store.daily_backup(config.store.backup_folder, now.date(), config.store.backups)
             return
         log.error("the store at %s is damaged (%s); backups stop until it is repaired and "

@@ -47,6 +47,9 @@ def run_checks(config_arg: str | None, now: datetime,
             yield from microsoft.doctor_checks(cal, config)
     yield _check_store(config)
     yield from _check_delivery(config, env)
+    from manageup import units
+
+    yield units.check(config, units.unit_dir(env))
 
 
 def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:
@@ -70,6 +73,8 @@ def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:
 
 
 def _check_found(config: Config, now: datetime, everything: Gathered) -> Check:
+    from manageup.explain import why_none
+
     found = detect(everything.occurrences, config)
     ahead = [m for m in found if m.occurrence.start > now]
     days = config.detect.lookahead.days
@@ -79,9 +84,9 @@ def _check_found(config: Config, now: datetime, everything: Gathered) -> Check:
         last = found[-1].occurrence.start
         return True, (f"1:1s: none in the next {days} days; the last one was on "
                       f"{last:%a %d %b}")
-    return False, (f"1:1s: none found with {config.boss.email} in the last "
-                   f"{config.detect.history_days} days or the next {days}; check boss.email, "
-                   "boss.aliases and detect.title_patterns (`manageup meetings --explain`)")
+    why = why_none(config, now)  # reads past the fast path: it may hide the cause
+    lines = why.lines() if why else ["no 1:1 found"]
+    return False, "1:1s: " + "\n      ".join(lines)
 
 
 def _unlabelled(message: str, label: str) -> str:

@@ -20,8 +20,10 @@ class ConfigError(ManageupError):
         self.problems = problems
         self.path = path
         where = f" in {path}" if path else ""
-        super().__init__(f"config problem{'s' if len(problems) > 1 else ''}{where}:\n  "
-                         + "\n  ".join(problems))
+        if len(problems) == 1:  # one line, as every other error
+            super().__init__(f"config problem{where}: {problems[0]}")
+        else:
+            super().__init__(f"config problems{where}:\n  " + "\n  ".join(problems))
 
 
 class SourceError(ManageupError):

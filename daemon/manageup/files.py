@@ -52,6 +52,12 @@ def write_private(path: Path, text: str) -> None:
         raise ManageupError(f"cannot write {path}: it links to {target}, whose folder does "
                             "not exist")
     try:
+        if target.exists() and not target.is_file():
+            # A device or a pipe (/dev/stdout): nothing to replace, write into it. Never
+            # rename over it: as root that would replace /dev/full with a plain file.
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(text)
+            return
         private_dir(target.parent)
         replace_private(target, text.encode("utf-8"))
     except OSError as e:

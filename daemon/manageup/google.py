@@ -249,7 +249,9 @@ def execute(request: HttpRequest, what: str, sleep: Callable[[float], None] = ti
     try:
         return request.execute(num_retries=tries - 1)
     except RefreshError as e:
-        if "invalid_grant" in str(e):
+        # google-auth passes the token endpoint's answer as the second argument.
+        answer = e.args[1] if len(e.args) > 1 and isinstance(e.args[1], dict) else {}
+        if answer.get("error") == "invalid_grant":
             raise SignInExpired(
                 "Google refused the stored sign-in (invalid_grant: revoked, or expired "
                 f"after 7 days while the OAuth app is in Testing); {REAUTH}") from None

@@ -80,7 +80,7 @@ def next_digest(config: Config, store: Store, found: Upcoming) \
     return match, digest, rendered
 
 
-def meeting_row(match: Match, config: Config) -> dict[str, str | None]:
+def meeting_row(match: Match, config: Config) -> dict[str, object]:
     """One 1:1 as `meetings --json` prints it (the DESIGN contract: uid, start, end, title,
     reason, ISO-8601 with offset in the user's zone)."""
     o = match.occurrence
@@ -109,3 +109,28 @@ def cycle_with_store(config: Config, sources: Sequence[Source], transport: Trans
     finally:
         store.close()
 
+
+
+class NoneFoundWatch:
+    """Tells the log, once, when the cycles find no 1:1 ahead, with the likely cause (a
+    mistyped boss address, say), and once when they find one again."""
+
+    def __init__(self) -> None:
+        self.none_found = False
+
+    def after(self, config: Config, now: datetime, gathered: Gathered) -> None:
+        if gathered.failures and not gathered.occurrences:
+            return  # nothing was read: the failure itself is logged
+        if upcoming(detect(gathered.occurrences, config), now):
+            if self.none_found:
+                log.info("1:1s with your boss are found again")
+            self.none_found = False
+            return
+        if self.none_found:
+            return
+        self.none_found = True
+        from manageup.explain import why_none
+
+        why = why_none(config, now, gathered)
+        for line in why.lines() if why else ["No 1:1 with your boss found."]:
+            log.warning("%s", line)

@@ -5,6 +5,7 @@ once."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,7 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from manageup.cli.context import Context
     from manageup.cli.parser import global_options
 
-    args = global_options(build_parser().parse_args(argv))
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions (argcomplete)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
+    args = global_options(parser.parse_args(argv))
     setup_logging(args.verbose - args.quiet, daemon=args.verb.daemon)
     try:
         result: int = args.verb.handler(Context(args))

@@ -70,3 +70,10 @@ def secret(ctx: Context) -> int:
     secrets.store(ctx.args.name, value)
     print(f"stored the {ctx.args.name} secret in the keyring (service manageup)")
     return 0
+
+
+def completion(ctx: Context) -> int:
+    import argcomplete
+
+    print(argcomplete.shellcode(["manageup"], shell=ctx.args.shell), end="")
+    return 0

@@ -10,9 +10,10 @@ from datetime import datetime
 from pathlib import Path
 
 from manageup.cli.context import Context
-from manageup.cli.output import paint
+from manageup.cli.output import paint, safe
 from manageup.errors import ManageupError
 from manageup.files import write_private
+from manageup.model import Match, Occurrence
 
 log = logging.getLogger("manageup")
 
@@ -26,10 +27,12 @@ def run(ctx: Context) -> int:
     sources = make_sources(config, readonly=args.dry_run)
     transport = make_transport(config, dry_run=args.dry_run)
     fixed_now = ctx.now() if args.now else None
+    watch = pipeline.NoneFoundWatch()
 
     def cycle(now: datetime) -> CycleReport:
         report = pipeline.cycle_with_store(config, sources, transport, fixed_now or now,
                                            args.dry_run)
+        watch.after(config, fixed_now or now, report.gathered)
         for title, due in report.waiting:
             log.info("next: %s, digest due %s", title, due.strftime("%a %d %b %H:%M"))
         return report
@@ -63,38 +66,71 @@ def preview(ctx: Context) -> int:
                             f"the next {config.detect.lookahead.days} days; "
                             "`manageup meetings` shows what was found")
     _match, _digest, rendered = result
-    print(f"Subject: {rendered.subject}\n")
-    print(rendered.text, end="")
-    if ctx.args.html:
-        path = Path(ctx.args.html)
+    print(safe(f"Subject: {rendered.subject}\n"))
+    print(safe(rendered.text), end="")
+    path = Path(ctx.args.html) if ctx.args.html else None
+    if path:
         write_private(path, rendered.html)
         print(f"\nHTML part written to {path}", file=sys.stderr)
-        if ctx.args.open:
-            import webbrowser
+    elif ctx.args.open:
+        path = _temporary_html(rendered.html)
+    if ctx.args.open and path:
+        import webbrowser
 
-            webbrowser.open(path.resolve().as_uri())
+        webbrowser.open(path.resolve().as_uri())
     return 0
+
+
+def _temporary_html(html: str) -> Path:
+    """A private file for the browser; left in the temporary folder, since the browser
+    reads it after this process has ended."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="manageup-preview-", suffix=".html")  # 0600
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(html)
+    return Path(name)
 
 
 def meetings(ctx: Context) -> int:
-    from manageup import pipeline
+    from manageup import explain, pipeline
 
-    config = ctx.config
-    found = pipeline.upcoming_meetings(config, ctx.now())
-    if ctx.args.json:
-        rows = [pipeline.meeting_row(m, config) for m in found.matches]
+    config, args, now = ctx.config, ctx.args, ctx.now()
+    everything = explain.read_everything(config, now) if args.explain else None
+    found = pipeline.upcoming_meetings(config, now, everything)
+    misses = explain.near_misses(found.gathered.occurrences, config, now) \
+        if args.explain else []
+    why = explain.why_none(config, now, found.gathered, complete=args.explain) \
+        if not found.matches else None
+    if args.json:
+        rows: list[dict[str, object]] = [pipeline.meeting_row(m, config)
+                                         for m in found.matches]
+        rows += [{**pipeline.meeting_row(Match(n.occurrence, ""), config), "reason": None,
+                  "matched": False, "why_not": n.why_not} for n in misses]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
+        for line in why.lines() if why else []:
+            print(safe(line), file=sys.stderr)
         return 0
-    if not found.matches:
-        print(f"No 1:1 with your boss in the next {config.detect.lookahead.days} days. "
-              "Check boss.email, boss.aliases and detect.title_patterns.")
+    for line in why.lines() if why else []:
+        print(safe(line))
     for m in found.matches:
-        o = m.occurrence
-        print(f"{o.start:%a %d %b %H:%M}-{o.end:%H:%M}  {paint(o.title, 'bold')}")
-        print(f"    why: {m.reason}")
+        print(f"{_when(m.occurrence)}  {paint(safe(m.occurrence.title), 'bold')}")
+        print(f"    why: {safe(m.reason)}")
+    if args.explain:
+        print(f"\nNear misses ({len(misses)}): events with your boss or a 1:1 title that did "
+              "not count" + (":" if misses else "."))
+    for n in misses:
+        print(f"{_when(n.occurrence)}  {safe(n.occurrence.title)}")
+        print(f"    why not: {paint(safe(n.why_not), 'yellow')}")
     for w in found.gathered.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {safe(w)}", file=sys.stderr)
     return 0
+
+
+def _when(o: Occurrence) -> str:
+    if o.all_day:
+        return f"{o.start:%a %d %b} (all day)".ljust(22)
+    return f"{o.start:%a %d %b %H:%M}-{o.end:%H:%M}"
 
 
 def doctor(ctx: Context) -> int:
@@ -103,7 +139,7 @@ def doctor(ctx: Context) -> int:
     failed = 0
     for ok, line in run_checks(ctx.config_arg, now=datetime.now().astimezone()):
         mark = paint("ok  ", "green") if ok else paint("FAIL", "red")
-        print(f"{mark}  {line}")
+        print(f"{mark}  {safe(line)}")
         failed += not ok
     print(f"\n{'All checks passed.' if not failed else f'{failed} problem(s) found.'}")
     return 1 if failed else 0

@@ -14,7 +14,7 @@ from manageup.cli.context import Context
 from manageup.cli.values import parse_due
 from manageup.errors import UsageError
 from manageup.files import write_private
-from manageup.model import KINDS, PROBE_FIELDS, Item
+from manageup.model import KIND_FIELDS, KINDS, PROBE_FIELDS, Item
 
 # Friendly option names for kind-specific fields: (option, help). Errors name the option,
 # never the internal field name.
@@ -40,6 +40,17 @@ def _field_values(args: argparse.Namespace) -> dict[str, str]:
     return {f: getattr(args, f) for f in FIELD_OPTIONS if getattr(args, f, None) is not None}
 
 
+def _check_fields(kind: str, fields: dict[str, str]) -> None:
+    """Named by the options the user typed, not by the fields they are stored under."""
+    allowed = KIND_FIELDS.get(kind, ())
+    for f in fields:
+        if f not in allowed:
+            takes = ", ".join(FIELD_OPTIONS[a][0] for a in allowed if a in FIELD_OPTIONS) \
+                or "no extra options"
+            raise UsageError(f"{FIELD_OPTIONS[f][0]} does not apply to {kind} items; "
+                             f"they take {takes}")
+
+
 def add(ctx: Context) -> int:
     args = ctx.args
     _check_kind(args.kind)
@@ -48,6 +59,7 @@ def add(ctx: Context) -> int:
     from manageup.model import check_item
 
     fields = _field_values(args)
+    _check_fields(args.kind, fields)
     check_item(args.kind, args.text, fields)
     store = ctx.store()
     try:
@@ -131,6 +143,7 @@ def edit(ctx: Context) -> int:
     due = parse_due(args.due, now.date()) if args.due else None
     store = ctx.store()
     try:
+        _check_fields(store.get_item(args.id).kind, fields)
         item = store.update_item(args.id, text=args.text, due=due, clear_due=args.no_due,
                                  fields=fields)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from typing import ClassVar, TextIO
 
@@ -55,3 +56,12 @@ def paint(text: str, colour: str, stream: TextIO | None = None) -> str:
         return text
     return f"\033[{_CODES[colour]}m{text}\033[0m"
 
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """Calendar text bound for a terminal: control characters shown as \\xNN, since an
+    escape sequence in an event's title could retitle the window or clear the screen."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -10,11 +10,11 @@ from manageup import __version__
 from manageup.cli.table import Verb
 
 EPILOG = """\
-examples:
+start here:
+  manageup init                     write a config, asking for what it needs
   manageup meetings                 upcoming 1:1s with your boss, and why each matched
   manageup preview                  the next 1:1's digest, printed now
   manageup add owe "Send Q3 numbers" --due 2026-12-01
-  manageup run --once --dry-run     what a cycle would send right now, sending nothing
 
 config: --config PATH, else $MANAGEUP_CONFIG, else ~/.config/manageup/config.toml
 exit codes: 0 ok, 2 usage or config error, 1 anything else

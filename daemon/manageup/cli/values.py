@@ -8,16 +8,24 @@ from zoneinfo import ZoneInfo
 
 from manageup.errors import UsageError
 
+NOW_RANGE = (1971, 9000)  # a cycle looks years back and ahead; datetime ends at 9999
+
 
 def parse_now(text: str | None, zone: ZoneInfo) -> datetime:
     if not text:
         return datetime.now(zone)
     try:
         dt = datetime.fromisoformat(text)
+        dt = dt.replace(tzinfo=zone) if dt.tzinfo is None else dt.astimezone(zone)
     except ValueError:
         raise UsageError(f"--now {text!r}: expected ISO-8601, e.g. 2026-11-23T09:00 or "
                          "2026-11-23T09:00+01:00") from None
-    return dt.replace(tzinfo=zone) if dt.tzinfo is None else dt.astimezone(zone)
+    except OverflowError:
+        dt = datetime.min.replace(tzinfo=zone)
+    if not NOW_RANGE[0] <= dt.year < NOW_RANGE[1]:
+        raise UsageError(f"--now {text!r}: use a time between the years {NOW_RANGE[0]} and "
+                         f"{NOW_RANGE[1]}")
+    return dt
 
 
 def parse_due(text: str, today: date) -> date:
@@ -28,7 +36,11 @@ def parse_due(text: str, today: date) -> date:
         return today + timedelta(days=1)
     m = re.fullmatch(r"\+(\d+)d", t)
     if m:
-        return today + timedelta(days=int(m.group(1)))
+        try:
+            return today + timedelta(days=int(m.group(1)))
+        except OverflowError:
+            raise UsageError(f"--due {text!r}: too far ahead; give a date before 9999") \
+                from None
     try:
         return date.fromisoformat(t)
     except ValueError:

@@ -3,7 +3,7 @@ the shell completion are all built from this one table."""
 
 from __future__ import annotations
 
-from manageup.cli import account, calendar, items, review
+from manageup.cli import account, calendar, items, review, service, setup
 from manageup.cli.items import FIELD_OPTIONS
 from manageup.cli.table import NOW, Arg, Verb, arg
 from manageup.model import KINDS, PROBE_FIELDS, RISK_FIELDS
@@ -17,18 +17,55 @@ def _field_args(suffix: str = "") -> tuple[Arg, ...]:
 _ID = arg("id", type=int, metavar="ID", help="the item's number, as `manageup list` shows it")
 
 VERBS: tuple[Verb, ...] = (
+    Verb("init", "write a working config, asking for what is missing", setup.init,
+         ("manageup init --me alex@example.com --boss sam@example.com "
+          "--calendar ~/calendars/work.ics --timezone Europe/Berlin",
+          "manageup init --suggest-boss --me alex@example.com --calendar ~/work.ics"),
+         description="Write a config (readable only by you) to the config path and create "
+                     "the folders it names. On a terminal it asks for what the flags do not "
+                     "give; otherwise a missing flag is an error. An existing config is only "
+                     "replaced with --force.",
+         args=(arg("--me", metavar="EMAIL", help="your e-mail address"),
+               arg("--boss", metavar="EMAIL", help="your boss's e-mail address"),
+               arg("--calendar", metavar="PATH_OR_URL", help="an .ics file or https:// address"),
+               arg("--timezone", metavar="ZONE",
+                   help="IANA time zone, e.g. Europe/Berlin (default: this machine's)"),
+               arg("--name", metavar="N", help="your first name, for the greeting"),
+               arg("--boss-name", metavar="N", help="your boss's name"),
+               arg("--suggest-boss", action="store_true",
+                   help="list the people you meet most in recurring two-person meetings"),
+               arg("--force", action="store_true", help="replace an existing config"))),
+    Verb("service", "run manageup in the background under systemd", service.service,
+         ("manageup service install", "manageup service install --timer",
+          "manageup service uninstall"),
+         description="install: write the systemd user units to ~/.config/systemd/user/ with "
+                     "this installation's path, your config and the folders it writes to, "
+                     "then reload systemd and enable and start them. uninstall: stop, "
+                     "disable and remove them.",
+         args=(arg("action", choices=["install", "uninstall"], help="install or uninstall"),
+               arg("--timer", action="store_true",
+                   help="a cycle every 10 minutes from a timer instead of a daemon"),
+               arg("--no-start", action="store_true",
+                   help="only write (or remove) the files; call no systemctl"))),
     Verb("meetings", "list the upcoming 1:1s found, and why each matched", calendar.meetings,
-         ("manageup meetings", "manageup meetings --json --now 2026-11-25T17:00"),
+         ("manageup meetings", "manageup meetings --explain",
+          "manageup meetings --json --now 2026-11-25T17:00"),
          description="List the upcoming 1:1s with your boss in the lookahead window, each "
-                     "with the reason it matched.",
+                     "with the reason it matched. When none is found, say why and whom you "
+                     "do meet one to one.",
          args=(NOW, arg("--json", action="store_true",
-                        help="print JSON (uid, start, end, title, reason, ...)"))),
+                        help="print JSON (uid, start, end, title, reason, ...)"),
+               arg("--explain", action="store_true",
+                   help="also list the near misses (events with your boss or a 1:1 title "
+                        "that did not count) and why not"))),
     Verb("preview", "print the next 1:1's digest now", calendar.preview,
-         ("manageup preview", "manageup preview --html digest.html --open"),
+         ("manageup preview", "manageup preview --open",
+          "manageup preview --html digest.html"),
          description="Compose the digest for the next 1:1, whatever its send time, and "
                      "print it. Records nothing and sends nothing.",
          args=(NOW, arg("--html", metavar="FILE", help="also write the HTML part to FILE"),
-               arg("--open", action="store_true", help="open the HTML part in a browser"))),
+               arg("--open", action="store_true",
+                   help="open the HTML part in a browser (a temporary file without --html)"))),
     Verb("run", "run the daemon (or one cycle with --once)", calendar.run,
          ("manageup run --once --dry-run", "manageup run"),
          description="Read the calendars every poll interval and send each digest when it "
@@ -132,4 +169,10 @@ VERBS: tuple[Verb, ...] = (
                      "standard input when that is not a terminal.",
          args=(arg("action", choices=["set"], help="what to do"),
                arg("name", choices=["smtp", "caldav"], help="which secret"))),
+    Verb("completion", "print tab completion for bash, zsh or fish", account.completion,
+         ('eval "$(manageup completion bash)"    # in ~/.bashrc',
+          "manageup completion fish > ~/.config/fish/completions/manageup.fish"),
+         description="Print the shell code that completes manageup's verbs and options. "
+                     "Load it from your shell's start-up file.",
+         args=(arg("shell", choices=["bash", "zsh", "fish"], help="your shell"),)),
 )

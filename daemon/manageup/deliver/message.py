@@ -12,11 +12,14 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
+
+import jinja2
 
 from manageup.config import Config
 from manageup.errors import ConfigError
 from manageup.model import Digest
-from manageup.render import Rendered
+from manageup.render import Rendered, environment
 from manageup.review import Plan as ReviewPlan
 from manageup.textutil import header_safe, wrap
 
@@ -90,25 +93,27 @@ def build_message(rendered: Rendered, digest: Digest, config: Config, now: datet
     return msg
 
 
+def _template(config: Config, name: str, **values: Any) -> str:
+    try:
+        return environment(config.digest.templates_dir).get_template(name).render(**values)
+    except jinja2.TemplateError as e:
+        raise ConfigError([f"digest.templates_dir: {name}: {e}; fix or remove that "
+                           "template"]) from None
+
+
 def _subject(rendered: Rendered, digest: Digest, config: Config) -> str:
     """Gmail files a mail in a conversation only when its subject matches, so with Gmail
-    delivery every digest of a series has the same subject (series_subject.txt.j2) and the
-    date leads the digest instead. Elsewhere the subject names the date: clients that
-    thread by References need no matching subject."""
+    delivery every digest of a series has the same subject (series_subject.txt.j2); the
+    date is in the digest's first section. Elsewhere the subject names the date: clients
+    that thread by References need no matching subject."""
     if config.delivery.method != "gmail":
         return rendered.subject
-    from manageup.render import environment
-
-    return environment(config.digest.templates_dir).get_template(
-        "series_subject.txt.j2").render(d=digest)
+    return _template(config, "series_subject.txt.j2", d=digest)
 
 
 def build_nudge(p: ReviewPlan, config: Config, now: datetime) -> EmailMessage:
-    from manageup.render import environment
-
     rec = p.digest
-    text = environment(config.digest.templates_dir).get_template("nudge.txt.j2").render(
-        p=p, boss=config.boss.name or config.boss.email)
+    text = _template(config, "nudge.txt.j2", p=p, boss=config.boss.name or config.boss.email)
     msg = _head(config, f"How did it go? {rec.title}, {rec.start:%a %d %b}", now,
                 message_id(f"nudge|{rec.key}", rec.start))
     # A reply to its digest, whose Message-ID is fixed by the occurrence (message_id).

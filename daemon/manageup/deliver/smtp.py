@@ -14,7 +14,13 @@ from email.message import EmailMessage
 from typing import Any
 
 from manageup.config import Smtp
-from manageup.errors import ConfigError, DeliveryError, ManageupError, SecretError
+from manageup.errors import (
+    ConfigError,
+    DeliveryError,
+    ManageupError,
+    SecretError,
+    SecretUnavailable,
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -29,7 +35,14 @@ def is_loopback(host: str) -> bool:
 class _Smtp(smtplib.SMTP):
     """smtplib with SASL responses in UTF-8. smtplib encodes them as ASCII (CPython
     gh-73936, open since 2017), so a password with "€" failed before reaching the server;
-    RFC 4616 (PLAIN) and RFC 4954 (AUTH) say UTF-8. LOGIN servers take the same bytes."""
+    RFC 4616 (PLAIN) and RFC 4954 (AUTH) say UTF-8. LOGIN servers take the same bytes.
+    It also notes when the message itself went out (DATA), for SmtpTransport.send."""
+
+    data_sent = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.data_sent = True
+        return super().data(msg)
 
     # The stdlib method with its one `.encode("ascii")` changed; smtplib calls it from
     # login() for PLAIN and LOGIN, so the mechanism choice stays smtplib's.
@@ -79,15 +92,17 @@ class SmtpTransport:
         # Always verified: certificates and host names. No switch turns this off.
         self.context = context or ssl.create_default_context()
 
-    def connect(self) -> smtplib.SMTP:
+    def connect(self) -> _Smtp:
         """A connection, logged in; closed again on any failure."""
         cfg = self.cfg
         try:
             # Looked up first: a missing password costs no connection.
             password = self.password() if cfg.username else ""
+        except SecretUnavailable as e:  # a keyring still locked at boot: try again soon
+            raise DeliveryError(str(e), transient=True) from None
         except SecretError as e:
             raise DeliveryError(str(e), transient=False) from None
-        smtp: smtplib.SMTP | None = None
+        smtp: _Smtp | None = None
         try:
             if cfg.security == "ssl":
                 smtp = _SmtpSsl(cfg.host, cfg.port, timeout=cfg.timeout, context=self.context)
@@ -105,22 +120,13 @@ class SmtpTransport:
 
     def send(self, msg: EmailMessage, thread: str = "") -> str:
         smtp = self.connect()
-        data_sent = False
-        real_data = smtp.data
-
-        def data(payload: Any) -> tuple[int, bytes]:
-            nonlocal data_sent
-            data_sent = True
-            return real_data(payload)
-
-        smtp.data = data  # type: ignore[method-assign,assignment]
         try:
             smtp.send_message(msg)
         except Exception as e:  # every failure is classified below
             err = _classify(e, self.cfg)
             # No reply after the message went out: the server may have it (the ledger then
             # allows one more try). An SMTP reply, even an error, means it was not taken.
-            if data_sent and isinstance(err, DeliveryError) \
+            if smtp.data_sent and isinstance(err, DeliveryError) \
                     and not isinstance(e, smtplib.SMTPResponseException):
                 err.maybe_sent = True
             raise err from None

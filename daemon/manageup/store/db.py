@@ -1,4 +1,4 @@
-"""Opening the SQLite file, its migrations, health checks and the cycle lock.
+"""Opening the SQLite file, migrating it (schema.py), health checks and the cycle lock.
 
 The schema is versioned with PRAGMA user_version; each migration runs once, in order.
 Every public write is one transaction, so a crash never leaves half of it behind.
@@ -10,113 +10,66 @@ import errno
 import fcntl
 import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from manageup.errors import StoreError
 from manageup.files import private_dir
+from manageup.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS: list[str] = [
-    # 1: the first schema
-    """
-    CREATE TABLE items (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        text TEXT NOT NULL,
-        status TEXT NOT NULL DEFAULT 'open',
-        created TEXT NOT NULL,
-        due TEXT,
-        closed TEXT,
-        fields TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE TABLE appearances (
-        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-        occurrence_key TEXT NOT NULL,
-        sent_at TEXT NOT NULL,
-        PRIMARY KEY (item_id, occurrence_key)
-    );
-    CREATE TABLE question_use (
-        question_id TEXT NOT NULL,
-        occurrence_key TEXT NOT NULL,
-        used_at TEXT NOT NULL,
-        PRIMARY KEY (question_id, occurrence_key)
-    );
-    CREATE TABLE history (
-        key TEXT PRIMARY KEY,
-        uid TEXT NOT NULL,
-        start TEXT NOT NULL,
-        status TEXT NOT NULL,
-        organizer TEXT NOT NULL DEFAULT '',
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL
-    );
-    CREATE TABLE ledger (
-        key TEXT NOT NULL,
-        start TEXT NOT NULL,
-        state TEXT NOT NULL,
-        message_id TEXT NOT NULL,
-        due_at TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_try TEXT,
-        last_error TEXT NOT NULL DEFAULT '',
-        updated TEXT NOT NULL,
-        PRIMARY KEY (key, start)
-    );
-    """,
-    # 2: what each sent digest showed, for `review`; advice and answers noted in reviews
-    """
-    CREATE TABLE digests (
-        id INTEGER PRIMARY KEY,
-        key TEXT NOT NULL,
-        start TEXT NOT NULL,
-        title TEXT NOT NULL,
-        sent_at TEXT NOT NULL,
-        reviewed_at TEXT,
-        shown TEXT NOT NULL DEFAULT '{}',
-        UNIQUE (key, start)
-    );
-    CREATE TABLE notes (
-        id INTEGER PRIMARY KEY,
-        digest_id INTEGER REFERENCES digests(id) ON DELETE SET NULL,
-        question_id TEXT NOT NULL DEFAULT '',
-        text TEXT NOT NULL,
-        created TEXT NOT NULL
-    );
-    """,
-    # 3: Google incremental sync state per calendar, and the sign-in state
-    """
-    CREATE TABLE sync_state (
-        calendar TEXT PRIMARY KEY,
-        token TEXT NOT NULL DEFAULT '',
-        synced_from TEXT NOT NULL,
-        synced_until TEXT NOT NULL,
-        events TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE TABLE flags (
-        name TEXT PRIMARY KEY,
-        value TEXT NOT NULL,
-        since TEXT NOT NULL
-    );
-    """,
-    # 4: what a ledger row is for (only digests count for question rest), how many of its
-    # attempts ended without knowing whether the server took the mail, and the store's own
-    # id, which names its backups so that stores sharing a backup folder never prune
-    # each other's.
-    """
-    ALTER TABLE ledger ADD COLUMN kind TEXT NOT NULL DEFAULT 'digest';
-    ALTER TABLE ledger ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0;
-    UPDATE ledger SET kind = 'nudge' WHERE key LIKE 'nudge|%';
-    UPDATE ledger SET kind = 'notice' WHERE key LIKE 'notice|%';
-    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-    INSERT INTO meta VALUES ('store_id', lower(hex(randomblob(4))));
-    """,
-]
+
+class _Cursor(sqlite3.Cursor):
+    """Reads that hit a damaged page or a full disk raise StoreError naming the cause,
+    never a bare sqlite3 error (which would reach the user as a traceback)."""
+
+    path: Path | None = None
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(describe_error(e, self.path, "read")) from None
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(describe_error(e, self.path, "read")) from None
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(describe_error(e, self.path, "read")) from None
+
+
+class _Connection(sqlite3.Connection):
+    path: Path | None = None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        cur = self.cursor(_Cursor)
+        cur.path = self.path
+        try:
+            return cur.execute(sql, parameters)
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+                raise  # a constraint: the caller's transaction reports it
+            raise StoreError(describe_error(e, self.path, "read")) from None
+
+
+def connect(target: str | Path, path: Path | None, **kwargs: Any) -> sqlite3.Connection:
+    conn = sqlite3.connect(target, factory=_Connection, **kwargs)
+    if isinstance(conn, _Connection):
+        conn.path = path
+    return conn
+
 
 RESTORE_HINT = ("stop manageup, move the damaged file aside and copy the newest backup "
                 "(`manageup doctor` names it) to store.path")
@@ -194,7 +147,7 @@ class StoreBase:
         """SQLite's own check of every page and index: an empty list means sound."""
         pragma = "quick_check" if quick else "integrity_check"
         try:
-            rows = [str(r[0]) for r in self.conn.execute(f"PRAGMA {pragma}")]
+            rows = [str(r[0]) for r in self.conn.cursor().execute(f"PRAGMA {pragma}")]
         except sqlite3.DatabaseError as e:
             return [str(e)]
         return [] if rows == ["ok"] else rows
@@ -237,17 +190,17 @@ S = TypeVar("S", bound=StoreBase)
 
 def _open_readonly(cls: type[S], path: Path) -> S:
     if not path.exists():
-        return cls(sqlite3.connect(":memory:"), None, True)
+        return cls(connect(":memory:", None), None, True)
     # With no -wal file the main file holds everything, and immutable keeps a read-only
     # open from leaving -shm/-wal files behind. With one (another process is writing),
     # immutable would miss its latest commits.
     wal = path.with_name(path.name + "-wal").exists()
     mode = "ro" if wal else "ro&immutable=1"
-    conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True)
+    conn = connect(f"file:{path}?mode={mode}", path, uri=True)
     store = cls(conn, path, True)
     if store._version() < len(MIGRATIONS):
         # An older file: read it through an in-memory migrated copy.
-        mem = sqlite3.connect(":memory:")
+        mem = connect(":memory:", path)
         conn.backup(mem)
         conn.close()
         store = cls(mem, path, True)
@@ -263,12 +216,12 @@ def _open_writable(cls: type[S], path: Path) -> S:
         os.close(fd)
     except FileExistsError:
         pass
-    conn = sqlite3.connect(path, timeout=10)
+    conn = connect(path, path, timeout=10)
     # Switching a new file to WAL does not wait on the busy timeout: when two processes
     # create the store at once, one is told "locked" at once. Wait for the other here.
     for attempt in range(100):
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.cursor().execute("PRAGMA journal_mode=WAL")  # the plain error, to retry
             break
         except sqlite3.OperationalError as e:
             if "locked" not in str(e) or attempt == 99:
@@ -289,12 +242,20 @@ def _statements(script: str) -> list[str]:
 
 
 
+def _nearly_full(path: Path) -> bool:
+    """SQLite reports some writes on a full disk only as an I/O error."""
+    try:
+        return shutil.disk_usage(path.parent).free < 1024 * 1024
+    except OSError:
+        return False
+
+
 def describe_error(e: sqlite3.DatabaseError, path: Path | None, doing: str) -> str:
     """One line naming the real cause: a full disk is not a damaged file."""
     text = str(e)
     code = getattr(e, "sqlite_errorcode", None)
-    full = code == sqlite3.SQLITE_FULL or "disk is full" in text \
-        or "database or disk is full" in text
+    full = code == sqlite3.SQLITE_FULL or "disk is full" in text or (
+        "disk I/O" in text and path is not None and _nearly_full(path))
     if full:
         return f"cannot {doing} the store at {path}: the disk is full; free some space"
     if code == sqlite3.SQLITE_READONLY or "readonly database" in text:

@@ -168,4 +168,3 @@ def markdown(data: dict[str, Any]) -> str:
         out += [f"- {h['start'][:16].replace('T', ' ')} {h['status']}" for h in data["history"]]
         out.append("")
     return "\n".join(out)
-

@@ -191,6 +191,10 @@ def check_row(table: str, row: Any, where: str) -> dict[str, Any]:
             out[name] = check(row[name])
         except Bad as e:
             raise UsageError(f"{where}, field {name!r}: {e}") from None
+    if table == "ledger" and "kind" not in row:
+        # An export older than the kind column: its keys said what a row was for.
+        prefix = out["key"].split("|", 1)[0]
+        out["kind"] = prefix if prefix in ("nudge", "notice") else "digest"
     if table == "items":
         allowed = KIND_FIELDS.get(out["kind"], ())
         for k in json.loads(out["fields"]):
