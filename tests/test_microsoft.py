@@ -453,3 +453,12 @@ def test_a_read_only_fetch_saves_nothing(fake: FakeMicrosoft, signed_in: Config)
         assert store.sync_state(src.key) is None
     finally:
         store.close()
+
+
+def test_a_new_process_costs_one_more_request_for_the_tenant_settings(
+        fake: FakeMicrosoft, signed_in: Config) -> None:
+    poll(source(signed_in), *WINDOW, BERLIN)
+    fake.requests.clear()
+    poll(source(signed_in), *WINDOW, BERLIN)  # `run --once` from the timer
+    assert [p for _m, p in fake.requests] == [
+        f"/{TENANT}/v2.0/.well-known/openid-configuration", "/v1.0/me/calendarView/delta"]
