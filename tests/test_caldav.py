@@ -470,3 +470,16 @@ def test_a_read_only_fetch_saves_nothing(fresh: Any, tmp_path: Path) -> None:
         assert store.sync_state(src.key) is None
     finally:
         store.close()
+
+
+def test_a_corrected_password_is_used_at_the_next_poll(
+        fresh: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        memory_keyring: Any) -> None:
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    config = caldav_config(tmp_path, fresh([ICS / "weekly_moved_cancelled_exdate.ics"]))
+    memory_keyring.values[("manageup", "caldav")] = "typo"
+    src = CaldavSource(config.calendars[0], config)  # the daemon's, kept between cycles
+    with pytest.raises(SourceError, match="refused the login"):
+        poll(src, *WINDOW, BERLIN)
+    memory_keyring.values[("manageup", "caldav")] = PASSWORD  # `manageup secret set caldav`
+    assert poll(src, *WINDOW, BERLIN).occurrences

@@ -116,6 +116,8 @@ class CaldavSource(KeepsSyncState):
         except ManageupError:
             raise
         except Exception as e:
+            if self._password is None:
+                self._client = None  # read the secret again next time: it may be fixed
             raise self._explain(e) from None
         self._state = new_state
         if not readonly and new_state != stored:
