@@ -84,6 +84,9 @@ class FakeMicrosoft:
         self.requests.append((method, url.path))
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path.endswith("/v2.0/.well-known/openid-configuration"):
+            if not url.path.startswith(f"/{TENANT}/"):
+                return self.send(h, 400, {"error": "invalid_tenant", "error_description":
+                                          "AADSTS90002: Tenant 'nope' not found."})
             return self.send(h, 200, self.openid())
         if url.path.endswith("/oauth2/v2.0/devicecode"):
             return self.send(h, 200, {
@@ -462,3 +465,17 @@ def test_a_new_process_costs_one_more_request_for_the_tenant_settings(
     poll(source(signed_in), *WINDOW, BERLIN)  # `run --once` from the timer
     assert [p for _m, p in fake.requests] == [
         f"/{TENANT}/v2.0/.well-known/openid-configuration", "/v1.0/me/calendarView/delta"]
+
+
+def test_doctor_names_a_missing_sign_in_and_an_unknown_tenant(
+        fake: FakeMicrosoft, trusted: Path, memory_keyring: Any, tmp_path: Path) -> None:
+    from manageup.doctor import run_checks
+
+    path, _ = write_config(tmp_path, ms_table(fake))
+    lines = [(ok, line) for ok, line in run_checks(str(path), NOW)
+             if line.startswith("microsoft")]
+    assert lines == [(False, "microsoft work: not signed in to Microsoft 365; "
+                             "run: manageup auth microsoft")]
+    path, config = write_config(tmp_path, ms_table(fake).replace(TENANT, "nope.example"))
+    with pytest.raises(SourceError, match=r"tenant 'nope\.example' not found .*calendars\.tenant"):
+        microsoft.sign_in(config.calendars[0], lambda _text: None)
