@@ -138,7 +138,7 @@ def _check_google(config: Config, env: Mapping[str, str], gmail: bool) -> Check:
 
 
 def _check_store(config: Config) -> Check:
-    from manageup.store import Store
+    from manageup.store import Store, StoreDamaged, restore_advice
 
     path = config.store.path
     if not path.exists():
@@ -149,19 +149,20 @@ def _check_store(config: Config) -> Check:
                       "check store.path"
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK):
         return False, f"store {path} is not writable; check its owner and store.path"
+    folder = config.store.backup_folder
     try:
         store = Store.open(path, readonly=True)  # doctor changes nothing
         try:
             problems = store.integrity()
-            bad = store.bad_rows()
-            backups = store.backups(config.store.backup_folder)
+            bad = [] if problems else store.bad_rows()
+            how = restore_advice(path, folder, store.store_id())
         finally:
             store.close()
+    except StoreDamaged as e:
+        return False, f"store {path} is damaged ({e.cause}); {restore_advice(path, folder)}"
     except ManageupError as e:
         return False, f"store: {e}"
     if problems:
-        how = (f"stop manageup, move {path} aside and copy {backups[-1]} to {path}"
-               if backups else f"no backup found; try `sqlite3 {path} .recover`")
         return False, f"store {path} is damaged (integrity check: {problems[0]}); {how}"
     if bad:
         return False, (f"store {path}: {len(bad)} row(s) manageup cannot use, e.g. {bad[0]}; "

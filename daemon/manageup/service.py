@@ -13,6 +13,8 @@ from types import FrameType
 
 import schedule
 
+from manageup.errors import ManageupError
+
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +60,8 @@ class Daemon:
         would leave run_pending and end the daemon."""
         try:
             self.cycle(self.clock())
+        except ManageupError as e:  # a problem the user can act on: one line, no traceback
+            log.error("%s; the next cycle runs in %ss", e, int(self.interval))
         except Exception:  # see the docstring: nothing may escape a job
             log.exception("this cycle failed; the next one runs in %ss", int(self.interval))
         finally:
