@@ -37,6 +37,15 @@ def run_checks(config_arg: str | None, now: datetime,
     yield from _check_calendars(config, now)
     if any(c.type == "google" for c in config.calendars) and config.delivery.method != "gmail":
         yield _check_google(config, env, gmail=False)
+    for cal in config.calendars:
+        if cal.type == "caldav":
+            from manageup.sources.caldav import doctor_checks
+
+            yield from doctor_checks(cal, config)
+        elif cal.type == "microsoft":
+            from manageup.sources import microsoft
+
+            yield from microsoft.doctor_checks(cal, config)
     yield _check_store(config)
     yield from _check_delivery(config, env)
     from manageup import units
