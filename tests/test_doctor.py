@@ -127,3 +127,36 @@ def test_doctor_names_the_config_once(tmp_path: Path, capsys, text: str, says: s
     out = capsys.readouterr().out
     line = next(line for line in out.splitlines() if line.startswith("FAIL"))
     assert says in out and line.count(str(cfg)) == 1, out
+
+
+def test_doctor_reports_a_server_that_hangs_up_after_the_greeting(example: Path, capsys) -> None:
+    """A server that greets and then drops the connection is one FAIL line, no traceback."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"220 hello\r\n")
+            conn.recv(1024)  # EHLO
+            conn.sendall(b"250 ok\r\n")
+            conn.recv(1024)  # NOOP: hang up instead of answering
+
+    threading.Thread(target=serve, daemon=True).start()
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace(
+        '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n',
+        f'[delivery]\nmethod = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+        'security = "none"\nusername = ""\n'))
+    try:
+        assert main(["--config", str(cfg), "doctor"]) == 1
+    finally:
+        listener.close()
+    out = capsys.readouterr().out
+    assert "FAIL  delivery: SMTP 127.0.0.1:" in out
+    assert "Traceback" not in out
