@@ -14,8 +14,8 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
-from manageup.errors import DeliveryError, SourceError
-from manageup.google import RETRY_STATUS, GoogleAuthError, execute
+from manageup.errors import ApiError, DeliveryError, SourceError
+from manageup.google import GoogleAuthError, execute
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,15 @@ class GmailTransport:
     def _send(self, body: dict[str, str]) -> str:
         request = self.service.users().messages().send(userId="me", body=body)
         try:
-            sent = execute(request, "Gmail", self.sleep, tries=3)
+            # One try: googleapiclient's retry resends a POST whose answer timed out, and
+            # Gmail may have sent each of them. The ledger retries instead, with backoff,
+            # and at most once more when the outcome is unknown (maybe_sent).
+            sent = execute(request, "Gmail", self.sleep, tries=1)
         except GoogleAuthError as e:
             raise DeliveryError(str(e), transient=False) from None
-        except SourceError as e:
-            transient = "cannot reach" in str(e) or any(
-                f" {s} " in str(e) for s in RETRY_STATUS)
+        except ApiError as e:
             raise DeliveryError(str(e).replace("check the calendar id", "check delivery"),
-                                transient=transient) from None
-        return str(sent.get("threadId") or "") if isinstance(sent, dict) else ""
+                                transient=e.transient, maybe_sent=e.maybe_sent) from None
+        except SourceError as e:  # a sign-in that cannot be read or used: the user acts
+            raise DeliveryError(str(e), transient=False) from None
+        return str(sent.get("threadId") or "")
