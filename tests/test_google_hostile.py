@@ -356,3 +356,16 @@ def test_a_token_endpoint_out_of_reach_is_one_clear_line(
     code, err = redirect_back(gconfig.source_path, google.client, capsys, "code=4/x")
     assert code == 2 and "cannot reach Google's token endpoint" in err
     assert "Traceback" not in err and memory_keyring.values == {}
+
+
+# --- a new user's first hour: a Google calendar configured, no sign-in yet ------------------
+
+@pytest.mark.parametrize("argv", [["meetings"], ["meetings", "--explain"],
+                                  ["meetings", "--explain", "--json"]])
+def test_meetings_before_signing_in_says_so(gconfig: Config, memory_keyring, capsys,  # type: ignore[no-untyped-def]
+                                            argv: list[str]) -> None:
+    code = main(["--config", str(gconfig.source_path), *argv])
+    captured = capsys.readouterr()
+    assert code == 1 and "not signed in to Google" in captured.err
+    # Not a wrong diagnosis of a calendar that was never read.
+    assert "boss.email" not in captured.out + captured.err
