@@ -369,3 +369,22 @@ def test_meetings_before_signing_in_says_so(gconfig: Config, memory_keyring, cap
     assert code == 1 and "not signed in to Google" in captured.err
     # Not a wrong diagnosis of a calendar that was never read.
     assert "boss.email" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("state", [
+    {"token": "x", "synced_from": "garbage", "synced_until": "x", "events": {}},
+    {"token": "x", "synced_from": "2026-08-01T00:00:00+02:00",
+     "synced_until": "2027-08-01T00:00:00+02:00", "events": {"e1": 5}},
+    {"token": "x", "synced_from": "2026-08-01T00:00:00+02:00",
+     "synced_until": "2027-08-01T00:00:00+02:00", "events": ["e1"]},
+])
+def test_a_damaged_sync_state_means_a_full_listing(gconfig: Config,
+                                                   state: dict[str, Any]) -> None:
+    """Sync state comes back through `manageup import` and from older stores: one that is
+    not what the source wrote is listed afresh, not an exception every cycle."""
+    store = Store.open(gconfig.store.path)
+    store.save_sync_state("google:primary", state)
+    src = source(gconfig, FULL)
+    result = gather([src], gconfig, NOW, store, readonly=False)
+    assert result.failures == [] and src.calls == 3
+    assert len(detect(result.occurrences, gconfig)) == 4

@@ -97,8 +97,12 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
                 f"{google.REAUTH}")
         self._skipped = []
         stored = store.sync_state(self.key)
+        usable = stored if _usable(stored) else None
+        if stored is not None and usable is None:
+            log.warning("%s: the saved sync state is damaged; listing the calendar in full",
+                        self.label)
         # Read-only runs never save, so they carry their state from one fetch to the next.
-        state = (self._state or stored) if readonly else stored
+        state = (self._state or usable) if readonly else usable
         try:
             state, changed = self._sync(state, start, end)
         except SignInExpired:
@@ -229,6 +233,20 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
                     and now.date() + timedelta(days=i) < until.date()]
         room = next((d for d in workdays if per_day.get(d, 0) < 4), None)
         return BossWeek(hours, room)
+
+
+def _usable(state: dict[str, Any] | None) -> bool:
+    """Is this the state _full and _incremental write? It also arrives through `manageup
+    import` and from older stores."""
+    if not isinstance(state, dict) or not isinstance(state.get("events"), dict):
+        return False
+    try:
+        for key in ("synced_from", "synced_until"):
+            if datetime.fromisoformat(state[key]).tzinfo is None:
+                return False
+    except MALFORMED:
+        return False
+    return all(isinstance(e, dict) and e.get("id") == k for k, e in state["events"].items())
 
 
 def _when(value: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, bool]:
