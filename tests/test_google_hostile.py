@@ -388,3 +388,23 @@ def test_a_damaged_sync_state_means_a_full_listing(gconfig: Config,
     result = gather([src], gconfig, NOW, store, readonly=False)
     assert result.failures == [] and src.calls == 3
     assert len(detect(result.occurrences, gconfig)) == 4
+
+
+def test_a_dead_sign_in_found_by_gmail_shows_in_doctor(gmail_config: Config, memory_keyring,  # type: ignore[no-untyped-def]
+                                                        capsys) -> None:
+    """Gmail delivery with .ics calendars: no calendar call ever meets the dead sign-in,
+    so the send must record it, or `doctor` says all is well while no digest goes out."""
+    from manageup import google
+
+    memory_keyring.values[("manageup", "google-token")] = json.dumps({
+        **json.loads(token_json()), "scopes": [google.CALENDAR_SCOPE, google.GMAIL_SCOPE]})
+    session = google.Session(google.scopes_for(gmail=True),
+                             HttpMockSequence([(status(400), body("invalid_grant"))]))
+    transport = GmailTransport(google.LiveService(session, "gmail", "v1"), sleep=lambda s: None)
+    store = Store.open(gmail_config.store.path)
+    now = at("2026-11-25T17:00+01:00")
+    run_cycle(gmail_config, store, make_sources(gmail_config), transport, now)
+    assert store.flag(AUTH_FLAG) == ("invalid_grant", now)
+    store.close()
+    assert main(["--config", str(gmail_config.source_path), "doctor"]) == 1
+    assert "FAIL  delivery: Gmail: the Google sign-in stopped working" in capsys.readouterr().out

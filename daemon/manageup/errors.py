@@ -60,6 +60,14 @@ class ApiError(SourceError):
         self.maybe_sent = maybe_sent
 
 
+class DeliverySignInExpired(DeliveryError):
+    """Sending needs a sign-in the provider refused (Gmail: invalid_grant); only the user
+    can renew it. The cycle records it like a dead calendar sign-in, so `doctor` says so."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
 class SignInExpired(SourceError):
     """A sign-in only the user can renew: the provider answered a token refresh with
     invalid_grant (revoked, or expired). Calling again cannot help until they sign in."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
-from manageup.errors import ApiError, DeliveryError, SourceError
+from manageup.errors import ApiError, DeliveryError, DeliverySignInExpired, SourceError
 from manageup.google import GoogleAuthError, execute
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class GmailTransport:
             # and at most once more when the outcome is unknown (maybe_sent).
             sent = execute(request, "Gmail", self.sleep, tries=1)
         except GoogleAuthError as e:
-            raise DeliveryError(str(e), transient=False) from None
+            raise DeliverySignInExpired(str(e)) from None
         except ApiError as e:
             raise DeliveryError(str(e).replace("check the calendar id", "check delivery"),
                                 transient=e.transient, maybe_sent=e.maybe_sent) from None
