@@ -183,7 +183,9 @@ def diagnose(occurrences: Sequence[Occurrence], config: Config,
 
 def read_everything(config: Config, now: datetime) -> Gathered:
     """Every event in the cycle's window. An .ics feed is read past the fast path, which
-    keeps only what may be a 1:1 with the boss as configured: the very thing in question."""
+    keeps only what may be a 1:1 with the boss as configured: the very thing in question.
+    Fails, as `meetings` does, when no calendar could be read: "no 1:1 found" would then
+    blame boss.email for a calendar that was never read."""
     from manageup.cycle import make_sources
     from manageup.pipeline import read_calendars
     from manageup.sources import Source
@@ -192,8 +194,6 @@ def read_everything(config: Config, now: datetime) -> Gathered:
     sources: list[Source] = [IcsSource(cal) if cal.type == "ics" else s for cal, s in
                              zip(config.calendars, make_sources(config, readonly=True),
                                  strict=True)]
-    # read_calendars, not gather: with nothing readable the cause is the calendar, and a
-    # diagnosis of an empty read would blame boss.email.
     return read_calendars(config, now, sources)
 
 
