@@ -548,3 +548,13 @@ def test_events_without_id_or_start_are_skipped_with_a_warning(
     fake.errors.append((200, {}, "missing_fields"))
     got = poll(source(signed_in), *WINDOW, BERLIN)
     assert len(got.warnings) == 1 and "skipped" in got.warnings[0]
+
+
+@pytest.mark.parametrize("raw", ["[]", "null", "42", '{"Account": []}',
+                                 '{"Account": {"k": "not a record"}}', "{not json"])
+def test_a_corrupted_token_cache_asks_to_sign_in_again(
+        fake: FakeMicrosoft, signed_in: Config, memory_keyring: Any, raw: str) -> None:
+    memory_keyring.values[("manageup", microsoft.TOKEN_NAME)] = raw
+    with pytest.raises(microsoft.MicrosoftAuthError, match="manageup auth microsoft") as e:
+        poll(source(signed_in), *WINDOW, BERLIN)
+    assert "\n" not in str(e.value)
