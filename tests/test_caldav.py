@@ -489,3 +489,30 @@ def test_a_corrected_password_is_used_at_the_next_poll(
         poll(src, *WINDOW, BERLIN)
     memory_keyring.values[("manageup", "caldav")] = PASSWORD  # `manageup secret set caldav`
     assert poll(src, *WINDOW, BERLIN).occurrences
+
+
+# -- a new user's addresses and passwords ------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["/alex/", "/"])
+def test_a_principal_or_home_url_without_calendar_name_lists_the_calendars(
+        radicale: Radicale, fresh: Any, tmp_path: Path, where: str) -> None:
+    fresh([ICS / "weekly_moved_cancelled_exdate.ics"])
+    config = caldav_config(tmp_path, radicale.url + where)
+    with pytest.raises(SourceError, match=r"not a calendar.*calendars\.calendar") as e:
+        poll(source(config), *WINDOW, BERLIN)
+    assert "\n" not in str(e.value) and "'cal" in str(e.value)
+
+
+def test_a_non_ascii_password_logs_in(radicale: Radicale, fresh: Any, tmp_path: Path) -> None:
+    url = fresh([ICS / "weekly_moved_cancelled_exdate.ics"])
+    users = Path(radicale.app.configuration.get("auth", "htpasswd_filename"))
+    before = users.read_text()
+    users.write_text("alex:Pässwörd-日本\n", encoding="utf-8")
+    try:
+        config = caldav_config(tmp_path, url)
+        got = poll(CaldavSource(config.calendars[0], config, password="Pässwörd-日本"),
+                   *WINDOW, BERLIN)
+    finally:
+        users.write_text(before)
+    assert got.occurrences
