@@ -274,9 +274,12 @@ class CaldavSource(KeepsSyncState):
         if isinstance(e, OSError):  # requests/niquests connection errors are OSErrors
             return SourceError(f"{self.label}: cannot reach {host} "
                                f"({type(e).__name__}); check the address and your connection")
+        # What is left is the library choking on the answer (broken XML, an HTML page):
+        # most often a wrong address or a login page or proxy in between.
         log.debug("%s: unexpected error", self.label, exc_info=True)
-        return SourceError(f"{self.label}: reading the calendar failed "
-                           f"({type(e).__name__}: {_first_line(e)})")
+        return SourceError(f"{self.label}: {host} sent an answer manageup cannot read "
+                           f"({type(e).__name__}: {_first_line(e)}); check calendars.url "
+                           "and that no proxy or login page sits in between")
 
 
 # -- helpers -------------------------------------------------------------------------------
