@@ -558,3 +558,26 @@ def test_a_corrupted_token_cache_asks_to_sign_in_again(
     with pytest.raises(microsoft.MicrosoftAuthError, match="manageup auth microsoft") as e:
         poll(source(signed_in), *WINDOW, BERLIN)
     assert "\n" not in str(e.value)
+
+
+def test_a_next_link_that_loops_is_one_clear_error_not_hundreds_of_requests(
+        fake: FakeMicrosoft, signed_in: Config) -> None:
+    src = source(signed_in)
+    poll(src, *WINDOW, BERLIN)
+    fake.deltas["d1"] = "self_next_link"  # the delta link leads to a page linking to itself
+    fake.requests.clear()
+    got = poll(src, *WINDOW, BERLIN)  # the looping delta state is dropped: a fresh read
+    assert got.occurrences and len(fake.graph()) == 2 + 3
+    fake.errors.append((200, {}, "self_next_link"))  # and a first read that loops
+    with pytest.raises(SourceError, match="loop") as e:
+        poll(source(signed_in), WINDOW[0] - timedelta(days=60), WINDOW[1], BERLIN)
+    assert "\n" not in str(e.value)
+
+
+def test_retry_after_a_day_waits_for_the_next_poll(fake: FakeMicrosoft,
+                                                   signed_in: Config) -> None:
+    waits: list[float] = []
+    fake.errors.append((429, {"Retry-After": "86400"}, "throttled"))
+    with pytest.raises(SourceError, match="429 ApplicationThrottled; the next poll"):
+        poll(source(signed_in, waits), *WINDOW, BERLIN)
+    assert waits == [] and len(fake.graph()) == 1

@@ -47,6 +47,10 @@ class Gone(Exception):
     """The delta link is no longer valid; read the window in full."""
 
 
+class LinkLoop(SourceError):
+    """Graph's page links lead back to a page already read."""
+
+
 def _session(timeout: float) -> Any:
     import requests
 
@@ -202,12 +206,18 @@ class MicrosoftSource(KeepsSyncState):
     def _pages(self, url: str, params: dict[str, str] | None = None) \
             -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
+        seen = {url}
         for _ in range(MAX_PAGES):
             page = self.get(url, params)
             params = None  # the links carry their own query
-            items.extend(page.get("value", []))
+            value = page.get("value", [])
+            items.extend(value if isinstance(value, list) else [])
             if "@odata.nextLink" in page:
-                url = page["@odata.nextLink"]
+                url = str(page["@odata.nextLink"])
+                if url in seen:  # a page linking back: 500 requests would not end it
+                    raise LinkLoop(f"{self.label}: Graph's page links loop; the next "
+                                   "poll tries again")
+                seen.add(url)
                 continue
             link = str(page.get("@odata.deltaLink", ""))
             if link and _origin(link) != _origin(self.cal.graph_url):
@@ -228,7 +238,10 @@ class MicrosoftSource(KeepsSyncState):
                 "synced_until": until.isoformat(), "events": events}
 
     def _incremental(self, state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        items, link = self._pages(state["token"])
+        try:
+            items, link = self._pages(state["token"])
+        except LinkLoop:  # a broken delta state; a fresh read gets a new one
+            raise Gone() from None
         if not items and link in ("", state["token"]):
             return state, False
         events = dict(state["events"])
