@@ -644,3 +644,16 @@ def test_a_redirect_to_another_host_gets_no_password(
         other.server_close()
     assert seen and not any(PASSWORD in a or a.startswith("Basic") for a in seen)
     assert PASSWORD not in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("url", ["https://alex:pa/ss@dav.example.com/alex/",
+                                 "https://alex:pa\\\\ss@dav.example.com/alex/",
+                                 "https://alex:s3cret@dav.example.com:8443/alex/"])
+def test_a_login_in_the_address_is_refused_even_with_odd_characters(
+        tmp_path: Path, url: str) -> None:
+    from manageup.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"calendars\[0\]\.url: no login in the address") \
+            as err:
+        _write(tmp_path, f'type = "caldav"\nurl = "{url}"\nusername = "alex"\n')
+    assert "pa/ss" not in str(err.value) and "s3cret" not in str(err.value)

@@ -324,6 +324,15 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     return config
 
 
+def _port_ok(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).port is None or True  # .port raises on a non-number
+    except ValueError:
+        return False
+
+
 def _cross_checks(config: Config, problems: _Problems) -> None:
     for i, cal in enumerate(config.calendars):
         key = f"calendars[{i}]"
@@ -336,7 +345,9 @@ def _cross_checks(config: Config, problems: _Problems) -> None:
             if not re.match(r"(?i)^https?://", cal.url):
                 problems.add(f"{key}.url", "a caldav calendar needs the http(s) address of "
                              "a calendar collection, or of a principal plus calendar")
-            elif "@" in cal.url.split("/")[2]:
+            elif "@" in cal.url.split("/")[2] or not _port_ok(cal.url):
+                # A password holding "/" ends the host early: "user:pa" then looks like a
+                # host and a port, so a port that is not a number is a login too.
                 problems.add(f"{key}.url", "no login in the address: set username, and the "
                              "password with `manageup secret set caldav`")
             if not cal.username:
