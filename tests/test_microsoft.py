@@ -581,3 +581,18 @@ def test_retry_after_a_day_waits_for_the_next_poll(fake: FakeMicrosoft,
     with pytest.raises(SourceError, match="429 ApplicationThrottled; the next poll"):
         poll(source(signed_in, waits), *WINDOW, BERLIN)
     assert waits == [] and len(fake.graph()) == 1
+
+
+def test_readme_placeholders_left_in_the_table_are_a_config_error(
+        fake: FakeMicrosoft, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = ('type = "microsoft"\nname = "work"\nclient_id = "the Application (client) ID"\n'
+             f'tenant = "the Directory (tenant) ID"\nauthority_url = "{fake.base}"\n'
+             f'graph_url = "{fake.base}/v1.0"\n')
+    path = tmp_path / "config.toml"
+    path.write_text(config_text("PLACEHOLDER", tmp_path).replace(
+        'type = "ics"\npath = "PLACEHOLDER"\n', table))
+    path.chmod(0o600)
+    assert cli.main(["--config", str(path), "auth", "microsoft"]) == 2
+    err = capsys.readouterr().err
+    assert "calendars[0].client_id" in err and "calendars[0].tenant" in err
+    assert "Traceback" not in err and not fake.requests

@@ -324,6 +324,9 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     return config
 
 
+GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+
+
 def _port_ok(url: str) -> bool:
     from urllib.parse import urlsplit
 
@@ -353,9 +356,14 @@ def _cross_checks(config: Config, problems: _Problems) -> None:
             if not cal.username:
                 problems.add(f"{key}.username", "a caldav calendar needs the login name")
         elif cal.type == "microsoft":
-            if not cal.client_id:
+            # The README's placeholders, copied literally, would otherwise reach Microsoft.
+            if not re.fullmatch(GUID, cal.client_id):
                 problems.add(f"{key}.client_id", "a microsoft calendar needs the application "
-                             "(client) id of the app you registered (see the README)")
+                             "(client) id of the app you registered, like "
+                             "4a1aa1d5-c567-49d0-ad0b-cd957a47f842 (see the README)")
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", cal.tenant):
+                problems.add(f"{key}.tenant", "the directory (tenant) id from the app's "
+                             "Overview page, or your domain (contoso.onmicrosoft.com)")
             for k in ("authority_url", "graph_url"):
                 if not getattr(cal, k).lower().startswith("https://"):
                     problems.add(f"{key}.{k}", "must be an https:// address")
