@@ -48,6 +48,7 @@ class FakeMicrosoft:
         self.deltas: dict[str, str] = {"d1": ""}  # delta token -> fixture ("" = no change)
         self.dead = False  # the refresh token is refused
         self.pending = 0  # device-code polls answered "authorization_pending"
+        self.expired = False  # the user never typed the code in time
         self.issued = 0
         self.other = ""  # another host's address, for links that lead away from Graph
         fake = self
@@ -137,6 +138,10 @@ class FakeMicrosoft:
 
     def token(self, h: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
         grant = form.get("grant_type", "")
+        if grant.endswith("device_code") and self.expired:
+            return self.send(h, 400, {"error": "expired_token", "error_description":
+                                      "AADSTS70020: The provided value for the input "
+                                      "parameter 'device_code' is not valid.\r\nTrace ID: 1"})
         if grant.endswith("device_code") and self.pending:
             self.pending -= 1
             return self.send(h, 400, {"error": "authorization_pending",
@@ -596,3 +601,14 @@ def test_readme_placeholders_left_in_the_table_are_a_config_error(
     err = capsys.readouterr().err
     assert "calendars[0].client_id" in err and "calendars[0].tenant" in err
     assert "Traceback" not in err and not fake.requests
+
+
+def test_an_expired_device_code_is_one_line_and_keeps_the_old_sign_in(
+        fake: FakeMicrosoft, signed_in: Config, memory_keyring: Any,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    before = memory_keyring.values[("manageup", microsoft.TOKEN_NAME)]
+    fake.expired = True
+    assert cli.main(["--config", str(signed_in.source_path), "auth", "microsoft"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "AADSTS70020" in err and "Traceback" not in err
+    assert memory_keyring.values[("manageup", microsoft.TOKEN_NAME)] == before
