@@ -1,0 +1,54 @@
+"""What the digest tells the user to do and how it words its numbers, tried as a user would
+read them: every command it names runs, and no line contradicts the one beside it."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import timedelta
+
+import pytest
+
+from manageup.cli import build_parser
+from manageup.compose import compose
+from manageup.cycle import history_of
+from manageup.detect import detect
+from manageup.render import render
+from manageup.sources.ics import parse_occurrences
+from manageup.store import Store
+from tests.conftest import ICS, at
+
+NOW = at("2026-12-02T17:00+01:00")
+
+
+def _setup(make_config, calendar=ICS / "weekly_moved_cancelled_exdate.ics", now=NOW):
+    _p, cfg = make_config(calendar)
+    occs = parse_occurrences(calendar.read_bytes(), now - timedelta(days=90),
+                             now + timedelta(days=14), cfg.zone).occurrences
+    match = next(m for m in detect(occs, cfg) if m.occurrence.start > now)
+    return cfg, Store.open(cfg.store.path), match, history_of(occs, cfg)
+
+
+def _commands(html: str) -> list[str]:
+    return [c for c in re.findall(r"<code>(.*?)</code>", html) if c.startswith("manageup ")]
+
+
+def test_every_command_the_digest_names_is_one_manageup_accepts(make_config) -> None:
+    cfg, store, match, history = _setup(make_config)
+    t = NOW - timedelta(days=10)
+    for n in range(7):  # more than the digest shows of each: it points to the rest
+        store.add_item("win", f"Win {n}", t + timedelta(hours=n))
+        store.add_item("topic", f"Topic {n}", t + timedelta(hours=n))
+        store.add_item("about", f"About {n}", t + timedelta(hours=n))
+    rendered = render(compose(store.snapshot(), match, history, NOW, cfg))
+    text = " ".join(rendered.text.split())
+    named = _commands(rendered.html.replace("&#34;", '"').replace("&quot;", '"'))
+    named += re.findall(r"manageup list[^)]*", text)
+    assert any("win" in c for c in named) and any("about" in c for c in named)
+    parser = build_parser()
+    for command in named:
+        try:
+            parser.parse_args(shlex.split(command)[1:])
+        except SystemExit:
+            pytest.fail(f"the digest tells the user to run {command!r}, which manageup "
+                        "rejects")
