@@ -52,3 +52,15 @@ def test_every_command_the_digest_names_is_one_manageup_accepts(make_config) -> 
         except SystemExit:
             pytest.fail(f"the digest tells the user to run {command!r}, which manageup "
                         "rejects")
+
+
+def test_a_packed_week_with_one_thing_to_lead_with_does_not_say_two(make_config) -> None:
+    from manageup.model import BossWeek
+
+    cfg, store, match, history = _setup(make_config)  # a new user: one question to lead with
+    d = compose(store.snapshot(), match, history, NOW, cfg, BossWeek(31.5, None))
+    assert d.packed and len(d.lead) == 1
+    rendered = render(d)
+    lead = rendered.text.split("0. Lead with")[1].split("1. The meeting")[0]
+    assert "these two" not in lead and "week is packed" in lead
+    assert "these two" not in rendered.html
