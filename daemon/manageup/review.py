@@ -28,6 +28,8 @@ class Plan:
     risks: list[Item]
     know: tuple[str, str] | None = None  # the get-to-know question: id, text
     raise_: list[Item] = field(default_factory=list)  # wins and topics to share
+    # Questions of this digest already answered in an earlier, stopped review: not asked again.
+    answered: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -83,9 +85,21 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
             probes.append((goals[0], fld, qid, text))
     career = shown.get("career")
     know = shown.get("know")
+    # A risk flagged on or after the meeting's day was flagged in this review already.
+    risks = [r for r in open_items(shown.get("risks", []))
+             if r.fields.get("flagged", "") < rec.start.date().isoformat()]
     return Plan(rec, open_items(shown.get("asks", [])), probes,
-                (career[0], career[1]) if career else None, open_items(shown.get("risks", [])),
-                (know[0], know[1]) if know else None, open_items(shown.get("raise", [])))
+                (career[0], career[1]) if career else None, risks,
+                (know[0], know[1]) if know else None, open_items(shown.get("raise", [])),
+                _answered(store, rec))
+
+
+def _answered(store: Store, rec: DigestRecord) -> frozenset[str]:
+    """Question ids of this digest with an answer on record: career advice noted for it, a
+    get-to-know question some `about` item already answers."""
+    ids = {r["question_id"] for r in store.notes() if r["digest_id"] == rec.id}
+    ids |= {i.fields.get("question", "") for i in store.items("about", include_closed=True)}
+    return frozenset(ids - {""})
 
 
 CHOICES = {  # what a person may type at "done, open, drop, skip": words or first letters
@@ -125,14 +139,14 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
         if a:
             store.update_item(goal.id, fields={fld: a})
             s.add(f"goal #{goal.id}: {fld.replace('_', ' ')} recorded")
-    if p.career:
+    if p.career and p.career[0] not in p.answered:
         qid, text = p.career
         say(f"\nCareer question: {text}")
         a = ask("  Their advice (Enter to skip): ").strip()
         if a:
             store.add_note(a, now, p.digest.id, qid)
             s.add("career advice noted")
-    if p.know:
+    if p.know and p.know[0] not in p.answered:
         say(f"\nGet to know them: {p.know[1]}")
         a = ask("  What did you learn? (Enter to skip): ").strip()
         if a:
@@ -158,7 +172,11 @@ def _yes_no(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say, s: Summ
 def _new_items(store: Store, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
     say("\nAnything new? Type KIND TEXT (kinds: " + ", ".join(KINDS) + "); Enter to finish.")
     while True:
-        line = ask("  new: ").strip()
+        try:
+            line = ask("  new: ").strip()
+        except EOFError:  # Ctrl-D ends a list of entries, as it does at a shell prompt
+            say("")
+            break
         if not line:
             break
         kind, _, text = line.partition(" ")

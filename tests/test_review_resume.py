@@ -1,0 +1,91 @@
+"""A review stopped half-way and started again, as the README invites ("Ctrl-C loses
+nothing"): what was answered is not asked again, and Ctrl-D at the end finishes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from manageup.compose import compose
+from manageup.cycle import history_of
+from manageup.detect import detect
+from manageup.render import render
+from manageup.review import interactive, plan
+from manageup.sources.ics import parse_occurrences
+from manageup.store import Store
+from tests.conftest import ICS, at
+
+NOW = at("2026-12-02T17:00+01:00")
+AFTER = at("2026-12-03T11:00+01:00")  # the 1:1 on 3 Dec at 10:00 is over
+
+
+def _sent_digest(make_config) -> tuple[Store, object]:
+    cal = ICS / "weekly_moved_cancelled_exdate.ics"
+    _p, cfg = make_config(cal)
+    occs = parse_occurrences(cal.read_bytes(), NOW - timedelta(days=90),
+                             NOW + timedelta(days=14), cfg.zone).occurrences
+    match = next(m for m in detect(occs, cfg) if m.occurrence.start > NOW)
+    store = Store.open(cfg.store.path)
+    store.add_item("risk", "Vendor slip", NOW - timedelta(days=3))  # 1
+    store.add_item("win", "Shipped v2", NOW - timedelta(days=2))  # 2
+    d = compose(store.snapshot(), match, history_of(occs, cfg), NOW, cfg)
+    render(d)
+    assert d.career.question and d.relationship.get_to_know
+    store.record_sent_digest(d.meeting.key, d.item_ids, d.question_ids, NOW,
+                             start=d.meeting.start, title=d.meeting.title, shown=d.shown())
+    return store, d
+
+
+def _answers(script: dict[str, str], asked: list[str]) -> Callable[[str], str]:
+    """Answers each prompt by the first key it contains; a prompt not in the script fails."""
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        for key, answer in script.items():
+            if key in prompt:
+                if answer == "^C":
+                    raise KeyboardInterrupt
+                if answer == "^D":
+                    raise EOFError
+                return answer
+        raise AssertionError(f"unexpected prompt {prompt!r}")
+    return ask
+
+
+def test_a_resumed_review_asks_only_what_is_still_open(make_config) -> None:
+    store, _d = _sent_digest(make_config)
+    rec = store.digests()[-1]
+    said: list[str] = []
+    asked: list[str] = []
+    first = {"advice": "Lead the incident programme", "learn": "Was a chef",
+             "flag it": "yes", "raise it": "^C"}
+    with pytest.raises(KeyboardInterrupt):
+        interactive(store, plan(store, rec), AFTER, _answers(first, asked), said.append)
+    assert len(store.notes()) == 1 and len(store.items("about")) == 1
+    flagged = store.get_item(1).fields["flagged"]
+
+    # Started again: career, get-to-know and the flagged risk were answered; only the win
+    # and the new items are left.
+    asked.clear()
+    later = AFTER + timedelta(hours=2)
+    second = {"raise it": "yes", "new: ": ""}
+    interactive(store, plan(store, store.digest(rec.id)), later, _answers(second, asked),
+                said.append)
+    assert not any("advice" in p or "learn" in p or "flag it" in p for p in asked), asked
+    assert len(store.notes()) == 1 and len(store.items("about")) == 1
+    assert store.get_item(1).fields["flagged"] == flagged
+    assert store.get_item(2).status == "done"
+    assert store.digest(rec.id).reviewed_at is not None
+
+
+def test_ctrl_d_at_the_new_items_prompt_finishes_the_review(make_config) -> None:
+    store, _d = _sent_digest(make_config)
+    rec = store.digests()[-1]
+    asked: list[str] = []
+    script = {"advice": "", "learn": "", "flag it": "", "raise it": "", "new: ": "^D"}
+    summary = interactive(store, plan(store, rec), AFTER, _answers(script, asked),
+                          lambda _line: None)
+    assert asked[-1].strip() == "new:"
+    assert summary.changed == []
+    assert store.digest(rec.id).reviewed_at is not None  # no reminder mail comes for it
