@@ -64,3 +64,22 @@ def test_a_packed_week_with_one_thing_to_lead_with_does_not_say_two(make_config)
     lead = rendered.text.split("0. Lead with")[1].split("1. The meeting")[0]
     assert "these two" not in lead and "week is packed" in lead
     assert "these two" not in rendered.html
+
+
+def test_dates_a_year_away_carry_their_year(make_config) -> None:
+    from datetime import date
+
+    cfg, store, match, history = _setup(make_config)
+    # Due next November: without the year it would read as due this week.
+    store.add_item("owe", "Annual platform report", NOW - timedelta(days=2),
+                   due=date(2027, 11, 30))
+    store.add_item("need", "Sign-off on the rota", NOW - timedelta(days=2),
+                   due=date(2026, 12, 9))
+    store.add_note("Broaden into operations", NOW - timedelta(days=380), None, "career-path")
+    rendered = render(compose(store.snapshot(), match, history, NOW, cfg))
+    text = " ".join(rendered.text.split())
+    assert "due Tue 30 Nov 2027" in text
+    assert "due Wed 09 Dec;" in text  # this year's dates stay short
+    assert "On 17 Nov 2025 Sam Rivera advised" in text
+    assert "due Tue 30 Nov 2027" in rendered.html
+    assert "On 17 Nov 2025 Sam Rivera advised" in rendered.html
