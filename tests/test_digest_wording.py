@@ -83,3 +83,21 @@ def test_dates_a_year_away_carry_their_year(make_config) -> None:
     assert "On 17 Nov 2025 Sam Rivera advised" in text
     assert "due Tue 30 Nov 2027" in rendered.html
     assert "On 17 Nov 2025 Sam Rivera advised" in rendered.html
+
+
+RLO, PDF = "\u202e", "\u202c"  # right-to-left override, and the mark that ends it
+
+
+def test_a_right_to_left_override_in_calendar_or_item_text_stays_inside_it(make_config) -> None:
+    """An unterminated override in an event's title would show the rest of the subject line
+    backwards: "Prep: Sam / Alex <RLO>evil, Thu 03 Dec 10:00" reads "00:01 ceD 30 uhT ,live".
+    Each untrusted text is closed where it ends, so manageup's own words and dates read
+    as written."""
+    cfg, store, match, history = _setup(make_config,
+                                        ICS / "title_with_unterminated_rtl_override.ics")
+    store.add_item("owe", f"Send {RLO}numbers", NOW - timedelta(days=2))
+    rendered = render(compose(store.snapshot(), match, history, NOW, cfg))
+    assert f"Sam / Alex {RLO}evil{PDF}, Thu 03 Dec 10:00" in rendered.subject
+    assert f"Room {RLO}4.12{PDF}" in rendered.text
+    assert f"Send {RLO}numbers{PDF} [#1;" in rendered.text
+    assert f"Send {RLO}numbers{PDF}" in rendered.html

@@ -29,7 +29,7 @@ from manageup.model import (
     Snapshot,
 )
 from manageup.relationship import HELD, counts
-from manageup.textutil import find_link
+from manageup.textutil import bidi_closed, find_link
 
 SHOW = 5  # a long list of about items collapses to the newest few
 SHOW_SHARE = 3  # wins and topics: the newest few, with a count of the rest
@@ -100,6 +100,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     now = now.astimezone(zone)
     occ = match.occurrence
     today = now.date()
+    snapshot = _bidi_closed(snapshot)
     open_items = [i for i in snapshot.items if i.status == "open"]
     by_kind: dict[str, list[Item]] = {}
     for i in open_items:
@@ -142,11 +143,11 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     days_since = days_between(last_held, now) if last_held else None
 
     meeting = Meeting(
-        title=occ.title or "1:1",
+        title=bidi_closed(occ.title or "1:1"),
         start=occ.start.astimezone(zone),
         end=occ.end.astimezone(zone),
-        location=occ.location,
-        link=find_link(occ.url, occ.location, occ.description),
+        location=bidi_closed(occ.location),
+        link=bidi_closed(find_link(occ.url, occ.location, occ.description)),
         reason=match.reason,
         series=occ.uid,
         key=occ.key,
@@ -181,6 +182,16 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
                        packed),
         packed=packed,
     )
+
+
+def _bidi_closed(snapshot: Snapshot) -> Snapshot:
+    """The user's notes with any direction override they open closed where they end (see
+    textutil.bidi_closed): one stray mark would turn the digest's own words around."""
+    items = tuple(replace(i, text=bidi_closed(i.text),
+                          fields={k: bidi_closed(v) for k, v in i.fields.items()})
+                  for i in snapshot.items)
+    notes = tuple(replace(n, text=bidi_closed(n.text)) for n in snapshot.notes)
+    return replace(snapshot, items=items, notes=notes)
 
 
 def _to_share(by_kind: dict[str, list[Item]], day: date) -> tuple[list[Item], list[Item], int]:
