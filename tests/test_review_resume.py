@@ -3,9 +3,12 @@ nothing"): what was answered is not asked again, and Ctrl-D at the end finishes.
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 
+import pexpect
 import pytest
 
 from manageup.compose import compose
@@ -15,7 +18,7 @@ from manageup.render import render
 from manageup.review import interactive, plan
 from manageup.sources.ics import parse_occurrences
 from manageup.store import Store
-from tests.conftest import ICS, at
+from tests.conftest import ICS, ROOT, at
 
 NOW = at("2026-12-02T17:00+01:00")
 AFTER = at("2026-12-03T11:00+01:00")  # the 1:1 on 3 Dec at 10:00 is over
@@ -89,3 +92,30 @@ def test_ctrl_d_at_the_new_items_prompt_finishes_the_review(make_config) -> None
     assert asked[-1].strip() == "new:"
     assert summary.changed == []
     assert store.digest(rec.id).reviewed_at is not None  # no reminder mail comes for it
+
+
+def test_review_shows_calendar_text_without_its_escape_sequences(make_config, capsys) -> None:
+    """A title from the calendar is untrusted: an escape sequence in it would retitle the
+    terminal window or clear the screen when `review` prints it."""
+    from manageup.cli import main
+
+    path, cfg = make_config()
+    store = Store.open(cfg.store.path)
+    store.add_item("owe", "Numbers \x1b[2J", NOW)
+    store.record_sent_digest("k", [1], [], NOW, start=NOW, title="1:1 \x1b]0;pwned\x07Sam",
+                             shown={"asks": [1]})
+    store.close()
+    assert main(["--config", str(path), "review", "--list", "--now", AFTER.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "1:1 \\x1b]0;pwned\\x07Sam" in out and "\x1b" not in out
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config", str(path), "review",
+                                           "--now", AFTER.isoformat()],
+                          cwd=str(ROOT), encoding="utf-8", timeout=60, dimensions=(40, 200))
+    child.logfile_read = io.StringIO()
+    child.expect("or skip\\? ")
+    child.sendline("")
+    child.expect("new: ")
+    child.sendline("")
+    child.expect(pexpect.EOF)
+    shown = child.logfile_read.getvalue()
+    assert "Review of 1:1 \\x1b]0;pwned\\x07Sam" in shown and "Numbers \\x1b[2J" in shown
