@@ -101,3 +101,20 @@ def test_a_right_to_left_override_in_calendar_or_item_text_stays_inside_it(make_
     assert f"Room {RLO}4.12{PDF}" in rendered.text
     assert f"Send {RLO}numbers{PDF} [#1;" in rendered.text
     assert f"Send {RLO}numbers{PDF}" in rendered.html
+
+
+def test_a_new_user_is_not_told_career_has_gone_quiet(make_config) -> None:
+    """Day one, nothing recorded: "career has not come up" is no news yet, and the first
+    question worth the time is what the boss's goals are (DESIGN, section 3)."""
+    cfg, store, match, history = _setup(make_config)
+    d = compose(store.snapshot(), match, history, NOW, cfg)
+    assert not d.career.stale
+    (q,) = d.lead
+    assert q.text == f"Ask: {d.learn_goals[0].text}" and q.detail == "no goal of theirs on record"
+    assert "Career has not come up" not in render(d).text
+
+    # Used for longer than digest.career_stale_days without career coming up: now it is.
+    store.add_item("need", "Budget sign-off", NOW - timedelta(days=50))
+    d = compose(store.snapshot(), match, history, NOW, cfg)
+    assert d.career.stale and d.career.days_since is None
+    assert "Career has not come up yet." in render(d).text

@@ -238,6 +238,11 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
     touches += [i.closed for i in snapshot.items if i.kind == "career" and i.closed]
     last = max(touches, default=None)
     days = days_between(last, now) if last else None
+    # Never come up is news only once manageup has known the user that long: on day one,
+    # learning the boss's goals comes before a flag that career has gone quiet.
+    known_since = min([*snapshot.digests_sent[:1], *(i.created for i in snapshot.items)],
+                      default=None)
+    quiet = days if days is not None else days_between(known_since, now) if known_since else 0
     with_boss = config.career.talk_with == "boss"
     return CareerSection(
         goals=tuple(goals[:3]),
@@ -245,7 +250,7 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
         if with_boss else None,
         strength=picker.one("strengths"),
         days_since=days,
-        stale=days is None or days >= config.digest.career_stale_days,
+        stale=quiet >= config.digest.career_stale_days,
         talk_with=config.career.talk_with,
         mentor_name=config.career.mentor_name,
         advice=tuple(advice[:3]),
