@@ -118,3 +118,16 @@ def test_a_new_user_is_not_told_career_has_gone_quiet(make_config) -> None:
     d = compose(store.snapshot(), match, history, NOW, cfg)
     assert d.career.stale and d.career.days_since is None
     assert "Career has not come up yet." in render(d).text
+
+
+def test_a_boss_who_cancels_every_1on1(make_config) -> None:
+    cfg, store, match, history = _setup(make_config, ICS / "boss_cancels_every_instance.ics")
+    d = compose(store.snapshot(), match, history, NOW, cfg)
+    r = d.relationship
+    assert (r.held, r.expected, r.cancelled) == (0, 4, 4)
+    assert "".join(c.letter for c in r.strip) == "CCCC"
+    text = " ".join(render(d).text.split())
+    assert "0 of 4 expected 1:1s held in the last 90 days; 4 cancelled, 0 moved." in text
+    assert "All of the last 4 were cancelled by your boss." in text
+    assert "4 of the last 4" not in text
+    assert "No 1:1 held yet; 4 cancelled." in text  # not "no earlier 1:1 on record"

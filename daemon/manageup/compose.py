@@ -277,9 +277,11 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         by_boss = sum(h.status == "cancelled" and h.organizer in boss for h in last4)
         if lost:
             who = " by your boss" if by_boss == lost else ""
-            bits.append(f"{lost} of the last {n} {'was' if lost == 1 else 'were'} cancelled{who}")
+            many = "all" if lost == n > 1 else str(lost)
+            bits.append(f"{many} of the last {n} {'was' if lost == 1 else 'were'} cancelled{who}")
         if shifted:
-            bits.append(f"{shifted} of the last {n} {'was' if shifted == 1 else 'were'} moved")
+            many = "all" if shifted == n > 1 else str(shifted)
+            bits.append(f"{many} of the last {n} {'was' if shifted == 1 else 'were'} moved")
         trend = ("; ".join(bits) + ".").capitalize() if bits else \
             f"The last {len(last4)} took place as planned."
     return Relationship(
