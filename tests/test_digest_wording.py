@@ -131,3 +131,13 @@ def test_a_boss_who_cancels_every_1on1(make_config) -> None:
     assert "All of the last 4 were cancelled by your boss." in text
     assert "4 of the last 4" not in text
     assert "No 1:1 held yet; 4 cancelled." in text  # not "no earlier 1:1 on record"
+
+
+def test_no_history_yet_is_said_once(make_config) -> None:
+    now = at("2026-11-01T12:00+01:00")  # before the series' first 1:1 on 5 Nov
+    cfg, store, match, history = _setup(make_config, now=now)
+    rendered = render(compose(store.snapshot(), match, history, now, cfg))
+    six = rendered.text.split("6. The relationship")[1].split("7. Wins")[0]
+    assert " ".join(six.split()).count("in the last 90 days") == 1, six
+    assert "0 1:1s" not in rendered.text and "0 1:1s" not in rendered.html
+    assert "0 cancelled, 0 moved" not in rendered.html
