@@ -131,7 +131,7 @@ def test_wins_and_topics_for_their_1on1_closed_when_raised_collapsed_when_long(
     assert [t.text for t in d.topics] == ["Budget for next year"] and d.held_back == 1
     text = render(d).text
     assert "(3 older wins: manageup list --kind win)" in text
-    assert "1 topic is kept for a later 1:1." in text
+    assert "1 win or topic is kept for a later 1:1." in text
     _send(store, d, NOW)
     p = plan(store, store.digests()[-1])
     assert sorted(i.text for i in p.raise_) == ["Budget for next year", "win 3", "win 4",

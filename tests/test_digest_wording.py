@@ -141,3 +141,14 @@ def test_no_history_yet_is_said_once(make_config) -> None:
     assert " ".join(six.split()).count("in the last 90 days") == 1, six
     assert "0 1:1s" not in rendered.text and "0 1:1s" not in rendered.html
     assert "0 cancelled, 0 moved" not in rendered.html
+
+
+def test_a_win_kept_for_a_later_1on1_is_not_called_a_topic(make_config) -> None:
+    from datetime import date
+
+    cfg, store, match, history = _setup(make_config)
+    store.add_item("win", "Launch numbers", NOW - timedelta(days=1), due=date(2026, 12, 20))
+    rendered = render(compose(store.snapshot(), match, history, NOW, cfg))
+    assert "1 win or topic is kept for a later 1:1." in rendered.text
+    assert "1 win or topic kept for a later 1:1." in rendered.html
+    assert "1 topic" not in rendered.text + rendered.html
