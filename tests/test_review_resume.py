@@ -41,12 +41,14 @@ def _sent_digest(make_config) -> tuple[Store, object]:
     return store, d
 
 
-def _answers(script: dict[str, str], asked: list[str]) -> Callable[[str], str]:
-    """Answers each prompt by the first key it contains; a prompt not in the script fails."""
+def _answers(script: dict[str, str | list[str]], asked: list[str]) -> Callable[[str], str]:
+    """Answers each prompt by the first key it contains (a list: one answer after the
+    other); a prompt not in the script fails."""
     def ask(prompt: str) -> str:
         asked.append(prompt)
-        for key, answer in script.items():
+        for key, given in script.items():
             if key in prompt:
+                answer = given.pop(0) if isinstance(given, list) else given
                 if answer == "^C":
                     raise KeyboardInterrupt
                 if answer == "^D":
@@ -119,3 +121,30 @@ def test_review_shows_calendar_text_without_its_escape_sequences(make_config, ca
     child.expect(pexpect.EOF)
     shown = child.logfile_read.getvalue()
     assert "Review of 1:1 \\x1b]0;pwned\\x07Sam" in shown and "Numbers \\x1b[2J" in shown
+
+
+def test_an_answer_too_long_is_asked_again_not_the_end_of_the_review(make_config) -> None:
+    store, _d = _sent_digest(make_config)
+    store.add_item("goal", "Cut spend", NOW - timedelta(days=30))  # no probe shown for it
+    rec = store.digests()[-1]
+    said: list[str] = []
+    long = "x" * 10_001
+    script: dict[str, str | list[str]] = {
+        "advice": [long, "Take the platform role"], "learn": [long, "Was a chef"],
+        "flag it": "yes", "raise it": "yes", "new: ": [f"win {long}", "win Shipped", ""]}
+    summary = interactive(store, plan(store, rec), AFTER, _answers(script, []), said.append)
+    assert sum("keep it under 10000" in line for line in said) == 3
+    assert [n["text"] for n in store.notes()] == ["Take the platform role"]
+    assert [i.text for i in store.items("about")] == ["Was a chef"]
+    assert "added win #5" in summary.changed
+    assert store.digest(rec.id).reviewed_at is not None
+
+
+def test_advice_by_flag_is_held_to_the_same_length_as_any_note(make_config) -> None:
+    from manageup.errors import UsageError
+    from manageup.review import apply_flags
+
+    store, _d = _sent_digest(make_config)
+    with pytest.raises(UsageError, match=r"--advice: .* keep it under 10000"):
+        apply_flags(store, plan(store, store.digests()[-1]), AFTER, advice="x" * 10_001)
+    assert store.notes() == []

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from manageup.errors import UsageError
-from manageup.model import KINDS, Item
+from manageup.model import KINDS, MAX_TEXT, Item
 from manageup.store import DigestRecord, Store
 
 Prompt = Callable[[str], str]  # asks the user one question, returns the answer
@@ -117,6 +117,16 @@ def choose(ask: Prompt, say: Say, prompt: str, choices: dict[str, Any], hint: st
         say(f"    Please answer {hint}.")
 
 
+def _free_text(ask: Prompt, say: Say, prompt: str) -> str:
+    """An answer in the user's words; one too long to keep is asked for again rather than
+    ending the review with an error."""
+    while True:
+        a = ask(prompt).strip()
+        if len(a) <= MAX_TEXT:
+            return a
+        say(f"    That is {len(a)} characters; keep it under {MAX_TEXT}.")
+
+
 def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> Summary:
     """One question at a time; the question's context is printed, the prompt is one short
     line, so line editing (arrow keys, history) works on it."""
@@ -135,20 +145,20 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
             s.add(f"#{item.id} {status}")
     for goal, fld, _qid, text in p.probes:
         say(f"\nGoal #{goal.id}: {goal.text}\n  You were to ask: {text}")
-        a = ask("  Their answer (Enter to skip): ").strip()
+        a = _free_text(ask, say, "  Their answer (Enter to skip): ")
         if a:
             store.update_item(goal.id, fields={fld: a})
             s.add(f"goal #{goal.id}: {fld.replace('_', ' ')} recorded")
     if p.career and p.career[0] not in p.answered:
         qid, text = p.career
         say(f"\nCareer question: {text}")
-        a = ask("  Their advice (Enter to skip): ").strip()
+        a = _free_text(ask, say, "  Their advice (Enter to skip): ")
         if a:
             store.add_note(a, now, p.digest.id, qid)
             s.add("career advice noted")
     if p.know and p.know[0] not in p.answered:
         say(f"\nGet to know them: {p.know[1]}")
-        a = ask("  What did you learn? (Enter to skip): ").strip()
+        a = _free_text(ask, say, "  What did you learn? (Enter to skip): ")
         if a:
             s.add(_record_about(store, p, a, now))
     _yes_no(store, p, now, ask, say, s)
@@ -233,6 +243,9 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
                                  f"{' or '.join(kinds)}; see `manageup list`")
     if advice and not p.career:
         raise UsageError("--advice: that digest asked no career question")
+    if len(advice) > MAX_TEXT:
+        raise UsageError(f"--advice: the text is {len(advice)} characters long; keep it under "
+                         f"{MAX_TEXT}")
     if about:
         check_item("about", about, {})
     for item_id in done:
