@@ -24,7 +24,7 @@ NOW = at("2026-12-02T17:00+01:00")
 AFTER = at("2026-12-03T11:00+01:00")  # the 1:1 on 3 Dec at 10:00 is over
 
 
-def _sent_digest(make_config) -> tuple[Store, object]:
+def _sent_digest(make_config, goal: bool = False) -> tuple[Store, object]:
     cal = ICS / "weekly_moved_cancelled_exdate.ics"
     _p, cfg = make_config(cal)
     occs = parse_occurrences(cal.read_bytes(), NOW - timedelta(days=90),
@@ -33,6 +33,8 @@ def _sent_digest(make_config) -> tuple[Store, object]:
     store = Store.open(cfg.store.path)
     store.add_item("risk", "Vendor slip", NOW - timedelta(days=3))  # 1
     store.add_item("win", "Shipped v2", NOW - timedelta(days=2))  # 2
+    if goal:
+        store.add_item("goal", "Cut spend", NOW - timedelta(days=2))  # 3
     d = compose(store.snapshot(), match, history_of(occs, cfg), NOW, cfg)
     render(d)
     assert d.career.question and d.relationship.get_to_know
@@ -148,3 +150,17 @@ def test_advice_by_flag_is_held_to_the_same_length_as_any_note(make_config) -> N
     with pytest.raises(UsageError, match=r"--advice: .* keep it under 10000"):
         apply_flags(store, plan(store, store.digests()[-1]), AFTER, advice="x" * 10_001)
     assert store.notes() == []
+
+
+
+def test_a_too_long_goal_answer_by_flag_writes_nothing(make_config) -> None:
+    """apply_flags promises to check everything before it writes anything."""
+    from manageup.errors import UsageError
+    from manageup.review import apply_flags
+
+    store, _d = _sent_digest(make_config, goal=True)
+    before = store.export()
+    with pytest.raises(UsageError, match=r"--answer 3: .* keep it under 10000"):
+        apply_flags(store, plan(store, store.digests()[-1]), AFTER, done=[2],
+                    answers=[("3", "x" * 10_001)])
+    assert store.export() == before

@@ -228,6 +228,9 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
             raise UsageError(f"--answer {goal_id!r}: expected a goal id") from None
         if gid not in probe_for:
             raise UsageError(f"--answer: goal #{gid} had no open question in that digest")
+        if len(text) > MAX_TEXT:
+            raise UsageError(f"--answer {gid}: the text is {len(text)} characters long; keep "
+                             f"it under {MAX_TEXT}")
         parsed_answers.append((gid, text))
     from manageup.store import check_item
 
