@@ -164,3 +164,27 @@ def test_a_too_long_goal_answer_by_flag_writes_nothing(make_config) -> None:
         apply_flags(store, plan(store, store.digests()[-1]), AFTER, done=[2],
                     answers=[("3", "x" * 10_001)])
     assert store.export() == before
+
+
+def test_a_1on1_moved_after_its_digest_is_reviewed_once_after_it_happens(make_config,
+                                                                         capsys) -> None:
+    """Thursday's digest went out, then the boss moved the 1:1 to Friday and a new digest
+    went out. On Thursday after 10:00 there is nothing to review yet; on Friday the 1:1
+    is listed once."""
+    from manageup.cli import main
+
+    path, cfg = make_config()
+    store = Store.open(cfg.store.path)
+    thu, fri = at("2026-12-03T10:00+01:00"), at("2026-12-04T10:00+01:00")
+    store.record_sent_digest("w|2026-12-03", [], [], thu - timedelta(hours=18), start=thu,
+                             title="Sam / Alex", shown={})
+    store.record_sent_digest("w|2026-12-03", [], [], thu - timedelta(hours=2), start=fri,
+                             title="Sam / Alex (moved)", shown={})
+    store.close()
+    assert main(["--config", str(path), "review", "--list", "--now",
+                 "2026-12-03T11:00:00+01:00"]) == 0
+    assert "Nothing to review" in capsys.readouterr().out
+    assert main(["--config", str(path), "review", "--list", "--now",
+                 "2026-12-04T11:00:00+01:00"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and "Fri 04 Dec 10:00  Sam / Alex (moved)" in out[0]

@@ -55,7 +55,14 @@ def pick(store: Store, which: str, now: datetime) -> DigestRecord | None:
 
 
 def reviewable(store: Store, now: datetime) -> list[DigestRecord]:
-    return [d for d in store.digests() if d.start <= now]
+    """The 1:1s that have started, oldest first. A 1:1 moved after its digest went out has
+    a digest per time: only the last one sent counts, so a 1:1 put off to Friday is not
+    offered for review on Thursday, nor listed twice."""
+    latest: dict[str, DigestRecord] = {}
+    for d in store.digests():
+        if d.key not in latest or d.sent_at >= latest[d.key].sent_at:
+            latest[d.key] = d
+    return sorted((d for d in latest.values() if d.start <= now), key=lambda d: d.start)
 
 
 def listing(store: Store, now: datetime) -> list[str]:
