@@ -188,3 +188,20 @@ def test_a_1on1_moved_after_its_digest_is_reviewed_once_after_it_happens(make_co
                  "2026-12-04T11:00:00+01:00"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and "Fri 04 Dec 10:00  Sam / Alex (moved)" in out[0]
+
+
+def test_list_and_done_show_imported_text_without_escape_sequences(make_config,
+                                                                   capsys) -> None:
+    """Items can come from an export someone else made (`manageup import`): their text
+    reaches the terminal with control characters shown, as calendar text does."""
+    from manageup.cli import main
+
+    path, cfg = make_config()
+    store = Store.open(cfg.store.path)
+    store.add_item("risk", "Slip \x1b]0;pwned\x07", NOW,
+                   fields={"corrective_action": "Fix \x1b[2J"})
+    store.close()
+    assert main(["--config", str(path), "list"]) == 0
+    assert main(["--config", str(path), "done", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "Slip \\x1b]0;pwned\\x07" in out and "Fix \\x1b[2J" in out
