@@ -29,10 +29,20 @@ class Bad(ValueError):
 Check = Callable[[Any], Any]
 
 
+def _utf8(v: str) -> str:
+    """JSON can spell a lone surrogate (\\ud800) that no UTF-8 file or SQLite text can hold."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Bad("holds a character that is not valid Unicode (a lone surrogate)") from None
+    return v
+
+
 def _text(limit: int = MAX_TEXT, empty: bool = True) -> Check:
     def check(v: Any) -> str:
         if not isinstance(v, str):
             raise Bad(f"expected text, got {type(v).__name__}")
+        _utf8(v)
         if not empty and not v.strip():
             raise Bad("is empty")
         if len(v) > limit:
@@ -97,9 +107,15 @@ def _json_object(v: Any) -> str:
             v = json.loads(v)
         except ValueError:
             raise Bad("is not valid JSON") from None
+        except RecursionError:
+            raise Bad("is nested too deeply") from None
     if not isinstance(v, dict):
         raise Bad("expected an object")
-    text = json.dumps(v)
+    try:
+        _utf8(json.dumps(v, ensure_ascii=False))
+        text = json.dumps(v)
+    except RecursionError:
+        raise Bad("is nested too deeply") from None
     if len(text) > MAX_JSON:
         raise Bad("is too large")
     return text
@@ -112,7 +128,7 @@ def _fields(v: Any) -> str:
     fields = json.loads(text)
     for k, val in fields.items():
         if not isinstance(val, str) or len(val) > MAX_TEXT:
-            raise Bad(f"{k}: expected text under {MAX_TEXT} characters")
+            raise Bad(f"{k[:80]!r}: expected text under {MAX_TEXT} characters")
     return text
 
 
@@ -199,6 +215,6 @@ def check_row(table: str, row: Any, where: str) -> dict[str, Any]:
         allowed = KIND_FIELDS.get(out["kind"], ())
         for k in json.loads(out["fields"]):
             if k not in allowed:
-                raise UsageError(f"{where}, field 'fields': {k!r} does not apply to a "
+                raise UsageError(f"{where}, field 'fields': {k[:80]!r} does not apply to a "
                                  f"{out['kind']} item")
     return out
