@@ -87,6 +87,7 @@ class StoreBase:
     def open(cls, path: Path, readonly: bool = False) -> Self:
         """Open (and create or migrate) the store. readonly never touches the disk;
         a missing file then reads as an empty store."""
+        _plain_file(path)
         try:
             store = _open_readonly(cls, path) if readonly else _open_writable(cls, path)
             store.conn.row_factory = sqlite3.Row
@@ -186,6 +187,17 @@ class StoreBase:
 
 
 S = TypeVar("S", bound=StoreBase)
+
+
+def _plain_file(path: Path) -> None:
+    """SQLite follows a symlink at the store path (creating the target 0644) and reports a
+    folder there as a disk I/O error; both get one line naming the real problem."""
+    if path.is_symlink():
+        raise StoreError(f"store.path {path} is a symbolic link; manageup does not follow "
+                         "links there: set store.path to the file itself")
+    if path.is_dir():
+        raise StoreError(f"store.path {path} is a folder; set store.path to a file in it, "
+                         f"e.g. {path / 'manageup.sqlite3'}")
 
 
 def _open_readonly(cls: type[S], path: Path) -> S:
