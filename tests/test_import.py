@@ -142,3 +142,23 @@ def test_a_bad_row_already_in_the_store_does_not_stop_cycles_and_doctor_fails(
     assert mu(example, "doctor") == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "2 row(s) manageup cannot use" in out and "field 'start'" in out
+
+
+@pytest.mark.parametrize("end", ["2026-11-26T11:00", "9999-12-31T23:59:59+00:00",
+                                 "0001-01-01T00:00:00+14:00", 5, "not a time"])
+def test_an_imported_digest_with_an_odd_end_never_stops_cycles(example: Path, end: Any,
+                                                               capsys) -> None:
+    """`shown` is free JSON: an end with no offset or at the edge of the calendar once made
+    every later cycle raise (comparing naive with aware, or overflowing past year 9999)."""
+    from tests.test_review_month import mu
+
+    with (example / "config.toml").open("a") as f:
+        f.write('\n[review]\nnudge_after = "2h"\n')
+    f = example / "odd.json"
+    f.write_text(json.dumps(_export(digests=[{
+        "id": 50, "key": "kz", "start": "2026-11-26T10:00:00+01:00", "title": "T",
+        "sent_at": "2026-11-26T08:00:00+01:00", "shown": {"end": end}}])))
+    assert mu(example, "import", str(f)) == 0
+    for now in ("2026-11-26T12:30+01:00", "2026-11-27T12:00+01:00"):
+        assert mu(example, "run", "--once", "--now", now) == 0
+    assert "Traceback" not in capsys.readouterr().err
