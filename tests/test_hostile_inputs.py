@@ -100,6 +100,13 @@ IMPORTS: list[tuple[str, Any]] = [
     ("lone surrogate in a key", '{"format": "manageup-store", "ledger": [{"key": "\\udfff", '
      '"start": "2026-11-26T10:00:00+01:00", "state": "sent", "message_id": "<a@b>", '
      '"due_at": "2026-11-26T10:00:00+01:00", "updated": "2026-11-26T10:00:00+01:00"}]}'),
+    ("created at the end of time", {"format": "manageup-store", "items": [
+        {"id": 70, "kind": "owe", "text": "x", "created": "9999-12-31T23:59:59-12:00"}]}),
+    ("created at the start of time", {"format": "manageup-store", "items": [
+        {"id": 70, "kind": "owe", "text": "x", "created": "0001-01-01T00:00:00+14:00"}]}),
+    ("a digest sent in year 1", {"format": "manageup-store", "digests": [
+        {"id": 9, "key": "k", "start": "2026-11-26T10:00:00+01:00",
+         "sent_at": "0001-01-01T00:00:00+00:00"}]}),
     ("huge unknown field name", {"format": "manageup-store", "items": [
         {"id": 5, "kind": "owe", "text": "x", "created": "2026-11-01T09:00:00+01:00",
          "fields": {"x" * 100_000: "v"}}]}),

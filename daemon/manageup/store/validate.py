@@ -20,6 +20,7 @@ from manageup.store.ledger import LedgerKind, LedgerState
 
 MAX_KEY = 2_000  # an occurrence key: UID plus a timestamp
 MAX_JSON = 5_000_000  # a calendar's sync state
+YEARS = (1900, 9000)
 
 
 class Bad(ValueError):
@@ -73,6 +74,10 @@ def _when(v: Any) -> str:
             from None
     if dt.tzinfo is None:
         raise Bad(f"{v!r} has no UTC offset (like +01:00)")
+    if not YEARS[0] <= dt.year < YEARS[1]:
+        # Near year 1 or 9999 a time cannot even be moved to another zone: every digest
+        # naming the item would raise OverflowError.
+        raise Bad(f"{v!r} is not between the years {YEARS[0]} and {YEARS[1]}")
     return v
 
 
