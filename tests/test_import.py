@@ -162,3 +162,44 @@ def test_an_imported_digest_with_an_odd_end_never_stops_cycles(example: Path, en
     for now in ("2026-11-26T12:30+01:00", "2026-11-27T12:00+01:00"):
         assert mu(example, "run", "--once", "--now", now) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+INJECTED_IDS = ["=?utf-8?q?x=0D=0ABcc:_victim@evil.example?=",
+                "<a@b>\nBcc: victim@evil.example", "<a@b> <c@d>", "no-brackets@x"]
+
+
+@pytest.mark.parametrize("mid", INJECTED_IDS)
+def test_a_ledger_message_id_that_is_not_one_is_refused(cli, mid: str) -> None:
+    run, export, _cfg = cli
+    before = export()
+    code, _out, err = run(_export(ledger=[{
+        "key": "uid-1", "start": "2026-11-01T10:00:00+01:00", "state": "sent",
+        "message_id": mid, "due_at": "2026-11-01T10:00:00+01:00",
+        "updated": "2026-11-01T10:00:00+01:00"}]))
+    assert code == 2 and "message_id" in err and "Traceback" not in err, err
+    assert export() == before
+
+
+@pytest.mark.parametrize("mid", INJECTED_IDS)
+def test_a_bad_message_id_in_the_store_never_reaches_a_header(example: Path, mid: str) -> None:
+    """A ledger row's Message-ID becomes the next digest's In-Reply-To: an encoded word
+    there turned into a real Bcc header (CPython CVE-2024-6923); a line break made every
+    later digest of the series fail."""
+    import sqlite3
+
+    from tests.mailcheck import checked_maildir
+    from tests.test_review_month import mu
+
+    assert mu(example, "run", "--once", "--now", "2026-11-25T16:30+01:00") == 0
+    db = example / "state" / "manageup.sqlite3"
+    with sqlite3.connect(db) as c:  # as a hand edit or an older version could leave it
+        (key,) = c.execute("SELECT key FROM ledger WHERE kind = 'digest'").fetchone()
+        c.execute("INSERT INTO ledger (key, start, state, message_id, due_at, updated, kind) "
+                  "VALUES (?, '2026-11-01T10:00:00+01:00', 'sent', ?, "
+                  "'2026-11-01T10:00:00+01:00', '2026-11-01T10:00:00+01:00', 'digest')",
+                  (key.split("|")[0], mid))
+    assert mu(example, "run", "--once", "--now", "2026-12-02T16:30+01:00") == 0
+    mails = checked_maildir(example / "state" / "Maildir")  # no header manageup did not set
+    assert len(mails) == 2
+    first, second = sorted(mails, key=lambda m: "In-Reply-To" in m)  # names sort by time
+    assert second["In-Reply-To"] == first["Message-ID"]

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from manageup.errors import UsageError
-from manageup.model import ITEM_STATUSES, KIND_FIELDS, KINDS, MAX_ID, MAX_TEXT
+from manageup.model import ITEM_STATUSES, KIND_FIELDS, KINDS, MAX_ID, MAX_TEXT, MSG_ID
 from manageup.store.history import HISTORY_STATUSES
 from manageup.store.ledger import LedgerKind, LedgerState
 
@@ -91,6 +91,12 @@ def _day(v: Any) -> str:
     return v
 
 
+def _message_id(v: Any) -> str:
+    if not isinstance(v, str) or not MSG_ID.fullmatch(v):
+        raise Bad(f"expected one Message-ID like <1234@manageup.invalid>, got {v!r}"[:200])
+    return v
+
+
 def _optional(check: Check) -> Check:
     return lambda v: None if v is None else check(v)
 
@@ -163,7 +169,7 @@ COLUMNS: dict[str, dict[str, tuple[Check, Any]]] = {
     "ledger": {
         "key": (_text(MAX_KEY, False), REQUIRED), "start": (_when, REQUIRED),
         "state": (_one_of(tuple(LedgerState)), REQUIRED),
-        "message_id": (_text(500), REQUIRED), "due_at": (_when, REQUIRED),
+        "message_id": (_message_id, REQUIRED), "due_at": (_when, REQUIRED),
         "attempts": (_count, 0), "next_try": (_optional(_when), None),
         "last_error": (_text(), ""), "updated": (_when, REQUIRED),
         "kind": (_one_of(tuple(LedgerKind)), "digest"), "unconfirmed": (_count, 0),
