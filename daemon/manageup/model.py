@@ -24,7 +24,7 @@ MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a docu
 MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
 # One RFC 5322 msg-id, printable ASCII with no space: a ledger row's Message-ID goes into the
 # next digest's In-Reply-To, where an encoded word (`=?`) would decode into a real header.
-MSG_ID = re.compile(r"<(?!.*=\?)[!-;=?-~]{1,240}@[!-;=?-~]{1,240}>")
+MSG_ID = re.compile(r"<(?!.*=\?)[!-;=?-~]{1,500}>")
 
 
 @dataclass(frozen=True)
