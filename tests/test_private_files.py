@@ -81,3 +81,23 @@ def test_a_folder_at_the_store_path_is_named_as_such(make_config, capsys) -> Non
         assert main(["--config", str(cfg), *argv]) == 1
         err = capsys.readouterr().err
         assert "is a folder" in err and "store.path" in err and "disk" not in err, err
+
+
+def test_a_symlink_or_folder_at_the_lock_path_is_one_error_line(make_config, tmp_path: Path,
+                                                                 capsys) -> None:
+    cfg, config = make_config()
+    assert main(["--config", str(cfg), "add", "need", "Secret plan"]) == 0
+    lock = config.store.path.with_name(config.store.path.name + ".lock")
+    target = tmp_path / "elsewhere"
+    for plant in (lambda: os.symlink(target, lock), lock.mkdir):
+        if lock.is_dir():
+            lock.rmdir()
+        else:
+            lock.unlink(missing_ok=True)
+        plant()
+        capsys.readouterr()
+        assert main(["--config", str(cfg), "run", "--once", "--now",
+                     "2026-11-20T09:00+01:00"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and str(lock) in err and "remove it" in err, err
+        assert not target.exists()

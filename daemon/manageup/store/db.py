@@ -171,7 +171,11 @@ class StoreBase:
             yield True
             return
         lock = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as e:  # a link planted there (ELOOP), a folder, a read-only folder
+            raise StoreError(f"cannot take the cycle lock {lock}: {e.strerror}; remove it "
+                             "(manageup makes a new one) and check its folder") from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
