@@ -38,6 +38,9 @@ from manageup.timing import backoff, due_at
 
 log = logging.getLogger(__name__)
 
+# The daemon wakes this much before a due time and counts it as due: with lead_time "0m"
+# the due time is the start, and a cycle after it would find the 1:1 begun.
+DUE_SLACK = timedelta(seconds=5)
 NUDGE_WINDOW = timedelta(days=1)  # a review reminder later than this is no use
 NOTICE_WINDOW = timedelta(days=7)  # keep retrying a sign-in notice this long
 DAMAGED_FLAG = "store-damaged"
@@ -82,6 +85,11 @@ def gather(sources: Sequence[Source], config: Config, now: datetime,
         except ManageupError as e:
             out.failures.append(str(e))
             out.auth_failed |= isinstance(e, SignInExpired)
+            continue
+        except Exception as e:  # a bug reading one calendar must not cost the others
+            out.failures.append(f"{src.label}: could not be read this time "
+                                f"({type(e).__name__}: {e}); run with -v for the details")
+            log.debug("reading %s failed", src.label, exc_info=True)
             continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
@@ -128,6 +136,7 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
 
     if gathered.auth_failed and not dry_run:
         _notice_auth(config, store, transport, now)
+        _notice_microsoft_auth(config, store, transport, now)
     week = _BossWeek(sources, config, now)
     for match in upcoming(detect(gathered.occurrences, config), now):
         occ = match.occurrence
@@ -136,8 +145,10 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
         except ManageupError as e:
             log.error("%s (%s): %s", occ.title, occ.start.isoformat(), e)
             report.failed.append(occ.key)
-        except Exception:  # one bad event must never end the cycle
-            log.exception("unexpected error preparing %s; skipped this time", occ.key)
+        except Exception as e:  # one bad event must never end the cycle
+            log.error("unexpected error preparing %s (%s: %s); skipped this time, run with "
+                      "-v for the details", occ.key, type(e).__name__, e)
+            log.debug("preparing %s failed", occ.key, exc_info=True)
             report.failed.append(occ.key)
     try:
         _nudges(config, store, transport, now, dry_run, report, history)
@@ -231,13 +242,35 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
                kind=LedgerKind.NOTICE)
 
 
+def _notice_microsoft_auth(config: Config, store: Store, transport: Transport,
+                           now: datetime) -> None:
+    """The same one short mail when the Microsoft 365 sign-in dies."""
+    from manageup.microsoft import AUTH_FLAG, REAUTH
+
+    flag = store.flag(AUTH_FLAG)
+    if flag is None:
+        return
+    key = "notice|microsoft-auth"
+    deadline = flag[1] + NOTICE_WINDOW
+    row = store.ledger_get(key, deadline)
+    if not _should_try(row, now):
+        return
+    msg = build_notice(config, now, key, flag[1],
+                       "manageup cannot read your Microsoft 365 calendar",
+                       "Microsoft refused manageup's stored sign-in (it was revoked, it "
+                       "expired, or the app registration changed). Until you sign in again "
+                       f"no prep digest can be sent. To fix it, {REAUTH}")
+    _send_once(store, transport, msg, key, deadline, now, row, now,
+               "the Microsoft sign-in notice", kind=LedgerKind.NOTICE)
+
+
 def _handle(config: Config, store: Store, transport: Transport, match: Match,
             history: Sequence[HistoryEntry], now: datetime, dry_run: bool,
             report: CycleReport, week: _BossWeek | None = None) -> None:
     occ = match.occurrence
     due = due_at(occ.start, config.digest.lead_time, config.digest.send_window, config.zone)
     row = store.ledger_get(occ.key, occ.start)
-    if now < due:
+    if now < due - DUE_SLACK:
         if not row:
             report.waiting.append((occ.title, due))
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import smtplib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,15 @@ def run_checks(config_arg: str | None, now: datetime,
     yield from _check_calendars(config, now)
     if any(c.type == "google" for c in config.calendars) and config.delivery.method != "gmail":
         yield _check_google(config, env, gmail=False)
+    for cal in config.calendars:
+        if cal.type == "caldav":
+            from manageup.sources.caldav import doctor_checks
+
+            yield from doctor_checks(cal, config)
+        elif cal.type == "microsoft":
+            from manageup.sources import microsoft
+
+            yield from microsoft.doctor_checks(cal, config)
     yield _check_store(config)
     yield from _check_delivery(config, env)
     from manageup import units
@@ -207,8 +217,15 @@ def _check_smtp(config: Config, env: Mapping[str, str]) -> Iterator[Check]:
     try:
         t = SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command, env))
         conn = t.connect()
-        conn.noop()
-        conn.quit()
+        try:
+            conn.noop()
+            conn.quit()
+        except (smtplib.SMTPException, OSError) as e:
+            conn.close()
+            yield False, (f"delivery: SMTP {smtp.host}:{smtp.port} hung up or failed after "
+                          f"connecting ({type(e).__name__}); check delivery.smtp.host, port "
+                          "and security")
+            return
         login = f", logged in as {smtp.username}" if smtp.username else ""
         yield True, f"delivery: SMTP {smtp.host}:{smtp.port} ({smtp.security}){login}"
     except ManageupError as e:

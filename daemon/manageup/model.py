@@ -34,6 +34,7 @@ class Person:
     partstat: str = "NEEDS-ACTION"
     cutype: str = "INDIVIDUAL"
     role: str = "REQ-PARTICIPANT"
+    is_me: bool = False  # the source knows this is the user (Google's `self`)
 
     @property
     def is_resource(self) -> bool:

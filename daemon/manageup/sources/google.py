@@ -216,6 +216,7 @@ def _person(p: dict[str, Any], organizer: bool = False) -> Person:
         cutype="RESOURCE" if p.get("resource") else "INDIVIDUAL",
         role="CHAIR" if organizer else
         ("OPT-PARTICIPANT" if p.get("optional") else "REQ-PARTICIPANT"),
+        is_me=bool(p.get("self")),
     )
 
 
