@@ -107,6 +107,9 @@ IMPORTS: list[tuple[str, Any]] = [
     ("a digest sent in year 1", {"format": "manageup-store", "digests": [
         {"id": 9, "key": "k", "start": "2026-11-26T10:00:00+01:00",
          "sent_at": "0001-01-01T00:00:00+00:00"}]}),
+    ("calendar events that are not objects", {"format": "manageup-store", "sync_state": [
+        {"calendar": "google:primary", "synced_from": "2026-11-01T00:00:00+00:00",
+         "synced_until": "2026-12-01T00:00:00+00:00", "token": "t", "events": {"x": 1}}]}),
     ("huge unknown field name", {"format": "manageup-store", "items": [
         {"id": 5, "kind": "owe", "text": "x", "created": "2026-11-01T09:00:00+01:00",
          "fields": {"x" * 100_000: "v"}}]}),

@@ -132,6 +132,15 @@ def _json_object(v: Any) -> str:
     return text
 
 
+def _events(v: Any) -> str:
+    """A calendar's cached events, by id: each one an object, or the calendar's reader
+    fails on every cycle and its 1:1s get no digest."""
+    text = _json_object(v)
+    if not all(isinstance(e, dict) for e in json.loads(text).values()):
+        raise Bad("expected an object of event objects")
+    return text
+
+
 def _fields(v: Any) -> str:
     if v is None:
         v = {}
@@ -187,7 +196,7 @@ COLUMNS: dict[str, dict[str, tuple[Check, Any]]] = {
     "sync_state": {
         "calendar": (_text(MAX_KEY, False), REQUIRED), "token": (_text(MAX_KEY), ""),
         "synced_from": (_when, REQUIRED), "synced_until": (_when, REQUIRED),
-        "events": (_json_object, "{}"),
+        "events": (_events, "{}"),
     },
     "flags": {
         "name": (_text(200, False), REQUIRED), "value": (_text(), REQUIRED),
