@@ -35,7 +35,9 @@ PASSWORD = "s3cret-dav"
 NOT_RESOURCES = {"malformed_component.ics", "bare_vevent_feed.ics",
                  "concatenated_vcalendars.ics", "event_without_uid.ics",
                  "hourly_series_from_1990.ics", "unterminated_last_event.ics",
-                 "unterminated_only_event.ics"}
+                 "unterminated_only_event.ics",
+                 # Radicale drops the escape character from a title: a different title.
+                 "title_with_line_breaks_escapes_and_bidi.ics"}
 FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name not in NOT_RESOURCES)
 
 

@@ -180,6 +180,9 @@ def import_(ctx: Context) -> int:
         raise UsageError(f"no file at {path}") from None
     except (OSError, ValueError) as e:
         raise UsageError(f"cannot read {path} as JSON: {e}") from None
+    except RecursionError:
+        raise UsageError(f"cannot read {path}: its JSON is nested too deeply to be a "
+                         "manageup export") from None
     store = ctx.store()
     try:
         report = store.import_(data)
