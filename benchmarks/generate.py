@@ -145,6 +145,8 @@ def generate(n: int, seed: int = 7) -> str:
 
 def feed(n: int, folder: Path) -> Path:
     path = folder / f"feed-{VERSION}-{n}.ics"
-    if not path.exists():
-        path.write_text(generate(n), encoding="utf-8")
+    if not path.exists():  # written whole or not at all: a stopped run leaves no half feed
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(generate(n), encoding="utf-8")
+        tmp.replace(path)
     return path

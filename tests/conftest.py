@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -47,6 +48,20 @@ path = "{tmp / "store.sqlite3"}"
 {delivery}
 {extra}
 """
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """manageup's caches (compiled templates, feeds) go to a folder of this test session,
+    never the real ~/.cache. One folder for the whole session: most tests run with the
+    caches warm, so every test that compares answers also checks that the caches keep them."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
 
 
 @pytest.fixture

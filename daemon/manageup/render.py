@@ -16,6 +16,7 @@ import jinja2
 
 from manageup.errors import ConfigError
 from manageup.model import Digest
+from manageup.templatecache import template_cache
 from manageup.textutil import header_safe, wrap
 
 TEMPLATES = ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
@@ -66,6 +67,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days)
+    env.bytecode_cache = template_cache(env)  # compiled once, not in every process
     return env
 
 
