@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -50,18 +49,12 @@ path = "{tmp / "store.sqlite3"}"
 """
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _session_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """manageup's caches (compiled templates, feeds) go to a folder of this test session,
-    never the real ~/.cache. One folder for the whole session: most tests run with the
-    caches warm, so every test that compares answers also checks that the caches keep them."""
-    old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
-    yield
-    if old is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = old
+@pytest.fixture(autouse=True)
+def _private_cache_home(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """manageup's caches (compiled templates, feeds) go to a folder of the test's own,
+    never the real ~/.cache, and no test sees what another left there."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import recurring_ical_events
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person
 from manageup.sources import FetchResult
+from manageup.sources.cache import FeedCache
 from manageup.sources.prefilter import Needles, select
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class IcsSource:
         self._reduced: bytes | None = None
         self._range: tuple[date, date] = (date.min, date.max)
         self._expanded: tuple[datetime, datetime, ZoneInfo, list[Occurrence]] | None = None
+        self._disk: FeedCache | None = None
 
     # -- reading -------------------------------------------------------------------------
 
@@ -120,6 +122,13 @@ class IcsSource:
                               "check the address and your connection") from None
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
+        if self._disk is None:  # first fetch in this process: reuse what an earlier one left
+            self._disk = FeedCache.attach(self)
+        result = self._fetch(start, end, zone)
+        self._disk.after(result)
+        return result
+
+    def _fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
         data = self.read_bytes()
         if data is not None:
             digest = hashlib.sha256(data).digest()
