@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from manageup.compose import compose
 from manageup.config import Config
-from manageup.deliver import Transport, build_message, build_notice, build_nudge
 from manageup.detect import detect, excluded_because, shape_reason
 from manageup.errors import DeliveryError, ManageupError
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
-from manageup.render import Rendered, render
-from manageup.review import plan
 from manageup.sources import Source, make_source
 from manageup.store import LedgerRow, Store
 from manageup.timing import backoff, due_at
+
+if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: only when due
+    from manageup.deliver import Transport
+    from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
 
 def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now: datetime,
                 config: Config, boss_week: BossWeek | None = None) -> tuple[Digest, Rendered]:
+    from manageup.compose import compose
+    from manageup.render import render
+
     digest = compose(store.snapshot(), match, history, now, config, boss_week)
     return digest, render(digest, config.digest.templates_dir)
 
@@ -198,6 +202,8 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
     row = store.ledger_get(key, deadline)
     if not _should_try(row, now):
         return
+    from manageup.deliver import build_notice
+
     msg = build_notice(config, now, key, flag[1],
                        "manageup cannot read your Google calendar",
                        "Google refused manageup's stored sign-in (it was revoked, or it "
@@ -220,6 +226,8 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         return
     digest, rendered = make_digest(store, match, history, now, config,
                                    week.get() if week else None)
+    from manageup.deliver import build_message
+
     msg = build_message(rendered, digest, config, now)
     if dry_run:
         transport.send(msg)
@@ -298,6 +306,9 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
         row = store.ledger_get(key, deadline)
         if not _should_try(row, now):
             continue
+        from manageup.deliver import build_nudge
+        from manageup.review import plan
+
         msg = build_nudge(plan(store, rec), config, now)
         if dry_run:
             transport.send(msg)

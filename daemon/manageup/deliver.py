@@ -15,14 +15,16 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from manageup.config import Config, Smtp
 from manageup.errors import ConfigError, DeliveryError
 from manageup.model import Digest
-from manageup.render import Rendered
-from manageup.review import Plan as ReviewPlan
 from manageup.textutil import header_safe
+
+if TYPE_CHECKING:  # a cycle with nothing due needs a transport, not Jinja
+    from manageup.render import Rendered
+    from manageup.review import Plan as ReviewPlan
 
 log = logging.getLogger(__name__)
 DOMAIN = "manageup.invalid"

@@ -11,9 +11,6 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import icalendar
-import recurring_ical_events
-
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person
 from manageup.sources import FetchResult
@@ -183,6 +180,10 @@ def check_lines(raw: bytes, calendar: str) -> None:
 def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,
                       calendar: str = "") -> FetchResult:
     """All occurrences overlapping [start, end), in `zone`. Broken events are skipped by UID."""
+    # Imported here: a process that reuses cached occurrences never pays for them.
+    import icalendar
+    import recurring_ical_events
+
     result = FetchResult()
     try:
         cal = icalendar.Calendar.from_ical(data)
@@ -261,6 +262,9 @@ def _dense(comp: Any) -> bool:
 
 def _expand_one(keep: list[Any], comps: list[Any], uid: str, start: datetime, end: datetime,
                 calendar: str, result: FetchResult) -> list[Any]:
+    import icalendar
+    import recurring_ical_events
+
     one = icalendar.Calendar()
     one.subcomponents = keep + comps
     try:
