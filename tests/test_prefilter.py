@@ -115,3 +115,11 @@ def feeds(draw: st.DrawFn) -> bytes:
 @given(feeds())
 def test_same_answers_on_generated_feeds(data: bytes) -> None:
     same(data)
+
+
+def test_folds_to_ascii_is_complete() -> None:
+    from manageup.sources.prefilter import FOLDS_TO_ASCII
+
+    every = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000
+             and any(ch.isascii() for ch in chr(c).casefold())]
+    assert "".join(every) == FOLDS_TO_ASCII

@@ -24,10 +24,15 @@ def boss_names(config: Config) -> list[str]:
     return [n for n in dict.fromkeys(names) if len(n) >= 2]
 
 
+def boss_set(config: Config) -> frozenset[str]:
+    """The boss's addresses, casefolded as the sources casefold addresses."""
+    return frozenset(a.casefold() for a in config.boss_addresses)
+
+
 def _people(occ: Occurrence) -> set[str]:
-    people = {p.email for p in occ.attendees if not p.is_resource}
+    people = {p.email.casefold() for p in occ.attendees if not p.is_resource}
     if occ.organizer and not occ.organizer.is_resource:
-        people.add(occ.organizer.email)
+        people.add(occ.organizer.email.casefold())
     return people
 
 
@@ -43,11 +48,11 @@ def shape_reason(occ: Occurrence, config: Config) -> str | None:
     """Why this looks like a 1:1 with the boss, ignoring whether it is cancelled or declined."""
     if occ.all_day:
         return None
-    boss = config.boss_addresses
+    boss = boss_set(config)
     people = _people(occ)
     present = people & boss
     who = sorted(present)[0] if present else ""
-    organizer_is_boss = bool(occ.organizer and occ.organizer.email in boss)
+    organizer_is_boss = bool(occ.organizer and occ.organizer.email.casefold() in boss)
     # The boss under two addresses is still one person.
     count = len(people - boss) + (1 if present else 0)
     if present and count <= config.detect.max_attendees:

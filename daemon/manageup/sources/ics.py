@@ -1,4 +1,6 @@
-"""iCalendar files and http(s) feeds, expanded with recurring-ical-events."""
+"""iCalendar files and http(s) feeds: reading, change detection and the fast path.
+
+Parsing and expansion live in icsparse.py and recurrence.py."""
 
 from __future__ import annotations
 
@@ -6,13 +8,12 @@ import hashlib
 import logging
 import urllib.error
 import urllib.request
-from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from manageup.errors import SourceError
-from manageup.model import Occurrence, Person
+from manageup.model import Occurrence
 from manageup.sources import FetchResult
 from manageup.sources.cache import FeedCache
 from manageup.sources.prefilter import Needles, select
@@ -22,13 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_CADENCE_DAYS = {"DAILY": 1.0, "WEEKLY": 7.0, "MONTHLY": 30.4, "YEARLY": 365.0}
 EXPAND_MARGIN = timedelta(days=1)
 REDUCE_MARGIN = timedelta(days=2)  # time zones can move an event's date by a day
 MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
-MAX_TEXT = 2000  # characters kept of a title, location or description
-# Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
-_VITAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 
 
 class _SafeRedirect(urllib.request.HTTPRedirectHandler):
@@ -147,6 +144,8 @@ class IcsSource:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.
                 self._range = (lo_day - timedelta(days=7), hi_day + timedelta(days=30))
                 self._reduced, kept, seen = select(data, needles, *self._range)
+                if seen and not kept:
+                    self._reduced = b""  # nothing could be a 1:1: nothing to parse
                 log.debug("%s: %d of %d events may involve the boss", self.label, kept, seen)
             else:
                 self._reduced = data
@@ -159,13 +158,14 @@ class IcsSource:
         # Expand a little beyond the window so the next cycles, whose window has slid by a
         # few minutes, only filter.
         lo, hi = start - EXPAND_MARGIN, end + EXPAND_MARGIN
-        result = parse_occurrences(self._reduced, lo, hi, zone, calendar=self.label)
+        result = parse_occurrences(self._reduced, lo, hi, zone, calendar=self.label) \
+            if self._reduced else FetchResult()
         self._expanded = (lo, hi, zone, result.occurrences)
         occs = [o for o in result.occurrences if o.end > start and o.start < end]
         return FetchResult(occs, result.warnings)
 
 
-# -- parsing -----------------------------------------------------------------------------
+# -- checks on the raw bytes ------------------------------------------------------------
 
 
 def check_lines(raw: bytes, calendar: str) -> None:
@@ -179,204 +179,11 @@ def check_lines(raw: bytes, calendar: str) -> None:
 
 def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,
                       calendar: str = "") -> FetchResult:
-    """All occurrences overlapping [start, end), in `zone`. Broken events are skipped by UID."""
-    # Imported here: a process that reuses cached occurrences never pays for them.
-    import icalendar
-    import recurring_ical_events
+    """icsparse.parse_occurrences, imported when called: a process that reuses cached
+    occurrences never loads icalendar."""
+    from manageup.sources import icsparse
 
-    result = FetchResult()
-    try:
-        cal = icalendar.Calendar.from_ical(data)
-    except Exception as e:  # icalendar raises ValueError, but also others on odd input
-        raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file ({e})") from None
-    if isinstance(cal, list):  # several VCALENDARs concatenated
-        merged = icalendar.Calendar()
-        for c in cal:
-            merged.subcomponents.extend(c.subcomponents)
-            for k, v in c.items():
-                merged.setdefault(k, v)
-        cal = merged
-
-    events_by_uid: dict[str, list[Any]] = defaultdict(list)
-    keep: list[Any] = []
-    for comp in cal.subcomponents:
-        if comp.name != "VEVENT":
-            keep.append(comp)
-            continue
-        uid = str(comp.get("UID", "")).strip()
-        problem = _problem(comp)
-        if problem:
-            msg = f"{calendar}: skipped event {uid or '(no UID)'}: {problem}"
-            result.warnings.append(msg)
-            continue
-        events_by_uid[uid].append(comp)
-    series = {uid for uid, comps in events_by_uid.items()
-              if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
-    cadence = {uid: _cadence(comps) for uid, comps in events_by_uid.items()}
-
-    dense = {uid for uid, comps in events_by_uid.items() if any(_dense(c) for c in comps)}
-    cal.subcomponents = keep + [c for uid, comps in events_by_uid.items() if uid not in dense
-                                for c in comps]
-    try:
-        found = list(recurring_ical_events.of(cal, skip_bad_series=True).between(start, end))
-    except Exception:  # the library raises many types; find the culprit series by series
-        found = []
-        for uid, comps in events_by_uid.items():
-            if uid not in dense:
-                found.extend(_expand_one(keep, comps, uid, start, end, calendar, result))
-    for uid in dense:
-        # Expanding FREQ=SECONDLY with no end takes minutes and gigabytes, even lazily;
-        # no 1:1 recurs more often than daily, so such a series is not read at all.
-        result.warnings.append(f"{calendar}: skipped event {uid}: it recurs more often than "
-                               "daily, which no 1:1 does")
-
-    for ev in found:
-        uid = str(ev.get("UID", "")).strip()
-        try:
-            result.occurrences.append(_occurrence(ev, zone, uid in series, cadence.get(uid),
-                                                  calendar))
-        except (ValueError, TypeError, KeyError, AttributeError) as e:
-            result.warnings.append(f"{calendar}: skipped event {uid}: {e}")
-    result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
-    for w in result.warnings:
-        log.warning("%s", w)
-    return result
+    return icsparse.parse_occurrences(data, start, end, zone, calendar=calendar)
 
 
-def _rules(comp: Any) -> list[Any]:
-    """RRULE values; several RRULE lines (old but legal) come back from icalendar as a list."""
-    rule = comp.get("RRULE")
-    rules = rule if isinstance(rule, list) else [rule] if rule else []
-    return [r for r in rules if hasattr(r, "get")]
-
-
-def _dense(comp: Any) -> bool:
-    """Could this series recur more than once a day?"""
-    for rule in _rules(comp):
-        freq = str((rule.get("FREQ") or [""])[0]).upper()
-        if freq in ("SECONDLY", "MINUTELY", "HOURLY") or any(
-                k in rule for k in ("BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS")):
-            return True
-    return False
-
-
-def _expand_one(keep: list[Any], comps: list[Any], uid: str, start: datetime, end: datetime,
-                calendar: str, result: FetchResult) -> list[Any]:
-    import icalendar
-    import recurring_ical_events
-
-    one = icalendar.Calendar()
-    one.subcomponents = keep + comps
-    try:
-        return list(recurring_ical_events.of(one).between(start, end))
-    except Exception as e:  # one broken series must not cost the rest of the calendar
-        result.warnings.append(f"{calendar}: skipped event {uid}: cannot expand ({e})")
-        return []
-
-
-def _problem(comp: Any) -> str:
-    for prop in ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SUMMARY", "STATUS"):
-        if isinstance(comp.get(prop), list):
-            return f"{prop} given more than once"
-    if not str(comp.get("UID", "")).strip():
-        return "no UID"
-    if "DTSTART" not in comp:
-        return "no DTSTART"
-    for prop, err in getattr(comp, "errors", []) or []:
-        if prop in _VITAL:
-            return f"bad {prop} ({err})"
-    for prop in ("DTSTART", "DTEND", "RECURRENCE-ID"):
-        if prop in comp:
-            try:
-                comp.decoded(prop)
-            except Exception as e:  # a broken property in one event skips that event
-                return f"bad {prop} ({e})"
-    return ""
-
-
-def _cadence(comps: list[Any]) -> float | None:
-    for c in comps:
-        for rule in _rules(c)[:1]:
-            freq = (rule.get("FREQ") or [""])[0]
-            try:
-                interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
-            except (TypeError, ValueError):
-                return None
-            days = _CADENCE_DAYS.get(str(freq).upper())
-            if days is None:
-                return None
-            byday = rule.get("BYDAY") or []
-            if str(freq).upper() == "WEEKLY" and len(byday) > 1:
-                days = days / len(byday)
-            return days * interval
-    return None
-
-
-def _aware(value: date | datetime, zone: ZoneInfo) -> datetime:
-    if not isinstance(value, datetime):
-        return datetime.combine(value, time(0), tzinfo=zone)
-    if value.tzinfo is None:  # floating time: the user's own wall clock
-        return value.replace(tzinfo=zone)
-    return value.astimezone(zone)
-
-
-def _person(prop: Any, is_org: bool = False) -> Person | None:
-    text = str(prop).strip()
-    email = text[7:] if text.lower().startswith("mailto:") else text
-    email = "".join(email.split()).lower()
-    if not email:
-        return None
-    params = getattr(prop, "params", {})
-    return Person(
-        email=email,
-        name=_clean(str(params.get("CN", ""))),
-        partstat=str(params.get("PARTSTAT", "ACCEPTED" if is_org else "NEEDS-ACTION")).upper(),
-        cutype=str(params.get("CUTYPE", "INDIVIDUAL")).upper(),
-        role=str(params.get("ROLE", "CHAIR" if is_org else "REQ-PARTICIPANT")).upper(),
-    )
-
-
-def _clean(text: str) -> str:
-    return _clip(text.strip().strip('"'), 200)
-
-
-def _clip(value: Any, limit: int = MAX_TEXT) -> str:
-    text = str(value).strip()
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence: float | None,
-                calendar: str) -> Occurrence:
-    raw_start = ev.decoded("DTSTART")
-    all_day = not isinstance(raw_start, datetime)
-    start = _aware(raw_start, zone)
-    if "DTEND" in ev:
-        end = _aware(ev.decoded("DTEND"), zone)
-    elif "DURATION" in ev:
-        end = start + ev.decoded("DURATION")
-    else:
-        end = start + (timedelta(days=1) if all_day else timedelta(0))
-    original = None
-    if in_series and "RECURRENCE-ID" in ev:
-        original = _aware(ev.decoded("RECURRENCE-ID"), zone)
-    attendees_raw = ev.get("ATTENDEE", [])
-    if not isinstance(attendees_raw, list):
-        attendees_raw = [attendees_raw]
-    attendees = tuple(p for p in (_person(a) for a in attendees_raw) if p)
-    organizer = _person(ev["ORGANIZER"], is_org=True) if "ORGANIZER" in ev else None
-    return Occurrence(
-        uid=str(ev.get("UID", "")).strip(),
-        start=start,
-        end=end,
-        title=_clip(ev.get("SUMMARY", "")),
-        original_start=original,
-        location=_clip(ev.get("LOCATION", "")),
-        description=_clip(ev.get("DESCRIPTION", "")),
-        url=_clip(ev.get("URL", "")),
-        organizer=organizer,
-        attendees=attendees,
-        status=str(ev.get("STATUS", "CONFIRMED")).upper(),
-        all_day=all_day,
-        cadence_days=cadence,
-        calendar=calendar,
-    )
+__all__ = ["IcsSource", "check_lines", "parse_occurrences"]

@@ -1,35 +1,69 @@
 """Pick from a raw iCalendar feed only the events that could be 1:1s with the boss.
 
 Parsing a 20k-event feed whole costs seconds and hundreds of MB; the daemon needs the few
-events with the boss. This works on the text: unfold lines, find VEVENT blocks, group them
-by UID (so a series and its overrides stay together) and keep a group when one of its
-blocks could match detection: a boss address with few enough people (rooms not counted,
-as detection counts them), or a 1:1 title pattern with a boss address or name. Every test
-here is looser than detection's own, so nothing detection would match is lost.
-Everything outside VEVENTs (VTIMEZONEs, X-WR-TIMEZONE) is kept as it is.
+events with the boss. This works on the text: unfold lines as icalendar does, find the
+VEVENT blocks, group them by UID (so a series and its overrides stay together) and keep a
+group when one of its blocks could match detection: a boss address with few enough
+people (counted as detection counts them), or a 1:1 title pattern with a boss address or
+name. Every test here is looser than detection's own (DESIGN, "Detection"): text is
+compared casefolded, escaped and unescaped, addresses with their whitespace squeezed out,
+and only a block's own lines count (not those of a VALARM inside it). A feed whose
+structure is not clean (an unterminated or stray component) is passed on whole: the full
+parse repairs it and says what it skipped.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
-_PEOPLE = re.compile(rb"^(attendee|organizer)([;:][^\r\n]*)", re.M)
+# icalendar's own unfolding (icalendar/parser/content_line.py): a line break, any number
+# of blank lines, then a space or tab. Kept byte for byte so both paths see the same lines.
+_UFOLD = re.compile(rb"(?:(?<!\n)\r\n|(?<![\r\n])\n)(?:\r?\n)*[ \t]")
+_BLANK_FOLDS = (b"\n\r\n ", b"\n\n ", b"\n\r\n\t", b"\n\n\t")
+_PEOPLE = re.compile(rb"^(?:attendee|organizer)[;:][^\r\n]*", re.M)
+# A person whose address has whitespace inside it (a fold plus extra spaces): detection
+# squeezes it out, so the plain substring search would miss the boss.
+_SPACED = (re.compile(rb"mailto:[^ \t\r\n\"]*[ \t]+[^ \t\r\n]"),
+           re.compile(rb"\n(?:attendee|organizer):[^\r\n:]*[^ \t\r\n:][ \t]+[^ \t\r\n]"))
+# Components that sit beside VEVENTs, never inside one.
+_TOP = {b"vevent", b"vtodo", b"vjournal", b"vfreebusy", b"vtimezone", b"vavailability"}
+_RESOURCE_TYPES = {"ROOM", "RESOURCE"}
+# The non-ASCII characters whose casefold holds an ASCII letter (ß -> ss, K -> k, ﬁ -> fi);
+# tests/test_prefilter.py checks the list against the whole of Unicode.
+FOLDS_TO_ASCII = ("\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a"
+                  "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
+_FOLDS_TO_ASCII = re.compile("|".join(re.escape(c) for c in FOLDS_TO_ASCII).encode())
+_UID = re.compile(rb"^uid[;:][^\r\n]*", re.M)
+
+
+def _escaped(text: str) -> str:
+    """How a TEXT value carries `text` (RFC 5545 3.3.11)."""
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+
+
+def _texts(words: Iterable[str]) -> set[str]:
+    """Casefolded, and as an escaped TEXT value carries it ("Rivera\\, Sam")."""
+    return {v for w in words if w for v in (w.casefold(), _escaped(w.casefold()))}
 
 
 class Needles:
     def __init__(self, addresses: Iterable[str], patterns: Iterable[str],
                  names: Iterable[str], max_people: int) -> None:
-        self.addresses = {a.lower().encode() for a in addresses if a}
-        self.patterns = [p.lower().encode() for p in patterns if p]
-        self.names = [n.lower().encode() for n in names if n]
+        self.addresses = {a.strip().casefold() for a in addresses if a.strip()}
+        self.patterns = _texts(patterns)
+        self.names = _texts(names)
         self.max_people = max_people
 
 
-def _unfold(data: bytes) -> bytes:
-    # bytes.replace runs in C; a regex over 10 MB is several times slower.
+def unfold(data: bytes) -> bytes:
+    if any(b in data for b in _BLANK_FOLDS):
+        return _UFOLD.sub(b"", data)
+    # bytes.replace runs in C; the regex over 10 MB is several times slower, and without
+    # blank lines before a continuation both give the same text.
     for fold in (b"\r\n ", b"\r\n\t", b"\n ", b"\n\t"):
         data = data.replace(fold, b"")
     return data
@@ -51,11 +85,6 @@ def _line_end(low: bytes, start: int) -> int:
     return len(low) if end < 0 else end + 1
 
 
-def _any(needles: Iterable[bytes]) -> re.Pattern[bytes] | None:
-    alts = [re.escape(n) for n in needles]
-    return re.compile(b"|".join(alts)) if alts else None
-
-
 def _value(rest: bytes) -> bytes:
     """The value of a content line, after the first colon outside a quoted parameter."""
     quoted = False
@@ -67,21 +96,146 @@ def _value(rest: bytes) -> bytes:
     return b""
 
 
-def _few_people(block: bytes, needles: Needles) -> bool:
-    """At most max_people people, counted as detection counts them, boss once."""
+# -- structure ---------------------------------------------------------------------------
+
+
+@dataclass
+class Structure:
+    """Where the VEVENTs are, and what is wrong with the nesting."""
+
+    spans: list[tuple[int, int]] = field(default_factory=list)  # whole top-level VEVENTs
+    inner: list[tuple[int, int]] = field(default_factory=list)  # VALARMs etc. inside them
+    cuts: list[tuple[int, int]] = field(default_factory=list)  # unterminated or stray parts
+    close_calendar: bool = False  # the text ends inside a VCALENDAR
+
+    @property
+    def clean(self) -> bool:
+        return not self.cuts and not self.close_calendar
+
+
+def scan(low: bytes) -> Structure:
+    """Walk the BEGIN/END lines of a lower-cased, unfolded feed."""
+    marks = sorted([(p, True) for p in _line_starts(low, b"begin:")]
+                   + [(p, False) for p in _line_starts(low, b"end:")])
+    out = Structure()
+    stack: list[tuple[bytes, int]] = []
+    for pos, begin in marks:
+        name = low[pos + (6 if begin else 4):_line_end(low, pos)].strip()
+        if begin:
+            if name in _TOP or name == b"vcalendar":
+                # Nothing of these nests in an event: whatever event is open never ended.
+                while stack and stack[-1][0] != b"vcalendar":
+                    out.cuts.append((stack.pop()[1], pos))
+                if name == b"vcalendar" and stack:
+                    out.cuts.append((stack.pop()[1], pos))  # a calendar that never ended
+            stack.append((name, pos))
+            continue
+        if not any(n == name for n, _ in stack):
+            out.cuts.append((pos, _line_end(low, pos)))  # an END with no BEGIN
+            continue
+        while stack[-1][0] != name:
+            out.cuts.append((stack.pop()[1], pos))
+        _n, start = stack.pop()
+        end = _line_end(low, pos)
+        if name == b"vevent" and all(n == b"vcalendar" for n, _ in stack):
+            out.spans.append((start, end))
+        elif any(n == b"vevent" for n, _ in stack):
+            out.inner.append((start, end))
+    while stack:
+        name, start = stack.pop()
+        if name == b"vcalendar" and not stack:
+            out.close_calendar = True
+        else:
+            out.cuts.append((start, len(low)))
+    out.cuts = _outermost(out.cuts)
+    return out
+
+
+def quick_scan(low: bytes) -> Structure | None:
+    """The VEVENT spans of a feed whose nesting is surely clean, found with a few C-speed
+    searches; None when a full scan is needed. Components nested in an event (VALARMs)
+    are found later, only in the blocks that need them."""
+    begins = _line_starts(low, b"begin:vevent")
+    ends = [_line_end(low, e) for e in _line_starts(low, b"end:vevent")]
+    if len(begins) != len(ends) or \
+            low.count(b"\nbegin:") + low.startswith(b"begin:") != low.count(b"\nend:"):
+        return None
+    last = -1
+    for b, e in zip(begins, ends, strict=True):
+        # Inside the block: its own BEGIN has no newline before it in range, its END has.
+        if not last <= b < e or low.count(b"\nbegin:", b, e) + 1 != low.count(b"\nend:", b, e):
+            return None
+        last = e
+    if not low.rstrip().endswith(b"end:vcalendar") and b"begin:vcalendar" in low[:200]:
+        return None
+    return Structure(spans=list(zip(begins, ends, strict=True)))
+
+
+def nested(low: bytes, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """The components nested in one event block (its VALARMs), as (start, end)."""
+    s, e = span
+    if low.find(b"\nbegin:", s + 1, e) < 0:
+        return []
+    inner = scan(low[s:e]).inner
+    return [(s + a, s + b) for a, b in inner]
+
+
+def _outermost(cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(cuts):
+        if merged and s < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def uid_in(low: bytes, start: int, end: int) -> str:
+    """The first UID line's value between two offsets, for naming what was skipped."""
+    m = _UID.search(low, start, end)
+    return _value(m.group(0)[3:]).strip().decode("utf-8", "replace") if m else ""
+
+
+# -- the test on one block -----------------------------------------------------------------
+
+
+def _own(low: bytes, span: tuple[int, int]) -> bytes:
+    """The block without the components nested in it: only its own lines count."""
+    parts, last = [], span[0]
+    for a, b in nested(low, span):
+        parts.append(low[last:a])
+        last = b
+    parts.append(low[last:span[1]])
+    return b"".join(parts)
+
+
+def _people(block: bytes) -> set[str]:
+    """The people in a block's own ATTENDEE and ORGANIZER lines, as detection sees them:
+    parsed by icalendar's own content-line parser, rooms and resources left out, addresses
+    casefolded with whitespace squeezed out. A line it cannot parse counts as nobody
+    (counting fewer only keeps more)."""
+    from icalendar.parser import Contentline  # here: a warm cycle never loads icalendar
+
     people = set()
     for m in _PEOPLE.finditer(block):
-        params = m.group(2).split(b":", 1)[0]
-        if m.group(1) == b"attendee" and (b"cutype=room" in params or
-                                          b"cutype=resource" in params or
-                                          b"role=non-participant" in params):
+        try:
+            _name, params, value = Contentline(m.group(0).decode("utf-8", "replace")).parts()
+        except ValueError:
             continue
-        email = _value(m.group(2)).strip()
-        if email.startswith(b"mailto:"):
+        if (str(params.get("CUTYPE", "")).strip().upper() in _RESOURCE_TYPES
+                or str(params.get("ROLE", "")).strip().upper() == "NON-PARTICIPANT"):
+            continue
+        email = str(value).strip()
+        if email.lower().startswith("mailto:"):
             email = email[7:]
-        email = b"".join(email.split())
+        email = "".join(email.split()).casefold()
         if email:
             people.add(email)
+    return people
+
+
+def _few_people(block: bytes, needles: Needles) -> bool:
+    people = _people(block)
     boss = people & needles.addresses
     return len(people - boss) + (1 if boss else 0) <= needles.max_people
 
@@ -111,23 +265,61 @@ def _outside(block: bytes, since: date, until: date) -> bool:
     return end < since or start > until
 
 
+def _uid(block: bytes) -> bytes:
+    """A block's own UID, unescaped as the parser unescapes it (two spellings, one UID)."""
+    m = _UID.search(block)
+    if m is None:
+        return b""
+    uid = _value(m.group(0)[3:]).strip()
+    if b"\\" in uid:
+        uid = re.sub(rb"\\(.)", lambda m: b"\n" if m.group(1) in b"nN" else m.group(1), uid)
+    return uid
+
+
+def _any(needles: Iterable[str]) -> re.Pattern[bytes] | None:
+    alts = [re.escape(n.encode()) for n in needles if n.isascii()]
+    return re.compile(b"|".join(alts)) if alts else None
+
+
+def _unusual(text: bytes, low: bytes, spans: list[tuple[int, int]],
+             block_of: Callable[[int], int], needles: Needles) -> set[int]:
+    """Blocks the ASCII byte search may misjudge: an address with whitespace inside, and
+    text whose casefolding the ASCII lower-casing does not do: any non-ASCII text when a
+    needle is not ASCII, else only the letters that casefold to ASCII ones (K, ß, ﬁ ...)."""
+    if text.isascii():
+        odd = set()
+    elif all(n.isascii() for n in (*needles.addresses, *needles.patterns, *needles.names)):
+        odd = {block_of(m.start()) for m in _FOLDS_TO_ASCII.finditer(text)}
+    else:
+        odd = {i for i, (s, e) in enumerate(spans) if not text[s:e].isascii()}
+    odd |= {block_of(m.end() - 1) for r in _SPACED for m in r.finditer(low)}
+    odd.discard(-1)
+    return odd
+
+
+def _closer_look(block: bytes, needles: Needles) -> tuple[bool, bool, bool]:
+    """(address, pattern, name) hits in one block, casefolded and squeezed."""
+    text = block.decode("utf-8", "replace").casefold()
+    people = _people(block)
+    address = any(a in text for a in needles.addresses) or bool(people & needles.addresses)
+    return (address, any(p in text for p in needles.patterns),
+            any(n in text for n in needles.names))
+
+
+# -- select --------------------------------------------------------------------------------
+
+
 def select(data: bytes, needles: Needles, since: date | None = None,
            until: date | None = None) -> tuple[bytes, int, int]:
     """The feed cut down to the wanted UID groups; also (blocks kept, blocks seen).
     With since/until, one-off events outside those dates are left out too (the dates
     should carry a day or two of margin for time zones)."""
-    text = _unfold(data)
+    text = unfold(data)
     low = text.lower()
-    begins = [b for b in _line_starts(low, b"begin:vevent") if low[b + 12:b + 13] in b"\r\n"]
-    if not begins:
-        return text, 0, 0
-    ends = [_line_end(low, e) for e in _line_starts(low, b"end:vevent")
-            if low[e + 10:e + 11] in b"\r\n"]
-    spans = []
-    for b in begins:
-        k = bisect_right(ends, b)
-        if k < len(ends):
-            spans.append((b, ends[k]))
+    structure = quick_scan(low) or scan(low)
+    spans = structure.spans
+    if not structure.clean or not spans:
+        return text, len(spans), len(spans)
     starts = [s for s, _ in spans]
 
     def block_of(pos: int) -> int:
@@ -142,32 +334,32 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     with_address = hits(_any(needles.addresses))
     with_pattern = hits(_any(needles.patterns))
     with_name = hits(_any(needles.names))
-    possible = {i for i in with_address if _few_people(low[slice(*spans[i])], needles)}
+    for i in _unusual(text, low, spans, block_of, needles):
+        a, p, n = _closer_look(_own(low, spans[i]), needles)
+        with_address |= {i} if a else set()
+        with_pattern |= {i} if p else set()
+        with_name |= {i} if n else set()
+    possible = {i for i in with_address if _few_people(_own(low, spans[i]), needles)}
     possible |= with_pattern & (with_address | with_name)
-    if since is not None and until is not None:
-        possible = {i for i in possible if not _outside(low[slice(*spans[i])], since, until)}
 
-    uid_of: dict[int, bytes] = {}
-    for pos in _line_starts(low, b"uid"):
-        i = block_of(pos)
-        line = low[pos:_line_end(low, pos)]
-        if i >= 0 and i not in uid_of and line[3:4] in b":;":
-            uid_of[i] = _value(line[3:]).strip()
+    uid_of = {i: _uid(_own(low, spans[i]) if low.find(b"\nbegin:", s + 1, e) >= 0
+                      else low[s:e]) for i, (s, e) in enumerate(spans)}
     # UIDs are case-sensitive, but a lowercase compare only keeps more, never less.
     wanted = {uid_of.get(i, b"") for i in possible}
     if since is not None and until is not None:
         # A whole UID group goes only when every block in it is a one-off outside the range.
         inside = {uid_of.get(i, b"") for i in range(len(spans))
                   if uid_of.get(i, b"") in wanted
-                  and not _outside(low[slice(*spans[i])], since, until)}
+                  and not _outside(_own(low, spans[i]), since, until)}
         wanted &= inside
     kept = [i for i in range(len(spans)) if uid_of.get(i, b"") in wanted]
-    parts = [text[: spans[0][0]]]
-    last = spans[0][0]
-    for s, e in spans:  # what stands between events (a VTIMEZONE now and then) stays
-        parts.append(text[last:s])
-        last = e
-    parts[1:] = [p for p in parts[1:] if p.strip()]
-    parts += [text[slice(*spans[i])] for i in kept]
+    # Everything else stays where it was (VTIMEZONEs, each VCALENDAR of a concatenated
+    # feed around its own events), so the cut feed reads exactly like the whole one.
+    parts, last = [], 0
+    keep = set(kept)
+    for i, (s, e) in enumerate(spans):
+        if i not in keep:
+            parts.append(text[last:s])
+            last = e
     parts.append(text[last:])
     return b"".join(parts), len(kept), len(spans)

@@ -1,0 +1,221 @@
+"""iCalendar text to Occurrences: parsed with icalendar, expanded with recurring-ical-events.
+
+One bad thing never costs the rest: an unterminated or stray component is cut out and
+named, a broken event is skipped by UID, and one feed's time zone definitions never
+change how another feed is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+from icalendar.timezone import tzp
+
+from manageup.errors import SourceError
+from manageup.model import Occurrence, Person
+from manageup.sources import FetchResult
+from manageup.sources.prefilter import scan, uid_in, unfold
+from manageup.sources.recurrence import cadence, expand
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # characters kept of a title, location or description
+# Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
+_VITAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
+
+
+def repair(data: bytes, calendar: str) -> tuple[bytes, list[str]]:
+    """Cut unterminated and stray components out of a feed (a file still being written),
+    close a VCALENDAR left open, and say what was skipped."""
+    text = unfold(data)
+    low = text.lower()
+    structure = scan(low)
+    if structure.clean:
+        return data, []
+    warnings, parts, last = [], [], 0
+    for s, e in structure.cuts:
+        uid = uid_in(low, s, e)
+        what = f"event {uid}" if uid else "an incomplete part"
+        warnings.append(f"{calendar}: skipped {what}: it is not complete (is the file still "
+                        "being written?)")
+        parts.append(text[last:s])
+        last = e
+    parts.append(text[last:])
+    if structure.close_calendar:
+        parts.append(b"\r\nEND:VCALENDAR\r\n")
+    return b"".join(parts), warnings
+
+
+def _fresh_timezones() -> None:
+    """icalendar keeps every custom VTIMEZONE it meets, by TZID, for the whole process,
+    first one wins. Starting each feed with an empty cache means one feed's (or an older
+    version's) "Central Europe" never moves another feed's events."""
+    tzp.use(tzp.name)
+
+
+def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
+    """One VCALENDAR holding every component of the feed: several concatenated VCALENDARs
+    are merged, and a bare VEVENT feed is read as if it were wrapped in one."""
+    text, warnings = repair(data, calendar)
+    _fresh_timezones()
+    try:
+        parts = icalendar.Calendar.from_ical(text, multiple=True)
+    except Exception as e:  # icalendar raises ValueError, but also others on odd input
+        raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file ({e})") from None
+    if not parts:
+        raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file (no components)")
+    merged = icalendar.Calendar()
+    for part in parts:
+        if part.name == "VCALENDAR":
+            merged.subcomponents.extend(part.subcomponents)
+            for k, v in part.items():
+                merged.setdefault(k, v)
+        else:
+            merged.subcomponents.append(part)
+    return merged, warnings
+
+
+def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,
+                      calendar: str = "") -> FetchResult:
+    """All occurrences overlapping [start, end), in `zone`. Broken events are skipped by UID."""
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    cal, warnings = read_calendar(raw, calendar)
+    result = FetchResult(warnings=warnings)
+    events_by_uid: dict[str, list[Any]] = defaultdict(list)
+    keep: list[Any] = []
+    for comp in cal.subcomponents:
+        if comp.name != "VEVENT":
+            keep.append(comp)
+            continue
+        problem = _problem(comp)
+        uid = str(comp.get("UID", "")).strip() if "UID" in comp else ""
+        if problem:
+            result.warnings.append(f"{calendar}: skipped event {uid or '(no UID)'}: {problem}")
+            continue
+        if not uid:
+            uid = _stable_uid(comp)
+            comp["UID"] = uid
+        events_by_uid[uid].append(comp)
+    series = {uid for uid, comps in events_by_uid.items()
+              if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
+    found = expand(keep, events_by_uid, start, end, calendar, result.warnings)
+    for ev in found:
+        uid = str(ev.get("UID", "")).strip()
+        try:
+            result.occurrences.append(_occurrence(ev, zone, uid in series,
+                                                  cadence(events_by_uid.get(uid, [])),
+                                                  calendar))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            result.warnings.append(f"{calendar}: skipped event {uid}: {e}")
+    result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
+    for w in result.warnings:
+        log.warning("%s", w)
+    return result
+
+
+def _stable_uid(comp: Any) -> str:
+    """An identity for an event its tool wrote without a UID, the same on every read:
+    from its start, title and organizer."""
+    parts = []
+    for prop in ("DTSTART", "SUMMARY", "ORGANIZER"):
+        value = comp.get(prop)
+        params = getattr(value, "params", {})
+        ical = value.to_ical() if hasattr(value, "to_ical") else str(value or "").encode()
+        parts.append(f"{params.get('TZID', '')}|{ical.decode('utf-8', 'replace')}")
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+    return f"no-uid-{digest}@manageup"
+
+
+def _problem(comp: Any) -> str:
+    for prop in ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SUMMARY", "STATUS"):
+        if isinstance(comp.get(prop), list):
+            return f"{prop} given more than once"
+    if "DTSTART" not in comp:
+        return "no DTSTART"
+    for prop, err in getattr(comp, "errors", []) or []:
+        if prop in _VITAL:
+            return f"bad {prop} ({err})"
+    for prop in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        if prop in comp:
+            try:
+                comp.decoded(prop)
+            except Exception as e:  # a broken property in one event skips that event
+                return f"bad {prop} ({e})"
+    return ""
+
+
+def _aware(value: date | datetime, zone: ZoneInfo) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(0), tzinfo=zone)
+    if value.tzinfo is None:  # floating time: the user's own wall clock
+        return value.replace(tzinfo=zone)
+    return value.astimezone(zone)
+
+
+def _person(prop: Any, is_org: bool = False) -> Person | None:
+    text = str(prop).strip()
+    email = text[7:] if text.lower().startswith("mailto:") else text
+    email = "".join(email.split()).casefold()
+    if not email:
+        return None
+    params = getattr(prop, "params", {})
+    return Person(
+        email=email,
+        name=_clean(str(params.get("CN", ""))),
+        partstat=str(params.get("PARTSTAT", "ACCEPTED" if is_org else "NEEDS-ACTION"))
+        .strip().upper(),
+        cutype=str(params.get("CUTYPE", "INDIVIDUAL")).strip().upper(),
+        role=str(params.get("ROLE", "CHAIR" if is_org else "REQ-PARTICIPANT")).strip().upper(),
+    )
+
+
+def _clean(text: str) -> str:
+    return _clip(text.strip().strip('"'), 200)
+
+
+def _clip(value: Any, limit: int = MAX_TEXT) -> str:
+    text = str(value).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence_days: float | None,
+                calendar: str) -> Occurrence:
+    raw_start = ev.decoded("DTSTART")
+    all_day = not isinstance(raw_start, datetime)
+    start = _aware(raw_start, zone)
+    if "DTEND" in ev:
+        end = _aware(ev.decoded("DTEND"), zone)
+    elif "DURATION" in ev:
+        end = start + ev.decoded("DURATION")
+    else:
+        end = start + (timedelta(days=1) if all_day else timedelta(0))
+    original = None
+    if in_series and "RECURRENCE-ID" in ev:
+        original = _aware(ev.decoded("RECURRENCE-ID"), zone)
+    attendees_raw = ev.get("ATTENDEE", [])
+    if not isinstance(attendees_raw, list):
+        attendees_raw = [attendees_raw]
+    attendees = tuple(p for p in (_person(a) for a in attendees_raw) if p)
+    organizer = _person(ev["ORGANIZER"], is_org=True) if "ORGANIZER" in ev else None
+    return Occurrence(
+        uid=str(ev.get("UID", "")).strip(),
+        start=start,
+        end=end,
+        title=_clip(ev.get("SUMMARY", "")),
+        original_start=original,
+        location=_clip(ev.get("LOCATION", "")),
+        description=_clip(ev.get("DESCRIPTION", "")),
+        url=_clip(ev.get("URL", "")),
+        organizer=organizer,
+        attendees=attendees,
+        status=str(ev.get("STATUS", "CONFIRMED")).upper(),
+        all_day=all_day,
+        cadence_days=cadence_days,
+        calendar=calendar,
+    )

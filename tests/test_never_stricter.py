@@ -1,0 +1,85 @@
+"""Each class of feed that once lost a 1:1 on the fast path, or refused a feed, has a
+fixture named by its edge case: the full parse and the fast path (the source as the
+daemon runs it) find the same 1:1s, and find the one that is there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from manageup.config import Calendar, Config, parse_config
+from manageup.detect import detect
+from manageup.sources.ics import IcsSource, parse_occurrences
+from tests.conftest import BERLIN, ICS, at, config_text
+
+NOV = (at("2026-11-01T00:00+01:00"), at("2026-12-31T00:00+01:00"))
+
+
+def config(boss_email: str = "sam@example.com", boss_name: str = "Sam Rivera") -> Config:
+    text = config_text(ICS / "x.ics", Path("/nonexistent"))
+    text = text.replace('email = "sam@example.com"', f'email = "{boss_email}"')
+    text = text.replace('name = "Sam Rivera"', f'name = "{boss_name}"')
+    return parse_config(text)
+
+
+DEFAULT = config()
+EMILE = config("émile@example.com", "Émile Dubois")
+COMMA = config("s.rivera@example.com", "Rivera, Sam")
+
+CASES = [
+    ("unterminated_only_event.ics", DEFAULT, []),
+    ("unterminated_last_event.ics", DEFAULT, ["good@example.com"]),
+    ("room_cn_with_colon.ics", DEFAULT, ["room-colon@example.com"]),
+    ("quoted_cutype_room.ics", DEFAULT, ["quoted-room@example.com"]),
+    ("organizer_resource.ics", DEFAULT, ["org-resource@example.com"]),
+    ("organizer_non_participant.ics", DEFAULT, ["org-nonpart@example.com"]),
+    ("valarm_with_attendee.ics", DEFAULT, ["alarm-attendee@example.com"]),
+    ("valarm_with_uid.ics", DEFAULT, ["series-alarm@example.com"] * 3),
+    ("non_ascii_capitals.ics", EMILE, ["emile-org@example.com", "emile-personal@example.com"]),
+    ("boss_name_escaped_comma.ics", COMMA, ["comma@example.com"]),
+    ("address_fold_extra_whitespace.ics", DEFAULT, ["fold-space@example.com"]),
+    ("blank_line_before_continuation.ics", DEFAULT, ["blank-fold@example.com"]),
+    ("concatenated_vcalendars.ics", DEFAULT, ["second-cal@example.com"]),
+    ("bare_vevent_feed.ics", DEFAULT, ["bare@example.com"]),
+]
+
+
+def found(occurrences, cfg: Config) -> list[tuple[str, str]]:
+    return [(m.occurrence.uid, m.occurrence.start.isoformat()) for m in detect(occurrences, cfg)]
+
+
+@pytest.mark.parametrize(("name", "cfg", "uids"), CASES, ids=[c[0] for c in CASES])
+def test_fast_path_finds_what_the_full_parse_finds(name: str, cfg: Config,
+                                                   uids: list[str]) -> None:
+    full = found(parse_occurrences((ICS / name).read_bytes(), *NOV, BERLIN).occurrences, cfg)
+    source = IcsSource(Calendar(type="ics", path=ICS / name), cfg)
+    fast = found(source.fetch(*NOV, BERLIN).occurrences, cfg)
+    assert fast == full
+    assert [uid for uid, _start in full] == uids
+
+
+def test_unterminated_event_is_named(caplog: pytest.LogCaptureFixture) -> None:
+    r = IcsSource(Calendar(type="ics", path=ICS / "unterminated_last_event.ics"),
+                  DEFAULT).fetch(*NOV, BERLIN)
+    assert any("partial@example.com" in w for w in r.warnings)
+
+
+def test_valarm_uid_does_not_split_the_series() -> None:
+    source = IcsSource(Calendar(type="ics", path=ICS / "valarm_with_uid.ics"), DEFAULT)
+    starts = [o.start for o in source.fetch(*NOV, BERLIN).occurrences]
+    assert at("2026-11-13T16:00+01:00") in starts  # the moved instance, from its override
+    assert at("2026-11-12T10:00+01:00") not in starts
+
+
+def test_event_without_uid_gets_a_stable_identity() -> None:
+    data = (ICS / "event_without_uid.ics").read_bytes()
+    first = parse_occurrences(data, *NOV, BERLIN).occurrences
+    again = parse_occurrences(data, *NOV, BERLIN).occurrences
+    matches = detect(first, DEFAULT)
+    assert len(matches) == 2
+    keys = [m.occurrence.key for m in matches]
+    assert len(set(keys)) == 2 and all(keys)
+    assert keys == [o.key for o in again]
+    source = IcsSource(Calendar(type="ics", path=ICS / "event_without_uid.ics"), DEFAULT)
+    assert [o.key for o in source.fetch(*NOV, BERLIN).occurrences] == keys
