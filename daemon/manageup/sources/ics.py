@@ -16,6 +16,7 @@ from manageup.errors import SourceError
 from manageup.model import Occurrence
 from manageup.sources import FetchResult
 from manageup.sources.cache import FeedCache
+from manageup.sources.precut import precut
 from manageup.sources.prefilter import Needles, select
 
 if TYPE_CHECKING:
@@ -143,7 +144,9 @@ class IcsSource:
             if needles is not None:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.
                 self._range = (lo_day - timedelta(days=7), hi_day + timedelta(days=30))
-                self._reduced, kept, seen = select(data, needles, *self._range)
+                # precut drops most events chunk by chunk; select judges the rest exactly.
+                self._reduced, kept, seen = select(precut(data, needles) or data, needles,
+                                                   *self._range)
                 if seen and not kept:
                     self._reduced = b""  # nothing could be a 1:1: nothing to parse
                 log.debug("%s: %d of %d events may involve the boss", self.label, kept, seen)
