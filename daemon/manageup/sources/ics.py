@@ -171,10 +171,28 @@ class IcsSource:
 # -- checks on the raw bytes ------------------------------------------------------------
 
 
+def _longest_line_over(raw: bytes, limit: int) -> int:
+    """The longest line longer than `limit` (0 if none), without splitting the feed into
+    lines: such a line covers a whole aligned window of limit // 2 bytes with no newline,
+    so only the windows without one are looked at."""
+    half = max(limit // 2, 1)
+    longest, k = 0, 0
+    while k + half <= len(raw):
+        if raw.find(b"\n", k, k + half) >= 0:
+            k += half
+            continue
+        start = raw.rfind(b"\n", 0, k) + 1
+        end = raw.find(b"\n", k)
+        end = len(raw) if end < 0 else end
+        longest = max(longest, end - start)
+        k = end + 1
+    return longest if longest > limit else 0
+
+
 def check_lines(raw: bytes, calendar: str) -> None:
     """Refuse a feed with absurd physical lines. Checked on the raw bytes: once folded
     lines are joined, one huge but legal SUMMARY would otherwise refuse the whole feed."""
-    longest = max(map(len, raw.split(b"\n")), default=0)
+    longest = _longest_line_over(raw, MAX_LINE)
     if longest > MAX_LINE:
         raise SourceError(f"{calendar or 'calendar'}: a line of {longest} bytes; this is not a "
                           "calendar feed manageup will read")

@@ -339,18 +339,23 @@ def select(data: bytes, needles: Needles, since: date | None = None,
         with_address |= {i} if a else set()
         with_pattern |= {i} if p else set()
         with_name |= {i} if n else set()
-    possible = {i for i in with_address if _few_people(_own(low, spans[i]), needles)}
-    possible |= with_pattern & (with_address | with_name)
-
     uid_of = {i: _uid(_own(low, spans[i]) if low.find(b"\nbegin:", s + 1, e) >= 0
                       else low[s:e]) for i, (s, e) in enumerate(spans)}
+    # A whole UID group goes only when every block in it is a one-off outside the range.
+    # Decided first, so people are counted (icalendar's parser: the slow part) only in
+    # the groups that can still be kept; the groups kept are the same.
+    inside: set[bytes] | None = None
+    if since is not None and until is not None:
+        groups = {uid_of.get(i, b"") for i in with_address | with_pattern}
+        inside = {uid_of.get(i, b"") for i in range(len(spans))
+                  if uid_of.get(i, b"") in groups
+                  and not _outside(_own(low, spans[i]), since, until)}
+    possible = {i for i in with_address if (inside is None or uid_of.get(i, b"") in inside)
+                and _few_people(_own(low, spans[i]), needles)}
+    possible |= with_pattern & (with_address | with_name)
     # UIDs are case-sensitive, but a lowercase compare only keeps more, never less.
     wanted = {uid_of.get(i, b"") for i in possible}
-    if since is not None and until is not None:
-        # A whole UID group goes only when every block in it is a one-off outside the range.
-        inside = {uid_of.get(i, b"") for i in range(len(spans))
-                  if uid_of.get(i, b"") in wanted
-                  and not _outside(_own(low, spans[i]), since, until)}
+    if inside is not None:
         wanted &= inside
     kept = [i for i in range(len(spans)) if uid_of.get(i, b"") in wanted]
     # Everything else stays where it was (VTIMEZONEs, each VCALENDAR of a concatenated
