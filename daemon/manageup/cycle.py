@@ -12,7 +12,6 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,8 @@ from manageup.store import LedgerRow, Store
 from manageup.timing import backoff, due_at
 
 if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: only when due
+    from email.message import EmailMessage
+
     from manageup.deliver import Transport
     from manageup.render import Rendered
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import urllib.error
-import urllib.request
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,6 +18,8 @@ from manageup.sources.precut import precut
 from manageup.sources.prefilter import Needles, select
 
 if TYPE_CHECKING:
+    import urllib.request
+
     from manageup.config import Calendar, Config
 
 log = logging.getLogger(__name__)
@@ -29,14 +29,21 @@ REDUCE_MARGIN = timedelta(days=2)  # time zones can move an event's date by a da
 MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
 
 
-class _SafeRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow redirects only to http(s); urllib would also follow ftp://."""
+def _safe_opener() -> urllib.request.OpenerDirector:
+    """Built for a URL feed only: a file feed never loads http and ssl."""
+    import urllib.request
 
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:
-        if not newurl.lower().startswith(("http://", "https://")):
-            raise SourceError(f"{req.full_url} redirects to {newurl!r}; only http(s) is followed")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    class SafeRedirect(urllib.request.HTTPRedirectHandler):
+        """Follow redirects only to http(s); urllib would also follow ftp://."""
+
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                             newurl: str) -> Any:
+            if not newurl.lower().startswith(("http://", "https://")):
+                raise SourceError(f"{req.full_url} redirects to {newurl!r}; only http(s) is "
+                                  "followed")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return urllib.request.build_opener(SafeRedirect)
 
 
 class IcsSource:
@@ -45,7 +52,7 @@ class IcsSource:
         self.cal = cal
         self.config = config
         self.label = cal.label
-        self._opener = opener or urllib.request.build_opener(_SafeRedirect)
+        self._opener = opener
         self._validators: dict[str, str] = {}
         self._stat: tuple[int, int, int] | None = None
         self._digest = b""
@@ -91,6 +98,11 @@ class IcsSource:
         return self._get_url()
 
     def _get_url(self) -> bytes | None:
+        import urllib.error
+        import urllib.request
+
+        if self._opener is None:
+            self._opener = _safe_opener()
         req = urllib.request.Request(self.cal.url, headers={"User-Agent": "manageup"})
         if "etag" in self._validators:
             req.add_header("If-None-Match", self._validators["etag"])
