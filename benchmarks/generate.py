@@ -150,3 +150,9 @@ def feed(n: int, folder: Path) -> Path:
         tmp.write_text(generate(n), encoding="utf-8")
         tmp.replace(path)
     return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(feed(int(sys.argv[1]), Path(sys.argv[2])))

@@ -197,10 +197,16 @@ def main(argv: list[str]) -> int:
         daemon_child(Path(argv[1]))
         return 0
     sizes = [int(a) for a in argv] or SIZES
-    from benchmarks.generate import feed as make_feed
-
     folder = ROOT / "benchmarks" / "feeds"
     folder.mkdir(exist_ok=True)
+
+    def make_feed(n: int, folder: Path) -> Path:
+        # In a process of its own: the kernel counts this process's own peak memory into
+        # each child's peak (it is the child's until exec), so this one must stay small.
+        out = subprocess.run([sys.executable, "-m", "benchmarks.generate", str(n), str(folder)],
+                             cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        return Path(out.strip())
+
     tiny = make_feed(50, folder)
     work = Path(tempfile.mkdtemp(prefix="mu-bench-"))
     print(f"Whole processes, median of {REPEAT} (naive: one run). × naive: the naive path's "
