@@ -183,8 +183,9 @@ class _Cut:
         upto = bounds[n - 1] if last else len(sq)
         counted = n - 1 if last else n
         frm = max(starts[0] - 1, 0)
-        adjacent = (sq.count(b"\nend:vevent\r\nbegin:vevent", frm, upto + 14)
-                    + sq.count(b"\nend:vevent\nbegin:vevent", frm, upto + 13))
+        adjacent = sq.count(b"\nend:vevent\r\nbegin:vevent", frm, upto + 14)
+        if adjacent != n - 1:  # a feed whose lines end in LF alone
+            adjacent += sq.count(b"\nend:vevent\nbegin:vevent", frm, upto + 13)
         closes = last or sq.endswith((b"\nend:vevent\r\n", b"\nend:vevent\n"))
         if (sq.count(b"\nbegin:", frm, upto) + (starts[0] == 0) == counted
                 and sq.count(b"\nend:", frm, upto) == counted
