@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from manageup.config import Config, parse_config
+from tests.mailcheck import checked_mail
 
 ROOT = Path(__file__).resolve().parent.parent
 ICS = Path(__file__).parent / "fixtures" / "ics"
@@ -108,7 +108,7 @@ class Recorder:
 
     @property
     def messages(self) -> list[EmailMessage]:
-        return [message_from_bytes(b, policy=policy.default) for b in self.raw]  # type: ignore[misc]
+        return [checked_mail(b) for b in self.raw]
 
 
 class SmtpServer:
@@ -127,6 +127,8 @@ class SmtpServer:
         if self.controller:
             self.controller.stop()
             self.controller = None
+        for raw in self.handler.raw:  # every mail any test sent over SMTP is checked
+            checked_mail(raw)
 
     def delivery(self, extra: str = "") -> str:
         return (f'[delivery]\nmethod = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\n'

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import mailbox
 from pathlib import Path
 
 import pytest
 
 from manageup.cli import main
+from tests.mailcheck import checked_maildir
 
 NOW = "2026-11-25T17:00:00+01:00"
 
@@ -55,7 +55,7 @@ def test_dry_run_changes_nothing_on_disk(example: Path,
     before = tree(example)
     assert run(example, "run", "--once", "--dry-run", "--now", NOW) == 0
     out = capsys.readouterr().out
-    assert "Subject: Prep: Alex / Sam 1:1 with Sam Rivera" in out
+    assert "Subject: Prep: Alex / Sam 1:1, Thu 26 Nov 10:00" in out  # Sam named once
     assert tree(example) == before
 
 
@@ -69,7 +69,7 @@ def test_dry_run_without_a_store_creates_none(example: Path,
 def test_run_once_delivers_to_maildir_once(example: Path) -> None:
     assert run(example, "run", "--once", "--now", NOW) == 0
     assert run(example, "run", "--once", "--now", "2026-11-25T18:00:00+01:00") == 0
-    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    box = checked_maildir(example / "state" / "Maildir")
     (msg,) = list(box)
     assert msg["Subject"].startswith("Prep: Alex / Sam 1:1")
     assert msg.get_content_type() == "multipart/alternative"
@@ -95,7 +95,7 @@ def test_add_list_done_probe_edit(example: Path, capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize("args,message", [
     (["add", "wish", "x"], "unknown kind 'wish'"),
     (["add", "owe", "x", "--due", "next week"], "--due 'next week'"),
-    (["add", "need", "x", "--action", "y"], "need items take no extra fields"),
+    (["add", "need", "x", "--action", "y"], "--action does not apply to need items"),
     (["done", "99"], "no item with id 99"),
     (["probe", "1", "mood", "x"], "unknown probe 'mood'"),
     (["preview", "--now", "yesterday"], "--now 'yesterday'"),
@@ -123,7 +123,7 @@ def test_export_import_through_the_cli(example: Path, tmp_path: Path) -> None:
     out = tmp_path / "export.json"
     assert run(example, "export", "--format", "json", "-o", str(out)) == 0
     data = json.loads(out.read_text())
-    assert len(data["items"]) == 11
+    assert len(data["items"]) == 17
 
 
 def test_help_explains(capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,3 +133,37 @@ def test_help_explains(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for verb in ("run", "preview", "meetings", "add", "list", "done", "doctor", "export"):
         assert verb in out
+
+
+def test_global_options_before_or_after_the_verb(example: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = str(example / "config.toml")
+    assert main(["meetings", "--now", NOW, "--json", "--config", cfg, "-v"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert main(["-q", "--config", cfg, "meetings", "--now", NOW, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == after != []
+    # Given twice, the one after the verb is the one used.
+    assert main(["--config", str(example / "missing.toml"), "list", "--config", cfg]) == 0
+
+
+def _verbs(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    block = out.split("COMMAND\n", 1)[1].split("\n\n", 1)[0]
+    return [line.split()[0] for line in block.splitlines() if line.startswith("    ")]
+
+
+def test_every_verb_help_has_a_description_and_an_example(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    verbs = _verbs(capsys)
+    assert {"meetings", "preview", "run", "doctor", "add", "review"} <= set(verbs)
+    for verb in verbs:
+        with pytest.raises(SystemExit) as e:
+            main([verb, "--help"])
+        assert e.value.code == 0
+        out = capsys.readouterr().out
+        description = out.split("\n\n")[1]
+        assert not description.startswith(("positional", "options")), verb
+        examples = out.split("example", 1)[1]
+        assert f"manageup {verb}" in examples, verb

@@ -91,7 +91,7 @@ def test_text_part_fits_72_columns(make_config, tmp_path: Path) -> None:
     _d, r = make_digest(store, match, history, NOW, cfg)
     lines = r.text.splitlines()
     assert max(len(line) for line in lines if not line.startswith("Join:")) <= 72
-    for title in ("1. The meeting", "2. Open asks", "4. Risks to flag", "5. Career",
+    for title in ("0. Lead with", "1. The meeting", "2. Open asks", "4. Risks to flag", "5. Career",
                   "6. The relationship", "7. Wins and talking points"):
         i = next(n for n, line in enumerate(lines) if line.startswith(title))
         assert lines[i + 1] == "=" * len(lines[i])

@@ -20,6 +20,7 @@ from manageup.model import Match, Occurrence, Person
 from manageup.sources.ics import parse_occurrences
 from manageup.store import Store
 from tests.conftest import ICS, SmtpServer, at
+from tests.mailcheck import checked_mail, checked_maildir
 
 NOW = at("2026-12-02T17:00+01:00")
 
@@ -46,14 +47,15 @@ def test_message_over_smtp_has_both_parts_and_threading(make_config, tmp_path, s
     assert parts == ["text/plain", "text/html"]  # text first, HTML last
     html = msg.get_body(("html",)).get_content()
     assert 'style="' in html  # CSS inlined
-    # Same occurrence, same Message-ID; the next week's digest threads under the same root.
-    again = build_message(rendered, digest, cfg, NOW + timedelta(hours=1))
+    # Same occurrence, same Message-ID; the next week's digest replies to this one.
+    again = checked_mail(build_message(rendered, digest, cfg, NOW + timedelta(hours=1)))
     assert again["Message-ID"] == msg["Message-ID"]
+    assert msg["In-Reply-To"] is None  # the first of its series
     _c, d2, r2, _m = _digest(make_config, tmp_path, smtp_server.delivery(),
                              occ=matches[1].occurrence)
-    other = build_message(r2, d2, cfg, NOW)
+    other = checked_mail(build_message(r2, d2, cfg, NOW, [msg["Message-ID"]]))
     assert other["Message-ID"] != msg["Message-ID"]
-    assert other["References"] == msg["References"] == msg["In-Reply-To"]
+    assert other["References"] == other["In-Reply-To"] == msg["Message-ID"]
 
 
 def test_hostile_summary_cannot_inject_headers(make_config, tmp_path, smtp_server):
@@ -166,6 +168,8 @@ def test_maildir_delivery(make_config, tmp_path):
     make_transport(cfg).send(build_message(rendered, digest, cfg, NOW))
     (new,) = list((tmp_path / "Maildir" / "new").iterdir())
     assert b"Subject: Prep: Sam / Alex" in new.read_bytes()
+    (msg,) = checked_maildir(tmp_path / "Maildir")
+    assert msg["Subject"].startswith("Prep: Sam / Alex")
     assert list((tmp_path / "Maildir" / "tmp").iterdir()) == []
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from manageup.config import parse_config
 from manageup.detect import detect
 from manageup.sources.ics import parse_occurrences
 from tests.conftest import BERLIN, ICS, at
@@ -7,8 +8,12 @@ from tests.conftest import BERLIN, ICS, at
 NOV = (at("2026-11-01T00:00+01:00"), at("2026-12-31T00:00+01:00"))
 
 
-def found(make_config, name: str, extra: str = ""):
-    _p, cfg = make_config(ICS / name, extra)
+def found(make_config, name: str, extra: str = "", section: str = ""):
+    _p, cfg = make_config(ICS / name, "" if section else extra)
+    if section:  # a key in an existing table: write the config again with it added
+        path = _p.parent / "config.toml"
+        path.write_text(path.read_text().replace(f"[{section}]\n", f"[{section}]\n{extra}\n", 1))
+        cfg = parse_config(path.read_text(), path)
     r = parse_occurrences((ICS / name).read_bytes(), *NOV, BERLIN)
     return detect(r.occurrences, cfg)
 
@@ -61,3 +66,31 @@ def test_outlook_and_google_feeds(make_config) -> None:
     assert len(found(make_config, "google_x_wr_timezone.ics")) == 2
     assert [x.occurrence.uid for x in found(make_config, "malformed_component.ics")] == \
         ["good@example.com"]
+
+
+def test_boss_1on1_with_a_peer_is_not_the_users(make_config) -> None:
+    """On the boss's shared calendar: "Sam / Priya" has the boss, two people and a 1:1
+    title, but the user takes no part; "Sam / Alex" names the user under another address."""
+    assert found(make_config, "boss_1on1_with_peer_shared_calendar.ics") == []
+    m = found(make_config, "boss_1on1_with_peer_shared_calendar.ics",
+              'aliases = ["alex.chen@corp.example"]', section="me")
+    assert [x.occurrence.uid for x in m] == ["sam-alex-alias@example.com"]
+
+
+def test_source_that_knows_the_user_marks_them(make_config) -> None:
+    """Google says which attendee is the user (`self`), whatever address they use there."""
+    from manageup.model import Occurrence, Person
+    from manageup.sources.google import _person
+
+    _p, cfg = make_config()
+    me = _person({"email": "alex.chen@gmail.example", "self": True, "responseStatus":
+                  "accepted"})
+    assert me.is_me
+    occ = Occurrence("g1", at("2026-11-05T10:00+01:00"), at("2026-11-05T10:30+01:00"),
+                     "Sam / Alex", organizer=Person("sam@example.com"), attendees=(me,))
+    assert [m.occurrence.uid for m in detect([occ], cfg)] == ["g1"]
+    declined = Occurrence("g2", occ.start, occ.end, "Sam / Alex",
+                          organizer=Person("sam@example.com"),
+                          attendees=(Person("alex.chen@gmail.example", partstat="DECLINED",
+                                            is_me=True),))
+    assert detect([declined], cfg) == []

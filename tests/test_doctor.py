@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from manageup.cli import main
+from manageup.google import CALENDAR_SCOPE, GMAIL_SCOPE
 from tests.conftest import SmtpServer
+
+MAILDIR = '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n'
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() if p.is_file() else b"/" for p in sorted(path.rglob("*"))}
 
 
 def test_doctor_all_ok_on_the_example(example: Path, capsys) -> None:
@@ -22,7 +32,8 @@ def test_doctor_names_each_problem_and_the_fix(example: Path, capsys) -> None:
         '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n', server.delivery()))
     assert main(["--config", str(cfg), "doctor"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL  calendar work: work: no file at" in out and "calendars.path" in out
+    assert "FAIL  calendar work: no file at" in out and "calendars.path" in out
+    assert "work: work" not in out  # each calendar named once
     assert "FAIL  delivery: cannot reach 127.0.0.1" in out
     assert "2 problem(s) found" in out
 
@@ -44,3 +55,94 @@ def test_doctor_reports_a_broken_config(tmp_path: Path, capsys) -> None:
     assert main(["--config", str(bad), "doctor"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  config" in out and "me.timezone" in out and "boss" in out
+
+
+def test_doctor_changes_nothing_on_disk_before_the_first_run(example: Path, capsys) -> None:
+    before = tree(example)
+    assert main(["--config", str(example / "config.toml"), "doctor"]) == 0
+    assert tree(example) == before
+    assert not (example / "state").exists()
+    out = capsys.readouterr().out
+    assert "created on the first run" in out
+
+
+def test_doctor_checks_an_existing_store_read_only(example: Path, capsys) -> None:
+    cfg = str(example / "config.toml")
+    assert main(["--config", cfg, "add", "need", "Budget"]) == 0
+    before = tree(example)
+    assert main(["--config", cfg, "doctor"]) == 0
+    assert tree(example) == before
+    assert "is writable" in capsys.readouterr().out
+
+
+def _gmail(example: Path) -> Path:
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace(MAILDIR, '[delivery]\nmethod = "gmail"\n'))
+    return cfg
+
+
+def test_doctor_gmail_never_signed_in_fails_once(example: Path, memory_keyring, capsys) -> None:
+    assert main(["--config", str(_gmail(example)), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  delivery: Gmail: not signed in to Google" in out
+    assert "manageup auth google" in out
+    assert "signed in" not in out.replace("not signed in", "")
+    assert "not available" not in out
+    assert "1 problem(s) found" in out
+
+
+@pytest.mark.parametrize("scopes,ok", [([CALENDAR_SCOPE, GMAIL_SCOPE], True),
+                                       ([CALENDAR_SCOPE], False)])
+def test_doctor_gmail_needs_the_send_permission(example: Path, memory_keyring, capsys,
+                                                scopes: list[str], ok: bool) -> None:
+    memory_keyring.set_password("manageup", "google-token", json.dumps({
+        "refresh_token": "r", "client_id": "c", "client_secret": "s", "scopes": scopes}))
+    assert main(["--config", str(_gmail(example)), "doctor"]) == (0 if ok else 1)
+    out = capsys.readouterr().out
+    if ok:
+        assert "ok    delivery: Gmail, as signed in with `manageup auth google`" in out
+    else:
+        assert "FAIL  delivery: Gmail: the Google sign-in does not allow sending mail" in out
+
+
+def test_doctor_fails_when_no_1on1_is_found(example: Path, capsys) -> None:
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace('email = "sam@example.com"',
+                                           'email = "sam@exmaple.com"'))
+    assert main(["--config", str(cfg), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  1:1s: No 1:1 found: your boss's address" in out and "sam@exmaple.com" in out
+    assert "  sam@example.com (Sam Rivera): " in out  # the likely right address
+
+
+def test_doctor_reports_a_server_that_hangs_up_after_the_greeting(example: Path, capsys) -> None:
+    """A server that greets and then drops the connection is one FAIL line, no traceback."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"220 hello\r\n")
+            conn.recv(1024)  # EHLO
+            conn.sendall(b"250 ok\r\n")
+            conn.recv(1024)  # NOOP: hang up instead of answering
+
+    threading.Thread(target=serve, daemon=True).start()
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace(
+        '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n',
+        f'[delivery]\nmethod = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+        'security = "none"\nusername = ""\n'))
+    try:
+        assert main(["--config", str(cfg), "doctor"]) == 1
+    finally:
+        listener.close()
+    out = capsys.readouterr().out
+    assert "FAIL  delivery: SMTP 127.0.0.1:" in out
+    assert "Traceback" not in out

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import email
-import mailbox
-from datetime import datetime, timedelta
+import json
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,15 +16,17 @@ from googleapiclient.http import HttpMockSequence
 
 from manageup.cli import main
 from manageup.config import parse_config
-from manageup.cycle import make_sources, run_cycle
+from manageup.cycle import run_cycle
 from manageup.deliver import build_message
+from manageup.deliver.gmail import GmailTransport
 from manageup.detect import detect
 from manageup.errors import DeliveryError, SourceError
-from manageup.google import AUTH_FLAG, GmailTransport, GoogleAuthError, build
+from manageup.google import AUTH_FLAG, GoogleAuthError, build
 from manageup.model import BossWeek
 from manageup.sources.google import GoogleSource
 from manageup.store import Store
 from tests.conftest import at
+from tests.mailcheck import checked_mail, checked_maildir
 
 G = Path(__file__).parent / "fixtures" / "google"
 NOW = at("2026-11-25T16:00+01:00")
@@ -40,11 +42,25 @@ def status(code: int) -> dict[str, str]:
     return {**OK, "status": str(code)}
 
 
+def synced(src: GoogleSource, cfg, window=WINDOW, now=NOW):
+    """A fetch as a cycle makes it: with the store, allowed to write."""
+    store = Store.open(cfg.store.path)
+    try:
+        return src.fetch_synced(*window, cfg.zone, store=store, now=now, readonly=False)
+    finally:
+        store.close()
+
+
 FULL = [(OK, body("page1")), (OK, body("page2")), (OK, body("page3"))]
 
 
 @pytest.fixture
-def gconfig(tmp_path: Path):
+def gconfig(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return google_config(tmp_path)
+
+
+def google_config(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A config with one Google calendar, written into tmp_path."""
     text = f"""
 [me]
 email = "alex@example.com"
@@ -90,18 +106,18 @@ def test_full_sync_pages_and_maps_events(gconfig) -> None:
     assert [m.occurrence.start.strftime("%d %H:%M") for m in matches] == \
         ["19 10:00", "24 15:00", "26 10:00", "04 14:00"]  # declined one left out
     assert all("boss (sam@example.com)" in m.reason for m in matches)
-    # The cancelled instance (10 Dec) came without a start and is not there at all.
+    # The cancelled instance (10 Dec) is past the window's end.
     assert not any(o.start.day == 10 for o in result.occurrences)
 
 
 def test_steady_state_is_one_call_and_changes_apply(gconfig) -> None:
     src = source(gconfig, [*FULL, (OK, body("unchanged")), (OK, body("changed"))])
-    first = src.fetch(*WINDOW, gconfig.zone)
-    src.fetch(*WINDOW, gconfig.zone)
+    first = synced(src, gconfig)
+    synced(src, gconfig)
     assert src.calls == 4  # the steady-state poll cost one call
     state = Store.open(gconfig.store.path).sync_state("google:primary")
     assert state and state["token"] == "sync-2"
-    third = src.fetch(*WINDOW, gconfig.zone)
+    third = synced(src, gconfig)
     assert src.calls == 5
     assert "Platform review" in {o.title for o in first.occurrences}
     assert "Platform review" not in {o.title for o in third.occurrences}  # tombstone applied
@@ -111,9 +127,9 @@ def test_steady_state_is_one_call_and_changes_apply(gconfig) -> None:
 
 
 def test_state_survives_a_restart(gconfig) -> None:
-    source(gconfig, FULL).fetch(*WINDOW, gconfig.zone)
+    synced(source(gconfig, FULL), gconfig)
     again = source(gconfig, [(OK, body("unchanged"))])
-    result = again.fetch(*WINDOW, gconfig.zone)
+    result = synced(again, gconfig)
     assert again.calls == 1 and len(detect(result.occurrences, gconfig)) == 4
 
 
@@ -129,7 +145,8 @@ def test_429_backs_off_then_succeeds(gconfig) -> None:
     src = source(gconfig, [(status(429), body("ratelimit")), (status(503), "{}"), *FULL],
                  sleeps)
     src.fetch(*WINDOW, gconfig.zone)
-    assert sleeps == [1.0, 2.0]  # the first page took three tries
+    # The first page took three tries, with googleapiclient's randomised backoff.
+    assert len(sleeps) == 2 and sleeps[0] <= 2 and sleeps[1] <= 4
     assert src.calls == 3  # requests made, each page once
 
 
@@ -152,7 +169,7 @@ def test_window_sliding_past_the_synced_range_resyncs(gconfig) -> None:
 def test_boss_week_from_freebusy(gconfig) -> None:
     src = source(gconfig, [(OK, body("freebusy_ok"))])
     week = src.boss_week(NOW, gconfig.zone)
-    assert week == {"booked_hours": 10.0, "room_on": "2026-11-27"}
+    assert week == BossWeek(10.0, date(2026, 11, 27))
     hidden = source(gconfig, [(OK, body("freebusy_hidden"))])
     assert hidden.boss_week(NOW, gconfig.zone) is None  # the error came inside a 200
 
@@ -163,7 +180,7 @@ def test_boss_week_reaches_the_digest(gconfig) -> None:
     from manageup.deliver import make_transport
 
     run_cycle(gconfig, store, sources, make_transport(gconfig), NOW)
-    (msg,) = list(mailbox.Maildir(gconfig.delivery.maildir, create=False))
+    (msg,) = checked_maildir(gconfig.delivery.maildir)
     text = " ".join(msg.get_payload()[0].get_payload(decode=True).decode().split())
     assert "8. Sam Rivera's week" in text
     assert "10.0 hours booked for the rest of this week. The next day with room: Friday" in text
@@ -193,7 +210,7 @@ def test_invalid_grant_end_to_end(gconfig, capsys) -> None:
     # Next cycles: no call to Google at all (the mock has no answers left), no second mail.
     for hours in (1, 2):
         run_cycle(gconfig, store, [src], transport, NOW + timedelta(hours=hours))
-    (notice,) = list(mailbox.Maildir(gconfig.delivery.maildir, create=False))
+    (notice,) = checked_maildir(gconfig.delivery.maildir)
     assert notice["Subject"] == "manageup cannot read your Google calendar"
     assert "manageup auth google" in notice.get_payload(decode=True).decode()
     with pytest.raises(GoogleAuthError, match="sign-in is invalid since"):
@@ -204,7 +221,8 @@ def test_invalid_grant_end_to_end(gconfig, capsys) -> None:
 
 
 def test_gmail_delivery(gconfig) -> None:
-    service = build("gmail", "v1", http=HttpMockSequence([(OK, "echo_request_body")]))
+    http = HttpMockSequence([(OK, body("gmail_sent"))])
+    service = build("gmail", "v1", http=http)
     transport = GmailTransport(service, sleep=lambda s: None)
     from manageup.cycle import make_digest
 
@@ -213,9 +231,9 @@ def test_gmail_delivery(gconfig) -> None:
                if m.occurrence.start > NOW]
     digest, rendered = make_digest(Store.memory(), matches[0], [], NOW, gconfig)
     msg = build_message(rendered, digest, gconfig, NOW)
-    sent = transport.send(msg)
-    raw = base64.urlsafe_b64decode(sent["raw"])
-    parsed = email.message_from_bytes(raw)
+    assert transport.send(msg) == "18c2f0a1b2c3d4e5"  # the conversation it opened
+    ((_uri, _method, sent, _headers),) = http.request_sequence
+    parsed = checked_mail(base64.urlsafe_b64decode(json.loads(sent)["raw"]))
     assert parsed["Message-ID"] == msg["Message-ID"]
     assert parsed["Subject"].startswith("Prep: Alex / Sam 1:1")
 
@@ -240,78 +258,13 @@ def test_auth_command_needs_a_client_file(gconfig, capsys) -> None:
 
 
 def test_dry_run_writes_nothing(gconfig, capsys) -> None:
-    (src,) = make_sources(gconfig, readonly=True)
-    src._http = HttpMockSequence([*FULL, (OK, body("freebusy_ok"))])
+    src = source(gconfig, [*FULL, (OK, body("freebusy_ok"))])
     from manageup.deliver import make_transport
 
     report = run_cycle(gconfig, Store.open(gconfig.store.path, readonly=True), [src],
                        make_transport(gconfig, dry_run=True), NOW, dry_run=True)
     assert report.sent and "8. Sam Rivera's week" in capsys.readouterr().out
     assert not gconfig.store.path.exists()  # no sync state, no ledger, no file at all
-
-
-def test_sign_in_end_to_end(gconfig, tmp_path, memory_keyring, monkeypatch, capsys,
-                            request) -> None:
-    """The real installed-app flow of google-auth-oauthlib: the test plays the browser,
-    and Google's token endpoint is a loopback server named in the client file."""
-    import threading
-    import urllib.parse
-    import urllib.request
-    from contextlib import ExitStack
-    from http.server import BaseHTTPRequestHandler
-
-    from tests.conftest import free_port, serve_http
-
-    stack = ExitStack()
-    request.addfinalizer(stack.close)
-
-    class Token(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"access_token": "ya29.new", "expires_in": 3599, "refresh_token":'
-                             b' "1//new-refresh", "token_type": "Bearer", "scope":'
-                             b' "https://www.googleapis.com/auth/calendar.readonly"}')
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    token_url = stack.enter_context(serve_http(Token))
-    client = tmp_path / "client_secret.json"
-    client.write_text(
-        '{"installed": {"client_id": "123.apps.googleusercontent.com", "client_secret": "x",'
-        ' "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri":'
-        f' "{token_url}/token",'
-        ' "redirect_uris": ["http://localhost"]}}')
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the loopback token endpoint
-    monkeypatch.delenv("DISPLAY", raising=False)
-    Store.open(gconfig.store.path).set_flag(AUTH_FLAG, "invalid_grant", NOW)
-    port = free_port()
-    result: list[int] = []
-    signer = threading.Thread(target=lambda: result.append(main([
-        "--config", str(gconfig.source_path), "auth", "google", "--client-secret", str(client),
-        "--port", str(port)])))
-    signer.start()
-    printed = ""
-    for _ in range(100):
-        printed += capsys.readouterr().out
-        if "state=" in printed:
-            break
-        signer.join(0.05)
-    url = next(line for line in printed.splitlines() if line.startswith("https://"))
-    query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
-    assert query["redirect_uri"] == [f"http://localhost:{port}/"]  # no copy-paste flow
-    assert query["scope"] == ["https://www.googleapis.com/auth/calendar.readonly"]
-    redirect = f"http://localhost:{port}/?state={query['state'][0]}&code=4/test-code"
-    urllib.request.urlopen(redirect, timeout=10).read()
-    signer.join(10)
-    assert result == [0]
-    stored = memory_keyring.values[("manageup", "google-token")]
-    assert '"refresh_token": "1//new-refresh"' in stored
-    assert Store.open(gconfig.store.path).flag(AUTH_FLAG) is None  # calling Google again
-    assert "1//new-refresh" not in capsys.readouterr().out
 
 
 def test_failed_notice_is_retried(gconfig, tmp_path) -> None:
@@ -338,3 +291,123 @@ def test_failed_notice_is_retried(gconfig, tmp_path) -> None:
         assert len(server.handler.raw) == 1
     finally:
         server.stop()
+
+
+class Recording(HttpMockSequence):
+    """HttpMockSequence that also keeps each request's Authorization header."""
+
+    def __init__(self, answers: list) -> None:
+        super().__init__(answers)
+        self.auth: list[str] = []
+        self.uris: list[str] = []
+
+    def request(self, uri, method="GET", body=None, headers=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.uris.append(uri)
+        self.auth.append((headers or {}).get("authorization", ""))
+        return super().request(uri, method, body, headers, *args, **kwargs)
+
+
+def test_410_during_a_full_listing_starts_it_again(gconfig) -> None:
+    # The page token of a long first listing can expire between pages, too.
+    src = source(gconfig, [(OK, body("page1")), (status(410), body("gone")), *FULL])
+    result = synced(src, gconfig)
+    assert src.calls == 5 and len(detect(result.occurrences, gconfig)) == 4
+    state = Store.open(gconfig.store.path).sync_state("google:primary")
+    assert state and state["token"] == "sync-1"
+
+
+@pytest.mark.parametrize("fixture,hint", [
+    ("access_not_configured", "enable the Google Calendar API"),
+    ("insufficient_permissions", "sign in again and tick every box"),
+    ("ratelimit_403", "Google is limiting requests"),
+])
+def test_403_hint_depends_on_the_reason(gconfig, fixture: str, hint: str) -> None:
+    sleeps: list[float] = []
+    src = source(gconfig, [(status(403), body(fixture))] * 6, sleeps)
+    with pytest.raises(SourceError, match=hint) as err:
+        synced(src, gconfig)
+    assert "\n" not in str(err.value)
+    # Only the rate limit is worth retrying (googleapiclient's own num_retries does it).
+    assert len(sleeps) == (4 if fixture == "ratelimit_403" else 0)  # 5 tries in all
+
+
+class CountingStore:
+    """The store, counting sync-state writes."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.writes = store, 0
+
+    def sync_state(self, calendar: str):  # type: ignore[no-untyped-def]
+        return self.store.sync_state(calendar)
+
+    def save_sync_state(self, calendar: str, state) -> None:  # type: ignore[no-untyped-def]
+        self.writes += 1
+        self.store.save_sync_state(calendar, state)
+
+    def flag(self, name: str):  # type: ignore[no-untyped-def]
+        return self.store.flag(name)
+
+    def set_flag(self, name: str, value, now) -> None:  # type: ignore[no-untyped-def]
+        self.store.set_flag(name, value, now)
+
+
+def far_instances(count: int) -> str:
+    """What an edit of a long series returns: every instance, years ahead included."""
+    template = next(e for e in json.loads(body("page1"))["items"]
+                    if e["id"] == "1on1abc_20261119T090000Z")
+    items = []
+    for week in range(count):
+        start = datetime(2027, 6, 3, 10, tzinfo=gconfig_zone()) + timedelta(weeks=week)
+        when = {"dateTime": start.isoformat(), "timeZone": "Europe/Berlin"}
+        items.append({**template, "id": f"1on1abc_{start:%Y%m%d}", "summary": "Alex / Sam 1:1!",
+                      "start": when, "end": {**when, "dateTime": (start + timedelta(
+                          minutes=30)).isoformat()}, "originalStartTime": when})
+    moved = {**template, "start": {"dateTime": "2026-11-19T11:00:00+01:00"},
+             "end": {"dateTime": "2026-11-19T11:30:00+01:00"}}  # known: kept
+    return json.dumps({"kind": "calendar#events", "etag": '"x"', "summary": "alex@example.com",
+                       "timeZone": "Europe/Berlin", "nextSyncToken": "sync-9",
+                       "items": [*items, moved]})
+
+
+def gconfig_zone():  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Berlin")
+
+
+def test_sync_stays_bounded(gconfig) -> None:
+    unchanged_same_token = json.dumps({"kind": "calendar#events", "items": [],
+                                       "nextSyncToken": "sync-1"})
+    http = Recording([*FULL, (OK, unchanged_same_token), (OK, far_instances(300))])
+    src = GoogleSource(gconfig.calendars[0], gconfig, http=http, sleep=lambda s: None)
+    store = CountingStore(Store.open(gconfig.store.path))
+
+    def poll():  # type: ignore[no-untyped-def]
+        return src.fetch_synced(*WINDOW, gconfig.zone, store=store, now=NOW, readonly=False)
+
+    first = poll()
+    assert store.writes == 1 and all("maxResults=2500" in u for u in http.uris)
+    assert poll().unchanged and store.writes == 1  # nothing changed: nothing written
+    third = poll()
+    state = store.sync_state("google:primary")
+    assert len(state["events"]) == len(json.loads(body("page1"))["items"]) + 2  # + page3
+    assert not any("2027" in e.get("start", {}).get("dateTime", "") for e in
+                   state["events"].values())
+    assert store.writes == 2 and state["token"] == "sync-9"
+    assert [o.start.strftime("%d %H:%M") for o in third.occurrences if o.start.day == 19] \
+        == ["19 11:00"]  # a known instance moved: applied
+    assert len(third.occurrences) == len(first.occurrences)
+
+
+def test_a_cancelled_instance_stub_counts_as_cancelled_in_the_history(gconfig) -> None:
+    """Google sends a cancelled instance of a series as a stub: id, status, recurringEventId
+    and originalStartTime, nothing else. The 1:1 it was must still count as cancelled."""
+    from manageup.deliver import make_transport
+
+    store = Store.open(gconfig.store.path)
+    run_cycle(gconfig, store, [source(gconfig, [*FULL, (OK, body("freebusy_ok"))])],
+              make_transport(gconfig), NOW)
+    by_key = {h.key: h for h in store.history()}
+    stub = by_key["1on1abc@google.com|2026-11-12T10:00:00+01:00"]
+    assert stub.status == "cancelled" and stub.start == at("2026-11-12T10:00+01:00")
+    assert by_key["1on1abc@google.com|2026-11-19T10:00:00+01:00"].status == "scheduled"

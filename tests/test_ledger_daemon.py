@@ -81,10 +81,12 @@ def test_weeks_of_cycles_send_each_digest_once(world) -> None:
     assert "Wed, 02 Dec 2026 19:00:00 +0100" in msgs[1]["Date"]
     assert "Thu, 03 Dec 2026 20:00:00 +0100" in msgs[2]["Date"]
     assert len({m["Message-ID"] for m in msgs}) == 3
-    assert len({m["References"] for m in msgs}) == 1  # one thread for the series
+    ids = [str(m["Message-ID"]) for m in msgs]
+    assert msgs[2]["In-Reply-To"] == ids[1]  # one thread: each replies to the previous
+    assert msgs[2]["References"] == f"{ids[0]} {ids[1]}"
     ledger = Store.open(cfg.store.path).ledger()
     assert sorted(r.state for r in ledger) == ["sent"] * 3
-    failed = next(r for r in ledger if r.start.startswith("2026-12-03"))
+    failed = next(r for r in ledger if r.start.date().isoformat() == "2026-12-03")
     assert failed.attempts == 4  # 16:00, 17:00 and 18:00 failed, 19:00 went through
 
 
@@ -241,3 +243,129 @@ def test_units_pass_systemd_analyze_verify(unit: str, tmp_path: Path) -> None:
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "manageup" not in out.stderr, out.stderr  # no warning about our units
+
+
+# --- one cycle at a time, and what a digest showed written with its `sent` --------------------
+
+OVERLAP = """
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from manageup.config import load_config
+from manageup.cycle import make_sources, run_cycle
+from manageup.deliver import make_transport
+from manageup.store import Store
+
+cfg = load_config(Path(sys.argv[1]))
+sources, transport = make_sources(cfg), make_transport(cfg)
+Path(sys.argv[2]).touch()
+while not Path(sys.argv[3]).exists():  # start together, as a timer and the daemon may
+    pass
+now = datetime.fromisoformat("2026-11-25T16:00:00+01:00")
+for step in range(8):  # the same due time, as overlapping processes see it
+    try:
+        store = Store.open(cfg.store.path)
+    except Exception as e:
+        import traceback; traceback.print_exception(e.__context__); raise
+    run_cycle(cfg, store, sources, transport, now + timedelta(seconds=step))
+    store.close()
+"""
+
+
+class SlowRecorder:
+    """Takes a moment to accept each message, as a real server does under load."""
+
+    def __init__(self) -> None:
+        self.raw: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        import asyncio
+
+        await asyncio.sleep(0.3)
+        self.raw.append(envelope.original_content)
+        return "250 OK"
+
+
+def test_overlapping_cycles_send_each_digest_once(example: Path, tmp_path: Path) -> None:
+    server = SmtpServer()
+    server.handler = SlowRecorder()  # type: ignore[assignment]
+    server.start()
+    try:
+        cfg_path = example / "config.toml"
+        cfg_path.write_text(cfg_path.read_text().replace(
+            '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n', server.delivery()))
+        script, go = tmp_path / "overlap.py", tmp_path / "go"
+        script.write_text(OVERLAP)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        procs = [subprocess.Popen([sys.executable, str(script), str(cfg_path),
+                                   str(tmp_path / f"ready{n}"), str(go)], cwd=ROOT, env=env,
+                                  stderr=subprocess.PIPE, text=True) for n in range(3)]
+        deadline = time.monotonic() + 60
+        while not all((tmp_path / f"ready{n}").exists() for n in range(3)):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        go.touch()
+        for p in procs:
+            assert p.wait(timeout=120) == 0, p.stderr.read() if p.stderr else ""
+        assert len(server.handler.raw) == 1
+        (row,) = Store.open(cfg_path.parent / "state" / "manageup.sqlite3").ledger()
+        assert row.state == "sent" and row.attempts == 1
+    finally:
+        server.stop()
+
+
+TORN = """
+import os, signal, sys
+from datetime import datetime
+from pathlib import Path
+from manageup.config import load_config
+from manageup.cycle import make_sources, run_cycle
+from manageup.deliver import make_transport
+from manageup.store import Store
+
+cfg = load_config(Path(sys.argv[1]))
+store = Store.open(cfg.store.path)
+
+def die_while_recording(sql):
+    if sql.lstrip().startswith("INSERT INTO digests"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+store.conn.set_trace_callback(die_while_recording)
+run_cycle(cfg, store, make_sources(cfg), make_transport(cfg),
+          datetime.fromisoformat(sys.argv[2]))
+"""
+
+
+def test_sent_and_the_record_of_what_it_showed_are_one_write(example: Path,
+                                                            tmp_path: Path) -> None:
+    script = tmp_path / "torn.py"
+    script.write_text(TORN)
+    cfg = load_config(example / "config.toml")
+    proc = subprocess.run([sys.executable, str(script), str(cfg.source_path),
+                           "2026-11-25T16:00:00+01:00"], cwd=ROOT, capture_output=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    store = Store.open(cfg.store.path)
+    (row,) = store.ledger()
+    # Never `sent` without the record `review` and carry-over counts depend on.
+    assert row.state == "pending" and store.digests() == []
+    store.close()
+    run_cycles(cfg, at("2026-11-25T16:10+01:00"), at("2026-11-25T16:30+01:00"),
+               timedelta(minutes=10))
+    store = Store.open(cfg.store.path)
+    assert [r.state for r in store.ledger()] == ["sent"]
+    assert len(store.digests()) == 1
+
+
+def test_a_store_error_in_the_daemon_is_one_line_each_cycle(caplog) -> None:
+    from manageup.store import StoreDamaged
+
+    def cycle(now):
+        raise StoreDamaged("the store at /x is damaged (file is not a database); restore", "x")
+
+    d = Daemon(cycle, 60, clock=lambda: at("2026-11-25T16:00+01:00"), watchdog=False)
+    d.one_cycle()
+    d.one_cycle()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 2 and all(r.exc_info is None for r in errors)
+    assert "is damaged" in errors[0].getMessage()

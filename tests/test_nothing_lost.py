@@ -15,6 +15,7 @@ from pathlib import Path
 from manageup.cli import main
 from manageup.store import Store
 from tests.conftest import ROOT, at
+from tests.mailcheck import checked_maildir
 from tests.test_review_month import cycles, mu
 
 
@@ -27,7 +28,7 @@ def test_daily_backup_rotation_keeps_seven(tmp_path: Path) -> None:
         assert made is not None
         assert store.daily_backup(folder, date(2026, 11, 1) + timedelta(days=day)) is None
     names = sorted(p.name for p in folder.iterdir())
-    assert names == [f"manageup-2026-11-{d:02d}.sqlite3" for d in range(4, 11)]
+    assert names == [f"s-{store.store_id()}-2026-11-{d:02d}.sqlite3" for d in range(4, 11)]
     newest = folder / names[-1]
     assert newest.stat().st_mode & 0o777 == 0o600
     copy = sqlite3.connect(newest)
@@ -37,9 +38,8 @@ def test_daily_backup_rotation_keeps_seven(tmp_path: Path) -> None:
 
 def test_the_daemon_backs_up_once_a_day(example: Path) -> None:
     cycles(example, "2026-11-23T00:00:00+01:00", "2026-11-26T00:00:00+01:00")
-    backups = sorted(p.name for p in (example / "state" / "backups").iterdir())
-    assert backups == ["manageup-2026-11-23.sqlite3", "manageup-2026-11-24.sqlite3",
-                       "manageup-2026-11-25.sqlite3"]
+    backups = sorted(p.name[-18:] for p in (example / "state" / "backups").iterdir())
+    assert backups == ["2026-11-23.sqlite3", "2026-11-24.sqlite3", "2026-11-25.sqlite3"]
 
 
 def test_markdown_export(example: Path, capsys) -> None:
@@ -64,7 +64,7 @@ def test_archive_and_review_reminder(example: Path) -> None:
     (md,) = archive.iterdir()
     assert md.name == "2026-11-26-1000-alex-sam-1-1.md"
     assert "2. Open asks" in md.read_text()
-    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    box = checked_maildir(example / "state" / "Maildir")
     subjects = sorted(m["Subject"] for m in box)
     assert subjects[0] == "How did it go? Alex / Sam 1:1, Thu 26 Nov"  # sent exactly once
     assert len(subjects) == 2
@@ -81,7 +81,7 @@ def test_no_reminder_once_reviewed(example: Path) -> None:
     assert main(["--config", str(cfg), "review", "--now", "2026-11-26T11:00:00+01:00",
                  "--add", "topic", "Next time: budget"]) == 0
     cycles(example, "2026-11-26T11:00:00+01:00", "2026-11-27T12:00:00+01:00")
-    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    box = checked_maildir(example / "state" / "Maildir")
     assert [m["Subject"][:5] for m in box] == ["Prep:"]
 
 
@@ -120,3 +120,20 @@ def test_kill_during_writes_loses_no_committed_item(tmp_path: Path) -> None:
         ids = {i.id for i in store.items()}
         assert set(committed) <= ids
         store.close()
+
+
+def test_review_reminder_for_a_moved_1on1_goes_after_the_new_end(example: Path) -> None:
+    from tests.test_ledger_daemon import override
+
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace('[digest]', '[review]\nnudge_after = "30m"\n\n[digest]'))
+    cycles(example, "2026-11-25T16:00:00+01:00", "2026-11-25T18:00:00+01:00")  # digest sent
+    cal = example / "calendar.ics"
+    moved = override("20261126T100000", "20261126T150000", "20261126T153000")
+    cal.write_text(cal.read_text().replace("END:VCALENDAR", moved + "END:VCALENDAR"))
+    cycles(example, "2026-11-25T18:00:00+01:00", "2026-11-27T12:00:00+01:00",
+           timedelta(minutes=15))
+    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    nudges = [m for m in box if m["Subject"].startswith("How did it go")]
+    assert len(nudges) == 1
+    assert "16:00:00 +0100" in nudges[0]["Date"]  # the new 15:30 end + 30 min

@@ -6,6 +6,7 @@ python-daemon (and was broken by it). The import package is `manageup` under dae
 
 from __future__ import annotations
 
+import os
 import site
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.fresh_calendar import write_calendar
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,9 @@ def test_wheel_ships_one_package_with_its_data(wheel: Path) -> None:
     assert tops == {"manageup"}
     assert "manageup/templates/digest.html.j2" in names
     assert "manageup/questions.toml" in names
+    assert "manageup/deliver/gmail.py" in names  # every subpackage is listed in pyproject
+    for unit in ("manageup.service", "manageup-once.service", "manageup.timer"):
+        assert f"manageup/systemd/{unit}" in names  # for `manageup service install`
 
 
 def test_installs_beside_python_daemon(wheel: Path, tmp_path: Path) -> None:
@@ -41,7 +46,8 @@ def test_installs_beside_python_daemon(wheel: Path, tmp_path: Path) -> None:
     # The test environment's site-packages supply manageup's own dependencies (no second
     # download of them); the venv's own site-packages come first, so the wheel is what runs.
     deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
-    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+    where = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    purelib = subprocess.run([str(py), "-c", where],
                              check=True, capture_output=True, text=True).stdout.strip()
     (Path(purelib) / "test-deps.pth").write_text("\n".join(deps) + "\n")
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
@@ -62,3 +68,26 @@ def test_installs_beside_python_daemon(wheel: Path, tmp_path: Path) -> None:
     as_module = subprocess.run([str(py), "-m", "manageup", "--version"],
                                capture_output=True, text=True)
     assert as_module.returncode == 0, as_module.stderr
+    _init_and_install_from_the_wheel(env_dir / "bin" / "manageup", tmp_path)
+
+
+def _init_and_install_from_the_wheel(manageup: Path, tmp_path: Path) -> None:
+    """The units `service install` writes come from inside the installed wheel."""
+    home = tmp_path / "home"
+    write_calendar(home / "work.ics")
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "MANAGEUP"))}
+    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime))
+    for args in (["init", "--me", "alex@example.com", "--boss", "sam@example.com",
+                  "--calendar", "~/work.ics", "--timezone", "Europe/Berlin"],
+                 ["service", "install", "--no-start"]):
+        done = subprocess.run([str(manageup), *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    unit = home / ".config" / "systemd" / "user" / "manageup.service"
+    assert f"ExecStart={manageup} --config " in unit.read_text()
+    verified = subprocess.run(["systemd-analyze", "--user", "verify", str(unit)], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0 and "manageup" not in verified.stdout + verified.stderr, \
+        verified.stdout + verified.stderr

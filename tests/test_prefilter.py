@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from benchmarks.generate import generate
 from manageup.cycle import history_of
 from manageup.detect import boss_names, detect
+from manageup.errors import SourceError
 from manageup.sources.ics import parse_occurrences
 from manageup.sources.prefilter import Needles, select
 from tests.conftest import ICS, ROOT, at, config_text
@@ -123,3 +124,108 @@ def test_folds_to_ascii_is_complete() -> None:
     every = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000
              and any(ch.isascii() for ch in chr(c).casefold())]
     assert "".join(every) == FOLDS_TO_ASCII
+
+
+# --- the hostile classes of issue 12, generated -------------------------------------------
+
+CFG2 = __import__("manageup.config", fromlist=["parse_config"]).parse_config(
+    config_text(ICS / "x.ics", Path("/nonexistent")).replace(
+        'name = "Sam Rivera"', 'name = "Rivera, Sam"').replace(
+        '"sam.rivera@old-domain.example"', '"sam.rivera@old-domain.example", "émile@example.com"'))
+BOSSES = ["mailto:sam@example.com", "MAILTO:SAM@EXAMPLE.COM", "mailto:ÉMILE@EXAMPLE.COM",
+          "mailto:sa\r\n m@example.com", "mailto:sam@exa\r\n   mple.com",
+          "mailto:sam@exa\r\n\r\n mple.com", "mailto:Sam.Rivera@Old-Domain.Example"]
+OTHERS = ["mailto:alex@example.com", "MAILTO:ALEX@EXAMPLE.COM", "mailto:priya@example.com",
+          "mailto:JÖRG@example.com"]
+PARAMS = ["", ";PARTSTAT=DECLINED", ';CN="HQ: Room 4";CUTYPE=ROOM', ';CUTYPE="ROOM"',
+          ";ROLE=NON-PARTICIPANT", ';CN="Rivera, Sam: Boss"', ";CUTYPE=RESOURCE"]
+RULES = ["", "RRULE:FREQ=WEEKLY;COUNT=6", "RRULE:FREQ=MONTHLY;BYDAY=TH;BYSETPOS=1;COUNT=4",
+         "RRULE:FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0;COUNT=5", "RRULE:FREQ=HOURLY;COUNT=30"]
+TITLES = ["Sync", "1:1", "1:1 Rivera\\, Sam", "1:1 ÉMILE", "1on1 sam", "Team"]
+ROOMS = ['ATTENDEE;CN="HQ: Room 4";CUTYPE=ROOM:mailto:room4@example.com',
+         'ATTENDEE;CUTYPE="ROOM";CN=Room 5:mailto:room5@example.com',
+         "ATTENDEE;ROLE=NON-PARTICIPANT:mailto:assistant@example.com",
+         "ATTENDEE;CUTYPE = resource:mailto:projector@example.com"]
+
+
+@st.composite
+def hostile_event(draw: st.DrawFn, uid: str | None, recurrence_id: str | None) -> str:
+    day = draw(st.integers(1, 28))
+    lines = [f"DTSTART;TZID=Europe/Berlin:202611{day:02d}T100000",
+             f"DTEND;TZID=Europe/Berlin:202611{day:02d}T103000",
+             f"SUMMARY:{draw(st.sampled_from(TITLES))}"]
+    if recurrence_id:
+        lines.append(f"RECURRENCE-ID;TZID=Europe/Berlin:{recurrence_id}")
+    else:
+        lines.append(draw(st.sampled_from(RULES)))
+    if draw(st.booleans()):
+        lines.append(f"ORGANIZER{draw(st.sampled_from(PARAMS))}:"
+                     f"{draw(st.sampled_from(BOSSES + OTHERS))}")
+    if draw(st.booleans()):  # the boss and the user, as a 1:1 has them
+        lines += [f"ATTENDEE:{draw(st.sampled_from(BOSSES))}",
+                  f"ATTENDEE:{draw(st.sampled_from(OTHERS[:2]))}"]
+    for _ in range(draw(st.integers(0, 2))):
+        lines.append(f"ATTENDEE{draw(st.sampled_from(PARAMS))}:"
+                     f"{draw(st.sampled_from(BOSSES + OTHERS))}")
+    lines += draw(st.lists(st.sampled_from(ROOMS), max_size=2))
+    uid_line = [f"UID:{uid}"] if uid else []
+    if draw(st.booleans()):  # Google's e-mail alarm, now and then with a UID of its own
+        alarm = ["BEGIN:VALARM", "ACTION:EMAIL", "TRIGGER:-PT10M",
+                 f"ATTENDEE:{draw(st.sampled_from(OTHERS))}"]
+        alarm += ["UID:alarm-" + str(day)] if draw(st.booleans()) else []
+        alarm.append("END:VALARM")
+        lines = alarm + uid_line + lines if draw(st.booleans()) else uid_line + lines + alarm
+    else:
+        lines = uid_line + lines
+    width = draw(st.integers(10, 80))
+    body = "\r\n".join(fold_at(x, width) for x in lines if x)
+    return f"BEGIN:VEVENT\r\n{body}\r\nEND:VEVENT\r\n"
+
+
+@st.composite
+def hostile_feeds(draw: st.DrawFn) -> bytes:
+    blocks = []
+    for n in range(draw(st.integers(1, 4))):
+        uid = f"ev{n}@example.com" if draw(st.integers(0, 4)) else None
+        blocks.append(draw(hostile_event(uid, None)))
+        for _ in range(draw(st.integers(0, 2)) if uid else 0):
+            blocks.append(draw(hostile_event(uid, f"202611{draw(st.integers(1, 28)):02d}"
+                                                  "T100000")))
+    blocks = draw(st.permutations(blocks))
+    head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+    shape = draw(st.sampled_from(["one", "two", "bare"]))
+    if shape == "bare":
+        text = "".join(blocks)
+    elif shape == "two":
+        cut = draw(st.integers(0, len(blocks)))
+        text = (head + "".join(blocks[:cut]) + "END:VCALENDAR\r\n" + head
+                + "".join(blocks[cut:]) + "END:VCALENDAR\r\n")
+    else:
+        text = head + "".join(blocks) + "END:VCALENDAR\r\n"
+    if draw(st.booleans()):  # a file still being written
+        text = text[:draw(st.integers(len(text) // 2, len(text)))]
+    return text.encode()
+
+
+def agree(data: bytes, cfg) -> None:
+    def answer(feed: bytes) -> object:
+        try:
+            occs = parse_occurrences(feed, *WINDOW, cfg.zone).occurrences
+        except SourceError:
+            return "error"
+        return ([(m.occurrence.key, m.occurrence.start.isoformat(), m.reason)
+                 for m in detect(occs, cfg)], [(h.key, h.status) for h in history_of(occs, cfg)])
+
+    n = Needles(cfg.boss_addresses, cfg.detect.title_patterns, boss_names(cfg),
+                cfg.detect.max_attendees)
+    since, until = WINDOW[0].date() - timedelta(days=2), WINDOW[1].date() + timedelta(days=2)
+    fast, kept, seen = select(data, n, since, until)
+    full = answer(data)
+    got = ([], []) if seen and not kept else answer(fast)
+    assert got == full or (full == "error" and got == ([], []))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(hostile_feeds())
+def test_same_answers_on_hostile_generated_feeds(data: bytes) -> None:
+    agree(data, CFG2)

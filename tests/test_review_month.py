@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mailbox
 import sys
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -15,6 +14,7 @@ from manageup.cli import main
 from manageup.config import load_config
 from manageup.store import Store
 from tests.conftest import ROOT, run_cycles
+from tests.mailcheck import checked_maildir
 
 
 def mu(example: Path, *args: str) -> int:
@@ -26,7 +26,7 @@ def cycles(example: Path, start: str, end: str, step: timedelta = timedelta(hour
 
 
 def digests(example: Path) -> list[str]:
-    box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+    box = checked_maildir(example / "state" / "Maildir")
     msgs = sorted(box, key=lambda m: parsedate_to_datetime(m["Date"]))
     return [m.get_payload()[0].get_payload(decode=True).decode() for m in msgs]
 
@@ -47,7 +47,7 @@ def test_a_month_of_weekly_1on1s(example: Path, capsys) -> None:
               "--advice", "Take the cross-team project", "--add", "win", "Shipped v2") == 0
     out = capsys.readouterr().out
     assert "#2 done" in out and "goal #3: why it matters recorded" in out
-    assert "risk #4 flagged" in out and "added win #5" in out
+    assert "risk #4 flagged on 12 Nov" in out and "added win #5" in out
 
     cycles(example, "2026-11-12T11:00:00+01:00", "2026-12-04T00:00:00+01:00")
     texts = digests(example)
@@ -56,7 +56,9 @@ def test_a_month_of_weekly_1on1s(example: Path, capsys) -> None:
     assert "Send the Q4 numbers" in first and "Send the Q4 numbers" not in second
     assert "Ask next (why it matters)" in first
     assert "Ask next (what gets in the way)" in second  # the answered probe moved on
-    assert "Shipped v2" in second and "Vendor slip" not in second
+    assert "Shipped v2" in second
+    # Flagged is not finished: the risk stays, marked, and leaves the subject's count.
+    assert "Vendor slip [#4, flagged 12 Nov; follow up]" in second
     # The need was never resolved: carried through every 1:1 and called stuck at 3.
     assert "carried through" not in first.split("What you owe")[0]
     assert "carried through 1 1:1" in second
@@ -89,33 +91,56 @@ def test_review_flags_check_before_writing(example: Path, capsys) -> None:
     assert mu(example, "review", "--now", "2026-11-26T11:00:00+01:00", "--done", "3",
               "--answer", "99", "x") == 2
     assert "goal #99 had no open question" in capsys.readouterr().err
+    assert mu(example, "review", "--now", "2026-11-26T11:00:00+01:00", "--done", "3",
+              "--flagged", "3") == 2
+    assert "--flagged 3: #3 is not a risk" in capsys.readouterr().err
     assert Store.open(example / "state" / "manageup.sqlite3").export() == before
+    assert Store.open(example / "state" / "manageup.sqlite3").export() == before
+
+
+LEFT, UP = "\x1b[D", "\x1b[A"
+
+
+def _spawn(example: Path, *args: str) -> pexpect.spawn:
+    return pexpect.spawn(sys.executable, ["-m", "manageup", "--config",
+                         str(example / "config.toml"), "review", *args], cwd=str(ROOT),
+                         encoding="utf-8", timeout=60, dimensions=(40, 200))
 
 
 def test_review_in_a_terminal(example: Path) -> None:
     assert mu(example, "import", str(example / "notes.json")) == 0
     cycles(example, "2026-11-25T16:00:00+01:00", "2026-11-25T17:00:00+01:00")
-    child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config",
-                          str(example / "config.toml"), "review", "--now",
-                          "2026-11-26T11:00:00+01:00"], cwd=str(ROOT), encoding="utf-8",
-                          timeout=20)
-    child.expect(r"#1 need: Ask Sam to speak to Dana.*Enter to skip: ")
-    child.sendline("")  # still open
-    child.expect(r"#2 need.*Enter to skip: ")
+    child = _spawn(example, "--now", "2026-11-26T11:00:00+01:00")
+    child.expect(r"#1 need: Ask Sam to speak to Dana.*or skip\? ")
+    child.sendline("")  # skip
+    child.expect(r"#2 need.*or skip\? ")
     child.sendline("x")
-    child.expect("Please answer d, o, r")
-    child.sendline("r")  # drop
-    child.expect(r"#3 owe.*Enter to skip: ")
-    child.sendline("d")
-    child.expect(r"#4 owe.*Enter to skip: ")
+    child.expect("Please answer done, open, drop or skip")
+    child.sendline("drop")  # words as well as letters
+    child.expect(r"#3 owe.*or skip\? ")
+    child.sendline("done")
+    child.expect(r"#4 owe.*or skip\? ")
     child.sendline("o")
     child.expect(r"Goal #6: Get the platform team.*Their answer \(Enter to skip\): ")
-    child.sendline("The CTO keeps hearing we block releases")
+    # Line editing: type, go back eight characters with the arrow key, insert, Enter.
+    child.send("The CTO hears releases" + LEFT * 8 + "we block ")
+    child.sendline("")
     child.expect(r"Goal #5.*Their answer")
     child.sendline("")
     child.expect(r"Career question: .*Their advice")
     child.sendline("Run the incident review programme")
-    child.expect(r"Risk #7.*Did you flag it")
+    child.expect(r"Get to know them: .*What did you learn\? \(Enter to skip\): ")
+    child.sendline("Was a chef before moving into software")
+    child.expect(r"Risk #7.*Did you flag it\? yes, no or skip: ")
+    child.sendline("yes")
+    child.expect(r"Win #10: Deploy time.*Did you raise it\? yes, no or skip: ")
+    child.send(UP)  # history: the last answer, "yes", comes back
+    child.sendline("")
+    child.expect(r"Win #14: .*Did you raise it\? yes, no or skip: ")
+    child.sendline("no")
+    child.expect(r"Win #15: .*Did you raise it\? yes, no or skip: ")
+    child.sendline("")
+    child.expect(r"Topic #11: Conference budget.*Did you raise it")
     # Ctrl-C here: everything answered so far stays.
     child.sendintr()
     child.expect("what you answered so far is saved")
@@ -126,20 +151,41 @@ def test_review_in_a_terminal(example: Path) -> None:
     assert store.get_item(1).status == "open"
     assert store.get_item(2).status == "dropped"
     assert store.get_item(3).status == "done"
-    assert store.get_item(6).fields["why_it_matters"] == "The CTO keeps hearing we block releases"
-    assert store.notes()[0]["text"] == "Run the incident review programme"
-    assert store.get_item(7).status == "open"
+    assert store.get_item(6).fields["why_it_matters"] == "The CTO hears we block releases"
+    assert store.notes()[-1]["text"] == "Run the incident review programme"
+    about = store.items("about")[-1]
+    assert about.text == "Was a chef before moving into software"
+    assert about.fields["question"].startswith("know-")
+    risk = store.get_item(7)
+    assert risk.status == "open" and risk.fields["flagged"] == "2026-11-26"
+    assert store.get_item(10).status == "done"
+    assert {store.get_item(i).status for i in (11, 14, 15)} == {"open"}
+    texts = [i.text for i in store.items(include_closed=True)]
+    texts += [v for i in store.items(include_closed=True) for v in i.fields.values()]
+    assert not any("\x1b" in t or "[D" in t for t in texts)
     assert store.digests()[0].reviewed_at is None  # not finished
+
+
+def test_nothing_to_review_and_the_list(example: Path, capsys) -> None:
+    assert mu(example, "review", "--now", "2026-11-26T11:00:00+01:00") == 0
+    assert "Nothing to review" in capsys.readouterr().out
+    assert mu(example, "review", "--list", "--now", "2026-11-26T11:00:00+01:00") == 0
+    assert "Nothing to review" in capsys.readouterr().out
+    cycles(example, "2026-11-25T16:00:00+01:00", "2026-11-25T17:00:00+01:00")
+    assert mu(example, "review", "--list", "--now", "2026-11-26T09:00:00+01:00") == 0
+    assert "Nothing to review" in capsys.readouterr().out  # sent, but not yet held
+    assert mu(example, "review", "--list", "--now", "2026-11-26T11:00:00+01:00") == 0
+    out = capsys.readouterr().out
+    assert "   1  Thu 26 Nov 10:00" in out and "(not reviewed)" in out
 
 
 @pytest.mark.parametrize("which", ["last", "1"])
 def test_review_finishes_with_new_items(example: Path, which: str) -> None:
     cycles(example, "2026-11-25T16:00:00+01:00", "2026-11-25T17:00:00+01:00")
-    child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config",
-                          str(example / "config.toml"), "review", "--meeting", which,
-                          "--now", "2026-11-26T11:00:00+01:00"], cwd=str(ROOT),
-                          encoding="utf-8", timeout=20)
+    child = _spawn(example, "--meeting", which, "--now", "2026-11-26T11:00:00+01:00")
     child.expect("Career question")
+    child.sendline("")
+    child.expect("Get to know them")
     child.sendline("")
     child.expect("new: ")
     child.sendline("wish something")

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from manageup.errors import StoreError, UsageError
 from manageup.store import MIGRATIONS, Store
-from tests.conftest import at
+from tests.conftest import ROOT, at
 
 NOW = at("2026-11-20T09:00+01:00")
 
@@ -108,3 +109,82 @@ def test_readonly_sees_commits_of_an_open_writer(tmp_path: Path) -> None:
     writer.add_item("need", "Written while the daemon holds the store", NOW)
     reader = Store.open(path, readonly=True)
     assert [i.text for i in reader.items()] == ["Written while the daemon holds the store"]
+
+
+def test_ledger_rows_are_typed_and_move_only_along_named_transitions(tmp_path: Path) -> None:
+    from manageup.store import LedgerKind, LedgerState, SentDigest
+
+    store = Store.open(tmp_path / "s.sqlite3")
+    store.add_item("need", "Budget call", NOW)
+    start = at("2026-11-26T10:00+01:00")
+    row = store.begin_send(None, "k", start, "<m@x>", NOW, NOW)
+    assert row.state is LedgerState.PENDING and row.attempts == 1
+    got = store.ledger_get("k", start)
+    assert got == row and got.start == start and got.kind is LedgerKind.DIGEST
+    failed = store.mark_failed(row, NOW, "down", NOW + timedelta(minutes=1))
+    assert not failed.may_try(NOW) and failed.may_try(NOW + timedelta(minutes=1))
+    again = store.begin_send(failed, "k", start, "<m@x>", NOW, NOW)
+    sent = store.mark_sent(again, NOW, SentDigest("k", [1], ["q"], start, "1:1", {"end": "x"}))
+    assert sent.attempts == 2 and store.ledger_get("k", start).state == "sent"
+    assert [d.title for d in store.digests()] == ["1:1"]  # written with the sent state
+    with pytest.raises(StoreError, match="cannot go from sent to pending"):
+        store.begin_send(sent, "k", start, "<m@x>", NOW, NOW)
+    with pytest.raises(StoreError, match="cannot go from sent to missed"):
+        store.mark_missed(sent, NOW)
+
+
+def test_no_sql_outside_the_store_package() -> None:
+    pkg = ROOT / "daemon" / "manageup"
+    sql = re.compile(r"\bimport sqlite3\b|\b(SELECT|INSERT|UPDATE|DELETE FROM|PRAGMA|BEGIN "
+                     r"IMMEDIATE|ROLLBACK)\b|\.conn\b|executescript|executemany")
+    offenders = [str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
+                 if "store" not in p.relative_to(pkg).parts and sql.search(p.read_text())]
+    assert offenders == []
+
+
+def test_question_rest_counts_digests_only(tmp_path: Path) -> None:
+    from manageup.store import LedgerKind
+
+    store = Store.open(tmp_path / "s.sqlite3")
+    for n, kind in enumerate([LedgerKind.DIGEST, LedgerKind.NUDGE, LedgerKind.NOTICE]):
+        when = NOW + timedelta(hours=n)
+        row = store.begin_send(None, f"{kind}|k", when, "<m>", when, when, kind)
+        store.mark_sent(row, when)
+    assert store.snapshot().digests_sent == (NOW,)
+
+
+def test_question_cooldown_zero_means_no_rest(tmp_path: Path) -> None:
+    from manageup.compose import _Picker
+    from manageup.model import Snapshot
+
+    sent = (NOW, NOW + timedelta(days=7))
+    snap = Snapshot(question_uses={"q": NOW + timedelta(days=7)}, digests_sent=sent)
+    from manageup.model import Question
+
+    q = Question("q", "career", "?")
+    assert not _Picker(snap, 0).resting(q)
+    assert _Picker(snap, 1).resting(q)
+
+
+def test_a_schema_3_store_migrates_with_ledger_kinds_and_an_id(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as c:
+        for n, script in enumerate(MIGRATIONS[:3], 1):
+            c.executescript(script + f"PRAGMA user_version={n};")
+        c.execute("INSERT INTO ledger (key, start, state, message_id, due_at, updated) VALUES "
+                  "('nudge|k', '2026-11-27T11:00:00+01:00', 'sent', '<n>', "
+                  "'2026-11-26T11:00:00+01:00', '2026-11-26T11:00:00+01:00')")
+    store = Store.open(path)
+    (row,) = store.ledger()
+    assert row.kind == "nudge" and row.unconfirmed == 0
+    assert re.fullmatch(r"[0-9a-f]{8}", store.store_id())
+    assert store.snapshot().digests_sent == ()  # a reminder is not a digest
+
+
+def test_an_old_export_keeps_reminders_apart_from_digests(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.sqlite3")
+    row = {"key": "notice|google-auth", "start": "2026-11-27T11:00:00+01:00", "state": "sent",
+           "message_id": "<n>", "due_at": "2026-11-26T11:00:00+01:00",
+           "updated": "2026-11-26T11:00:00+01:00"}  # schema 1: no kind column yet
+    store.import_({"format": "manageup-store", "schema": 1, "ledger": [row]})
+    assert store.ledger()[0].kind == "notice"

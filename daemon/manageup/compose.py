@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence, Set
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 
 from manageup.config import Config
+from manageup.lead import lead_with
 from manageup.model import (
     PROBE_FIELDS,
     RISK_FIELDS,
@@ -26,7 +28,11 @@ from manageup.model import (
     Risk,
     Snapshot,
 )
+from manageup.relationship import HELD, counts
 from manageup.textutil import find_link
+
+SHOW = 5  # a long list of about items collapses to the newest few
+SHOW_SHARE = 3  # wins and topics: the newest few, with a count of the rest
 
 PROBE_LABELS = {
     "why_it_matters": "why it matters",
@@ -39,7 +45,6 @@ RISK_LABELS = {
     "prevention_plan": "how it will not happen again",
     "obstacles": "what stood in the way",
 }
-HELD = ("scheduled", "moved")
 
 
 @cache
@@ -66,15 +71,17 @@ class _Picker:
         self.uses = snapshot.question_uses
         sent = snapshot.digests_sent
         self.rest_since = sent[-cooldown] if cooldown and len(sent) >= cooldown else \
-            (sent[0] if sent else None)
+            (sent[0] if sent and cooldown else None)  # 0: no rest at all
         self.taken: set[str] = set()
 
     def resting(self, q: Question) -> bool:
         used = self.uses.get(q.id)
         return used is not None and self.rest_since is not None and used >= self.rest_since
 
-    def pick(self, bank: str, count: int = 1) -> list[Question]:
-        pool = [q for q in question_banks().get(bank, ()) if q.id not in self.taken]
+    def pick(self, bank: str, count: int = 1, known: Set[str] = frozenset()) -> list[Question]:
+        """known: questions already answered, never asked again."""
+        pool = [q for q in question_banks().get(bank, ())
+                if q.id not in self.taken and q.id not in known]
         # Never used first (in bank order), then least recently used; resting ones last.
         pool.sort(key=lambda q: (self.resting(q),
                                  self.uses[q.id].isoformat() if q.id in self.uses else ""))
@@ -82,8 +89,8 @@ class _Picker:
         self.taken.update(q.id for q in chosen)
         return chosen
 
-    def one(self, bank: str) -> Question | None:
-        got = self.pick(bank)
+    def one(self, bank: str, known: Set[str] = frozenset()) -> Question | None:
+        got = self.pick(bank, 1, known)
         return got[0] if got else None
 
 
@@ -101,7 +108,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
 
     def ask(i: Item) -> Ask:
         overdue = (today - i.due).days if i.due else 0
-        return Ask(i, (today - i.created.astimezone(zone).date()).days, i.appearances,
+        return Ask(i, days_between(i.created, now), i.appearances,
                    max(overdue, 0), i.appearances >= config.digest.stuck_after)
 
     needs = sorted((ask(i) for i in by_kind.get("need", [])),
@@ -125,13 +132,14 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     for r in by_kind.get("risk", []):
         parts = tuple((RISK_LABELS[f], r.fields[f]) for f in RISK_FIELDS if r.fields.get(f))
         missing = tuple(RISK_LABELS[f] for f in RISK_FIELDS if not r.fields.get(f))
-        risks.append(Risk(r, parts, missing))
-    risks.sort(key=lambda r: (-len(r.missing), r.item.id))
+        risks.append(Risk(r, parts, missing, _date(r.fields.get("flagged", ""))))
+    # Not yet raised first: those are what the boss must not hear elsewhere.
+    risks.sort(key=lambda r: (r.flagged is not None, -len(r.missing), r.item.id))
 
     past = [h for h in history if h.start < now]
     last_held = max((h.start for h in past if h.status in HELD and h.start < occ.start),
                     default=None)
-    days_since = (now.date() - last_held.astimezone(zone).date()).days if last_held else None
+    days_since = days_between(last_held, now) if last_held else None
 
     meeting = Meeting(
         title=occ.title or "1:1",
@@ -144,67 +152,104 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         key=occ.key,
         days_since_last=days_since,
     )
+    career = _career(snapshot, by_kind.get("career", []), picker, now, config)
+    learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
+    boss_name = config.boss.name or config.boss.email
+    packed = boss_week is not None and boss_week.room_on is None
+    wins, topics, held_back = _to_share(by_kind, meeting.start.date())
     return Digest(
         meeting=meeting,
         me_name=config.me.name,
-        boss_name=config.boss.name or config.boss.email,
+        boss_name=boss_name,
         generated=now,
         needs=tuple(needs),
         need_ideas=tuple(picker.pick("need_ideas", 2)) if not needs else (),
         owes=tuple(owes),
         goals=tuple(goals),
-        learn_goals=tuple(picker.pick("learn_goals", 3)) if not goals else (),
+        learn_goals=learn_goals,
         risks=tuple(risks),
         overdue=overdue,
-        career=_career(snapshot, by_kind.get("career", []), picker, now, config),
-        relationship=_relationship(past, occ.cadence_days, picker, now, config, snapshot),
-        wins=tuple(by_kind.get("win", [])),
-        topics=tuple(by_kind.get("topic", [])),
+        career=career,
+        relationship=_relationship(history, picker, now, config, snapshot),
+        wins=tuple(wins[:SHOW_SHARE]),
+        topics=tuple(topics[:SHOW_SHARE]),
+        wins_more=max(0, len(wins) - SHOW_SHARE),
+        topics_more=max(0, len(topics) - SHOW_SHARE),
+        held_back=held_back,
         boss_week=boss_week,
+        lead=lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, today,
+                       packed),
+        packed=packed,
     )
+
+
+def _to_share(by_kind: dict[str, list[Item]], day: date) -> tuple[list[Item], list[Item], int]:
+    """Open wins and topics for this 1:1, newest first. A dated one is meant for the 1:1 on
+    or after its date and waits until then."""
+    def ready(kind: str) -> list[Item]:
+        return sorted((i for i in by_kind.get(kind, []) if i.due is None or i.due <= day),
+                      key=lambda i: (i.created, i.id), reverse=True)
+
+    waiting = sum(1 for k in ("win", "topic") for i in by_kind.get(k, [])
+                  if i.due is not None and i.due > day)
+    return ready("win"), ready("topic"), waiting
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def days_between(then: datetime, now: datetime) -> int:
+    """Calendar days in the user's zone, never negative: with `--now` in the past, something
+    recorded after it counts as today rather than as "-1 days"."""
+    return max(0, (now.date() - then.astimezone(now.tzinfo).date()).days)
 
 
 def _days_since(snapshot: Snapshot, bank_prefix: str, now: datetime) -> int | None:
     ids = {q.id for name, qs in question_banks().items() if name.startswith(bank_prefix)
            for q in qs}
     last = max((t for q, t in snapshot.question_uses.items() if q in ids), default=None)
-    return (now - last).days if last else None
+    return days_between(last, now) if last else None
 
 
 def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetime,
             config: Config) -> CareerSection:
     career_ids = {q.id for q in question_banks().get("career", ())}
+    advice = sorted((replace(n, created=n.created.astimezone(config.zone))
+                     for n in snapshot.notes if n.question_id in career_ids),
+                    key=lambda n: n.created, reverse=True)
     touches = [t for q, t in snapshot.question_uses.items() if q in career_ids]
+    touches += [n.created for n in advice]
     touches += [i.created for i in snapshot.items if i.kind == "career"]
     touches += [i.closed for i in snapshot.items if i.kind == "career" and i.closed]
     last = max(touches, default=None)
-    days = (now - last).days if last else None
+    days = days_between(last, now) if last else None
     with_boss = config.career.talk_with == "boss"
     return CareerSection(
         goals=tuple(goals[:3]),
-        question=picker.one("career") if with_boss else None,
+        question=picker.one("career", known={n.question_id for n in advice})
+        if with_boss else None,
         strength=picker.one("strengths"),
         days_since=days,
         stale=days is None or days >= config.digest.career_stale_days,
         talk_with=config.career.talk_with,
         mentor_name=config.career.mentor_name,
+        advice=tuple(advice[:3]),
     )
 
 
-def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Picker,
-                  now: datetime, config: Config, snapshot: Snapshot) -> Relationship:
+def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetime, config: Config,
+                  snapshot: Snapshot) -> Relationship:
     window = config.detect.history_days
-    since = now - timedelta(days=window)
-    recent = [h for h in past if h.start >= since]
-    held = sum(h.status in HELD for h in recent)
-    cancelled = sum(h.status in ("cancelled", "declined") for h in recent)
-    moved = sum(h.status == "moved" for h in recent)
-    expected = None
-    if cadence and recent:
-        first = min(h.start for h in recent)
-        expected = int((now - first).total_seconds() // (cadence * 86400)) + 1
-    last4 = sorted(past, key=lambda h: h.start)[-4:]
-    if not recent:
+    c = counts(history, now, config)
+    about = sorted((i for i in snapshot.items if i.kind == "about" and i.status == "open"),
+                   key=lambda i: (i.created, i.id), reverse=True)
+    known = {i.fields.get("question", "") for i in about}
+    last4 = sorted((h for h in history if h.start < now), key=lambda h: h.start)[-4:]
+    if not c.expected:
         trend = "No 1:1s with your boss in the calendar in the last " \
                 f"{window} days."
     else:
@@ -223,12 +268,20 @@ def _relationship(past: list[HistoryEntry], cadence: float | None, picker: _Pick
             f"The last {len(last4)} took place as planned."
     return Relationship(
         window_days=window,
-        held=held,
-        expected=expected,
-        cancelled=cancelled,
-        moved=moved,
+        held=c.held,
+        expected=c.expected,
+        cancelled=c.cancelled,
+        moved=c.moved,
         trend=trend,
         days_since_probe=_days_since(snapshot, "probe.", now),
-        get_to_know=picker.one("get_to_know"),
+        get_to_know=picker.one("get_to_know", known=known),
         checkin=picker.one("checkin"),
+        probe_answers=sum(len([f for f in PROBE_FIELDS if i.fields.get(f)])
+                          for i in snapshot.items if i.kind == "goal" and i.status == "open"),
+        series=c.series,
+        one_offs=c.one_offs,
+        who=c.who,
+        strip=c.strip,
+        about=tuple(about[:SHOW]),
+        about_more=max(0, len(about) - SHOW),
     )

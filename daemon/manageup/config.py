@@ -43,6 +43,7 @@ class Me:
     email: str = _doc("Your own address, as it appears in invitations.")
     timezone: ZoneInfo = _doc("IANA zone all times are shown in, e.g. Europe/Berlin.")
     name: str = _doc("Your name, used in the digest greeting.", "")
+    aliases: list[str] = _doc("Other addresses you are invited under.", factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,30 @@ class Detect:
 
 @dataclass(frozen=True)
 class Calendar:
-    type: Literal["ics", "google"] = _doc("Source kind: ics or google.")
+    type: Literal["ics", "google", "caldav", "microsoft"] = _doc(
+        "Source kind: ics, google, caldav or microsoft.")
     name: str = _doc("A short name for logs and doctor.", "")
     path: Path | None = _doc("An .ics file (for type = ics).", None)
-    url: str = _doc("An http(s) .ics address (for type = ics), instead of path.", "")
+    url: str = _doc("An http(s) .ics address (type = ics), or for type = caldav a calendar "
+                    "collection, or a principal plus `calendar`.", "")
     calendar_id: str = _doc("Google calendar id (for type = google).", "primary")
+    calendar: str = _doc("CalDAV: the calendar's display name, when url is a principal.", "")
+    username: str = _doc("CalDAV login name; the password is the secret `caldav`.", "")
+    password_command: str = _doc("CalDAV: a command that prints the password (last resort).",
+                                 "")
+    client_id: str = _doc("Microsoft 365: the application (client) id you registered.", "")
+    tenant: str = _doc("Microsoft 365: your directory (tenant) id or domain.", "organizations")
+    authority_url: str = _doc("Microsoft 365 sign-in host (national clouds only).",
+                              "https://login.microsoftonline.com")
+    graph_url: str = _doc("Microsoft Graph address (national clouds only).",
+                          "https://graph.microsoft.com/v1.0")
     timeout: float = _doc("Seconds before a fetch gives up.", 20.0)
     max_bytes: int = _doc("Feeds larger than this are refused.", 50 * 1024 * 1024)
 
     @property
     def label(self) -> str:
+        if self.type == "microsoft":
+            return self.name or "Microsoft 365"
         return self.name or str(self.path or self.url or self.calendar_id)
 
 
@@ -186,6 +201,10 @@ class Config:
         return self.delivery.sender or self.me.email
 
     @property
+    def me_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip().casefold() for a in [self.me.email, *self.me.aliases] if a)
+
+    @property
     def boss_addresses(self) -> frozenset[str]:
         return frozenset(a.strip().lower() for a in [self.boss.email, *self.boss.aliases] if a)
 
@@ -206,10 +225,13 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            [f"no config file at {path}: copy config.example.toml there, or pass --config PATH"]
+            [f"no config file at {path}; run: manageup init (or pass --config PATH)"]
         ) from None
     except OSError as e:
         raise ConfigError([f"cannot read {path}: {e.strerror}"]) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError([f"{path} is not UTF-8 text (byte {e.start}); save it as UTF-8"]) \
+            from None
     _warn_if_readable(path)
     return parse_config(text, path=path)
 
@@ -237,7 +259,35 @@ def parse_duration(text: str) -> timedelta:
     parts: dict[str, int] = {}
     for n, unit in _DURATION.findall(s):
         parts[units[unit]] = parts.get(units[unit], 0) + int(n)
-    return timedelta(**parts)
+    try:
+        value = timedelta(**parts)
+    except OverflowError:
+        raise ValueError(text) from None
+    if value > MAX_DURATION:
+        raise ValueError(text)
+    return value
+
+
+# Limits that keep every date computed from a setting inside what datetime can hold.
+MAX_DURATION = timedelta(days=3650)
+MAX_FLOAT = 86400.0  # seconds: no timeout longer than a day
+INT_LIMITS = {"history_days": 3650, "career_stale_days": 3650, "port": 65535}
+INT_MAX = 2**31 - 1
+
+# An address as a person types it: one @, no spaces or control characters.
+_ADDRESS = re.compile(r"[^\s@<>,;\"]+@[^\s@<>,;\"]+")
+
+
+def address_problem(text: str, display_name: bool = False) -> str | None:
+    """Why `text` is not an e-mail address (None when it is)."""
+    from email.utils import parseaddr
+
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return "contains a line break or control character"
+    addr = parseaddr(text)[1] if display_name and "<" in text else text.strip()
+    if not _ADDRESS.fullmatch(addr) or addr.startswith(".") or addr.endswith("."):
+        return f"{text!r} is not an e-mail address like alex@example.com"
+    return None
 
 
 def expand_path(text: str, base: Path | None) -> Path:
@@ -282,15 +332,46 @@ def _cross_checks(config: Config, problems: _Problems) -> None:
                 problems.add(key, "an ics calendar needs exactly one of path or url")
             elif cal.url and not re.match(r"(?i)^https?://", cal.url):
                 problems.add(f"{key}.url", "only http:// and https:// addresses are read")
+        elif cal.type == "caldav":
+            if not re.match(r"(?i)^https?://", cal.url):
+                problems.add(f"{key}.url", "a caldav calendar needs the http(s) address of "
+                             "a calendar collection, or of a principal plus calendar")
+            elif "@" in cal.url.split("/")[2]:
+                problems.add(f"{key}.url", "no login in the address: set username, and the "
+                             "password with `manageup secret set caldav`")
+            if not cal.username:
+                problems.add(f"{key}.username", "a caldav calendar needs the login name")
+        elif cal.type == "microsoft":
+            if not cal.client_id:
+                problems.add(f"{key}.client_id", "a microsoft calendar needs the application "
+                             "(client) id of the app you registered (see the README)")
+            for k in ("authority_url", "graph_url"):
+                if not getattr(cal, k).lower().startswith("https://"):
+                    problems.add(f"{key}.{k}", "must be an https:// address")
     if not config.calendars:
         problems.add("calendars", 'no calendar configured; add a [[calendars]] table with '
                      'type = "ics" and path = "..."')
+    _check_addresses(config, problems)
     d = config.delivery
     if d.method == "smtp" and not d.smtp.host:
         problems.add("delivery.smtp.host", "method is smtp but no host is set")
     lo, hi = config.digest.send_window
     if lo == hi:
         problems.add("digest.send_window", "the window is empty; use e.g. \"07:00-21:00\"")
+
+
+def _check_addresses(config: Config, problems: _Problems) -> None:
+    bare = [("me.email", config.me.email), ("boss.email", config.boss.email)]
+    bare += [(f"boss.aliases[{i}]", a) for i, a in enumerate(config.boss.aliases)]
+    named = [("digest.to", config.digest.to), ("delivery.sender", config.delivery.sender)]
+    for key, text in bare + [(k, t) for k, t in named if t]:
+        why = address_problem(text, display_name=(key, text) in named)
+        if why:
+            problems.add(key, why)
+    me = config.me.email.strip().casefold()
+    for key, text in bare[1:]:
+        if me and text.strip().casefold() == me:
+            problems.add(key, "is your own address (me.email); set your boss's address")
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -363,13 +444,16 @@ def _convert(tp: Any, value: Any, key: str, problems: _Problems, base: Path | No
             return _BAD
         return value
     if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            problems.add(key, f"expected a whole number of 0 or more, got {value!r}")
+        limit = INT_LIMITS.get(key.rsplit(".", 1)[-1], INT_MAX)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+            problems.add(key, f"expected a whole number from 0 to {limit}, got {value!r}")
             return _BAD
         return value
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            problems.add(key, f"expected a positive number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not 0 < value <= MAX_FLOAT:  # also refuses nan
+            problems.add(key, f"expected a number of seconds above 0 and at most "
+                         f"{MAX_FLOAT:g}, got {value!r}")
             return _BAD
         return float(value)
     if tp is str:
@@ -388,7 +472,8 @@ def _convert(tp: Any, value: Any, key: str, problems: _Problems, base: Path | No
                 raise ValueError
             return parse_duration(value)
         except ValueError:
-            problems.add(key, f'expected a duration like "18h", "30m" or "1d12h", got {value!r}')
+            problems.add(key, f'expected a duration like "18h", "30m" or "1d12h", at most '
+                         f'{MAX_DURATION.days}d, got {value!r}'[:300])
             return _BAD
     if tp is ZoneInfo:
         try:

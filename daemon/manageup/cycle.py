@@ -8,19 +8,27 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from manageup.config import Config
-from manageup.detect import detect, excluded_because, shape_reason
-from manageup.errors import DeliveryError, ManageupError
+from manageup.detect import detect
+from manageup.errors import DeliveryError, ManageupError, SignInExpired
+from manageup.files import private_dir, replace_private
+from manageup.history import history_of, merged_history, to_record  # also imported from here
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
-from manageup.sources import Source, make_source
-from manageup.store import LedgerRow, Store
+from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
+from manageup.store import (
+    DigestRecord,
+    LedgerKind,
+    LedgerRow,
+    LedgerState,
+    SentDigest,
+    Store,
+)
 from manageup.timing import backoff, due_at
 
 if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: only when due
@@ -31,8 +39,12 @@ if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: on
 
 log = logging.getLogger(__name__)
 
+# The daemon wakes this much before a due time and counts it as due: with lead_time "0m"
+# the due time is the start, and a cycle after it would find the 1:1 begun.
+DUE_SLACK = timedelta(seconds=5)
 NUDGE_WINDOW = timedelta(days=1)  # a review reminder later than this is no use
 NOTICE_WINDOW = timedelta(days=7)  # keep retrying a sign-in notice this long
+DAMAGED_FLAG = "store-damaged"
 
 
 @dataclass
@@ -50,52 +62,40 @@ class CycleReport:
     missed: list[str] = field(default_factory=list)
     waiting: list[tuple[str, datetime]] = field(default_factory=list)  # (title, due at)
     gathered: Gathered = field(default_factory=Gathered)
+    skipped: bool = False  # another cycle held the store's lock
 
 
 def make_sources(config: Config, readonly: bool = False) -> list[Source]:
-    """readonly: a dry run, which must not even save Google's sync state."""
-    sources = [make_source(cal, config) for cal in config.calendars]
-    for s in sources:
-        if hasattr(s, "readonly"):
-            s.readonly = readonly
-    return sources
+    """The configured calendars. `readonly` is accepted for older callers only: whether a
+    source may write its sync state is now passed to `gather` on every cycle."""
+    return [make_source(cal, config) for cal in config.calendars]
 
 
-def gather(sources: Sequence[Source], config: Config, now: datetime) -> Gathered:
+def gather(sources: Sequence[Source], config: Config, now: datetime,
+           store: StateStore | None = None, *, readonly: bool = True) -> Gathered:
     """Read every calendar over [now − history, now + lookahead]; one failing calendar does
-    not stop the others."""
+    not stop the others. A source that keeps sync state gets `store`; it writes it only
+    when not `readonly` (a dry run, a preview)."""
     start = now - timedelta(days=config.detect.history_days)
     end = now + config.detect.lookahead
     out = Gathered()
     for src in sources:
         try:
-            result = src.fetch(start, end, config.zone)
+            result = fetch_into(src, start, end, config.zone, store=store, now=now,
+                                readonly=readonly)
         except ManageupError as e:
             out.failures.append(str(e))
-            out.auth_failed |= type(e).__name__ == "GoogleAuthError"
+            out.auth_failed |= isinstance(e, SignInExpired)
+            continue
+        except Exception as e:  # a bug reading one calendar must not cost the others
+            out.failures.append(f"{src.label}: could not be read this time "
+                                f"({type(e).__name__}: {e}); run with -v for the details")
+            log.debug("reading %s failed", src.label, exc_info=True)
             continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
     out.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return out
-
-
-def history_of(occurrences: Sequence[Occurrence], config: Config) -> list[HistoryEntry]:
-    entries = []
-    for occ in occurrences:
-        if not shape_reason(occ, config):
-            continue
-        status = excluded_because(occ, config) or ("moved" if occ.moved else "scheduled")
-        entries.append(HistoryEntry(occ.key, occ.uid, occ.start, status,
-                                    occ.organizer.email if occ.organizer else ""))
-    return entries
-
-
-def merged_history(stored: Sequence[HistoryEntry], seen: Sequence[HistoryEntry]) \
-        -> list[HistoryEntry]:
-    by_key = {h.key: h for h in stored}
-    by_key.update({h.key: h for h in seen})
-    return sorted(by_key.values(), key=lambda h: h.start)
 
 
 def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
@@ -113,28 +113,34 @@ def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now
 
 def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport: Transport,
               now: datetime, dry_run: bool = False) -> CycleReport:
+    """One cycle, while no other cycle runs on this store (daemon, timer or `run --once`):
+    two at once would both find a digest due and both send it."""
+    with store.cycle_lock() as mine:
+        if not mine:
+            log.warning("another manageup cycle is running on %s; this one is skipped",
+                        store.path)
+            return CycleReport(skipped=True)
+        return _run_cycle(config, store, sources, transport, now, dry_run)
+
+
+def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transport: Transport,
+               now: datetime, dry_run: bool = False) -> CycleReport:
     report = CycleReport()
-    gathered = gather(sources, config, now)
+    gathered = gather(sources, config, now, store, readonly=dry_run)
     report.gathered = gathered
     for failure in gathered.failures:
         log.error("%s", failure)
     seen = history_of(gathered.occurrences, config)
     if not dry_run:
-        # Future instances are kept only in memory: one removed later (EXDATE) must not
-        # linger in the store as if it had been held.
-        store.record_history([h for h in seen if h.start < now or h.status != "scheduled"],
-                             now)
+        store.record_history(to_record(seen, now), now)
     history = merged_history(store.history(), seen)
     _mark_missed(store, now, report, dry_run)
     if not dry_run:
-        try:
-            store.daily_backup(config.store.backup_folder, now.date(), config.store.backups)
-        except (OSError, sqlite3.Error) as e:
-            log.error("daily backup to %s failed: %s; check store.backup_dir",
-                      config.store.backup_folder, e)
+        _upkeep(config, store, transport, now)
 
     if gathered.auth_failed and not dry_run:
         _notice_auth(config, store, transport, now)
+        _notice_microsoft_auth(config, store, transport, now)
     week = _BossWeek(sources, config, now)
     for match in upcoming(detect(gathered.occurrences, config), now):
         occ = match.occurrence
@@ -143,11 +149,13 @@ def run_cycle(config: Config, store: Store, sources: Sequence[Source], transport
         except ManageupError as e:
             log.error("%s (%s): %s", occ.title, occ.start.isoformat(), e)
             report.failed.append(occ.key)
-        except Exception:  # one bad event must never end the cycle
-            log.exception("unexpected error preparing %s; skipped this time", occ.key)
+        except Exception as e:  # one bad event must never end the cycle
+            log.error("unexpected error preparing %s (%s: %s); skipped this time, run with "
+                      "-v for the details", occ.key, type(e).__name__, e)
+            log.debug("preparing %s failed", occ.key, exc_info=True)
             report.failed.append(occ.key)
     try:
-        _nudges(config, store, transport, now, dry_run, report)
+        _nudges(config, store, transport, now, dry_run, report, history)
     except ManageupError as e:
         log.error("review reminder: %s", e)
     return report
@@ -157,21 +165,54 @@ def _mark_missed(store: Store, now: datetime, report: CycleReport, dry_run: bool
     # A ledger row's start is its deadline: the meeting's start for a digest, and a later
     # time for a reminder or a notice (see NUDGE_WINDOW and NOTICE_WINDOW).
     for row in store.ledger():
-        if row.state in ("pending", "failed") and datetime.fromisoformat(row.start) <= now:
+        if row.open and row.start <= now:
             log.error("digest for %s was never delivered before the meeting started "
                       "(last error: %s)", row.key, row.last_error or "none")
             report.missed.append(row.key)
             if not dry_run:
-                store.ledger_set(row.key, datetime.fromisoformat(row.start), "missed",
-                                 row.message_id, datetime.fromisoformat(row.due_at), now,
-                                 attempts=row.attempts, error=row.last_error)
+                store.mark_missed(row, now)
+
+
+def _upkeep(config: Config, store: Store, transport: Transport, now: datetime) -> None:
+    """The store's health each cycle, then the daily backup. A damaged store is an error
+    every cycle and one notice mail; its damaged copies never replace good backups."""
+    problems = store.integrity()
+    try:
+        if not problems:
+            if store.flag(DAMAGED_FLAG):  # repaired or restored
+                store.set_flag(DAMAGED_FLAG, None, now)
+            store.daily_backup(config.store.backup_folder, now.date(), config.store.backups)
+            return
+        log.error("the store at %s is damaged (%s); backups stop until it is repaired and "
+                  "the older ones are kept; run `manageup doctor` to see how to restore",
+                  store.path, problems[0])
+        store.set_flag(DAMAGED_FLAG, problems[0][:200], now)
+        flag = store.flag(DAMAGED_FLAG)
+        if flag is None:
+            return
+        key = "notice|store-damaged"
+        deadline = flag[1] + NOTICE_WINDOW
+        row = store.ledger_get(key, deadline)
+        if not _should_try(row, now):
+            return
+        from manageup.deliver import build_notice
+
+        msg = build_notice(config, now, key, flag[1], "manageup's store is damaged",
+                           f"SQLite's integrity check found damage in {store.path} "
+                           f"({problems[0][:200]}). manageup keeps running, but stopped "
+                           "replacing your backups with damaged copies. Run `manageup "
+                           "doctor`: it names the newest good backup and how to restore it.")
+        _send_once(store, transport, msg, key, deadline, now, row, now,
+                   "the damaged-store notice", kind=LedgerKind.NOTICE)
+    except ManageupError as e:
+        log.error("%s", e)
 
 
 class _BossWeek:
     """Asked of Google once per cycle, and only when a digest is actually composed."""
 
     def __init__(self, sources: Sequence[Source], config: Config, now: datetime) -> None:
-        self.sources = [s for s in sources if hasattr(s, "boss_week")]
+        self.sources = [s for s in sources if isinstance(s, SeesBossWeek)]
         self.config, self.now = config, now
         self.value: BossWeek | None = None
         self.asked = False
@@ -180,14 +221,9 @@ class _BossWeek:
         if not self.asked and self.sources:
             self.asked = True
             try:
-                raw = self.sources[0].boss_week(self.now, self.config.zone)
+                self.value = self.sources[0].boss_week(self.now, self.config.zone)
             except ManageupError as e:
                 log.warning("the boss's week is not available: %s", e)
-                raw = None
-            if raw:
-                room = raw["room_on"]
-                self.value = BossWeek(raw["booked_hours"],
-                                      date.fromisoformat(room) if room else None)
         return self.value
 
 
@@ -210,7 +246,32 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
                        "Google refused manageup's stored sign-in (it was revoked, or it "
                        "expired: apps in Testing status lose it after 7 days). Until you "
                        f"sign in again no prep digest can be sent. To fix it, {REAUTH}")
-    _send_once(store, transport, msg, key, deadline, now, row, now, "the Google sign-in notice")
+    _send_once(store, transport, msg, key, deadline, now, row, now, "the Google sign-in notice",
+               kind=LedgerKind.NOTICE)
+
+
+def _notice_microsoft_auth(config: Config, store: Store, transport: Transport,
+                           now: datetime) -> None:
+    """The same one short mail when the Microsoft 365 sign-in dies."""
+    from manageup.microsoft import AUTH_FLAG, REAUTH
+
+    flag = store.flag(AUTH_FLAG)
+    if flag is None:
+        return
+    key = "notice|microsoft-auth"
+    deadline = flag[1] + NOTICE_WINDOW
+    row = store.ledger_get(key, deadline)
+    if not _should_try(row, now):
+        return
+    from manageup.deliver import build_notice
+
+    msg = build_notice(config, now, key, flag[1],
+                       "manageup cannot read your Microsoft 365 calendar",
+                       "Microsoft refused manageup's stored sign-in (it was revoked, it "
+                       "expired, or the app registration changed). Until you sign in again "
+                       f"no prep digest can be sent. To fix it, {REAUTH}")
+    _send_once(store, transport, msg, key, deadline, now, row, now,
+               "the Microsoft sign-in notice", kind=LedgerKind.NOTICE)
 
 
 def _handle(config: Config, store: Store, transport: Transport, match: Match,
@@ -219,7 +280,7 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
     occ = match.occurrence
     due = due_at(occ.start, config.digest.lead_time, config.digest.send_window, config.zone)
     row = store.ledger_get(occ.key, occ.start)
-    if now < due:
+    if now < due - DUE_SLACK:
         if not row:
             report.waiting.append((occ.title, due))
         return
@@ -228,50 +289,68 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
     digest, rendered = make_digest(store, match, history, now, config,
                                    week.get() if week else None)
     from manageup.deliver import build_message
+    from manageup.deliver.threads import SeriesThread
 
-    msg = build_message(rendered, digest, config, now)
+    msg = build_message(rendered, digest, config, now,
+                        store.sent_message_ids(occ.uid, occ.start))
     if dry_run:
         transport.send(msg)
         report.sent.append(occ.key)
         return
-    if not _send_once(store, transport, msg, occ.key, occ.start, due, row, now, occ.title):
+    threaded = SeriesThread(transport, store, occ.uid, now)  # Gmail: the series' threadId
+    record = SentDigest(occ.key, digest.item_ids, digest.question_ids, occ.start, occ.title,
+                        digest.shown())
+    if not _send_once(store, threaded, msg, occ.key, occ.start, due, row, now, occ.title,
+                      record=record):
         report.failed.append(occ.key)
         return
-    store.record_sent_digest(occ.key, digest.item_ids, digest.question_ids, now,
-                             start=occ.start, title=occ.title, shown=digest.shown())
     if config.digest.archive_dir:
         _archive(config.digest.archive_dir, occ.start, occ.title, rendered)
     report.sent.append(occ.key)
 
 
 def _should_try(row: LedgerRow | None, now: datetime) -> bool:
-    if row is None or row.state == "pending":  # pending: a crash; resend, same Message-ID
-        return True
-    if row.state == "failed":
-        return not row.next_try or now >= datetime.fromisoformat(row.next_try)
-    return False  # sent or missed
+    return row is None or row.may_try(now)
 
 
 def _send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
                start: datetime, due: datetime, row: LedgerRow | None, now: datetime,
-               what: str) -> bool:
-    attempts = (row.attempts if row else 0) + 1
-    mid = str(msg["Message-ID"])
+               what: str, *, kind: LedgerKind = LedgerKind.DIGEST,
+               record: SentDigest | None = None) -> bool:
+    if row is not None and row.state is LedgerState.PENDING:
+        # Only a cycle that died mid-send leaves pending behind (the cycle lock keeps
+        # others out): the server may have the mail, so this resend is the last.
+        row = store.mark_unconfirmed(row, now, row.last_error or "a cycle stopped while "
+                                     "sending", now)
+        if row.state is LedgerState.UNCERTAIN:
+            _log_uncertain(what, row)
+            return False
     # Pending goes to disk before the transport is touched: a crash after this point
     # leads to one resend with the same Message-ID, never to silence.
-    store.ledger_set(key, start, "pending", mid, due, now, attempts=attempts)
+    pending = store.begin_send(row, key, start, str(msg["Message-ID"]), due, now, kind)
     try:
         transport.send(msg)
     except DeliveryError as e:
-        wait = backoff(attempts) if e.transient else timedelta(hours=1)
-        store.ledger_set(key, start, "failed", mid, due, now, attempts=attempts,
-                         next_try=now + wait, error=str(e))
+        wait = backoff(pending.attempts) if e.transient else timedelta(hours=1)
+        if e.maybe_sent:
+            if store.mark_unconfirmed(pending, now, str(e), now + wait).state \
+                    is LedgerState.UNCERTAIN:
+                _log_uncertain(what, pending, str(e))
+                return False
+        else:
+            store.mark_failed(pending, now, str(e), now + wait)
         log.error("could not send the mail for %s: %s (%s)", what, e,
                   f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
         return False
-    store.ledger_set(key, start, "sent", mid, due, now, attempts=attempts)
+    store.mark_sent(pending, now, record)
     log.info("sent the mail for %s (%s) via %s", what, start.isoformat(), transport.name)
     return True
+
+
+def _log_uncertain(what: str, row: LedgerRow, error: str = "") -> None:
+    log.error("the mail for %s may or may not have arrived: two attempts ended without the "
+              "server confirming (%s); not sending it again, to avoid more copies "
+              "(Message-ID %s)", what, error or row.last_error, row.message_id)
 
 
 def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> None:
@@ -280,25 +359,37 @@ def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> N
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "1-1"
     path = folder / f"{start:%Y-%m-%d-%H%M}-{slug}.md"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(f"# {rendered.subject}\n\n{rendered.text}", encoding="utf-8")
-        tmp.replace(path)
+        private_dir(folder)
+        replace_private(path, f"# {rendered.subject}\n\n{rendered.text}".encode())
     except OSError as e:
         log.error("could not archive the digest to %s: %s; check digest.archive_dir", path,
                   e.strerror)
 
 
 def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
-            dry_run: bool, report: CycleReport) -> None:
-    """A short reminder after a 1:1 to run `manageup review`; sent once, through the ledger."""
+            dry_run: bool, report: CycleReport, history: Sequence[HistoryEntry] = ()) -> None:
+    """A short reminder after a 1:1 to run `manageup review`; sent once, through the ledger,
+    after the meeting's end as the calendar has it now (it may have moved since)."""
     after = config.review.nudge_after
     if after is None:
         return
-    for rec in store.digests():
+    latest: dict[str, DigestRecord] = {}
+    for rec in store.digests():  # a moved 1:1 has a digest per time: the last one counts
+        if rec.key not in latest or rec.sent_at >= latest[rec.key].sent_at:
+            latest[rec.key] = rec
+    now_at = {h.key: h for h in history}
+    for rec in latest.values():
         if rec.reviewed_at:
             continue
-        end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
+        try:
+            end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
+        except (TypeError, ValueError):
+            end = rec.start
+        seen = now_at.get(rec.key)
+        if seen is not None and seen.start != rec.start:
+            if seen.status in ("cancelled", "declined"):
+                continue
+            end = seen.start + (end - rec.start)  # moved after its digest went out
         due = end + after
         deadline = due + NUDGE_WINDOW
         if not due <= now < deadline:
@@ -314,5 +405,5 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
         if dry_run:
             transport.send(msg)
         elif _send_once(store, transport, msg, key, deadline, due, row, now,
-                        f"review reminder for {rec.title}"):
+                        f"review reminder for {rec.title}", kind=LedgerKind.NUDGE):
             report.sent.append(key)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from manageup.config import Config
-from manageup.model import Match, Occurrence
+from manageup.model import Match, Occurrence, Person
 
 
 def _pattern(p: str) -> re.Pattern[str]:
@@ -36,17 +36,29 @@ def _people(occ: Occurrence) -> set[str]:
     return people
 
 
+def _is_me(person: Person, config: Config) -> bool:
+    return person.is_me or person.email.casefold() in config.me_addresses
+
+
+def takes_part(occ: Occurrence, config: Config) -> bool:
+    """The user is organizer or attendee (under any of their addresses, or marked by a
+    source that knows them), or the event has no attendees: a personal entry. The boss's
+    1:1 with a peer on a shared calendar is not the user's."""
+    if not occ.attendees:
+        return True
+    return any(_is_me(p, config) for p in (*occ.attendees, *filter(None, [occ.organizer])))
+
+
 def my_partstat(occ: Occurrence, config: Config) -> str:
-    me = config.me.email.lower()
     for p in occ.attendees:
-        if p.email == me:
+        if _is_me(p, config):
             return p.partstat
     return "ACCEPTED"
 
 
 def shape_reason(occ: Occurrence, config: Config) -> str | None:
     """Why this looks like a 1:1 with the boss, ignoring whether it is cancelled or declined."""
-    if occ.all_day:
+    if occ.all_day or not takes_part(occ, config):
         return None
     boss = boss_set(config)
     people = _people(occ)
@@ -63,7 +75,8 @@ def shape_reason(occ: Occurrence, config: Config) -> str | None:
         return None
     if present:
         return f"title has {hit!r} and the boss ({who}) attends"
-    others = people - {config.me.email.lower()}
+    others = {p.email.casefold() for p in (*occ.attendees, *filter(None, [occ.organizer]))
+              if not p.is_resource and not _is_me(p, config)}
     if others:
         return None  # a 1:1 with someone else, e.g. one of the user's own reports
     name = next((n for n in boss_names(config) if _pattern(n).search(occ.title)), None)

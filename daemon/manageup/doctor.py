@@ -1,21 +1,32 @@
-"""`manageup doctor`: every part checked, one line each, with what to do when it fails."""
+"""`manageup doctor`: every part checked, one line each, with what to do when it fails.
+
+It changes nothing on disk: what the first run creates (the store, the Maildir) is checked
+for whether it can be created, not created. It sends no mail.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+import smtplib
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
 
-from manageup.errors import ManageupError
+from manageup.config import Config
+from manageup.cycle import Gathered, gather, make_sources
+from manageup.detect import detect
+from manageup.errors import ManageupError, SecretUnavailable
+from manageup.pipeline import upcoming_meetings
 
 Check = tuple[bool, str]
 
 
-def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
+def run_checks(config_arg: str | None, now: datetime,
+               env: Mapping[str, str] = os.environ) -> Iterator[Check]:
     from manageup.config import find_config, load_config
 
-    path = find_config(config_arg)
+    path = find_config(config_arg, env)
     try:
         config = load_config(path)
     except ManageupError as e:
@@ -23,101 +34,199 @@ def run_checks(config_arg: str | None, now: datetime) -> Iterator[Check]:
         return
     yield True, f"config {path} loads"
     now = now.astimezone(config.zone)
-
-    from manageup.detect import detect
-    from manageup.sources import make_source
-
+    yield from _check_calendars(config, now)
+    if any(c.type == "google" for c in config.calendars) and config.delivery.method != "gmail":
+        yield _check_google(config, env, gmail=False)
     for cal in config.calendars:
-        try:
-            src = make_source(cal, config)
-            result = src.fetch(now - timedelta(days=1), now + config.detect.lookahead,
-                               config.zone)
-        except ManageupError as e:
-            yield False, f"calendar {cal.label}: {e}"
-            continue
-        found = detect(result.occurrences, config)
-        note = f"; {len(result.warnings)} event(s) skipped (run `manageup meetings`)" \
-            if result.warnings else ""
-        yield True, (f"calendar {cal.label}: readable, {len(found)} 1:1(s) with your boss "
-                     f"ahead{note}")
+        if cal.type == "caldav":
+            from manageup.sources.caldav import doctor_checks
 
-    if any(c.type == "google" for c in config.calendars) or config.delivery.method == "gmail":
-        yield _check_google(config)
+            yield from doctor_checks(cal, config)
+        elif cal.type == "microsoft":
+            from manageup.sources import microsoft
+
+            yield from microsoft.doctor_checks(cal, config)
     yield _check_store(config)
-    yield from _check_delivery(config)
+    yield from _check_delivery(config, env)
+    from manageup import units
+
+    yield units.check(config, units.unit_dir(env))
 
 
-def _check_google(config: object) -> Check:
-    from manageup import google
+def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:
+    everything = Gathered()
+    for src in make_sources(config, readonly=True):
+        one = gather([src], config, now)
+        if one.failures:
+            yield False, f"calendar {src.label}: {_unlabelled(one.failures[0], src.label)}"
+            continue
+        everything.occurrences.extend(one.occurrences)
+        everything.warnings.extend(one.warnings)
+        ahead = upcoming_meetings(config, now, one).matches
+        note = f"; {len(one.warnings)} event(s) skipped (run `manageup meetings`)" \
+            if one.warnings else ""
+        yield True, (f"calendar {src.label}: readable, {len(ahead)} 1:1(s) with your boss "
+                     f"ahead{note}")
+    if not everything.occurrences:
+        return  # every calendar failed (said above) or all are empty: nothing to judge
+    everything.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
+    yield _check_found(config, now, everything)
+
+
+def _check_found(config: Config, now: datetime, everything: Gathered) -> Check:
+    from manageup.explain import why_none
+
+    found = detect(everything.occurrences, config)
+    ahead = [m for m in found if m.occurrence.start > now]
+    days = config.detect.lookahead.days
+    if ahead:
+        return True, f"1:1s: {len(ahead)} with your boss in the next {days} days"
+    if found:
+        last = found[-1].occurrence.start
+        return True, (f"1:1s: none in the next {days} days; the last one was on "
+                      f"{last:%a %d %b}")
+    why = why_none(config, now)  # reads past the fast path: it may hide the cause
+    lines = why.lines() if why else ["no 1:1 found"]
+    return False, "1:1s: " + "\n      ".join(lines)
+
+
+def _unlabelled(message: str, label: str) -> str:
+    """Sources start their errors with the calendar's name; the doctor line names it once."""
+    prefix = f"{label}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _creatable(path: Path) -> tuple[bool, Path]:
+    """Whether the first run can create `path`: its nearest existing folder is writable."""
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK), parent
+
+
+def _check_google(config: Config, env: Mapping[str, str], gmail: bool) -> Check:
+    from manageup import google, secrets
     from manageup.store import Store
 
-    store = Store.open(config.store.path, readonly=True)  # type: ignore[attr-defined]
+    what = "delivery: Gmail" if gmail else "google"
+    store = Store.open(config.store.path, readonly=True)
     try:
         dead = store.flag(google.AUTH_FLAG)
     finally:
         store.close()
     if dead:
-        return False, (f"google: the sign-in stopped working on {dead[1]:%d %b %H:%M} "
+        who = "the Google sign-in" if gmail else "the sign-in"
+        return False, (f"{what}: {who} stopped working on {dead[1]:%d %b %H:%M} "
                        f"({dead[0]}: revoked, or 7-day expiry of an app in Testing); "
                        f"{google.REAUTH}")
-    return True, "google: signed in"
-
-
-def _check_store(config: object) -> Check:
-    from manageup.store import Store
-
-    path = config.store.path  # type: ignore[attr-defined]
     try:
-        store = Store.open(path)
-        store.conn.execute("BEGIN IMMEDIATE")
-        store.conn.execute("ROLLBACK")
-        ok = store.conn.execute("PRAGMA integrity_check").fetchone()[0]
-        store.close()
+        token = secrets.lookup(google.TOKEN_NAME, env=env)
+    except SecretUnavailable:  # says nothing about the sign-in itself
+        return False, (f"{what}: cannot read the Google sign-in: the keyring is locked or has "
+                       "no backend; unlock it (log in) and run doctor again")
+    except ManageupError:
+        return False, f"{what}: not signed in to Google; {google.REAUTH}"
+    if not gmail:
+        return True, "google: signed in"
+    try:
+        scopes = json.loads(token).get("scopes") or []
+    except (ValueError, AttributeError):
+        return False, f"{what}: the stored Google sign-in is unreadable; {google.REAUTH}"
+    if google.GMAIL_SCOPE not in scopes:
+        return False, (f"{what}: the Google sign-in does not allow sending mail; sign in "
+                       f"again now that delivery.method is gmail: {google.REAUTH}")
+    return True, "delivery: Gmail, as signed in with `manageup auth google`"
+
+
+def _check_store(config: Config) -> Check:
+    from manageup.store import Store, StoreDamaged, restore_advice
+
+    path = config.store.path
+    if not path.exists():
+        ok, parent = _creatable(path)
+        if ok:
+            return True, f"store {path}: created on the first run"
+        return False, f"store {path}: cannot be created ({parent} is not writable); " \
+                      "check store.path"
+    if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK):
+        return False, f"store {path} is not writable; check its owner and store.path"
+    folder = config.store.backup_folder
+    try:
+        store = Store.open(path, readonly=True)  # doctor changes nothing
+        try:
+            problems = store.integrity()
+            bad = [] if problems else store.bad_rows()
+            how = restore_advice(path, folder, store.store_id())
+        finally:
+            store.close()
+    except StoreDamaged as e:
+        return False, f"store {path} is damaged ({e.cause}); {restore_advice(path, folder)}"
     except ManageupError as e:
         return False, f"store: {e}"
-    except Exception as e:
-        return False, f"store {path}: {e}; check store.path is writable"
-    if ok != "ok":
-        return False, f"store {path}: integrity check says {ok}; restore a backup"
+    if problems:
+        return False, f"store {path} is damaged (integrity check: {problems[0]}); {how}"
+    if bad:
+        return False, (f"store {path}: {len(bad)} row(s) manageup cannot use, e.g. {bad[0]}; "
+                       "cycles skip them; restore a backup from before they appeared")
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         return False, f"store {path} is readable by others; run: chmod 600 {path}"
     return True, f"store {path} is writable"
 
 
-def _check_delivery(config: object) -> Iterator[Check]:
-    from manageup import secrets
-    from manageup.deliver import SmtpTransport
+def _check_maildir(folder: Path) -> Check:
+    if not folder.exists():
+        ok, parent = _creatable(folder)
+        if ok:
+            return True, f"delivery: Maildir {folder}: created on the first run"
+        return False, (f"delivery: Maildir {folder} cannot be created ({parent} is not "
+                       "writable); check delivery.maildir")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        return False, f"delivery: cannot write to {folder}; check delivery.maildir"
+    for sub in ("tmp", "new", "cur"):
+        part = folder / sub
+        if part.exists() and not os.access(part, os.W_OK | os.X_OK):
+            return False, f"delivery: cannot write to {part}; check its owner"
+    return True, f"delivery: Maildir {folder} is writable"
 
-    d = config.delivery  # type: ignore[attr-defined]
+
+def _check_delivery(config: Config, env: Mapping[str, str]) -> Iterator[Check]:
+    d = config.delivery
     if d.method == "stdout":
         yield True, "delivery: stdout (digests are printed, not mailed)"
     elif d.method == "maildir":
+        yield _check_maildir(d.maildir)
+    elif d.method == "gmail":
+        yield _check_google(config, env, gmail=True)
+    else:
+        yield from _check_smtp(config, env)
+
+
+def _check_smtp(config: Config, env: Mapping[str, str]) -> Iterator[Check]:
+    from manageup import secrets
+    from manageup.deliver import SmtpTransport
+
+    smtp = config.delivery.smtp
+    if smtp.username:
         try:
-            d.maildir.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=d.maildir):
-                pass
-            yield True, f"delivery: Maildir {d.maildir} is writable"
-        except OSError as e:
-            yield False, f"delivery: cannot write to {d.maildir} ({e.strerror}); " \
-                         "check delivery.maildir"
-    elif d.method == "smtp":
-        smtp = d.smtp
-        if smtp.username:
-            try:
-                secrets.lookup("smtp", smtp.password_command, os.environ)
-                yield True, "secret: smtp password found"
-            except ManageupError as e:
-                yield False, f"secret: {e}"
-                return
+            secrets.lookup("smtp", smtp.password_command, env)
+            yield True, "secret: smtp password found"
+        except ManageupError as e:
+            yield False, f"secret: {e}"
+            return
+    try:
+        t = SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command, env))
+        conn = t.connect()
         try:
-            t = SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command))
-            conn = t.connect()
             conn.noop()
             conn.quit()
-            login = f", logged in as {smtp.username}" if smtp.username else ""
-            yield True, f"delivery: SMTP {smtp.host}:{smtp.port} ({smtp.security}){login}"
-        except ManageupError as e:
-            yield False, f"delivery: {e}"
-    else:
-        yield False, f"delivery.method {d.method!r} is not available in this version"
+        except (smtplib.SMTPException, OSError) as e:
+            conn.close()
+            yield False, (f"delivery: SMTP {smtp.host}:{smtp.port} hung up or failed after "
+                          f"connecting ({type(e).__name__}); check delivery.smtp.host, port "
+                          "and security")
+            return
+        login = f", logged in as {smtp.username}" if smtp.username else ""
+        yield True, f"delivery: SMTP {smtp.host}:{smtp.port} ({smtp.security}){login}"
+    except ManageupError as e:
+        yield False, f"delivery: {e}"

@@ -20,8 +20,10 @@ class ConfigError(ManageupError):
         self.problems = problems
         self.path = path
         where = f" in {path}" if path else ""
-        super().__init__(f"config problem{'s' if len(problems) > 1 else ''}{where}:\n  "
-                         + "\n  ".join(problems))
+        if len(problems) == 1:  # one line, as every other error
+            super().__init__(f"config problem{where}: {problems[0]}")
+        else:
+            super().__init__(f"config problems{where}:\n  " + "\n  ".join(problems))
 
 
 class SourceError(ManageupError):
@@ -37,8 +39,30 @@ class SecretError(ManageupError):
 
 
 class DeliveryError(ManageupError):
-    """Sending failed. ``transient`` errors are retried; permanent ones are not hammered."""
+    """Sending failed. ``transient`` errors are retried; permanent ones are not hammered.
+    ``maybe_sent``: the server may have taken the message (the connection dropped after
+    DATA), so it is retried at most once more."""
 
-    def __init__(self, message: str, *, transient: bool) -> None:
+    def __init__(self, message: str, *, transient: bool, maybe_sent: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+        self.maybe_sent = maybe_sent
+
+
+class SignInExpired(SourceError):
+    """A sign-in only the user can renew: the provider answered a token refresh with
+    invalid_grant (revoked, or expired). Calling again cannot help until they sign in."""
+
+
+class SyncTokenExpired(SourceError):
+    """The provider no longer accepts the saved sync token (Google: HTTP 410); the source
+    lists the window in full again. Escapes a source only when that fails too."""
+
+
+class SecretMissing(SecretError):
+    """Nothing is stored under that name: the user has not set it (or signed in) yet."""
+
+
+class SecretUnavailable(SecretError):
+    """The place secrets live cannot be read right now (a locked keyring at boot, no
+    keyring backend): worth retrying later, and no reason to think a sign-in is dead."""

@@ -1,5 +1,7 @@
 """Google sign-in, API calls with backoff, and the credentials kept in the keyring.
 
+Gmail delivery itself lives in manageup.deliver.gmail; this module is only the plumbing.
+
 Imported only when a Google calendar or Gmail delivery is configured, so `--help` stays fast.
 """
 
@@ -10,9 +12,25 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from manageup.errors import DeliveryError, SourceError, UsageError
+from manageup.errors import (
+    DeliveryError,
+    SecretError,
+    SecretMissing,
+    SecretUnavailable,
+    SignInExpired,
+    SourceError,
+    SyncTokenExpired,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    import httplib2
+    from google.oauth2.credentials import Credentials
+    from googleapiclient.discovery import Resource
+    from googleapiclient.errors import HttpError
+    from googleapiclient.http import HttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -21,40 +39,121 @@ GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.send"
 TOKEN_NAME = "google-token"  # keyring entry (service manageup): the authorized-user JSON
 AUTH_FLAG = "google-auth"  # store flag set while the refresh token is dead
 REAUTH = "run: manageup auth google --client-secret FILE"
+KEYRING_LIMIT = 2560  # bytes: Windows Credential Manager's limit, the smallest common one
 RETRY_STATUS = {429, 500, 502, 503, 504}
-RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 
 
-class GoogleAuthError(SourceError):
-    """The refresh token is revoked or expired (invalid_grant): only the user can fix it."""
-
-
-class Gone(Exception):
-    """HTTP 410: the sync token is no longer valid; resync in full."""
+# The names other modules import; the classes live in the one hierarchy in errors.py.
+GoogleAuthError = SignInExpired
+Gone = SyncTokenExpired
 
 
 def scopes_for(gmail: bool) -> list[str]:
     return [CALENDAR_SCOPE, GMAIL_SCOPE] if gmail else [CALENDAR_SCOPE]
 
 
-def load_credentials(scopes: list[str]) -> Any:
-    from google.oauth2.credentials import Credentials
+def load_credentials(scopes: list[str]) -> Credentials:
+    """The stored sign-in as credentials; a Session also follows a later sign-in."""
+    return _credentials(_stored_token(), scopes)
 
+
+def _stored_token() -> str:
+    """The sign-in from the keyring. Failing to read it says nothing about the sign-in
+    itself (a keyring still locked at boot): a calendar error for this cycle only."""
     from manageup import secrets
 
     try:
-        raw = secrets.lookup(TOKEN_NAME)
-    except Exception:
-        raise GoogleAuthError(f"not signed in to Google; {REAUTH}") from None
+        return secrets.lookup(TOKEN_NAME)
+    except SecretMissing:
+        raise SourceError(f"not signed in to Google; {REAUTH}") from None
+    except SecretUnavailable:
+        raise SourceError("cannot read the Google sign-in: the keyring is locked or has no "
+                          "backend; tried again next cycle (unlock the keyring, or log in)") \
+            from None
+
+
+def _credentials(raw: str, scopes: list[str]) -> Credentials:
+    from google.oauth2.credentials import Credentials
+
     try:
         return Credentials.from_authorized_user_info(json.loads(raw), scopes)
-    except (ValueError, KeyError):
-        raise GoogleAuthError(f"the stored Google sign-in is unreadable; {REAUTH}") from None
+    except (ValueError, KeyError, TypeError):
+        raise SourceError(f"the stored Google sign-in is unreadable; {REAUTH}") from None
 
 
-def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: bool) -> str:
-    """The installed-app flow on a fixed local port. Returns the account's token JSON."""
-    from google_auth_oauthlib.flow import InstalledAppFlow
+class Session:
+    """The signed-in account for one process: credentials read from the keyring and the API
+    services built on them, kept between cycles. `transport` is the HTTP beneath the
+    credentials (tests pass googleapiclient's HttpMockSequence)."""
+
+    def __init__(self, scopes: list[str], transport: httplib2.Http | None = None) -> None:
+        self.scopes = scopes
+        self.transport = transport
+        self._raw: str | None = None  # the stored sign-in the credentials were built from
+        self._creds: Credentials | None = None
+        self._services: dict[str, Resource] = {}
+
+    def service(self, api: str, version: str) -> Resource:
+        raw = _stored_token()
+        if raw != self._raw:
+            self._creds = _credentials(raw, self.scopes)
+            self._services.clear()
+            self._raw = raw
+        if api not in self._services:
+            from google_auth_httplib2 import AuthorizedHttp
+            from googleapiclient.http import build_http
+
+            http = AuthorizedHttp(self._creds, http=self.transport or build_http())
+            self._services[api] = build(api, version, http=http)
+        return self._services[api]
+
+    def keep_refreshed(self) -> None:
+        """Keep the access token Google handed out during the last calls, so the next
+        process (a timer run) does not pay for a refresh of its own."""
+        if self._creds is None or self._raw is None or not self._creds.token:
+            return
+        if json.loads(self._raw).get("token") == self._creds.token:
+            return
+        from manageup import secrets
+
+        raw = pack(self._creds)
+        try:
+            secrets.store(TOKEN_NAME, raw)
+        except SecretError as e:
+            log.info("could not keep the refreshed Google token (%s); the next run "
+                     "refreshes it again", e)
+            return
+        self._raw = raw
+
+    def reset(self) -> None:
+        """Forget the credentials and services: built again from the keyring on next use."""
+        self._raw, self._creds = None, None
+        self._services.clear()
+
+
+class LiveService:
+    """A delivery-side API service that follows the stored sign-in: every use asks the
+    session, which rebuilds it after the user signed in again (the daemon lives for months;
+    a service built once would keep the dead token)."""
+
+    def __init__(self, session: Session, api: str, version: str) -> None:
+        self.session, self.api, self.version = session, api, version
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            service = self.session.service(self.api, self.version)
+        except SourceError as e:
+            raise DeliveryError(str(e), transient=True) from None
+        return getattr(service, name)
+
+
+def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: bool,
+            timeout: float = 300) -> str:
+    """The installed-app flow on a local port. Returns the sign-in to keep in the keyring."""
+    import errno
+
+    from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
 
     if not client_secret.is_file():
         raise UsageError(f"no client secret file at {client_secret}; download it from the "
@@ -63,15 +162,72 @@ def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: boo
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), scopes)
     except ValueError as e:
         raise UsageError(f"{client_secret} is not an OAuth client file: {e}") from None
-    creds = flow.run_local_server(
-        host="localhost", port=port, open_browser=open_browser,
-        authorization_prompt_message="Open this address in a browser to sign in:\n{url}\n",
-        success_message="manageup is signed in. You can close this tab.")
-    token: str = creds.to_json()
-    return token
+    try:
+        # prompt=consent: Google sends a refresh token only with a consent, and a repeat
+        # sign-in would otherwise skip it.
+        creds = flow.run_local_server(
+            host="localhost", port=port, open_browser=open_browser, timeout_seconds=timeout,
+            authorization_prompt_message="Open this address in a browser to sign in:\n{url}\n",
+            success_message="manageup is signed in. You can close this tab.",
+            access_type="offline", prompt="consent")
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE:
+            raise UsageError(f"cannot listen on localhost:{port} ({e.strerror}); "
+                             "pass --port with another port") from None
+        raise UsageError(f"port {port} is in use on this machine; pass --port with a free one "
+                         "(and forward that one over SSH)") from None
+    except WSGITimeoutError:
+        raise UsageError(f"no answer from the browser within {timeout:.0f} seconds; run the "
+                         "command again and finish the sign-in in time") from None
+    except Warning as w:  # oauthlib raises its "Scope has changed" warning
+        raise UsageError(_partial(scopes, _scope_list(getattr(w, "new_scope", None)))) \
+            from None
+    granted = _scope_list(creds.granted_scopes) or scopes
+    if set(scopes) - set(granted):  # OAUTHLIB_RELAX_TOKEN_SCOPE silences the warning
+        raise UsageError(_partial(scopes, granted))
+    if not creds.refresh_token:
+        raise UsageError("Google sent no refresh token, so the sign-in would stop working "
+                         "within the hour; remove manageup's access at "
+                         "https://myaccount.google.com/permissions and run the command again")
+    return pack(creds)
 
 
-def build(api: str, version: str, *, http: Any = None, credentials: Any = None) -> Any:
+def pack(creds: Credentials) -> str:
+    """The sign-in as kept in the keyring, compact enough for the smallest common keyring:
+    Windows Credential Manager takes 2,560 bytes, which keyring fills with UTF-16. Only
+    what from_authorized_user_info reads is kept; an access token too long to fit is left
+    out (the next run refreshes it: one more request)."""
+    info: dict[str, Any] = {"refresh_token": creds.refresh_token, "client_id": creds.client_id,
+                            "client_secret": creds.client_secret,
+                            "scopes": " ".join(creds.scopes or [])}
+    if creds.token and creds.expiry:
+        with_access = {**info, "token": creds.token,
+                       "expiry": creds.expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if _size(with_access) <= KEYRING_LIMIT:
+            return json.dumps(with_access, separators=(",", ":"))
+    if _size(info) > KEYRING_LIMIT:
+        raise SecretError(f"the Google sign-in takes {_size(info)} bytes, over the "
+                          f"{KEYRING_LIMIT} bytes some keyrings hold; use a shorter OAuth "
+                          "client secret or a systemd credential (LoadCredential=google-token)")
+    return json.dumps(info, separators=(",", ":"))
+
+
+def _size(info: dict[str, Any]) -> int:
+    return len(json.dumps(info, separators=(",", ":")).encode("utf-16-le"))
+
+
+def _scope_list(scopes: str | list[str] | None) -> list[str]:
+    return scopes.split() if isinstance(scopes, str) else list(scopes or [])
+
+
+def _partial(asked: list[str], granted: list[str]) -> str:
+    missing = ", ".join(s.rsplit("/", 1)[-1] for s in asked if s not in granted)
+    return (f"Google granted only part of the access manageup asked for (missing: {missing}); "
+            "run the command again and tick every box on the consent screen")
+
+
+def build(api: str, version: str, *, http: httplib2.Http | None = None,
+          credentials: Credentials | None = None) -> Resource:
     from googleapiclient.discovery import build as _build
 
     # static_discovery: the discovery documents ship inside the library; no network call.
@@ -79,66 +235,60 @@ def build(api: str, version: str, *, http: Any = None, credentials: Any = None) 
                   cache_discovery=False)
 
 
-def execute(request: Any, what: str, sleep: Callable[[float], None] = time.sleep,
+def execute(request: HttpRequest, what: str, sleep: Callable[[float], None] = time.sleep,
             tries: int = 5) -> Any:
-    """Run a request; back off on 429, 5xx and rate-limit 403s; never retry other 4xx."""
+    """Run a request with googleapiclient's own retry (`num_retries`: 429, 5xx, rate-limit
+    403s and dropped connections, with randomised exponential backoff); turn what is left
+    into one error that says what to do."""
+    import httplib2
     from google.auth.exceptions import RefreshError, TransportError
     from googleapiclient.errors import HttpError
 
-    for attempt in range(tries):
-        try:
-            return request.execute()
-        except RefreshError as e:
-            if "invalid_grant" in str(e):
-                raise GoogleAuthError(
-                    "Google refused the stored sign-in (invalid_grant: revoked, or expired "
-                    f"after 7 days while the OAuth app is in Testing); {REAUTH}") from None
-            raise SourceError(f"{what}: Google sign-in failed ({e}); {REAUTH}") from None
-        except HttpError as e:
-            status = int(e.resp.status)
-            reason = _reason(e)
-            if status == 410:
-                raise Gone() from None
-            retry = status in RETRY_STATUS or (status == 403 and reason in RATE_REASONS)
-            if not retry or attempt == tries - 1:
-                hint = REAUTH if status in (401, 403) else "check the calendar id"
-                raise SourceError(f"{what}: Google answered {status} {reason}; {hint}") from None
-        except (TransportError, OSError) as e:
-            if attempt == tries - 1:
-                raise SourceError(f"{what}: cannot reach Google ({e})") from None
-        wait = 2.0 ** attempt
-        log.info("%s: Google asked us to slow down; retrying in %.0fs", what, wait)
-        sleep(wait)
-    raise AssertionError("unreachable")
+    # The library takes its sleep from the request; set here so tests need not wait.
+    request._sleep = sleep
+    try:
+        return request.execute(num_retries=tries - 1)
+    except RefreshError as e:
+        # google-auth passes the token endpoint's answer as the second argument.
+        answer = e.args[1] if len(e.args) > 1 and isinstance(e.args[1], dict) else {}
+        if answer.get("error") == "invalid_grant":
+            raise SignInExpired(
+                "Google refused the stored sign-in (invalid_grant: revoked, or expired "
+                f"after 7 days while the OAuth app is in Testing); {REAUTH}") from None
+        detail = e.args[0] if e.args else e
+        raise SourceError(f"{what}: Google sign-in failed ({detail}); tried again next "
+                          "cycle") from None
+    except HttpError as e:
+        status = int(e.resp.status)
+        reason = _reason(e)
+        if status == 410:
+            raise SyncTokenExpired(f"{what}: Google no longer accepts the sync token "
+                                   "(410); listing the calendar in full") from None
+        raise SourceError(f"{what}: Google answered {status} {reason}; "
+                          f"{_hint(status, reason)}") from None
+    except (TransportError, OSError, httplib2.HttpLib2Error) as e:
+        raise SourceError(f"{what}: cannot reach Google ({e})") from None
 
 
-def _reason(e: Any) -> str:
+def _hint(status: int, reason: str) -> str:
+    if reason in RATE_REASONS or status == 429:
+        return "Google is limiting requests; manageup backs off and tries again next cycle"
+    if reason in ("accessNotConfigured", "SERVICE_DISABLED"):
+        return ("enable the Google Calendar API (and the Gmail API for Gmail delivery) for "
+                "your project in the Google Cloud console: APIs & Services, Library")
+    if reason in ("insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"):
+        return f"the sign-in lacks a permission; sign in again and tick every box: {REAUTH}"
+    if status == 401:
+        return REAUTH
+    if status >= 500:
+        return "Google has a problem; tried again next cycle"
+    return "check the calendar id"
+
+
+def _reason(e: HttpError) -> str:
     try:
         err = json.loads(e.content.decode())["error"]
         errors = err.get("errors") or [{}]
         return str(errors[0].get("reason") or err.get("status") or err.get("message", ""))
     except (ValueError, KeyError, AttributeError, TypeError):
         return ""
-
-
-class GmailTransport:
-    name = "gmail"
-
-    def __init__(self, service: Any, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.service = service
-        self.sleep = sleep
-
-    def send(self, msg: Any) -> Any:
-        import base64
-
-        raw = base64.urlsafe_b64encode(msg.as_bytes()).decode()
-        request = self.service.users().messages().send(userId="me", body={"raw": raw})
-        try:
-            return execute(request, "Gmail", self.sleep, tries=3)
-        except GoogleAuthError as e:
-            raise DeliveryError(str(e), transient=False) from None
-        except SourceError as e:
-            transient = "cannot reach" in str(e) or any(
-                f" {s} " in str(e) for s in RETRY_STATUS)
-            raise DeliveryError(str(e).replace("check the calendar id", "check delivery"),
-                                transient=transient) from None

@@ -6,12 +6,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic")
+from manageup.errors import UsageError
+
+KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic", "about")
 
 # Kind-specific fields, in the order the digest asks about them.
 RISK_FIELDS = ("corrective_action", "prevention_plan", "obstacles")
 PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
-KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": RISK_FIELDS, "goal": PROBE_FIELDS}
+# about: `question` names the get-to-know question an answer came from (set by review).
+# risk: `flagged` is the date it was raised with the boss (set by review).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, "flagged"),
+                                           "goal": PROBE_FIELDS,
+                                           "about": ("question",)}
+ITEM_STATUSES = ("open", "done", "dropped")
+MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a document
+MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,7 @@ class Person:
     partstat: str = "NEEDS-ACTION"
     cutype: str = "INDIVIDUAL"
     role: str = "REQ-PARTICIPANT"
+    is_me: bool = False  # the source knows this is the user (Google's `self`)
 
     @property
     def is_resource(self) -> bool:
@@ -77,6 +87,24 @@ class Item:
     appearances: int = 0  # sent digests this item was shown in
 
 
+def check_item(kind: str, text: str, fields: dict[str, str]) -> None:
+    """What makes an item valid, wherever it comes from (the CLI, review, an import)."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+    if not isinstance(text, str) or not text.strip():
+        raise UsageError("the text is empty; say what the item is")
+    if len(text) > MAX_TEXT:
+        raise UsageError(f"the text is {len(text)} characters long; keep it under {MAX_TEXT}")
+    allowed = KIND_FIELDS.get(kind, ())
+    for k, v in fields.items():
+        if k not in allowed:
+            hint = f"{kind} items take: {', '.join(allowed)}" if allowed else \
+                f"{kind} items take no extra fields"
+            raise UsageError(f"{k!r} does not apply here; {hint}")
+        if not isinstance(v, str) or len(v) > MAX_TEXT:
+            raise UsageError(f"{k}: expected text under {MAX_TEXT} characters")
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     """A 1:1 occurrence seen in the calendar, and what became of it."""
@@ -86,6 +114,31 @@ class HistoryEntry:
     start: datetime
     status: str  # scheduled | moved | cancelled | declined
     organizer: str = ""
+    cadence_days: float | None = None  # the series' cadence; None for a one-off or unknown
+
+    @property
+    def slot(self) -> datetime:
+        """When the instance was planned: a moved one counts in its original slot."""
+        _uid, sep, original = self.key.rpartition("|")
+        if sep:
+            try:
+                return datetime.fromisoformat(original)
+            except ValueError:
+                pass
+        return self.start
+
+    @property
+    def in_series(self) -> bool:
+        return "|" in self.key
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something said in a 1:1 and written down in `review`: career advice, for one."""
+
+    created: datetime
+    text: str
+    question_id: str = ""  # the question it answered
 
 
 @dataclass(frozen=True)
@@ -96,6 +149,7 @@ class Snapshot:
     question_uses: dict[str, datetime] = field(default_factory=dict)
     history: tuple[HistoryEntry, ...] = ()
     digests_sent: tuple[datetime, ...] = ()  # when each digest went out, oldest first
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +199,7 @@ class Risk:
     item: Item
     parts: tuple[tuple[str, str], ...]  # (label, text) that are filled in
     missing: tuple[str, ...]  # labels still to prepare
+    flagged: date | None = None  # when it was raised with the boss; it stays open
 
 
 @dataclass(frozen=True)
@@ -156,6 +211,25 @@ class CareerSection:
     stale: bool
     talk_with: str
     mentor_name: str
+    advice: tuple[Note, ...] = ()  # what the boss advised, newest first
+
+
+@dataclass(frozen=True)
+class StripCell:
+    """One past 1:1 in the strip of the last twelve."""
+
+    start: datetime
+    state: str  # held | moved | cancelled | declined
+    by: str = ""  # who cancelled or moved it: the boss's name, "you", or unknown
+
+    @property
+    def letter(self) -> str:
+        return {"held": "H", "moved": "M", "cancelled": "C", "declined": "D"}[self.state]
+
+    @property
+    def label(self) -> str:
+        who = f" by {self.by}" if self.by and self.state != "held" else ""
+        return f"{self.start:%a %d %b}: {self.state}{who}"
 
 
 @dataclass(frozen=True)
@@ -163,12 +237,19 @@ class Relationship:
     window_days: int
     held: int
     expected: int | None
-    cancelled: int
+    cancelled: int  # cancelled or declined
     moved: int
     trend: str
     days_since_probe: int | None  # since a goal question last went out; None = never
     get_to_know: Question | None
     checkin: Question | None
+    probe_answers: int = 0  # recorded answers to goal probes, dated or not
+    series: int = 0  # recurring 1:1 series with the boss in the window
+    one_offs: int = 0
+    who: tuple[str, ...] = ()  # "1 cancelled by Sam", "1 moved by you", ...
+    strip: tuple[StripCell, ...] = ()  # the last twelve, oldest first
+    about: tuple[Item, ...] = ()  # what the user knows about the boss, newest first
+    about_more: int = 0  # further about items not shown
 
 
 @dataclass(frozen=True)
@@ -177,6 +258,16 @@ class BossWeek:
 
     booked_hours: float
     room_on: date | None  # the next workday with fewer than 4 booked hours
+
+
+@dataclass(frozen=True)
+class LeadPoint:
+    """One of the few things to raise first, in the order to raise them."""
+
+    kind: str  # tell (before they hear it elsewhere) | ask (help or a decision) | question
+    text: str
+    detail: str = ""
+    item_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,12 +288,18 @@ class Digest:
     wins: tuple[Item, ...]
     topics: tuple[Item, ...]
     boss_week: BossWeek | None = None
+    wins_more: int = 0  # older open wins not shown
+    topics_more: int = 0
+    held_back: int = 0  # wins and topics meant for a later 1:1 (dated after this one)
+    lead: tuple[LeadPoint, ...] = ()
+    packed: bool = False  # the boss's week has no room: the lead is kept to two
 
     @property
     def item_ids(self) -> list[int]:
         asks = [a.item.id for a in (*self.needs, *self.owes)]
         rest = [g.item.id for g in self.goals] + [r.item.id for r in self.risks]
         rest += [i.id for i in (*self.career.goals, *self.wins, *self.topics)]
+        rest += [i.id for i in self.relationship.about]
         return list(dict.fromkeys(asks + rest))
 
     def shown(self) -> dict[str, Any]:
@@ -214,6 +311,9 @@ class Digest:
                        for g in self.goals if g.next_question],
             "career": [self.career.question.id, self.career.question.text]
             if self.career.question else None,
+            "know": [self.relationship.get_to_know.id, self.relationship.get_to_know.text]
+            if self.relationship.get_to_know else None,
+            "raise": [i.id for i in (*self.wins, *self.topics)],
             "items": self.item_ids,
             "end": self.meeting.end.isoformat(),
         }

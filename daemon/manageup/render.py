@@ -6,6 +6,7 @@ HTML part is autoescaped. A user's `[digest] templates_dir` is searched first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -53,6 +54,29 @@ def _days(n: int | None) -> str:
     return "today" if n == 0 else ("1 day" if n == 1 else f"{n} days")
 
 
+def _ago(n: int | None) -> str:
+    if n is None:
+        return "never"
+    return "today" if n == 0 else ("yesterday" if n == 1 else f"{n} days ago")
+
+
+def _age(n: int) -> str:
+    return "added today" if n == 0 else f"open {_days(n)}"
+
+
+def _sentence(text: str) -> str:
+    # Not Jinja's capitalize: that lowercases the rest, names included.
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _names(title: str, person: str) -> bool:
+    """Whether a title already names someone (full name, first name or the address's
+    local part, as a whole word): "Alex / Sam 1:1" names Sam Rivera."""
+    words = {person.strip(), person.strip().split(" ")[0], person.split("@")[0]}
+    return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", title, re.IGNORECASE)
+               for w in words if len(w) >= 2)
+
+
 @cache
 def environment(user_dir: Path | None = None) -> jinja2.Environment:
     paths = [str(user_dir)] if user_dir else []
@@ -66,7 +90,8 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days)
+    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days, ago=_ago, age=_age,
+                       sentence=_sentence, names=_names)
     env.bytecode_cache = template_cache(env)  # compiled once, not in every process
     return env
 

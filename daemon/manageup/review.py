@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from manageup.errors import UsageError
 from manageup.model import KINDS, Item
 from manageup.store import DigestRecord, Store
 
-Ask = Callable[[str], str]
+Prompt = Callable[[str], str]  # asks the user one question, returns the answer
 Say = Callable[[str], None]
 
 
@@ -25,6 +26,8 @@ class Plan:
     probes: list[tuple[Item, str, str, str]]  # goal, field, question id, question text
     career: tuple[str, str] | None
     risks: list[Item]
+    know: tuple[str, str] | None = None  # the get-to-know question: id, text
+    raise_: list[Item] = field(default_factory=list)  # wins and topics to share
 
 
 @dataclass
@@ -35,16 +38,29 @@ class Summary:
         self.changed.append(line)
 
 
-def pick(store: Store, which: str, now: datetime) -> DigestRecord:
+NOTHING = "Nothing to review: no 1:1 with a sent digest has started yet."
+
+
+def pick(store: Store, which: str, now: datetime) -> DigestRecord | None:
+    """The digest to review; None when there is nothing to review yet."""
     if which != "last":
         try:
             return store.digest(int(which))
         except ValueError:
             raise UsageError(f"--meeting {which!r}: use last or a digest id") from None
-    held = [d for d in store.digests() if d.start <= now]
-    if not held:
-        raise UsageError("no 1:1 with a sent digest has started yet; nothing to review")
-    return held[-1]
+    held = reviewable(store, now)
+    return held[-1] if held else None
+
+
+def reviewable(store: Store, now: datetime) -> list[DigestRecord]:
+    return [d for d in store.digests() if d.start <= now]
+
+
+def listing(store: Store, now: datetime) -> list[str]:
+    """`review --list`: the 1:1s that can be reviewed, oldest first, with their ids."""
+    return [f"{d.id:>4}  {d.start:%a %d %b %H:%M}  {d.title}  "
+            f"({'reviewed' if d.reviewed_at else 'not reviewed'})"
+            for d in reviewable(store, now)] or [NOTHING]
 
 
 def plan(store: Store, rec: DigestRecord) -> Plan:
@@ -66,45 +82,80 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
         if goals and not goals[0].fields.get(fld):
             probes.append((goals[0], fld, qid, text))
     career = shown.get("career")
+    know = shown.get("know")
     return Plan(rec, open_items(shown.get("asks", [])), probes,
-                (career[0], career[1]) if career else None, open_items(shown.get("risks", [])))
+                (career[0], career[1]) if career else None, open_items(shown.get("risks", [])),
+                (know[0], know[1]) if know else None, open_items(shown.get("raise", [])))
 
 
-def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Summary:
+CHOICES = {  # what a person may type at "done, open, drop, skip": words or first letters
+    "d": "done", "done": "done", "o": "open", "open": "open", "r": "drop", "drop": "drop",
+    "": "skip", "s": "skip", "skip": "skip",
+}
+YES = {"y": True, "yes": True, "n": False, "no": False, "": None, "s": None, "skip": None}
+
+
+def choose(ask: Prompt, say: Say, prompt: str, choices: dict[str, Any], hint: str) -> Any:
+    while True:
+        a = ask(prompt).strip().lower()
+        if a in choices:
+            return choices[a]
+        say(f"    Please answer {hint}.")
+
+
+def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> Summary:
+    """One question at a time; the question's context is printed, the prompt is one short
+    line, so line editing (arrow keys, history) works on it."""
     s = Summary()
     say(f"Review of {p.digest.title}, {p.digest.start:%a %d %b %H:%M}. "
         "Press Enter to skip a question, Ctrl-C to stop (answers so far are kept).")
     if p.asks:
         say("\nOpen asks:")
     for item in p.asks:
-        while True:
-            a = ask(f"  #{item.id} {item.kind}: {item.text}\n    [d]one, still [o]pen, "
-                    "d[r]op, Enter to skip: ").strip().lower()
-            if a in ("", "s", "o"):
-                break
-            if a in ("d", "r"):
-                status = "done" if a == "d" else "dropped"
-                store.set_status(item.id, status, now)
-                s.add(f"#{item.id} {status}")
-                break
-            say("    Please answer d, o, r or press Enter.")
+        say(f"  #{item.id} {item.kind}: {item.text}")
+        what = choose(ask, say, "    done, open, drop or skip? ", CHOICES,
+                      "done, open, drop or skip (d, o, r, s), or press Enter")
+        if what in ("done", "drop"):
+            status = "done" if what == "done" else "dropped"
+            store.set_status(item.id, status, now)
+            s.add(f"#{item.id} {status}")
     for goal, fld, _qid, text in p.probes:
-        a = ask(f"\nGoal #{goal.id}: {goal.text}\n  You were to ask: {text}\n"
-                "  Their answer (Enter to skip): ").strip()
+        say(f"\nGoal #{goal.id}: {goal.text}\n  You were to ask: {text}")
+        a = ask("  Their answer (Enter to skip): ").strip()
         if a:
             store.update_item(goal.id, fields={fld: a})
             s.add(f"goal #{goal.id}: {fld.replace('_', ' ')} recorded")
     if p.career:
         qid, text = p.career
-        a = ask(f"\nCareer question: {text}\n  Their advice (Enter to skip): ").strip()
+        say(f"\nCareer question: {text}")
+        a = ask("  Their advice (Enter to skip): ").strip()
         if a:
             store.add_note(a, now, p.digest.id, qid)
             s.add("career advice noted")
+    if p.know:
+        say(f"\nGet to know them: {p.know[1]}")
+        a = ask("  What did you learn? (Enter to skip): ").strip()
+        if a:
+            s.add(_record_about(store, p, a, now))
+    _yes_no(store, p, now, ask, say, s)
+    _new_items(store, now, ask, say, s)
+    store.mark_reviewed(p.digest.id, now)
+    return s
+
+
+def _yes_no(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
     for risk in p.risks:
-        a = ask(f"\nRisk #{risk.id}: {risk.text}\n  Did you flag it? [y/n, Enter to skip]: ")
-        if a.strip().lower().startswith("y"):
-            store.set_status(risk.id, "done", now)
-            s.add(f"risk #{risk.id} flagged")
+        say(f"\nRisk #{risk.id}: {risk.text}")
+        if choose(ask, say, "  Did you flag it? yes, no or skip: ", YES, "yes, no or skip"):
+            s.add(_flag(store, risk.id, now))
+    for item in p.raise_:
+        say(f"\n{item.kind.capitalize()} #{item.id}: {item.text}")
+        if choose(ask, say, "  Did you raise it? yes, no or skip: ", YES, "yes, no or skip"):
+            store.set_status(item.id, "done", now)
+            s.add(f"#{item.id} raised")
+
+
+def _new_items(store: Store, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
     say("\nAnything new? Type KIND TEXT (kinds: " + ", ".join(KINDS) + "); Enter to finish.")
     while True:
         line = ask("  new: ").strip()
@@ -117,13 +168,26 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Ask, say: Say) -> Sum
             say(f"    {e}")
             continue
         s.add(f"added {kind.lower()} #{item_id}")
-    store.mark_reviewed(p.digest.id, now)
-    return s
+
+
+def _flag(store: Store, risk_id: int, now: datetime) -> str:
+    """A flagged risk stays open: flagging is when the boss heard it, not when it ended."""
+    store.update_item(risk_id, fields={"flagged": now.date().isoformat()})
+    return f"risk #{risk_id} flagged on {now:%d %b}"
+
+
+def terminal_ask(prompt: str) -> str:
+    """input() with GNU readline loaded: arrow keys move and recall earlier answers
+    instead of landing in the text as escape codes."""
+    import readline  # noqa: F401  (imported for its side effect on input())
+
+    return input(prompt)
 
 
 def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (),
                 drop: Sequence[int] = (), answers: Sequence[tuple[str, str]] = (),
-                advice: str = "", flagged: Sequence[int] = (),
+                advice: str = "", flagged: Sequence[int] = (), about: str = "",
+                raised: Sequence[int] = (),
                 add: Sequence[tuple[str, str]] = ()) -> Summary:
     """The same review without a terminal. Everything is checked before anything is written."""
     s = Summary()
@@ -141,10 +205,18 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
 
     for kind, text in add:
         check_item(kind, text, {})
-    for item_id in (*done, *drop, *flagged):
+    for item_id in (*done, *drop):
         store.get_item(item_id)
+    for option, ids, kinds in (("--flagged", flagged, ("risk",)),
+                               ("--raised", raised, ("win", "topic"))):
+        for item_id in ids:
+            if store.get_item(item_id).kind not in kinds:
+                raise UsageError(f"{option} {item_id}: #{item_id} is not a "
+                                 f"{' or '.join(kinds)}; see `manageup list`")
     if advice and not p.career:
         raise UsageError("--advice: that digest asked no career question")
+    if about:
+        check_item("about", about, {})
     for item_id in done:
         store.set_status(item_id, "done", now)
         s.add(f"#{item_id} done")
@@ -158,9 +230,20 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         store.add_note(advice, now, p.digest.id, p.career[0])
         s.add("career advice noted")
     for item_id in flagged:
+        s.add(_flag(store, item_id, now))
+    for item_id in raised:
         store.set_status(item_id, "done", now)
-        s.add(f"risk #{item_id} flagged")
+        s.add(f"#{item_id} raised")
+    if about:
+        s.add(_record_about(store, p, about, now))
     for kind, text in add:
         s.add(f"added {kind} #{store.add_item(kind, text, now)}")
     store.mark_reviewed(p.digest.id, now)
     return s
+
+
+def _record_about(store: Store, p: Plan, text: str, now: datetime) -> str:
+    """A get-to-know answer becomes an `about` item that names its question, so the
+    digest never asks that question again."""
+    fields = {"question": p.know[0]} if p.know else {}
+    return f"about #{store.add_item('about', text, now, fields=fields)} recorded"

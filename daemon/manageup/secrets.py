@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from manageup.errors import SecretError
+from manageup.errors import SecretError, SecretMissing, SecretUnavailable
 
 log = logging.getLogger(__name__)
 SERVICE = "manageup"
@@ -19,6 +19,7 @@ def lookup(name: str, password_command: str = "",
            env: Mapping[str, str] = os.environ) -> str:
     """The secret called `name` (e.g. "smtp"), from the first source that has it."""
     tried: list[str] = []
+    unreadable = False  # a keyring that may hold it could not be read (locked, no backend)
     cred_dir = env.get("CREDENTIALS_DIRECTORY")
     if cred_dir:
         path = Path(cred_dir) / name
@@ -37,12 +38,12 @@ def lookup(name: str, password_command: str = "",
             value = keyring.get_password(SERVICE, name)
         except keyring.errors.KeyringLocked:
             tried.append("keyring: locked; unlock it, or use a systemd credential")
-            value = None
+            value, unreadable = None, True
         except (keyring.errors.NoKeyringError, keyring.errors.InitError,
                 keyring.errors.KeyringError, RuntimeError) as e:
             tried.append(f"keyring: no usable backend ({e.__class__.__name__}); "
                          "use a systemd credential or password_command on a headless machine")
-            value = None
+            value, unreadable = None, True
         else:
             if value is None:
                 tried.append(f"keyring: nothing stored; run `manageup secret set {name}`")
@@ -62,7 +63,8 @@ def lookup(name: str, password_command: str = "",
             tried.append(f"password_command: exited {out.returncode} with no password")
     else:
         tried.append("password_command: not set in the config")
-    raise SecretError(f"no {name} password found. Tried:\n  " + "\n  ".join(tried))
+    error = SecretUnavailable if unreadable else SecretMissing
+    raise error(f"no {name} password found. Tried:\n  " + "\n  ".join(tried))
 
 
 def store(name: str, value: str) -> None:

@@ -1,17 +1,26 @@
-"""The daemon: a cycle every poll interval with `schedule`, systemd readiness and watchdog."""
+"""The daemon: a cycle every poll interval with `schedule`, and one more at each digest's
+due time when that falls between polls; systemd readiness and watchdog."""
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import schedule
+
+from manageup.errors import ManageupError
+
+if TYPE_CHECKING:
+    from manageup.cycle import CycleReport
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +52,68 @@ def watchdog_interval(env: dict[str, str] | None = None) -> float | None:
 
 
 class Daemon:
-    def __init__(self, cycle: Callable[[datetime], object], interval_seconds: float,
-                 clock: Callable[[], datetime], watchdog: bool = True) -> None:
+    """`cycle` returns the cycle's report (or None); the digests it lists as waiting get a
+    wake at their due time. A cycle running longer than `max_cycle` seconds is taken for
+    hung: the watchdog pings stop and systemd restarts the service."""
+
+    def __init__(self, cycle: Callable[[datetime], CycleReport | None],
+                 interval_seconds: float, clock: Callable[[], datetime],
+                 watchdog: bool = True, max_cycle: float = 900.0) -> None:
         self.cycle = cycle
         self.interval = interval_seconds
         self.clock = clock
         self.stop = threading.Event()
         self.scheduler = schedule.Scheduler()
         self.watchdog = watchdog_interval() if watchdog else None
+        self.max_cycle = max_cycle
         self.cycles = 0
+        self._busy_since: float | None = None
+        self._wakes: set[datetime] = set()
 
     def one_cycle(self) -> None:
         """A job `schedule` runs. It swallows every error: an exception escaping here
         would leave run_pending and end the daemon."""
+        self._busy_since = time.monotonic()
         try:
-            self.cycle(self.clock())
+            report = self.cycle(self.clock())
+            if report is not None:
+                self._plan_wakes([due for _title, due in report.waiting])
+        except ManageupError as e:  # a problem the user can act on: one line, no traceback
+            log.error("%s; the next cycle runs in %ss", e, int(self.interval))
         except Exception:  # see the docstring: nothing may escape a job
             log.exception("this cycle failed; the next one runs in %ss", int(self.interval))
         finally:
+            self._busy_since = None
             self.cycles += 1
+
+    def _plan_wakes(self, dues: list[datetime]) -> None:
+        """A cycle at each due time sooner than the next poll: with a lead time shorter
+        than the poll interval, no poll may fall between the due time and the start."""
+        now = self.clock()
+        for due in sorted(set(dues) - self._wakes):
+            # A little early (the cycle counts DUE_SLACK as due): "0m" is due at the start.
+            seconds = (due - now).total_seconds() - 2
+            if 0 < seconds < self.interval:
+                self._wakes.add(due)
+                log.debug("waking at %s for a digest due then", due.isoformat())
+                self.scheduler.every(max(1, math.floor(seconds))).seconds.do(self._wake, due)
+
+    def _wake(self, due: datetime) -> type[schedule.CancelJob]:
+        self._wakes.discard(due)
+        self.one_cycle()
+        return schedule.CancelJob
+
+    def _watch(self) -> None:
+        """Ping the watchdog from a thread, so a long cycle (big feeds, slow servers) is
+        not taken for a hang; stop pinging when a cycle outlives max_cycle."""
+        assert self.watchdog is not None
+        while not self.stop.wait(self.watchdog):
+            busy = self._busy_since
+            if busy is None or time.monotonic() - busy < self.max_cycle:
+                sd_notify("WATCHDOG=1")
+            else:
+                log.error("a cycle has run for over %ss; letting the watchdog restart "
+                          "manageup", int(self.max_cycle))
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s; stopping", signal.Signals(signum).name)
@@ -72,7 +124,7 @@ class Daemon:
             signal.signal(sig, self._on_signal)
         self.scheduler.every(max(1, round(self.interval))).seconds.do(self.one_cycle)
         if self.watchdog:
-            self.scheduler.every(max(1, int(self.watchdog))).seconds.do(sd_notify, "WATCHDOG=1")
+            threading.Thread(target=self._watch, name="watchdog", daemon=True).start()
         sd_notify("READY=1\nSTATUS=starting the first cycle")
         log.info("manageup running; a cycle every %ss", int(self.interval))
         self.one_cycle()

@@ -16,8 +16,10 @@ from manageup.deliver import build_message
 from manageup.detect import detect
 from manageup.errors import SourceError
 from manageup.sources.ics import IcsSource, check_lines, parse_occurrences
+from manageup.sources.recurrence import MAX_PER_SERIES
 from manageup.store import Store
 from tests.conftest import ICS, ROOT, at, config_text
+from tests.mailcheck import checked_mail
 from tests.reliability.conftest import FIGURES
 
 NOW = at("2026-11-25T17:00+01:00")
@@ -90,16 +92,14 @@ def pipeline(data: bytes) -> None:
     started = time.monotonic()
     FIGURES["feeds fuzzed"] += 1
     try:
-        check_lines(data, "fuzz")
+        data, _cut = check_lines(data, "fuzz")
         result = parse_occurrences(data, *WINDOW, CONFIG.zone, calendar="fuzz")
     except SourceError:
         return
     store = Store.memory()
     for match in detect(result.occurrences, CONFIG)[:3]:
         digest, rendered = make_digest(store, match, [], NOW, CONFIG)
-        msg = build_message(rendered, digest, CONFIG, NOW)
-        for header in ("Subject", "From", "To", "References"):
-            assert "\n" not in str(msg[header]) and "\r" not in str(msg[header])
+        checked_mail(build_message(rendered, digest, CONFIG, NOW))
         assert "<script>" not in rendered.html
         assert "49" not in rendered.subject or "49" in match.occurrence.title
     assert time.monotonic() - started < 10
@@ -120,7 +120,9 @@ def test_mutated_real_feeds(seed: int) -> None:
     pipeline(mutate(rng.choice(SEEDS), rng))
 
 
-def test_secondly_series_is_skipped_fast() -> None:
+def test_secondly_series_is_capped_fast() -> None:
+    """FREQ=SECONDLY with no end: read capped inside the window (the work bounded), the
+    rest of the feed read as usual."""
     feed = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:storm\r\n"
             b"DTSTART:20261101T000000Z\r\nDURATION:PT1S\r\nRRULE:FREQ=SECONDLY\r\n"
             b"SUMMARY:1:1 Sam\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:ok\r\n"
@@ -128,23 +130,22 @@ def test_secondly_series_is_skipped_fast() -> None:
             b"END:VEVENT\r\nEND:VCALENDAR\r\n")
     started = time.monotonic()
     result = parse_occurrences(feed, *WINDOW, CONFIG.zone, calendar="storm")
-    assert time.monotonic() - started < 5
-    assert not [o for o in result.occurrences if o.uid == "storm"]
-    assert any("storm" in w and "more often than daily" in w for w in result.warnings)
+    assert time.monotonic() - started < 60  # unbounded, it takes hours
+    assert len([o for o in result.occurrences if o.uid == "storm"]) == MAX_PER_SERIES
+    assert any("storm" in w and "first 500 instances" in w for w in result.warnings)
     assert [o.uid for o in result.occurrences if o.uid == "ok"] == ["ok"]  # the rest is read
     FIGURES["feeds fuzzed"] += 1
 
 
-def test_absurd_line_is_refused(tmp_path: Path) -> None:
-    feed = b"BEGIN:VCALENDAR\r\nX-JUNK:" + b"a" * (2 * 1024 * 1024) + b"\r\nEND:VCALENDAR\r\n"
+def test_absurd_line_costs_only_its_event(tmp_path: Path) -> None:
+    feed = (b"BEGIN:VCALENDAR\r\nX-JUNK:" + b"a" * (2 * 1024 * 1024) + b"\r\nBEGIN:VEVENT\r\n"
+            b"UID:ok\r\nDTSTART:20261126T090000Z\r\nDTEND:20261126T093000Z\r\n"
+            b"SUMMARY:1:1 Sam\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
     (tmp_path / "junk.ics").write_bytes(feed)
-    try:
-        IcsSource(Calendar(type="ics", path=tmp_path / "junk.ics"), CONFIG).fetch(
-            *WINDOW, CONFIG.zone)
-    except SourceError as e:
-        assert "a line of" in str(e)
-    else:
-        raise AssertionError("a 2 MB line was accepted")
+    result = IcsSource(Calendar(type="ics", path=tmp_path / "junk.ics"), CONFIG).fetch(
+        *WINDOW, CONFIG.zone)
+    assert [o.uid for o in result.occurrences] == ["ok"]
+    assert any("a line of 2097159 bytes" in w for w in result.warnings)
 
 
 def test_megabyte_summary_is_clipped(tmp_path: Path) -> None:

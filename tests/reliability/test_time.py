@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mailbox
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from manageup.detect import detect
 from manageup.sources.ics import parse_occurrences
 from manageup.store import Store
 from manageup.timing import due_at, in_window
+from tests.mailcheck import checked_maildir
 from tests.reliability.conftest import FIGURES
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata",
@@ -129,7 +129,7 @@ def test_clock_jumps(example: Path) -> None:
         store.close()
 
     def sent() -> list[str]:
-        box = mailbox.Maildir(example / "state" / "Maildir", create=False)
+        box = checked_maildir(example / "state" / "Maildir")
         return sorted(m["Subject"] for m in box)
 
     cycle(datetime(2026, 11, 25, 9, tzinfo=z))  # Wednesday morning, nothing due

@@ -2,6 +2,11 @@
 
 A source turns a calendar into Occurrences within a window. It does not judge them:
 cancelled and declined instances come back too (detect drops them, history counts them).
+
+What a source can do beyond `fetch` it declares by also implementing one of the typed
+capability protocols below (and naming it among its bases, so mypy checks the signatures):
+`KeepsSyncState` (resumes from a sync token kept in the store) and `SeesBossWeek` (the
+boss's free/busy). Callers ask with isinstance, never with hasattr or a class name.
 """
 
 from __future__ import annotations
@@ -9,14 +14,14 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from manageup.errors import SourceError
 
 if TYPE_CHECKING:
     from manageup.config import Calendar, Config
-    from manageup.model import Occurrence
+    from manageup.model import BossWeek, Occurrence
 
 
 @dataclass
@@ -32,10 +37,44 @@ class Source(Protocol):
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult: ...
 
 
+class StateStore(Protocol):
+    """The part of the store a syncing source reads and writes (the Store satisfies it).
+    Sync state is the provider's own JSON (a token and the events it saw), hence Any."""
+
+    def sync_state(self, calendar: str) -> dict[str, Any] | None: ...
+
+    def save_sync_state(self, calendar: str, state: dict[str, Any] | None) -> None: ...
+
+    def flag(self, name: str) -> tuple[str, datetime] | None: ...
+
+    def set_flag(self, name: str, value: str | None, now: datetime) -> None: ...
+
+
+@runtime_checkable
+class KeepsSyncState(Protocol):
+    """A source that resumes from a sync token kept in the store, so a restart (or the
+    next timer run) costs one request when nothing changed.
+
+    The caller passes the store, the clock and `readonly` on every call: a dry run, a
+    preview or `doctor` reads the saved state but must not write it (nor any flag)."""
+
+    def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
+                     store: StateStore, now: datetime, readonly: bool) -> FetchResult: ...
+
+
+@runtime_checkable
+class SeesBossWeek(Protocol):
+    """A source that can read the boss's free/busy (when the boss shares it)."""
+
+    def boss_week(self, now: datetime, zone: ZoneInfo) -> BossWeek | None: ...
+
+
 # Modules import lazily so `manageup --help` never pays for the Google client libraries.
 _REGISTRY = {
     "ics": "manageup.sources.ics:IcsSource",
     "google": "manageup.sources.google:GoogleSource",
+    "caldav": "manageup.sources.caldav:CaldavSource",
+    "microsoft": "manageup.sources.microsoft:MicrosoftSource",
 }
 
 
@@ -48,3 +87,11 @@ def make_source(cal: Calendar, config: Config) -> Source:
                           "in this version; export the calendar as .ics instead") from None
     source: Source = cls(cal, config)
     return source
+
+
+def fetch_into(source: Source, start: datetime, end: datetime, zone: ZoneInfo, *,
+               store: StateStore | None, now: datetime, readonly: bool) -> FetchResult:
+    """One fetch, with the store for a source that keeps sync state."""
+    if store is not None and isinstance(source, KeepsSyncState):
+        return source.fetch_synced(start, end, zone, store=store, now=now, readonly=readonly)
+    return source.fetch(start, end, zone)

@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from manageup import google
-from manageup.errors import SourceError
-from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult
+from manageup.errors import SignInExpired, SourceError, SyncTokenExpired
+from manageup.model import BossWeek, Occurrence, Person
+from manageup.sources import FetchResult, KeepsSyncState, SeesBossWeek, StateStore
 from manageup.store import Store
 
 if TYPE_CHECKING:
+    import httplib2
+    from googleapiclient.discovery import Resource
+    from googleapiclient.http import HttpRequest
+
     from manageup.config import Calendar, Config
 
 log = logging.getLogger(__name__)
@@ -30,74 +34,93 @@ log = logging.getLogger(__name__)
 SKIP_TYPES = {"outOfOffice", "focusTime", "workingLocation"}
 PARTSTAT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE",
             "needsAction": "NEEDS-ACTION"}
+PAGE_SIZE = 2500  # Google's largest page: a first listing of a busy year in one or two calls
 MARGIN = timedelta(days=30)  # listed beyond the lookahead, so the window can slide a month
 
 
-class GoogleSource:
-    def __init__(self, cal: Calendar, config: Config, *, http: Any = None,
+class GoogleSource(KeepsSyncState, SeesBossWeek):
+    def __init__(self, cal: Calendar, config: Config, *, http: httplib2.Http | None = None,
+                 transport: httplib2.Http | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        """`http` is already signed in (tests); otherwise the sign-in comes from the keyring
+        and `transport` is the HTTP beneath it (tests pass a mock)."""
         self.cal = cal
         self.config = config
         self.label = cal.name or f"google:{cal.calendar_id}"
         self.key = f"google:{cal.calendar_id}"
         self._http = http
         self._sleep = sleep
-        self._service: Any = None
+        self._service: Resource | None = None
+        gmail = config.delivery.method == "gmail"
+        self._session = google.Session(google.scopes_for(gmail), transport)
+        self._was_dead = False  # the sign-in flag was set at the last fetch
+        self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self.calls = 0  # API requests made, for tests and the benchmark
-        self.readonly = False
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def service(self) -> Any:
+    def service(self) -> Resource:
+        if self._http is None:
+            return self._session.service("calendar", "v3")
         if self._service is None:
-            if self._http is not None:
-                self._service = google.build("calendar", "v3", http=self._http)
-            else:
-                gmail = self.config.delivery.method == "gmail"
-                creds = google.load_credentials(google.scopes_for(gmail))
-                self._service = google.build("calendar", "v3", credentials=creds)
+            self._service = google.build("calendar", "v3", http=self._http)
         return self._service
 
-    def _execute(self, request: Any) -> Any:
+    def _execute(self, request: HttpRequest) -> dict[str, Any]:
         self.calls += 1
         return google.execute(request, self.label, self._sleep)
-
-    def _store(self) -> Store:
-        return Store.open(self.config.store.path, readonly=self.readonly)
 
     # -- fetching ------------------------------------------------------------------------
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
-        store = self._store()
+        """Read-only: the saved state is used but never written (preview, doctor)."""
+        store = Store.open(self.config.store.path, readonly=True)
         try:
-            dead = store.flag(google.AUTH_FLAG)
-            if dead:
-                # Calling again cannot help and only fills Google's logs; the user must act.
-                raise google.GoogleAuthError(
-                    f"Google sign-in is invalid since {dead[1]:%d %b %H:%M} ({dead[0]}); "
-                    f"{google.REAUTH}")
-            state = store.sync_state(self.key)
-            try:
-                state = self._sync(state, start, end)
-            except google.GoogleAuthError as e:
-                store.set_flag(google.AUTH_FLAG, "invalid_grant", datetime.now(zone))
-                raise e
-            store.save_sync_state(self.key, state)
+            return self.fetch_synced(start, end, zone, store=store, now=start, readonly=True)
         finally:
             store.close()
-        return _occurrences(state["events"], start, end, zone, self.label)
+
+    def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
+                     store: StateStore, now: datetime, readonly: bool) -> FetchResult:
+        dead = store.flag(google.AUTH_FLAG)
+        if self._was_dead and not dead:
+            self._session.reset()  # the user signed in again: nothing of the old sign-in
+        self._was_dead = dead is not None
+        if dead:
+            # Calling again cannot help and only fills Google's logs; the user must act.
+            raise SignInExpired(
+                f"Google sign-in is invalid since {dead[1]:%d %b %H:%M} ({dead[0]}); "
+                f"{google.REAUTH}")
+        stored = store.sync_state(self.key)
+        # Read-only runs never save, so they carry their state from one fetch to the next.
+        state = (self._state or stored) if readonly else stored
+        try:
+            state, changed = self._sync(state, start, end)
+        except SignInExpired:
+            if not readonly:
+                store.set_flag(google.AUTH_FLAG, "invalid_grant", now)
+            raise
+        self._state = state
+        if not readonly:
+            if state != stored:
+                store.save_sync_state(self.key, state)
+            self._session.keep_refreshed()
+        result = _occurrences(state["events"], start, end, zone, self.label)
+        result.unchanged = not changed
+        return result
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
-            -> dict[str, Any]:
+            -> tuple[dict[str, Any], bool]:
+        """The new state, and whether anything in it changed."""
         if state and state["token"] and \
                 datetime.fromisoformat(state["synced_from"]) <= start and \
                 datetime.fromisoformat(state["synced_until"]) >= end:
             try:
                 return self._incremental(state)
-            except google.Gone:
+            except SyncTokenExpired:
                 log.info("%s: sync token expired (410); listing the calendar in full",
                          self.label)
-        return self._full(start, end + MARGIN)
+        return self._full(start, end + MARGIN), True
 
     def _pages(self, **params: Any) -> tuple[list[dict[str, Any]], str]:
         events: list[dict[str, Any]] = []
@@ -105,7 +128,7 @@ class GoogleSource:
         while True:
             request = self.service().events().list(
                 calendarId=self.cal.calendar_id, singleEvents=True, showDeleted=True,
-                maxResults=250, pageToken=token, **params)
+                maxResults=PAGE_SIZE, pageToken=token, **params)
             page = self._execute(request)
             events.extend(page.get("items", []))
             token = page.get("nextPageToken")
@@ -113,24 +136,43 @@ class GoogleSource:
                 return events, page.get("nextSyncToken", "")
 
     def _full(self, start: datetime, until: datetime) -> dict[str, Any]:
-        items, token = self._pages(timeMin=start.isoformat(), timeMax=until.isoformat())
-        events = {e["id"]: e for e in items if e.get("status") != "cancelled" or "start" in e}
+        window = {"timeMin": start.isoformat(), "timeMax": until.isoformat()}
+        try:
+            items, token = self._pages(**window)
+        except SyncTokenExpired:
+            # The page token of a long listing expired between pages: start it over once.
+            log.info("%s: Google restarted the listing (410); listing again", self.label)
+            items, token = self._pages(**window)
+        # A cancelled instance of a series stays (history counts it); a bare tombstone goes.
+        events = {e["id"]: e for e in items if e.get("status") != "cancelled"
+                  or "start" in e or "originalStartTime" in e}
         return {"token": token, "synced_from": start.isoformat(),
                 "synced_until": until.isoformat(), "events": events}
 
-    def _incremental(self, state: dict[str, Any]) -> dict[str, Any]:
+    def _incremental(self, state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         items, token = self._pages(syncToken=state["token"])
         events = dict(state["events"])
+        window = (datetime.fromisoformat(state["synced_from"]),
+                  datetime.fromisoformat(state["synced_until"]))
         for e in items:
-            if e.get("status") == "cancelled" and "start" not in e:
-                events.pop(e["id"], None)  # a deletion arrives as a bare tombstone
-            else:
+            known = events.get(e["id"])
+            if known is None and not _within(e, *window):
+                # Editing a long series returns every instance, years ahead: the state
+                # keeps only the window it listed.
+                continue
+            if e.get("status") != "cancelled" or "start" in e:
                 events[e["id"]] = e
-        return {**state, "token": token or state["token"], "events": events}
+            elif "originalStartTime" in e:
+                # An instance cancelled since: the stub keeps only its identity, so the
+                # title and people it had are kept for the history.
+                events[e["id"]] = {**known, **e} if known else e
+            else:
+                events.pop(e["id"], None)  # a deletion arrives as a bare tombstone
+        return {**state, "token": token or state["token"], "events": events}, bool(items)
 
     # -- the boss's week -------------------------------------------------------------------
 
-    def boss_week(self, now: datetime, zone: ZoneInfo) -> dict[str, Any] | None:
+    def boss_week(self, now: datetime, zone: ZoneInfo) -> BossWeek | None:
         """Booked hours this week and the next day with room, from freebusy; None when
         the boss's calendar is not visible to the user."""
         boss = self.config.boss.email
@@ -154,7 +196,7 @@ class GoogleSource:
                     if (now.date() + timedelta(days=i)).weekday() < 5
                     and now.date() + timedelta(days=i) < until.date()]
         room = next((d for d in workdays if per_day.get(d, 0) < 4), None)
-        return {"booked_hours": hours, "room_on": room.isoformat() if room else None}
+        return BossWeek(hours, room)
 
 
 def _when(value: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, bool]:
@@ -174,6 +216,7 @@ def _person(p: dict[str, Any], organizer: bool = False) -> Person:
         cutype="RESOURCE" if p.get("resource") else "INDIVIDUAL",
         role="CHAIR" if organizer else
         ("OPT-PARTICIPANT" if p.get("optional") else "REQ-PARTICIPANT"),
+        is_me=bool(p.get("self")),
     )
 
 
@@ -191,7 +234,7 @@ def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: dateti
         gaps = [(b - a).total_seconds() / 86400 for a, b in zip(sorted(times),
                                                                  sorted(times)[1:], strict=False)]
         cadence[series] = statistics.median(gaps) if gaps else None
-    for e in events.values():
+    for e in _filled(events).values():
         if e.get("eventType") in SKIP_TYPES:
             continue
         try:
@@ -203,6 +246,52 @@ def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: dateti
             result.occurrences.append(occ)
     result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return result
+
+
+def _within(e: dict[str, Any], start: datetime, until: datetime) -> bool:
+    """Does this event (or cancelled stub) overlap [start, until), as timeMin and timeMax
+    select? When that cannot be told, keep it."""
+    when = e.get("start") or e.get("originalStartTime")
+    if not when:
+        return True
+    try:
+        utc = ZoneInfo("UTC")
+        begin = _when(when, utc)[0]
+        end = _when(e["end"], utc)[0] if "end" in e else begin
+    except (KeyError, ValueError, TypeError):
+        return True
+    return end > start and begin < until
+
+
+def _filled(events: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Cancelled-instance stubs (only id, status, recurringEventId, originalStartTime)
+    completed from another instance of their series, so the history can count them; a stub
+    whose series is not known at all is left out."""
+    siblings: dict[str, dict[str, Any]] = {}
+    for e in events.values():
+        if e.get("recurringEventId") and "start" in e:
+            siblings.setdefault(e["recurringEventId"], e)
+    out = {}
+    for ident, e in events.items():
+        if "start" not in e:
+            sibling = siblings.get(e.get("recurringEventId", ""))
+            if sibling is None or "originalStartTime" not in e:
+                continue
+            e = {**sibling, **e, "start": e["originalStartTime"],
+                 "end": _shifted_end(sibling, e["originalStartTime"])}
+        out[ident] = e
+    return out
+
+
+def _shifted_end(sibling: dict[str, Any], start: dict[str, Any]) -> dict[str, Any]:
+    """The end of an instance starting at `start`, as long as its sibling."""
+    if "dateTime" not in start or "dateTime" not in sibling.get("start", {}) \
+            or "dateTime" not in sibling.get("end", {}):
+        return start
+    length = (datetime.fromisoformat(sibling["end"]["dateTime"].replace("Z", "+00:00"))
+              - datetime.fromisoformat(sibling["start"]["dateTime"].replace("Z", "+00:00")))
+    begin = datetime.fromisoformat(start["dateTime"].replace("Z", "+00:00"))
+    return {"dateTime": (begin + length).isoformat()}
 
 
 def _occurrence(e: dict[str, Any], zone: ZoneInfo, cadence: float | None,

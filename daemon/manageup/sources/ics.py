@@ -15,7 +15,7 @@ from manageup.model import Occurrence
 from manageup.sources import FetchResult
 from manageup.sources.cache import FeedCache
 from manageup.sources.precut import precut
-from manageup.sources.prefilter import Needles, select
+from manageup.sources.prefilter import Needles, _line_end, select, uid_in
 
 if TYPE_CHECKING:
     import urllib.request
@@ -60,6 +60,7 @@ class IcsSource:
         self._range: tuple[date, date] = (date.min, date.max)
         self._expanded: tuple[datetime, datetime, ZoneInfo, list[Occurrence]] | None = None
         self._disk: FeedCache | None = None
+        self._cut: list[str] = []  # what check_lines cut from the current feed
 
     # -- reading -------------------------------------------------------------------------
 
@@ -98,35 +99,12 @@ class IcsSource:
         return self._get_url()
 
     def _get_url(self) -> bytes | None:
-        import urllib.error
-        import urllib.request
+        from manageup.sources.download import download  # only for a URL feed
 
         if self._opener is None:
             self._opener = _safe_opener()
-        req = urllib.request.Request(self.cal.url, headers={"User-Agent": "manageup"})
-        if "etag" in self._validators:
-            req.add_header("If-None-Match", self._validators["etag"])
-        if "last-modified" in self._validators:
-            req.add_header("If-Modified-Since", self._validators["last-modified"])
-        try:
-            with self._opener.open(req, timeout=self.cal.timeout) as resp:
-                data: bytes = resp.read(self.cal.max_bytes + 1)
-                if len(data) > self.cal.max_bytes:
-                    raise SourceError(f"{self.label}: feed is over {self.cal.max_bytes} bytes; "
-                                      "raise calendars.max_bytes if it is really that big")
-                for h in ("etag", "last-modified"):
-                    if resp.headers.get(h):
-                        self._validators[h] = resp.headers[h]
-                return data
-        except urllib.error.HTTPError as e:
-            if e.code == 304:
-                return None
-            raise SourceError(f"{self.label}: the server answered {e.code} {e.reason}; "
-                              "check calendars.url") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise SourceError(f"{self.label}: cannot fetch {self.cal.url} ({reason}); "
-                              "check the address and your connection") from None
+        return download(self._opener, self.cal.url, self.label, self.cal.timeout,
+                        self.cal.max_bytes, self._validators)
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
         if self._disk is None:  # first fetch in this process: reuse what an earlier one left
@@ -151,7 +129,9 @@ class IcsSource:
                 data = self.read_bytes(force=True)
                 assert data is not None
                 self._digest = hashlib.sha256(data).digest()
-            check_lines(data, self.label)
+            data, self._cut = check_lines(data, self.label)
+            for w in self._cut:
+                log.warning("%s", w)
             needles = self._needles()
             if needles is not None:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.
@@ -177,7 +157,7 @@ class IcsSource:
             if self._reduced else FetchResult()
         self._expanded = (lo, hi, zone, result.occurrences)
         occs = [o for o in result.occurrences if o.end > start and o.start < end]
-        return FetchResult(occs, result.warnings)
+        return FetchResult(occs, self._cut + result.warnings)
 
 
 # -- checks on the raw bytes ------------------------------------------------------------
@@ -201,13 +181,41 @@ def _longest_line_over(raw: bytes, limit: int) -> int:
     return longest if longest > limit else 0
 
 
-def check_lines(raw: bytes, calendar: str) -> None:
-    """Refuse a feed with absurd physical lines. Checked on the raw bytes: once folded
-    lines are joined, one huge but legal SUMMARY would otherwise refuse the whole feed."""
-    longest = _longest_line_over(raw, MAX_LINE)
-    if longest > MAX_LINE:
-        raise SourceError(f"{calendar or 'calendar'}: a line of {longest} bytes; this is not a "
-                          "calendar feed manageup will read")
+def check_lines(raw: bytes, calendar: str) -> tuple[bytes, list[str]]:
+    """Cut absurd physical lines out of a feed (a stranger's invite can carry megabytes):
+    the event holding one is skipped and named by UID, a line outside any event is
+    dropped alone. Checked on the raw bytes: once folded lines are joined, one huge but
+    legal SUMMARY would otherwise cost its event."""
+    if not _longest_line_over(raw, MAX_LINE):
+        return raw, []
+    low = raw.lower()
+    cuts, warnings = [], []
+    pos = 0
+    while pos < len(raw):
+        nl = raw.find(b"\n", pos)
+        end = len(raw) if nl < 0 else nl + 1
+        size = len(raw[pos:end].rstrip(b"\r\n"))
+        if size > MAX_LINE:
+            begin = low.rfind(b"begin:vevent", 0, pos)
+            closed = low.rfind(b"end:vevent", 0, pos)
+            stop = low.find(b"end:vevent", end)
+            if begin >= 0 and closed < begin and stop >= 0:
+                stop = _line_end(low, stop)
+                uid = uid_in(low, begin, pos) or uid_in(low, end, stop) or "(no UID)"
+                warnings.append(f"{calendar}: skipped event {uid}: a line of {size} bytes")
+                cuts.append((begin, stop))
+                end = stop
+            else:
+                warnings.append(f"{calendar}: skipped a line of {size} bytes outside any "
+                                "event")
+                cuts.append((pos, end))
+        pos = end
+    parts, last = [], 0
+    for a, b in cuts:
+        parts.append(raw[last:a])
+        last = b
+    parts.append(raw[last:])
+    return b"".join(parts), warnings
 
 
 def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,

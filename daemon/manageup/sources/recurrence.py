@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
 import recurring_ical_events
+from icalendar import vDDDTypes
 
+MAX_PER_SERIES = 500  # instances of one series read inside the window
+MAX_COUNT = 20_000  # a series with a COUNT up to this is expanded as it is
 _CADENCE_DAYS = {"DAILY": 1.0, "WEEKLY": 7.0, "MONTHLY": 30.4, "YEARLY": 365.0}
 
 
@@ -18,14 +23,39 @@ def rules(comp: Any) -> list[Any]:
     return [r for r in found if hasattr(r, "get")]
 
 
+_SECONDS = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600}
+_FULL = (("BYHOUR", 24, ("HOURLY", "MINUTELY", "SECONDLY")),
+         ("BYMINUTE", 60, ("MINUTELY", "SECONDLY")),
+         ("BYSECOND", 60, ("SECONDLY",)))
+
+
+def _interval(rule: Any) -> int:
+    try:
+        return max(1, int((rule.get("INTERVAL") or [1])[0]))
+    except (TypeError, ValueError):
+        return 1
+
+
+def per_day(rule: Any) -> int:
+    """At most how many instances the rule makes in one day, from the rule itself: each
+    BYHOUR, BYMINUTE and BYSECOND value multiplies (a rule finer than the unit sweeps it
+    whole), a sub-daily FREQ's INTERVAL divides, BYSETPOS can only pick fewer."""
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    n = 1
+    for key, full, sweeping in _FULL:
+        values = rule.get(key) or []
+        n *= len(values) if values else (full if freq in sweeping else 1)
+    if freq in _SECONDS:
+        n = min(n, math.ceil(86400 / (_SECONDS[freq] * _interval(rule))))
+    else:
+        setpos = rule.get("BYSETPOS") or []
+        if setpos and freq == "DAILY":
+            n = min(n, len(setpos))
+    return max(1, n)
+
+
 def _dense(comp: Any) -> bool:
-    """Could this series recur more than once a day?"""
-    for rule in rules(comp):
-        freq = str((rule.get("FREQ") or [""])[0]).upper()
-        if freq in ("SECONDLY", "MINUTELY", "HOURLY") or any(
-                k in rule for k in ("BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS")):
-            return True
-    return False
+    return any(per_day(r) > 1 for r in rules(comp))
 
 
 def cadence(comps: list[Any]) -> float | None:
@@ -49,24 +79,147 @@ def cadence(comps: list[Any]) -> float | None:
 
 def expand(keep: list[Any], events_by_uid: dict[str, list[Any]], start: datetime,
            end: datetime, calendar: str, warnings: list[str]) -> list[Any]:
-    """Every instance of every event in [start, end); one broken series costs only itself."""
+    """Every instance of every event in [start, end); one broken series costs only itself,
+    and a series that recurs more than daily is read capped (see _bring_forward)."""
     cal = icalendar.Calendar()
-    dense = {uid for uid, comps in events_by_uid.items() if any(_dense(c) for c in comps)}
-    cal.subcomponents = keep + [c for uid, comps in events_by_uid.items() if uid not in dense
+    capped: set[str] = set()
+    skipped: set[str] = set()
+    until: dict[str, Any] = {}
+    for uid, comps in events_by_uid.items():
+        for comp in comps:
+            if _dense(comp) and "RECURRENCE-ID" not in comp:
+                ok, until[uid] = _bring_forward(comp, start)
+                (capped if ok else skipped).add(uid)
+    for uid in skipped:
+        warnings.append(f"{calendar}: skipped event {uid}: it recurs more than daily in a way "
+                        "manageup cannot read capped")
+    cal.subcomponents = keep + [c for uid, comps in events_by_uid.items() if uid not in skipped
                                 for c in comps]
     try:
         found = list(recurring_ical_events.of(cal, skip_bad_series=True).between(start, end))
     except Exception:  # the library raises many types; find the culprit series by series
         found = []
         for uid, comps in events_by_uid.items():
-            if uid not in dense:
+            if uid not in skipped:
                 found.extend(_expand_one(keep, comps, uid, start, end, calendar, warnings))
-    for uid in dense:
-        # Expanding FREQ=SECONDLY with no end takes minutes and gigabytes, even lazily;
-        # no 1:1 recurs more often than daily, so such a series is not read at all.
-        warnings.append(f"{calendar}: skipped event {uid}: it recurs more often than "
-                        "daily, which no 1:1 does")
-    return found
+    found = [ev for ev in found if not _after(ev, until.get(str(ev.get("UID", "")).strip()))]
+    return _cap(found, capped, calendar, warnings)
+
+
+def _after(ev: Any, until: Any) -> bool:
+    """Past the UNTIL that _bring_forward traded for a COUNT."""
+    return until is not None and _sort_key(ev.get("DTSTART")) > _sort_key(_Dt(until))
+
+
+class _Dt:
+    def __init__(self, dt: Any) -> None:
+        self.dt = dt
+
+
+def _cap(found: list[Any], capped: set[str], calendar: str, warnings: list[str]) -> list[Any]:
+    by_uid: dict[str, list[Any]] = defaultdict(list)
+    for ev in found:
+        by_uid[str(ev.get("UID", "")).strip()].append(ev)
+    out = []
+    for uid, evs in by_uid.items():
+        if len(evs) >= MAX_PER_SERIES and (uid in capped or len(evs) > MAX_PER_SERIES):
+            evs.sort(key=lambda e: _sort_key(e.get("DTSTART")))
+            evs = evs[:MAX_PER_SERIES]
+            warnings.append(f"{calendar}: event {uid} recurs more than daily; read only its "
+                            f"first {MAX_PER_SERIES} instances in the window")
+        out.extend(evs)
+    return out
+
+
+def _sort_key(prop: Any) -> float:
+    value = getattr(prop, "dt", None)
+    if isinstance(value, datetime):
+        return value.timestamp() if value.tzinfo else value.replace(tzinfo=UTC).timestamp()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
+    return 0.0
+
+
+def _bring_forward(comp: Any, start: datetime) -> tuple[bool, Any]:
+    """Bound the work of a series that recurs more than daily: move its DTSTART up to just
+    before the window along its own grid (whole INTERVALs of its FREQ, so the instances
+    are the same ones) and let it run for a COUNT that covers the cap. Expanding
+    FREQ=SECONDLY from 1990 would otherwise take minutes and gigabytes, even lazily.
+    False when the series cannot be moved like that (then it is skipped, and said so);
+    also the UNTIL the rule had, which the caller applies (dateutil refuses both)."""
+    found = rules(comp)
+    dtstart = comp.get("DTSTART")
+    first = getattr(dtstart, "dt", None)
+    if len(found) != 1 or not isinstance(first, datetime):
+        return False, None
+    rule = found[0]
+    count = rule.get("COUNT") or []
+    try:
+        if count and int(count[0]) <= MAX_COUNT:
+            return True, None  # a COUNT this small bounds the work already
+    except (TypeError, ValueError):
+        return False, None
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    tz = first.tzinfo
+    wall = first.replace(tzinfo=None)
+    length = _length(comp, first)
+    step = _step(freq, _interval(rule))
+    if step is None:
+        return False, None
+    # Far enough back that no instance reaching into the window is lost, DST included.
+    one = step if isinstance(step, timedelta) else timedelta(days=31 * step)
+    margin = length + one + timedelta(hours=2)
+    target = (start.astimezone(tz) if tz else start).replace(tzinfo=None) - margin
+    if target > wall:
+        if isinstance(step, timedelta):
+            moved = wall + (target - wall) // step * step
+        else:
+            if wall.day > 28:
+                return False, None
+            months = (target.year - wall.year) * 12 + target.month - wall.month
+            moved = _add_months(wall, months // step * step)
+        delta = moved - wall
+        _set(comp, "DTSTART", first + delta)
+        if "DTEND" in comp and isinstance(getattr(comp["DTEND"], "dt", None), datetime):
+            _set(comp, "DTEND", comp["DTEND"].dt + delta)
+    # Instances before the window: the margin, plus up to one step lost to the grid.
+    before = (margin + one).total_seconds() / 86400 * per_day(rule)
+    rule["COUNT"] = [MAX_PER_SERIES + math.ceil(before) + 2]
+    until = (rule.pop("UNTIL", None) or [None])[0]
+    return True, until
+
+
+def _length(comp: Any, first: datetime) -> timedelta:
+    end = getattr(comp.get("DTEND"), "dt", None)
+    if isinstance(end, datetime):
+        length = end - first
+    else:
+        length = getattr(comp.get("DURATION"), "dt", None) or timedelta(0)
+    if not isinstance(length, timedelta):
+        return timedelta(0)
+    return min(max(length, timedelta(0)), timedelta(days=7))
+
+
+def _step(freq: str, interval: int) -> timedelta | int | None:
+    """One INTERVAL of the rule: a timedelta, or a number of months."""
+    if freq in _SECONDS:
+        return timedelta(seconds=_SECONDS[freq] * interval)
+    if freq in ("DAILY", "WEEKLY"):
+        return timedelta(days=(1 if freq == "DAILY" else 7) * interval)
+    if freq in ("MONTHLY", "YEARLY"):
+        return (1 if freq == "MONTHLY" else 12) * interval
+    return None
+
+
+def _add_months(when: datetime, months: int) -> datetime:
+    total = when.month - 1 + months
+    return when.replace(year=when.year + total // 12, month=total % 12 + 1)
+
+
+def _set(comp: Any, prop: str, value: datetime) -> None:
+    params = comp[prop].params
+    comp[prop] = vDDDTypes(value)
+    comp[prop].params = params  # keep its TZID exactly as the feed wrote it
 
 
 def _expand_one(keep: list[Any], comps: list[Any], uid: str, start: datetime, end: datetime,

@@ -1,0 +1,46 @@
+"""Command line: a table of verbs (verbs.py), print-only handlers over plain functions
+(manageup.pipeline and friends). Errors are turned into one line and an exit code here,
+once."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from manageup.cli.output import setup_logging
+from manageup.errors import ManageupError
+
+__all__ = ["build_parser", "main", "setup_logging"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from manageup.cli.parser import build_parser as build
+    from manageup.cli.verbs import VERBS
+
+    return build(VERBS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from manageup.cli.context import Context
+    from manageup.cli.parser import global_options
+
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions (argcomplete)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
+    args = global_options(parser.parse_args(argv))
+    setup_logging(args.verbose - args.quiet, daemon=args.verb.daemon)
+    try:
+        result: int = args.verb.handler(Context(args))
+        return result
+    except ManageupError as e:
+        print(f"manageup: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("manageup: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,145 @@
+"""Handlers for the verbs that read the calendars: run, preview, meetings, doctor.
+Each parses, calls a plain function of manageup.pipeline, and prints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from manageup.cli.context import Context
+from manageup.cli.output import paint, safe
+from manageup.errors import ManageupError
+from manageup.files import write_private
+from manageup.model import Match, Occurrence
+
+log = logging.getLogger("manageup")
+
+
+def run(ctx: Context) -> int:
+    from manageup import pipeline
+    from manageup.cycle import CycleReport, make_sources
+    from manageup.deliver import make_transport
+
+    args, config = ctx.args, ctx.config
+    sources = make_sources(config, readonly=args.dry_run)
+    transport = make_transport(config, dry_run=args.dry_run)
+    fixed_now = ctx.now() if args.now else None
+    watch = pipeline.NoneFoundWatch()
+
+    def cycle(now: datetime) -> CycleReport:
+        report = pipeline.cycle_with_store(config, sources, transport, fixed_now or now,
+                                           args.dry_run)
+        watch.after(config, fixed_now or now, report.gathered)
+        for title, due in report.waiting:
+            log.info("next: %s, digest due %s", title, due.strftime("%a %d %b %H:%M"))
+        return report
+
+    if args.once:
+        report = cycle(ctx.now())
+        if args.dry_run and not report.sent:
+            print("Nothing is due at this time. `manageup preview` shows the next digest anyway.")
+        if report.gathered.failures and not report.gathered.occurrences:
+            return 1
+        return 1 if report.failed else 0
+    from manageup.service import Daemon
+
+    return Daemon(cycle, config.service.poll_interval.total_seconds(),
+                  clock=lambda: datetime.now(config.zone),
+                  watchdog=config.service.watchdog).run()
+
+
+def preview(ctx: Context) -> int:
+    from manageup import pipeline
+
+    config = ctx.config
+    found = pipeline.upcoming_meetings(config, ctx.now())
+    store = ctx.store(readonly=True)
+    try:
+        result = pipeline.next_digest(config, store, found)
+    finally:
+        store.close()
+    if result is None:
+        raise ManageupError(f"no 1:1 with {config.boss.name or config.boss.email} in "
+                            f"the next {config.detect.lookahead.days} days; "
+                            "`manageup meetings` shows what was found")
+    _match, _digest, rendered = result
+    print(safe(f"Subject: {rendered.subject}\n"))
+    print(safe(rendered.text), end="")
+    path = Path(ctx.args.html) if ctx.args.html else None
+    if path:
+        write_private(path, rendered.html)
+        print(f"\nHTML part written to {path}", file=sys.stderr)
+    elif ctx.args.open:
+        path = _temporary_html(rendered.html)
+    if ctx.args.open and path:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())
+    return 0
+
+
+def _temporary_html(html: str) -> Path:
+    """A private file for the browser; left in the temporary folder, since the browser
+    reads it after this process has ended."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="manageup-preview-", suffix=".html")  # 0600
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(html)
+    return Path(name)
+
+
+def meetings(ctx: Context) -> int:
+    from manageup import explain, pipeline
+
+    config, args, now = ctx.config, ctx.args, ctx.now()
+    everything = explain.read_everything(config, now) if args.explain else None
+    found = pipeline.upcoming_meetings(config, now, everything)
+    misses = explain.near_misses(found.gathered.occurrences, config, now) \
+        if args.explain else []
+    why = explain.why_none(config, now, found.gathered, complete=args.explain) \
+        if not found.matches else None
+    if args.json:
+        rows: list[dict[str, object]] = [pipeline.meeting_row(m, config)
+                                         for m in found.matches]
+        rows += [{**pipeline.meeting_row(Match(n.occurrence, ""), config), "reason": None,
+                  "matched": False, "why_not": n.why_not} for n in misses]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        for line in why.lines() if why else []:
+            print(safe(line), file=sys.stderr)
+        return 0
+    for line in why.lines() if why else []:
+        print(safe(line))
+    for m in found.matches:
+        print(f"{_when(m.occurrence)}  {paint(safe(m.occurrence.title), 'bold')}")
+        print(f"    why: {safe(m.reason)}")
+    if args.explain:
+        print(f"\nNear misses ({len(misses)}): events with your boss or a 1:1 title that did "
+              "not count" + (":" if misses else "."))
+    for n in misses:
+        print(f"{_when(n.occurrence)}  {safe(n.occurrence.title)}")
+        print(f"    why not: {paint(safe(n.why_not), 'yellow')}")
+    for w in found.gathered.warnings:
+        print(f"warning: {safe(w)}", file=sys.stderr)
+    return 0
+
+
+def _when(o: Occurrence) -> str:
+    if o.all_day:
+        return f"{o.start:%a %d %b} (all day)".ljust(22)
+    return f"{o.start:%a %d %b %H:%M}-{o.end:%H:%M}"
+
+
+def doctor(ctx: Context) -> int:
+    from manageup.doctor import run_checks
+
+    failed = 0
+    for ok, line in run_checks(ctx.config_arg, now=datetime.now().astimezone()):
+        mark = paint("ok  ", "green") if ok else paint("FAIL", "red")
+        print(f"{mark}  {safe(line)}")
+        failed += not ok
+    print(f"\n{'All checks passed.' if not failed else f'{failed} problem(s) found.'}")
+    return 1 if failed else 0

@@ -1,0 +1,188 @@
+"""Handlers for the verbs over recorded items: add, list, done/drop/reopen, probe, edit,
+export, import."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from manageup.cli.context import Context
+from manageup.cli.values import parse_due
+from manageup.errors import UsageError
+from manageup.files import write_private
+from manageup.model import KIND_FIELDS, KINDS, PROBE_FIELDS, Item
+
+# Friendly option names for kind-specific fields: (option, help). Errors name the option,
+# never the internal field name.
+FIELD_OPTIONS = {
+    "corrective_action": ("--action", "risk: what you did or will do about it"),
+    "prevention_plan": ("--prevention", "risk: how it will not happen again"),
+    "obstacles": ("--obstacles", "risk: what stood in the way"),
+    "why_it_matters": ("--why", "goal: why it matters to the boss"),
+    "what_gets_in_the_way": ("--blocker", "goal: what gets in the way"),
+    "what_it_costs": ("--cost", "goal: what it costs while unsolved"),
+    "how_i_can_help": ("--help-how", "goal: how your work can help"),
+}
+PROBE_ALIASES = {"why": "why_it_matters", "blocker": "what_gets_in_the_way",
+                 "cost": "what_it_costs", "help": "how_i_can_help"}
+
+
+def _check_kind(kind: str | None) -> None:
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+
+
+def _field_values(args: argparse.Namespace) -> dict[str, str]:
+    return {f: getattr(args, f) for f in FIELD_OPTIONS if getattr(args, f, None) is not None}
+
+
+def _check_fields(kind: str, fields: dict[str, str]) -> None:
+    """Named by the options the user typed, not by the fields they are stored under."""
+    allowed = KIND_FIELDS.get(kind, ())
+    for f in fields:
+        if f not in allowed:
+            takes = ", ".join(FIELD_OPTIONS[a][0] for a in allowed if a in FIELD_OPTIONS) \
+                or "no extra options"
+            raise UsageError(f"{FIELD_OPTIONS[f][0]} does not apply to {kind} items; "
+                             f"they take {takes}")
+
+
+def add(ctx: Context) -> int:
+    args = ctx.args
+    _check_kind(args.kind)
+    now = ctx.now()
+    due = parse_due(args.due, now.date()) if args.due else None
+    from manageup.model import check_item
+
+    fields = _field_values(args)
+    _check_fields(args.kind, fields)
+    check_item(args.kind, args.text, fields)
+    store = ctx.store()
+    try:
+        item_id = store.add_item(args.kind, args.text, now, due=due, fields=fields)
+    finally:
+        store.close()
+    print(f"added {args.kind} #{item_id}")
+    return 0
+
+
+def _print_item(i: Item) -> None:
+    due = f" due {i.due}" if i.due else ""
+    status = "" if i.status == "open" else f" ({i.status})"
+    print(f"#{i.id:<4} {i.kind:<6} {i.text}{due}{status}")
+    for k, v in i.fields.items():
+        print(f"{'':12}{k.replace('_', ' ')}: {v}")
+
+
+def _item_json(i: Item) -> dict[str, Any]:
+    return {"id": i.id, "kind": i.kind, "text": i.text, "status": i.status,
+            "created": i.created.isoformat(), "due": i.due.isoformat() if i.due else None,
+            "fields": i.fields, "appearances": i.appearances}
+
+
+def list_(ctx: Context) -> int:
+    args = ctx.args
+    _check_kind(args.kind)
+    store = ctx.store(readonly=True)
+    try:
+        items = store.items(kind=args.kind, include_closed=args.all)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([_item_json(i) for i in items], indent=2, ensure_ascii=False))
+        return 0
+    if not items:
+        print("Nothing recorded yet. Start with: manageup add need \"...\"")
+    for i in items:
+        _print_item(i)
+    return 0
+
+
+def set_status(status: str) -> Callable[[Context], int]:
+    def handler(ctx: Context) -> int:
+        store = ctx.store()
+        try:
+            item = store.set_status(ctx.args.id, status, ctx.now())
+        finally:
+            store.close()
+        print(f"#{item.id} {item.kind} is {status}: {item.text}")
+        return 0
+
+    return handler
+
+
+def probe(ctx: Context) -> int:
+    args = ctx.args
+    field = args.field.replace("-", "_")
+    field = PROBE_ALIASES.get(field, field)
+    if field not in PROBE_FIELDS:
+        raise UsageError(f"unknown probe {args.field!r}; use one of: "
+                         f"{', '.join(PROBE_FIELDS)} (or why, blocker, cost, help)")
+    store = ctx.store()
+    try:
+        item = store.get_item(args.goal_id)
+        if item.kind != "goal":
+            raise UsageError(f"#{item.id} is a {item.kind}, not a goal")
+        store.update_item(item.id, fields={field: args.text})
+    finally:
+        store.close()
+    print(f"goal #{item.id}: recorded {field.replace('_', ' ')}")
+    return 0
+
+
+def edit(ctx: Context) -> int:
+    args = ctx.args
+    now = ctx.now()
+    fields = _field_values(args)
+    if args.text is None and args.due is None and not args.no_due and not fields:
+        raise UsageError("nothing to change; give --text, --due, --no-due or a field option")
+    due = parse_due(args.due, now.date()) if args.due else None
+    store = ctx.store()
+    try:
+        _check_fields(store.get_item(args.id).kind, fields)
+        item = store.update_item(args.id, text=args.text, due=due, clear_due=args.no_due,
+                                 fields=fields)
+    finally:
+        store.close()
+    _print_item(item)
+    return 0
+
+
+def export(ctx: Context) -> int:
+    store = ctx.store(readonly=True)
+    try:
+        data = store.export()
+    finally:
+        store.close()
+    if ctx.args.format == "markdown":
+        from manageup.store import markdown
+
+        text = markdown(data)
+    else:
+        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if ctx.args.output:
+        write_private(Path(ctx.args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def import_(ctx: Context) -> int:
+    path = Path(ctx.args.file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"no file at {path}") from None
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot read {path} as JSON: {e}") from None
+    store = ctx.store()
+    try:
+        report = store.import_(data)
+    finally:
+        store.close()
+    print(report.summary())
+    return 0

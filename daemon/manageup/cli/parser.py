@@ -1,0 +1,71 @@
+"""The argparse parser, built from the verb table. Global options work before or after
+the verb: each subparser repeats them under its own names, merged in `global_options`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from manageup import __version__
+from manageup.cli.table import Verb
+
+EPILOG = """\
+start here:
+  manageup init                     write a config, asking for what it needs
+  manageup meetings                 upcoming 1:1s with your boss, and why each matched
+  manageup preview                  the next 1:1's digest, printed now
+  manageup add owe "Send Q3 numbers" --due 2026-12-01
+
+config: --config PATH, else $MANAGEUP_CONFIG, else ~/.config/manageup/config.toml
+exit codes: 0 ok, 2 usage or config error, 1 anything else
+"""
+
+
+def _add_globals(p: argparse.ArgumentParser, after: bool) -> None:
+    # After the verb, the values land under *_after and never overwrite those given before.
+    suffix = "_after" if after else ""
+    default: object = argparse.SUPPRESS if after else None
+    p.add_argument("--config", dest="config" + suffix, metavar="PATH", default=default,
+                   help="config file (default: $MANAGEUP_CONFIG or "
+                        "~/.config/manageup/config.toml)")
+    p.add_argument("-v", "--verbose", dest="verbose" + suffix, action="count",
+                   default=default if after else 0, help="more log detail")
+    p.add_argument("-q", "--quiet", dest="quiet" + suffix, action="count",
+                   default=default if after else 0, help="less log detail")
+
+
+def _examples(verb: Verb) -> str:
+    title = "example" if len(verb.examples) == 1 else "examples"
+    return f"{title}:\n" + "".join(f"  {e}\n" for e in verb.examples)
+
+
+def build_parser(verbs: Sequence[Verb]) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="manageup",
+        description="Prep digests for your 1:1s with your boss: read your calendars, find "
+                    "the 1:1s, and e-mail you what to raise before each one.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_globals(p, after=False)
+    p.add_argument("--version", action="version", version=f"manageup {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for verb in verbs:
+        sp = sub.add_parser(verb.name, help=verb.help,
+                            description=verb.description or verb.help[0].upper()
+                            + verb.help[1:] + ".",
+                            epilog=_examples(verb),
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        for a in verb.args:
+            sp.add_argument(*a.flags, **a.options)
+        _add_globals(sp, after=True)
+        sp.set_defaults(verb=verb)
+    return p
+
+
+def global_options(args: argparse.Namespace) -> argparse.Namespace:
+    """Merge the global options given after the verb into those given before it."""
+    after = getattr(args, "config_after", None)
+    if after is not None:
+        args.config = after
+    args.verbose += getattr(args, "verbose_after", 0)
+    args.quiet += getattr(args, "quiet_after", 0)
+    return args

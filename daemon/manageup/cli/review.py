@@ -1,0 +1,46 @@
+"""The `review` handler: flags or a terminal in, manageup.review does the work."""
+
+from __future__ import annotations
+
+import sys
+
+from manageup.cli.context import Context
+from manageup.errors import UsageError
+
+
+def review(ctx: Context) -> int:
+    from manageup import review as rv
+
+    args = ctx.args
+    now = ctx.now()
+    store = ctx.store()
+    try:
+        if args.list:
+            print("\n".join(rv.listing(store, now)))
+            return 0
+        rec = rv.pick(store, args.meeting, now)
+        if rec is None:
+            print(rv.NOTHING)
+            return 0
+        p = rv.plan(store, rec)
+        flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add,
+                 args.about, args.raised)
+        if any(flags):
+            summary = rv.apply_flags(
+                store, p, now, done=args.done or (), drop=args.drop or (),
+                answers=[tuple(a) for a in args.answer or ()], advice=args.advice or "",
+                flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()],
+                about=args.about or "", raised=args.raised or ())
+        else:
+            if not sys.stdin.isatty():
+                raise UsageError("review asks questions and needs a terminal; without one, "
+                                 "use the flags (--done, --drop, --answer, ...; see --help)")
+            try:
+                summary = rv.interactive(store, p, now, rv.terminal_ask, print)
+            except (KeyboardInterrupt, EOFError):
+                print("\nStopped; what you answered so far is saved.")
+                return 130
+    finally:
+        store.close()
+    print("\n".join(summary.changed) if summary.changed else "Nothing changed.")
+    return 0

@@ -1,0 +1,122 @@
+"""Handler for `init`: flags or questions in, manageup.init checks and writes."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from manageup.cli.context import Context
+from manageup.cli.output import safe
+from manageup.errors import UsageError
+
+if TYPE_CHECKING:
+    from manageup.explain import Partner
+    from manageup.init import Answers
+
+Ask = Callable[[str], str]
+
+
+def _input(prompt: str) -> str:
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    try:
+        return input(prompt)
+    except EOFError:
+        raise UsageError("no answer; run init again, or give the flags (see --help)") \
+            from None
+
+
+def _ask_valid(ask: Ask, field: str, question: str, default: str = "",
+               partners: list[Partner] | None = None) -> str:
+    from manageup import init as setup
+
+    while True:
+        raw = ask(f"{question}{f' [{default}]' if default else ''}: ").strip() or default
+        if partners and raw.isdigit() and 1 <= int(raw) <= len(partners):
+            return partners[int(raw) - 1].email
+        if not raw:
+            continue
+        try:
+            return setup.check(field, raw)
+        except UsageError as e:
+            print(f"  {e}")
+
+
+def _print_partners(partners: list[Partner]) -> None:
+    if not partners:
+        print("No recurring two-person meetings found in the calendar.")
+        return
+    print("People you meet most in recurring two-person meetings:")
+    for i, p in enumerate(partners, 1):
+        name = f" ({p.name})" if p.name else ""
+        print(safe(f"  {i}. {p.email}{name}: {p.count} meeting(s), e.g. {p.title!r}"))
+
+
+def init(ctx: Context) -> int:
+    from manageup import init as setup
+    from manageup.config import find_config
+
+    args = ctx.args
+    path = find_config(ctx.config_arg)
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} already exists; `manageup doctor` checks it, and --force "
+                         "replaces it")
+    terminal = sys.stdin.isatty()
+    a = setup.Answers(name=args.name or "", boss_name=args.boss_name or "")
+    for field in ("me", "boss", "calendar", "timezone"):
+        if getattr(args, field):
+            a = setup.with_value(a, field, setup.check(field, getattr(args, field)))
+    default_zone = a.timezone or setup.local_timezone()
+    if not terminal:
+        a = setup.with_value(a, "timezone", default_zone)
+    partners: list[Partner] | None = None
+    if args.suggest_boss or (terminal and not a.boss):
+        for field, _flag, question in setup.REQUIRED[:2]:
+            if not getattr(a, field):
+                if not terminal:
+                    raise UsageError(f"--suggest-boss needs --me and --calendar; missing "
+                                     f"--{field}")
+                a = setup.with_value(a, field, _ask_valid(_input, field, question))
+        zone = ZoneInfo(default_zone or "UTC")
+        partners = setup.suggest_boss(a.calendar, a.me, zone, datetime.now(zone))
+        _print_partners(partners)
+        if not terminal and not a.boss:
+            return 0  # proposals only; run again with --boss
+    if terminal:
+        a = _ask_missing(a, default_zone, partners or [])
+    elif setup.missing(a):
+        raise UsageError("missing " + ", ".join(r[1] for r in setup.missing(a))
+                         + "; on a terminal, init asks for it")
+    written = setup.write(path, a, datetime.now(ZoneInfo(a.timezone)), args.force)
+    print(f"Wrote {written} (only you can read it).")
+    print("Digests go to a Maildir (any mail client reads it); set [delivery] in the config "
+          "for smtp or gmail.\nNext:\n"
+          "  manageup meetings          the 1:1s it finds, and why\n"
+          "  manageup doctor            checks everything\n"
+          "  manageup service install   runs it in the background")
+    return 0
+
+
+def _ask_missing(a: Answers, default_zone: str, partners: list[Partner]) -> Answers:
+    from manageup import init as setup
+
+    for field, _flag, question in setup.REQUIRED:
+        if getattr(a, field):
+            continue
+        default = default_zone if field == "timezone" else ""
+        if field == "boss" and partners:
+            question += " (or a number above)"
+        a = setup.with_value(a, field, _ask_valid(_input, field, question, default,
+                                                  partners if field == "boss" else None))
+    if not a.name:
+        a = setup.with_value(a, "name", _input("Your first name (optional): ").strip())
+    if not a.boss_name:
+        known = next((p.name for p in partners if p.email == a.boss), "")
+        hint = f" [{known}]" if known else " (optional)"
+        a = setup.with_value(a, "boss_name", _input(f"Your boss's name{hint}: ").strip()
+                             or known)
+    return a

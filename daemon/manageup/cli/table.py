@@ -1,0 +1,38 @@
+"""The shape of a verb in the table: name, one-line help, arguments, handler, example."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from manageup.cli.context import Context
+
+Handler = Callable[["Context"], int]
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argparse argument: its flags (or positional name) and add_argument options."""
+
+    flags: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return Arg(flags, options)
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str
+    help: str  # one line, shown in `manageup --help`
+    handler: Handler
+    examples: tuple[str, ...]  # shown under the verb's --help, each a working command
+    description: str = ""  # the verb's --help text; the one-line help when empty
+    args: tuple[Arg, ...] = ()
+    daemon: bool = False  # logs at INFO with timestamps, as a service does
+
+
+NOW = arg("--now", metavar="T", help="act as of this ISO-8601 time (default: the real clock)")

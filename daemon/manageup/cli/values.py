@@ -1,0 +1,48 @@
+"""Turning command-line text into values; each mistake is a UsageError naming the option."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from manageup.errors import UsageError
+
+NOW_RANGE = (1971, 9000)  # a cycle looks years back and ahead; datetime ends at 9999
+
+
+def parse_now(text: str | None, zone: ZoneInfo) -> datetime:
+    if not text:
+        return datetime.now(zone)
+    try:
+        dt = datetime.fromisoformat(text)
+        dt = dt.replace(tzinfo=zone) if dt.tzinfo is None else dt.astimezone(zone)
+    except ValueError:
+        raise UsageError(f"--now {text!r}: expected ISO-8601, e.g. 2026-11-23T09:00 or "
+                         "2026-11-23T09:00+01:00") from None
+    except OverflowError:
+        dt = datetime.min.replace(tzinfo=zone)
+    if not NOW_RANGE[0] <= dt.year < NOW_RANGE[1]:
+        raise UsageError(f"--now {text!r}: use a time between the years {NOW_RANGE[0]} and "
+                         f"{NOW_RANGE[1]}")
+    return dt
+
+
+def parse_due(text: str, today: date) -> date:
+    t = text.strip().lower()
+    if t == "today":
+        return today
+    if t == "tomorrow":
+        return today + timedelta(days=1)
+    m = re.fullmatch(r"\+(\d+)d", t)
+    if m:
+        try:
+            return today + timedelta(days=int(m.group(1)))
+        except OverflowError:
+            raise UsageError(f"--due {text!r}: too far ahead; give a date before 9999") \
+                from None
+    try:
+        return date.fromisoformat(t)
+    except ValueError:
+        raise UsageError(f"--due {text!r}: expected a date like 2026-12-01, today, "
+                         "tomorrow or +3d") from None

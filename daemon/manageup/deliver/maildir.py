@@ -1,0 +1,37 @@
+"""Delivery into a local Maildir, for a mail client or a notes tool that reads one."""
+
+from __future__ import annotations
+
+import mailbox
+import os
+from email.message import EmailMessage
+from pathlib import Path
+
+from manageup.errors import DeliveryError
+from manageup.files import private_dir
+
+
+class MaildirTransport:
+    name = "maildir"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def send(self, msg: EmailMessage, thread: str = "") -> str:
+        try:
+            # Each time: a Maildir made by hand (or missing a folder since) still works.
+            for sub in ("tmp", "new", "cur"):
+                private_dir(self.path / sub)
+            box = mailbox.Maildir(self.path, create=False)
+            # mailbox creates the message 0666 less the umask and takes no mode; the umask
+            # is per process, and manageup delivers from one thread.
+            old = os.umask(0o077)
+            try:
+                # Written to tmp/, then renamed into new/: never half a message.
+                box.add(msg)
+            finally:
+                os.umask(old)
+        except OSError as e:
+            raise DeliveryError(f"cannot write to Maildir {self.path}: {e.strerror}; "
+                                "check delivery.maildir", transient=False) from None
+        return ""  # a Maildir has no conversations; clients thread by References

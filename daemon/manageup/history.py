@@ -1,0 +1,42 @@
+"""The relationship's history: which 1:1 occurrences were seen, and what became of them.
+
+A calendar only shows the present; the store keeps what it showed before. Both are merged
+here, the calendar winning for an occurrence it still shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from manageup.config import Config
+from manageup.detect import excluded_because, shape_reason
+from manageup.model import HistoryEntry, Occurrence
+
+
+def history_of(occurrences: Sequence[Occurrence], config: Config) -> list[HistoryEntry]:
+    """Every occurrence shaped like a 1:1 with the boss, held or not (cancelled, declined,
+    moved), so the relationship section can count them."""
+    entries = []
+    for occ in occurrences:
+        if not shape_reason(occ, config):
+            continue
+        status = excluded_because(occ, config) or ("moved" if occ.moved else "scheduled")
+        entries.append(HistoryEntry(occ.key, occ.uid, occ.start, status,
+                                    occ.organizer.email if occ.organizer else "",
+                                    occ.cadence_days))
+    return entries
+
+
+def merged_history(stored: Sequence[HistoryEntry], seen: Sequence[HistoryEntry]) \
+        -> list[HistoryEntry]:
+    by_key = {h.key: h for h in stored}
+    by_key.update({h.key: h for h in seen})
+    return sorted(by_key.values(), key=lambda h: h.start)
+
+
+def to_record(seen: Sequence[HistoryEntry], now: datetime) -> list[HistoryEntry]:
+    """What the store keeps of what the calendar shows now: the past, and whatever is not
+    simply scheduled. A future instance removed later (EXDATE) must not linger in the
+    store as if it had been held."""
+    return [h for h in seen if h.start < now or h.status != "scheduled"]

@@ -1,0 +1,178 @@
+"""`manageup init`: a working config from a few answers, written private, never over an
+existing one unless asked. The CLI asks the questions; this module checks and writes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from manageup.config import Calendar, data_dir, parse_config
+from manageup.errors import ConfigError, ManageupError, UsageError
+from manageup.explain import Partner, recurring_partners
+from manageup.files import private_dir, replace_private
+
+
+@dataclass(frozen=True)
+class Answers:
+    me: str = ""
+    boss: str = ""
+    calendar: str = ""
+    timezone: str = ""
+    name: str = ""
+    boss_name: str = ""
+
+
+# What init cannot guess: (field, flag, question).
+REQUIRED = (
+    ("me", "--me", "Your e-mail address (as in your invitations)"),
+    ("calendar", "--calendar", "Your calendar: an .ics file or an https:// address"),
+    ("boss", "--boss", "Your boss's e-mail address"),
+    ("timezone", "--timezone", "Your time zone"),
+)
+
+
+def local_timezone(env: dict[str, str] | None = None) -> str:
+    """The machine's IANA zone name, or "" when it cannot be told."""
+    env = dict(os.environ) if env is None else env
+    candidates = [env.get("TZ", "").lstrip(":")]
+    try:
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.split("zoneinfo/", 1)[-1] if "zoneinfo/" in target else "")
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for name in candidates:
+        if name and valid_timezone(name) and name not in ("UTC", "Etc/UTC", "localtime"):
+            return name
+    return ""
+
+
+def valid_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return "/" in name or name == "UTC"
+
+
+def check(field: str, value: str) -> str:
+    """The value cleaned, or a UsageError naming the flag and what is wrong."""
+    value = value.strip()
+    flag = field.replace("_", "-")
+    if field in ("me", "boss"):
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise UsageError(f"--{flag} {value!r}: not an e-mail address")
+        return value.lower()
+    if field == "timezone":
+        if not valid_timezone(value):
+            raise UsageError(f"--timezone {value!r}: unknown; use an IANA name like "
+                             "Europe/Berlin or America/New_York")
+        return value
+    if field == "calendar":
+        if re.match(r"(?i)^https?://", value):
+            return value
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise UsageError(f"--calendar {value!r}: no file there; give an .ics file or "
+                             "an https:// address")
+        return str(path.resolve())
+    return value
+
+
+def calendar_of(spec: str) -> Calendar:
+    if re.match(r"(?i)^https?://", spec):
+        return Calendar(type="ics", name="work", url=spec)
+    return Calendar(type="ics", name="work", path=Path(spec))
+
+
+def suggest_boss(calendar: str, me: str, zone: ZoneInfo, now: datetime) -> list[Partner]:
+    """The people `me` meets most in recurring two-person meetings, from 90 days back to
+    14 days ahead."""
+    from manageup.sources.ics import IcsSource
+
+    result = IcsSource(calendar_of(calendar)).fetch(now - timedelta(days=90),
+                                                    now + timedelta(days=14), zone)
+    return recurring_partners(result.occurrences, me)
+
+
+def _tilde(path: Path) -> str:
+    """~/... when under the home folder: the config stays readable and movable."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+
+
+def _q(value: str) -> str:
+    # A JSON string without ASCII escaping is a valid TOML basic string.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def config_text(a: Answers, now: datetime) -> str:
+    data = data_dir()
+    where = "url" if re.match(r"(?i)^https?://", a.calendar) else "path"
+    calendar = a.calendar if where == "url" else _tilde(Path(a.calendar))
+    return f"""\
+# Written by `manageup init` on {now:%Y-%m-%d}. Every key is described in
+# config.example.toml; `manageup doctor` checks this file.
+
+[me]
+email = {_q(a.me)}
+name = {_q(a.name)}
+timezone = {_q(a.timezone)}
+
+[boss]
+email = {_q(a.boss)}
+name = {_q(a.boss_name)}
+aliases = []                      # other addresses your boss invites from
+
+[[calendars]]
+type = "ics"
+name = "work"
+{where} = {_q(calendar)}
+
+[digest]
+lead_time = "18h"                 # the digest arrives this long before the 1:1
+
+[store]
+path = {_q(_tilde(data / "manageup.sqlite3"))}
+
+[delivery]
+method = "maildir"                # maildir | smtp | gmail | stdout
+maildir = {_q(_tilde(data / "Maildir"))}
+"""
+
+
+def missing(a: Answers) -> list[tuple[str, str, str]]:
+    return [r for r in REQUIRED if not getattr(a, r[0])]
+
+
+def write(path: Path, a: Answers, now: datetime, force: bool) -> Path:
+    """Check everything, then write the config 0600 in a 0700 folder and create the data
+    folder. Returns the config path."""
+    if missing(a):
+        raise UsageError("missing " + ", ".join(r[1] for r in missing(a)))
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists; `manageup doctor` checks it, and "
+                         "--force replaces it")
+    text = config_text(a, now)
+    try:
+        config = parse_config(text, path)
+    except ConfigError as e:  # a value init accepted but the schema does not: a bug to see
+        raise UsageError(f"the config init would write is not valid: {e}") from None
+    try:
+        for folder in (path.parent, config.store.path.parent):
+            private_dir(folder)
+        replace_private(path, text.encode("utf-8"))  # 0600 from the start
+    except OSError as e:
+        raise ManageupError(f"cannot write {e.filename or path}: {e.strerror}") from None
+    return path
+
+
+def with_value(a: Answers, field: str, value: str) -> Answers:
+    return replace(a, **{field: value})

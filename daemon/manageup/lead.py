@@ -1,0 +1,78 @@
+"""Lead with: the few things to raise first, in the order to raise them.
+
+First what the boss must not hear from someone else (a commitment gone overdue, a risk
+not yet flagged), then the help or decision the user needs soonest, then the one question
+worth the time. Pure: built from the sections compose already worked out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from manageup.model import Ask, CareerSection, GoalProbe, LeadPoint, Question, Risk
+
+MOST = 3
+PACKED = 2
+SOON = timedelta(days=14)  # a need due within this is "needed soonest"
+
+
+def _tell(owes: Sequence[Ask], risks: Sequence[Risk], boss: str) -> list[LeadPoint]:
+    points = [LeadPoint("tell", f"Say it first: {a.item.text}",
+                        f"{_days(a.overdue_days)} late; give the new date", a.item.id)
+              for a in owes if a.overdue_days > 0]
+    for r in risks:
+        if r.flagged:
+            continue  # already raised; section 4 keeps it for follow-up
+        detail = ("prepare " + "; ".join(r.missing)) if r.missing else \
+            "you have the facts, the fix and the plan ready"
+        points.append(LeadPoint("tell", f"Before {boss} hears it elsewhere: {r.item.text}",
+                                detail, r.item.id))
+    return points
+
+
+def _ask(needs: Sequence[Ask], today: date) -> list[LeadPoint]:
+    dated = sorted((a for a in needs if a.item.due and a.item.due - today <= SOON),
+                   key=lambda a: (a.item.due or today, a.item.id))
+    points = [LeadPoint("ask", f"Ask for: {a.item.text}",
+                        (f"needed by {a.item.due:%a %d %b}" if a.item.due and
+                         a.item.due >= today else "its date has passed"), a.item.id)
+              for a in dated]
+    points += [LeadPoint("ask", f"Ask again or escalate: {a.item.text}",
+                         f"carried through {a.carried} 1:1s", a.item.id)
+               for a in needs if a.stuck and a not in dated]
+    return points
+
+
+def _question(goals: Sequence[GoalProbe], learn: Sequence[Question],
+              career: CareerSection) -> list[LeadPoint]:
+    if career.stale and career.question is not None:
+        quiet = "career has not come up yet" if career.days_since is None else \
+            f"career has not come up for {career.days_since} days"
+        return [LeadPoint("question", f"Ask: {career.question.text}", quiet)]
+    probe = next((g for g in goals if g.next_question is not None), None)
+    if probe is not None and probe.next_question is not None:
+        return [LeadPoint("question", f"Ask: {probe.next_question.text}",
+                          f"goes deeper on their goal \"{probe.item.text}\" "
+                          f"({probe.next_label})",
+                          probe.item.id)]
+    if learn:
+        return [LeadPoint("question", f"Ask: {learn[0].text}", "no goal of theirs on record")]
+    if career.question is not None:  # every goal probed: the career question is next best
+        return [LeadPoint("question", f"Ask: {career.question.text}", "for your own career")]
+    return []
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def lead_with(owes: Sequence[Ask], risks: Sequence[Risk], needs: Sequence[Ask],
+              goals: Sequence[GoalProbe], learn: Sequence[Question], career: CareerSection,
+              boss: str, today: date, packed: bool) -> tuple[LeadPoint, ...]:
+    tell, ask, question = _tell(owes, risks, boss), _ask(needs, today), \
+        _question(goals, learn, career)
+    points = tell[:1] + ask[:1] + question[:1]
+    # A second thing to own up to outranks nothing else; it only fills an empty place.
+    points[1:1] = tell[1:1 + MOST - len(points)]
+    return tuple(points[:PACKED if packed else MOST])

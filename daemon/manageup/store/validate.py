@@ -1,0 +1,204 @@
+"""Every column of every table, by a fixed list, with what a valid value is.
+
+Import checks each row against this before writing anything; `doctor` checks the rows
+already in the store with the same rules, so a row no reader understands is reported
+instead of silently skipped forever. A column name never comes from the input: SQL is
+built only from these lists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from manageup.errors import UsageError
+from manageup.model import ITEM_STATUSES, KIND_FIELDS, KINDS, MAX_ID, MAX_TEXT
+from manageup.store.history import HISTORY_STATUSES
+from manageup.store.ledger import LedgerKind, LedgerState
+
+MAX_KEY = 2_000  # an occurrence key: UID plus a timestamp
+MAX_JSON = 5_000_000  # a calendar's sync state
+
+
+class Bad(ValueError):
+    """One field's problem; the caller adds which table and row."""
+
+
+Check = Callable[[Any], Any]
+
+
+def _text(limit: int = MAX_TEXT, empty: bool = True) -> Check:
+    def check(v: Any) -> str:
+        if not isinstance(v, str):
+            raise Bad(f"expected text, got {type(v).__name__}")
+        if not empty and not v.strip():
+            raise Bad("is empty")
+        if len(v) > limit:
+            raise Bad(f"is {len(v)} characters long; at most {limit}")
+        return v
+    return check
+
+
+def _id(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= MAX_ID:
+        raise Bad(f"expected a whole number from 1 to {MAX_ID}, got {v!r}"[:200])
+    return v
+
+
+def _count(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 1_000_000:
+        raise Bad(f"expected a small whole number, got {v!r}"[:200])
+    return v
+
+
+def _when(v: Any) -> str:
+    if not isinstance(v, str) or len(v) > 64:
+        raise Bad("expected a date and time like 2026-11-26T10:00:00+01:00")
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        raise Bad(f"expected a date and time like 2026-11-26T10:00:00+01:00, got {v!r}") \
+            from None
+    if dt.tzinfo is None:
+        raise Bad(f"{v!r} has no UTC offset (like +01:00)")
+    return v
+
+
+def _day(v: Any) -> str:
+    if not isinstance(v, str) or len(v) > 10:
+        raise Bad("expected a date like 2026-12-01")
+    try:
+        date.fromisoformat(v)
+    except ValueError:
+        raise Bad(f"expected a date like 2026-12-01, got {v!r}") from None
+    return v
+
+
+def _optional(check: Check) -> Check:
+    return lambda v: None if v is None else check(v)
+
+
+def _one_of(values: tuple[str, ...]) -> Check:
+    def check(v: Any) -> str:
+        if v not in values:
+            raise Bad(f"expected one of {', '.join(values)}, got {v!r}"[:200])
+        return str(v)
+    return check
+
+
+def _json_object(v: Any) -> str:
+    """Stored as JSON text; an export may hold it as an object or as that text."""
+    if isinstance(v, str):
+        if len(v) > MAX_JSON:
+            raise Bad("is too large")
+        try:
+            v = json.loads(v)
+        except ValueError:
+            raise Bad("is not valid JSON") from None
+    if not isinstance(v, dict):
+        raise Bad("expected an object")
+    text = json.dumps(v)
+    if len(text) > MAX_JSON:
+        raise Bad("is too large")
+    return text
+
+
+def _fields(v: Any) -> str:
+    if v is None:
+        v = {}
+    text = _json_object(v)
+    fields = json.loads(text)
+    for k, val in fields.items():
+        if not isinstance(val, str) or len(val) > MAX_TEXT:
+            raise Bad(f"{k}: expected text under {MAX_TEXT} characters")
+    return text
+
+
+# Column: (check, default when absent; REQUIRED when it must be given).
+REQUIRED = object()
+COLUMNS: dict[str, dict[str, tuple[Check, Any]]] = {
+    "items": {
+        "id": (_id, REQUIRED), "kind": (_one_of(KINDS), REQUIRED),
+        "text": (_text(empty=False), REQUIRED), "status": (_one_of(ITEM_STATUSES), "open"),
+        "created": (_when, REQUIRED), "due": (_optional(_day), None),
+        "closed": (_optional(_when), None), "fields": (_fields, "{}"),
+    },
+    "appearances": {
+        "item_id": (_id, REQUIRED), "occurrence_key": (_text(MAX_KEY, False), REQUIRED),
+        "sent_at": (_when, REQUIRED),
+    },
+    "question_use": {
+        "question_id": (_text(200, False), REQUIRED),
+        "occurrence_key": (_text(MAX_KEY, False), REQUIRED), "used_at": (_when, REQUIRED),
+    },
+    "history": {
+        "key": (_text(MAX_KEY, False), REQUIRED), "uid": (_text(MAX_KEY, False), REQUIRED),
+        "start": (_when, REQUIRED), "status": (_one_of(HISTORY_STATUSES), REQUIRED),
+        "organizer": (_text(500), ""), "first_seen": (_when, REQUIRED),
+        "last_seen": (_when, REQUIRED),
+    },
+    "ledger": {
+        "key": (_text(MAX_KEY, False), REQUIRED), "start": (_when, REQUIRED),
+        "state": (_one_of(tuple(LedgerState)), REQUIRED),
+        "message_id": (_text(500), REQUIRED), "due_at": (_when, REQUIRED),
+        "attempts": (_count, 0), "next_try": (_optional(_when), None),
+        "last_error": (_text(), ""), "updated": (_when, REQUIRED),
+        "kind": (_one_of(tuple(LedgerKind)), "digest"), "unconfirmed": (_count, 0),
+    },
+    "digests": {
+        "id": (_id, REQUIRED), "key": (_text(MAX_KEY, False), REQUIRED),
+        "start": (_when, REQUIRED), "title": (_text(), ""), "sent_at": (_when, REQUIRED),
+        "reviewed_at": (_optional(_when), None), "shown": (_json_object, "{}"),
+    },
+    "notes": {
+        "id": (_id, REQUIRED), "digest_id": (_optional(_id), None),
+        "question_id": (_text(200), ""), "text": (_text(empty=False), REQUIRED),
+        "created": (_when, REQUIRED),
+    },
+    "sync_state": {
+        "calendar": (_text(MAX_KEY, False), REQUIRED), "token": (_text(MAX_KEY), ""),
+        "synced_from": (_when, REQUIRED), "synced_until": (_when, REQUIRED),
+        "events": (_json_object, "{}"),
+    },
+    "flags": {
+        "name": (_text(200, False), REQUIRED), "value": (_text(), REQUIRED),
+        "since": (_when, REQUIRED),
+    },
+}
+TABLES = tuple(COLUMNS)
+
+
+def check_row(table: str, row: Any, where: str) -> dict[str, Any]:
+    """The row with every column checked and defaults filled in, or one UsageError naming
+    the row and the field."""
+    if not isinstance(row, dict):
+        raise UsageError(f"{where}: expected an object with the columns of {table}")
+    columns = COLUMNS[table]
+    for name in row:
+        if name not in columns:
+            raise UsageError(f"{where}: unknown field {str(name)[:80]!r}; {table} has: "
+                             f"{', '.join(columns)}")
+    out: dict[str, Any] = {}
+    for name, (check, default) in columns.items():
+        if name not in row:
+            if default is REQUIRED:
+                raise UsageError(f"{where}: field {name!r} is missing")
+            out[name] = default
+            continue
+        try:
+            out[name] = check(row[name])
+        except Bad as e:
+            raise UsageError(f"{where}, field {name!r}: {e}") from None
+    if table == "ledger" and "kind" not in row:
+        # An export older than the kind column: its keys said what a row was for.
+        prefix = out["key"].split("|", 1)[0]
+        out["kind"] = prefix if prefix in ("nudge", "notice") else "digest"
+    if table == "items":
+        allowed = KIND_FIELDS.get(out["kind"], ())
+        for k in json.loads(out["fields"]):
+            if k not in allowed:
+                raise UsageError(f"{where}, field 'fields': {k!r} does not apply to a "
+                                 f"{out['kind']} item")
+    return out

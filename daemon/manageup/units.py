@@ -1,0 +1,221 @@
+"""`manageup service install|uninstall`: the shipped systemd user units, written with this
+installation's absolute command and the config's real paths, then started.
+
+The units run with ProtectSystem=strict, so every folder the daemon writes to must be in
+ReadWritePaths, and a folder listed there must exist when the service starts, or systemd
+refuses to start it. So install creates the folders, and lists the optional ones with a
+leading `-` (ignored when missing, e.g. an archive folder removed later).
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from manageup.config import Config
+from manageup.errors import ManageupError
+from manageup.files import private_dir
+
+LONG_RUNNING = ("manageup.service",)
+TIMER = ("manageup-once.service", "manageup.timer")
+HEADER = ("# Written by `manageup service install` for {config}.\n"
+          "# Run it again after changing paths in the config; `manageup doctor` checks.\n")
+
+Systemctl = Callable[[Sequence[str]], None]
+
+
+def unit_dir(env: Mapping[str, str] = os.environ) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "systemd" / "user"
+
+
+def shipped(name: str) -> str:
+    # Inside a wheel the units sit in manageup/systemd; in a source checkout in the
+    # repository's systemd/ folder, beside daemon/.
+    here = Path(__file__).resolve().parent
+    for folder in (here / "systemd", here.parent.parent / "systemd"):
+        if (folder / name).is_file():
+            return (folder / name).read_text(encoding="utf-8")
+    raise ManageupError(f"the systemd unit {name} is missing next to {here}; reinstall "
+                        "manageup")
+
+
+def this_command() -> list[str]:
+    """This installation's `manageup`, absolute: the script beside this Python (a venv,
+    pipx), else this Python running the module."""
+    script = Path(sys.executable).parent / "manageup"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script.absolute())]
+    return [str(Path(sys.executable).absolute()), "-m", "manageup"]
+
+
+def _word(text: str) -> str:
+    """One word of a unit file setting: % doubled (a specifier otherwise), quoted when it
+    holds a space, a quote or a backslash."""
+    text = text.replace("%", "%%")
+    if re.search(r'[\s"\'\\]', text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+def exec_start(argv: Sequence[str]) -> str:
+    # $ starts a variable in ExecStart; $$ is a literal dollar sign.
+    return " ".join(_word(a).replace("$", "$$") for a in argv)
+
+
+def write_paths(config: Config) -> list[str]:
+    """The folders the daemon writes to; optional ones start with `-`."""
+    store = config.store.path.parent
+    wanted: list[tuple[Path, bool]] = [(store, False), (config.store.backup_folder, True)]
+    if config.delivery.method == "maildir":
+        wanted.append((config.delivery.maildir, True))
+    if config.digest.archive_dir:
+        wanted.append((config.digest.archive_dir, True))
+    out: list[str] = []
+    seen: list[Path] = []
+    for path, optional in wanted:
+        path = path.absolute()
+        if any(path == s or path.is_relative_to(s) for s in seen):
+            continue  # already writable as part of a folder above it
+        seen.append(path)
+        out.append(_word(("-" if optional else "") + str(path)))
+    return out
+
+
+def render(name: str, config: Config, command: Sequence[str]) -> str:
+    """The shipped unit with ExecStart and ReadWritePaths set for this config."""
+    config_path = (config.source_path or Path("config.toml")).absolute()
+    lines = [HEADER.format(config=config_path)]
+    for line in shipped(name).splitlines():
+        if line.startswith("#") and not lines[1:]:
+            continue  # the shipped file's own how-to-install comment
+        if line.startswith("ExecStart="):
+            verb = line.split("manageup", 1)[1].split()
+            line = "ExecStart=" + exec_start([*command, "--config", str(config_path), *verb])
+        elif line.startswith("ReadWritePaths="):
+            line = "ReadWritePaths=" + " ".join(write_paths(config))
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def run_systemctl(args: Sequence[str]) -> None:
+    try:
+        done = subprocess.run(["systemctl", "--user", *args], capture_output=True, text=True,
+                              timeout=120, check=False)
+    except FileNotFoundError:
+        raise ManageupError("systemctl is not available here; this needs a Linux session "
+                            "with systemd (or use --no-start and start it yourself)") from None
+    except subprocess.TimeoutExpired:
+        raise ManageupError(f"systemctl --user {' '.join(args)} did not finish in 120s") \
+            from None
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise ManageupError(f"systemctl --user {' '.join(args)} failed: "
+                            f"{said[-1] if said else done.returncode}; is a user session "
+                            "running? (over SSH: loginctl enable-linger $USER, then log in "
+                            "again)")
+
+
+@dataclass
+class Installed:
+    written: list[Path]
+    removed: list[Path]
+    started: str  # the unit enabled and started, "" with --no-start
+
+
+def _create_folders(config: Config) -> None:
+    private_dir(config.store.path.parent)
+    private_dir(config.store.backup_folder)
+    if config.digest.archive_dir:
+        private_dir(config.digest.archive_dir)
+    if config.delivery.method == "maildir":
+        private_dir(config.delivery.maildir.parent)
+        mailbox.Maildir(config.delivery.maildir, create=True)  # with tmp/, new/ and cur/
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def install(config: Config, folder: Path, timer: bool, start: bool,
+            command: Sequence[str] | None = None,
+            systemctl: Systemctl = run_systemctl) -> Installed:
+    names, others = (TIMER, LONG_RUNNING) if timer else (LONG_RUNNING, TIMER)
+    command = list(command or this_command())
+    try:
+        _create_folders(config)
+        folder.mkdir(parents=True, exist_ok=True)
+        units = {name: render(name, config, command) for name in names}
+        for name, text in units.items():
+            _write(folder / name, text)
+    except OSError as e:
+        raise ManageupError(f"cannot write {e.filename}: {e.strerror}") from None
+    # One kind at a time: the daemon or the timer (the cycle lock would cope, but twice the
+    # work and two places to look for logs is no use to anyone).
+    removed = [folder / n for n in others if (folder / n).exists()]
+    if removed and start:
+        systemctl(["disable", "--now", *_enablable(removed)])
+    for p in removed:
+        p.unlink()
+    started = names[-1]
+    if start:
+        systemctl(["daemon-reload"])
+        systemctl(["enable", "--now", started])
+    return Installed([folder / n for n in names], removed, started if start else "")
+
+
+def _enablable(paths: Sequence[Path]) -> list[str]:
+    """The units that were enabled: manageup-once.service is started by the timer only."""
+    return [p.name for p in paths if p.name in ("manageup.service", "manageup.timer")]
+
+
+def uninstall(folder: Path, stop: bool, systemctl: Systemctl = run_systemctl) -> list[Path]:
+    present = [folder / n for n in (*LONG_RUNNING, *TIMER) if (folder / n).exists()]
+    if present and stop:
+        systemctl(["disable", "--now", *_enablable(present)])
+    for p in present:
+        p.unlink()
+    if present and stop:
+        systemctl(["daemon-reload"])
+    return present
+
+
+def check(config: Config, folder: Path) -> tuple[bool, str]:
+    """Whether the installed units still match what install would write for this config:
+    the same config file and the same folders writable."""
+    present = [n for n in (*LONG_RUNNING, *TIMER) if (folder / n).exists()]
+    if not present:
+        return True, "service: not installed yet (manageup service install)"
+    config_path = (config.source_path or Path("config.toml")).absolute()
+    want = {"ReadWritePaths": " ".join(write_paths(config))}
+    for name in present:
+        text = (folder / name).read_text(encoding="utf-8", errors="replace")
+        got = dict(_settings(text))
+        fix = "; run: manageup service install" + (" --timer" if name in TIMER else "")
+        if "ReadWritePaths" in got and got["ReadWritePaths"] != want["ReadWritePaths"]:
+            return False, (f"service: {name} lets the daemon write to "
+                           f"{got['ReadWritePaths']}, but the config needs "
+                           f"{want['ReadWritePaths']}{fix}")
+        if "ExecStart" not in got:
+            continue
+        argv = [a.replace("%%", "%") for a in shlex.split(got["ExecStart"])]
+        if "--config" not in argv or argv[argv.index("--config") + 1:][:1] != [str(config_path)]:
+            return False, f"service: {name} runs with another config than {config_path}{fix}"
+        if not os.access(argv[0], os.X_OK):
+            return False, f"service: {name} runs {argv[0]}, which is not there any more{fix}"
+    return True, f"service: {', '.join(present)} installed and matching the config"
+
+
+def _settings(text: str) -> list[tuple[str, str]]:
+    return [(k.strip(), v.strip()) for k, _, v in
+            (line.partition("=") for line in text.splitlines())
+            if k.strip() in ("ExecStart", "ReadWritePaths")]

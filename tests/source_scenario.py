@@ -1,0 +1,215 @@
+"""One calendar, written once as data and rendered into each source kind's native form:
+Occurrences (memory), an .ics feed (file, URL, CalDAV), events.list answers (Google).
+
+The shared contract suite (test_source_contract.py) reads every kind through it, so a new
+kind needs only a renderer here (or reuse of the .ics one) and a fixture there. Every event
+could be a 1:1 with the boss: the .ics fast path may leave out others, by design.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from manageup.model import Occurrence, Person
+
+ZONE = ZoneInfo("Europe/Berlin")
+ME, BOSS = "alex@example.com", "sam@example.com"
+
+
+def berlin(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZONE)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A one-off event, or one instance of the series (then `original` is set)."""
+
+    uid: str
+    title: str
+    start: datetime
+    minutes: int = 30
+    my_partstat: str = "ACCEPTED"
+    cancelled: bool = False
+    original: datetime | None = None
+    others: tuple[str, ...] = ()  # further attendees beside the boss and me
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+
+SERIES_UID = "weekly-1on1@example.com"
+SERIES_TITLE = "Alex / Sam 1:1"
+SERIES_FIRST = berlin("2026-11-05T10:00")
+SERIES_COUNT = 8  # Thursdays 5 Nov to 24 Dec
+
+
+@dataclass(frozen=True)
+class Scenario:
+    overrides: tuple[Event, ...]  # instances of the series that differ from the rule
+    one_offs: tuple[Event, ...]
+
+    def instances(self) -> list[Event]:
+        by_original = {e.original: e for e in self.overrides}
+        out = []
+        for i in range(SERIES_COUNT):
+            original = SERIES_FIRST + timedelta(weeks=i)
+            out.append(by_original.get(original, Event(SERIES_UID, SERIES_TITLE, original,
+                                                       original=original)))
+        return out
+
+    def events(self) -> list[Event]:
+        return [*self.instances(), *self.one_offs]
+
+    def moved(self, original: datetime, to: datetime) -> Scenario:
+        """The same calendar after the boss moved one instance of the series."""
+        keep = tuple(e for e in self.overrides if e.original != original)
+        moved = Event(SERIES_UID, SERIES_TITLE, to, original=original)
+        return replace(self, overrides=(*keep, moved))
+
+
+BASE = Scenario(
+    overrides=(
+        Event(SERIES_UID, SERIES_TITLE, berlin("2026-12-04T14:00"),
+              original=berlin("2026-12-03T10:00")),
+        Event(SERIES_UID, SERIES_TITLE, berlin("2026-12-10T10:00"), cancelled=True,
+              original=berlin("2026-12-10T10:00")),
+    ),
+    one_offs=(
+        Event("declined-1@example.com", "Sam / Alex extra", berlin("2026-11-27T15:00"),
+              my_partstat="DECLINED"),
+        Event("workshop-1@example.com", "Sam / Alex planning day", berlin("2026-11-19T09:00"),
+              minutes=180),
+        Event("far-1@example.com", "Sam / Alex planning", berlin("2027-03-04T10:00")),
+    ),
+)
+# The window the suite reads: the 19 Nov instance ends exactly at its start and the 17 Dec
+# one starts exactly at its end (both outside); the workshop straddles the start (inside).
+START, END = berlin("2026-11-19T10:30"), berlin("2026-12-17T10:00")
+
+
+# --- memory ----------------------------------------------------------------------------------
+
+
+def occurrences(sc: Scenario) -> list[Occurrence]:
+    return [Occurrence(
+        uid=e.uid, start=e.start, end=e.end, title=e.title, original_start=e.original,
+        organizer=Person(BOSS, "Sam Rivera", "ACCEPTED", role="CHAIR"),
+        attendees=tuple(Person(a, partstat=p) for a, p in _attendees(e)),
+        status="CANCELLED" if e.cancelled else "CONFIRMED",
+        cadence_days=7.0 if e.original else None) for e in sc.events()]
+
+
+def _attendees(e: Event) -> list[tuple[str, str]]:
+    return [(BOSS, "ACCEPTED"), (ME, e.my_partstat), *((o, "ACCEPTED") for o in e.others)]
+
+
+# --- iCalendar -------------------------------------------------------------------------------
+
+
+def ics(sc: Scenario) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//manageup tests//source contract//EN")
+    cal.add("version", "2.0")
+    master = _vevent(Event(SERIES_UID, SERIES_TITLE, SERIES_FIRST))
+    master.add("rrule", {"freq": "weekly", "count": SERIES_COUNT})
+    cal.add_component(master)
+    for e in (*sc.overrides, *sc.one_offs):
+        cal.add_component(_vevent(e))
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())
+
+
+def _vevent(e: Event) -> icalendar.Event:
+    ev = icalendar.Event()
+    ev.add("uid", e.uid)
+    ev.add("dtstamp", berlin("2026-11-01T00:00"))
+    ev.add("summary", e.title)
+    ev.add("dtstart", e.start)
+    ev.add("dtend", e.end)
+    if e.original:
+        ev.add("recurrence-id", e.original)
+    if e.cancelled:
+        ev.add("status", "CANCELLED")
+    org = icalendar.vCalAddress(f"mailto:{BOSS}")
+    org.params["CN"] = "Sam Rivera"
+    ev.add("organizer", org)
+    for addr, partstat in _attendees(e):
+        who = icalendar.vCalAddress(f"mailto:{addr}")
+        who.params["PARTSTAT"] = partstat
+        ev.add("attendee", who)
+    return ev
+
+
+# --- Google Calendar events.list ---------------------------------------------------------
+
+
+def google_events(sc: Scenario, start: datetime, until: datetime) -> dict[str, dict[str, Any]]:
+    """By id, what events.list(singleEvents, showDeleted) returns for [start, until)."""
+    out = {}
+    for e in sc.events():
+        if e.end > start and e.start < until:
+            body = _google_event(e)
+            out[body["id"]] = body
+    return out
+
+
+def _when(dt: datetime) -> dict[str, str]:
+    # Google answers in the calendar's offset, not only in Z.
+    return {"dateTime": dt.isoformat(), "timeZone": "Europe/Berlin"}
+
+
+def _google_event(e: Event) -> dict[str, Any]:
+    if e.original:
+        utc = e.original.astimezone(ZoneInfo("UTC"))
+        ident = f"{e.uid.split('@')[0]}_{utc:%Y%m%dT%H%M%SZ}"
+    else:
+        ident = e.uid.split("@")[0]
+    if e.cancelled and e.original:
+        # A cancelled instance of a series is a stub: nothing but these four fields.
+        return {"kind": "calendar#event", "etag": '"3"', "id": ident, "status": "cancelled",
+                "recurringEventId": e.uid.split("@")[0], "originalStartTime": _when(e.original)}
+    body: dict[str, Any] = {
+        "kind": "calendar#event", "etag": '"2"', "id": ident, "status": "confirmed",
+        "summary": e.title, "iCalUID": e.uid, "eventType": "default",
+        "organizer": {"email": BOSS, "displayName": "Sam Rivera"},
+        "start": _when(e.start), "end": _when(e.end),
+        "attendees": [{"email": a, "responseStatus": p.lower().replace("needs-action",
+                                                                        "needsAction"),
+                       **({"self": True} if a == ME else {}),
+                       **({"organizer": True} if a == BOSS else {})}
+                      for a, p in _attendees(e)],
+    }
+    if e.original:
+        body["recurringEventId"] = e.uid.split("@")[0]
+        body["originalStartTime"] = _when(e.original)
+    return body
+
+
+def google_pages(events: dict[str, dict[str, Any]], token: str) -> list[str]:
+    """A full listing in two pages, as Google sends it: only the first page carries the
+    calendar's etag, summary and timeZone; the last carries the sync token."""
+    items = list(events.values())
+    half = len(items) // 2
+    first = {"kind": "calendar#events", "etag": '"p1"', "summary": ME,
+             "updated": "2026-11-20T10:00:00.000Z", "timeZone": "Europe/Berlin",
+             "accessRole": "owner", "defaultReminders": [], "nextPageToken": "page-2",
+             "items": items[:half]}
+    last = {"kind": "calendar#events", "nextSyncToken": token, "items": items[half:]}
+    return [json.dumps(first), json.dumps(last)]
+
+
+def google_changes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]],
+                   token: str) -> str:
+    """An incremental answer: what changed, and a bare tombstone for what went away."""
+    items = [e for i, e in new.items() if old.get(i) != e]
+    items += [{"kind": "calendar#event", "id": i, "status": "cancelled"}
+              for i in old if i not in new]
+    return json.dumps({"kind": "calendar#events", "etag": '"p2"', "summary": ME,
+                       "timeZone": "Europe/Berlin", "nextSyncToken": token, "items": items})

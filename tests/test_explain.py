@@ -1,0 +1,110 @@
+"""Why no 1:1 was found: near misses with why not, the likely cause, and the people the
+user meets one to one, in `meetings`, `doctor` and the daemon's log."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from manageup.cli import main
+from manageup.config import parse_config
+from manageup.cycle import Gathered
+from manageup.explain import why_not
+from manageup.model import Occurrence, Person
+from manageup.pipeline import NoneFoundWatch
+from tests.conftest import at, config_text
+
+NOW = "2026-11-25T17:00:00+01:00"
+
+
+def set_boss(example: Path, address: str) -> Path:
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace('email = "sam@example.com"', f'email = "{address}"'))
+    return cfg
+
+
+def test_explain_lists_near_misses_with_why_not(example: Path, capsys) -> None:
+    assert main(["--config", str(example / "config.toml"), "meetings", "--now", NOW,
+                 "--explain"]) == 0
+    out = capsys.readouterr().out
+    matched, misses = out.split("Near misses (4)")
+    assert matched.count("why: boss (sam@example.com)") == 2
+    blocks = dict(zip(misses.splitlines()[1::2], misses.splitlines()[2::2], strict=True))
+    by_title = {k.split("  ", 1)[1].strip(): v.strip() for k, v in blocks.items()}
+    assert by_title["Platform team weekly"] == \
+        "why not: 4 people take part; a 1:1 has at most 2 (detect.max_attendees)"
+    assert by_title["Leadership offsite"] == "why not: all-day event"
+    assert by_title["1:1 Jordan / Alex"] == \
+        "why not: your boss is not in it; it is with jordan@example.com"
+
+
+def test_explain_json_marks_near_misses(example: Path, capsys) -> None:
+    assert main(["--config", str(example / "config.toml"), "meetings", "--now", NOW,
+                 "--explain", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r.get("matched", True) for r in rows] == [True, True, False, False, False, False]
+    assert rows[2]["title"] == "Platform team weekly" and "4 people" in rows[2]["why_not"]
+
+
+def test_mistyped_boss_says_why_and_suggests_who(example: Path, capsys) -> None:
+    cfg = set_boss(example, "sam@exmaple.com")
+    assert main(["--config", str(cfg), "meetings", "--now", NOW]) == 0
+    out = capsys.readouterr().out
+    assert "No 1:1 found: your boss's address (sam.rivera@old-domain.example, " \
+           "sam@exmaple.com) appears in no event" in out
+    assert "Check boss.email and boss.aliases" in out
+    assert "  sam@example.com (Sam Rivera): 12 meeting(s), e.g. 'Alex / Sam 1:1'" in out
+    assert "  jordan@example.com (Jordan Lee): 8 meeting(s)" in out
+
+
+def test_boss_only_in_large_meetings(example: Path, capsys) -> None:
+    cfg = set_boss(example, "priya@example.com")
+    assert main(["--config", str(cfg), "meetings", "--now", NOW]) == 0
+    out = capsys.readouterr().out
+    assert "appears only in meetings of 4 or more people" in out
+    assert "sam@example.com (Sam Rivera): 12 meeting(s)" in out
+
+
+def test_daemon_log_says_why_once(example: Path, capsys) -> None:
+    cfg = set_boss(example, "sam@exmaple.com")
+    assert main(["--config", str(cfg), "run", "--once", "--dry-run", "--now", NOW]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING No 1:1 found: your boss's address" in err
+    assert "WARNING   sam@example.com (Sam Rivera)" in err
+    config = parse_config(cfg.read_text(), cfg)
+    watch, now = NoneFoundWatch(), at(NOW)
+    for hours in range(3):  # the daemon's later cycles: said once, not every poll
+        watch.after(config, now + timedelta(hours=hours), Gathered())
+    assert capsys.readouterr().err.count("No 1:1 found") == 1
+
+
+@pytest.mark.parametrize("change,expected", [
+    ({"status": "CANCELLED"}, "cancelled"),
+    ({"all_day": True}, "all-day event"),
+    ({"attendees": (Person("sam@example.com"), Person("alex@example.com",
+                                                      partstat="DECLINED"))},
+     "you declined it"),
+    ({"attendees": (Person("sam@example.com"), Person("kim@example.com"))},
+     "you are not taking part (not organizer or attendee)"),
+    ({"attendees": (Person("alex@example.com"), Person("kim@example.com")),
+      "organizer": None, "title": "1:1 Kim"}, "your boss is not in it; it is with kim@example.com"),
+])
+def test_why_not(tmp_path: Path, change: dict[str, object], expected: str) -> None:
+    config = parse_config(config_text("x.ics", tmp_path))
+    start = at(NOW)
+    occ = Occurrence("u", start, start + timedelta(minutes=30), "Sync",
+                     organizer=Person("sam@example.com"),
+                     attendees=(Person("sam@example.com"), Person("alex@example.com")))
+    assert why_not(occ.__class__(**{**occ.__dict__, **change}), config) == expected
+
+
+def test_none_ahead_but_held_before_says_when_the_last_was(example: Path, capsys) -> None:
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[digest]", '[detect]\nlookahead = "1d"\n\n[digest]'))
+    assert main(["--config", str(cfg), "meetings", "--now", "2026-11-27T12:00+01:00"]) == 0
+    out = capsys.readouterr().out
+    assert "No 1:1 with your boss in the next 1 days; the last one was on Thu 26 Nov" in out
+    assert "recurring two-person" not in out

@@ -1,0 +1,132 @@
+"""`manageup init`: flags, questions on a terminal, --suggest-boss, never over an existing
+config; right after it, `doctor` passes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tomllib
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from manageup.cli import main
+from tests.conftest import ROOT
+from tests.fresh_calendar import write_calendar
+
+FLAGS = ["--me", "alex@example.com", "--boss", "sam@example.com", "--timezone",
+         "Europe/Berlin"]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    write_calendar(home / "calendars" / "work.ics")
+    return home
+
+
+def config_path(home: Path) -> Path:
+    return home / ".config" / "manageup" / "config.toml"
+
+
+def test_init_with_flags_writes_a_private_working_config(home: Path, capsys) -> None:
+    assert main(["init", *FLAGS, "--calendar", "~/calendars/work.ics", "--name", "Alex"]) == 0
+    path = config_path(home)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    data = tomllib.loads(path.read_text())
+    assert data["boss"]["email"] == "sam@example.com"
+    assert data["calendars"][0]["path"] == "~/calendars/work.ics"
+    assert (home / ".local" / "share" / "manageup").is_dir()
+    assert "Wrote" in capsys.readouterr().out
+    # Right after init, doctor passes, and finds the 1:1s.
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "with your boss in the next 14 days" in out
+
+
+def test_init_without_a_terminal_names_the_missing_flag(home: Path, capsys) -> None:
+    assert main(["init", "--me", "alex@example.com", "--timezone", "UTC"]) == 2
+    err = capsys.readouterr().err
+    assert "missing --calendar, --boss" in err
+    assert not config_path(home).exists()
+
+
+def test_init_checks_each_value_and_names_the_flag(home: Path, capsys) -> None:
+    assert main(["init", *FLAGS, "--calendar", "~/nothing.ics"]) == 2
+    assert "--calendar '~/nothing.ics': no file there" in capsys.readouterr().err
+    assert main(["init", *FLAGS[:2], "--boss", "sam", "--calendar", "~/calendars/work.ics",
+                 "--timezone", "Europe/Berlin"]) == 2
+    assert "--boss 'sam': not an e-mail address" in capsys.readouterr().err
+    assert main(["init", *FLAGS[:4], "--timezone", "Mars/Base", "--calendar",
+                 "~/calendars/work.ics"]) == 2
+    assert "--timezone 'Mars/Base'" in capsys.readouterr().err
+    assert not config_path(home).exists()
+
+
+def test_init_never_overwrites_without_force(home: Path, capsys) -> None:
+    args = ["init", *FLAGS, "--calendar", "~/calendars/work.ics"]
+    assert main(args) == 0
+    path = config_path(home)
+    path.write_text(path.read_text() + "# mine\n")
+    before = path.read_text()
+    assert main(args) == 2
+    assert "already exists" in capsys.readouterr().err and path.read_text() == before
+    assert main([*args, "--force"]) == 0
+    assert "# mine" not in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_suggest_boss_lists_recurring_two_person_meetings(home: Path, capsys) -> None:
+    assert main(["init", "--suggest-boss", "--me", "alex@example.com", "--calendar",
+                 str(home / "calendars" / "work.ics"), "--timezone", "Europe/Berlin"]) == 0
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines() if line.strip()[:2] in ("1.", "2.")]
+    assert lines[0].startswith("1. sam@example.com (Sam Rivera): 8 meeting(s)")
+    assert lines[1].startswith("2. dana@example.com (Dana Park): 4 meeting(s)")
+    assert "bob@" not in out and " a@example.com" not in out  # one-off; team meeting
+    assert not config_path(home).exists()  # proposals only
+
+
+def test_init_asks_on_a_terminal(home: Path) -> None:
+    env = {**os.environ, "HOME": str(home), "TZ": "Europe/Berlin", "NO_COLOR": "1"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
+        env.pop(var, None)
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "init"], env=env, cwd=str(ROOT),
+                          encoding="utf-8", timeout=60)
+    child.expect("Your e-mail address")
+    child.sendline("alex@example.com")
+    child.expect("Your calendar")
+    child.sendline("~/calendars/nowhere.ics")
+    child.expect("no file there")  # asked again
+    child.expect("Your calendar")
+    child.sendline("~/calendars/work.ics")
+    child.expect(r"1\. sam@example.com \(Sam Rivera\): 8 meeting")
+    child.expect(r"Your boss's e-mail address \(or a number above\)")
+    child.sendline("1")
+    child.expect(r"Your time zone \[Europe/Berlin\]")
+    child.sendline("")
+    child.expect("Your first name")
+    child.sendline("Alex")
+    child.expect(r"Your boss's name \[Sam Rivera\]")
+    child.sendline("")
+    child.expect("Wrote")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    data = tomllib.loads(config_path(home).read_text())
+    assert data["boss"] == {"email": "sam@example.com", "name": "Sam Rivera", "aliases": []}
+    assert data["me"] == {"email": "alex@example.com", "name": "Alex",
+                          "timezone": "Europe/Berlin"}
+
+
+def test_no_config_yet_points_to_init(home: Path, capsys) -> None:
+    assert main(["meetings"]) == 2
+    err = capsys.readouterr().err
+    assert "no config file at" in err and "run: manageup init" in err

@@ -1,0 +1,145 @@
+"""`manageup service install|uninstall`: units that pass `systemd-analyze --user verify`,
+with this installation's absolute path, the config's real folders, and systemctl called
+as a user would (a recording stand-in for systemctl on PATH; no user manager here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from manageup.cli import main
+from tests.fresh_calendar import write_calendar
+
+INIT = ["init", "--me", "alex@example.com", "--boss", "sam@example.com", "--timezone",
+        "Europe/Berlin", "--calendar", "~/calendars/work.ics"]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    write_calendar(home / "calendars" / "work.ics")
+    return home
+
+
+@pytest.fixture
+def systemctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A systemctl that records its arguments, first on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "systemctl.log"
+    script = bin_dir / "systemctl"
+    script.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def unit_dir(home: Path) -> Path:
+    return home / ".config" / "systemd" / "user"
+
+
+def verify(home: Path, *names: str) -> None:
+    if not shutil.which("systemd-analyze"):
+        pytest.fail("systemd-analyze is missing; scripts/test installs it (apt: systemd)")
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+    done = subprocess.run(["systemd-analyze", "--user", "verify",
+                           *[str(unit_dir(home) / n) for n in names]],
+                          capture_output=True, text=True, env=env, timeout=120)
+    problems = [line for line in (done.stdout + done.stderr).splitlines()
+                if "manageup" in line]
+    assert done.returncode == 0 and not problems, done.stdout + done.stderr
+
+
+def settings(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()
+                if "=" in line and not line.startswith("#"))
+
+
+def test_install_no_start_writes_units_that_verify(home: Path, systemctl: Path,
+                                                   capsys) -> None:
+    assert main(INIT) == 0
+    assert main(["service", "install", "--no-start"]) == 0
+    unit = unit_dir(home) / "manageup.service"
+    s = settings(unit)
+    exe = Path(sys.executable).parent / "manageup"
+    config = home / ".config" / "manageup" / "config.toml"
+    assert s["ExecStart"] == f"{exe} --config {config} run"
+    data = home / ".local" / "share" / "manageup"
+    assert s["ReadWritePaths"] == str(data)  # backups and Maildir are inside it
+    assert (data / "Maildir" / "new").is_dir() and (data / "backups").is_dir()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    verify(home, "manageup.service")
+    assert not systemctl.exists()  # --no-start: no systemctl at all
+    assert "systemctl --user enable --now manageup.service" in capsys.readouterr().out
+    assert main(["doctor"]) == 0
+    assert "ok    service: manageup.service installed and matching" in capsys.readouterr().out
+
+
+def test_install_lists_each_folder_optional_ones_with_a_dash(home: Path, systemctl: Path,
+                                                             capsys) -> None:
+    assert main(INIT) == 0
+    config = home / ".config" / "manageup" / "config.toml"
+    odd = home / "my notes" / "100%"
+    config.write_text(config.read_text().replace(
+        '[store]', f'[store]\nbackup_dir = "{odd / "backups"}"').replace(
+        '[digest]', f'[digest]\narchive_dir = "{home / "archive"}"'))
+    assert main(["service", "install", "--no-start"]) == 0
+    rw = settings(unit_dir(home) / "manageup.service")["ReadWritePaths"]
+    data = home / ".local" / "share" / "manageup"
+    assert rw == (f'{data} "-{home}/my notes/100%%/backups" -{home}/archive')
+    verify(home, "manageup.service")
+    # The config moves the store: the installed unit no longer fits, and doctor says so.
+    config.write_text(config.read_text().replace(str(odd / "backups"), str(home / "b")))
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  service: manageup.service lets the daemon write to" in out
+    assert "run: manageup service install" in out
+
+
+def test_install_starts_it_and_mentions_linger(home: Path, systemctl: Path, capsys) -> None:
+    assert main(INIT) == 0
+    assert main(["service", "install"]) == 0
+    assert systemctl.read_text().splitlines() == ["--user daemon-reload",
+                                                  "--user enable --now manageup.service"]
+    assert "loginctl enable-linger" in capsys.readouterr().out
+
+
+def test_timer_replaces_the_daemon_and_uninstall_removes_all(home: Path, systemctl: Path,
+                                                             capsys) -> None:
+    assert main(INIT) == 0
+    assert main(["service", "install"]) == 0
+    assert main(["service", "install", "--timer"]) == 0
+    names = sorted(p.name for p in unit_dir(home).iterdir())
+    assert names == ["manageup-once.service", "manageup.timer"]
+    assert settings(unit_dir(home) / "manageup-once.service")["ExecStart"].endswith(" run --once")
+    verify(home, "manageup-once.service", "manageup.timer")
+    assert systemctl.read_text().splitlines()[2:] == [
+        "--user disable --now manageup.service", "--user daemon-reload",
+        "--user enable --now manageup.timer"]
+    assert main(["service", "uninstall"]) == 0
+    assert list(unit_dir(home).iterdir()) == []
+    assert systemctl.read_text().splitlines()[-2:] == ["--user disable --now manageup.timer",
+                                                       "--user daemon-reload"]
+
+
+def test_systemctl_failure_is_one_clear_line(home: Path, systemctl: Path, capsys) -> None:
+    assert main(INIT) == 0
+    script = systemctl.parent / "bin" / "systemctl"
+    script.write_text("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\n"
+                      "exit 1\n")
+    assert main(["service", "install"]) == 1
+    err = capsys.readouterr().err
+    assert "systemctl --user daemon-reload failed: Failed to connect to bus" in err
+    assert "loginctl enable-linger" in err and "Traceback" not in err

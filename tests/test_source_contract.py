@@ -1,0 +1,235 @@
+"""One contract, every source kind (as vdirsyncer's StorageTests runs against every storage).
+
+Each kind is a function that serves tests/source_scenario.py's calendar through its real
+transport (a file, a loopback HTTP server, googleapiclient's HttpMockSequence) and returns
+a `Kind`. A new source kind (CalDAV, Microsoft) adds one such function to KINDS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from googleapiclient.http import HttpMockSequence
+
+from manageup.config import Config, parse_config
+from manageup.errors import SourceError
+from manageup.model import Occurrence
+from manageup.sources import FetchResult, KeepsSyncState, Source
+from manageup.sources.memory import MemorySource
+from manageup.store import Store
+from tests import source_scenario as sc
+from tests.conftest import config_text, serve_http
+
+OK = {"status": "200", "content-type": "application/json; charset=UTF-8"}
+NOT_FOUND = ('{"error": {"errors": [{"domain": "global", "reason": "notFound", "message": '
+             '"Not Found"}], "code": 404, "message": "Not Found"}}')
+
+
+@dataclass
+class Kind:
+    source: Source  # serving sc.BASE
+    change: Callable[[sc.Scenario], None]  # the calendar as it is after an edit
+    broken: Source  # one whose calendar cannot be read at all
+
+
+def _memory(tmp_path: Path, stack: ExitStack) -> Kind:
+    src = MemorySource(sc.occurrences(sc.BASE))
+    broken = MemorySource()
+    broken.error = SourceError("memory: the calendar is down")
+    return Kind(src, lambda new: src.replace(sc.occurrences(new)), broken)
+
+
+def _ics_file(tmp_path: Path, stack: ExitStack) -> Kind:
+    from manageup.sources.ics import IcsSource
+
+    path = tmp_path / "contract.ics"
+    path.write_bytes(sc.ics(sc.BASE))
+    _, cfg = _config(tmp_path, config_text(path, tmp_path))
+    _, gone = _config(tmp_path, config_text(tmp_path / "missing.ics", tmp_path))
+    generation = [0]
+
+    def change(new: sc.Scenario) -> None:
+        path.write_bytes(sc.ics(new))
+        generation[0] += 1  # a new mtime even on a coarse-grained file system
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+
+    return Kind(IcsSource(cfg.calendars[0], cfg), change, IcsSource(gone.calendars[0], gone))
+
+
+def _ics_url(tmp_path: Path, stack: ExitStack) -> Kind:
+    from manageup.sources.ics import IcsSource
+
+    feed = [sc.ics(sc.BASE)]
+
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/cal.ics":
+                self.send_error(404)
+                return
+            etag = f'"{hashlib.sha256(feed[0]).hexdigest()[:16]}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/calendar")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(feed[0])))
+            self.end_headers()
+            self.wfile.write(feed[0])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    base = stack.enter_context(serve_http(Feed))
+
+    def url_config(url: str) -> str:
+        return config_text("x", tmp_path).replace('path = "x"', f'url = "{url}"')
+
+    _, cfg = _config(tmp_path, url_config(f"{base}/cal.ics"))
+    _, gone = _config(tmp_path, url_config(f"{base}/nothing.ics"))
+    return Kind(IcsSource(cfg.calendars[0], cfg), lambda new: feed.__setitem__(0, sc.ics(new)),
+                IcsSource(gone.calendars[0], gone))
+
+
+def _google(tmp_path: Path, stack: ExitStack) -> Kind:
+    from manageup.sources.google import MARGIN, GoogleSource
+
+    text = config_text("x", tmp_path).replace(
+        'type = "ics"\npath = "x"', 'type = "google"\ncalendar_id = "primary"')
+    _, cfg = _config(tmp_path, text)
+    until = sc.END + MARGIN
+    seen = [sc.google_events(sc.BASE, sc.START, until)]
+    answers = [(OK, page) for page in sc.google_pages(seen[0], "sync-1")]
+    for _ in range(4):  # later polls, nothing changed
+        answers.append((OK, sc.google_changes(seen[0], seen[0], "sync-1")))
+    http = HttpMockSequence(answers)  # keeps this very list: change() edits what is left
+
+    def change(new: sc.Scenario) -> None:
+        events = sc.google_events(new, sc.START, until)
+        answers[:] = [(OK, sc.google_changes(seen[0], events, "sync-2")), *answers[1:]]
+        seen[0] = events
+
+    broken = GoogleSource(cfg.calendars[0], cfg, http=HttpMockSequence(
+        [({**OK, "status": "404"}, NOT_FOUND)]), sleep=lambda s: None)
+    return Kind(GoogleSource(cfg.calendars[0], cfg, http=http, sleep=lambda s: None), change,
+                broken)
+
+
+def _caldav(tmp_path: Path, stack: ExitStack) -> Kind:
+    """A real Radicale on loopback, the calendar uploaded one resource per UID."""
+    from manageup.sources.caldav import CaldavSource
+    from tests.test_caldav import PASSWORD, Radicale, split
+
+    server = Radicale(tmp_path)
+    stack.callback(server.stop)
+    feed = tmp_path / "contract.ics"
+    feed.write_bytes(sc.ics(sc.BASE))
+    url = server.make_calendar("contract", [feed])
+
+    def table(address: str) -> str:
+        return config_text("x", tmp_path).replace(
+            'type = "ics"\npath = "x"',
+            f'type = "caldav"\nurl = "{address}"\nusername = "alex"')
+
+    def change(new: sc.Scenario) -> None:
+        cal = server.client().calendar(url=url)
+        for resource in split(sc.ics(new)):
+            cal.save_event(resource)  # the same UID, so the same resource, replaced
+
+    _, cfg = _config(tmp_path, table(url))
+    _, gone = _config(tmp_path, table(server.url + "/alex/nothing-here/"))
+    return Kind(CaldavSource(cfg.calendars[0], cfg, password=PASSWORD), change,
+                CaldavSource(gone.calendars[0], gone, password=PASSWORD))
+
+
+def _config(tmp_path: Path, text: str) -> tuple[Path, Config]:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path, parse_config(text, path)
+
+
+KINDS: dict[str, Callable[[Path, ExitStack], Kind]] = {
+    "memory": _memory, "ics-file": _ics_file, "ics-url": _ics_url, "google": _google,
+    "caldav": _caldav,
+}
+
+
+@pytest.fixture(params=list(KINDS))
+def kind(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kind]:
+    with ExitStack() as stack:
+        yield KINDS[request.param](tmp_path, stack)
+
+
+def fetch(src: Source) -> FetchResult:
+    return src.fetch(sc.START, sc.END, sc.ZONE)
+
+
+def by_start(result: FetchResult) -> dict[str, Occurrence]:
+    return {f"{o.start:%d %b %H:%M}": o for o in result.occurrences}
+
+
+def test_window_is_half_open_and_overlap_counts(kind: Kind) -> None:
+    found = by_start(fetch(kind.source))
+    # 19 Nov 10:00-10:30 ends at the window's start and 17 Dec 10:00 starts at its end: out.
+    # The workshop began before the window and is still on at its start: in.
+    assert sorted(found) == ["04 Dec 14:00", "10 Dec 10:00", "19 Nov 09:00", "26 Nov 10:00",
+                             "27 Nov 15:00"]
+    assert all(o.start.tzinfo == sc.ZONE and o.end.tzinfo == sc.ZONE for o in found.values())
+    assert found["26 Nov 10:00"].uid == sc.SERIES_UID
+    assert found["26 Nov 10:00"].end == sc.berlin("2026-11-26T10:30")
+
+
+def test_cancelled_and_declined_instances_come_back(kind: Kind) -> None:
+    found = by_start(fetch(kind.source))
+    cancelled = found["10 Dec 10:00"]
+    assert cancelled.status == "CANCELLED" and cancelled.uid == sc.SERIES_UID
+    assert cancelled.original_start == sc.berlin("2026-12-10T10:00")
+    assert cancelled.title == sc.SERIES_TITLE  # enough left to count it in the history
+    declined = found["27 Nov 15:00"]
+    assert [p.partstat for p in declined.attendees if p.email == sc.ME] == ["DECLINED"]
+
+
+def test_moved_instance_carries_its_original_start(kind: Kind) -> None:
+    moved = by_start(fetch(kind.source))["04 Dec 14:00"]
+    assert moved.original_start == sc.berlin("2026-12-03T10:00") and moved.moved
+    regular = by_start(fetch(kind.source))["26 Nov 10:00"]
+    assert regular.original_start == regular.start and not regular.moved
+    assert moved.key != regular.key and moved.key.startswith(sc.SERIES_UID)
+
+
+def test_unchanged_feed_is_reported_and_a_change_is_seen(kind: Kind) -> None:
+    first = fetch(kind.source)
+    second = fetch(kind.source)
+    assert not first.unchanged and second.unchanged
+    assert second.occurrences == first.occurrences
+    kind.change(sc.BASE.moved(sc.berlin("2026-11-26T10:00"), sc.berlin("2026-11-26T16:00")))
+    third = fetch(kind.source)
+    assert not third.unchanged
+    moved = by_start(third)["26 Nov 16:00"]
+    assert moved.original_start == sc.berlin("2026-11-26T10:00")
+    assert "26 Nov 10:00" not in by_start(third)
+
+
+def test_an_unreadable_calendar_is_a_source_error(kind: Kind) -> None:
+    with pytest.raises(SourceError) as err:
+        fetch(kind.broken)
+    assert "\n" not in str(err.value) and str(err.value)
+
+
+def test_a_syncing_source_resumes_from_the_store(kind: Kind, tmp_path: Path) -> None:
+    if not isinstance(kind.source, KeepsSyncState):
+        pytest.skip("this kind keeps no sync state")
+    store = Store.open(tmp_path / "state.sqlite3")
+    first = kind.source.fetch_synced(sc.START, sc.END, sc.ZONE, store=store, now=sc.START,
+                                     readonly=False)
+    again = kind.source.fetch_synced(sc.START, sc.END, sc.ZONE, store=store, now=sc.START,
+                                     readonly=True)
+    assert again.occurrences == first.occurrences and again.unchanged
