@@ -40,7 +40,7 @@ name = "Sam"
 max_attendees = "two"
 lookahead = "soon"
 [[calendars]]
-type = "caldav"
+type = "exchange-ews"
 [digest]
 send_window = "7-21"
 [delivery]

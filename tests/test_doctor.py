@@ -113,3 +113,36 @@ def test_doctor_fails_when_no_1on1_is_found(example: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "FAIL  1:1s: No 1:1 found: your boss's address" in out and "sam@exmaple.com" in out
     assert "  sam@example.com (Sam Rivera): " in out  # the likely right address
+
+
+def test_doctor_reports_a_server_that_hangs_up_after_the_greeting(example: Path, capsys) -> None:
+    """A server that greets and then drops the connection is one FAIL line, no traceback."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"220 hello\r\n")
+            conn.recv(1024)  # EHLO
+            conn.sendall(b"250 ok\r\n")
+            conn.recv(1024)  # NOOP: hang up instead of answering
+
+    threading.Thread(target=serve, daemon=True).start()
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace(
+        '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n',
+        f'[delivery]\nmethod = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+        'security = "none"\nusername = ""\n'))
+    try:
+        assert main(["--config", str(cfg), "doctor"]) == 1
+    finally:
+        listener.close()
+    out = capsys.readouterr().out
+    assert "FAIL  delivery: SMTP 127.0.0.1:" in out
+    assert "Traceback" not in out

@@ -115,3 +115,22 @@ def test_a_broken_series_subject_template_names_the_key(gmail_config: Config,
     digest, rendered = make_digest(Store.memory(), detect(occs, config)[0], [], now, config)
     with pytest.raises(ConfigError, match=r"digest.templates_dir: series_subject.txt.j2"):
         build_message(rendered, digest, config, now)
+
+
+@pytest.mark.parametrize("fixture,status,transient", [
+    ("ratelimit_403", 403, True),  # Gmail's per-user sending limit: later, not never
+    ("gmail_unavailable", 503, True),
+    ("insufficient_permissions", 403, False),  # only signing in again helps
+    ("gmail_thread_notfound", 404, False),
+])
+def test_gmail_failures_left_after_the_library_retried(fixture: str, status: int,
+                                                       transient: bool) -> None:
+    answer = ({**OK, "status": str(status)}, (G / f"{fixture}.json").read_text())
+    http = HttpMockSequence([answer] * 3)
+    msg = EmailMessage()
+    msg["Subject"] = "Prep"
+    msg.set_content("x")
+    with pytest.raises(DeliveryError) as err:
+        GmailTransport(build("gmail", "v1", http=http), sleep=lambda s: None).send(msg)
+    assert err.value.transient is transient
+    assert "calendar" not in str(err.value)

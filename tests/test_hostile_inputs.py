@@ -188,3 +188,30 @@ def test_store_errors_name_the_real_cause(tmp_path: Path) -> None:
     ro = describe_error(sqlite3.OperationalError("attempt to write a readonly database"),
                         tmp_path, "write")
     assert "read-only" in ro and "backup" not in ro
+
+
+@pytest.mark.parametrize("where", ["pages", "header"])
+def test_doctor_names_the_backup_to_restore_whatever_the_damage(world, capsys,
+                                                                where: str) -> None:
+    from tests.test_review_month import cycles
+
+    example, db, _run = world
+    cycles(example, "2026-11-20T09:00:00+01:00", "2026-11-20T10:00:00+01:00")  # one backup
+    (backup,) = (example / "state" / "backups").iterdir()
+    store = Store.open(db)
+    for n in range(300):
+        store.add_item("topic", f"filler {n} " + "x" * 200, at("2026-11-20T09:00+01:00"))
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    data = bytearray(db.read_bytes())
+    if where == "pages":
+        data[4096 * 20:4096 * 30] = b"\xff" * (4096 * 10)
+    else:
+        data[:100] = b"\xff" * 100
+    db.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert main(["--config", str(example / "config.toml"), "doctor"]) == 1
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    (line,) = [x for x in out.out.splitlines() if x.startswith("FAIL") and "store" in x]
+    assert f"copy {backup} to {db}" in line, line

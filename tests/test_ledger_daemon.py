@@ -355,3 +355,17 @@ def test_sent_and_the_record_of_what_it_showed_are_one_write(example: Path,
     store = Store.open(cfg.store.path)
     assert [r.state for r in store.ledger()] == ["sent"]
     assert len(store.digests()) == 1
+
+
+def test_a_store_error_in_the_daemon_is_one_line_each_cycle(caplog) -> None:
+    from manageup.store import StoreDamaged
+
+    def cycle(now):
+        raise StoreDamaged("the store at /x is damaged (file is not a database); restore", "x")
+
+    d = Daemon(cycle, 60, clock=lambda: at("2026-11-25T16:00+01:00"), watchdog=False)
+    d.one_cycle()
+    d.one_cycle()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 2 and all(r.exc_info is None for r in errors)
+    assert "is damaged" in errors[0].getMessage()

@@ -123,6 +123,33 @@ def _google(tmp_path: Path, stack: ExitStack) -> Kind:
                 broken)
 
 
+def _caldav(tmp_path: Path, stack: ExitStack) -> Kind:
+    """A real Radicale on loopback, the calendar uploaded one resource per UID."""
+    from manageup.sources.caldav import CaldavSource
+    from tests.test_caldav import PASSWORD, Radicale, split
+
+    server = Radicale(tmp_path)
+    stack.callback(server.stop)
+    feed = tmp_path / "contract.ics"
+    feed.write_bytes(sc.ics(sc.BASE))
+    url = server.make_calendar("contract", [feed])
+
+    def table(address: str) -> str:
+        return config_text("x", tmp_path).replace(
+            'type = "ics"\npath = "x"',
+            f'type = "caldav"\nurl = "{address}"\nusername = "alex"')
+
+    def change(new: sc.Scenario) -> None:
+        cal = server.client().calendar(url=url)
+        for resource in split(sc.ics(new)):
+            cal.save_event(resource)  # the same UID, so the same resource, replaced
+
+    _, cfg = _config(tmp_path, table(url))
+    _, gone = _config(tmp_path, table(server.url + "/alex/nothing-here/"))
+    return Kind(CaldavSource(cfg.calendars[0], cfg, password=PASSWORD), change,
+                CaldavSource(gone.calendars[0], gone, password=PASSWORD))
+
+
 def _config(tmp_path: Path, text: str) -> tuple[Path, Config]:
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -131,6 +158,7 @@ def _config(tmp_path: Path, text: str) -> tuple[Path, Config]:
 
 KINDS: dict[str, Callable[[Path, ExitStack], Kind]] = {
     "memory": _memory, "ics-file": _ics_file, "ics-url": _ics_url, "google": _google,
+    "caldav": _caldav,
 }
 
 

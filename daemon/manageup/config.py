@@ -66,16 +66,30 @@ class Detect:
 
 @dataclass(frozen=True)
 class Calendar:
-    type: Literal["ics", "google"] = _doc("Source kind: ics or google.")
+    type: Literal["ics", "google", "caldav", "microsoft"] = _doc(
+        "Source kind: ics, google, caldav or microsoft.")
     name: str = _doc("A short name for logs and doctor.", "")
     path: Path | None = _doc("An .ics file (for type = ics).", None)
-    url: str = _doc("An http(s) .ics address (for type = ics), instead of path.", "")
+    url: str = _doc("An http(s) .ics address (type = ics), or for type = caldav a calendar "
+                    "collection, or a principal plus `calendar`.", "")
     calendar_id: str = _doc("Google calendar id (for type = google).", "primary")
+    calendar: str = _doc("CalDAV: the calendar's display name, when url is a principal.", "")
+    username: str = _doc("CalDAV login name; the password is the secret `caldav`.", "")
+    password_command: str = _doc("CalDAV: a command that prints the password (last resort).",
+                                 "")
+    client_id: str = _doc("Microsoft 365: the application (client) id you registered.", "")
+    tenant: str = _doc("Microsoft 365: your directory (tenant) id or domain.", "organizations")
+    authority_url: str = _doc("Microsoft 365 sign-in host (national clouds only).",
+                              "https://login.microsoftonline.com")
+    graph_url: str = _doc("Microsoft Graph address (national clouds only).",
+                          "https://graph.microsoft.com/v1.0")
     timeout: float = _doc("Seconds before a fetch gives up.", 20.0)
     max_bytes: int = _doc("Feeds larger than this are refused.", 50 * 1024 * 1024)
 
     @property
     def label(self) -> str:
+        if self.type == "microsoft":
+            return self.name or "Microsoft 365"
         return self.name or str(self.path or self.url or self.calendar_id)
 
 
@@ -318,6 +332,22 @@ def _cross_checks(config: Config, problems: _Problems) -> None:
                 problems.add(key, "an ics calendar needs exactly one of path or url")
             elif cal.url and not re.match(r"(?i)^https?://", cal.url):
                 problems.add(f"{key}.url", "only http:// and https:// addresses are read")
+        elif cal.type == "caldav":
+            if not re.match(r"(?i)^https?://", cal.url):
+                problems.add(f"{key}.url", "a caldav calendar needs the http(s) address of "
+                             "a calendar collection, or of a principal plus calendar")
+            elif "@" in cal.url.split("/")[2]:
+                problems.add(f"{key}.url", "no login in the address: set username, and the "
+                             "password with `manageup secret set caldav`")
+            if not cal.username:
+                problems.add(f"{key}.username", "a caldav calendar needs the login name")
+        elif cal.type == "microsoft":
+            if not cal.client_id:
+                problems.add(f"{key}.client_id", "a microsoft calendar needs the application "
+                             "(client) id of the app you registered (see the README)")
+            for k in ("authority_url", "graph_url"):
+                if not getattr(cal, k).lower().startswith("https://"):
+                    problems.add(f"{key}.{k}", "must be an https:// address")
     if not config.calendars:
         problems.add("calendars", 'no calendar configured; add a [[calendars]] table with '
                      'type = "ics" and path = "..."')

@@ -136,6 +136,7 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
 
     if gathered.auth_failed and not dry_run:
         _notice_auth(config, store, transport, now)
+        _notice_microsoft_auth(config, store, transport, now)
     week = _BossWeek(sources, config, now)
     for match in upcoming(detect(gathered.occurrences, config), now):
         occ = match.occurrence
@@ -239,6 +240,28 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
                        f"sign in again no prep digest can be sent. To fix it, {REAUTH}")
     _send_once(store, transport, msg, key, deadline, now, row, now, "the Google sign-in notice",
                kind=LedgerKind.NOTICE)
+
+
+def _notice_microsoft_auth(config: Config, store: Store, transport: Transport,
+                           now: datetime) -> None:
+    """The same one short mail when the Microsoft 365 sign-in dies."""
+    from manageup.microsoft import AUTH_FLAG, REAUTH
+
+    flag = store.flag(AUTH_FLAG)
+    if flag is None:
+        return
+    key = "notice|microsoft-auth"
+    deadline = flag[1] + NOTICE_WINDOW
+    row = store.ledger_get(key, deadline)
+    if not _should_try(row, now):
+        return
+    msg = build_notice(config, now, key, flag[1],
+                       "manageup cannot read your Microsoft 365 calendar",
+                       "Microsoft refused manageup's stored sign-in (it was revoked, it "
+                       "expired, or the app registration changed). Until you sign in again "
+                       f"no prep digest can be sent. To fix it, {REAUTH}")
+    _send_once(store, transport, msg, key, deadline, now, row, now,
+               "the Microsoft sign-in notice", kind=LedgerKind.NOTICE)
 
 
 def _handle(config: Config, store: Store, transport: Transport, match: Match,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import smtplib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,15 @@ def run_checks(config_arg: str | None, now: datetime,
     yield from _check_calendars(config, now)
     if any(c.type == "google" for c in config.calendars) and config.delivery.method != "gmail":
         yield _check_google(config, env, gmail=False)
+    for cal in config.calendars:
+        if cal.type == "caldav":
+            from manageup.sources.caldav import doctor_checks
+
+            yield from doctor_checks(cal, config)
+        elif cal.type == "microsoft":
+            from manageup.sources import microsoft
+
+            yield from microsoft.doctor_checks(cal, config)
     yield _check_store(config)
     yield from _check_delivery(config, env)
     from manageup import units
@@ -129,7 +139,7 @@ def _check_google(config: Config, env: Mapping[str, str], gmail: bool) -> Check:
 
 
 def _check_store(config: Config) -> Check:
-    from manageup.store import Store
+    from manageup.store import Store, StoreDamaged, restore_advice
 
     path = config.store.path
     if not path.exists():
@@ -140,19 +150,20 @@ def _check_store(config: Config) -> Check:
                       "check store.path"
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK):
         return False, f"store {path} is not writable; check its owner and store.path"
+    folder = config.store.backup_folder
     try:
         store = Store.open(path, readonly=True)  # doctor changes nothing
         try:
             problems = store.integrity()
-            bad = store.bad_rows()
-            backups = store.backups(config.store.backup_folder)
+            bad = [] if problems else store.bad_rows()
+            how = restore_advice(path, folder, store.store_id())
         finally:
             store.close()
+    except StoreDamaged as e:
+        return False, f"store {path} is damaged ({e.cause}); {restore_advice(path, folder)}"
     except ManageupError as e:
         return False, f"store: {e}"
     if problems:
-        how = (f"stop manageup, move {path} aside and copy {backups[-1]} to {path}"
-               if backups else f"no backup found; try `sqlite3 {path} .recover`")
         return False, f"store {path} is damaged (integrity check: {problems[0]}); {how}"
     if bad:
         return False, (f"store {path}: {len(bad)} row(s) manageup cannot use, e.g. {bad[0]}; "
@@ -206,8 +217,15 @@ def _check_smtp(config: Config, env: Mapping[str, str]) -> Iterator[Check]:
     try:
         t = SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command, env))
         conn = t.connect()
-        conn.noop()
-        conn.quit()
+        try:
+            conn.noop()
+            conn.quit()
+        except (smtplib.SMTPException, OSError) as e:
+            conn.close()
+            yield False, (f"delivery: SMTP {smtp.host}:{smtp.port} hung up or failed after "
+                          f"connecting ({type(e).__name__}); check delivery.smtp.host, port "
+                          "and security")
+            return
         login = f", logged in as {smtp.username}" if smtp.username else ""
         yield True, f"delivery: SMTP {smtp.host}:{smtp.port} ({smtp.security}){login}"
     except ManageupError as e:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import schedule
 
+from manageup.errors import ManageupError
+
 if TYPE_CHECKING:
     from manageup.cycle import CycleReport
 
@@ -76,6 +78,8 @@ class Daemon:
             report = self.cycle(self.clock())
             if report is not None:
                 self._plan_wakes([due for _title, due in report.waiting])
+        except ManageupError as e:  # a problem the user can act on: one line, no traceback
+            log.error("%s; the next cycle runs in %ss", e, int(self.interval))
         except Exception:  # see the docstring: nothing may escape a job
             log.exception("this cycle failed; the next one runs in %ss", int(self.interval))
         finally:

@@ -15,6 +15,8 @@ def auth(ctx: Context) -> int:
     from manageup import google, secrets
 
     config, args = ctx.config, ctx.args
+    if args.provider == "microsoft":
+        return _auth_microsoft(ctx)
     path = Path(args.client_secret).expanduser() if args.client_secret else \
         config.google.client_secret
     if path is None:
@@ -32,6 +34,25 @@ def auth(ctx: Context) -> int:
     finally:
         store.close()
     print("Signed in to Google; the sign-in is kept in your keyring.")
+    return 0
+
+
+def _auth_microsoft(ctx: Context) -> int:
+    from manageup import microsoft
+
+    config = ctx.config
+    cal = next((c for c in config.calendars if c.type == "microsoft"), None)
+    if cal is None:
+        raise UsageError('no [[calendars]] table with type = "microsoft" and client_id; '
+                         "add one first (see the README)")
+    user = microsoft.sign_in(cal, lambda text: print(text, flush=True))
+    store = ctx.store()
+    try:
+        store.set_flag(microsoft.AUTH_FLAG, None, datetime.now(config.zone))
+    finally:
+        store.close()
+    print(f"Signed in to Microsoft 365 as {user or 'your account'}; the sign-in is kept in "
+          "your keyring.")
     return 0
 
 

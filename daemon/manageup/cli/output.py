@@ -33,7 +33,7 @@ def setup_logging(verbosity: int, daemon: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("googleapiclient", "mail.log", "keyring"):
+    for noisy in ("googleapiclient", "mail.log", "keyring", "caldav", "msal"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 

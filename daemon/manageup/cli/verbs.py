@@ -151,22 +151,24 @@ VERBS: tuple[Verb, ...] = (
          ("manageup doctor",),
          description="Check each part and say what to fix. Changes nothing and sends no "
                      "mail; exits 1 when any check fails."),
-    Verb("auth", "sign in to Google (calendar, and Gmail if used)", account.auth,
-         ("manageup auth google --client-secret ~/Downloads/client_secret.json",),
+    Verb("auth", "sign in to Google (calendar, Gmail) or Microsoft", account.auth,
+         ("manageup auth google --client-secret ~/Downloads/client_secret.json",
+          "manageup auth microsoft"),
          description="Run Google's sign-in for installed apps. Without a browser on this "
                      "machine, use --no-browser, open the printed address elsewhere and "
-                     "forward the port: ssh -L 8765:localhost:8765 HOST",
-         args=(arg("provider", choices=["google"], help="whose sign-in"),
+                     "forward the port: ssh -L 8765:localhost:8765 HOST. Microsoft 365 "
+                     "prints a code to enter at microsoft.com/devicelogin on any device.",
+         args=(arg("provider", choices=["google", "microsoft"], help="whose sign-in"),
                arg("--client-secret", metavar="FILE",
                    help="your OAuth client file (default: google.client_secret)"),
                arg("--port", type=int, help="local port to listen on (default 8765)"),
                arg("--no-browser", action="store_true", help="print the address instead"))),
     Verb("secret", "store a password in the keyring", account.secret,
-         ("manageup secret set smtp",),
-         description="Store the SMTP password in your keyring; it is read from standard "
-                     "input when that is not a terminal.",
+         ("manageup secret set smtp", "manageup secret set caldav"),
+         description="Store the SMTP or CalDAV password in your keyring; it is read from "
+                     "standard input when that is not a terminal.",
          args=(arg("action", choices=["set"], help="what to do"),
-               arg("name", choices=["smtp"], help="which secret"))),
+               arg("name", choices=["smtp", "caldav"], help="which secret"))),
     Verb("completion", "print tab completion for bash, zsh or fish", account.completion,
          ('eval "$(manageup completion bash)"    # in ~/.bashrc',
           "manageup completion fish > ~/.config/fish/completions/manageup.fish"),

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
 from manageup.errors import DeliveryError, SourceError
-from manageup.google import RETRY_STATUS, GoogleAuthError, execute
+from manageup.google import RATE_REASONS, RETRY_STATUS, GoogleAuthError, execute
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,20 @@ class GmailTransport:
         except GoogleAuthError as e:
             raise DeliveryError(str(e), transient=False) from None
         except SourceError as e:
-            transient = "cannot reach" in str(e) or any(
-                f" {s} " in str(e) for s in RETRY_STATUS)
             raise DeliveryError(str(e).replace("check the calendar id", "check delivery"),
-                                transient=transient) from None
+                                transient=_transient(e)) from None
         return str(sent.get("threadId") or "") if isinstance(sent, dict) else ""
+
+
+_ANSWERED = re.compile(r"Google answered (\d{3}) (\w*)")
+
+
+def _transient(e: SourceError) -> bool:
+    """googleapiclient has already retried; what is left is worth another try later unless
+    Google refused the request itself (a 4xx other than a rate limit), or could not be
+    reached, or a token refresh failed without invalid_grant."""
+    answered = _ANSWERED.search(str(e))
+    if answered is None:
+        return True
+    status, reason = int(answered[1]), answered[2]
+    return status in RETRY_STATUS or (status == 403 and reason in RATE_REASONS)

@@ -73,6 +73,8 @@ class SeesBossWeek(Protocol):
 _REGISTRY = {
     "ics": "manageup.sources.ics:IcsSource",
     "google": "manageup.sources.google:GoogleSource",
+    "caldav": "manageup.sources.caldav:CaldavSource",
+    "microsoft": "manageup.sources.microsoft:MicrosoftSource",
 }
 
 

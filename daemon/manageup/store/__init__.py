@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from manageup.model import ITEM_STATUSES, Snapshot, check_item
-from manageup.store.backup import BackupMixin
-from manageup.store.db import MIGRATIONS, StoreBase
+from manageup.store.backup import BackupMixin, restore_advice
+from manageup.store.db import MIGRATIONS, StoreBase, StoreDamaged
 from manageup.store.digests import DigestRecord, DigestsMixin, SentDigest
 from manageup.store.export import ExportMixin, ImportReport, markdown
 from manageup.store.history import HistoryMixin
@@ -17,7 +17,8 @@ from manageup.store.ledger import LedgerKind, LedgerMixin, LedgerRow, LedgerStat
 from manageup.store.sync import SyncMixin
 
 __all__ = ["ITEM_STATUSES", "MIGRATIONS", "DigestRecord", "ImportReport", "LedgerKind",
-           "LedgerRow", "LedgerState", "SentDigest", "Store", "check_item", "markdown"]
+           "LedgerRow", "LedgerState", "SentDigest", "Store", "StoreDamaged", "check_item",
+           "markdown", "restore_advice"]
 
 
 class Store(ItemsMixin, LedgerMixin, DigestsMixin, HistoryMixin, SyncMixin, BackupMixin,

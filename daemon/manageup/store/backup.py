@@ -20,6 +20,20 @@ from manageup.files import private_dir
 from manageup.store.db import RESTORE_HINT, StoreBase
 
 
+def restore_advice(path: Path, folder: Path, store_id: str | None = None) -> str:
+    """How to get a damaged store back: the newest backup of it, found by name even when
+    the store is too damaged to say its own id."""
+    sid = re.escape(store_id) if store_id else "[0-9a-f]{8}"
+    pattern = re.compile(re.escape(path.stem) + f"-{sid}-" + r"\d{4}-\d{2}-\d{2}\.sqlite3")
+    try:
+        found = sorted(p.name for p in folder.iterdir() if pattern.fullmatch(p.name))
+    except OSError:
+        found = []
+    if not found:
+        return f"no backup found in {folder}; try `sqlite3 {path} .recover`"
+    return f"stop manageup, move {path} aside and copy {folder / found[-1]} to {path}"
+
+
 class BackupMixin(StoreBase):
     def backup_prefix(self) -> str:
         stem = self.path.stem if self.path else "manageup"

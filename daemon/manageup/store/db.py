@@ -35,19 +35,19 @@ class _Cursor(sqlite3.Cursor):
         try:
             return super().__next__()
         except sqlite3.DatabaseError as e:
-            raise StoreError(describe_error(e, self.path, "read")) from None
+            raise store_error(e, self.path, "read") from None
 
     def fetchone(self) -> Any:
         try:
             return super().fetchone()
         except sqlite3.DatabaseError as e:
-            raise StoreError(describe_error(e, self.path, "read")) from None
+            raise store_error(e, self.path, "read") from None
 
     def fetchall(self) -> list[Any]:
         try:
             return super().fetchall()
         except sqlite3.DatabaseError as e:
-            raise StoreError(describe_error(e, self.path, "read")) from None
+            raise store_error(e, self.path, "read") from None
 
 
 class _Connection(sqlite3.Connection):
@@ -61,7 +61,7 @@ class _Connection(sqlite3.Connection):
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.IntegrityError | sqlite3.ProgrammingError):
                 raise  # a constraint: the caller's transaction reports it
-            raise StoreError(describe_error(e, self.path, "read")) from None
+            raise store_error(e, self.path, "read") from None
 
 
 def connect(target: str | Path, path: Path | None, **kwargs: Any) -> sqlite3.Connection:
@@ -93,7 +93,7 @@ class StoreBase:
             store._migrate()
             return store
         except sqlite3.DatabaseError as e:
-            raise StoreError(describe_error(e, path, "open")) from None
+            raise store_error(e, path, "open") from None
         except OSError as e:
             raise StoreError(f"cannot create the store at {path}: {e.strerror}; "
                              "check store.path") from None
@@ -137,7 +137,7 @@ class StoreBase:
             with self.conn:
                 yield self.conn
         except sqlite3.DatabaseError as e:
-            raise StoreError(describe_error(e, self.path, "write")) from None
+            raise store_error(e, self.path, "write") from None
 
     def store_id(self) -> str:
         row = self.conn.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()
@@ -159,7 +159,7 @@ class StoreBase:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute("ROLLBACK")
         except sqlite3.DatabaseError as e:
-            raise StoreError(describe_error(e, self.path, "write")) from None
+            raise store_error(e, self.path, "write") from None
 
     @contextmanager
     def cycle_lock(self) -> Iterator[bool]:
@@ -250,6 +250,25 @@ def _nearly_full(path: Path) -> bool:
         return False
 
 
+class StoreDamaged(StoreError):
+    """The file itself is damaged (not a full disk, a lock or a permission)."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause  # SQLite's words, e.g. "database disk image is malformed"
+
+
+def store_error(e: sqlite3.DatabaseError, path: Path | None, doing: str) -> StoreError:
+    text = describe_error(e, path, doing)
+    return StoreDamaged(text, str(e)) if _damaged(e) else StoreError(text)
+
+
+def _damaged(e: sqlite3.DatabaseError) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in str(e) \
+        or "not a database" in str(e)
+
+
 def describe_error(e: sqlite3.DatabaseError, path: Path | None, doing: str) -> str:
     """One line naming the real cause: a full disk is not a damaged file."""
     text = str(e)
@@ -264,8 +283,7 @@ def describe_error(e: sqlite3.DatabaseError, path: Path | None, doing: str) -> s
     if "locked" in text or code == sqlite3.SQLITE_BUSY:
         return f"cannot {doing} the store at {path}: another process holds it ({text}); " \
                "try again in a moment"
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text \
-            or "not a database" in text:
+    if _damaged(e):
         return f"the store at {path} is damaged ({text}); {RESTORE_HINT}"
     if code == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
         return f"cannot {doing} the store at {path} ({text}); check store.path"

@@ -1,0 +1,145 @@
+"""Microsoft 365 sign-in with msal's device-code flow; the token cache lives in the keyring.
+
+The device-code flow needs no browser on this machine (a headless workstation, SSH): the
+user opens the printed address anywhere and types the code. Imported only when a
+microsoft calendar is configured; msal itself is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from manageup.errors import SecretError, SignInExpired, SourceError, UsageError
+
+if TYPE_CHECKING:
+    from manageup.config import Calendar
+
+log = logging.getLogger(__name__)
+
+SCOPES = ["Calendars.Read"]  # delegated; msal adds openid, profile and offline_access
+TOKEN_NAME = "microsoft-token"  # keyring entry (service manageup): msal's serialized cache
+AUTH_FLAG = "microsoft-auth"  # store flag set while the refresh token is dead
+REAUTH = "run: manageup auth microsoft"
+# Answers of the token endpoint that only a new sign-in cures.
+DEAD = {"invalid_grant", "interaction_required", "invalid_client", "unauthorized_client"}
+
+
+class MicrosoftAuthError(SignInExpired):
+    """The sign-in is gone (revoked, expired, never done): only the user can fix it."""
+
+
+# -- the token cache in the keyring ----------------------------------------------------------
+
+
+def load_cache() -> Any:
+    """msal's cache from the keyring. A locked or missing keyring is not a dead sign-in:
+    it says so, and no notice mail goes out for it."""
+    import keyring
+    import keyring.errors
+    import msal
+
+    try:
+        raw = keyring.get_password("manageup", TOKEN_NAME)
+    except keyring.errors.KeyringLocked:
+        raise SourceError("Microsoft 365: the keyring is locked; unlock it (log in to the "
+                          "desktop session) and the next poll reads the calendar") from None
+    except (keyring.errors.KeyringError, RuntimeError) as e:
+        raise SourceError(f"Microsoft 365: no usable keyring ({e.__class__.__name__}) to "
+                          "read the sign-in from") from None
+    if raw is None:
+        raise MicrosoftAuthError(f"not signed in to Microsoft 365; {REAUTH}")
+    cache = msal.SerializableTokenCache()
+    try:
+        cache.deserialize(raw)
+    except ValueError:
+        raise MicrosoftAuthError(f"the stored Microsoft sign-in is unreadable; {REAUTH}") \
+            from None
+    return cache
+
+
+def save_cache(cache: Any) -> None:
+    """Write the cache back when msal changed it (a refreshed token)."""
+    if not cache.has_state_changed:
+        return
+    from manageup import secrets
+
+    try:
+        secrets.store(TOKEN_NAME, cache.serialize())
+    except SecretError as e:  # the old refresh token still works; say so and go on
+        log.warning("could not save the refreshed Microsoft sign-in: %s", e)
+    else:
+        cache.has_state_changed = False
+
+
+# -- msal --------------------------------------------------------------------------------------
+
+
+def make_app(cal: Calendar, cache: Any, session: Any = None) -> Any:
+    import msal
+
+    try:
+        return msal.PublicClientApplication(
+            cal.client_id, authority=f"{cal.authority_url.rstrip('/')}/{cal.tenant}",
+            token_cache=cache, http_client=session, timeout=cal.timeout,
+            # Entra ID knows its own hosts; asking it about them costs a request a process.
+            instance_discovery=False)
+    except ValueError as e:
+        raise SourceError(f"Microsoft 365: tenant {cal.tenant!r} not found at "
+                          f"{cal.authority_url} ({_short(e)}); check calendars.tenant") from None
+    except OSError as e:
+        raise SourceError(f"Microsoft 365: cannot reach {cal.authority_url} "
+                          f"({e.__class__.__name__})") from None
+
+
+def access_token(app: Any, force: bool = False) -> tuple[str, str]:
+    """(access token, the account's user name), from the cache or by refreshing."""
+    accounts = app.get_accounts()
+    if not accounts:
+        raise MicrosoftAuthError(f"not signed in to Microsoft 365; {REAUTH}")
+    try:
+        result = app.acquire_token_silent_with_error(SCOPES, accounts[0], force_refresh=force)
+    except OSError as e:  # requests' connection errors are OSErrors
+        raise SourceError(f"Microsoft 365: cannot reach the sign-in service "
+                          f"({e.__class__.__name__}); the next poll tries again") from None
+    if not result:
+        raise MicrosoftAuthError(f"the Microsoft sign-in has no usable token; {REAUTH}")
+    if "access_token" not in result:
+        error = str(result.get("error", ""))
+        if error in DEAD:
+            raise MicrosoftAuthError(
+                f"Microsoft refused the stored sign-in ({error}: revoked, expired, or the "
+                f"app registration changed); {REAUTH}")
+        raise SourceError(f"Microsoft 365: sign-in service answered {error or 'an error'}; "
+                          "the next poll tries again")
+    return str(result["access_token"]), str(accounts[0].get("username") or "")
+
+
+def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> str:
+    """The device-code flow: print the code, wait for the user. Returns the account name."""
+    import msal
+
+    from manageup import secrets
+
+    cache = msal.SerializableTokenCache()
+    app = make_app(cal, cache, session)
+    flow = app.initiate_device_flow(scopes=SCOPES)
+    if "user_code" not in flow:
+        raise UsageError(f"Microsoft did not start the sign-in: "
+                         f"{_short(flow.get('error_description') or flow.get('error'))}; check "
+                         "calendars.client_id, calendars.tenant and that the app registration "
+                         "allows public client flows")
+    say(flow["message"])
+    result = app.acquire_token_by_device_flow(flow)
+    if "access_token" not in result:
+        raise UsageError(f"Microsoft sign-in failed: "
+                         f"{_short(result.get('error_description') or result.get('error'))}")
+    secrets.store(TOKEN_NAME, cache.serialize())
+    account = app.get_accounts()
+    return str(account[0].get("username") or "") if account else ""
+
+
+def _short(text: Any) -> str:
+    first = str(text or "").strip().splitlines()
+    return first[0][:200] if first else "no reason given"

@@ -1,0 +1,389 @@
+"""CalDAV (Fastmail, iCloud, Nextcloud, Radicale ...) through the `caldav` library.
+
+The first poll asks for the resources overlapping the window (a time-range calendar-query)
+and expands them here with the ics module, so results never depend on a server's own
+recurrence expansion. Later polls send the RFC 6578 sync token kept in the store and
+fetch only the resources that changed: one request when nothing did. A server without
+sync-collection is watched through its ctag, then its etags.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from manageup.errors import ManageupError, SecretError, SourceError
+from manageup.model import Occurrence, Person
+from manageup.sources import FetchResult, KeepsSyncState, StateStore
+from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
+from manageup.store import Store
+
+if TYPE_CHECKING:
+    from manageup.config import Calendar, Config
+
+log = logging.getLogger(__name__)
+
+SECRET = "caldav"
+MARGIN = timedelta(days=30)  # asked for beyond the lookahead, so the window can slide a month
+CTAG = "{http://calendarserver.org/ns/}getctag"
+FIX_PASSWORD = "check calendars.username and run `manageup secret set caldav`"
+
+
+class CaldavSource(KeepsSyncState):
+    def __init__(self, cal: Calendar, config: Config, *, password: str | None = None) -> None:
+        self.cal = cal
+        self.config = config
+        self.label = cal.label
+        self.key = f"caldav:{cal.url}|{cal.calendar}"
+        self._password = password
+        self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
+        self._client: Any = None
+        # Expansions per resource for one range, reused while the resource's etag holds.
+        self._range: tuple[datetime, datetime, ZoneInfo] | None = None
+        self._expanded: dict[str, tuple[str, list[Occurrence], list[str]]] = {}
+
+    # -- the connection --------------------------------------------------------------------
+
+    def client(self) -> Any:
+        if self._client is None:
+            from caldav.davclient import DAVClient
+
+            from manageup import secrets
+
+            password = self._password
+            if password is None:
+                try:
+                    password = secrets.lookup(SECRET, self.cal.password_command)
+                except SecretError as e:
+                    raise SourceError(f"{self.label}: {e}") from None
+            # Basic auth sent up front: waiting for the 401 would double every quiet poll.
+            self._client = DAVClient(
+                self.cal.url, username=self.cal.username, password=password,
+                auth_type="basic", timeout=int(self.cal.timeout), enable_rfc6764=False)
+        return self._client
+
+    def _calendar(self, url: str) -> Any:
+        return self.client().calendar(url=url)
+
+    def _resolve(self) -> tuple[str, list[str]]:
+        """The collection's address and the user's own addresses (calendar-user-address-set)."""
+        from caldav.lib import error
+
+        client = self.client()
+        try:
+            principal = client.principal()
+        except error.AuthorizationError:
+            raise
+        except error.DAVError as e:  # a collection URL on a server without the property
+            if self.cal.calendar:
+                raise
+            log.debug("%s: no principal found (%s); using the address as the calendar",
+                      self.label, e)
+            return self.cal.url, []
+        addresses = _addresses(principal)
+        if not self.cal.calendar:
+            return self.cal.url, addresses
+        calendars = principal.get_calendars()
+        for c in calendars:
+            if (c.get_display_name() or "").strip().casefold() == \
+                    self.cal.calendar.strip().casefold():
+                return str(c.url), addresses
+        names = ", ".join(sorted(repr(c.get_display_name() or "") for c in calendars))
+        raise SourceError(f"{self.label}: no calendar named {self.cal.calendar!r} under "
+                          f"{self.cal.url} (found: {names or 'none'}); check calendars.calendar")
+
+    # -- fetching --------------------------------------------------------------------------
+
+    def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
+        """Read-only: the saved state is used but never written (preview, doctor)."""
+        store = Store.open(self.config.store.path, readonly=True)
+        try:
+            return self.fetch_synced(start, end, zone, store=store, now=start, readonly=True)
+        finally:
+            store.close()
+
+    def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
+                     store: StateStore, now: datetime, readonly: bool) -> FetchResult:
+        stored = store.sync_state(self.key)
+        # Read-only runs never save, so they carry their state from one fetch to the next.
+        state = (self._state or stored) if readonly else stored
+        try:
+            new_state, changed = self._sync(state, start, end)
+        except ManageupError:
+            raise
+        except Exception as e:
+            if self._password is None:
+                self._client = None  # read the secret again next time: it may be fixed
+            raise self._explain(e) from None
+        self._state = new_state
+        if not readonly and new_state != stored:
+            store.save_sync_state(self.key, new_state)
+        result = self._occurrences(new_state, start, end, zone)
+        result.unchanged = not changed
+        return result
+
+    def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
+            -> tuple[dict[str, Any], bool]:
+        if state and datetime.fromisoformat(state["synced_from"]) <= start and \
+                datetime.fromisoformat(state["synced_until"]) >= end:
+            from caldav.lib import error
+
+            try:
+                return self._incremental(state)
+            except error.AuthorizationError as e:
+                if not _expired_token(e):
+                    raise
+                log.info("%s: the server forgot the sync token; reading the window again",
+                         self.label)
+            except error.ReportError as e:
+                log.info("%s: sync-collection failed (%s); reading the window again",
+                         self.label, e)
+        return self._full(start, end + MARGIN), True
+
+    def _full(self, start: datetime, until: datetime) -> dict[str, Any]:
+        from caldav.lib import error
+
+        url, addresses = self._resolve()
+        calendar = self._calendar(url)
+        # The token is taken before the query, so a change in between shows up next time.
+        try:
+            token = str(calendar.get_objects_by_sync_token(
+                None, load_objects=False, disable_fallback=True).sync_token or "")
+            mode = "sync"
+        except error.AuthorizationError as e:
+            if not _unsupported(e):
+                raise
+            token, mode = "", "ctag"
+        except error.ReportError:
+            token, mode = "", "ctag"
+        if mode == "ctag":
+            token = _ctag(calendar)
+        found = calendar.search(start=start, end=until, event=True, expand=False)
+        resources = {_href(o): {"etag": _etag(o), "ics": str(o.data)} for o in found}
+        log.info("%s: read %d resources over the window (%s)", self.label, len(resources), mode)
+        return {"token": token, "synced_from": start.isoformat(),
+                "synced_until": until.isoformat(),
+                "events": {"url": url, "mode": mode, "addresses": addresses,
+                           "resources": resources}}
+
+    def _incremental(self, state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        info = state["events"]
+        calendar = self._calendar(info["url"])
+        resources: dict[str, dict[str, str]] = dict(info["resources"])
+        if info["mode"] == "sync":
+            answer = calendar.get_objects_by_sync_token(state["token"], load_objects=False,
+                                                        disable_fallback=True)
+            token = str(answer.sync_token or state["token"])
+            gone = {str(u) for u in getattr(answer, "deleted_urls", set())}
+            changed = [o.url for o in answer if str(o.url.canonical()) not in gone]
+            removed = [_key(u) for u in gone]
+        else:
+            token = _ctag(calendar)
+            if token and token == state["token"]:
+                return state, False
+            etags = _etags(calendar)
+            changed = [calendar.url.join(h) for h, t in etags.items()
+                       if resources.get(h, {}).get("etag") != t]
+            removed = [h for h in resources if h not in etags]
+        for href in removed:
+            resources.pop(href, None)
+        if changed:
+            for obj in calendar.multiget(changed):
+                resources[_href(obj)] = {"etag": _etag(obj), "ics": str(obj.data)}
+        if not changed and not removed and token == state["token"]:
+            return state, False
+        log.info("%s: %d changed, %d removed", self.label, len(changed), len(removed))
+        return {**state, "token": token, "events": {**info, "resources": resources}}, True
+
+    # -- occurrences -----------------------------------------------------------------------
+
+    def _occurrences(self, state: dict[str, Any], start: datetime, end: datetime,
+                     zone: ZoneInfo) -> FetchResult:
+        info = state["events"]
+        if not (self._range and self._range[0] <= start and self._range[1] >= end
+                and self._range[2] == zone):
+            self._range = (start - EXPAND_MARGIN, end + EXPAND_MARGIN, zone)
+            self._expanded = {}
+        lo, hi, _ = self._range
+        result = FetchResult()
+        current: dict[str, tuple[str, list[Occurrence], list[str]]] = {}
+        for href, res in info["resources"].items():
+            cached = self._expanded.get(href)
+            if cached is None or cached[0] != res["etag"] or not res["etag"]:
+                cached = (res["etag"], *self._expand(href, res["ics"], lo, hi, zone))
+            current[href] = cached
+            result.occurrences.extend(o for o in cached[1] if o.end > start and o.start < end)
+            result.warnings.extend(cached[2])
+        self._expanded = current
+        mine = {a for a in info.get("addresses", [])} - {self.config.me.email.lower()}
+        if mine:
+            result.occurrences = [_as_me(o, mine, self.config.me.email.lower())
+                                  for o in result.occurrences]
+        result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
+        return result
+
+    def _expand(self, href: str, ics: str, lo: datetime, hi: datetime,
+                zone: ZoneInfo) -> tuple[list[Occurrence], list[str]]:
+        try:
+            check_lines(ics.encode(), self.label)
+            parsed = parse_occurrences(ics, lo, hi, zone, calendar=self.label)
+        except SourceError as e:  # one broken resource must not cost the calendar
+            return [], [f"{self.label}: skipped {href}: {e}"]
+        return parsed.occurrences, parsed.warnings
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _explain(self, e: Exception) -> SourceError:
+        """One line naming the problem and the fix, for whatever the library raised."""
+        from caldav.lib import error
+
+        host = urlsplit(self.cal.url).netloc or self.cal.url
+        if isinstance(e, error.AuthorizationError):
+            return SourceError(f"{self.label}: {host} refused the login of "
+                               f"{self.cal.username!r}; {FIX_PASSWORD}")
+        if isinstance(e, error.NotFoundError):
+            return SourceError(f"{self.label}: no calendar at {self.cal.url}; "
+                               "check calendars.url")
+        if isinstance(e, error.RateLimitError):
+            return SourceError(f"{self.label}: {host} asked to slow down; "
+                               "the next poll tries again")
+        if isinstance(e, error.DAVError):
+            return SourceError(f"{self.label}: {host} answered {_first_line(e)}; "
+                               "check calendars.url")
+        if isinstance(e, OSError):  # requests/niquests connection errors are OSErrors
+            return SourceError(f"{self.label}: cannot reach {host} "
+                               f"({type(e).__name__}); check the address and your connection")
+        log.debug("%s: unexpected error", self.label, exc_info=True)
+        return SourceError(f"{self.label}: reading the calendar failed "
+                           f"({type(e).__name__}: {_first_line(e)})")
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:200] if text else type(e).__name__
+
+
+def _path(url: Any) -> str:
+    return urlsplit(str(url)).path
+
+
+def _key(url: Any) -> str:
+    """A resource's path, unquoted: servers differ in how they quote '@' in hrefs."""
+    from urllib.parse import unquote
+
+    return unquote(_path(url))
+
+
+def _href(obj: Any) -> str:
+    return _key(obj.url)
+
+
+def _etag(obj: Any) -> str:
+    return str((getattr(obj, "props", None) or {}).get("{DAV:}getetag") or "")
+
+
+def _expired_token(e: Any) -> bool:
+    return "{DAV:}valid-sync-token" in (getattr(e, "preconditions", None) or ())
+
+
+def _unsupported(e: Any) -> bool:
+    return "{DAV:}supported-report" in (getattr(e, "preconditions", None) or ())
+
+
+def _ctag(calendar: Any) -> str:
+    from caldav.elements.base import ValuedBaseElement
+
+    class GetCtag(ValuedBaseElement):
+        tag = CTAG
+
+    try:
+        value = calendar.get_property(GetCtag())
+    except Exception as e:  # no ctag either: the etags are compared every poll
+        log.debug("no ctag (%s)", e)
+        return ""
+    return str(value or "")
+
+
+def _etags(calendar: Any) -> dict[str, str]:
+    from caldav.elements import dav
+
+    response = calendar._query_properties([dav.GetEtag()], depth=1)
+    props = response.expand_simple_props([dav.GetEtag()])
+    own = _key(calendar.url).rstrip("/")
+    out = {}
+    for href, values in props.items():
+        path = _key(calendar.url.join(href))
+        if path.rstrip("/") != own and values.get("{DAV:}getetag"):
+            out[path] = str(values["{DAV:}getetag"])
+    return out
+
+
+def _addresses(principal: Any) -> list[str]:
+    try:
+        found = principal.calendar_user_address_set()
+    except Exception as e:  # the property is optional; detection still has me.email
+        log.debug("no calendar-user-address-set (%s)", e)
+        return []
+    out = []
+    for a in found or []:
+        text = str(a or "").strip()
+        if text.lower().startswith("mailto:"):
+            out.append(text[7:].strip().lower())
+    return sorted(set(out))
+
+
+def _as_me(occ: Occurrence, mine: set[str], me: str) -> Occurrence:
+    """The user's other addresses (from the server) count as me.email for detection."""
+
+    def person(p: Person | None) -> Person | None:
+        return replace(p, email=me) if p is not None and p.email in mine else p
+
+    organizer = person(occ.organizer)
+    attendees = tuple(person(a) or a for a in occ.attendees)
+    if organizer is occ.organizer and attendees == occ.attendees:
+        return occ
+    return replace(occ, organizer=organizer, attendees=attendees)
+
+
+def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
+    """`manageup doctor`: the password, the server reachable, the login, the collection."""
+    from manageup import secrets
+
+    what = f"caldav {cal.label}"
+    try:
+        secrets.lookup(SECRET, cal.password_command)
+    except ManageupError as e:
+        return [(False, f"{what}: {e}")]
+    checks = [(True, f"{what}: password found")]
+    src = CaldavSource(cal, config)
+    try:
+        try:
+            url, addresses = src._resolve()
+            props = src._calendar(url).get_properties(_collection_props())
+        except ManageupError:
+            raise
+        except Exception as e:
+            raise src._explain(e) from None
+    except ManageupError as e:
+        return [*checks, (False, f"{what}: {e}")]
+    kinds = str(props.get("{DAV:}resourcetype") or "")
+    if "calendar" not in kinds and props.get("{DAV:}resourcetype") is not None:
+        return [*checks, (False, f"{what}: {url} is not a calendar collection; "
+                                 "check calendars.url (or set calendars.calendar)")]
+    name = props.get("{DAV:}displayname") or url
+    also = f"; your addresses there: {', '.join(addresses)}" if addresses else ""
+    return [*checks, (True, f"{what}: signed in as {cal.username}, calendar {name!r} "
+                            f"found{also}")]
+
+
+def _collection_props() -> list[Any]:
+    from caldav.elements import dav
+
+    return [dav.DisplayName(), dav.ResourceType()]
