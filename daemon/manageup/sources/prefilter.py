@@ -223,6 +223,8 @@ def _parts(line: bytes) -> tuple[dict[str, str] | Any, str] | None:
             key, _eq, val = item.partition(b"=")
             params[key.decode().upper()] = val.decode("utf-8", "replace")
         return params, simple.group(2).decode("utf-8", "replace")
+    from icalendar.parser import Contentline  # here: a warm cycle never loads icalendar
+
     try:
         _name, params, value = Contentline(line.decode("utf-8", "replace")).parts()
     except ValueError:
@@ -235,8 +237,6 @@ def _people(block: bytes) -> set[str]:
     parsed by icalendar's own content-line parser, rooms and resources left out, addresses
     casefolded with whitespace squeezed out. A line it cannot parse counts as nobody
     (counting fewer only keeps more)."""
-    from icalendar.parser import Contentline  # here: a warm cycle never loads icalendar
-
     people = set()
     for m in _PEOPLE.finditer(block):
         parts = _parts(m.group(0))
