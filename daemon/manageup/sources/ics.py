@@ -14,7 +14,6 @@ from manageup.errors import SourceError
 from manageup.model import Occurrence
 from manageup.sources import FetchResult
 from manageup.sources.cache import FeedCache
-from manageup.sources.precut import precut
 from manageup.sources.prefilter import Needles, _line_end, select, uid_in
 
 if TYPE_CHECKING:
@@ -137,6 +136,8 @@ class IcsSource:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.
                 self._range = (lo_day - timedelta(days=7), hi_day + timedelta(days=30))
                 # precut drops most events chunk by chunk; select judges the rest exactly.
+                from manageup.sources.precut import precut
+
                 self._reduced, kept, seen = select(precut(data, needles) or data, needles,
                                                    *self._range)
                 if seen and not kept:
