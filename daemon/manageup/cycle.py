@@ -11,21 +11,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from manageup.compose import compose
 from manageup.config import Config
-from manageup.deliver import Transport, build_message, build_notice, build_nudge
-from manageup.deliver.threads import SeriesThread
 from manageup.detect import detect
 from manageup.errors import DeliveryError, DeliverySignInExpired, ManageupError, SignInExpired
 from manageup.files import private_dir, replace_private
 from manageup.google import AUTH_FLAG
 from manageup.history import history_of, merged_history, to_record  # also imported from here
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
-from manageup.render import Rendered, render
-from manageup.review import plan
 from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import (
     DigestRecord,
@@ -36,6 +31,12 @@ from manageup.store import (
     Store,
 )
 from manageup.timing import backoff, due_at
+
+if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: only when due
+    from email.message import EmailMessage
+
+    from manageup.deliver import Transport
+    from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,9 @@ def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
 
 def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now: datetime,
                 config: Config, boss_week: BossWeek | None = None) -> tuple[Digest, Rendered]:
+    from manageup.compose import compose
+    from manageup.render import render
+
     digest = compose(store.snapshot(), match, history, now, config, boss_week)
     return digest, render(digest, config.digest.templates_dir)
 
@@ -194,6 +198,8 @@ def _upkeep(config: Config, store: Store, transport: Transport, now: datetime) -
         row = store.ledger_get(key, deadline)
         if not _should_try(row, now):
             return
+        from manageup.deliver import build_notice
+
         msg = build_notice(config, now, key, flag[1], "manageup's store is damaged",
                            f"SQLite's integrity check found damage in {store.path} "
                            f"({problems[0][:200]}). manageup keeps running, but stopped "
@@ -236,6 +242,8 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
     row = store.ledger_get(key, deadline)
     if not _should_try(row, now):
         return
+    from manageup.deliver import build_notice
+
     msg = build_notice(config, now, key, flag[1],
                        "manageup cannot read your Google calendar",
                        "Google refused manageup's stored sign-in (it was revoked, or it "
@@ -258,6 +266,8 @@ def _notice_microsoft_auth(config: Config, store: Store, transport: Transport,
     row = store.ledger_get(key, deadline)
     if not _should_try(row, now):
         return
+    from manageup.deliver import build_notice
+
     msg = build_notice(config, now, key, flag[1],
                        "manageup cannot read your Microsoft 365 calendar",
                        "Microsoft refused manageup's stored sign-in (it was revoked, it "
@@ -281,6 +291,9 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         return
     digest, rendered = make_digest(store, match, history, now, config,
                                    week.get() if week else None)
+    from manageup.deliver import build_message
+    from manageup.deliver.threads import SeriesThread
+
     msg = build_message(rendered, digest, config, now,
                         store.sent_message_ids(occ.uid, occ.start))
     if dry_run:
@@ -400,6 +413,9 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
         row = store.ledger_get(key, deadline)
         if not _should_try(row, now):
             continue
+        from manageup.deliver import build_nudge
+        from manageup.review import plan
+
         msg = build_nudge(plan(store, rec), config, now)
         if dry_run:
             transport.send(msg)

@@ -17,6 +17,7 @@ import jinja2
 
 from manageup.errors import ConfigError
 from manageup.model import Digest
+from manageup.templatecache import template_cache
 from manageup.textutil import header_safe, wrap
 
 TEMPLATES = ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
@@ -102,6 +103,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(wrap=wrap, when=_when, day=_day, plural=_plural, days=_days, ago=_ago,
                        age=_age, sentence=_sentence, names=_names)
+    env.bytecode_cache = template_cache(env)  # compiled once, not in every process
     return env
 
 
