@@ -29,7 +29,14 @@ NOW = at("2026-11-03T08:00+01:00")
 WINDOW = (NOW - timedelta(days=2), NOW + timedelta(days=40))
 PASSWORD = "s3cret-dav"
 # Radicale refuses resources it cannot parse; the ics source's own tests cover those.
-FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name != "malformed_component.ics")
+# Feed-file faults no CalDAV server stores as a calendar object (several VCALENDARs or
+# none, a file cut off or with junk between components, an event without UID), and a
+# series every 7 minutes since 1990, which Radicale expands server-side past any timeout.
+NOT_FOR_CALDAV = {"malformed_component.ics", "bare_vevent_feed.ics",
+                  "concatenated_vcalendars.ics", "event_without_uid.ics",
+                  "hourly_series_from_1990.ics", "junk_line_between_components.ics",
+                  "unterminated_last_event.ics", "unterminated_only_event.ics"}
+FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name not in NOT_FOR_CALDAV)
 
 
 class _Quiet(WSGIRequestHandler):
