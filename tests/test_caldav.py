@@ -28,7 +28,6 @@ from tests.conftest import BERLIN, ICS, at, config_text, free_port
 NOW = at("2026-11-03T08:00+01:00")
 WINDOW = (NOW - timedelta(days=2), NOW + timedelta(days=40))
 PASSWORD = "s3cret-dav"
-# Radicale refuses resources it cannot parse; the ics source's own tests cover those.
 # Feed-file faults no CalDAV server stores as a calendar object (several VCALENDARs or
 # none, a file cut off or with junk between components, an event without UID), and a
 # series every 7 minutes since 1990, which Radicale expands server-side past any timeout.

@@ -224,9 +224,24 @@ def test_an_unreadable_calendar_is_a_source_error(kind: Kind) -> None:
     assert "\n" not in str(err.value) and str(err.value)
 
 
-def test_a_syncing_source_resumes_from_the_store(kind: Kind, tmp_path: Path) -> None:
-    if not isinstance(kind.source, KeepsSyncState):
-        pytest.skip("this kind keeps no sync state")
+SYNCING = ("google", "caldav")  # the kinds that keep sync state in the store
+
+
+def test_only_the_syncing_kinds_declare_sync_state(kind: Kind,
+                                                   request: pytest.FixtureRequest) -> None:
+    name = request.node.callspec.params["kind"]
+    assert isinstance(kind.source, KeepsSyncState) == (name in SYNCING)
+
+
+@pytest.fixture(params=SYNCING)
+def syncing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kind]:
+    with ExitStack() as stack:
+        yield KINDS[request.param](tmp_path, stack)
+
+
+def test_a_syncing_source_resumes_from_the_store(syncing: Kind, tmp_path: Path) -> None:
+    kind = syncing
+    assert isinstance(kind.source, KeepsSyncState)
     store = Store.open(tmp_path / "state.sqlite3")
     first = kind.source.fetch_synced(sc.START, sc.END, sc.ZONE, store=store, now=sc.START,
                                      readonly=False)

@@ -96,6 +96,8 @@ class _Picker:
 
 def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], now: datetime,
             config: Config, boss_week: BossWeek | None = None) -> Digest:
+    # Long on purpose: the digest's sections in their order, each a few lines over the same
+    # open items and picker; the larger sections already live in their own functions.
     zone = config.zone
     now = now.astimezone(zone)
     occ = match.occurrence

@@ -413,6 +413,8 @@ _BAD = object()
 
 
 def _convert(tp: Any, value: Any, key: str, problems: _Problems, base: Path | None) -> Any:
+    # Long on purpose: one short branch per type the config schema uses, read top to bottom;
+    # a dispatch table would spread the same few checks over a dozen functions.
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (types.UnionType, typing.Union):

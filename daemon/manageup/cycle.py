@@ -19,8 +19,9 @@ from manageup.config import Config
 from manageup.deliver import Transport, build_message, build_notice, build_nudge
 from manageup.deliver.threads import SeriesThread
 from manageup.detect import detect
-from manageup.errors import DeliveryError, ManageupError, SignInExpired
+from manageup.errors import DeliveryError, DeliverySignInExpired, ManageupError, SignInExpired
 from manageup.files import private_dir, replace_private
+from manageup.google import AUTH_FLAG
 from manageup.history import history_of, merged_history, to_record  # also imported from here
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
 from manageup.render import Rendered, render
@@ -326,6 +327,8 @@ def _send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
                 return False
         else:
             store.mark_failed(pending, now, str(e), now + wait)
+        if isinstance(e, DeliverySignInExpired) and store.flag(AUTH_FLAG) is None:
+            store.set_flag(AUTH_FLAG, "invalid_grant", now)  # for `doctor`, and the source
         log.error("could not send the mail for %s: %s (%s)", what, e,
                   f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
         return False

@@ -126,12 +126,13 @@ def _check_google(config: Config, env: Mapping[str, str], gmail: bool) -> Check:
                        "no backend; unlock it (log in) and run doctor again")
     except ManageupError:
         return False, f"{what}: not signed in to Google; {google.REAUTH}"
+    try:
+        google.read_sign_in(token, google.scopes_for(gmail))
+    except ManageupError:
+        return False, f"{what}: the stored Google sign-in is unreadable; {google.REAUTH}"
     if not gmail:
         return True, "google: signed in"
-    try:
-        scopes = json.loads(token).get("scopes") or []
-    except (ValueError, AttributeError):
-        return False, f"{what}: the stored Google sign-in is unreadable; {google.REAUTH}"
+    scopes = json.loads(token).get("scopes") or []
     if google.GMAIL_SCOPE not in scopes:
         return False, (f"{what}: the Google sign-in does not allow sending mail; sign in "
                        f"again now that delivery.method is gmail: {google.REAUTH}")

@@ -49,6 +49,25 @@ class DeliveryError(ManageupError):
         self.maybe_sent = maybe_sent
 
 
+class ApiError(SourceError):
+    """A provider's API call failed. ``transient``: trying later may work (a rate limit, a
+    5xx, a dropped connection). ``maybe_sent``: the request went out and no answer came
+    back, so a send may have taken effect (a Gmail send is then retried at most once)."""
+
+    def __init__(self, message: str, *, transient: bool, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.maybe_sent = maybe_sent
+
+
+class DeliverySignInExpired(DeliveryError):
+    """Sending needs a sign-in the provider refused (Gmail: invalid_grant); only the user
+    can renew it. The cycle records it like a dead calendar sign-in, so `doctor` says so."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
 class SignInExpired(SourceError):
     """A sign-in only the user can renew: the provider answered a token refresh with
     invalid_grant (revoked, or expired). Calling again cannot help until they sign in."""

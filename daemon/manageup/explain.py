@@ -183,15 +183,18 @@ def diagnose(occurrences: Sequence[Occurrence], config: Config,
 
 def read_everything(config: Config, now: datetime) -> Gathered:
     """Every event in the cycle's window. An .ics feed is read past the fast path, which
-    keeps only what may be a 1:1 with the boss as configured: the very thing in question."""
-    from manageup.cycle import gather, make_sources
+    keeps only what may be a 1:1 with the boss as configured: the very thing in question.
+    Fails, as `meetings` does, when no calendar could be read: "no 1:1 found" would then
+    blame boss.email for a calendar that was never read."""
+    from manageup.cycle import make_sources
+    from manageup.pipeline import read_calendars
     from manageup.sources import Source
     from manageup.sources.ics import IcsSource
 
     sources: list[Source] = [IcsSource(cal) if cal.type == "ics" else s for cal, s in
                              zip(config.calendars, make_sources(config, readonly=True),
                                  strict=True)]
-    return gather(sources, config, now)
+    return read_calendars(config, now, sources)
 
 
 def why_none(config: Config, now: datetime, seen: Gathered | None = None,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from manageup.errors import (
+    ApiError,
     DeliveryError,
     SecretError,
     SecretMissing,
@@ -28,9 +29,11 @@ from manageup.errors import (
 if TYPE_CHECKING:
     import httplib2
     from google.oauth2.credentials import Credentials
+    from google_auth_oauthlib.flow import InstalledAppFlow
     from googleapiclient.discovery import Resource
     from googleapiclient.errors import HttpError
     from googleapiclient.http import HttpRequest
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ def scopes_for(gmail: bool) -> list[str]:
 
 def load_credentials(scopes: list[str]) -> Credentials:
     """The stored sign-in as credentials; a Session also follows a later sign-in."""
-    return _credentials(_stored_token(), scopes)
+    return read_sign_in(_stored_token(), scopes)
 
 
 def _stored_token() -> str:
@@ -73,13 +76,20 @@ def _stored_token() -> str:
             from None
 
 
-def _credentials(raw: str, scopes: list[str]) -> Credentials:
+def read_sign_in(raw: str, scopes: list[str]) -> Credentials:
+    """The kept sign-in as credentials. Whatever else the keyring holds under that name (a
+    list, a number for the expiry, a null refresh token) is one message, not a traceback
+    and not a refresh that can never work."""
     from google.oauth2.credentials import Credentials
 
     try:
-        return Credentials.from_authorized_user_info(json.loads(raw), scopes)
-    except (ValueError, KeyError, TypeError):
-        raise SourceError(f"the stored Google sign-in is unreadable; {REAUTH}") from None
+        creds = Credentials.from_authorized_user_info(json.loads(raw), scopes)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        creds = None
+    if creds is None or not all(isinstance(v, str) and v for v in
+                                (creds.refresh_token, creds.client_id, creds.client_secret)):
+        raise SourceError(f"the stored Google sign-in is unreadable; {REAUTH}")
+    return creds
 
 
 class Session:
@@ -97,7 +107,7 @@ class Session:
     def service(self, api: str, version: str) -> Resource:
         raw = _stored_token()
         if raw != self._raw:
-            self._creds = _credentials(raw, self.scopes)
+            self._creds = read_sign_in(raw, self.scopes)
             self._services.clear()
             self._raw = raw
         if api not in self._services:
@@ -153,15 +163,11 @@ def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: boo
     """The installed-app flow on a local port. Returns the sign-in to keep in the keyring."""
     import errno
 
-    from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
+    from google_auth_oauthlib.flow import WSGITimeoutError
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+    from requests import RequestException
 
-    if not client_secret.is_file():
-        raise UsageError(f"no client secret file at {client_secret}; download it from the "
-                         "Google Cloud console (OAuth client, type Desktop app)")
-    try:
-        flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), scopes)
-    except ValueError as e:
-        raise UsageError(f"{client_secret} is not an OAuth client file: {e}") from None
+    flow = _flow(client_secret, scopes)
     try:
         # prompt=consent: Google sends a refresh token only with a consent, and a repeat
         # sign-in would otherwise skip it.
@@ -170,6 +176,9 @@ def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: boo
             authorization_prompt_message="Open this address in a browser to sign in:\n{url}\n",
             success_message="manageup is signed in. You can close this tab.",
             access_type="offline", prompt="consent")
+    except RequestException as e:  # an OSError too: caught before the local port's errors
+        raise UsageError(f"cannot reach Google's token endpoint ({e.__class__.__name__}); "
+                         "check the network and run the command again") from None
     except OSError as e:
         if e.errno != errno.EADDRINUSE:
             raise UsageError(f"cannot listen on localhost:{port} ({e.strerror}); "
@@ -182,6 +191,8 @@ def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: boo
     except Warning as w:  # oauthlib raises its "Scope has changed" warning
         raise UsageError(_partial(scopes, _scope_list(getattr(w, "new_scope", None)))) \
             from None
+    except OAuth2Error as e:  # the browser came back with an error, or the exchange failed
+        raise UsageError(_refused(e)) from None
     granted = _scope_list(creds.granted_scopes) or scopes
     if set(scopes) - set(granted):  # OAUTHLIB_RELAX_TOKEN_SCOPE silences the warning
         raise UsageError(_partial(scopes, granted))
@@ -190,6 +201,48 @@ def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: boo
                          "within the hour; remove manageup's access at "
                          "https://myaccount.google.com/permissions and run the command again")
     return pack(creds)
+
+
+def _flow(client_secret: Path, scopes: list[str]) -> InstalledAppFlow:
+    """The flow for a Desktop-app OAuth client file, checked before any browser opens: a
+    Web-application client would only end in Google's redirect_uri_mismatch page."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    if not client_secret.is_file():
+        raise UsageError(f"no client secret file at {client_secret}; download it from the "
+                         "Google Cloud console (OAuth client, type Desktop app)")
+    try:
+        info = json.loads(client_secret.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"cannot read {client_secret} ({e.strerror})") from None
+    except ValueError as e:
+        raise UsageError(f"{client_secret} is not an OAuth client file: {e}") from None
+    if isinstance(info, dict) and "web" in info and "installed" not in info:
+        raise UsageError(f"{client_secret} is for a Web application client; manageup signs in "
+                         "as a desktop program: create an OAuth client of type Desktop app "
+                         "in the Google Cloud console and download its JSON")
+    if not isinstance(info, dict) or not isinstance(info.get("installed"), dict):
+        raise UsageError(f"{client_secret} is not an OAuth client file: it has no "
+                         '"installed" client; download the JSON of a Desktop app client')
+    try:
+        return InstalledAppFlow.from_client_config(info, scopes)
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"{client_secret} is not an OAuth client file: {e}") from None
+
+
+def _refused(e: OAuth2Error) -> str:
+    what = " ".join(f"{e.error}: {e.description or ''}".split()).rstrip(":")
+    hint = "run the command again"
+    if e.error == "access_denied":
+        hint = ("sign in again and choose Allow; if Google said the app is not verified or "
+                "you lack access, add your address under Audience, Test users in the Google "
+                "Cloud console")
+    elif e.error in ("invalid_client", "unauthorized_client"):
+        hint = ("the client file no longer matches the console's client; download it again "
+                "(OAuth client of type Desktop app)")
+    elif e.error == "mismatching_state":
+        hint = "another page answered the sign-in's local port; run the command again"
+    return f"Google refused the sign-in ({what}); {hint}"
 
 
 def pack(creds: Credentials) -> str:
@@ -236,10 +289,12 @@ def build(api: str, version: str, *, http: httplib2.Http | None = None,
 
 
 def execute(request: HttpRequest, what: str, sleep: Callable[[float], None] = time.sleep,
-            tries: int = 5) -> Any:
+            tries: int = 5) -> dict[str, Any]:
     """Run a request with googleapiclient's own retry (`num_retries`: 429, 5xx, rate-limit
     403s and dropped connections, with randomised exponential backoff); turn what is left
-    into one error that says what to do."""
+    into one ApiError (or SignInExpired, SyncTokenExpired) that says what to do."""
+    import http.client
+
     import httplib2
     from google.auth.exceptions import RefreshError, TransportError
     from googleapiclient.errors import HttpError
@@ -247,27 +302,42 @@ def execute(request: HttpRequest, what: str, sleep: Callable[[float], None] = ti
     # The library takes its sleep from the request; set here so tests need not wait.
     request._sleep = sleep
     try:
-        return request.execute(num_retries=tries - 1)
+        answer = request.execute(num_retries=tries - 1)
     except RefreshError as e:
         # google-auth passes the token endpoint's answer as the second argument.
-        answer = e.args[1] if len(e.args) > 1 and isinstance(e.args[1], dict) else {}
-        if answer.get("error") == "invalid_grant":
+        detail = e.args[1] if len(e.args) > 1 and isinstance(e.args[1], dict) else {}
+        if detail.get("error") == "invalid_grant":
             raise SignInExpired(
                 "Google refused the stored sign-in (invalid_grant: revoked, or expired "
                 f"after 7 days while the OAuth app is in Testing); {REAUTH}") from None
-        detail = e.args[0] if e.args else e
-        raise SourceError(f"{what}: Google sign-in failed ({detail}); tried again next "
-                          "cycle") from None
+        first = " ".join(str(e.args[0] if e.args else e).split())[:300]
+        raise ApiError(f"{what}: Google sign-in failed ({first}); tried again next cycle",
+                       transient=True) from None
     except HttpError as e:
         status = int(e.resp.status)
         reason = _reason(e)
         if status == 410:
             raise SyncTokenExpired(f"{what}: Google no longer accepts the sync token "
                                    "(410); listing the calendar in full") from None
-        raise SourceError(f"{what}: Google answered {status} {reason}; "
-                          f"{_hint(status, reason)}") from None
-    except (TransportError, OSError, httplib2.HttpLib2Error) as e:
-        raise SourceError(f"{what}: cannot reach Google ({e})") from None
+        transient = status in RETRY_STATUS or (status == 403 and reason in RATE_REASONS)
+        raise ApiError(f"{what}: Google answered {status} {reason}; {_hint(status, reason)}",
+                       transient=transient) from None
+    except (TransportError, OSError, httplib2.HttpLib2Error, http.client.HTTPException) as e:
+        # Refused or unresolved: nothing went out. Anything else (a timeout, a reset, a
+        # broken answer) may have come after Google took the request.
+        unsent = isinstance(e, (TransportError, ConnectionRefusedError,
+                                httplib2.ServerNotFoundError))
+        raise ApiError(f"{what}: cannot reach Google ({e.__class__.__name__}: "
+                       f"{' '.join(str(e).split())[:200]})", transient=True,
+                       maybe_sent=not unsent) from None
+    if not isinstance(answer, dict):
+        # googleapiclient hands back the text of a 200 that is not JSON: a proxy or a
+        # Wi-Fi login page answered instead of Google.
+        text = " ".join(str(answer).split())[:80]
+        raise ApiError(f"{what}: the answer is not from Google's API ({text!r}); is a proxy "
+                       "or a Wi-Fi login page in the way? tried again next cycle",
+                       transient=True)
+    return answer
 
 
 def _hint(status: int, reason: str) -> str:

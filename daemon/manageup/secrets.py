@@ -39,10 +39,13 @@ def lookup(name: str, password_command: str = "",
         except keyring.errors.KeyringLocked:
             tried.append("keyring: locked; unlock it, or use a systemd credential")
             value, unreadable = None, True
-        except (keyring.errors.NoKeyringError, keyring.errors.InitError,
-                keyring.errors.KeyringError, RuntimeError) as e:
-            tried.append(f"keyring: no usable backend ({e.__class__.__name__}); "
-                         "use a systemd credential or password_command on a headless machine")
+        except Exception as e:  # backends raise their own errors (D-Bus,
+            # secretstorage, a file keyring's OSError, a wrong master password): all mean
+            # the keyring cannot be read now, none that nothing is stored.
+            what = "no usable backend" if isinstance(e, (
+                keyring.errors.NoKeyringError, keyring.errors.InitError)) else "cannot be read"
+            tried.append(f"keyring: {what} ({e.__class__.__name__}); use a systemd "
+                         "credential or password_command on a headless machine")
             value, unreadable = None, True
         else:
             if value is None:
@@ -69,10 +72,10 @@ def lookup(name: str, password_command: str = "",
 
 def store(name: str, value: str) -> None:
     import keyring
-    import keyring.errors
 
     try:
         keyring.set_password(SERVICE, name, value)
-    except (keyring.errors.KeyringError, RuntimeError) as e:
-        raise SecretError(f"could not store the {name} secret in the keyring ({e}); "
-                          "use a systemd credential or password_command instead") from None
+    except Exception as e:  # as in lookup: backends raise their own errors
+        raise SecretError(f"could not store the {name} secret in the keyring "
+                          f"({e.__class__.__name__}: {e}); use a systemd credential or "
+                          "password_command instead") from None

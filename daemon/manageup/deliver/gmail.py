@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
-from manageup.errors import DeliveryError, SourceError
-from manageup.google import RATE_REASONS, RETRY_STATUS, GoogleAuthError, execute
+from manageup.errors import ApiError, DeliveryError, DeliverySignInExpired, SourceError
+from manageup.google import GoogleAuthError, execute
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +45,15 @@ class GmailTransport:
     def _send(self, body: dict[str, str]) -> str:
         request = self.service.users().messages().send(userId="me", body=body)
         try:
-            sent = execute(request, "Gmail", self.sleep, tries=3)
+            # One try: googleapiclient's retry resends a POST whose answer timed out, and
+            # Gmail may have sent each of them. The ledger retries instead, with backoff,
+            # and at most once more when the outcome is unknown (maybe_sent).
+            sent = execute(request, "Gmail", self.sleep, tries=1)
         except GoogleAuthError as e:
-            raise DeliveryError(str(e), transient=False) from None
-        except SourceError as e:
+            raise DeliverySignInExpired(str(e)) from None
+        except ApiError as e:
             raise DeliveryError(str(e).replace("check the calendar id", "check delivery"),
-                                transient=_transient(e)) from None
-        return str(sent.get("threadId") or "") if isinstance(sent, dict) else ""
-
-
-_ANSWERED = re.compile(r"Google answered (\d{3}) (\w*)")
-
-
-def _transient(e: SourceError) -> bool:
-    """googleapiclient has already retried; what is left is worth another try later unless
-    Google refused the request itself (a 4xx other than a rate limit), or could not be
-    reached, or a token refresh failed without invalid_grant."""
-    answered = _ANSWERED.search(str(e))
-    if answered is None:
-        return True
-    status, reason = int(answered[1]), answered[2]
-    return status in RETRY_STATUS or (status == 403 and reason in RATE_REASONS)
+                                transient=e.transient, maybe_sent=e.maybe_sent) from None
+        except SourceError as e:  # a sign-in that cannot be read or used: the user acts
+            raise DeliveryError(str(e), transient=False) from None
+        return str(sent.get("threadId") or "")

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 SKIP_TYPES = {"outOfOffice", "focusTime", "workingLocation"}
 PARTSTAT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE",
             "needsAction": "NEEDS-ACTION"}
+# What malformed JSON raises when read as an event: a field missing, null, of another type,
+# or a time out of range. One such event is a warning; the calendar is still read.
+MALFORMED = (KeyError, ValueError, TypeError, AttributeError, OverflowError)
 PAGE_SIZE = 2500  # Google's largest page: a first listing of a busy year in one or two calls
 MARGIN = timedelta(days=30)  # listed beyond the lookahead, so the window can slide a month
 
@@ -55,6 +58,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         self._session = google.Session(google.scopes_for(gmail), transport)
         self._was_dead = False  # the sign-in flag was set at the last fetch
         self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
+        self._skipped: list[str] = []  # events of the last fetch dropped as unreadable
         self.calls = 0  # API requests made, for tests and the benchmark
 
     # -- plumbing ------------------------------------------------------------------------
@@ -91,9 +95,14 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
             raise SignInExpired(
                 f"Google sign-in is invalid since {dead[1]:%d %b %H:%M} ({dead[0]}); "
                 f"{google.REAUTH}")
+        self._skipped = []
         stored = store.sync_state(self.key)
+        usable = stored if _usable(stored) else None
+        if stored is not None and usable is None:
+            log.warning("%s: the saved sync state is damaged; listing the calendar in full",
+                        self.label)
         # Read-only runs never save, so they carry their state from one fetch to the next.
-        state = (self._state or stored) if readonly else stored
+        state = (self._state or usable) if readonly else usable
         try:
             state, changed = self._sync(state, start, end)
         except SignInExpired:
@@ -106,6 +115,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
                 store.save_sync_state(self.key, state)
             self._session.keep_refreshed()
         result = _occurrences(state["events"], start, end, zone, self.label)
+        result.warnings[:0] = self._skipped
         result.unchanged = not changed
         return result
 
@@ -125,15 +135,36 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
     def _pages(self, **params: Any) -> tuple[list[dict[str, Any]], str]:
         events: list[dict[str, Any]] = []
         token = None
+        seen: set[str] = set()
         while True:
             request = self.service().events().list(
                 calendarId=self.cal.calendar_id, singleEvents=True, showDeleted=True,
                 maxResults=PAGE_SIZE, pageToken=token, **params)
             page = self._execute(request)
-            events.extend(page.get("items", []))
+            items = page.get("items", [])
+            if not isinstance(items, list):
+                raise SourceError(f"{self.label}: Google's answer has no list of events "
+                                  f"(items: {type(items).__name__}); tried again next cycle")
+            events.extend(self._readable(items))
             token = page.get("nextPageToken")
             if not token:  # a page may be empty while more follow; only the token decides
-                return events, page.get("nextSyncToken", "")
+                return events, str(page.get("nextSyncToken") or "")
+            if not isinstance(token, str) or token in seen:
+                # Following it would list the same pages for ever.
+                raise SourceError(f"{self.label}: Google sent a page token it had sent "
+                                  "before; the listing stopped; tried again next cycle")
+            seen.add(token)
+
+    def _readable(self, items: list[Any]) -> list[dict[str, Any]]:
+        """The items that are events with an id; the others are noted and left out."""
+        out = []
+        for e in items:
+            if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]:
+                out.append(e)
+            else:
+                what = f"{e.get('summary', '')!r} " if isinstance(e, dict) else ""
+                self._skipped.append(f"{self.label}: skipped an event {what}without an id")
+        return out
 
     def _full(self, start: datetime, until: datetime) -> dict[str, Any]:
         window = {"timeMin": start.isoformat(), "timeMax": until.isoformat()}
@@ -181,16 +212,21 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         until = monday + timedelta(days=7)
         body = {"timeMin": now.isoformat(), "timeMax": until.isoformat(), "items": [{"id": boss}]}
         answer = self._execute(self.service().freebusy().query(body=body))
-        cal = answer.get("calendars", {}).get(boss, {})
-        if cal.get("errors"):  # e.g. notFound: the error comes inside a 200 answer
-            log.info("%s: the boss's calendar is not visible (%s)", self.label,
-                     cal["errors"][0].get("reason"))
+        try:
+            cal = answer.get("calendars", {}).get(boss, {})
+            if cal.get("errors"):  # e.g. notFound: the error comes inside a 200 answer
+                log.info("%s: the boss's calendar is not visible (%s)", self.label,
+                         cal["errors"][0].get("reason"))
+                return None
+            per_day: dict[date, float] = defaultdict(float)
+            for b in cal.get("busy", []):
+                s = _when({"dateTime": b["start"]}, zone)[0]
+                e = _when({"dateTime": b["end"]}, zone)[0]
+                per_day[s.date()] += (e - s).total_seconds() / 3600
+        except MALFORMED as err:  # an optional section: never in the way of the digest
+            log.warning("%s: the boss's free/busy answer is unreadable (%s: %s)", self.label,
+                        err.__class__.__name__, err)
             return None
-        per_day: dict[date, float] = defaultdict(float)
-        for b in cal.get("busy", []):
-            s = datetime.fromisoformat(b["start"].replace("Z", "+00:00")).astimezone(zone)
-            e = datetime.fromisoformat(b["end"].replace("Z", "+00:00")).astimezone(zone)
-            per_day[s.date()] += (e - s).total_seconds() / 3600
         hours = round(sum(per_day.values()), 1)
         workdays = [now.date() + timedelta(days=i) for i in range(1, 8)
                     if (now.date() + timedelta(days=i)).weekday() < 5
@@ -199,9 +235,28 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         return BossWeek(hours, room)
 
 
+def _usable(state: dict[str, Any] | None) -> bool:
+    """Is this the state _full and _incremental write? It also arrives through `manageup
+    import` and from older stores."""
+    if not isinstance(state, dict) or not isinstance(state.get("events"), dict):
+        return False
+    try:
+        for key in ("synced_from", "synced_until"):
+            if datetime.fromisoformat(state[key]).tzinfo is None:
+                return False
+    except MALFORMED:
+        return False
+    return all(isinstance(e, dict) and e.get("id") == k for k, e in state["events"].items())
+
+
 def _when(value: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, bool]:
+    """Raises one of MALFORMED for anything that is not a time Google would send."""
     if "dateTime" in value:
         dt = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
+        if dt.tzinfo is None:  # RFC 3339 requires an offset; Google sends one
+            if not value.get("timeZone"):
+                raise ValueError(f"dateTime {value['dateTime']!r} has no offset")
+            dt = dt.replace(tzinfo=ZoneInfo(value["timeZone"]))
         return dt.astimezone(zone), False
     d = date.fromisoformat(value["date"])
     return datetime(d.year, d.month, d.day, tzinfo=zone), True
@@ -228,7 +283,10 @@ def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: dateti
         # Original start times, so a moved instance does not skew the series' cadence.
         when = e.get("originalStartTime") or e.get("start")
         if e.get("recurringEventId") and when:
-            starts[e["recurringEventId"]].append(_when(when, zone)[0])
+            try:
+                starts[e["recurringEventId"]].append(_when(when, zone)[0])
+            except MALFORMED:
+                continue  # warned about below, when the event itself is read
     cadence = {}
     for series, times in starts.items():
         gaps = [(b - a).total_seconds() / 86400 for a, b in zip(sorted(times),
@@ -239,8 +297,9 @@ def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: dateti
             continue
         try:
             occ = _occurrence(e, zone, cadence.get(e.get("recurringEventId", "")), label)
-        except (KeyError, ValueError, TypeError) as err:
-            result.warnings.append(f"{label}: skipped event {e.get('id')}: {err}")
+        except MALFORMED as err:
+            result.warnings.append(f"{label}: skipped event {e.get('id')}: "
+                                   f"{err.__class__.__name__}: {err}")
             continue
         if occ.end > start and occ.start < end:
             result.occurrences.append(occ)
@@ -258,7 +317,7 @@ def _within(e: dict[str, Any], start: datetime, until: datetime) -> bool:
         utc = ZoneInfo("UTC")
         begin = _when(when, utc)[0]
         end = _when(e["end"], utc)[0] if "end" in e else begin
-    except (KeyError, ValueError, TypeError):
+    except MALFORMED:
         return True
     return end > start and begin < until
 
@@ -277,8 +336,11 @@ def _filled(events: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
             sibling = siblings.get(e.get("recurringEventId", ""))
             if sibling is None or "originalStartTime" not in e:
                 continue
-            e = {**sibling, **e, "start": e["originalStartTime"],
-                 "end": _shifted_end(sibling, e["originalStartTime"])}
+            try:
+                end = _shifted_end(sibling, e["originalStartTime"])
+            except MALFORMED:
+                end = e["originalStartTime"]  # the stub is read (and warned about) later
+            e = {**sibling, **e, "start": e["originalStartTime"], "end": end}
         out[ident] = e
     return out
 
