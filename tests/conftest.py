@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import threading
@@ -192,10 +193,17 @@ def memory_keyring():
     keyring.set_keyring(previous)
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (the point of many tests) is no error here, and
+        # socketserver's traceback on stderr would land in a later test's captured output.
+        logging.getLogger("tests.http").debug("loopback client went away", exc_info=True)
+
+
 @contextmanager
 def serve_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """A real HTTP server on loopback for the duration; yields its base address."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    httpd = _QuietHTTPServer(("127.0.0.1", free_port()), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -60,6 +60,22 @@ def test_preview_open_without_html_opens_a_private_temporary_file(example: Path,
     page.unlink()
 
 
+def test_preview_open_with_no_browser_says_where_the_page_is(example: Path,
+                                                             tmp_path: Path) -> None:
+    # Over SSH, no browser at all: the page was written, so say where, and how to fix it.
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(BROWSER=str(tmp_path / "no-such-browser"), PATH=str(Path(sys.executable).parent))
+    done = subprocess.run([sys.executable, "-m", "manageup", "--config",
+                           str(example / "config.toml"), "preview", "--now", NOW, "--open"],
+                          env=env, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no browser could be started" in lines[0], done.stderr
+    page = Path(lines[0].split("open ", 1)[1].split(" yourself", 1)[0])
+    assert "<h2" in page.read_text() and "BROWSER" in lines[0]
+    page.unlink()
+
+
 def _doctor_on_a_terminal(example: Path, **env: str) -> str:
     child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config",
                                            str(example / "config.toml"), "doctor"],
@@ -104,6 +120,12 @@ def test_bash_completion_completes_verbs_and_options() -> None:
     assert "--explain" in _complete_in_bash("manageup meetings --ex")
 
 
+def test_bash_completion_completes_kinds() -> None:
+    # KIND is the first thing `add` needs; file names there are no help.
+    assert set(_complete_in_bash("manageup add ")) >= {"need", "owe", "goal", "risk", "about"}
+    assert _complete_in_bash("manageup list --kind ow") == ["owe"]
+
+
 @pytest.mark.parametrize("shell,needle", [("zsh", "#compdef manageup"),
                                           ("fish", "complete --command manageup")])
 def test_zsh_and_fish_completion_scripts(shell: str, needle: str, capsys) -> None:
@@ -132,3 +154,34 @@ def test_calendar_text_cannot_drive_the_terminal(example: Path, capsys) -> None:
         out = capsys.readouterr().out
         assert "Alex / Sam 1:1" in out
         assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out, args
+
+
+@pytest.mark.parametrize("verb", [["meetings"], ["preview"], ["run", "--once", "--dry-run"]])
+def test_a_missing_calendar_is_one_line_and_never_nothing_due(example: Path, capsys,
+                                                              verb: list[str]) -> None:
+    (example / "calendar.ics").unlink()
+    assert run(example, *verb, "--now", NOW) == 1
+    out, err = capsys.readouterr()
+    assert "Nothing is due" not in out  # the calendar was not read: nobody knows
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no file at" in lines[0] and "calendars.path" in lines[0], err
+
+
+@pytest.mark.parametrize("verb", [["run", "--once", "--dry-run"], ["preview"],
+                                  ["meetings", "--explain"]])
+def test_output_into_a_closed_pipe_is_quiet(example: Path, verb: list[str]) -> None:
+    # `manageup run --once --dry-run | head -2`: head exits early; the reader end is
+    # closed before the start here, so that every write meets a broken pipe.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "manageup", "--config",
+                               str(example / "config.toml"), *verb, "--now", NOW],
+                              stdout=write, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                              timeout=120, env={**os.environ,
+                                                "PYTHONPATH": str(ROOT / "daemon")})
+    finally:
+        os.close(write)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, \
+        done.stderr
+    assert done.returncode == 0

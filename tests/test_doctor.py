@@ -115,6 +115,33 @@ def test_doctor_fails_when_no_1on1_is_found(example: Path, capsys) -> None:
     assert "  sam@example.com (Sam Rivera): " in out  # the likely right address
 
 
+def test_doctor_fails_when_the_fast_read_keeps_nothing(tmp_path: Path, capsys) -> None:
+    # Only a four-person team meeting with the boss: the fast read keeps no event at all,
+    # which must still fail with the cause, not pass with "0 1:1(s) ahead".
+    from tests.conftest import ICS, config_text
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config_text(ICS / "team_meeting_with_boss.ics", tmp_path))
+    cfg.chmod(0o600)
+    assert main(["--config", str(cfg), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  1:1s: No 1:1 found" in out and "All checks passed" not in out, out
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("[me\nemail = ", "not valid TOML"),
+    ("[me]\nemail = \"alex@example.com\"\ntimezone = \"Mars/Base\"\n", "me.timezone"),
+])
+def test_doctor_names_the_config_once(tmp_path: Path, capsys, text: str, says: str) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text)
+    cfg.chmod(0o600)
+    assert main(["--config", str(cfg), "doctor"]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("FAIL"))
+    assert says in out and line.count(str(cfg)) == 1, out
+
+
 def test_doctor_reports_a_server_that_hangs_up_after_the_greeting(example: Path, capsys) -> None:
     """A server that greets and then drops the connection is one FAIL line, no traceback."""
     import socket

@@ -108,3 +108,15 @@ def test_none_ahead_but_held_before_says_when_the_last_was(example: Path, capsys
     out = capsys.readouterr().out
     assert "No 1:1 with your boss in the next 1 days; the last one was on Thu 26 Nov" in out
     assert "recurring two-person" not in out
+
+
+@pytest.mark.parametrize("flags", [["--explain"], ["--explain", "--json"]])
+def test_explain_with_unreadable_calendar_names_it_not_a_boss_typo(
+        example: Path, capsys, flags: list[str]) -> None:
+    # A file that is no iCalendar: the cause is the calendar, not boss.email.
+    (example / "calendar.ics").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    assert main(["--config", str(example / "config.toml"), "meetings", "--now", NOW,
+                 *flags]) == 1
+    captured = capsys.readouterr()
+    assert "not an iCalendar file" in captured.err
+    assert "boss.email" not in captured.out + captured.err

@@ -130,3 +130,102 @@ def test_no_config_yet_points_to_init(home: Path, capsys) -> None:
     assert main(["meetings"]) == 2
     err = capsys.readouterr().err
     assert "no config file at" in err and "run: manageup init" in err
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--me", "alex@example.com", "--boss", "ALEX@example.com"],
+     "--boss 'alex@example.com': is your own address (--me)"),
+    (["--me", 'a"b@example.com', "--boss", "sam@example.com"], "--me 'a\"b@example.com': "),
+    (["--me", "alex@example.com", "--boss", "sam@example.com."], "--boss 'sam@example.com.'"),
+])
+def test_init_rejects_what_the_config_would_refuse_naming_the_flag(
+        home: Path, capsys, flags: list[str], expected: str) -> None:
+    assert main(["init", *flags, "--calendar", "~/calendars/work.ics",
+                 "--timezone", "Europe/Berlin"]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "would write is not valid" not in err
+    assert "me.email" not in err and "boss.email" not in err
+    assert not config_path(home).exists()
+
+
+def test_init_on_a_terminal_asks_again_when_the_boss_is_yourself(home: Path) -> None:
+    env = {**os.environ, "HOME": str(home), "TZ": "Europe/Berlin", "NO_COLOR": "1"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
+        env.pop(var, None)
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "init", "--me",
+                                           "alex@example.com", "--calendar",
+                                           "~/calendars/work.ics"],
+                          env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+    child.expect(r"Your boss's e-mail address \(or a number above\)")
+    child.sendline("Alex@Example.com")
+    child.expect("is your own address")  # asked again, the answers so far kept
+    child.expect(r"Your boss's e-mail address")
+    child.sendline("sam@example.com")
+    child.expect(r"Your time zone \[Europe/Berlin\]")
+    child.sendline("")
+    child.expect("Your first name")
+    child.sendline("")
+    child.expect(r"Your boss's name")
+    child.sendline("")
+    child.expect("Wrote")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert tomllib.loads(config_path(home).read_text())["boss"]["email"] == "sam@example.com"
+
+
+def test_init_refuses_a_file_that_is_not_a_calendar(home: Path, capsys) -> None:
+    (home / "notes.txt").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    assert main(["init", *FLAGS, "--calendar", "~/notes.txt"]) == 2
+    assert "--calendar '~/notes.txt': not an iCalendar file" in capsys.readouterr().err
+    assert not config_path(home).exists()
+
+
+def test_init_on_a_terminal_goes_on_when_the_calendar_url_cannot_be_read(home: Path) -> None:
+    # Offline, or a feed that needs the VPN: the suggestion is a help, not a condition.
+    env = {**os.environ, "HOME": str(home), "TZ": "Europe/Berlin", "NO_COLOR": "1"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
+        env.pop(var, None)
+    url = "http://127.0.0.1:9/work.ics"  # the discard port: nothing listens
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "init", "--me",
+                                           "alex@example.com", "--calendar", url],
+                          env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+    child.expect("cannot suggest your boss")
+    child.expect(r"Your boss's e-mail address: ")
+    child.sendline("sam@example.com")
+    child.expect(r"Your time zone \[Europe/Berlin\]")
+    child.sendline("")
+    child.expect("Your first name")
+    child.sendline("")
+    child.expect(r"Your boss's name")
+    child.sendline("")
+    child.expect("Wrote")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert tomllib.loads(config_path(home).read_text())["calendars"][0]["url"] == url
+
+
+@pytest.mark.parametrize("verb", [["review", "--list"], ["list"], ["meetings"], ["doctor"]])
+def test_reading_verbs_right_after_init_create_nothing(home: Path, capsys,
+                                                       verb: list[str]) -> None:
+    assert main(["init", *FLAGS, "--calendar", "~/calendars/work.ics"]) == 0
+    before = sorted(home.rglob("*"))
+    assert main(verb) == 0
+    assert sorted(home.rglob("*")) == before
+
+
+def test_init_fails_when_a_file_is_where_the_data_folder_goes(home: Path, capsys) -> None:
+    (home / ".local" / "share").mkdir(parents=True)
+    (home / ".local" / "share" / "manageup").write_text("")
+    assert main(["init", *FLAGS, "--calendar", "~/calendars/work.ics"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a file, not a folder" in err, err
+    assert not config_path(home).exists()
+
+
+def test_init_takes_a_webcal_link_as_https(home: Path) -> None:
+    # "Subscribe" buttons (iCloud, Outlook, Google) hand out webcal:// links.
+    assert main(["init", *FLAGS, "--calendar", "webcal://p01.example.com/published/x.ics"]) == 0
+    data = tomllib.loads(config_path(home).read_text())
+    assert data["calendars"][0]["url"] == "https://p01.example.com/published/x.ics"

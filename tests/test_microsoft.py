@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -48,7 +48,9 @@ class FakeMicrosoft:
         self.deltas: dict[str, str] = {"d1": ""}  # delta token -> fixture ("" = no change)
         self.dead = False  # the refresh token is refused
         self.pending = 0  # device-code polls answered "authorization_pending"
+        self.expired = False  # the user never typed the code in time
         self.issued = 0
+        self.other = ""  # another host's address, for links that lead away from Graph
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -101,6 +103,8 @@ class FakeMicrosoft:
                                                 "message": "Access token is empty."}})
         if self.errors:
             status, headers, name = self.errors.pop(0)
+            if name.endswith(".html"):  # a proxy's or gateway's error page, not JSON
+                return self.send_raw(h, status, (GRAPH / name).read_bytes(), "text/html")
             return self.send(h, status, self.fixture(name), headers)
         if url.path == "/v1.0/me/calendar":
             return self.send(h, 200, {"id": "AAMkAGI2TG93AAA=", "name": "Calendar"})
@@ -119,7 +123,8 @@ class FakeMicrosoft:
         return self.send(h, 404, {"error": {"code": "ResourceNotFound", "message": "no"}})
 
     def fixture(self, name: str) -> Any:
-        return json.loads((GRAPH / f"{name}.json").read_text().replace("{base}", self.base))
+        text = (GRAPH / f"{name}.json").read_text().replace("{base}", self.base)
+        return json.loads(text.replace("{other}", self.other))
 
     def openid(self) -> dict[str, Any]:
         root = f"{self.base}/{TENANT_ID}"
@@ -133,6 +138,10 @@ class FakeMicrosoft:
 
     def token(self, h: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
         grant = form.get("grant_type", "")
+        if grant.endswith("device_code") and self.expired:
+            return self.send(h, 400, {"error": "expired_token", "error_description":
+                                      "AADSTS70020: The provided value for the input "
+                                      "parameter 'device_code' is not valid.\r\nTrace ID: 1"})
         if grant.endswith("device_code") and self.pending:
             self.pending -= 1
             return self.send(h, 400, {"error": "authorization_pending",
@@ -152,6 +161,14 @@ class FakeMicrosoft:
             "access_token": f"at-{self.issued}", "refresh_token": f"rt-{self.issued}",
             "id_token": f"{_b64({'typ': 'JWT', 'alg': 'none'})}.{_b64(claims)}.",
             "client_info": _b64({"uid": claims["oid"], "utid": TENANT_ID})})
+
+    def send_raw(self, h: BaseHTTPRequestHandler, status: int, data: bytes,
+                 kind: str) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", kind)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
 
     def send(self, h: BaseHTTPRequestHandler, status: int, body: Any,
              headers: dict[str, str] | None = None) -> None:
@@ -479,3 +496,119 @@ def test_doctor_names_a_missing_sign_in_and_an_unknown_tenant(
     path, config = write_config(tmp_path, ms_table(fake).replace(TENANT, "nope.example"))
     with pytest.raises(SourceError, match=r"tenant 'nope\.example' not found .*calendars\.tenant"):
         microsoft.sign_in(config.calendars[0], lambda _text: None)
+
+
+# -- hostile answers ---------------------------------------------------------------------------
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Another host: it only notes what it was sent."""
+
+    seen: ClassVar[list[str]] = []
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        Recorder.seen.append(self.headers.get("Authorization") or "")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        body = b'{"value": [], "@odata.deltaLink": "x"}'
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize("fixture", ["foreign_next_link", "foreign_delta_link"])
+def test_links_to_another_host_never_get_the_token(
+        fake: FakeMicrosoft, signed_in: Config, fixture: str) -> None:
+    other = ThreadingHTTPServer(("127.0.0.1", free_port()), Recorder)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    Recorder.seen = []
+    try:
+        fake.other = f"http://127.0.0.1:{other.server_address[1]}"
+        src = source(signed_in)
+        if fixture == "foreign_delta_link":
+            poll(src, *WINDOW, BERLIN)
+        fake.errors.append((200, {}, fixture))
+        with pytest.raises(SourceError, match="another host") as e:
+            poll(src, *WINDOW, BERLIN)
+        assert "\n" not in str(e.value) and "at-" not in str(e.value)
+        assert poll(src, *WINDOW, BERLIN).occurrences  # the next poll works again
+        assert Recorder.seen == []
+    finally:
+        other.shutdown()
+        other.server_close()
+
+
+def test_an_html_error_page_is_one_clear_error(fake: FakeMicrosoft, signed_in: Config) -> None:
+    fake.errors.append((200, {}, "gateway_error.html"))
+    with pytest.raises(SourceError, match="not JSON") as e:
+        poll(source(signed_in), *WINDOW, BERLIN)
+    assert "\n" not in str(e.value)
+
+
+def test_events_without_id_or_start_are_skipped_with_a_warning(
+        fake: FakeMicrosoft, signed_in: Config) -> None:
+    fake.errors.append((200, {}, "missing_fields"))
+    got = poll(source(signed_in), *WINDOW, BERLIN)
+    assert len(got.warnings) == 1 and "skipped" in got.warnings[0]
+
+
+@pytest.mark.parametrize("raw", ["[]", "null", "42", '{"Account": []}',
+                                 '{"Account": {"k": "not a record"}}', "{not json"])
+def test_a_corrupted_token_cache_asks_to_sign_in_again(
+        fake: FakeMicrosoft, signed_in: Config, memory_keyring: Any, raw: str) -> None:
+    memory_keyring.values[("manageup", microsoft.TOKEN_NAME)] = raw
+    with pytest.raises(microsoft.MicrosoftAuthError, match="manageup auth microsoft") as e:
+        poll(source(signed_in), *WINDOW, BERLIN)
+    assert "\n" not in str(e.value)
+
+
+def test_a_next_link_that_loops_is_one_clear_error_not_hundreds_of_requests(
+        fake: FakeMicrosoft, signed_in: Config) -> None:
+    src = source(signed_in)
+    poll(src, *WINDOW, BERLIN)
+    fake.deltas["d1"] = "self_next_link"  # the delta link leads to a page linking to itself
+    fake.requests.clear()
+    got = poll(src, *WINDOW, BERLIN)  # the looping delta state is dropped: a fresh read
+    assert got.occurrences and len(fake.graph()) == 2 + 3
+    fake.errors.append((200, {}, "self_next_link"))  # and a first read that loops
+    with pytest.raises(SourceError, match="loop") as e:
+        poll(source(signed_in), WINDOW[0] - timedelta(days=60), WINDOW[1], BERLIN)
+    assert "\n" not in str(e.value)
+
+
+def test_retry_after_a_day_waits_for_the_next_poll(fake: FakeMicrosoft,
+                                                   signed_in: Config) -> None:
+    waits: list[float] = []
+    fake.errors.append((429, {"Retry-After": "86400"}, "throttled"))
+    with pytest.raises(SourceError, match="429 ApplicationThrottled; the next poll"):
+        poll(source(signed_in, waits), *WINDOW, BERLIN)
+    assert waits == [] and len(fake.graph()) == 1
+
+
+def test_readme_placeholders_left_in_the_table_are_a_config_error(
+        fake: FakeMicrosoft, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = ('type = "microsoft"\nname = "work"\nclient_id = "the Application (client) ID"\n'
+             f'tenant = "the Directory (tenant) ID"\nauthority_url = "{fake.base}"\n'
+             f'graph_url = "{fake.base}/v1.0"\n')
+    path = tmp_path / "config.toml"
+    path.write_text(config_text("PLACEHOLDER", tmp_path).replace(
+        'type = "ics"\npath = "PLACEHOLDER"\n', table))
+    path.chmod(0o600)
+    assert cli.main(["--config", str(path), "auth", "microsoft"]) == 2
+    err = capsys.readouterr().err
+    assert "calendars[0].client_id" in err and "calendars[0].tenant" in err
+    assert "Traceback" not in err and not fake.requests
+
+
+def test_an_expired_device_code_is_one_line_and_keeps_the_old_sign_in(
+        fake: FakeMicrosoft, signed_in: Config, memory_keyring: Any,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    before = memory_keyring.values[("manageup", microsoft.TOKEN_NAME)]
+    fake.expired = True
+    assert cli.main(["--config", str(signed_in.source_path), "auth", "microsoft"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "AADSTS70020" in err and "Traceback" not in err
+    assert memory_keyring.values[("manageup", microsoft.TOKEN_NAME)] == before

@@ -143,3 +143,68 @@ def test_systemctl_failure_is_one_clear_line(home: Path, systemctl: Path, capsys
     err = capsys.readouterr().err
     assert "systemctl --user daemon-reload failed: Failed to connect to bus" in err
     assert "loginctl enable-linger" in err and "Traceback" not in err
+
+
+def test_uninstall_without_a_user_manager_names_the_way_out(home: Path, systemctl: Path,
+                                                            capsys) -> None:
+    # No user session (su, a container): enable-linger is no help; --no-start is.
+    assert main(INIT) == 0
+    assert main(["service", "install", "--no-start"]) == 0
+    script = systemctl.parent / "bin" / "systemctl"
+    script.write_text("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\n"
+                      "exit 1\n")
+    capsys.readouterr()
+    assert main(["service", "uninstall"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "`manageup service uninstall --no-start` removes the files" in err
+    assert main(["service", "uninstall", "--no-start"]) == 0
+    assert list(unit_dir(home).iterdir()) == []
+
+
+def test_a_relative_xdg_config_home_is_ignored_as_systemd_does(
+        home: Path, systemctl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The XDG spec: relative paths are invalid and ignored; a unit written under the
+    # current folder would be one systemd never reads.
+    assert main(INIT) == 0
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_CONFIG_HOME", "rel")
+    assert main(["service", "install", "--no-start"]) == 0
+    assert (unit_dir(home) / "manageup.service").is_file()
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize(("calendar", "private_tmp"), [
+    ("/srv/calendars/work.ics", True),
+    ("/tmp/work.ics", False),      # a download left in /tmp: PrivateTmp would hide it
+    ("/var/tmp/cal/work.ics", False),
+])
+def test_private_tmp_only_when_nothing_the_config_names_is_in_tmp(
+        calendar: str, private_tmp: bool) -> None:
+    from manageup.config import parse_config
+    from manageup.units import render
+    from tests.conftest import config_text
+
+    config = parse_config(config_text(calendar, Path("/srv/manageup")),
+                          Path("/srv/manageup/config.toml"))
+    for name in ("manageup.service", "manageup-once.service"):
+        unit = settings_of(render(name, config, ["/usr/bin/manageup"]))
+        assert unit["PrivateTmp"] == ("yes" if private_tmp else "no")
+
+
+def settings_of(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines()
+                if "=" in line and not line.startswith("#"))
+
+
+def test_install_fails_when_a_file_is_where_the_maildir_goes(home: Path, systemctl: Path,
+                                                             capsys) -> None:
+    assert main(INIT) == 0
+    maildir = home / ".local" / "share" / "manageup" / "Maildir"
+    maildir.write_text("")
+    assert main(["service", "install", "--no-start"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{maildir}: it is a file, not a folder" in err, err
+    assert not (unit_dir(home) / "manageup.service").exists()

@@ -324,6 +324,18 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     return config
 
 
+GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+
+
+def _port_ok(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).port is None or True  # .port raises on a non-number
+    except ValueError:
+        return False
+
+
 def _cross_checks(config: Config, problems: _Problems) -> None:
     for i, cal in enumerate(config.calendars):
         key = f"calendars[{i}]"
@@ -336,15 +348,22 @@ def _cross_checks(config: Config, problems: _Problems) -> None:
             if not re.match(r"(?i)^https?://", cal.url):
                 problems.add(f"{key}.url", "a caldav calendar needs the http(s) address of "
                              "a calendar collection, or of a principal plus calendar")
-            elif "@" in cal.url.split("/")[2]:
+            elif "@" in cal.url.split("/")[2] or not _port_ok(cal.url):
+                # A password holding "/" ends the host early: "user:pa" then looks like a
+                # host and a port, so a port that is not a number is a login too.
                 problems.add(f"{key}.url", "no login in the address: set username, and the "
                              "password with `manageup secret set caldav`")
             if not cal.username:
                 problems.add(f"{key}.username", "a caldav calendar needs the login name")
         elif cal.type == "microsoft":
-            if not cal.client_id:
+            # The README's placeholders, copied literally, would otherwise reach Microsoft.
+            if not re.fullmatch(GUID, cal.client_id):
                 problems.add(f"{key}.client_id", "a microsoft calendar needs the application "
-                             "(client) id of the app you registered (see the README)")
+                             "(client) id of the app you registered, like "
+                             "4a1aa1d5-c567-49d0-ad0b-cd957a47f842 (see the README)")
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", cal.tenant):
+                problems.add(f"{key}.tenant", "the directory (tenant) id from the app's "
+                             "Overview page, or your domain (contoso.onmicrosoft.com)")
             for k in ("authority_url", "graph_url"):
                 if not getattr(cal, k).lower().startswith("https://"):
                     problems.add(f"{key}.{k}", "must be an https:// address")

@@ -146,6 +146,8 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
         except ManageupError as e:
             log.error("%s (%s): %s", occ.title, occ.start.isoformat(), e)
             report.failed.append(occ.key)
+        except BrokenPipeError:
+            raise  # stdout closed (`| head`): no event's fault; the CLI ends quietly
         except Exception as e:  # one bad event must never end the cycle
             log.error("unexpected error preparing %s (%s: %s); skipped this time, run with "
                       "-v for the details", occ.key, type(e).__name__, e)
@@ -356,6 +358,16 @@ def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> N
                   e.strerror)
 
 
+def _shown_end(rec: DigestRecord) -> datetime:
+    """The 1:1's end as its digest recorded it; `shown` is free JSON (an import may hold
+    anything), so an end that is not a time with an offset counts as the start."""
+    try:
+        end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
+    except (TypeError, ValueError, AttributeError):
+        return rec.start
+    return end if end.tzinfo is not None else rec.start
+
+
 def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
             dry_run: bool, report: CycleReport, history: Sequence[HistoryEntry] = ()) -> None:
     """A short reminder after a 1:1 to run `manageup review`; sent once, through the ledger,
@@ -371,17 +383,17 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
     for rec in latest.values():
         if rec.reviewed_at:
             continue
-        try:
-            end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
-        except (TypeError, ValueError):
-            end = rec.start
+        end = _shown_end(rec)
         seen = now_at.get(rec.key)
-        if seen is not None and seen.start != rec.start:
-            if seen.status in ("cancelled", "declined"):
-                continue
-            end = seen.start + (end - rec.start)  # moved after its digest went out
-        due = end + after
-        deadline = due + NUDGE_WINDOW
+        try:
+            if seen is not None and seen.start != rec.start:
+                if seen.status in ("cancelled", "declined"):
+                    continue
+                end = seen.start + (end - rec.start)  # moved after its digest went out
+            due = end + after
+            deadline = due + NUDGE_WINDOW
+        except OverflowError:
+            continue  # an end near year 9999 (an odd import): no reminder is due
         if not due <= now < deadline:
             continue  # not yet, or too stale to be useful
         key = f"nudge|{rec.key}"

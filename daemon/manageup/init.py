@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from manageup.config import Calendar, data_dir, parse_config
+from manageup.config import Calendar, address_problem, data_dir, parse_config
 from manageup.errors import ConfigError, ManageupError, UsageError
 from manageup.explain import Partner, recurring_partners
 from manageup.files import private_dir, replace_private
@@ -62,13 +62,18 @@ def valid_timezone(name: str) -> bool:
     return "/" in name or name == "UTC"
 
 
-def check(field: str, value: str) -> str:
-    """The value cleaned, or a UsageError naming the flag and what is wrong."""
+def check(field: str, value: str, me: str = "") -> str:
+    """The value cleaned, or a UsageError naming the flag and what is wrong. `me`, when
+    known, is the user's own address, which the boss's must differ from."""
     value = value.strip()
     flag = field.replace("_", "-")
     if field in ("me", "boss"):
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        # The config's own rule too, so that nothing init accepts is refused on writing.
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or address_problem(value):
             raise UsageError(f"--{flag} {value!r}: not an e-mail address")
+        if field == "boss" and value.lower() == me.lower():
+            raise UsageError(f"--boss {value.lower()!r}: is your own address (--me); give "
+                             "your boss's")
         return value.lower()
     if field == "timezone":
         if not valid_timezone(value):
@@ -76,14 +81,29 @@ def check(field: str, value: str) -> str:
                              "Europe/Berlin or America/New_York")
         return value
     if field == "calendar":
+        if re.match(r"(?i)^webcal://", value):  # what "Subscribe" links say: https
+            value = "https://" + value[len("webcal://"):]
         if re.match(r"(?i)^https?://", value):
             return value
         path = Path(value).expanduser()
         if not path.is_file():
             raise UsageError(f"--calendar {value!r}: no file there; give an .ics file or "
                              "an https:// address")
+        if not _looks_like_icalendar(path):
+            raise UsageError(f"--calendar {value!r}: not an iCalendar file (it does not "
+                             "start with BEGIN:VCALENDAR); export your calendar as .ics")
         return str(path.resolve())
     return value
+
+
+def _looks_like_icalendar(path: Path) -> bool:
+    # Only the start: a whole parse belongs to the first cycle, and doctor reports it.
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VCALENDAR")
 
 
 def calendar_of(spec: str) -> Calendar:
@@ -168,6 +188,9 @@ def write(path: Path, a: Answers, now: datetime, force: bool) -> Path:
     try:
         for folder in (path.parent, config.store.path.parent):
             private_dir(folder)
+            if not folder.is_dir():  # private_dir leaves whatever exists there alone
+                raise ManageupError(f"cannot create the folder {folder}: it is a file, not "
+                                    "a folder; move that file away and run init again")
         replace_private(path, text.encode("utf-8"))  # 0600 from the start
     except OSError as e:
         raise ManageupError(f"cannot write {e.filename or path}: {e.strerror}") from None

@@ -7,6 +7,7 @@ microsoft calendar is configured; msal itself is imported inside the functions.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -52,11 +53,21 @@ def load_cache() -> Any:
         raise MicrosoftAuthError(f"not signed in to Microsoft 365; {REAUTH}")
     cache = msal.SerializableTokenCache()
     try:
+        if not _cache_shape(json.loads(raw)):
+            raise ValueError("not msal's cache")
         cache.deserialize(raw)
     except ValueError:
         raise MicrosoftAuthError(f"the stored Microsoft sign-in is unreadable; {REAUTH}") \
             from None
     return cache
+
+
+def _cache_shape(state: Any) -> bool:
+    """msal trusts its own file: any other JSON there (an edited or truncated keyring entry)
+    fails deep inside msal with an AttributeError. Its shape is {kind: {key: record}}."""
+    return isinstance(state, dict) and all(
+        isinstance(v, dict) and all(isinstance(r, dict) for r in v.values())
+        for v in state.values())
 
 
 def save_cache(cache: Any) -> None:

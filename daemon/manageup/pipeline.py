@@ -56,7 +56,9 @@ def read_calendars(config: Config, now: datetime,
     gathered = gather(sources if sources is not None else make_sources(config, readonly=True),
                       config, now)
     if gathered.failures and not gathered.occurrences:
-        raise SourceError("no calendar could be read:\n  " + "\n  ".join(gathered.failures))
+        # One calendar, one line; several, one line each, so that none is lost off-screen.
+        sep = " " if len(gathered.failures) == 1 else "\n  "
+        raise SourceError("no calendar could be read:" + sep + sep.join(gathered.failures))
     for failure in gathered.failures:
         log.warning("%s", failure)
     return gathered

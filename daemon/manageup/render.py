@@ -43,6 +43,17 @@ def _when(value: datetime | date, fmt: str = "%a %d %b %H:%M") -> str:
     return value.strftime(fmt)
 
 
+def _day(value: datetime | date, near: datetime | date, fmt: str = "%a %d %b") -> str:
+    """A date as people write it, with its year when it lies more than half a year from
+    `near` (the digest's own date): a report due next November would otherwise read as
+    due this week, and advice from last year as advice from last month."""
+    def day(v: datetime | date) -> date:
+        return v.date() if isinstance(v, datetime) else v
+
+    far = abs((day(value) - day(near)).days) > 182
+    return value.strftime(fmt + (" %Y" if far else ""))
+
+
 def _plural(n: int, word: str, many: str = "") -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
@@ -89,8 +100,8 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days, ago=_ago, age=_age,
-                       sentence=_sentence, names=_names)
+    env.filters.update(wrap=wrap, when=_when, day=_day, plural=_plural, days=_days, ago=_ago,
+                       age=_age, sentence=_sentence, names=_names)
     return env
 
 

@@ -32,7 +32,9 @@ Systemctl = Callable[[Sequence[str]], None]
 
 
 def unit_dir(env: Mapping[str, str] = os.environ) -> Path:
-    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    base = env.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(base):  # relative is invalid (XDG spec); systemd ignores it too
+        base = str(Path(env.get("HOME") or Path.home()) / ".config")
     return Path(base) / "systemd" / "user"
 
 
@@ -89,6 +91,20 @@ def write_paths(config: Config) -> list[str]:
     return out
 
 
+_PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"))
+
+
+def _in_tmp(config: Config) -> bool:
+    """Whether the config names anything in /tmp or /var/tmp, which PrivateTmp=yes would
+    replace with empty folders: the service would find no calendar, or not start."""
+    paths = [config.source_path, config.store.path, config.store.backup_folder,
+             config.digest.templates_dir, config.digest.archive_dir,
+             *(c.path for c in config.calendars)]
+    if config.delivery.method == "maildir":
+        paths.append(config.delivery.maildir)
+    return any(p.absolute().is_relative_to(t) for p in paths if p for t in _PRIVATE_TMP)
+
+
 def render(name: str, config: Config, command: Sequence[str]) -> str:
     """The shipped unit with ExecStart and ReadWritePaths set for this config."""
     config_path = (config.source_path or Path("config.toml")).absolute()
@@ -101,6 +117,10 @@ def render(name: str, config: Config, command: Sequence[str]) -> str:
             line = "ExecStart=" + exec_start([*command, "--config", str(config_path), *verb])
         elif line.startswith("ReadWritePaths="):
             line = "ReadWritePaths=" + " ".join(write_paths(config))
+        elif line == "PrivateTmp=yes" and _in_tmp(config):
+            # systemd has no comments at a line's end: the why goes on its own line.
+            lines.append("# The config names files in /tmp or /var/tmp: no private /tmp.")
+            line = "PrivateTmp=no"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -131,13 +151,19 @@ class Installed:
 
 
 def _create_folders(config: Config) -> None:
-    private_dir(config.store.path.parent)
-    private_dir(config.store.backup_folder)
+    folders = [config.store.path.parent, config.store.backup_folder]
     if config.digest.archive_dir:
-        private_dir(config.digest.archive_dir)
+        folders.append(config.digest.archive_dir)
+    for folder in folders:
+        private_dir(folder)
     if config.delivery.method == "maildir":
         private_dir(config.delivery.maildir.parent)
         mailbox.Maildir(config.delivery.maildir, create=True)  # with tmp/, new/ and cur/
+        folders.append(config.delivery.maildir)
+    for folder in folders:  # both leave whatever already exists there alone
+        if not folder.is_dir():
+            raise ManageupError(f"cannot create the folder {folder}: it is a file, not a "
+                                "folder; move that file away and run this again")
 
 
 def _write(path: Path, text: str) -> None:
@@ -181,7 +207,13 @@ def _enablable(paths: Sequence[Path]) -> list[str]:
 def uninstall(folder: Path, stop: bool, systemctl: Systemctl = run_systemctl) -> list[Path]:
     present = [folder / n for n in (*LONG_RUNNING, *TIMER) if (folder / n).exists()]
     if present and stop:
-        systemctl(["disable", "--now", *_enablable(present)])
+        try:
+            systemctl(["disable", "--now", *_enablable(present)])
+        except ManageupError as e:
+            # Without a user manager nothing runs to stop: removing the files is the fix.
+            raise ManageupError(f"{str(e).split('; ', 1)[0]}; with no user session "
+                                "running, `manageup service uninstall --no-start` removes "
+                                "the files") from None
     for p in present:
         p.unlink()
     if present and stop:

@@ -39,10 +39,10 @@ def run(ctx: Context) -> int:
 
     if args.once:
         report = cycle(ctx.now())
+        if report.gathered.failures and not report.gathered.occurrences:
+            return 1  # each failure is logged; whether anything is due is unknown
         if args.dry_run and not report.sent:
             print("Nothing is due at this time. `manageup preview` shows the next digest anyway.")
-        if report.gathered.failures and not report.gathered.occurrences:
-            return 1
         return 1 if report.failed else 0
     from manageup.service import Daemon
 
@@ -77,7 +77,9 @@ def preview(ctx: Context) -> int:
     if ctx.args.open and path:
         import webbrowser
 
-        webbrowser.open(path.resolve().as_uri())
+        if not webbrowser.open(path.resolve().as_uri()):
+            raise ManageupError(f"no browser could be started; open {path} yourself, or "
+                                "set BROWSER to your browser's command")
     return 0
 
 

@@ -55,7 +55,10 @@ def build_parser(verbs: Sequence[Verb]) -> argparse.ArgumentParser:
                             epilog=_examples(verb),
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         for a in verb.args:
-            sp.add_argument(*a.flags, **a.options)
+            action = sp.add_argument(*a.flags, **a.options)
+            if a.completions:
+                words = a.completions
+                action.completer = lambda words=words, **_: list(words)  # type: ignore[attr-defined]
         _add_globals(sp, after=True)
         sp.set_defaults(verb=verb)
     return p

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from manageup.cli.context import Context
 from manageup.cli.output import safe
-from manageup.errors import UsageError
+from manageup.errors import ManageupError, UsageError
 
 if TYPE_CHECKING:
     from manageup.explain import Partner
@@ -31,17 +31,17 @@ def _input(prompt: str) -> str:
 
 
 def _ask_valid(ask: Ask, field: str, question: str, default: str = "",
-               partners: list[Partner] | None = None) -> str:
+               partners: list[Partner] | None = None, me: str = "") -> str:
     from manageup import init as setup
 
     while True:
         raw = ask(f"{question}{f' [{default}]' if default else ''}: ").strip() or default
         if partners and raw.isdigit() and 1 <= int(raw) <= len(partners):
-            return partners[int(raw) - 1].email
+            raw = partners[int(raw) - 1].email
         if not raw:
             continue
         try:
-            return setup.check(field, raw)
+            return setup.check(field, raw, me)
         except UsageError as e:
             print(f"  {e}")
 
@@ -69,7 +69,7 @@ def init(ctx: Context) -> int:
     a = setup.Answers(name=args.name or "", boss_name=args.boss_name or "")
     for field in ("me", "boss", "calendar", "timezone"):
         if getattr(args, field):
-            a = setup.with_value(a, field, setup.check(field, getattr(args, field)))
+            a = setup.with_value(a, field, setup.check(field, getattr(args, field), a.me))
     default_zone = a.timezone or setup.local_timezone()
     if not terminal:
         a = setup.with_value(a, "timezone", default_zone)
@@ -82,8 +82,15 @@ def init(ctx: Context) -> int:
                                      f"--{field}")
                 a = setup.with_value(a, field, _ask_valid(_input, field, question))
         zone = ZoneInfo(default_zone or "UTC")
-        partners = setup.suggest_boss(a.calendar, a.me, zone, datetime.now(zone))
-        _print_partners(partners)
+        try:
+            partners = setup.suggest_boss(a.calendar, a.me, zone, datetime.now(zone))
+        except ManageupError as e:
+            if args.suggest_boss:
+                raise
+            # Unasked for, the suggestion is a help: offline or behind a VPN, init goes on.
+            print(safe(f"(cannot suggest your boss: {e})"))
+        else:
+            _print_partners(partners)
         if not terminal and not a.boss:
             return 0  # proposals only; run again with --boss
     if terminal:
@@ -111,7 +118,8 @@ def _ask_missing(a: Answers, default_zone: str, partners: list[Partner]) -> Answ
         if field == "boss" and partners:
             question += " (or a number above)"
         a = setup.with_value(a, field, _ask_valid(_input, field, question, default,
-                                                  partners if field == "boss" else None))
+                                                  partners if field == "boss" else None,
+                                                  a.me))
     if not a.name:
         a = setup.with_value(a, "name", _input("Your first name (optional): ").strip())
     if not a.boss_name:

@@ -18,10 +18,13 @@ class Arg:
 
     flags: tuple[str, ...]
     options: dict[str, Any] = field(default_factory=dict)
+    # What tab completion offers, where argparse `choices` would not do: it would replace
+    # the verb's own error message (naming the kinds and the fix) with argparse's.
+    completions: tuple[str, ...] = ()
 
 
-def arg(*flags: str, **options: Any) -> Arg:
-    return Arg(flags, options)
+def arg(*flags: str, completions: tuple[str, ...] = (), **options: Any) -> Arg:
+    return Arg(flags, options, completions)
 
 
 @dataclass(frozen=True)

@@ -84,14 +84,15 @@ VERBS: tuple[Verb, ...] = (
                      "goals\n  risk: something to flag before they hear it elsewhere\n"
                      "  career: one of your own career goals\n  win, topic: to share\n"
                      "  about: something you learned about your boss as a person",
-         args=(arg("kind", metavar="KIND", help="what kind of item"),
+         args=(arg("kind", metavar="KIND", help="what kind of item", completions=KINDS),
                arg("text", metavar="TEXT", help="the item, in your words"),
                arg("--due", metavar="DATE", help="YYYY-MM-DD, today, tomorrow or +Nd"),
                NOW, *_field_args())),
     Verb("list", "list recorded items", items.list_,
          ("manageup list", "manageup list --kind owe --all --json"),
          description="List the open items, newest last; --all adds done and dropped ones.",
-         args=(arg("--kind", metavar="KIND", help="only this kind: " + ", ".join(KINDS)),
+         args=(arg("--kind", metavar="KIND", completions=KINDS,
+                   help="only this kind: " + ", ".join(KINDS)),
                arg("--all", action="store_true", help="include done and dropped items"),
                arg("--json", action="store_true", help="print JSON"))),
     Verb("done", "mark an item done", items.set_status("done"), ("manageup done 3",),

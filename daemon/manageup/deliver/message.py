@@ -18,7 +18,7 @@ import jinja2
 
 from manageup.config import Config
 from manageup.errors import ConfigError
-from manageup.model import Digest
+from manageup.model import MSG_ID, Digest
 from manageup.render import Rendered, environment
 from manageup.review import Plan as ReviewPlan
 from manageup.textutil import header_safe, wrap
@@ -74,7 +74,9 @@ def _head(config: Config, subject: str, now: datetime, mid: str) -> EmailMessage
 
 def _thread(msg: EmailMessage, earlier: Sequence[str]) -> None:
     """Reply to the last mail of the thread; References keeps its first and that last one
-    (RFC 5322 allows trimming the middle), all of them mails that were really sent."""
+    (RFC 5322 allows trimming the middle), all of them mails that were really sent.
+    They come from the store: one that is not a plain msg-id (a hand edit) is left out."""
+    earlier = [m for m in earlier if MSG_ID.fullmatch(m)]
     if earlier:
         msg["In-Reply-To"] = earlier[-1]
         msg["References"] = " ".join(dict.fromkeys([earlier[0], earlier[-1]]))

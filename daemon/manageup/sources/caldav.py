@@ -86,6 +86,7 @@ class CaldavSource(KeepsSyncState):
             return self.cal.url, []
         addresses = _addresses(principal)
         if not self.cal.calendar:
+            self._check_is_calendar(principal)
             return self.cal.url, addresses
         calendars = principal.get_calendars()
         for c in calendars:
@@ -95,6 +96,22 @@ class CaldavSource(KeepsSyncState):
         names = ", ".join(sorted(repr(c.get_display_name() or "") for c in calendars))
         raise SourceError(f"{self.label}: no calendar named {self.cal.calendar!r} under "
                           f"{self.cal.url} (found: {names or 'none'}); check calendars.calendar")
+
+    def _check_is_calendar(self, principal: Any) -> None:
+        """A principal or calendar-home address answers a calendar query with nothing, so
+        the user would see no meetings and no error: name the calendars there instead."""
+        props = self._calendar(self.cal.url).get_properties(_collection_props())
+        kind = props.get("{DAV:}resourcetype")
+        if kind is None or "calendar" in str(kind):
+            return
+        try:
+            names = ", ".join(sorted(repr(c.get_display_name() or "")
+                                     for c in principal.get_calendars()))
+        except Exception as e:  # the list is a courtesy; the error stands without it
+            log.debug("%s: listing calendars failed (%s)", self.label, e)
+            names = ""
+        raise SourceError(f"{self.label}: {self.cal.url} is not a calendar (found: "
+                          f"{names or 'none'}); set calendars.calendar to one of them")
 
     # -- fetching --------------------------------------------------------------------------
 
@@ -257,9 +274,12 @@ class CaldavSource(KeepsSyncState):
         if isinstance(e, OSError):  # requests/niquests connection errors are OSErrors
             return SourceError(f"{self.label}: cannot reach {host} "
                                f"({type(e).__name__}); check the address and your connection")
+        # What is left is the library choking on the answer (broken XML, an HTML page):
+        # most often a wrong address or a login page or proxy in between.
         log.debug("%s: unexpected error", self.label, exc_info=True)
-        return SourceError(f"{self.label}: reading the calendar failed "
-                           f"({type(e).__name__}: {_first_line(e)})")
+        return SourceError(f"{self.label}: {host} sent an answer manageup cannot read "
+                           f"({type(e).__name__}: {_first_line(e)}); check calendars.url "
+                           "and that no proxy or login page sits in between")
 
 
 # -- helpers -------------------------------------------------------------------------------

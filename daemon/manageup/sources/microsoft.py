@@ -47,6 +47,10 @@ class Gone(Exception):
     """The delta link is no longer valid; read the window in full."""
 
 
+class LinkLoop(SourceError):
+    """Graph's page links lead back to a page already read."""
+
+
 def _session(timeout: float) -> Any:
     import requests
 
@@ -101,6 +105,11 @@ class MicrosoftSource(KeepsSyncState):
 
         if params:
             url = f"{url}?{urlencode(params)}"
+        if _origin(url) != _origin(self.cal.graph_url):
+            # A link in an answer is data; the bearer token goes to Graph's own host only.
+            raise SourceError(f"{self.label}: Graph sent a link to another host "
+                              f"({_origin(url) or 'none'}); not followed, the next poll "
+                              "reads the window again")
         force = False
         for attempt in range(TRIES):
             token, _user = self.token(force)
@@ -113,7 +122,15 @@ class MicrosoftSource(KeepsSyncState):
                 raise SourceError(f"{self.label}: cannot reach {urlsplit(url).netloc} "
                                   f"({e.__class__.__name__}); check your connection") from None
             if resp.status_code == 200:
-                body: dict[str, Any] = resp.json()
+                try:
+                    body = resp.json()
+                except ValueError:
+                    body = None
+                if not isinstance(body, dict):  # a proxy's or captive portal's page
+                    kind = (resp.headers.get("Content-Type") or "no type").split(";")[0]
+                    raise SourceError(f"{self.label}: Graph answered 200 with {kind[:60]}, "
+                                      "not JSON; check for a proxy in between, the next "
+                                      "poll tries again")
                 return body
             code = _error_code(resp)
             if resp.status_code == 410 or code.lower() in RESYNC:
@@ -189,14 +206,25 @@ class MicrosoftSource(KeepsSyncState):
     def _pages(self, url: str, params: dict[str, str] | None = None) \
             -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
+        seen = {url}
         for _ in range(MAX_PAGES):
             page = self.get(url, params)
             params = None  # the links carry their own query
-            items.extend(page.get("value", []))
+            value = page.get("value", [])
+            items.extend(value if isinstance(value, list) else [])
             if "@odata.nextLink" in page:
-                url = page["@odata.nextLink"]
+                url = str(page["@odata.nextLink"])
+                if url in seen:  # a page linking back: 500 requests would not end it
+                    raise LinkLoop(f"{self.label}: Graph's page links loop; the next "
+                                   "poll tries again")
+                seen.add(url)
                 continue
-            return items, str(page.get("@odata.deltaLink", ""))
+            link = str(page.get("@odata.deltaLink", ""))
+            if link and _origin(link) != _origin(self.cal.graph_url):
+                raise SourceError(f"{self.label}: Graph sent a delta link to another host "
+                                  f"({_origin(link)}); not kept, the next poll reads the "
+                                  "window again")
+            return items, link
         raise SourceError(f"{self.label}: Graph sent more than {MAX_PAGES} pages; "
                           "the next poll tries again")
 
@@ -205,16 +233,19 @@ class MicrosoftSource(KeepsSyncState):
             f"{self.cal.graph_url.rstrip('/')}/me/calendarView/delta",
             {"startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
              "endDateTime": until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
-        events = {e["id"]: e for e in items if "@removed" not in e}
+        events = {e["id"]: e for e in _with_id(items, self.label) if "@removed" not in e}
         return {"token": link, "synced_from": start.isoformat(),
                 "synced_until": until.isoformat(), "events": events}
 
     def _incremental(self, state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        items, link = self._pages(state["token"])
+        try:
+            items, link = self._pages(state["token"])
+        except LinkLoop:  # a broken delta state; a fresh read gets a new one
+            raise Gone() from None
         if not items and link in ("", state["token"]):
             return state, False
         events = dict(state["events"])
-        for e in items:
+        for e in _with_id(items, self.label):
             if "@removed" in e:
                 events.pop(e["id"], None)
             else:
@@ -224,6 +255,19 @@ class MicrosoftSource(KeepsSyncState):
 
 
 # -- Graph events to occurrences -------------------------------------------------------------
+
+
+def _with_id(items: list[Any], label: str) -> list[dict[str, Any]]:
+    """Graph's items, less any without an id: nothing could later update or remove them."""
+    out = [e for e in items if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    if len(out) < len(items):
+        log.warning("%s: skipped %d Graph items without an id", label, len(items) - len(out))
+    return out
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}" if parts.netloc else ""
 
 
 def _error_code(resp: Any) -> str:
