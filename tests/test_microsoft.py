@@ -475,13 +475,28 @@ def test_a_read_only_fetch_saves_nothing(fake: FakeMicrosoft, signed_in: Config)
         store.close()
 
 
-def test_a_new_process_costs_one_more_request_for_the_tenant_settings(
+def test_a_quiet_poll_in_a_new_process_is_one_request(
         fake: FakeMicrosoft, signed_in: Config) -> None:
+    # msal's tenant settings come from the HTTP cache the last process left behind.
     poll(source(signed_in), *WINDOW, BERLIN)
     fake.requests.clear()
     poll(source(signed_in), *WINDOW, BERLIN)  # `run --once` from the timer
+    assert [p for _m, p in fake.requests] == ["/v1.0/me/calendarView/delta"]
+
+
+def test_a_corrupt_http_cache_costs_one_request_more_and_is_rewritten_private(
+        fake: FakeMicrosoft, signed_in: Config) -> None:
+    poll(source(signed_in), *WINDOW, BERLIN)
+    path = microsoft.http_cache_path()
+    assert path is not None and path.stat().st_mode & 0o777 == 0o600
+    path.write_bytes(b"not a pickle")
+    fake.requests.clear()
+    poll(source(signed_in), *WINDOW, BERLIN)
     assert [p for _m, p in fake.requests] == [
         f"/{TENANT}/v2.0/.well-known/openid-configuration", "/v1.0/me/calendarView/delta"]
+    fake.requests.clear()
+    poll(source(signed_in), *WINDOW, BERLIN)
+    assert [p for _m, p in fake.requests] == ["/v1.0/me/calendarView/delta"]
 
 
 def test_doctor_names_a_missing_sign_in_and_an_unknown_tenant(

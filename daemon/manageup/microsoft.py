@@ -7,9 +7,12 @@ microsoft calendar is configured; msal itself is imported inside the functions.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import pickle
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from manageup.errors import SecretError, SignInExpired, SourceError, UsageError
@@ -84,10 +87,65 @@ def save_cache(cache: Any) -> None:
         cache.has_state_changed = False
 
 
+# -- msal's HTTP cache in the XDG cache folder ----------------------------------------------
+
+HTTP_CACHE = "msal-http.pickle"
+
+
+def http_cache_path() -> Path | None:
+    from manageup.cache import private_dir
+
+    folder = private_dir("microsoft")
+    return folder / HTTP_CACHE if folder is not None else None
+
+
+class _MsalOnly(pickle.Unpickler):
+    """The file holds msal's cached responses and nothing else: any other class in it
+    (a file someone else wrote) refuses to load instead of running code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("msal.throttled_http_client", "NormalizedResponse"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not msal's")
+
+
+def load_http_cache() -> tuple[dict[str, Any], bytes]:
+    """msal's cached tenant settings from the last process, so a quiet poll of a new
+    process is one request; a missing or corrupt file is an empty cache. Returns the
+    cache and the bytes it came from, to write it back only when it changed."""
+    path = http_cache_path()
+    if path is None:
+        return {}, b""
+    try:
+        raw = path.read_bytes()
+        cache = _MsalOnly(io.BytesIO(raw)).load()
+    except FileNotFoundError:
+        return {}, b""
+    except Exception as e:  # whatever is wrong with a cache, the next request re-asks
+        log.debug("ignoring msal's HTTP cache at %s (%s)", path, e.__class__.__name__)
+        return {}, b""
+    return (cache, raw) if isinstance(cache, dict) else ({}, b"")
+
+
+def save_http_cache(cache: dict[str, Any], loaded: bytes) -> None:
+    path = http_cache_path()
+    if path is None:
+        return
+    from manageup.cache import write_atomic
+
+    try:
+        data = pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL)
+        if data != loaded:
+            write_atomic(path, data)
+    except (OSError, pickle.PicklingError) as e:  # only a shortcut: the next run re-asks
+        log.debug("could not save msal's HTTP cache at %s (%s)", path, e)
+
+
 # -- msal --------------------------------------------------------------------------------------
 
 
-def make_app(cal: Calendar, cache: Any, session: Any = None) -> Any:
+def make_app(cal: Calendar, cache: Any, session: Any = None,
+             http_cache: dict[str, Any] | None = None) -> Any:
     import msal
 
     try:
@@ -95,7 +153,7 @@ def make_app(cal: Calendar, cache: Any, session: Any = None) -> Any:
             cal.client_id, authority=f"{cal.authority_url.rstrip('/')}/{cal.tenant}",
             token_cache=cache, http_client=session, timeout=cal.timeout,
             # Entra ID knows its own hosts; asking it about them costs a request a process.
-            instance_discovery=False)
+            instance_discovery=False, http_cache=http_cache)
     except ValueError as e:
         raise SourceError(f"Microsoft 365: tenant {cal.tenant!r} not found at "
                           f"{cal.authority_url} ({_short(e)}); check calendars.tenant") from None
@@ -134,7 +192,11 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
     from manageup import secrets
 
     cache = msal.SerializableTokenCache()
-    app = make_app(cal, cache, session)
+    http_cache, loaded = load_http_cache()
+    try:
+        app = make_app(cal, cache, session, http_cache)
+    finally:
+        save_http_cache(http_cache, loaded)
     flow = app.initiate_device_flow(scopes=SCOPES)
     if "user_code" not in flow:
         raise UsageError(f"Microsoft did not start the sign-in: "

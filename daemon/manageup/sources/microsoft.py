@@ -90,7 +90,12 @@ class MicrosoftSource(KeepsSyncState):
     def token(self, force: bool = False) -> tuple[str, str]:
         if self._app is None:
             self._cache = microsoft.load_cache()
-            self._app = microsoft.make_app(self.cal, self._cache, self.session())
+            http_cache, loaded = microsoft.load_http_cache()
+            try:
+                self._app = microsoft.make_app(self.cal, self._cache, self.session(),
+                                               http_cache)
+            finally:  # a cache is only a shortcut, so a read-only run may write it too
+                microsoft.save_http_cache(http_cache, loaded)
         try:
             token, self.user = microsoft.access_token(self._app, force)
             return token, self.user
