@@ -19,6 +19,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from icalendar.parser import Contentline
 
@@ -38,7 +39,9 @@ _RESOURCE_TYPES = {"ROOM", "RESOURCE"}
 # tests/test_prefilter.py checks the list against the whole of Unicode.
 FOLDS_TO_ASCII = ("\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a"
                   "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
-_FOLDS_TO_ASCII = re.compile("|".join(re.escape(c) for c in FOLDS_TO_ASCII).encode())
+# Detection matches titles with re.IGNORECASE, which also takes the Turkish dotless "ı"
+# for "i" (casefold keeps it): a block holding one needs the closer look too.
+_FOLDS_TO_ASCII = re.compile("|".join(re.escape(c) for c in FOLDS_TO_ASCII + "\u0131").encode())
 _UID = re.compile(rb"^uid[;:][^\r\n]*", re.M)
 
 
@@ -47,9 +50,22 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
 
 
+def _fold(text: str) -> str:
+    """Casefolded, and the Turkish "ı" and "İ" (casefold: "i" and a combining dot) as "i":
+    detection's re.IGNORECASE takes both for "i", so "IŞIK" names a boss called Işık."""
+    return text.casefold().replace("i\u0307", "i").replace("\u0131", "i")
+
+
 def _texts(words: Iterable[str]) -> set[str]:
-    """Casefolded, and as an escaped TEXT value carries it ("Rivera\\, Sam")."""
-    return {v for w in words if w for v in (w.casefold(), _escaped(w.casefold()))}
+    """Folded, and as an escaped TEXT value carries it ("Rivera\\, Sam")."""
+    return {v for w in words if w for v in (_fold(w), _escaped(_fold(w)))}
+
+
+@lru_cache(maxsize=256)
+def _loose(needle: str) -> str:
+    """A regex for a needle however a TEXT value spells it: icalendar unescapes "\\,",
+    "\\;", "\\:" and "\\\\" alike, and writers escape some of them, all, or none."""
+    return "".join(("\\\\?" if c in "\\;,:" else "") + re.escape(c) for c in needle)
 
 
 class Needles:
@@ -277,7 +293,7 @@ def _uid(block: bytes) -> bytes:
 
 
 def _any(needles: Iterable[str]) -> re.Pattern[bytes] | None:
-    alts = [re.escape(n.encode()) for n in needles if n.isascii()]
+    alts = [_loose(n).encode() for n in needles if n.isascii()]
     return re.compile(b"|".join(alts)) if alts else None
 
 
@@ -302,8 +318,9 @@ def _closer_look(block: bytes, needles: Needles) -> tuple[bool, bool, bool]:
     text = block.decode("utf-8", "replace").casefold()
     people = _people(block)
     address = any(a in text for a in needles.addresses) or bool(people & needles.addresses)
-    return (address, any(p in text for p in needles.patterns),
-            any(n in text for n in needles.names))
+    folded = _fold(text)
+    return (address, any(re.search(_loose(p), folded) for p in needles.patterns),
+            any(re.search(_loose(n), folded) for n in needles.names))
 
 
 # -- select --------------------------------------------------------------------------------
