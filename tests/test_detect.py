@@ -94,3 +94,12 @@ def test_source_that_knows_the_user_marks_them(make_config) -> None:
                           attendees=(Person("alex.chen@gmail.example", partstat="DECLINED",
                                             is_me=True),))
     assert detect([declined], cfg) == []
+
+
+def test_personal_entry_naming_the_boss_before_a_colon(make_config) -> None:
+    # "Sam: 1:1" is a personal 1:1 entry; the rule that keeps "1:1" out of "21:15" must
+    # not keep a name out of "Sam:".
+    m = found(make_config, "personal_entry_name_then_colon.ics",
+              '[detect]\ntitle_patterns = ["1:1"]')
+    assert [x.occurrence.uid for x in m] == ["name-colon-1@example.com",
+                                              "name-colon-2@example.com"]
