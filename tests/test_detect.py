@@ -103,3 +103,12 @@ def test_personal_entry_naming_the_boss_before_a_colon(make_config) -> None:
               '[detect]\ntitle_patterns = ["1:1"]')
     assert [x.occurrence.uid for x in m] == ["name-colon-1@example.com",
                                               "name-colon-2@example.com"]
+
+
+def test_organizer_given_twice_still_counts(make_config) -> None:
+    # A duplicated ORGANIZER line became the organizer "[vCalAddress(...), ...]": the 1:1
+    # vanished without a warning. A UID given twice is named by its value, not a list.
+    (m,) = found(make_config, "organizer_given_twice.ics")
+    assert m.reason == "boss (sam@example.com) is organizer, 2 people"
+    r = parse_occurrences((ICS / "organizer_given_twice.ics").read_bytes(), *NOV, BERLIN)
+    assert r.warnings == [": skipped event two-uids@example.com: UID given more than once"]
