@@ -194,8 +194,21 @@ def nested(low: bytes, span: tuple[int, int]) -> list[tuple[int, int]]:
     s, e = span
     if low.find(b"\nbegin:", s + 1, e) < 0:
         return []
-    inner = scan(low[s:e]).inner
-    return [(s + a, s + b) for a, b in inner]
+    found = scan(low[s:e])
+    if found.clean:
+        return [(s + a, s + b) for a, b in found.inner]
+    # icalendar closes the innermost open component at any END, whatever its name
+    # ("BEGIN:V-ALARM" ... "END:VALARM"): nest by depth as it does.
+    marks = sorted([(p, 1) for p in _line_starts(low[s:e], b"begin:")]
+                   + [(p, -1) for p in _line_starts(low[s:e], b"end:")])
+    inner, depth, start = [], 0, 0
+    for pos, step in marks:
+        depth += step
+        if step > 0 and depth == 2:
+            start = pos
+        elif step < 0 and depth == 1:
+            inner.append((s + start, s + _line_end(low[s:e], pos)))
+    return inner
 
 
 def _outermost(cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -278,6 +291,8 @@ def _outside(block: bytes, since: date, until: date) -> bool:
     if start is None:
         return False
     end = _date(block, b"dtend") or start
+    if end < start:
+        return False  # a broken event: the parser may read it either way
     return end < since or start > until
 
 
