@@ -50,6 +50,14 @@ path = "{tmp / "store.sqlite3"}"
 """
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_home(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """manageup's caches (compiled templates, feeds) go to a folder of the test's own,
+    never the real ~/.cache, and no test sees what another left there."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 @pytest.fixture
 def make_config(tmp_path: Path):
     """Write a config for a calendar into tmp_path; returns (path, Config)."""

@@ -101,3 +101,29 @@ def test_a_damaged_store_is_reported_loudly(example: Path, capsys) -> None:
     (line,) = [x for x in out.splitlines() if x.startswith("FAIL") and "store" in x]
     backups = ours(example / "state" / "backups")
     assert re.search(r"copy .*" + re.escape(backups[-1]), line), line
+
+
+def test_todays_good_backup_survives_backups_dated_ahead(tmp_path: Path) -> None:
+    """A week with the clock years ahead (a dead RTC battery) leaves seven backups named
+    after future days: each later backup sorted oldest and was deleted the moment it was
+    made. A link planted under a backup name is not a backup either."""
+    store = Store.open(tmp_path / "s.sqlite3")
+    folder = tmp_path / "bk"
+    for i in range(7):
+        assert store.daily_backup(folder, date(2099, 1, 1) + timedelta(days=i))
+    planted = folder / f"{store.backup_prefix()}2100-01-01.sqlite3"
+    planted.symlink_to(tmp_path / "nothing")
+    store.add_item("need", "Written after the clock was fixed", NOW)
+    made = store.daily_backup(folder, DAY)
+    assert made is not None and made.exists()
+    assert made in store.backups(folder) and planted not in store.backups(folder)
+    copy = Store.open(made, readonly=True)
+    assert [i.text for i in copy.items()] == ["Written after the clock was fixed"]
+
+
+@pytest.mark.parametrize("days,keep", [(3, 7), (6, 7), (7, 7), (12, 7), (4, 1)])
+def test_rotation_keeps_the_newest_keep_backups(tmp_path: Path, days: int, keep: int) -> None:
+    store = Store.open(tmp_path / "s.sqlite3")
+    made = [store.daily_backup(tmp_path / "bk", DAY + timedelta(days=i), keep)
+            for i in range(days)]
+    assert store.backups(tmp_path / "bk") == made[-keep:]

@@ -29,14 +29,16 @@ from tests.conftest import BERLIN, ICS, at, config_text, free_port
 NOW = at("2026-11-03T08:00+01:00")
 WINDOW = (NOW - timedelta(days=2), NOW + timedelta(days=40))
 PASSWORD = "s3cret-dav"
-# Feed-level faults are not CalDAV resources (a server refuses or cannot store a file with
-# no VCALENDAR, no UID, two calendars or a cut-off end), and Radicale expands an hourly
-# series since 1990 itself, slower than any sane timeout; the ics tests cover all of them.
-NOT_RESOURCES = {"malformed_component.ics", "bare_vevent_feed.ics",
-                 "concatenated_vcalendars.ics", "event_without_uid.ics",
-                 "hourly_series_from_1990.ics", "unterminated_last_event.ics",
-                 "unterminated_only_event.ics"}
-FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name not in NOT_RESOURCES)
+# Feed-file faults no CalDAV server stores as a calendar object (several VCALENDARs or
+# none, a file cut off or with junk between components, an event without UID), and a
+# series every 7 minutes since 1990, which Radicale expands server-side past any timeout.
+NOT_FOR_CALDAV = {"malformed_component.ics", "bare_vevent_feed.ics",
+                  "concatenated_vcalendars.ics", "event_without_uid.ics",
+                  "hourly_series_from_1990.ics", "junk_line_between_components.ics",
+                  "unterminated_last_event.ics", "unterminated_only_event.ics",
+                  # Radicale drops the escape character from a title: a different title.
+                  "title_with_line_breaks_escapes_and_bidi.ics"}
+FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name not in NOT_FOR_CALDAV)
 
 
 class _Quiet(WSGIRequestHandler):

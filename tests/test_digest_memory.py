@@ -82,7 +82,7 @@ def test_every_get_to_know_question_answered(make_config) -> None:
     assert d.relationship.get_to_know is None
     assert len(d.relationship.about) == 5
     assert d.relationship.about_more == len(question_banks()["get_to_know"]) - 5
-    assert "more: manageup list about" in render(d).text
+    assert "more: manageup list --kind about" in render(d).text
 
 
 def test_career_advice_is_remembered_and_its_question_not_asked_again(make_config) -> None:
@@ -130,8 +130,8 @@ def test_wins_and_topics_for_their_1on1_closed_when_raised_collapsed_when_long(
     assert d.wins_more == 3
     assert [t.text for t in d.topics] == ["Budget for next year"] and d.held_back == 1
     text = render(d).text
-    assert "(3 older wins: manageup list win)" in text
-    assert "1 topic is kept for a later 1:1." in text
+    assert "(3 older wins: manageup list --kind win)" in text
+    assert "1 win or topic is kept for a later 1:1." in text
     _send(store, d, NOW)
     p = plan(store, store.digests()[-1])
     assert sorted(i.text for i in p.raise_) == ["Budget for next year", "win 3", "win 4",

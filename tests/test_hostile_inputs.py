@@ -86,6 +86,33 @@ IMPORTS: list[tuple[str, Any]] = [
         {"key": "k", "start": "2026-11-26T10:00:00+01:00", "state": "sent", "message_id": 5,
          "due_at": "x", "updated": "y"}]}),
     ("table not a list", {"format": "manageup-store", "history": "all of it"}),
+    ("deeply nested", '{"format": "manageup-store", "items": ' + "[" * 100_000 + "]" * 100_000
+     + "}"),
+    ("deeply nested fields", '{"format": "manageup-store", "items": [{"id": 5, "kind": "owe", '
+     '"text": "x", "created": "2026-11-01T09:00:00+01:00", "fields": ' + '{"a": ' * 5000 + "1"
+     + "}" * 5000 + "}]}"),
+    ("deeply nested shown text", {"format": "manageup-store", "digests": [
+        {"id": 9, "key": "k", "start": "2026-11-26T10:00:00+01:00",
+         "sent_at": "2026-11-26T10:00:00+01:00", "shown": '{"a": ' * 100_000 + "1"
+         + "}" * 100_000}]}),
+    ("lone surrogate", '{"format": "manageup-store", "items": [{"id": 905, "kind": "need", '
+     '"text": "\\ud800", "created": "2026-11-01T09:00:00+01:00"}]}'),
+    ("lone surrogate in a key", '{"format": "manageup-store", "ledger": [{"key": "\\udfff", '
+     '"start": "2026-11-26T10:00:00+01:00", "state": "sent", "message_id": "<a@b>", '
+     '"due_at": "2026-11-26T10:00:00+01:00", "updated": "2026-11-26T10:00:00+01:00"}]}'),
+    ("created at the end of time", {"format": "manageup-store", "items": [
+        {"id": 70, "kind": "owe", "text": "x", "created": "9999-12-31T23:59:59-12:00"}]}),
+    ("created at the start of time", {"format": "manageup-store", "items": [
+        {"id": 70, "kind": "owe", "text": "x", "created": "0001-01-01T00:00:00+14:00"}]}),
+    ("a digest sent in year 1", {"format": "manageup-store", "digests": [
+        {"id": 9, "key": "k", "start": "2026-11-26T10:00:00+01:00",
+         "sent_at": "0001-01-01T00:00:00+00:00"}]}),
+    ("calendar events that are not objects", {"format": "manageup-store", "sync_state": [
+        {"calendar": "google:primary", "synced_from": "2026-11-01T00:00:00+00:00",
+         "synced_until": "2026-12-01T00:00:00+00:00", "token": "t", "events": {"x": 1}}]}),
+    ("huge unknown field name", {"format": "manageup-store", "items": [
+        {"id": 5, "kind": "owe", "text": "x", "created": "2026-11-01T09:00:00+01:00",
+         "fields": {"x" * 100_000: "v"}}]}),
 ]
 
 
@@ -98,6 +125,7 @@ def test_hostile_imports(world, tmp_path: Path, name: str, data: Any) -> None:
     got, err = run("import", str(f))
     assert got == 2, err
     assert len(err.strip().splitlines()) == 1, err
+    assert len(err) < 1000, err[:300]
     assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert _export(db) == before
 

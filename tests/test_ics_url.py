@@ -51,10 +51,13 @@ class Feed(BaseHTTPRequestHandler):
                             + str(len(BODY)).encode() + b"\r\n\r\n" + BODY[:len(BODY) // 2])
         if self.path == "/drip":
             self.wfile.write(b"HTTP/1.1 200 OK\r\n\r\n")
-            for byte in BODY[:60]:  # a byte every quarter second: each read is quick
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.25)
+            try:
+                for byte in BODY[:60]:  # a byte every quarter second: each read is quick
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.25)
+            except OSError:
+                pass  # the abandoned download hung up, as it should
             self.close_connection = True
             return None
         if self.path.startswith("/redirect-"):

@@ -142,3 +142,90 @@ def test_a_bad_row_already_in_the_store_does_not_stop_cycles_and_doctor_fails(
     assert mu(example, "doctor") == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "2 row(s) manageup cannot use" in out and "field 'start'" in out
+
+
+@pytest.mark.parametrize("end", ["2026-11-26T11:00", "9999-12-31T23:59:59+00:00",
+                                 "0001-01-01T00:00:00+14:00", 5, "not a time"])
+def test_an_imported_digest_with_an_odd_end_never_stops_cycles(example: Path, end: Any,
+                                                               capsys) -> None:
+    """`shown` is free JSON: an end with no offset or at the edge of the calendar once made
+    every later cycle raise (comparing naive with aware, or overflowing past year 9999)."""
+    from tests.test_review_month import mu
+
+    with (example / "config.toml").open("a") as f:
+        f.write('\n[review]\nnudge_after = "2h"\n')
+    f = example / "odd.json"
+    f.write_text(json.dumps(_export(digests=[{
+        "id": 50, "key": "kz", "start": "2026-11-26T10:00:00+01:00", "title": "T",
+        "sent_at": "2026-11-26T08:00:00+01:00", "shown": {"end": end}}])))
+    assert mu(example, "import", str(f)) == 0
+    for now in ("2026-11-26T12:30+01:00", "2026-11-27T12:00+01:00"):
+        assert mu(example, "run", "--once", "--now", now) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+INJECTED_IDS = ["=?utf-8?q?x=0D=0ABcc:_victim@evil.example?=", "<a=?utf-8?q?=0D=0A?=@b>",
+                "<a@b>\nBcc: victim@evil.example", "<a@b> <c@d>",
+                "no-brackets@x"]
+
+
+@pytest.mark.parametrize("mid", INJECTED_IDS)
+def test_a_ledger_message_id_that_is_not_one_is_refused(cli, mid: str) -> None:
+    run, export, _cfg = cli
+    before = export()
+    code, _out, err = run(_export(ledger=[{
+        "key": "uid-1", "start": "2026-11-01T10:00:00+01:00", "state": "sent",
+        "message_id": mid, "due_at": "2026-11-01T10:00:00+01:00",
+        "updated": "2026-11-01T10:00:00+01:00"}]))
+    assert code == 2 and "message_id" in err and "Traceback" not in err, err
+    assert export() == before
+
+
+@pytest.mark.parametrize("mid", INJECTED_IDS)
+def test_a_bad_message_id_in_the_store_never_reaches_a_header(example: Path, mid: str) -> None:
+    """A ledger row's Message-ID becomes the next digest's In-Reply-To: an encoded word
+    there turned into a real Bcc header (CPython CVE-2024-6923); a line break made every
+    later digest of the series fail."""
+    import sqlite3
+
+    from tests.mailcheck import checked_maildir
+    from tests.test_review_month import mu
+
+    assert mu(example, "run", "--once", "--now", "2026-11-25T16:30+01:00") == 0
+    db = example / "state" / "manageup.sqlite3"
+    with sqlite3.connect(db) as c:  # as a hand edit or an older version could leave it
+        (key,) = c.execute("SELECT key FROM ledger WHERE kind = 'digest'").fetchone()
+        c.execute("INSERT INTO ledger (key, start, state, message_id, due_at, updated, kind) "
+                  "VALUES (?, '2026-11-01T10:00:00+01:00', 'sent', ?, "
+                  "'2026-11-01T10:00:00+01:00', '2026-11-01T10:00:00+01:00', 'digest')",
+                  (key.split("|")[0], mid))
+    assert mu(example, "run", "--once", "--now", "2026-12-02T16:30+01:00") == 0
+    mails = checked_maildir(example / "state" / "Maildir")  # no header manageup did not set
+    assert len(mails) == 2
+    first, second = sorted(mails, key=lambda m: "In-Reply-To" in m)  # names sort by time
+    assert second["In-Reply-To"] == first["Message-ID"]
+
+
+def _vm_steps_to_reimport(tmp_path: Path, n: int) -> int:
+    """SQLite VM instructions (in thousands) to import n items into a store holding them."""
+    data = _export(items=[_item(i, f"item {i}") for i in range(1, n + 1)])
+    store = Store.open(tmp_path / f"s{n}.sqlite3")
+    store.import_(data)
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    store.conn.set_progress_handler(count, 1000)
+    report = store.import_(data)
+    store.close()
+    assert report.skipped["items"] == n
+    return steps[0]
+
+
+def test_importing_a_big_export_again_is_linear(tmp_path: Path) -> None:
+    """Each row looked for its twin with a full scan: re-importing a 50 MB export (100,000
+    items) took about an hour. Counted in SQLite VM steps, not seconds."""
+    small, big = (_vm_steps_to_reimport(tmp_path, n) for n in (400, 1600))
+    assert big < 6 * max(small, 1), (small, big)  # quadratic would be about 16 times

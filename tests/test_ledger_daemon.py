@@ -369,3 +369,23 @@ def test_a_store_error_in_the_daemon_is_one_line_each_cycle(caplog) -> None:
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 2 and all(r.exc_info is None for r in errors)
     assert "is damaged" in errors[0].getMessage()
+
+
+def test_a_long_outage_never_overflows_the_backoff(world, caplog) -> None:
+    """Backoff doubled per attempt with no bound on the exponent: past about 50 attempts
+    (a notice retried through a long outage, or an imported row) timedelta overflowed and
+    every cycle raised."""
+    import sqlite3
+
+    from manageup.timing import backoff
+
+    assert backoff(10**6) == timedelta(hours=1)
+    cfg, server, _set = world
+    server.stop()
+    run_cycles(cfg, at("2026-11-25T16:00+01:00"), at("2026-11-25T16:01+01:00"))
+    with sqlite3.connect(cfg.store.path) as c:
+        c.execute("UPDATE ledger SET attempts = 100, next_try = NULL")
+    with caplog.at_level(logging.ERROR):
+        run_cycles(cfg, at("2026-11-25T17:00+01:00"), at("2026-11-25T17:01+01:00"))
+    (row,) = Store.open(cfg.store.path).ledger()
+    assert row.state == "failed" and row.attempts == 101 and row.next_try is not None

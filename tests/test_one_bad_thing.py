@@ -132,3 +132,13 @@ def test_one_feeds_time_zones_never_move_anothers_events(make_config, tmp_path: 
     path.write_bytes((ICS / "custom_tzid_office_plus5.ics").read_bytes()
                      .replace(b"office-5", b"office-1"))
     assert src.fetch(*WINDOW, BERLIN).occurrences[0].start == at("2026-11-05T05:00Z")
+
+
+def test_junk_line_between_components_costs_only_itself(make_config) -> None:
+    """icalendar refuses a whole feed over one unparseable line outside any component;
+    manageup drops the line, says so, and reads every event."""
+    _p, cfg = make_config(ICS / "junk_line_between_components.ics")
+    result = IcsSource(cfg.calendars[0], cfg).fetch(*WINDOW, BERLIN)
+    assert [o.uid for o in result.occurrences] == ["before-junk@example.com",
+                                                   "after-junk@example.com"]
+    assert sum("not iCalendar" in w for w in result.warnings) == 2

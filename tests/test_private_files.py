@@ -58,3 +58,46 @@ def test_export_onto_a_symlink_writes_its_target(make_config, tmp_path: Path) ->
     assert main(["--config", str(cfg), "export", "--format", "markdown", "-o", str(link)]) == 0
     assert link.is_symlink() and link.resolve() == target
     assert "Secret plan" in target.read_text() and mode(target) == 0o600
+
+
+def test_a_symlink_planted_at_the_store_path_is_refused(make_config, tmp_path: Path,
+                                                         capsys) -> None:
+    """Someone who can write the state folder links the store name elsewhere: manageup
+    must not create (0644, by SQLite) or write the notes at the link's target."""
+    cfg, config = make_config()
+    target = tmp_path / "elsewhere.sqlite3"
+    config.store.path.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, config.store.path)
+    assert main(["--config", str(cfg), "add", "need", "Secret plan"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "symbolic link" in err and "store.path" in err
+    assert not target.exists()
+
+
+def test_a_folder_at_the_store_path_is_named_as_such(make_config, capsys) -> None:
+    cfg, config = make_config()
+    config.store.path.mkdir(parents=True)
+    for argv in (["list"], ["export"], ["run", "--once"]):
+        assert main(["--config", str(cfg), *argv]) == 1
+        err = capsys.readouterr().err
+        assert "is a folder" in err and "store.path" in err and "disk" not in err, err
+
+
+def test_a_symlink_or_folder_at_the_lock_path_is_one_error_line(make_config, tmp_path: Path,
+                                                                 capsys) -> None:
+    cfg, config = make_config()
+    assert main(["--config", str(cfg), "add", "need", "Secret plan"]) == 0
+    lock = config.store.path.with_name(config.store.path.name + ".lock")
+    target = tmp_path / "elsewhere"
+    for plant in (lambda: os.symlink(target, lock), lock.mkdir):
+        if lock.is_dir():
+            lock.rmdir()
+        else:
+            lock.unlink(missing_ok=True)
+        plant()
+        capsys.readouterr()
+        assert main(["--config", str(cfg), "run", "--once", "--now",
+                     "2026-11-20T09:00+01:00"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and str(lock) in err and "remove it" in err, err
+        assert not target.exists()

@@ -29,7 +29,7 @@ from manageup.model import (
     Snapshot,
 )
 from manageup.relationship import HELD, counts
-from manageup.textutil import find_link
+from manageup.textutil import bidi_closed, find_link
 
 SHOW = 5  # a long list of about items collapses to the newest few
 SHOW_SHARE = 3  # wins and topics: the newest few, with a count of the rest
@@ -102,6 +102,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     now = now.astimezone(zone)
     occ = match.occurrence
     today = now.date()
+    snapshot = _bidi_closed(snapshot)
     open_items = [i for i in snapshot.items if i.status == "open"]
     by_kind: dict[str, list[Item]] = {}
     for i in open_items:
@@ -144,11 +145,11 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     days_since = days_between(last_held, now) if last_held else None
 
     meeting = Meeting(
-        title=occ.title or "1:1",
+        title=bidi_closed(occ.title or "1:1"),
         start=occ.start.astimezone(zone),
         end=occ.end.astimezone(zone),
-        location=occ.location,
-        link=find_link(occ.url, occ.location, occ.description),
+        location=bidi_closed(occ.location),
+        link=bidi_closed(find_link(occ.url, occ.location, occ.description)),
         reason=match.reason,
         series=occ.uid,
         key=occ.key,
@@ -183,6 +184,16 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
                        packed),
         packed=packed,
     )
+
+
+def _bidi_closed(snapshot: Snapshot) -> Snapshot:
+    """The user's notes with any direction override they open closed where they end (see
+    textutil.bidi_closed): one stray mark would turn the digest's own words around."""
+    items = tuple(replace(i, text=bidi_closed(i.text),
+                          fields={k: bidi_closed(v) for k, v in i.fields.items()})
+                  for i in snapshot.items)
+    notes = tuple(replace(n, text=bidi_closed(n.text)) for n in snapshot.notes)
+    return replace(snapshot, items=items, notes=notes)
 
 
 def _to_share(by_kind: dict[str, list[Item]], day: date) -> tuple[list[Item], list[Item], int]:
@@ -229,6 +240,11 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
     touches += [i.closed for i in snapshot.items if i.kind == "career" and i.closed]
     last = max(touches, default=None)
     days = days_between(last, now) if last else None
+    # Never come up is news only once manageup has known the user that long: on day one,
+    # learning the boss's goals comes before a flag that career has gone quiet.
+    known_since = min([*snapshot.digests_sent[:1], *(i.created for i in snapshot.items)],
+                      default=None)
+    quiet = days if days is not None else days_between(known_since, now) if known_since else 0
     with_boss = config.career.talk_with == "boss"
     return CareerSection(
         goals=tuple(goals[:3]),
@@ -236,7 +252,7 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
         if with_boss else None,
         strength=picker.one("strengths"),
         days_since=days,
-        stale=days is None or days >= config.digest.career_stale_days,
+        stale=quiet >= config.digest.career_stale_days,
         talk_with=config.career.talk_with,
         mentor_name=config.career.mentor_name,
         advice=tuple(advice[:3]),
@@ -263,9 +279,11 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         by_boss = sum(h.status == "cancelled" and h.organizer in boss for h in last4)
         if lost:
             who = " by your boss" if by_boss == lost else ""
-            bits.append(f"{lost} of the last {n} {'was' if lost == 1 else 'were'} cancelled{who}")
+            many = "all" if lost == n > 1 else str(lost)
+            bits.append(f"{many} of the last {n} {'was' if lost == 1 else 'were'} cancelled{who}")
         if shifted:
-            bits.append(f"{shifted} of the last {n} {'was' if shifted == 1 else 'were'} moved")
+            many = "all" if shifted == n > 1 else str(shifted)
+            bits.append(f"{many} of the last {n} {'was' if shifted == 1 else 'were'} moved")
         trend = ("; ".join(bits) + ".").capitalize() if bits else \
             f"The last {len(last4)} took place as planned."
     return Relationship(

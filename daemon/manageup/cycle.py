@@ -11,21 +11,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from manageup.compose import compose
 from manageup.config import Config
-from manageup.deliver import Transport, build_message, build_notice, build_nudge
-from manageup.deliver.threads import SeriesThread
 from manageup.detect import detect
 from manageup.errors import DeliveryError, DeliverySignInExpired, ManageupError, SignInExpired
 from manageup.files import private_dir, replace_private
 from manageup.google import AUTH_FLAG
 from manageup.history import history_of, merged_history, to_record  # also imported from here
 from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
-from manageup.render import Rendered, render
-from manageup.review import plan
 from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import (
     DigestRecord,
@@ -36,6 +31,12 @@ from manageup.store import (
     Store,
 )
 from manageup.timing import backoff, due_at
+
+if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: only when due
+    from email.message import EmailMessage
+
+    from manageup.deliver import Transport
+    from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,9 @@ def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
 
 def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now: datetime,
                 config: Config, boss_week: BossWeek | None = None) -> tuple[Digest, Rendered]:
+    from manageup.compose import compose
+    from manageup.render import render
+
     digest = compose(store.snapshot(), match, history, now, config, boss_week)
     return digest, render(digest, config.digest.templates_dir)
 
@@ -194,6 +198,8 @@ def _upkeep(config: Config, store: Store, transport: Transport, now: datetime) -
         row = store.ledger_get(key, deadline)
         if not _should_try(row, now):
             return
+        from manageup.deliver import build_notice
+
         msg = build_notice(config, now, key, flag[1], "manageup's store is damaged",
                            f"SQLite's integrity check found damage in {store.path} "
                            f"({problems[0][:200]}). manageup keeps running, but stopped "
@@ -236,6 +242,8 @@ def _notice_auth(config: Config, store: Store, transport: Transport, now: dateti
     row = store.ledger_get(key, deadline)
     if not _should_try(row, now):
         return
+    from manageup.deliver import build_notice
+
     msg = build_notice(config, now, key, flag[1],
                        "manageup cannot read your Google calendar",
                        "Google refused manageup's stored sign-in (it was revoked, or it "
@@ -258,6 +266,8 @@ def _notice_microsoft_auth(config: Config, store: Store, transport: Transport,
     row = store.ledger_get(key, deadline)
     if not _should_try(row, now):
         return
+    from manageup.deliver import build_notice
+
     msg = build_notice(config, now, key, flag[1],
                        "manageup cannot read your Microsoft 365 calendar",
                        "Microsoft refused manageup's stored sign-in (it was revoked, it "
@@ -281,6 +291,9 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         return
     digest, rendered = make_digest(store, match, history, now, config,
                                    week.get() if week else None)
+    from manageup.deliver import build_message
+    from manageup.deliver.threads import SeriesThread
+
     msg = build_message(rendered, digest, config, now,
                         store.sent_message_ids(occ.uid, occ.start))
     if dry_run:
@@ -358,6 +371,16 @@ def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> N
                   e.strerror)
 
 
+def _shown_end(rec: DigestRecord) -> datetime:
+    """The 1:1's end as its digest recorded it; `shown` is free JSON (an import may hold
+    anything), so an end that is not a time with an offset counts as the start."""
+    try:
+        end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
+    except (TypeError, ValueError, AttributeError):
+        return rec.start
+    return end if end.tzinfo is not None else rec.start
+
+
 def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
             dry_run: bool, report: CycleReport, history: Sequence[HistoryEntry] = ()) -> None:
     """A short reminder after a 1:1 to run `manageup review`; sent once, through the ledger,
@@ -373,23 +396,26 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
     for rec in latest.values():
         if rec.reviewed_at:
             continue
-        try:
-            end = datetime.fromisoformat(rec.shown.get("end", rec.start.isoformat()))
-        except (TypeError, ValueError):
-            end = rec.start
+        end = _shown_end(rec)
         seen = now_at.get(rec.key)
-        if seen is not None and seen.start != rec.start:
-            if seen.status in ("cancelled", "declined"):
-                continue
-            end = seen.start + (end - rec.start)  # moved after its digest went out
-        due = end + after
-        deadline = due + NUDGE_WINDOW
+        try:
+            if seen is not None and seen.start != rec.start:
+                if seen.status in ("cancelled", "declined"):
+                    continue
+                end = seen.start + (end - rec.start)  # moved after its digest went out
+            due = end + after
+            deadline = due + NUDGE_WINDOW
+        except OverflowError:
+            continue  # an end near year 9999 (an odd import): no reminder is due
         if not due <= now < deadline:
             continue  # not yet, or too stale to be useful
         key = f"nudge|{rec.key}"
         row = store.ledger_get(key, deadline)
         if not _should_try(row, now):
             continue
+        from manageup.deliver import build_nudge
+        from manageup.review import plan
+
         msg = build_nudge(plan(store, rec), config, now)
         if dry_run:
             transport.send(msg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,9 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, "flagged"),
 ITEM_STATUSES = ("open", "done", "dropped")
 MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a document
 MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
+# One RFC 5322 msg-id, printable ASCII with no space: a ledger row's Message-ID goes into the
+# next digest's In-Reply-To, where an encoded word (`=?`) would decode into a real header.
+MSG_ID = re.compile(r"<(?!.*=\?)[!-;=?-~]{1,500}>")
 
 
 @dataclass(frozen=True)

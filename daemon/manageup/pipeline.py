@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from manageup.config import Config
 from manageup.cycle import (
@@ -28,10 +29,12 @@ from manageup.deliver import Transport
 from manageup.detect import detect
 from manageup.errors import SourceError
 from manageup.model import Digest, HistoryEntry, Match
-from manageup.render import Rendered
 from manageup.sources import Source
 from manageup.store import Store
 from manageup.timing import due_at
+
+if TYPE_CHECKING:  # rendering loads Jinja and CSS inlining: only when a digest is made
+    from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
 

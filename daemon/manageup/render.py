@@ -17,6 +17,7 @@ import jinja2
 
 from manageup.errors import ConfigError
 from manageup.model import Digest
+from manageup.templatecache import template_cache
 from manageup.textutil import header_safe, wrap
 
 TEMPLATES = ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
@@ -41,6 +42,17 @@ def shipped_templates() -> Path:
 
 def _when(value: datetime | date, fmt: str = "%a %d %b %H:%M") -> str:
     return value.strftime(fmt)
+
+
+def _day(value: datetime | date, near: datetime | date, fmt: str = "%a %d %b") -> str:
+    """A date as people write it, with its year when it lies more than half a year from
+    `near` (the digest's own date): a report due next November would otherwise read as
+    due this week, and advice from last year as advice from last month."""
+    def day(v: datetime | date) -> date:
+        return v.date() if isinstance(v, datetime) else v
+
+    far = abs((day(value) - day(near)).days) > 182
+    return value.strftime(fmt + (" %Y" if far else ""))
 
 
 def _plural(n: int, word: str, many: str = "") -> str:
@@ -89,8 +101,9 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, when=_when, plural=_plural, days=_days, ago=_ago, age=_age,
-                       sentence=_sentence, names=_names)
+    env.filters.update(wrap=wrap, when=_when, day=_day, plural=_plural, days=_days, ago=_ago,
+                       age=_age, sentence=_sentence, names=_names)
+    env.bytecode_cache = template_cache(env)  # compiled once, not in every process
     return env
 
 

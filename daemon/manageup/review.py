@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from manageup.errors import UsageError
-from manageup.model import KINDS, Item
+from manageup.model import KINDS, MAX_TEXT, Item
 from manageup.store import DigestRecord, Store
 
 Prompt = Callable[[str], str]  # asks the user one question, returns the answer
@@ -28,6 +28,8 @@ class Plan:
     risks: list[Item]
     know: tuple[str, str] | None = None  # the get-to-know question: id, text
     raise_: list[Item] = field(default_factory=list)  # wins and topics to share
+    # Questions of this digest already answered in an earlier, stopped review: not asked again.
+    answered: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -53,7 +55,14 @@ def pick(store: Store, which: str, now: datetime) -> DigestRecord | None:
 
 
 def reviewable(store: Store, now: datetime) -> list[DigestRecord]:
-    return [d for d in store.digests() if d.start <= now]
+    """The 1:1s that have started, oldest first. A 1:1 moved after its digest went out has
+    a digest per time: only the last one sent counts, so a 1:1 put off to Friday is not
+    offered for review on Thursday, nor listed twice."""
+    latest: dict[str, DigestRecord] = {}
+    for d in store.digests():
+        if d.key not in latest or d.sent_at >= latest[d.key].sent_at:
+            latest[d.key] = d
+    return sorted((d for d in latest.values() if d.start <= now), key=lambda d: d.start)
 
 
 def listing(store: Store, now: datetime) -> list[str]:
@@ -83,9 +92,21 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
             probes.append((goals[0], fld, qid, text))
     career = shown.get("career")
     know = shown.get("know")
+    # A risk flagged on or after the meeting's day was flagged in this review already.
+    risks = [r for r in open_items(shown.get("risks", []))
+             if r.fields.get("flagged", "") < rec.start.date().isoformat()]
     return Plan(rec, open_items(shown.get("asks", [])), probes,
-                (career[0], career[1]) if career else None, open_items(shown.get("risks", [])),
-                (know[0], know[1]) if know else None, open_items(shown.get("raise", [])))
+                (career[0], career[1]) if career else None, risks,
+                (know[0], know[1]) if know else None, open_items(shown.get("raise", [])),
+                _answered(store, rec))
+
+
+def _answered(store: Store, rec: DigestRecord) -> frozenset[str]:
+    """Question ids of this digest with an answer on record: career advice noted for it, a
+    get-to-know question some `about` item already answers."""
+    ids = {r["question_id"] for r in store.notes() if r["digest_id"] == rec.id}
+    ids |= {i.fields.get("question", "") for i in store.items("about", include_closed=True)}
+    return frozenset(ids - {""})
 
 
 CHOICES = {  # what a person may type at "done, open, drop, skip": words or first letters
@@ -101,6 +122,16 @@ def choose(ask: Prompt, say: Say, prompt: str, choices: dict[str, Any], hint: st
         if a in choices:
             return choices[a]
         say(f"    Please answer {hint}.")
+
+
+def _free_text(ask: Prompt, say: Say, prompt: str) -> str:
+    """An answer in the user's words; one too long to keep is asked for again rather than
+    ending the review with an error."""
+    while True:
+        a = ask(prompt).strip()
+        if len(a) <= MAX_TEXT:
+            return a
+        say(f"    That is {len(a)} characters; keep it under {MAX_TEXT}.")
 
 
 def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> Summary:
@@ -121,20 +152,20 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
             s.add(f"#{item.id} {status}")
     for goal, fld, _qid, text in p.probes:
         say(f"\nGoal #{goal.id}: {goal.text}\n  You were to ask: {text}")
-        a = ask("  Their answer (Enter to skip): ").strip()
+        a = _free_text(ask, say, "  Their answer (Enter to skip): ")
         if a:
             store.update_item(goal.id, fields={fld: a})
             s.add(f"goal #{goal.id}: {fld.replace('_', ' ')} recorded")
-    if p.career:
+    if p.career and p.career[0] not in p.answered:
         qid, text = p.career
         say(f"\nCareer question: {text}")
-        a = ask("  Their advice (Enter to skip): ").strip()
+        a = _free_text(ask, say, "  Their advice (Enter to skip): ")
         if a:
             store.add_note(a, now, p.digest.id, qid)
             s.add("career advice noted")
-    if p.know:
+    if p.know and p.know[0] not in p.answered:
         say(f"\nGet to know them: {p.know[1]}")
-        a = ask("  What did you learn? (Enter to skip): ").strip()
+        a = _free_text(ask, say, "  What did you learn? (Enter to skip): ")
         if a:
             s.add(_record_about(store, p, a, now))
     _yes_no(store, p, now, ask, say, s)
@@ -158,7 +189,11 @@ def _yes_no(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say, s: Summ
 def _new_items(store: Store, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
     say("\nAnything new? Type KIND TEXT (kinds: " + ", ".join(KINDS) + "); Enter to finish.")
     while True:
-        line = ask("  new: ").strip()
+        try:
+            line = ask("  new: ").strip()
+        except EOFError:  # Ctrl-D ends a list of entries, as it does at a shell prompt
+            say("")
+            break
         if not line:
             break
         kind, _, text = line.partition(" ")
@@ -200,6 +235,9 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
             raise UsageError(f"--answer {goal_id!r}: expected a goal id") from None
         if gid not in probe_for:
             raise UsageError(f"--answer: goal #{gid} had no open question in that digest")
+        if len(text) > MAX_TEXT:
+            raise UsageError(f"--answer {gid}: the text is {len(text)} characters long; keep "
+                             f"it under {MAX_TEXT}")
         parsed_answers.append((gid, text))
     from manageup.store import check_item
 
@@ -215,6 +253,9 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
                                  f"{' or '.join(kinds)}; see `manageup list`")
     if advice and not p.career:
         raise UsageError("--advice: that digest asked no career question")
+    if len(advice) > MAX_TEXT:
+        raise UsageError(f"--advice: the text is {len(advice)} characters long; keep it under "
+                         f"{MAX_TEXT}")
     if about:
         check_item("about", about, {})
     for item_id in done:

@@ -36,4 +36,6 @@ def due_at(start: datetime, lead: timedelta, window: tuple[time, time], zone: Zo
 
 def backoff(attempts: int, base: timedelta = timedelta(minutes=1),
             cap: timedelta = timedelta(hours=1)) -> timedelta:
-    return min(base * (2 ** max(attempts - 1, 0)), cap)
+    # The exponent is bounded: 2**60 minutes is past timedelta's range, and a long outage
+    # reaches 60 attempts.
+    return min(base * (2 ** min(max(attempts - 1, 0), 30)), cap)

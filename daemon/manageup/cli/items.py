@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from manageup.cli.context import Context
+from manageup.cli.output import safe
 from manageup.cli.values import parse_due
 from manageup.errors import UsageError
 from manageup.files import write_private
@@ -73,9 +74,9 @@ def add(ctx: Context) -> int:
 def _print_item(i: Item) -> None:
     due = f" due {i.due}" if i.due else ""
     status = "" if i.status == "open" else f" ({i.status})"
-    print(f"#{i.id:<4} {i.kind:<6} {i.text}{due}{status}")
+    print(safe(f"#{i.id:<4} {i.kind:<6} {i.text}{due}{status}"))
     for k, v in i.fields.items():
-        print(f"{'':12}{k.replace('_', ' ')}: {v}")
+        print(safe(f"{'':12}{k.replace('_', ' ')}: {v}"))
 
 
 def _item_json(i: Item) -> dict[str, Any]:
@@ -109,7 +110,7 @@ def set_status(status: str) -> Callable[[Context], int]:
             item = store.set_status(ctx.args.id, status, ctx.now())
         finally:
             store.close()
-        print(f"#{item.id} {item.kind} is {status}: {item.text}")
+        print(safe(f"#{item.id} {item.kind} is {status}: {item.text}"))
         return 0
 
     return handler
@@ -179,6 +180,9 @@ def import_(ctx: Context) -> int:
         raise UsageError(f"no file at {path}") from None
     except (OSError, ValueError) as e:
         raise UsageError(f"cannot read {path} as JSON: {e}") from None
+    except RecursionError:
+        raise UsageError(f"cannot read {path}: its JSON is nested too deeply to be a "
+                         "manageup export") from None
     store = ctx.store()
     try:
         report = store.import_(data)

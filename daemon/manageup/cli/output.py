@@ -8,8 +8,22 @@ import re
 import sys
 from typing import ClassVar, TextIO
 
+# Line breaks, escape sequences and bidi controls: calendar text reaches log messages.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
-class _JournalFormatter(logging.Formatter):
+
+class _Formatter(logging.Formatter):
+    """Each message one line, control characters escaped: a title with a line break must
+    not forge a log entry (journald takes `<0>` at a line's start as its priority), nor an
+    escape sequence clear the terminal. Tracebacks (-v) stay multi-line."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode(),
+                                     record.message)
+        return super().formatMessage(record)
+
+
+class _JournalFormatter(_Formatter):
     """Prefix <N> so journald records the right priority for each line."""
 
     LEVELS: ClassVar[dict[int, int]] = {
@@ -27,7 +41,7 @@ def setup_logging(verbosity: int, daemon: bool = False) -> None:
     if os.environ.get("JOURNAL_STREAM"):
         handler.setFormatter(_JournalFormatter("%(message)s"))
     else:
-        handler.setFormatter(logging.Formatter("manageup: %(levelname)s: %(message)s"
+        handler.setFormatter(_Formatter("manageup: %(levelname)s: %(message)s"
                                                if not daemon else
                                                "%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from manageup.cli.context import Context
+from manageup.cli.output import safe
 from manageup.errors import UsageError
 
 
@@ -16,7 +17,7 @@ def review(ctx: Context) -> int:
     store = ctx.store(readonly=args.list)  # listing creates no store on a fresh account
     try:
         if args.list:
-            print("\n".join(rv.listing(store, now)))
+            print(safe("\n".join(rv.listing(store, now))))
             return 0
         rec = rv.pick(store, args.meeting, now)
         if rec is None:
@@ -36,11 +37,12 @@ def review(ctx: Context) -> int:
                 raise UsageError("review asks questions and needs a terminal; without one, "
                                  "use the flags (--done, --drop, --answer, ...; see --help)")
             try:
-                summary = rv.interactive(store, p, now, rv.terminal_ask, print)
+                summary = rv.interactive(store, p, now, rv.terminal_ask,
+                                         lambda line: print(safe(line)))
             except (KeyboardInterrupt, EOFError):
                 print("\nStopped; what you answered so far is saved.")
                 return 130
     finally:
         store.close()
-    print("\n".join(summary.changed) if summary.changed else "Nothing changed.")
+    print(safe("\n".join(summary.changed)) if summary.changed else "Nothing changed.")
     return 0

@@ -12,16 +12,16 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from manageup.config import Config
 from manageup.errors import ConfigError
-from manageup.model import Digest
-from manageup.render import Rendered, environment
-from manageup.review import Plan as ReviewPlan
+from manageup.model import MSG_ID, Digest
 from manageup.textutil import header_safe, wrap
+
+if TYPE_CHECKING:  # a cycle with nothing to send needs a transport, not Jinja
+    from manageup.render import Rendered
+    from manageup.review import Plan as ReviewPlan
 
 DOMAIN = "manageup.invalid"
 
@@ -74,7 +74,9 @@ def _head(config: Config, subject: str, now: datetime, mid: str) -> EmailMessage
 
 def _thread(msg: EmailMessage, earlier: Sequence[str]) -> None:
     """Reply to the last mail of the thread; References keeps its first and that last one
-    (RFC 5322 allows trimming the middle), all of them mails that were really sent."""
+    (RFC 5322 allows trimming the middle), all of them mails that were really sent.
+    They come from the store: one that is not a plain msg-id (a hand edit) is left out."""
+    earlier = [m for m in earlier if MSG_ID.fullmatch(m)]
     if earlier:
         msg["In-Reply-To"] = earlier[-1]
         msg["References"] = " ".join(dict.fromkeys([earlier[0], earlier[-1]]))
@@ -94,6 +96,10 @@ def build_message(rendered: Rendered, digest: Digest, config: Config, now: datet
 
 
 def _template(config: Config, name: str, **values: Any) -> str:
+    import jinja2
+
+    from manageup.render import environment
+
     try:
         return environment(config.digest.templates_dir).get_template(name).render(**values)
     except jinja2.TemplateError as e:

@@ -246,11 +246,11 @@ class CaldavSource(KeepsSyncState):
     def _expand(self, href: str, ics: str, lo: datetime, hi: datetime,
                 zone: ZoneInfo) -> tuple[list[Occurrence], list[str]]:
         try:
-            check_lines(ics.encode(), self.label)
-            parsed = parse_occurrences(ics, lo, hi, zone, calendar=self.label)
+            raw, cut = check_lines(ics.encode("utf-8", "surrogateescape"), self.label)
+            parsed = parse_occurrences(raw, lo, hi, zone, calendar=self.label)
         except SourceError as e:  # one broken resource must not cost the calendar
             return [], [f"{self.label}: skipped {href}: {e}"]
-        return parsed.occurrences, parsed.warnings
+        return parsed.occurrences, cut + parsed.warnings
 
     # -- errors ----------------------------------------------------------------------------
 

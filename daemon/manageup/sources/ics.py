@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import urllib.request
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -14,11 +13,12 @@ from zoneinfo import ZoneInfo
 from manageup.errors import SourceError
 from manageup.model import Occurrence
 from manageup.sources import FetchResult
-from manageup.sources.download import download
-from manageup.sources.icsparse import parse_occurrences
+from manageup.sources.cache import FeedCache
 from manageup.sources.prefilter import Needles, _line_end, select, uid_in
 
 if TYPE_CHECKING:
+    import urllib.request
+
     from manageup.config import Calendar, Config
 
 log = logging.getLogger(__name__)
@@ -28,14 +28,21 @@ REDUCE_MARGIN = timedelta(days=2)  # time zones can move an event's date by a da
 MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
 
 
-class _SafeRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow redirects only to http(s); urllib would also follow ftp://."""
+def _safe_opener() -> urllib.request.OpenerDirector:
+    """Built for a URL feed only: a file feed never loads http and ssl."""
+    import urllib.request
 
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:
-        if not newurl.lower().startswith(("http://", "https://")):
-            raise SourceError(f"{req.full_url} redirects to {newurl!r}; only http(s) is followed")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    class SafeRedirect(urllib.request.HTTPRedirectHandler):
+        """Follow redirects only to http(s); urllib would also follow ftp://."""
+
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                             newurl: str) -> Any:
+            if not newurl.lower().startswith(("http://", "https://")):
+                raise SourceError(f"{req.full_url} redirects to {newurl!r}; only http(s) is "
+                                  "followed")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return urllib.request.build_opener(SafeRedirect)
 
 
 class IcsSource:
@@ -44,13 +51,14 @@ class IcsSource:
         self.cal = cal
         self.config = config
         self.label = cal.label
-        self._opener = opener or urllib.request.build_opener(_SafeRedirect)
+        self._opener = opener
         self._validators: dict[str, str] = {}
         self._stat: tuple[int, int, int] | None = None
         self._digest = b""
         self._reduced: bytes | None = None
         self._range: tuple[date, date] = (date.min, date.max)
         self._expanded: tuple[datetime, datetime, ZoneInfo, list[Occurrence]] | None = None
+        self._disk: FeedCache | None = None
         self._cut: list[str] = []  # what check_lines cut from the current feed
 
     # -- reading -------------------------------------------------------------------------
@@ -90,10 +98,21 @@ class IcsSource:
         return self._get_url()
 
     def _get_url(self) -> bytes | None:
+        from manageup.sources.download import download  # only for a URL feed
+
+        if self._opener is None:
+            self._opener = _safe_opener()
         return download(self._opener, self.cal.url, self.label, self.cal.timeout,
                         self.cal.max_bytes, self._validators)
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
+        if self._disk is None:  # first fetch in this process: reuse what an earlier one left
+            self._disk = FeedCache.attach(self)
+        result = self._fetch(start, end, zone)
+        self._disk.after(result)
+        return result
+
+    def _fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
         data = self.read_bytes()
         if data is not None:
             digest = hashlib.sha256(data).digest()
@@ -116,7 +135,11 @@ class IcsSource:
             if needles is not None:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.
                 self._range = (lo_day - timedelta(days=7), hi_day + timedelta(days=30))
-                self._reduced, kept, seen = select(data, needles, *self._range)
+                # precut drops most events chunk by chunk; select judges the rest exactly.
+                from manageup.sources.precut import precut
+
+                self._reduced, kept, seen = select(precut(data, needles) or data, needles,
+                                                   *self._range)
                 if seen and not kept:
                     self._reduced = b""  # nothing could be a 1:1: nothing to parse
                 log.debug("%s: %d of %d events may involve the boss", self.label, kept, seen)
@@ -141,12 +164,30 @@ class IcsSource:
 # -- checks on the raw bytes ------------------------------------------------------------
 
 
+def _longest_line_over(raw: bytes, limit: int) -> int:
+    """The longest line longer than `limit` (0 if none), without splitting the feed into
+    lines: such a line covers a whole aligned window of limit // 2 bytes with no newline,
+    so only the windows without one are looked at."""
+    half = max(limit // 2, 1)
+    longest, k = 0, 0
+    while k + half <= len(raw):
+        if raw.find(b"\n", k, k + half) >= 0:
+            k += half
+            continue
+        start = raw.rfind(b"\n", 0, k) + 1
+        end = raw.find(b"\n", k)
+        end = len(raw) if end < 0 else end
+        longest = max(longest, end - start)
+        k = end + 1
+    return longest if longest > limit else 0
+
+
 def check_lines(raw: bytes, calendar: str) -> tuple[bytes, list[str]]:
     """Cut absurd physical lines out of a feed (a stranger's invite can carry megabytes):
     the event holding one is skipped and named by UID, a line outside any event is
     dropped alone. Checked on the raw bytes: once folded lines are joined, one huge but
     legal SUMMARY would otherwise cost its event."""
-    if max(map(len, raw.split(b"\n")), default=0) <= MAX_LINE:
+    if not _longest_line_over(raw, MAX_LINE):
         return raw, []
     low = raw.lower()
     cuts, warnings = [], []
@@ -176,6 +217,15 @@ def check_lines(raw: bytes, calendar: str) -> tuple[bytes, list[str]]:
         last = b
     parts.append(raw[last:])
     return b"".join(parts), warnings
+
+
+def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,
+                      calendar: str = "") -> FetchResult:
+    """icsparse.parse_occurrences, imported when called: a process that reuses cached
+    occurrences never loads icalendar."""
+    from manageup.sources import icsparse
+
+    return icsparse.parse_occurrences(data, start, end, zone, calendar=calendar)
 
 
 __all__ = ["IcsSource", "check_lines", "parse_occurrences"]

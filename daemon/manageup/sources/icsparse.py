@@ -67,7 +67,15 @@ def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
     try:
         parts = icalendar.Calendar.from_ical(text, multiple=True)
     except Exception as e:  # icalendar raises ValueError, but also others on odd input
-        raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file ({e})") from None
+        text, dropped = _drop_junk(text, calendar)
+        try:
+            parts = icalendar.Calendar.from_ical(text, multiple=True) if dropped else []
+        except Exception:  # still unreadable: report the first problem
+            parts = []
+        if not parts:
+            raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file ({e})") \
+                from None
+        warnings += dropped
     if not parts:
         raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file (no components)")
     merged = icalendar.Calendar()
@@ -79,6 +87,30 @@ def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
         else:
             merged.subcomponents.append(part)
     return merged, warnings
+
+
+def _drop_junk(text: bytes, calendar: str) -> tuple[bytes, list[str]]:
+    """Drop the lines outside any event that icalendar cannot parse: inside a component it
+    notes a bad line and goes on, but one at the calendar's top level refuses the feed."""
+    from icalendar.parser import Contentline
+
+    out, warnings, depth = [], [], 0
+    for line in unfold(text).split(b"\n"):
+        word = line.strip().lower()
+        if word.startswith(b"begin:"):
+            depth += 1
+        elif word.startswith(b"end:"):
+            depth -= 1
+        elif word and depth <= 1:
+            try:
+                Contentline(line.rstrip(b"\r").decode("utf-8", "replace")).parts()
+            except ValueError:
+                shown = line.strip()[:40].decode("utf-8", "replace").encode(
+                    "ascii", "backslashreplace").decode()
+                warnings.append(f"{calendar}: skipped a line that is not iCalendar: {shown!r}")
+                continue
+        out.append(line)
+    return b"\n".join(out), warnings
 
 
 def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,

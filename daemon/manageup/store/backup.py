@@ -42,8 +42,9 @@ class BackupMixin(StoreBase):
     def backups(self, folder: Path) -> list[Path]:
         """This store's backups in the folder, oldest first."""
         pattern = re.compile(re.escape(self.backup_prefix()) + r"(\d{4}-\d{2}-\d{2})\.sqlite3")
-        try:
-            names = [p.name for p in folder.iterdir() if pattern.fullmatch(p.name)]
+        try:  # a link planted under a backup's name is not a backup
+            names = [p.name for p in folder.iterdir() if pattern.fullmatch(p.name)
+                     and not p.is_symlink() and p.is_file()]
         except OSError:
             return []
         return [folder / n for n in sorted(names)]
@@ -85,6 +86,9 @@ class BackupMixin(StoreBase):
             tmp.replace(dest)  # a half-written or damaged backup never carries the name
         finally:
             tmp.unlink(missing_ok=True)
-        for old in self.backups(folder)[:-keep]:
+        # The copy just made is never a candidate: backups named after days ahead (a clock
+        # that was years fast for a while) would otherwise sort after it, and it would go.
+        others = [b for b in self.backups(folder) if b != dest]
+        for old in others[:max(0, len(others) - (keep - 1))]:
             old.unlink()
         return dest

@@ -87,6 +87,7 @@ class StoreBase:
     def open(cls, path: Path, readonly: bool = False) -> Self:
         """Open (and create or migrate) the store. readonly never touches the disk;
         a missing file then reads as an empty store."""
+        _plain_file(path)
         try:
             store = _open_readonly(cls, path) if readonly else _open_writable(cls, path)
             store.conn.row_factory = sqlite3.Row
@@ -170,7 +171,11 @@ class StoreBase:
             yield True
             return
         lock = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as e:  # a link planted there (ELOOP), a folder, a read-only folder
+            raise StoreError(f"cannot take the cycle lock {lock}: {e.strerror}; remove it "
+                             "(manageup makes a new one) and check its folder") from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -186,6 +191,17 @@ class StoreBase:
 
 
 S = TypeVar("S", bound=StoreBase)
+
+
+def _plain_file(path: Path) -> None:
+    """SQLite follows a symlink at the store path (creating the target 0644) and reports a
+    folder there as a disk I/O error; both get one line naming the real problem."""
+    if path.is_symlink():
+        raise StoreError(f"store.path {path} is a symbolic link; manageup does not follow "
+                         "links there: set store.path to the file itself")
+    if path.is_dir():
+        raise StoreError(f"store.path {path} is a folder; set store.path to a file in it, "
+                         f"e.g. {path / 'manageup.sqlite3'}")
 
 
 def _open_readonly(cls: type[S], path: Path) -> S:

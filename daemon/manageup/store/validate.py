@@ -14,12 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 from manageup.errors import UsageError
-from manageup.model import ITEM_STATUSES, KIND_FIELDS, KINDS, MAX_ID, MAX_TEXT
+from manageup.model import ITEM_STATUSES, KIND_FIELDS, KINDS, MAX_ID, MAX_TEXT, MSG_ID
 from manageup.store.history import HISTORY_STATUSES
 from manageup.store.ledger import LedgerKind, LedgerState
 
 MAX_KEY = 2_000  # an occurrence key: UID plus a timestamp
 MAX_JSON = 5_000_000  # a calendar's sync state
+YEARS = (1900, 9000)
 
 
 class Bad(ValueError):
@@ -29,10 +30,20 @@ class Bad(ValueError):
 Check = Callable[[Any], Any]
 
 
+def _utf8(v: str) -> str:
+    """JSON can spell a lone surrogate (\\ud800) that no UTF-8 file or SQLite text can hold."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Bad("holds a character that is not valid Unicode (a lone surrogate)") from None
+    return v
+
+
 def _text(limit: int = MAX_TEXT, empty: bool = True) -> Check:
     def check(v: Any) -> str:
         if not isinstance(v, str):
             raise Bad(f"expected text, got {type(v).__name__}")
+        _utf8(v)
         if not empty and not v.strip():
             raise Bad("is empty")
         if len(v) > limit:
@@ -63,6 +74,10 @@ def _when(v: Any) -> str:
             from None
     if dt.tzinfo is None:
         raise Bad(f"{v!r} has no UTC offset (like +01:00)")
+    if not YEARS[0] <= dt.year < YEARS[1]:
+        # Near year 1 or 9999 a time cannot even be moved to another zone: every digest
+        # naming the item would raise OverflowError.
+        raise Bad(f"{v!r} is not between the years {YEARS[0]} and {YEARS[1]}")
     return v
 
 
@@ -73,6 +88,12 @@ def _day(v: Any) -> str:
         date.fromisoformat(v)
     except ValueError:
         raise Bad(f"expected a date like 2026-12-01, got {v!r}") from None
+    return v
+
+
+def _message_id(v: Any) -> str:
+    if not isinstance(v, str) or not MSG_ID.fullmatch(v):
+        raise Bad(f"expected one Message-ID like <1234@manageup.invalid>, got {v!r}"[:200])
     return v
 
 
@@ -97,11 +118,26 @@ def _json_object(v: Any) -> str:
             v = json.loads(v)
         except ValueError:
             raise Bad("is not valid JSON") from None
+        except RecursionError:
+            raise Bad("is nested too deeply") from None
     if not isinstance(v, dict):
         raise Bad("expected an object")
-    text = json.dumps(v)
+    try:
+        _utf8(json.dumps(v, ensure_ascii=False))
+        text = json.dumps(v)
+    except RecursionError:
+        raise Bad("is nested too deeply") from None
     if len(text) > MAX_JSON:
         raise Bad("is too large")
+    return text
+
+
+def _events(v: Any) -> str:
+    """A calendar's cached events, by id: each one an object, or the calendar's reader
+    fails on every cycle and its 1:1s get no digest."""
+    text = _json_object(v)
+    if not all(isinstance(e, dict) for e in json.loads(text).values()):
+        raise Bad("expected an object of event objects")
     return text
 
 
@@ -112,7 +148,7 @@ def _fields(v: Any) -> str:
     fields = json.loads(text)
     for k, val in fields.items():
         if not isinstance(val, str) or len(val) > MAX_TEXT:
-            raise Bad(f"{k}: expected text under {MAX_TEXT} characters")
+            raise Bad(f"{k[:80]!r}: expected text under {MAX_TEXT} characters")
     return text
 
 
@@ -142,7 +178,7 @@ COLUMNS: dict[str, dict[str, tuple[Check, Any]]] = {
     "ledger": {
         "key": (_text(MAX_KEY, False), REQUIRED), "start": (_when, REQUIRED),
         "state": (_one_of(tuple(LedgerState)), REQUIRED),
-        "message_id": (_text(500), REQUIRED), "due_at": (_when, REQUIRED),
+        "message_id": (_message_id, REQUIRED), "due_at": (_when, REQUIRED),
         "attempts": (_count, 0), "next_try": (_optional(_when), None),
         "last_error": (_text(), ""), "updated": (_when, REQUIRED),
         "kind": (_one_of(tuple(LedgerKind)), "digest"), "unconfirmed": (_count, 0),
@@ -160,7 +196,7 @@ COLUMNS: dict[str, dict[str, tuple[Check, Any]]] = {
     "sync_state": {
         "calendar": (_text(MAX_KEY, False), REQUIRED), "token": (_text(MAX_KEY), ""),
         "synced_from": (_when, REQUIRED), "synced_until": (_when, REQUIRED),
-        "events": (_json_object, "{}"),
+        "events": (_events, "{}"),
     },
     "flags": {
         "name": (_text(200, False), REQUIRED), "value": (_text(), REQUIRED),
@@ -199,6 +235,6 @@ def check_row(table: str, row: Any, where: str) -> dict[str, Any]:
         allowed = KIND_FIELDS.get(out["kind"], ())
         for k in json.loads(out["fields"]):
             if k not in allowed:
-                raise UsageError(f"{where}, field 'fields': {k!r} does not apply to a "
+                raise UsageError(f"{where}, field 'fields': {k[:80]!r} does not apply to a "
                                  f"{out['kind']} item")
     return out

@@ -1,0 +1,54 @@
+"""What one process computed that the next can reuse: compiled templates and a calendar's
+selected occurrences, in the XDG cache folder (~/.cache/manageup).
+
+A cache is only ever a shortcut. Files are private (0600 in a 0700 folder), written
+atomically, and anything wrong with them (missing, corrupt, unwritable, a folder that is
+not ours) means computing again, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def private_dir(*parts: str) -> Path | None:
+    """~/.cache/manageup/<parts>, created 0700; None when it cannot be made ours."""
+    import platformdirs
+
+    base = Path(platformdirs.user_cache_dir("manageup"))
+    path = base.joinpath(*parts)
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        # Every level that is manageup's own is made 0700, not only the last one.
+        for level in [base, *(base.joinpath(*parts[:i + 1]) for i in range(len(parts)))]:
+            level.mkdir(mode=0o700, exist_ok=True)
+            st = level.lstat()
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+                log.debug("cache folder %s is not ours; caching off", level)
+                return None
+            if stat.S_IMODE(st.st_mode) != 0o700:
+                level.chmod(0o700)
+        return path
+    except OSError as e:
+        log.debug("no cache folder at %s (%s); caching off", path, e)
+        return None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Readers see the old file or the new one, never half of one. mkstemp makes it 0600."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

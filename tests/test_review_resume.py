@@ -1,0 +1,207 @@
+"""A review stopped half-way and started again, as the README invites ("Ctrl-C loses
+nothing"): what was answered is not asked again, and Ctrl-D at the end finishes."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+
+import pexpect
+import pytest
+
+from manageup.compose import compose
+from manageup.cycle import history_of
+from manageup.detect import detect
+from manageup.render import render
+from manageup.review import interactive, plan
+from manageup.sources.ics import parse_occurrences
+from manageup.store import Store
+from tests.conftest import ICS, ROOT, at
+
+NOW = at("2026-12-02T17:00+01:00")
+AFTER = at("2026-12-03T11:00+01:00")  # the 1:1 on 3 Dec at 10:00 is over
+
+
+def _sent_digest(make_config, goal: bool = False) -> tuple[Store, object]:
+    cal = ICS / "weekly_moved_cancelled_exdate.ics"
+    _p, cfg = make_config(cal)
+    occs = parse_occurrences(cal.read_bytes(), NOW - timedelta(days=90),
+                             NOW + timedelta(days=14), cfg.zone).occurrences
+    match = next(m for m in detect(occs, cfg) if m.occurrence.start > NOW)
+    store = Store.open(cfg.store.path)
+    store.add_item("risk", "Vendor slip", NOW - timedelta(days=3))  # 1
+    store.add_item("win", "Shipped v2", NOW - timedelta(days=2))  # 2
+    if goal:
+        store.add_item("goal", "Cut spend", NOW - timedelta(days=2))  # 3
+    d = compose(store.snapshot(), match, history_of(occs, cfg), NOW, cfg)
+    render(d)
+    assert d.career.question and d.relationship.get_to_know
+    store.record_sent_digest(d.meeting.key, d.item_ids, d.question_ids, NOW,
+                             start=d.meeting.start, title=d.meeting.title, shown=d.shown())
+    return store, d
+
+
+def _answers(script: dict[str, str | list[str]], asked: list[str]) -> Callable[[str], str]:
+    """Answers each prompt by the first key it contains (a list: one answer after the
+    other); a prompt not in the script fails."""
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        for key, given in script.items():
+            if key in prompt:
+                answer = given.pop(0) if isinstance(given, list) else given
+                if answer == "^C":
+                    raise KeyboardInterrupt
+                if answer == "^D":
+                    raise EOFError
+                return answer
+        raise AssertionError(f"unexpected prompt {prompt!r}")
+    return ask
+
+
+def test_a_resumed_review_asks_only_what_is_still_open(make_config) -> None:
+    store, _d = _sent_digest(make_config)
+    rec = store.digests()[-1]
+    said: list[str] = []
+    asked: list[str] = []
+    first = {"advice": "Lead the incident programme", "learn": "Was a chef",
+             "flag it": "yes", "raise it": "^C"}
+    with pytest.raises(KeyboardInterrupt):
+        interactive(store, plan(store, rec), AFTER, _answers(first, asked), said.append)
+    assert len(store.notes()) == 1 and len(store.items("about")) == 1
+    flagged = store.get_item(1).fields["flagged"]
+
+    # Started again: career, get-to-know and the flagged risk were answered; only the win
+    # and the new items are left.
+    asked.clear()
+    later = AFTER + timedelta(hours=2)
+    second = {"raise it": "yes", "new: ": ""}
+    interactive(store, plan(store, store.digest(rec.id)), later, _answers(second, asked),
+                said.append)
+    assert not any("advice" in p or "learn" in p or "flag it" in p for p in asked), asked
+    assert len(store.notes()) == 1 and len(store.items("about")) == 1
+    assert store.get_item(1).fields["flagged"] == flagged
+    assert store.get_item(2).status == "done"
+    assert store.digest(rec.id).reviewed_at is not None
+
+
+def test_ctrl_d_at_the_new_items_prompt_finishes_the_review(make_config) -> None:
+    store, _d = _sent_digest(make_config)
+    rec = store.digests()[-1]
+    asked: list[str] = []
+    script = {"advice": "", "learn": "", "flag it": "", "raise it": "", "new: ": "^D"}
+    summary = interactive(store, plan(store, rec), AFTER, _answers(script, asked),
+                          lambda _line: None)
+    assert asked[-1].strip() == "new:"
+    assert summary.changed == []
+    assert store.digest(rec.id).reviewed_at is not None  # no reminder mail comes for it
+
+
+def test_review_shows_calendar_text_without_its_escape_sequences(make_config, capsys) -> None:
+    """A title from the calendar is untrusted: an escape sequence in it would retitle the
+    terminal window or clear the screen when `review` prints it."""
+    from manageup.cli import main
+
+    path, cfg = make_config()
+    store = Store.open(cfg.store.path)
+    store.add_item("owe", "Numbers \x1b[2J", NOW)
+    store.record_sent_digest("k", [1], [], NOW, start=NOW, title="1:1 \x1b]0;pwned\x07Sam",
+                             shown={"asks": [1]})
+    store.close()
+    assert main(["--config", str(path), "review", "--list", "--now", AFTER.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "1:1 \\x1b]0;pwned\\x07Sam" in out and "\x1b" not in out
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config", str(path), "review",
+                                           "--now", AFTER.isoformat()],
+                          cwd=str(ROOT), encoding="utf-8", timeout=60, dimensions=(40, 200))
+    child.logfile_read = io.StringIO()
+    child.expect("or skip\\? ")
+    child.sendline("")
+    child.expect("new: ")
+    child.sendline("")
+    child.expect(pexpect.EOF)
+    shown = child.logfile_read.getvalue()
+    assert "Review of 1:1 \\x1b]0;pwned\\x07Sam" in shown and "Numbers \\x1b[2J" in shown
+
+
+def test_an_answer_too_long_is_asked_again_not_the_end_of_the_review(make_config) -> None:
+    store, _d = _sent_digest(make_config)
+    store.add_item("goal", "Cut spend", NOW - timedelta(days=30))  # no probe shown for it
+    rec = store.digests()[-1]
+    said: list[str] = []
+    long = "x" * 10_001
+    script: dict[str, str | list[str]] = {
+        "advice": [long, "Take the platform role"], "learn": [long, "Was a chef"],
+        "flag it": "yes", "raise it": "yes", "new: ": [f"win {long}", "win Shipped", ""]}
+    summary = interactive(store, plan(store, rec), AFTER, _answers(script, []), said.append)
+    assert sum("keep it under 10000" in line for line in said) == 3
+    assert [n["text"] for n in store.notes()] == ["Take the platform role"]
+    assert [i.text for i in store.items("about")] == ["Was a chef"]
+    assert "added win #5" in summary.changed
+    assert store.digest(rec.id).reviewed_at is not None
+
+
+def test_advice_by_flag_is_held_to_the_same_length_as_any_note(make_config) -> None:
+    from manageup.errors import UsageError
+    from manageup.review import apply_flags
+
+    store, _d = _sent_digest(make_config)
+    with pytest.raises(UsageError, match=r"--advice: .* keep it under 10000"):
+        apply_flags(store, plan(store, store.digests()[-1]), AFTER, advice="x" * 10_001)
+    assert store.notes() == []
+
+
+
+def test_a_too_long_goal_answer_by_flag_writes_nothing(make_config) -> None:
+    """apply_flags promises to check everything before it writes anything."""
+    from manageup.errors import UsageError
+    from manageup.review import apply_flags
+
+    store, _d = _sent_digest(make_config, goal=True)
+    before = store.export()
+    with pytest.raises(UsageError, match=r"--answer 3: .* keep it under 10000"):
+        apply_flags(store, plan(store, store.digests()[-1]), AFTER, done=[2],
+                    answers=[("3", "x" * 10_001)])
+    assert store.export() == before
+
+
+def test_a_1on1_moved_after_its_digest_is_reviewed_once_after_it_happens(make_config,
+                                                                         capsys) -> None:
+    """Thursday's digest went out, then the boss moved the 1:1 to Friday and a new digest
+    went out. On Thursday after 10:00 there is nothing to review yet; on Friday the 1:1
+    is listed once."""
+    from manageup.cli import main
+
+    path, cfg = make_config()
+    store = Store.open(cfg.store.path)
+    thu, fri = at("2026-12-03T10:00+01:00"), at("2026-12-04T10:00+01:00")
+    store.record_sent_digest("w|2026-12-03", [], [], thu - timedelta(hours=18), start=thu,
+                             title="Sam / Alex", shown={})
+    store.record_sent_digest("w|2026-12-03", [], [], thu - timedelta(hours=2), start=fri,
+                             title="Sam / Alex (moved)", shown={})
+    store.close()
+    assert main(["--config", str(path), "review", "--list", "--now",
+                 "2026-12-03T11:00:00+01:00"]) == 0
+    assert "Nothing to review" in capsys.readouterr().out
+    assert main(["--config", str(path), "review", "--list", "--now",
+                 "2026-12-04T11:00:00+01:00"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and "Fri 04 Dec 10:00  Sam / Alex (moved)" in out[0]
+
+
+def test_list_and_done_show_imported_text_without_escape_sequences(make_config,
+                                                                   capsys) -> None:
+    """Items can come from an export someone else made (`manageup import`): their text
+    reaches the terminal with control characters shown, as calendar text does."""
+    from manageup.cli import main
+
+    path, cfg = make_config()
+    store = Store.open(cfg.store.path)
+    store.add_item("risk", "Slip \x1b]0;pwned\x07", NOW,
+                   fields={"corrective_action": "Fix \x1b[2J"})
+    store.close()
+    assert main(["--config", str(path), "list"]) == 0
+    assert main(["--config", str(path), "done", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "Slip \\x1b]0;pwned\\x07" in out and "Fix \\x1b[2J" in out
