@@ -232,49 +232,45 @@ class _BossWeek:
 
 def _notice_auth(config: Config, store: Store, transport: Transport, now: datetime) -> None:
     """One short mail when the Google sign-in dies, so no 1:1 passes in silence."""
-    from manageup.google import AUTH_FLAG, REAUTH
+    from manageup import google
 
-    flag = store.flag(AUTH_FLAG)
-    if flag is None or config.delivery.method == "gmail":
+    if config.delivery.method == "gmail":
         return  # Gmail needs the same sign-in: the log and `doctor` must do
-    key = "notice|google-auth"
-    deadline = flag[1] + NOTICE_WINDOW
-    row = store.ledger_get(key, deadline)
-    if not _should_try(row, now):
-        return
-    from manageup.deliver import build_notice
-
-    msg = build_notice(config, now, key, flag[1],
-                       "manageup cannot read your Google calendar",
-                       "Google refused manageup's stored sign-in (it was revoked, or it "
-                       "expired: apps in Testing status lose it after 7 days). Until you "
-                       f"sign in again no prep digest can be sent. To fix it, {REAUTH}")
-    _send_once(store, transport, msg, key, deadline, now, row, now, "the Google sign-in notice",
-               kind=LedgerKind.NOTICE)
+    _notice_sign_in(config, store, transport, now, google.AUTH_FLAG, "google", "Google",
+                    "Google refused manageup's stored sign-in (it was revoked, or it "
+                    "expired: apps in Testing status lose it after 7 days). Until you "
+                    f"sign in again no prep digest can be sent. To fix it, {google.REAUTH}")
 
 
 def _notice_microsoft_auth(config: Config, store: Store, transport: Transport,
                            now: datetime) -> None:
     """The same one short mail when the Microsoft 365 sign-in dies."""
-    from manageup.microsoft import AUTH_FLAG, REAUTH
+    from manageup import microsoft
 
-    flag = store.flag(AUTH_FLAG)
+    _notice_sign_in(config, store, transport, now, microsoft.AUTH_FLAG, "microsoft",
+                    "Microsoft 365",
+                    "Microsoft refused manageup's stored sign-in (it was revoked, it "
+                    "expired, or the app registration changed). Until you sign in again "
+                    f"no prep digest can be sent. To fix it, {microsoft.REAUTH}")
+
+
+def _notice_sign_in(config: Config, store: Store, transport: Transport, now: datetime,
+                    flag_name: str, provider: str, who: str, body: str) -> None:
+    """Through the ledger like a digest: once, retried while the mail server is down."""
+    flag = store.flag(flag_name)
     if flag is None:
         return
-    key = "notice|microsoft-auth"
+    key = f"notice|{provider}-auth"
     deadline = flag[1] + NOTICE_WINDOW
     row = store.ledger_get(key, deadline)
     if not _should_try(row, now):
         return
     from manageup.deliver import build_notice
 
-    msg = build_notice(config, now, key, flag[1],
-                       "manageup cannot read your Microsoft 365 calendar",
-                       "Microsoft refused manageup's stored sign-in (it was revoked, it "
-                       "expired, or the app registration changed). Until you sign in again "
-                       f"no prep digest can be sent. To fix it, {REAUTH}")
+    msg = build_notice(config, now, key, flag[1], f"manageup cannot read your {who} calendar",
+                       body)
     _send_once(store, transport, msg, key, deadline, now, row, now,
-               "the Microsoft sign-in notice", kind=LedgerKind.NOTICE)
+               f"the {who.split()[0]} sign-in notice", kind=LedgerKind.NOTICE)
 
 
 def _handle(config: Config, store: Store, transport: Transport, match: Match,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,19 @@ class KeepsSyncState(Protocol):
 
     def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
                      store: StateStore, now: datetime, readonly: bool) -> FetchResult: ...
+
+
+def fetch_read_only(source: KeepsSyncState, store_path: Path, start: datetime, end: datetime,
+                    zone: ZoneInfo) -> FetchResult:
+    """`fetch` for a source that keeps sync state (preview, doctor): the saved state is
+    used but never written."""
+    from manageup.store import Store
+
+    store = Store.open(store_path, readonly=True)
+    try:
+        return source.fetch_synced(start, end, zone, store=store, now=start, readonly=True)
+    finally:
+        store.close()
 
 
 @runtime_checkable

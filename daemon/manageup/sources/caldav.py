@@ -18,9 +18,8 @@ from zoneinfo import ZoneInfo
 
 from manageup.errors import ManageupError, SecretError, SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult, KeepsSyncState, StateStore
+from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only
 from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
-from manageup.store import Store
 
 if TYPE_CHECKING:
     from manageup.config import Calendar, Config
@@ -116,12 +115,7 @@ class CaldavSource(KeepsSyncState):
     # -- fetching --------------------------------------------------------------------------
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
-        """Read-only: the saved state is used but never written (preview, doctor)."""
-        store = Store.open(self.config.store.path, readonly=True)
-        try:
-            return self.fetch_synced(start, end, zone, store=store, now=start, readonly=True)
-        finally:
-            store.close()
+        return fetch_read_only(self, self.config.store.path, start, end, zone)
 
     def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
                      store: StateStore, now: datetime, readonly: bool) -> FetchResult:

@@ -19,8 +19,7 @@ from zoneinfo import ZoneInfo
 from manageup import google
 from manageup.errors import SignInExpired, SourceError, SyncTokenExpired
 from manageup.model import BossWeek, Occurrence, Person
-from manageup.sources import FetchResult, KeepsSyncState, SeesBossWeek, StateStore
-from manageup.store import Store
+from manageup.sources import FetchResult, KeepsSyncState, SeesBossWeek, StateStore, fetch_read_only
 
 if TYPE_CHECKING:
     import httplib2
@@ -77,12 +76,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
     # -- fetching ------------------------------------------------------------------------
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
-        """Read-only: the saved state is used but never written (preview, doctor)."""
-        store = Store.open(self.config.store.path, readonly=True)
-        try:
-            return self.fetch_synced(start, end, zone, store=store, now=start, readonly=True)
-        finally:
-            store.close()
+        return fetch_read_only(self, self.config.store.path, start, end, zone)
 
     def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
                      store: StateStore, now: datetime, readonly: bool) -> FetchResult:

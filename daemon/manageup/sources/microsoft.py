@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from manageup import microsoft
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult, KeepsSyncState, StateStore
+from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only
 from manageup.store import Store
 
 if TYPE_CHECKING:
@@ -153,12 +153,7 @@ class MicrosoftSource(KeepsSyncState):
     # -- fetching ------------------------------------------------------------------------
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
-        """Read-only: the saved state is used but never written (preview, doctor)."""
-        store = Store.open(self.config.store.path, readonly=True)
-        try:
-            return self.fetch_synced(start, end, zone, store=store, now=start, readonly=True)
-        finally:
-            store.close()
+        return fetch_read_only(self, self.config.store.path, start, end, zone)
 
     def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
                      store: StateStore, now: datetime, readonly: bool) -> FetchResult:
