@@ -37,7 +37,12 @@ NOT_FOR_CALDAV = {"malformed_component.ics", "bare_vevent_feed.ics",
                   "hourly_series_from_1990.ics", "junk_line_between_components.ics",
                   "unterminated_last_event.ics", "unterminated_only_event.ics",
                   # Radicale drops the escape character from a title: a different title.
-                  "title_with_line_breaks_escapes_and_bidi.ics"}
+                  "title_with_line_breaks_escapes_and_bidi.ics",
+                  # Radicale's time-range query never matches an event ending before it
+                  # starts; the .ics reader keeps it.
+                  "dtend_before_dtstart.ics",
+                  # Radicale refuses an object with a property given twice (400).
+                  "organizer_given_twice.ics"}
 FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name not in NOT_FOR_CALDAV)
 
 

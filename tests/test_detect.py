@@ -94,3 +94,21 @@ def test_source_that_knows_the_user_marks_them(make_config) -> None:
                           attendees=(Person("alex.chen@gmail.example", partstat="DECLINED",
                                             is_me=True),))
     assert detect([declined], cfg) == []
+
+
+def test_personal_entry_naming_the_boss_before_a_colon(make_config) -> None:
+    # "Sam: 1:1" is a personal 1:1 entry; the rule that keeps "1:1" out of "21:15" must
+    # not keep a name out of "Sam:".
+    m = found(make_config, "personal_entry_name_then_colon.ics",
+              '[detect]\ntitle_patterns = ["1:1"]')
+    assert [x.occurrence.uid for x in m] == ["name-colon-1@example.com",
+                                              "name-colon-2@example.com"]
+
+
+def test_organizer_given_twice_still_counts(make_config) -> None:
+    # A duplicated ORGANIZER line became the organizer "[vCalAddress(...), ...]": the 1:1
+    # vanished without a warning. A UID given twice is named by its value, not a list.
+    (m,) = found(make_config, "organizer_given_twice.ics")
+    assert m.reason == "boss (sam@example.com) is organizer, 2 people"
+    r = parse_occurrences((ICS / "organizer_given_twice.ics").read_bytes(), *NOV, BERLIN)
+    assert r.warnings == [": skipped event two-uids@example.com: UID given more than once"]

@@ -229,3 +229,24 @@ def agree(data: bytes, cfg) -> None:
 @given(hostile_feeds())
 def test_same_answers_on_hostile_generated_feeds(data: bytes) -> None:
     agree(data, CFG2)
+
+
+def test_escaped_colon_in_title_is_kept() -> None:
+    # icalendar reads "1\:1" as "1:1"; the byte search must find the pattern in both.
+    data = (ICS / "summary_escaped_colon.ics").read_bytes()
+    assert answers(data)[0]
+    same(data)
+
+
+def test_turkish_capital_i_in_title_is_kept() -> None:
+    # Detection's re.IGNORECASE takes "IŞIK" for "Işık" and "İŞIK" too; casefold
+    # alone gives "işik" and "i̇şik", so the fast path lost both personal 1:1 entries.
+    cfg = __import__("manageup.config", fromlist=["parse_config"]).parse_config(
+        config_text(ICS / "x.ics", Path("/nonexistent")).replace(
+            'name = "Sam Rivera"', 'name = "Işık Yilmaz"').replace(
+            'email = "sam@example.com"', 'email = "boss@example.com"').replace(
+            '"sam.rivera@old-domain.example"', ""))
+    data = (ICS / "turkish_capital_i_title.ics").read_bytes()
+    occs = parse_occurrences(data, *WINDOW, cfg.zone).occurrences
+    assert len(detect(occs, cfg)) == 2
+    agree(data, cfg)

@@ -14,6 +14,11 @@ def _pattern(p: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w:]){re.escape(p)}(?![\w:])", re.IGNORECASE)
 
 
+def _name(n: str) -> re.Pattern[str]:
+    # A whole word, but a colon may follow or precede it: "Sam: 1:1" names Sam.
+    return re.compile(rf"(?<!\w){re.escape(n)}(?!\w)", re.IGNORECASE)
+
+
 def boss_names(config: Config) -> list[str]:
     names = []
     full = config.boss.name.strip()
@@ -79,7 +84,7 @@ def shape_reason(occ: Occurrence, config: Config) -> str | None:
               if not p.is_resource and not _is_me(p, config)}
     if others:
         return None  # a 1:1 with someone else, e.g. one of the user's own reports
-    name = next((n for n in boss_names(config) if _pattern(n).search(occ.title)), None)
+    name = next((n for n in boss_names(config) if _name(n).search(occ.title)), None)
     if name:
         return f"title has {hit!r} and names the boss ({name})"
     return None

@@ -126,7 +126,9 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
             keep.append(comp)
             continue
         problem = _problem(comp)
-        uid = str(comp.get("UID", "")).strip() if "UID" in comp else ""
+        uid_prop = comp.get("UID", "")
+        # Named by its first value when given twice, not by a list's repr.
+        uid = str(uid_prop[0] if isinstance(uid_prop, list) else uid_prop).strip()
         if problem:
             result.warnings.append(f"{calendar}: skipped event {uid or '(no UID)'}: {problem}")
             continue
@@ -234,7 +236,14 @@ def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence_days: float | 
     if not isinstance(attendees_raw, list):
         attendees_raw = [attendees_raw]
     attendees = tuple(p for p in (_person(a) for a in attendees_raw) if p)
-    organizer = _person(ev["ORGANIZER"], is_org=True) if "ORGANIZER" in ev else None
+    organizers = ev.get("ORGANIZER", [])
+    if not isinstance(organizers, list):
+        organizers = [organizers]
+    # Some exporters write ORGANIZER twice: the first is the organizer, the others still
+    # take part (an event skipped for it would silently lose a 1:1).
+    organizer = _person(organizers[0], is_org=True) if organizers else None
+    attendees += tuple(p for p in (_person(o, is_org=True) for o in organizers[1:])
+                       if p and organizer and p.email != organizer.email)
     return Occurrence(
         uid=str(ev.get("UID", "")).strip(),
         start=start,

@@ -19,6 +19,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 # icalendar's own unfolding (icalendar/parser/content_line.py): a line break, any number
@@ -37,7 +38,9 @@ _RESOURCE_TYPES = {"ROOM", "RESOURCE"}
 # tests/test_prefilter.py checks the list against the whole of Unicode.
 FOLDS_TO_ASCII = ("\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a"
                   "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
-_FOLDS_TO_ASCII = re.compile("|".join(re.escape(c) for c in FOLDS_TO_ASCII).encode())
+# Detection matches titles with re.IGNORECASE, which also takes the Turkish dotless "ı"
+# for "i" (casefold keeps it): a block holding one needs the closer look too.
+_FOLDS_TO_ASCII = re.compile("|".join(re.escape(c) for c in FOLDS_TO_ASCII + "\u0131").encode())
 _UID = re.compile(rb"^uid[;:][^\r\n]*", re.M)
 # A people line icalendar surely parses as written: plain parameters, no quotes.
 _SIMPLE = re.compile(rb"(?:attendee|organizer)((?:;[a-z0-9-]+=[^;:\",\\^\s]*)*):([^\r\n]*)")
@@ -48,9 +51,22 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
 
 
+def _fold(text: str) -> str:
+    """Casefolded, and the Turkish "ı" and "İ" (casefold: "i" and a combining dot) as "i":
+    detection's re.IGNORECASE takes both for "i", so "IŞIK" names a boss called Işık."""
+    return text.casefold().replace("i\u0307", "i").replace("\u0131", "i")
+
+
 def _texts(words: Iterable[str]) -> set[str]:
-    """Casefolded, and as an escaped TEXT value carries it ("Rivera\\, Sam")."""
-    return {v for w in words if w for v in (w.casefold(), _escaped(w.casefold()))}
+    """Folded, and as an escaped TEXT value carries it ("Rivera\\, Sam")."""
+    return {v for w in words if w for v in (_fold(w), _escaped(_fold(w)))}
+
+
+@lru_cache(maxsize=256)
+def _loose(needle: str) -> str:
+    """A regex for a needle however a TEXT value spells it: icalendar unescapes "\\,",
+    "\\;", "\\:" and "\\\\" alike, and writers escape some of them, all, or none."""
+    return "".join(("\\\\?" if c in "\\;,:" else "") + re.escape(c) for c in needle)
 
 
 class Needles:
@@ -179,8 +195,21 @@ def nested(low: bytes, span: tuple[int, int]) -> list[tuple[int, int]]:
     s, e = span
     if low.find(b"\nbegin:", s + 1, e) < 0:
         return []
-    inner = scan(low[s:e]).inner
-    return [(s + a, s + b) for a, b in inner]
+    found = scan(low[s:e])
+    if found.clean:
+        return [(s + a, s + b) for a, b in found.inner]
+    # icalendar closes the innermost open component at any END, whatever its name
+    # ("BEGIN:V-ALARM" ... "END:VALARM"): nest by depth as it does.
+    marks = sorted([(p, 1) for p in _line_starts(low[s:e], b"begin:")]
+                   + [(p, -1) for p in _line_starts(low[s:e], b"end:")])
+    inner, depth, start = [], 0, 0
+    for pos, step in marks:
+        depth += step
+        if step > 0 and depth == 2:
+            start = pos
+        elif step < 0 and depth == 1:
+            inner.append((s + start, s + _line_end(low[s:e], pos)))
+    return inner
 
 
 def _outermost(cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -283,6 +312,8 @@ def _outside(block: bytes, since: date, until: date) -> bool:
     if start is None:
         return False
     end = _date(block, b"dtend") or start
+    if end < start:
+        return False  # a broken event: the parser may read it either way
     return end < since or start > until
 
 
@@ -298,7 +329,7 @@ def _uid(block: bytes) -> bytes:
 
 
 def _any(needles: Iterable[str]) -> re.Pattern[bytes] | None:
-    alts = [re.escape(n.encode()) for n in needles if n.isascii()]
+    alts = [_loose(n).encode() for n in needles if n.isascii()]
     return re.compile(b"|".join(alts)) if alts else None
 
 
@@ -323,8 +354,9 @@ def _closer_look(block: bytes, needles: Needles) -> tuple[bool, bool, bool]:
     text = block.decode("utf-8", "replace").casefold()
     people = _people(block)
     address = any(a in text for a in needles.addresses) or bool(people & needles.addresses)
-    return (address, any(p in text for p in needles.patterns),
-            any(n in text for n in needles.names))
+    folded = _fold(text)
+    return (address, any(re.search(_loose(p), folded) for p in needles.patterns),
+            any(re.search(_loose(n), folded) for n in needles.names))
 
 
 # -- select --------------------------------------------------------------------------------
