@@ -15,7 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from manageup.errors import SourceError
@@ -61,6 +61,15 @@ class KeepsSyncState(Protocol):
 
     def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
                      store: StateStore, now: datetime, readonly: bool) -> FetchResult: ...
+
+
+def state_covers(state: dict[str, Any] | None, start: datetime,
+                 end: datetime) -> TypeGuard[dict[str, Any]]:
+    """Whether a saved sync state can be resumed for this window: it has a token and was
+    listed from at most `start` until at least `end`; otherwise the window is read again."""
+    return bool(state and state["token"]
+                and datetime.fromisoformat(state["synced_from"]) <= start
+                and datetime.fromisoformat(state["synced_until"]) >= end)
 
 
 def fetch_read_only(source: KeepsSyncState, store_path: Path, start: datetime, end: datetime,

@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 from manageup import google
 from manageup.errors import SignInExpired, SourceError, SyncTokenExpired
 from manageup.model import BossWeek, Occurrence, Person
-from manageup.sources import FetchResult, KeepsSyncState, SeesBossWeek, StateStore, fetch_read_only
+from manageup.sources import (
+    FetchResult,
+    KeepsSyncState,
+    SeesBossWeek,
+    StateStore,
+    fetch_read_only,
+    state_covers,
+)
 
 if TYPE_CHECKING:
     import httplib2
@@ -116,9 +123,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
             -> tuple[dict[str, Any], bool]:
         """The new state, and whether anything in it changed."""
-        if state and state["token"] and \
-                datetime.fromisoformat(state["synced_from"]) <= start and \
-                datetime.fromisoformat(state["synced_until"]) >= end:
+        if state_covers(state, start, end):
             try:
                 return self._incremental(state)
             except SyncTokenExpired:

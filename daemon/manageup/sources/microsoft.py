@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from manageup import microsoft
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only
+from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only, state_covers
 from manageup.store import Store
 
 if TYPE_CHECKING:
@@ -193,9 +193,7 @@ class MicrosoftSource(KeepsSyncState):
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
             -> tuple[dict[str, Any], bool]:
-        if state and state["token"] and \
-                datetime.fromisoformat(state["synced_from"]) <= start and \
-                datetime.fromisoformat(state["synced_until"]) >= end:
+        if state_covers(state, start, end):
             try:
                 return self._incremental(state)
             except Gone:

@@ -73,15 +73,6 @@ def prefilter_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
 
 
-def _line_starts(low: bytes, word: bytes) -> list[int]:
-    found = [0] if low.startswith(word) else []
-    needle = b"\n" + word
-    i = low.find(needle)
-    while i >= 0:
-        found.append(i + 1)
-        i = low.find(needle, i + 1)
-    return found
-
 
 _RAW_STARTS = re.compile(rb"\nBEGIN:VEVENT[ \t]*(?:\r?\n)+(?![ \t])")
 _SQ_STARTS = re.compile(rb"\nbegin:vevent(?=[\r\n])")

@@ -88,7 +88,7 @@ def unfold(data: bytes) -> bytes:
     return data
 
 
-def _line_starts(low: bytes, word: bytes) -> list[int]:
+def line_starts(low: bytes, word: bytes) -> list[int]:
     """Offsets of lines that start with `word` (already lower case)."""
     found = [0] if low.startswith(word) else []
     needle = b"\n" + word
@@ -134,8 +134,8 @@ class Structure:
 
 def scan(low: bytes) -> Structure:
     """Walk the BEGIN/END lines of a lower-cased, unfolded feed."""
-    marks = sorted([(p, True) for p in _line_starts(low, b"begin:")]
-                   + [(p, False) for p in _line_starts(low, b"end:")])
+    marks = sorted([(p, True) for p in line_starts(low, b"begin:")]
+                   + [(p, False) for p in line_starts(low, b"end:")])
     out = Structure()
     stack: list[tuple[bytes, int]] = []
     for pos, begin in marks:
@@ -174,8 +174,8 @@ def quick_scan(low: bytes) -> Structure | None:
     """The VEVENT spans of a feed whose nesting is surely clean, found with a few C-speed
     searches; None when a full scan is needed. Components nested in an event (VALARMs)
     are found later, only in the blocks that need them."""
-    begins = _line_starts(low, b"begin:vevent")
-    ends = [_line_end(low, e) for e in _line_starts(low, b"end:vevent")]
+    begins = line_starts(low, b"begin:vevent")
+    ends = [_line_end(low, e) for e in line_starts(low, b"end:vevent")]
     if len(begins) != len(ends) or \
             low.count(b"\nbegin:") + low.startswith(b"begin:") != low.count(b"\nend:"):
         return None
@@ -200,8 +200,8 @@ def nested(low: bytes, span: tuple[int, int]) -> list[tuple[int, int]]:
         return [(s + a, s + b) for a, b in found.inner]
     # icalendar closes the innermost open component at any END, whatever its name
     # ("BEGIN:V-ALARM" ... "END:VALARM"): nest by depth as it does.
-    marks = sorted([(p, 1) for p in _line_starts(low[s:e], b"begin:")]
-                   + [(p, -1) for p in _line_starts(low[s:e], b"end:")])
+    marks = sorted([(p, 1) for p in line_starts(low[s:e], b"begin:")]
+                   + [(p, -1) for p in line_starts(low[s:e], b"end:")])
     inner, depth, start = [], 0, 0
     for pos, step in marks:
         depth += step
