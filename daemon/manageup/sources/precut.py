@@ -23,7 +23,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 
-from manageup.sources import prefilter
+from manageup.sources import prefilter, rawscan
 
 CHUNK = 1 << 20
 MIN_SIZE = 1 << 20  # below this select alone is fast and small enough
@@ -133,6 +133,56 @@ class _Cut:
         self.odd = False  # some chunk needed the slow look at its events' nesting
 
     def chunk(self, c0: int, c1: int, last: bool) -> bool:
+        """Take in the events of data[c0:c1]; False when this pass must give up."""
+        return self._plain(c0, c1, last) or self._any(c0, c1, last)
+
+    def _plain(self, c0: int, c1: int, last: bool) -> bool:
+        """A plain chunk (rawscan's doc), cut on its raw bytes; False, with nothing taken
+        in, for any other."""
+        # A newline before the chunk, so that every line start follows one.
+        raw = b"\n" + self.data[:c1] if c0 == 0 else self.data[c0 - 1:c1]
+        frm = raw.find(b"\nBEGIN:VEVENT")
+        if frm < 0 or (c0 > 0 and frm != 0):
+            return False
+        if not last and not raw.endswith((b"\nEND:VEVENT\r\n", b"\nEND:VEVENT\n")):
+            return False
+        chunk = rawscan.Plain(raw, frm)
+        # The last event of the feed holds the trailer: kept whole, so not looked at.
+        if not rawscan.plain(raw, frm, chunk.starts[-1] - 1 if last else len(raw), chunk.n):
+            return False
+        if c0 == 0 and not self._head(frm):
+            return False
+        keys = chunk.keys()
+        hits = chunk.hits(self.words.ascii) if keys is not None else None
+        if keys is None or hits is None:
+            return False
+        for k in chunk.not_ascii():  # casefolding may make non-ASCII text match
+            if k not in hits:
+                text = chunk.text(k).decode("utf-8", "replace").casefold()
+                if self.words.look("".join(text.split())):
+                    hits.add(k)
+        base = len(self.starts)
+        for k in hits:
+            self.hit_uids.add(keys[k])
+            self.sure.add(base + k)
+        if last:
+            self.sure.add(base + chunk.n - 1)
+        self.starts.extend(c0 - 1 + s for s in chunk.starts)
+        self.keys.extend((key,) for key in keys)
+        return True
+
+    def _head(self, end: int) -> bool:
+        """The feed's head (the VCALENDAR's own lines, VTIMEZONEs) is balanced."""
+        head = _unfold(self.data[:end]).translate(_LOWER, _WS)
+        depth = head.count(b"\nbegin:") + head.startswith(b"begin:") - head.count(b"\nend:")
+        if depth != 1 or not head.startswith(b"begin:vcalendar"):
+            return False
+        self.head_end = end
+        return True
+
+    def _any(self, c0: int, c1: int, last: bool) -> bool:
+        """Any chunk: unfolded as select unfolds it; events with something nested in them,
+        or an odd nesting, looked at one by one."""
         raw = self.data[c0:c1]
         raw_starts = _raw_starts(raw)
         sq = _unfold(raw).translate(_LOWER, _WS)
@@ -245,17 +295,18 @@ class _Cut:
     def result(self) -> bytes:
         parts = [self.data[:self.head_end]]
         bounds = [*self.starts, len(self.data)]
-        run_start = run_end = -1
         hit_uids, sure = self.hit_uids, self.sure
-        for k, keys in enumerate(self.keys):
-            if k in sure or any(key in hit_uids for key in keys):
-                a, b = bounds[k], bounds[k + 1]
-                if a == run_end:
-                    run_end = b
-                else:
-                    if run_start >= 0:
-                        parts.append(self.data[run_start:run_end])
-                    run_start, run_end = a, b
+        kept = sorted(sure | {k for k, keys in enumerate(self.keys)
+                              if not hit_uids.isdisjoint(keys)})
+        run_start = run_end = -1
+        for k in kept:  # neighbours are copied as one run
+            a, b = bounds[k], bounds[k + 1]
+            if a == run_end:
+                run_end = b
+                continue
+            if run_start >= 0:
+                parts.append(self.data[run_start:run_end])
+            run_start, run_end = a, b
         if run_start >= 0:
             parts.append(self.data[run_start:run_end])
         return b"".join(parts)
