@@ -231,7 +231,7 @@ def uid_in(low: bytes, start: int, end: int) -> str:
 # -- the test on one block -----------------------------------------------------------------
 
 
-def _own(low: bytes, span: tuple[int, int]) -> bytes:
+def own(low: bytes, span: tuple[int, int]) -> bytes:
     """The block without the components nested in it: only its own lines count."""
     parts, last = [], span[0]
     for a, b in nested(low, span):
@@ -304,7 +304,7 @@ def _date(block: bytes, prop: bytes) -> date | None:
         return None
 
 
-def _outside(block: bytes, since: date, until: date) -> bool:
+def outside(block: bytes, since: date, until: date) -> bool:
     """A one-off event that surely lies outside [since, until]; unsure means no."""
     if any(b"\n" + p in block for p in (b"rrule", b"rdate", b"recurrence-id", b"duration")):
         return False
@@ -388,11 +388,11 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     with_pattern = hits(_any(needles.patterns))
     with_name = hits(_any(needles.names))
     for i in _unusual(text, low, spans, block_of, needles):
-        a, p, n = _closer_look(_own(low, spans[i]), needles)
+        a, p, n = _closer_look(own(low, spans[i]), needles)
         with_address |= {i} if a else set()
         with_pattern |= {i} if p else set()
         with_name |= {i} if n else set()
-    uid_of = {i: _uid(_own(low, spans[i]) if low.find(b"\nbegin:", s + 1, e) >= 0
+    uid_of = {i: _uid(own(low, spans[i]) if low.find(b"\nbegin:", s + 1, e) >= 0
                       else low[s:e]) for i, (s, e) in enumerate(spans)}
     # A whole UID group goes only when every block in it is a one-off outside the range.
     # Decided first, so people are counted (icalendar's parser: the slow part) only in
@@ -402,9 +402,9 @@ def select(data: bytes, needles: Needles, since: date | None = None,
         groups = {uid_of.get(i, b"") for i in with_address | with_pattern}
         inside = {uid_of.get(i, b"") for i in range(len(spans))
                   if uid_of.get(i, b"") in groups
-                  and not _outside(_own(low, spans[i]), since, until)}
+                  and not outside(own(low, spans[i]), since, until)}
     possible = {i for i in with_address if (inside is None or uid_of.get(i, b"") in inside)
-                and _few_people(_own(low, spans[i]), needles)}
+                and _few_people(own(low, spans[i]), needles)}
     possible |= with_pattern & (with_address | with_name)
     # UIDs are case-sensitive, but a lowercase compare only keeps more, never less.
     wanted = {uid_of.get(i, b"") for i in possible}
