@@ -338,8 +338,13 @@ class _Cut:
         return out
 
     def _one_off_outside(self, a: int, b: int, since: date, until: date) -> bool:
-        low = prefilter.unfold(self.data[a:b]).lower()
-        return prefilter.outside(prefilter.own(low, (0, len(low))), since, until)
+        event = self.data[a:b]
+        if b"\n " in event or b"\n\t" in event:
+            event = prefilter.unfold(event)
+        low = event.lower()
+        if low.find(b"\nbegin:", 1) >= 0:  # only its own lines count, not its alarms'
+            low = prefilter.own(low, (0, len(low)))
+        return prefilter.outside(low, since, until)
 
 
 def _unfold(chunk: bytes) -> bytes:
