@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -150,6 +151,67 @@ def _caldav(tmp_path: Path, stack: ExitStack) -> Kind:
                 CaldavSource(gone.calendars[0], gone, password=PASSWORD))
 
 
+def _microsoft(tmp_path: Path, stack: ExitStack) -> Kind:
+    """The loopback Graph and identity fake (real TLS, msal signed in through it) serving
+    the calendar as calendarView/delta pages, with delta links that see each change."""
+    import keyring
+    import trustme
+
+    from manageup import microsoft
+    from manageup.sources.microsoft import MicrosoftSource
+    from tests.conftest import MemoryKeyring
+    from tests.test_microsoft import FakeMicrosoft, ms_table
+
+    ca = trustme.CA()
+    fake = FakeMicrosoft(ca)
+    stack.callback(fake.stop)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    env = stack.enter_context(pytest.MonkeyPatch.context())
+    env.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(type("Mem", (MemoryKeyring, keyring.backend.KeyringBackend), {})())
+    stack.callback(keyring.set_keyring, previous)
+    text = config_text("x", tmp_path).replace('type = "ics"\npath = "x"\n', ms_table(fake))
+    _, cfg = _config(tmp_path, text)
+    microsoft.sign_in(cfg.calendars[0], lambda _text: None)
+
+    calendar = [sc.BASE]
+    seen: dict[str, dict[str, dict[str, object]]] = {}  # delta token -> events then
+    window: list[datetime] = []
+
+    def link(kind: str, token: str) -> str:
+        return f"{fake.base}/v1.0/me/calendarView/delta?${kind}={token}"
+
+    def answer(query: dict[str, str]) -> dict[str, object]:
+        if "startDateTime" in query:
+            window[:] = [datetime.fromisoformat(query[k].replace("Z", "+00:00"))
+                         for k in ("startDateTime", "endDateTime")]
+            items = list(sc.graph_events(calendar[0], *window).values())
+            # Two pages, as Graph pages by odata.maxpagesize: the first links to the rest.
+            return {"@odata.context": f"{fake.base}/v1.0/$metadata#Collection(event)",
+                    "value": items[:3], "@odata.nextLink": link("skiptoken", "s1")}
+        now = sc.graph_events(calendar[0], *window)
+        if "$skiptoken" in query:
+            items = list(now.values())[3:]
+        else:
+            old = seen[query["$deltatoken"]]
+            items = [e for i, e in now.items() if old.get(i) != e]
+            items += [sc.graph_removed(i) for i in old if i not in now]
+            if not items:
+                return {"value": [], "@odata.deltaLink": link("deltatoken",
+                                                              query["$deltatoken"])}
+        token = f"t{len(seen)}"
+        seen[token] = now
+        return {"value": items, "@odata.deltaLink": link("deltatoken", token)}
+
+    fake.calendar = answer
+    _, gone = _config(tmp_path, text.replace("/v1.0", "/nothing/v1.0"))
+    return Kind(MicrosoftSource(cfg.calendars[0], cfg, sleep=lambda s: None),
+                lambda new: calendar.__setitem__(0, new),
+                MicrosoftSource(gone.calendars[0], gone, sleep=lambda s: None))
+
+
 def _config(tmp_path: Path, text: str) -> tuple[Path, Config]:
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -158,7 +220,7 @@ def _config(tmp_path: Path, text: str) -> tuple[Path, Config]:
 
 KINDS: dict[str, Callable[[Path, ExitStack], Kind]] = {
     "memory": _memory, "ics-file": _ics_file, "ics-url": _ics_url, "google": _google,
-    "caldav": _caldav,
+    "caldav": _caldav, "microsoft": _microsoft,
 }
 
 
@@ -224,7 +286,7 @@ def test_an_unreadable_calendar_is_a_source_error(kind: Kind) -> None:
     assert "\n" not in str(err.value) and str(err.value)
 
 
-SYNCING = ("google", "caldav")  # the kinds that keep sync state in the store
+SYNCING = ("google", "caldav", "microsoft")  # the kinds that keep sync state in the store
 
 
 def test_only_the_syncing_kinds_declare_sync_state(kind: Kind,
