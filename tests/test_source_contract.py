@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -38,6 +38,7 @@ class Kind:
     source: Source  # serving sc.BASE
     change: Callable[[sc.Scenario], None]  # the calendar as it is after an edit
     broken: Source  # one whose calendar cannot be read at all
+    requests: Callable[[], int] | None = None  # requests the source made so far
 
 
 def _memory(tmp_path: Path, stack: ExitStack) -> Kind:
@@ -111,7 +112,7 @@ def _google(tmp_path: Path, stack: ExitStack) -> Kind:
     answers = [(OK, page) for page in sc.google_pages(seen[0], "sync-1")]
     for _ in range(4):  # later polls, nothing changed
         answers.append((OK, sc.google_changes(seen[0], seen[0], "sync-1")))
-    http = HttpMockSequence(answers)  # keeps this very list: change() edits what is left
+    http = _Counting(answers)  # keeps this very list: change() edits what is left
 
     def change(new: sc.Scenario) -> None:
         events = sc.google_events(new, sc.START, until)
@@ -121,7 +122,15 @@ def _google(tmp_path: Path, stack: ExitStack) -> Kind:
     broken = GoogleSource(cfg.calendars[0], cfg, http=HttpMockSequence(
         [({**OK, "status": "404"}, NOT_FOUND)]), sleep=lambda s: None)
     return Kind(GoogleSource(cfg.calendars[0], cfg, http=http, sleep=lambda s: None), change,
-                broken)
+                broken, lambda: http.calls)
+
+
+class _Counting(HttpMockSequence):
+    calls = 0
+
+    def request(self, *args: object, **kwargs: object) -> object:
+        self.calls += 1
+        return super().request(*args, **kwargs)
 
 
 def _caldav(tmp_path: Path, stack: ExitStack) -> Kind:
@@ -148,7 +157,8 @@ def _caldav(tmp_path: Path, stack: ExitStack) -> Kind:
     _, cfg = _config(tmp_path, table(url))
     _, gone = _config(tmp_path, table(server.url + "/alex/nothing-here/"))
     return Kind(CaldavSource(cfg.calendars[0], cfg, password=PASSWORD), change,
-                CaldavSource(gone.calendars[0], gone, password=PASSWORD))
+                CaldavSource(gone.calendars[0], gone, password=PASSWORD),
+                lambda: len(server.requests))
 
 
 def _microsoft(tmp_path: Path, stack: ExitStack) -> Kind:
@@ -209,7 +219,8 @@ def _microsoft(tmp_path: Path, stack: ExitStack) -> Kind:
     _, gone = _config(tmp_path, text.replace("/v1.0", "/nothing/v1.0"))
     return Kind(MicrosoftSource(cfg.calendars[0], cfg, sleep=lambda s: None),
                 lambda new: calendar.__setitem__(0, new),
-                MicrosoftSource(gone.calendars[0], gone, sleep=lambda s: None))
+                MicrosoftSource(gone.calendars[0], gone, sleep=lambda s: None),
+                lambda: len(fake.requests))
 
 
 def _config(tmp_path: Path, text: str) -> tuple[Path, Config]:
@@ -310,3 +321,21 @@ def test_a_syncing_source_resumes_from_the_store(syncing: Kind, tmp_path: Path) 
     again = kind.source.fetch_synced(sc.START, sc.END, sc.ZONE, store=store, now=sc.START,
                                      readonly=True)
     assert again.occurrences == first.occurrences and again.unchanged
+
+
+def test_a_quiet_poll_is_one_request(syncing: Kind, tmp_path: Path) -> None:
+    """The issue's "done when": a poll when nothing changed costs one request (the
+    sync state is read from the store, as by the timer's next `run --once`)."""
+    kind = syncing
+    assert isinstance(kind.source, KeepsSyncState) and kind.requests is not None
+    store = Store.open(tmp_path / "state.sqlite3")
+    try:
+        kind.source.fetch_synced(sc.START, sc.END, sc.ZONE, store=store, now=sc.START,
+                                 readonly=False)
+        before = kind.requests()
+        later = sc.START + timedelta(minutes=15)
+        again = kind.source.fetch_synced(later, sc.END + timedelta(minutes=15), sc.ZONE,
+                                         store=store, now=later, readonly=False)
+    finally:
+        store.close()
+    assert kind.requests() - before == 1 and again.unchanged
