@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from manageup.errors import ManageupError, SecretError, SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only
+from manageup.sources import FetchResult, KeepsSyncState, StateStore, davio, fetch_read_only
+from manageup.sources.davio import BoundedSession
 from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
 
 if TYPE_CHECKING:
@@ -60,9 +61,12 @@ class CaldavSource(KeepsSyncState):
                 except SecretError as e:
                     raise SourceError(f"{self.label}: {e}") from None
             # Basic auth sent up front: waiting for the 401 would double every quiet poll.
-            self._client = DAVClient(
+            client = DAVClient(
                 self.cal.url, username=self.cal.username, password=password,
                 auth_type="basic", timeout=int(self.cal.timeout), enable_rfc6764=False)
+            client.session = BoundedSession(  # type: ignore[assignment]
+                client.session, self.label, self.cal.timeout, self.cal.max_bytes)
+            self._client = client
         return self._client
 
     def _calendar(self, url: str) -> Any:
@@ -173,8 +177,9 @@ class CaldavSource(KeepsSyncState):
             token, mode = "", "ctag"
         if mode == "ctag":
             token = _ctag(calendar)
-        found = calendar.search(start=start, end=until, event=True, expand=False)
-        resources = {_href(o): {"etag": _etag(o), "ics": str(o.data)} for o in found}
+        resources = {_key(r.href): {"etag": r.etag, "ics": r.ics or ""}
+                     for r in davio.query(self.client(), calendar, start, until)
+                     if r.status == 200}
         log.info("%s: read %d resources over the window (%s)", self.label, len(resources), mode)
         return {"token": token, "synced_from": start.isoformat(),
                 "synced_until": until.isoformat(),
@@ -203,8 +208,11 @@ class CaldavSource(KeepsSyncState):
         for href in removed:
             resources.pop(href, None)
         if changed:
-            for obj in calendar.multiget(changed):
-                resources[_href(obj)] = {"etag": _etag(obj), "ics": str(obj.data)}
+            for r in davio.multiget(self.client(), calendar, changed):
+                if r.status == 200:
+                    resources[_key(r.href)] = {"etag": r.etag, "ics": r.ics or ""}
+                else:  # gone since the sync report named it
+                    resources.pop(_key(r.href), None)
         if not changed and not removed and token == state["token"]:
             return state, False
         log.info("%s: %d changed, %d removed", self.label, len(changed), len(removed))
@@ -293,14 +301,6 @@ def _key(url: Any) -> str:
     from urllib.parse import unquote
 
     return unquote(_path(url))
-
-
-def _href(obj: Any) -> str:
-    return _key(obj.url)
-
-
-def _etag(obj: Any) -> str:
-    return str((getattr(obj, "props", None) or {}).get("{DAV:}getetag") or "")
 
 
 def _expired_token(e: Any) -> bool:
