@@ -251,7 +251,8 @@ class CaldavSource(KeepsSyncState):
             raw, cut = check_lines(ics.encode("utf-8", "surrogateescape"), self.label)
             parsed = parse_occurrences(raw, lo, hi, zone, calendar=self.label)
         except SourceError as e:  # one broken resource must not cost the calendar
-            return [], [f"{self.label}: skipped {href}: {e}"]
+            why = str(e).removeprefix(f"{self.label}: ")
+            return [], [f"{self.label}: skipped {href}: {why}"]
         return parsed.occurrences, cut + parsed.warnings
 
     # -- errors ----------------------------------------------------------------------------
