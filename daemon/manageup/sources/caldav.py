@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from manageup.errors import ManageupError, SecretError, SourceError
 from manageup.model import Occurrence, Person
 from manageup.sources import FetchResult, KeepsSyncState, StateStore, davio, fetch_read_only
-from manageup.sources.davio import BoundedSession
+from manageup.sources.bounded import BoundedSession
 from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
 
 if TYPE_CHECKING:
