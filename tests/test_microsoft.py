@@ -44,7 +44,8 @@ class FakeMicrosoft:
 
     def __init__(self, ca: Any) -> None:
         self.requests: list[tuple[str, str]] = []
-        self.errors: list[tuple[int, dict[str, str], str]] = []  # next Graph answers
+        # The next Graph answers: a fixture's name, a body, or a function that answers.
+        self.errors: list[tuple[int, dict[str, str], Any]] = []
         self.deltas: dict[str, str] = {"d1": ""}  # delta token -> fixture ("" = no change)
         self.dead = False  # the refresh token is refused
         self.pending = 0  # device-code polls answered "authorization_pending"
@@ -106,6 +107,10 @@ class FakeMicrosoft:
                                                 "message": "Access token is empty."}})
         if self.errors:
             status, headers, name = self.errors.pop(0)
+            if callable(name):  # the test writes the answer itself (a drip, a flood)
+                return name(h)
+            if isinstance(name, bytes):  # a body as it is, JSON or not
+                return self.send_raw(h, status, name, "application/json")
             if name.endswith(".html"):  # a proxy's or gateway's error page, not JSON
                 return self.send_raw(h, status, (GRAPH / name).read_bytes(), "text/html")
             return self.send(h, status, self.fixture(name), headers)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from manageup import microsoft
 from manageup.errors import SourceError
 from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only, state_covers
+from manageup.sources.bounded import ENCODINGS, keep, read_whole
 from manageup.sources.graphevents import ical_uid, legacy_uid, occurrences
 from manageup.store import Store
 
@@ -71,6 +72,7 @@ class MicrosoftSource(KeepsSyncState):
         self._app: Any = None
         self._cache: Any = None
         self.calls = 0  # Graph requests made, for tests
+        self.received = 0  # bytes of Graph answers read by this source, all told
         self.user = ""  # the signed-in account's name, joined to me.email for detection
         self._renamed: set[str] = set()  # old UIDs already moved to new ones in the store
 
@@ -100,7 +102,6 @@ class MicrosoftSource(KeepsSyncState):
     def get(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         """One Graph GET: backs off on 429/503 as told by Retry-After, refreshes the token
         once on a 401, and names the problem in one line otherwise."""
-        import requests
 
         if params:
             url = f"{url}?{urlencode(params)}"
@@ -115,15 +116,11 @@ class MicrosoftSource(KeepsSyncState):
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
                        "Prefer": f'outlook.timezone="UTC", odata.maxpagesize={PAGE}'}
             self.calls += 1
-            try:
-                resp = self.session().get(url, headers=headers)
-            except requests.RequestException as e:
-                raise SourceError(f"{self.label}: cannot reach {urlsplit(url).netloc} "
-                                  f"({e.__class__.__name__}); check your connection") from None
+            resp = self._answer(url, headers)
             if resp.status_code == 200:
                 try:
                     body = resp.json()
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: nested past any use
                     body = None
                 if not isinstance(body, dict):  # a proxy's or captive portal's page
                     kind = (resp.headers.get("Content-Type") or "no type").split(";")[0]
@@ -148,6 +145,24 @@ class MicrosoftSource(KeepsSyncState):
                               f"{code or resp.reason}; {_hint(resp.status_code)}")
         raise SourceError(f"{self.label}: Graph stayed busy after {TRIES} tries; "
                           "the next poll tries again")
+
+    def _answer(self, url: str, headers: dict[str, str]) -> Any:
+        """The response, its body read whole but bounded (calendars.max_bytes and
+        calendars.timeout): requests alone reads any size, and a drip for ever."""
+        import requests
+        import urllib3
+
+        deadline = time.monotonic() + self.cal.timeout
+        try:
+            resp = self.session().get(url, headers={**headers, "Accept-Encoding": ENCODINGS},
+                                      stream=True)
+            data = read_whole(resp, self.label, deadline, self.cal.max_bytes,
+                              self.cal.timeout)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            raise SourceError(f"{self.label}: cannot reach {urlsplit(url).netloc} "
+                              f"({e.__class__.__name__}); check your connection") from None
+        self.received += len(data)
+        return keep(resp, data)
 
     # -- fetching ------------------------------------------------------------------------
 
@@ -218,8 +233,13 @@ class MicrosoftSource(KeepsSyncState):
             -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
         seen = {url}
+        before = self.received
         for _ in range(MAX_PAGES):
             page = self.get(url, params)
+            if self.received - before > self.cal.max_bytes:  # each page in bounds, not all
+                raise SourceError(f"{self.label}: Graph's pages add up to over "
+                                  f"{self.cal.max_bytes} bytes; raise calendars.max_bytes "
+                                  "if the calendar is really that big")
             params = None  # the links carry their own query
             value = page.get("value", [])
             items.extend(value if isinstance(value, list) else [])
@@ -283,8 +303,8 @@ def _origin(url: str) -> str:
 
 def _error_code(resp: Any) -> str:
     try:
-        return str(resp.json()["error"]["code"])
-    except (ValueError, KeyError, TypeError):
+        return str(resp.json()["error"]["code"])[:100]
+    except (ValueError, KeyError, TypeError, RecursionError):
         return ""
 
 
