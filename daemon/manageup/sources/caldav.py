@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 SECRET = "caldav"
 MARGIN = timedelta(days=30)  # asked for beyond the lookahead, so the window can slide a month
-CTAG = "{http://calendarserver.org/ns/}getctag"
 FIX_PASSWORD = "check calendars.username and run `manageup secret set caldav`"
 
 
@@ -87,7 +86,7 @@ class CaldavSource(KeepsSyncState):
             log.debug("%s: no principal found (%s); using the address as the calendar",
                       self.label, e)
             return self.cal.url, []
-        addresses = _addresses(principal)
+        addresses = davio.addresses(principal)
         if not self.cal.calendar:
             self._check_is_calendar(principal)
             return self.cal.url, addresses
@@ -176,8 +175,8 @@ class CaldavSource(KeepsSyncState):
         except error.ReportError:
             token, mode = "", "ctag"
         if mode == "ctag":
-            token = _ctag(calendar)
-        resources = {_key(r.href): {"etag": r.etag, "ics": r.ics or ""}
+            token = davio.ctag(calendar)
+        resources = {davio.key(r.href): {"etag": r.etag, "ics": r.ics or ""}
                      for r in davio.query(self.client(), calendar, start, until)
                      if r.status == 200}
         log.info("%s: read %d resources over the window (%s)", self.label, len(resources), mode)
@@ -196,12 +195,12 @@ class CaldavSource(KeepsSyncState):
             token = str(answer.sync_token or state["token"])
             gone = {str(u) for u in getattr(answer, "deleted_urls", set())}
             changed = [o.url for o in answer if str(o.url.canonical()) not in gone]
-            removed = [_key(u) for u in gone]
+            removed = [davio.key(u) for u in gone]
         else:
-            token = _ctag(calendar)
+            token = davio.ctag(calendar)
             if token and token == state["token"]:
                 return state, False
-            etags = _etags(calendar)
+            etags = davio.etags(calendar)
             changed = [calendar.url.join(h) for h, t in etags.items()
                        if resources.get(h, {}).get("etag") != t]
             removed = [h for h in resources if h not in etags]
@@ -210,9 +209,9 @@ class CaldavSource(KeepsSyncState):
         if changed:
             for r in davio.multiget(self.client(), calendar, changed):
                 if r.status == 200:
-                    resources[_key(r.href)] = {"etag": r.etag, "ics": r.ics or ""}
+                    resources[davio.key(r.href)] = {"etag": r.etag, "ics": r.ics or ""}
                 else:  # gone since the sync report named it
-                    resources.pop(_key(r.href), None)
+                    resources.pop(davio.key(r.href), None)
         if not changed and not removed and token == state["token"]:
             return state, False
         log.info("%s: %d changed, %d removed", self.label, len(changed), len(removed))
@@ -293,65 +292,12 @@ def _first_line(e: Exception) -> str:
     return text[0][:200] if text else type(e).__name__
 
 
-def _path(url: Any) -> str:
-    return urlsplit(str(url)).path
-
-
-def _key(url: Any) -> str:
-    """A resource's path, unquoted: servers differ in how they quote '@' in hrefs."""
-    from urllib.parse import unquote
-
-    return unquote(_path(url))
-
-
 def _expired_token(e: Any) -> bool:
     return "{DAV:}valid-sync-token" in (getattr(e, "preconditions", None) or ())
 
 
 def _unsupported(e: Any) -> bool:
     return "{DAV:}supported-report" in (getattr(e, "preconditions", None) or ())
-
-
-def _ctag(calendar: Any) -> str:
-    from caldav.elements.base import ValuedBaseElement
-
-    class GetCtag(ValuedBaseElement):
-        tag = CTAG
-
-    try:
-        value = calendar.get_property(GetCtag())
-    except Exception as e:  # no ctag either: the etags are compared every poll
-        log.debug("no ctag (%s)", e)
-        return ""
-    return str(value or "")
-
-
-def _etags(calendar: Any) -> dict[str, str]:
-    from caldav.elements import dav
-
-    response = calendar._query_properties([dav.GetEtag()], depth=1)
-    props = response.expand_simple_props([dav.GetEtag()])
-    own = _key(calendar.url).rstrip("/")
-    out = {}
-    for href, values in props.items():
-        path = _key(calendar.url.join(href))
-        if path.rstrip("/") != own and values.get("{DAV:}getetag"):
-            out[path] = str(values["{DAV:}getetag"])
-    return out
-
-
-def _addresses(principal: Any) -> list[str]:
-    try:
-        found = principal.calendar_user_address_set()
-    except Exception as e:  # the property is optional; detection still has me.email
-        log.debug("no calendar-user-address-set (%s)", e)
-        return []
-    out = []
-    for a in found or []:
-        text = str(a or "").strip()
-        if text.lower().startswith("mailto:"):
-            out.append(text[7:].strip().lower())
-    return sorted(set(out))
 
 
 def _as_me(occ: Occurrence, mine: set[str], me: str) -> Occurrence:

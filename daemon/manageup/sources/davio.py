@@ -17,11 +17,16 @@ skips.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+log = logging.getLogger(__name__)
+
+CTAG = "{http://calendarserver.org/ns/}getctag"
 QUERY_MARGIN = timedelta(days=1)  # floating times and dates: the server's zone may differ
 
 
@@ -63,4 +68,54 @@ def _report(client: Any, url: Any, root: Any, depth: int | None) -> list[Resourc
             for r in response.parse_calendar_query()]
 
 
-__all__ = ["Resource", "multiget", "query"]
+def ctag(calendar: Any) -> str:
+    """The collection's ctag (a calendarserver.org extension), or "" without one."""
+    from caldav.elements.base import ValuedBaseElement
+
+    class GetCtag(ValuedBaseElement):
+        tag = CTAG
+
+    try:
+        value = calendar.get_property(GetCtag())
+    except Exception as e:  # no ctag either: the etags are compared every poll
+        log.debug("no ctag (%s)", e)
+        return ""
+    return str(value or "")
+
+
+def etags(calendar: Any) -> dict[str, str]:
+    """Each resource's etag by its unquoted path, for a server without sync-collection."""
+    from caldav.elements import dav
+
+    response = calendar._query_properties([dav.GetEtag()], depth=1)
+    props = response.expand_simple_props([dav.GetEtag()])
+    own = key(calendar.url).rstrip("/")
+    out = {}
+    for href, values in props.items():
+        path = key(calendar.url.join(href))
+        if path.rstrip("/") != own and values.get("{DAV:}getetag"):
+            out[path] = str(values["{DAV:}getetag"])
+    return out
+
+
+def addresses(principal: Any) -> list[str]:
+    """The user's addresses from the principal's calendar-user-address-set."""
+    try:
+        found = principal.calendar_user_address_set()
+    except Exception as e:  # the property is optional; detection still has me.email
+        log.debug("no calendar-user-address-set (%s)", e)
+        return []
+    out = []
+    for a in found or []:
+        text = str(a or "").strip()
+        if text.lower().startswith("mailto:"):
+            out.append(text[7:].strip().lower())
+    return sorted(set(out))
+
+
+def key(url: Any) -> str:
+    """A resource's path, unquoted: servers differ in how they quote '@' in hrefs."""
+    return unquote(urlsplit(str(url)).path)
+
+
+__all__ = ["Resource", "addresses", "ctag", "etags", "key", "multiget", "query"]
