@@ -55,6 +55,7 @@ class BoundedSession:
     def __init__(self, session: Any, label: str, timeout: float, max_bytes: int) -> None:
         self._session = session
         self.label, self.timeout, self.max_bytes = label, timeout, max_bytes
+        self.challenge = ""  # the WWW-Authenticate of the last 401
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         headers = dict(kwargs.get("headers") or {})
@@ -62,6 +63,8 @@ class BoundedSession:
         kwargs.update(headers=headers, stream=True)
         deadline = time.monotonic() + self.timeout
         r = self._session.request(method, url, **kwargs)
+        if r.status_code == 401:  # which schemes the server asks for, should it refuse ours
+            self.challenge = str(r.headers.get("WWW-Authenticate") or "")
         return keep(r, read_whole(r, self.label, deadline, self.max_bytes, self.timeout))
 
     def close(self) -> None:

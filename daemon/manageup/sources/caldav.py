@@ -41,6 +41,7 @@ class CaldavSource(KeepsSyncState):
         self._password = password
         self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self._client: Any = None
+        self._auth = "basic"  # or "digest", learnt from the server and kept in the state
         # Expansions per resource for one range, reused while the resource's etag holds.
         self._range: tuple[datetime, datetime, ZoneInfo] | None = None
         self._expanded: dict[str, tuple[str, list[Occurrence], list[str]]] = {}
@@ -60,9 +61,10 @@ class CaldavSource(KeepsSyncState):
                 except SecretError as e:
                     raise SourceError(f"{self.label}: {e}") from None
             # Basic auth sent up front: waiting for the 401 would double every quiet poll.
+            # A server that refuses Basic and asks for Digest gets Digest from then on.
             client = DAVClient(
                 self.cal.url, username=self.cal.username, password=password,
-                auth_type="basic", timeout=int(self.cal.timeout), enable_rfc6764=False)
+                auth_type=self._auth, timeout=int(self.cal.timeout), enable_rfc6764=False)
             client.session = BoundedSession(  # type: ignore[assignment]
                 client.session, self.label, self.cal.timeout, self.cal.max_bytes)
             self._client = client
@@ -125,8 +127,10 @@ class CaldavSource(KeepsSyncState):
         stored = store.sync_state(self.key)
         # Read-only runs never save, so they carry their state from one fetch to the next.
         state = (self._state or stored) if readonly else stored
+        if state and state["events"].get("auth") == "digest" and self._client is None:
+            self._auth = "digest"
         try:
-            new_state, changed = self._sync(state, start, end)
+            new_state, changed = self._sync_as_asked(state, start, end)
         except ManageupError:
             raise
         except Exception as e:
@@ -139,6 +143,27 @@ class CaldavSource(KeepsSyncState):
         result = self._occurrences(new_state, start, end, zone)
         result.unchanged = not changed
         return result
+
+    def _sync_as_asked(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
+            -> tuple[dict[str, Any], bool]:
+        """_sync, again with Digest when the server refused Basic and asks for Digest (the
+        library keeps to the scheme it was given); the state then remembers it, so a
+        later process never sends the password as Basic to that server."""
+        from caldav.lib import error
+
+        try:
+            new, changed = self._sync(state, start, end)
+        except error.AuthorizationError:
+            challenge = getattr(getattr(self._client, "session", None), "challenge", "")
+            kinds = self._client.extract_auth_types(challenge) if challenge else []
+            if self._auth != "basic" or "digest" not in kinds or "basic" in kinds:
+                raise
+            log.info("%s: the server asks for Digest authentication; using it", self.label)
+            self._auth, self._client = "digest", None
+            new, changed = self._sync(state, start, end)
+        if self._auth == "digest" and new["events"].get("auth") != "digest":
+            new = {**new, "events": {**new["events"], "auth": "digest"}}
+        return new, changed
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
             -> tuple[dict[str, Any], bool]:
