@@ -138,8 +138,8 @@ class IcsSource:
                 # precut drops most events chunk by chunk; select judges the rest exactly.
                 from manageup.sources.precut import precut
 
-                self._reduced, kept, seen = select(precut(data, needles) or data, needles,
-                                                   *self._range)
+                cut = precut(data, needles, since=self._range[0], until=self._range[1])
+                self._reduced, kept, seen = select(cut or data, needles, *self._range)
                 if seen and not kept:
                     self._reduced = b""  # nothing could be a 1:1: nothing to parse
                 log.debug("%s: %d of %d events may involve the boss", self.label, kept, seen)
