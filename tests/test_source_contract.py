@@ -339,3 +339,24 @@ def test_a_quiet_poll_is_one_request(syncing: Kind, tmp_path: Path) -> None:
     finally:
         store.close()
     assert kind.requests() - before == 1 and again.unchanged
+
+
+def test_the_same_1on1s_as_from_the_ics_file(kind: Kind, tmp_path: Path) -> None:
+    """What `meetings` finds: the same 1:1s, by UID, key and start, whichever way the
+    calendar is read."""
+    from manageup.detect import detect
+    from manageup.sources.ics import IcsSource
+
+    here = tmp_path / "ics"
+    here.mkdir()
+    ics = here / "equivalent.ics"
+    ics.write_bytes(sc.ics(sc.BASE))
+    _, config = _config(here, config_text(ics, here))
+
+    def found(src: Source) -> list[tuple[str, str, object]]:
+        return [(m.occurrence.uid, m.occurrence.key, m.occurrence.start)
+                for m in detect(fetch(src).occurrences, config)]
+
+    want = found(IcsSource(config.calendars[0], config))
+    assert len(want) >= 3
+    assert found(kind.source) == want
