@@ -50,6 +50,8 @@ class StateStore(Protocol):
 
     def set_flag(self, name: str, value: str | None, now: datetime) -> None: ...
 
+    def rename_uids(self, renames: dict[str, str]) -> int: ...
+
 
 @runtime_checkable
 class KeepsSyncState(Protocol):
