@@ -167,3 +167,10 @@ def test_every_verb_help_has_a_description_and_an_example(
         assert not description.startswith(("positional", "options")), verb
         examples = out.split("example", 1)[1]
         assert f"manageup {verb}" in examples, verb
+
+
+def test_every_verb_names_a_handler_that_exists() -> None:
+    from manageup.cli.verbs import VERBS
+
+    for verb in VERBS:
+        assert callable(verb.resolve()), verb.name

@@ -8,20 +8,16 @@ from datetime import date, datetime
 from typing import Any
 
 from manageup.errors import UsageError
+from manageup.kinds import (  # noqa: F401  (public here too, where they always were)
+    ITEM_STATUSES,
+    KIND_FIELDS,
+    KINDS,
+    MAX_ID,
+    MAX_TEXT,
+    PROBE_FIELDS,
+    RISK_FIELDS,
+)
 
-KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic", "about")
-
-# Kind-specific fields, in the order the digest asks about them.
-RISK_FIELDS = ("corrective_action", "prevention_plan", "obstacles")
-PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
-# about: `question` names the get-to-know question an answer came from (set by review).
-# risk: `flagged` is the date it was raised with the boss (set by review).
-KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, "flagged"),
-                                           "goal": PROBE_FIELDS,
-                                           "about": ("question",)}
-ITEM_STATUSES = ("open", "done", "dropped")
-MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a document
-MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
 # One RFC 5322 msg-id, printable ASCII with no space: a ledger row's Message-ID goes into the
 # next digest's In-Reply-To, where an encoded word (`=?`) would decode into a real header.
 MSG_ID = re.compile(r"<(?!.*=\?)[!-;=?-~]{1,500}>")

@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from manageup.cli.output import setup_logging
 from manageup.errors import ManageupError
 
 __all__ = ["build_parser", "main", "setup_logging"]
@@ -22,8 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
     return build(VERBS)
 
 
+def setup_logging(verbosity: int, daemon: bool = False) -> None:
+    # Here as before; logging itself loads only once a verb is chosen, not for `--help`.
+    from manageup.cli.output import setup_logging as setup
+
+    setup(verbosity, daemon)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from manageup.cli.context import Context
     from manageup.cli.parser import global_options
 
     parser = build_parser()
@@ -33,8 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         argcomplete.autocomplete(parser)
     args = global_options(parser.parse_args(argv))
     setup_logging(args.verbose - args.quiet, daemon=args.verb.daemon)
+    from manageup.cli.context import Context  # after parsing: `--help` needs none of it
+
     try:
-        result: int = args.verb.handler(Context(args))
+        result: int = args.verb.resolve()(Context(args))
         return result
     except ManageupError as e:
         print(f"manageup: {e}", file=sys.stderr)

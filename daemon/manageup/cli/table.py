@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,11 +32,18 @@ def arg(*flags: str, completions: tuple[str, ...] = (), **options: Any) -> Arg:
 class Verb:
     name: str
     help: str  # one line, shown in `manageup --help`
-    handler: Handler
+    # "module:function" under manageup.cli, imported only when this verb runs: `--help`
+    # and every other verb load none of the command modules they do not use.
+    handler: str
     examples: tuple[str, ...]  # shown under the verb's --help, each a working command
     description: str = ""  # the verb's --help text; the one-line help when empty
     args: tuple[Arg, ...] = ()
     daemon: bool = False  # logs at INFO with timestamps, as a service does
+
+    def resolve(self) -> Handler:
+        module, _, name = self.handler.partition(":")
+        found: Handler = getattr(importlib.import_module(f"manageup.cli.{module}"), name)
+        return found
 
 
 NOW = arg("--now", metavar="T", help="act as of this ISO-8601 time (default: the real clock)")
