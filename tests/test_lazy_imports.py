@@ -95,7 +95,7 @@ def test_meetings_of_an_ics_feed_loads_no_rendering(tmp_path: Path) -> None:
     loaded = modules_after(*ics_only(tmp_path), "meetings", "--json", *NOW)
     assert "icalendar" in loaded
     not_needed = NOT_FOR_READING | {"jinja2", "css_inline", "manageup.compose",
-                                    "manageup.render"}
+                                    "manageup.render", "manageup.digestmodel"}
     assert sorted(loaded & not_needed) == []
 
 
@@ -104,7 +104,7 @@ def test_first_timer_cycle_with_nothing_due_loads_no_mail_library(tmp_path: Path
     assert "icalendar" in loaded
     not_needed = (NOT_FOR_READING - {"manageup.deliver"}) | {
         "jinja2", "css_inline", "email.headerregistry", "manageup.deliver.message",
-        "manageup.deliver.smtp"}
+        "manageup.deliver.smtp", "manageup.digestmodel"}
     assert sorted(loaded & not_needed) == []
 
 
@@ -150,3 +150,13 @@ def test_x_wr_timezone_loads_only_for_a_calendar_that_has_it() -> None:
     # to winter time (1 November), which only x_wr_timezone's conversion gives.
     assert queried_alone("google_x_wr_timezone_across_dst.ics") == \
         (False, ["29 10:00", "05 10:00"], True)
+
+
+def test_warm_timer_cycle_loads_no_feed_reading_nor_digest_code(tmp_path: Path) -> None:
+    args = (*ics_only(tmp_path), "run", "--once", *NOW)
+    modules_after(*args)  # the first process parses and leaves its result for the next
+    loaded = modules_after(*args)
+    assert sorted(loaded & {"manageup.sources.prefilter", "manageup.sources.precut",
+                            "manageup.sources.icsparse", "manageup.digestmodel",
+                            "manageup.compose", "manageup.render"}) == []
+    assert "manageup.model" in loaded  # the occurrences themselves

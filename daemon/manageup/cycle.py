@@ -19,7 +19,7 @@ from manageup.detect import detect
 from manageup.errors import DeliveryError, DeliverySignInExpired, ManageupError, SignInExpired
 from manageup.files import private_dir, replace_private
 from manageup.history import history_of, merged_history, to_record  # also imported from here
-from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
+from manageup.model import BossWeek, HistoryEntry, Match, Occurrence
 from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import (
     DigestRecord,
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: on
     from email.message import EmailMessage
 
     from manageup.deliver import Transport
+    from manageup.digestmodel import Digest
     from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
