@@ -116,7 +116,7 @@ def test_help_loads_no_command_module() -> None:
                            "from manageup.cli import main\nmain(['--help'])\n"],
                           capture_output=True, text=True, env=os.environ.copy())
     loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
-    assert "manageup.cli.parser" in loaded
+    assert "manageup.cli.parser" in loaded and "dataclasses" not in loaded
     assert sorted(m for m in loaded if m.startswith("manageup.") and m not in {
         "manageup.cli", "manageup.cli.output", "manageup.cli.parser", "manageup.cli.table",
         "manageup.cli.verbs", "manageup.errors", "manageup.kinds"}) == []

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from manageup.cli.context import Context
@@ -13,12 +12,12 @@ if TYPE_CHECKING:
 Handler = Callable[["Context"], int]
 
 
-@dataclass(frozen=True)
-class Arg:
+# NamedTuples, not dataclasses: `--help` then never loads dataclasses (and inspect).
+class Arg(NamedTuple):
     """One argparse argument: its flags (or positional name) and add_argument options."""
 
     flags: tuple[str, ...]
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any]
     # What tab completion offers, where argparse `choices` would not do: it would replace
     # the verb's own error message (naming the kinds and the fix) with argparse's.
     completions: tuple[str, ...] = ()
@@ -28,8 +27,7 @@ def arg(*flags: str, completions: tuple[str, ...] = (), **options: Any) -> Arg:
     return Arg(flags, options, completions)
 
 
-@dataclass(frozen=True)
-class Verb:
+class Verb(NamedTuple):
     name: str
     help: str  # one line, shown in `manageup --help`
     # "module:function" under manageup.cli, imported only when this verb runs: `--help`
