@@ -14,11 +14,11 @@ from manageup.errors import ManageupError
 __all__ = ["build_parser", "main", "setup_logging"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
     from manageup.cli.parser import build_parser as build
     from manageup.cli.verbs import VERBS
 
-    return build(VERBS)
+    return build(VERBS, lazy)
 
 
 def setup_logging(verbosity: int, daemon: bool = False) -> None:
@@ -31,8 +31,9 @@ def setup_logging(verbosity: int, daemon: bool = False) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from manageup.cli.parser import global_options
 
-    parser = build_parser()
-    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions (argcomplete)
+    completing = "_ARGCOMPLETE" in os.environ  # a shell asking for completions (argcomplete)
+    parser = build_parser(lazy=not completing)  # completion looks at every verb's options
+    if completing:
         import argcomplete
 
         argcomplete.autocomplete(parser)
