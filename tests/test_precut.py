@@ -22,11 +22,18 @@ FILES = [*sorted(ICS.glob("*.ics")), ROOT / "examples" / "calendar.ics"]
 
 
 def same(data: bytes, chunk: int = 600) -> bytes | None:
+    """The pre-cut, without and with select's date range, changes nothing select keeps."""
     cut = precut(data, needles(), chunk=chunk, min_size=0)
     if cut is not None:
         assert len(cut) <= len(data)
         assert select(cut, needles())[0] == select(data, needles())[0]
         assert select(cut, needles(), *RANGE)[0] == select(data, needles(), *RANGE)[0]
+    in_range = precut(data, needles(), chunk=chunk, min_size=0, since=RANGE[0],
+                      until=RANGE[1])
+    assert (in_range is None) == (cut is None)
+    if in_range is not None:
+        assert len(in_range) <= len(cut or data)
+        assert select(in_range, needles(), *RANGE)[0] == select(data, needles(), *RANGE)[0]
     return cut
 
 
@@ -64,6 +71,18 @@ def test_odd_events_between_are_kept_or_refused() -> None:
     at = data.index(b"BEGIN:VEVENT", len(data) // 2)
     for block in odd:
         same(data[:at] + block + data[at:])
+
+
+def test_one_off_boss_events_outside_the_range_are_cut_too() -> None:
+    data = generate(3000, seed=5).encode()
+    cut = precut(data, needles(), min_size=0)
+    in_range = precut(data, needles(), min_size=0, since=RANGE[0], until=RANGE[1])
+    assert cut is not None and in_range is not None
+    assert len(in_range) < len(cut) // 2
+    # The weekly series and its overrides stay whole: they are not one-off events.
+    series = b"UID:boss-weekly-1on1@example.com"
+    assert in_range.count(series) == data.count(series) > 10
+    same(data, 1 << 20)
 
 
 def test_uid_shared_with_a_boss_event_keeps_the_whole_series() -> None:

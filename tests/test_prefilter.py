@@ -250,3 +250,45 @@ def test_turkish_capital_i_in_title_is_kept() -> None:
     occs = parse_occurrences(data, *WINDOW, cfg.zone).occurrences
     assert len(detect(occs, cfg)) == 2
     agree(data, cfg)
+
+
+def _weekly(*overrides: str) -> bytes:
+    """The boss's weekly 1:1 since 2024, with the given overrides of single instances."""
+    master = ("BEGIN:VEVENT\r\nUID:w@example.com\r\nDTSTAMP:20240101T000000Z\r\n"
+              "DTSTART:20240104T090000Z\r\nDTEND:20240104T093000Z\r\n"
+              "RRULE:FREQ=WEEKLY\r\nSUMMARY:Sam / Alex 1:1\r\n"
+              "ORGANIZER:mailto:sam@example.com\r\nATTENDEE:mailto:alex@example.com\r\n"
+              "END:VEVENT\r\n")
+    body = "".join("BEGIN:VEVENT\r\nUID:w@example.com\r\nDTSTAMP:20240101T000000Z\r\n"
+                   + o + "SUMMARY:Sam / Alex 1:1\r\nORGANIZER:mailto:sam@example.com\r\n"
+                   "ATTENDEE:mailto:alex@example.com\r\nEND:VEVENT\r\n" for o in overrides)
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + master + body
+            + "END:VCALENDAR\r\n").encode()
+
+
+OVERRIDES = {
+    # Both where it was and where it went lie years before the window: left out.
+    "old, moved within the past": "RECURRENCE-ID:20240111T090000Z\r\n"
+                                  "DTSTART:20240112T090000Z\r\nDTEND:20240112T093000Z\r\n",
+    "old, cancelled": "RECURRENCE-ID:20240118T090000Z\r\nSTATUS:CANCELLED\r\n"
+                      "DTSTART:20240118T090000Z\r\nDTEND:20240118T093000Z\r\n",
+    # Each of these changes what the window holds: kept.
+    "moved out of the window": "RECURRENCE-ID:20261126T090000Z\r\n"
+                               "DTSTART:20300101T090000Z\r\nDTEND:20300101T093000Z\r\n",
+    "moved into the window": "RECURRENCE-ID:20240125T090000Z\r\n"
+                             "DTSTART:20261127T090000Z\r\nDTEND:20261127T093000Z\r\n",
+    "old, this and future": "RECURRENCE-ID;RANGE=THISANDFUTURE:20240201T090000Z\r\n"
+                            "DTSTART:20240201T100000Z\r\nDTEND:20240201T103000Z\r\n",
+    "old, with a rule": "RECURRENCE-ID:20240208T090000Z\r\nRRULE:FREQ=DAILY;COUNT=2\r\n"
+                        "DTSTART:20240208T090000Z\r\nDTEND:20240208T093000Z\r\n",
+}
+
+
+@pytest.mark.parametrize("name", OVERRIDES)
+def test_override_outside_the_range_changes_nothing(name: str) -> None:
+    data = _weekly(OVERRIDES[name])
+    same(data)
+    since, until = WINDOW[0].date() - timedelta(days=2), WINDOW[1].date() + timedelta(days=2)
+    narrow = select(data, needles(), since, until)[0]
+    left_out = OVERRIDES[name].split("\r\n")[0].encode().lower() not in narrow.lower()
+    assert left_out == name.startswith(("old, moved", "old, cancelled"))

@@ -140,8 +140,8 @@ class IcsSource:
                 from manageup.sources.precut import precut
                 from manageup.sources.prefilter import select
 
-                self._reduced, kept, seen = select(precut(data, needles) or data, needles,
-                                                   *self._range)
+                cut = precut(data, needles, since=self._range[0], until=self._range[1])
+                self._reduced, kept, seen = select(cut or data, needles, *self._range)
                 if seen and not kept:
                     self._reduced = b""  # nothing could be a 1:1: nothing to parse
                 log.debug("%s: %d of %d events may involve the boss", self.label, kept, seen)

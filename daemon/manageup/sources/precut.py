@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
+from datetime import date
 
-from manageup.sources import prefilter
+from manageup.sources import prefilter, rawscan
 
 CHUNK = 1 << 20
 MIN_SIZE = 1 << 20  # below this select alone is fast and small enough
@@ -129,10 +130,65 @@ class _Cut:
         self.starts: list[int] = []
         self.keys: list[tuple[bytes, ...]] = []
         self.sure: set[int] = set()
+        self.fixed: set[int] = set()  # kept as they are, whatever their dates
         self.head_end = -1
         self.odd = False  # some chunk needed the slow look at its events' nesting
 
+    def _fix(self, k: int) -> None:
+        self.sure.add(k)
+        self.fixed.add(k)
+
     def chunk(self, c0: int, c1: int, last: bool) -> bool:
+        """Take in the events of data[c0:c1]; False when this pass must give up."""
+        return self._plain(c0, c1, last) or self._any(c0, c1, last)
+
+    def _plain(self, c0: int, c1: int, last: bool) -> bool:
+        """A plain chunk (rawscan's doc), cut on its raw bytes; False, with nothing taken
+        in, for any other."""
+        # A newline before the chunk, so that every line start follows one.
+        raw = b"\n" + self.data[:c1] if c0 == 0 else self.data[c0 - 1:c1]
+        frm = raw.find(b"\nBEGIN:VEVENT")
+        if frm < 0 or (c0 > 0 and frm != 0):
+            return False
+        if not last and not raw.endswith((b"\nEND:VEVENT\r\n", b"\nEND:VEVENT\n")):
+            return False
+        chunk = rawscan.Plain(raw, frm)
+        # The last event of the feed holds the trailer: kept whole, so not looked at.
+        if not rawscan.plain(raw, frm, chunk.starts[-1] - 1 if last else len(raw), chunk.n):
+            return False
+        if c0 == 0 and not self._head(frm):
+            return False
+        keys = chunk.keys()
+        hits = chunk.hits(self.words.ascii) if keys is not None else None
+        if keys is None or hits is None:
+            return False
+        for k in chunk.not_ascii():  # casefolding may make non-ASCII text match
+            if k not in hits:
+                text = chunk.text(k).decode("utf-8", "replace").casefold()
+                if self.words.look("".join(text.split())):
+                    hits.add(k)
+        base = len(self.starts)
+        for k in hits:
+            self.hit_uids.add(keys[k])
+            self.sure.add(base + k)
+        if last:
+            self._fix(base + chunk.n - 1)
+        self.starts.extend(c0 - 1 + s for s in chunk.starts)
+        self.keys.extend((key,) for key in keys)
+        return True
+
+    def _head(self, end: int) -> bool:
+        """The feed's head (the VCALENDAR's own lines, VTIMEZONEs) is balanced."""
+        head = _unfold(self.data[:end]).translate(_LOWER, _WS)
+        depth = head.count(b"\nbegin:") + head.startswith(b"begin:") - head.count(b"\nend:")
+        if depth != 1 or not head.startswith(b"begin:vcalendar"):
+            return False
+        self.head_end = end
+        return True
+
+    def _any(self, c0: int, c1: int, last: bool) -> bool:
+        """Any chunk: unfolded as select unfolds it; events with something nested in them,
+        or an odd nesting, looked at one by one."""
         raw = self.data[c0:c1]
         raw_starts = _raw_starts(raw)
         sq = _unfold(raw).translate(_LOWER, _WS)
@@ -182,18 +238,18 @@ class _Cut:
                 and sq.count(b"\nend:", frm, upto) == counted
                 and adjacent == n - 1 and closes):
             if last:
-                self.sure.add(base + n - 1)
+                self._fix(base + n - 1)
             return True
         self.odd = True
         for k in range(n):
             if last and k == n - 1:
-                self.sure.add(base + k)
+                self._fix(base + k)
                 continue
             shape = _droppable_shape(sq, bounds[k], bounds[k + 1])
             if shape is None:
                 return False  # off balance: what follows may not be at the top level
             if not shape:
-                self.sure.add(base + k)
+                self._fix(base + k)
         return True
 
     def _hits(self, sq: bytes, starts: list[int]) -> set[int]:
@@ -242,23 +298,53 @@ class _Cut:
             keys[k] = (*keys[k], v.replace(b"\\", b""))
         return [k or (b"",) for k in keys]
 
-    def result(self) -> bytes:
+    def result(self, since: date | None, until: date | None) -> bytes:
         parts = [self.data[:self.head_end]]
         bounds = [*self.starts, len(self.data)]
-        run_start = run_end = -1
         hit_uids, sure = self.hit_uids, self.sure
-        for k, keys in enumerate(self.keys):
-            if k in sure or any(key in hit_uids for key in keys):
-                a, b = bounds[k], bounds[k + 1]
-                if a == run_end:
-                    run_end = b
-                else:
-                    if run_start >= 0:
-                        parts.append(self.data[run_start:run_end])
-                    run_start, run_end = a, b
+        kept = sure | {k for k, keys in enumerate(self.keys) if not hit_uids.isdisjoint(keys)}
+        if since is not None and until is not None:
+            kept -= self._outside(kept, bounds, since, until)
+        run_start = run_end = -1
+        for k in sorted(kept):  # neighbours are copied as one run
+            a, b = bounds[k], bounds[k + 1]
+            if a == run_end:
+                run_end = b
+                continue
+            if run_start >= 0:
+                parts.append(self.data[run_start:run_end])
+            run_start, run_end = a, b
         if run_start >= 0:
             parts.append(self.data[run_start:run_end])
         return b"".join(parts)
+
+    def _outside(self, kept: set[int], bounds: list[int], since: date, until: date) \
+            -> set[int]:
+        """The kept events select leaves out for their dates: whole UID groups of one-off
+        events outside [since, until], judged by select's own test. A key group here
+        holds every event of select's group (keys are looser than UIDs: one UID, one key),
+        so a group all outside here is all outside there too."""
+        groups: dict[bytes, list[int]] = {}
+        for k in kept:
+            for key in self.keys[k]:
+                groups.setdefault(key, []).append(k)
+        out: set[int] = set()
+        for members in groups.values():
+            if any(m in self.fixed or len(self.keys[m]) != 1 for m in members):
+                continue
+            if all(self._one_off_outside(bounds[m], bounds[m + 1], since, until)
+                   for m in members):
+                out.update(members)
+        return out
+
+    def _one_off_outside(self, a: int, b: int, since: date, until: date) -> bool:
+        event = self.data[a:b]
+        if b"\n " in event or b"\n\t" in event:
+            event = prefilter.unfold(event)
+        low = event.lower()
+        if low.find(b"\nbegin:", 1) >= 0:  # only its own lines count, not its alarms'
+            low = prefilter.own(low, (0, len(low)))
+        return prefilter.outside(low, since, until)
 
 
 def _unfold(chunk: bytes) -> bytes:
@@ -282,9 +368,10 @@ def prefilter_value(rest: bytes) -> bytes:
 
 
 def precut(data: bytes, needles: prefilter.Needles, chunk: int = CHUNK,
-           min_size: int = MIN_SIZE) -> bytes | None:
-    """The feed without events select would surely drop; None when unsure or not worth it
-    (then select gets the whole feed)."""
+           min_size: int = MIN_SIZE, since: date | None = None,
+           until: date | None = None) -> bytes | None:
+    """The feed without events select would surely drop (given the same since and until);
+    None when unsure or not worth it (then select gets the whole feed)."""
     if len(data) < min_size:
         return None
     words = _Words(needles)
@@ -295,7 +382,7 @@ def precut(data: bytes, needles: prefilter.Needles, chunk: int = CHUNK,
     for i, (c0, c1) in enumerate(chunks):
         if not cut.chunk(c0, c1, last=i == len(chunks) - 1):
             return None
-    out = cut.result()
+    out = cut.result(since, until)
     if cut.odd:
         return out if _clean(out) else None
     # Every event in between is a clean top-level VEVENT: the head (VTIMEZONEs) and the

@@ -1,0 +1,142 @@
+"""The pre-cut's fast look at one chunk of a feed, on the raw bytes: is the chunk plain
+(only top-level VEVENTs, written the way nearly every feed writes them), and which of its
+events mention the boss?
+
+Plain means no line that unfolding could turn into a BEGIN, END or UID line, and no such
+line spelled other than in capitals; so the physical lines are the ones select sees after
+unfolding, and the chunk is cut where they say. Anything else returns None and the
+pre-cut's slow path (unfolding, as select does) takes the chunk.
+
+RE2 does the looking: one linear-time pass checks every rule at once, byte-wise (Latin-1
+mode, so no byte sequence escapes a class), and the boss's words are found however a line
+fold or blanks split them, with no unfolded or lower-cased copy of the chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
+from operator import methodcaller
+
+import re2
+
+_OPTIONS = re2.Options()
+_OPTIONS.encoding = re2.Options.Encoding.LATIN1
+
+# A chunk is not plain when, after a line break, comes any of:
+_NOT_PLAIN = re2.compile(
+    rb"\n(?:"
+    rb"[^A-Z \t]"  # a blank line, or one that does not begin with a capital
+    rb"|[^\r\n]{0,5}\r?\n[ \t]"  # a short line continued: "BEG" + fold + "IN:VALARM"
+    rb"|B(?:e[gG][iI][nN]|Eg[iI][nN]|EGi[nN]|EGIn):|E(?:n[dD]|Nd):|U(?:i[dD]|Id)[:;]"
+    rb"|(?:BEGIN|END):(?:[^V]|V[^E]|VE[^V]|VEV[^E]|VEVE[^N]|VEVEN[^T]|VEVENT[^\r\n]"
+    rb"|VEVENT\r[^\n]|VEVENT\r?\n[ \t])"  # any component but a VEVENT, or a VEVENT's odd
+    rb"|END:VEVENT\r?\n(?:[^B]|B[^E]|BE[^G]|BEG[^I]|BEGI[^N]|BEGIN[^:])"  # not the next
+    rb")", _OPTIONS)
+_START = b"\nBEGIN:VEVENT"
+_UID = re.compile(rb"\nUID([;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
+_FOLD = re.compile(rb"\r?\n[ \t]")
+_BLANKS = b" \t\r\n\x0b\x0c"
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_SQUEEZE = b" \t\x0b\x0c"
+
+
+class Plain:
+    """A plain chunk's events: where each begins (offsets into the chunk), their UID keys
+    (as the slow path makes them: lower case, squeezed, without backslashes), and which
+    mention the boss."""
+
+    def __init__(self, raw: bytes, frm: int) -> None:
+        """raw[frm:] begins with b"\\nBEGIN:VEVENT"."""
+        self.raw, self.frm = raw, frm
+        parts = raw[frm:].split(_START)
+        # parts[0] is empty; each separator is 13 bytes and the event begins after its
+        # newline.
+        self.starts = [frm - 12 + c for c in accumulate(len(p) + 13 for p in parts[:-1])]
+        self.parts = parts[1:]  # each event without its first line; the last runs to the end
+        self.n = len(self.parts)
+
+    def keys(self) -> list[bytes] | None:
+        """Each event's UID key; None unless every event has exactly one UID line."""
+        found = _UID.findall(self.raw, self.frm)
+        if len(found) != self.n or set(map(methodcaller("count", b"\nUID"), self.parts)) != {1}:
+            return None
+        # Values taken together, at C speed; NUL cannot be in a line of a feed select
+        # cuts (it would be left whole), so it is safe to join on.
+        joined = b"\0".join(found)
+        if b"\n" in joined:
+            joined = _FOLD.sub(b"", joined)
+        if b"\0;" in joined or joined.startswith(b";") or joined.count(b"\0") != self.n - 1:
+            values = [u[1:] if u[:1] == b":" else _after_colon(u) for u in joined.split(b"\0")]
+            joined = b"\0".join(values)
+        else:
+            joined = joined[1:].replace(b"\0:", b"\0")
+        joined = joined.translate(_LOWER, _SQUEEZE).replace(b"\\", b"")
+        keys = joined.split(b"\0")
+        return keys if len(keys) == self.n else None
+
+    def hits(self, words: Sequence[list[bytes]]) -> set[int] | None:
+        """The events with a boss address, or with a title pattern and a boss name, found
+        as the slow path finds them: in the chunk lower-cased with every blank and line
+        break squeezed out. None when the squeezed text does not show each event's start
+        once (a "BEGIN:VEVENT" in some text)."""
+        sq = self.raw[self.frm:].translate(_LOWER, _BLANKS)
+        parts = sq.split(b"begin:vevent")
+        if len(parts) != self.n + 1:
+            return None
+        starts = [c - 12 for c in accumulate(len(p) + 12 for p in parts[:-1])]
+        addresses, patterns, names = words
+        address = _find(sq, starts, addresses)
+        name = _find(sq, starts, names)
+        bounds = [*starts, len(sq)]
+        if len(name - address) < 200:  # a pattern counts only with a name: look there only
+            pattern = {k for k in name - address
+                       if any(sq.find(w, bounds[k], bounds[k + 1]) >= 0 for w in patterns)}
+        else:
+            pattern = _find(sq, starts, patterns)
+        return address | (pattern & name)
+
+    def not_ascii(self) -> list[int]:
+        """The events holding any byte above 127."""
+        return [k for k, ok in enumerate(map(bytes.isascii, self.parts)) if not ok]
+
+    def text(self, k: int) -> bytes:
+        end = self.starts[k + 1] if k + 1 < self.n else len(self.raw)
+        return self.raw[self.starts[k]:end]
+
+
+
+def _find(sq: bytes, starts: list[int], words: list[bytes]) -> set[int]:
+    """The events holding any of the words; after a hit, on from the next event (the rest
+    of this one cannot add anything)."""
+    where = set()
+    for w in words:
+        i = sq.find(w)
+        while i >= 0:
+            k = bisect_right(starts, i) - 1
+            where.add(k)
+            i = sq.find(w, starts[k + 1]) if k + 1 < len(starts) else -1
+    return where
+
+
+def plain(raw: bytes, frm: int, upto: int, events: int) -> bool:
+    """No line in raw[frm:upto] breaks the plain shape (see the module's doc), and each of
+    its `events` events but the first follows an END:VEVENT line (every END:VEVENT is
+    followed by a BEGIN: so the events alternate with their ends, one each)."""
+    ends = raw.count(b"\nEND:VEVENT\r\nBEGIN:VEVENT", frm, upto + 14)
+    if ends != events - 1:
+        ends += raw.count(b"\nEND:VEVENT\nBEGIN:VEVENT", frm, upto + 13)
+    return ends == events - 1 and _NOT_PLAIN.search(raw, frm, upto) is None
+
+
+def _after_colon(rest: bytes) -> bytes:
+    """The value after the parameters: the first colon outside quotes."""
+    quoted = False
+    for i, ch in enumerate(rest):
+        if ch == 0x22:
+            quoted = not quoted
+        elif ch == 0x3A and not quoted:
+            return rest[i + 1:]
+    return b""
