@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from manageup.errors import SourceError
 from manageup.model import Occurrence
-from manageup.sources import FetchResult
+from manageup.sources import FetchResult, line_ends
 from manageup.sources.cache import FeedCache
 
 if TYPE_CHECKING:  # the prefilter loads only when a feed is read anew, not on a warm cycle
@@ -129,7 +129,7 @@ class IcsSource:
                 data = self.read_bytes(force=True)
                 assert data is not None
                 self._digest = hashlib.sha256(data).digest()
-            data, self._cut = check_lines(data, self.label)
+            data, self._cut = check_lines(line_ends(data), self.label)
             for w in self._cut:
                 log.warning("%s", w)
             needles = self._needles()

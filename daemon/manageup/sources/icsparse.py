@@ -19,7 +19,7 @@ from icalendar.timezone import tzp
 
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult
+from manageup.sources import FetchResult, line_ends
 from manageup.sources.prefilter import scan, uid_in, unfold
 from manageup.sources.recurrence import cadence, expand
 
@@ -62,7 +62,7 @@ def _fresh_timezones() -> None:
 def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
     """One VCALENDAR holding every component of the feed: several concatenated VCALENDARs
     are merged, and a bare VEVENT feed is read as if it were wrapped in one."""
-    text, warnings = repair(data, calendar)
+    text, warnings = repair(line_ends(data), calendar)
     _fresh_timezones()
     try:
         parts = icalendar.Calendar.from_ical(text, multiple=True)
@@ -90,18 +90,20 @@ def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
 
 
 def _drop_junk(text: bytes, calendar: str) -> tuple[bytes, list[str]]:
-    """Drop the lines outside any event that icalendar cannot parse: inside a component it
-    notes a bad line and goes on, but one at the calendar's top level refuses the feed."""
+    """Drop the lines outside any event that icalendar cannot parse: inside an event it
+    notes a bad line and goes on, but one at the calendar's top level, or in a time zone
+    definition, refuses the whole feed."""
     from icalendar.parser import Contentline
 
-    out, warnings, depth = [], [], 0
+    out, warnings, open_ = [], [], []
     for line in unfold(text).split(b"\n"):
         word = line.strip().lower()
         if word.startswith(b"begin:"):
-            depth += 1
+            open_.append(word[6:].strip())
         elif word.startswith(b"end:"):
-            depth -= 1
-        elif word and depth <= 1:
+            if open_:
+                open_.pop()
+        elif word and b"vevent" not in open_:
             try:
                 Contentline(line.rstrip(b"\r").decode("utf-8", "replace")).parts()
             except ValueError:
