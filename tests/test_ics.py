@@ -65,6 +65,16 @@ def test_google_export_with_x_wr_timezone() -> None:
                                                  at("2026-11-12T16:00+01:00")]
 
 
+def test_x_wr_timezone_keeps_a_utc_series_on_its_wall_clock_across_dst() -> None:
+    """Google writes some series in UTC and says in X-WR-TIMEZONE where they are meant:
+    the 10:00 New York 1:1 stays at 10:00 after the clocks change on 1 November."""
+    ny = ZoneInfo("America/New_York")
+    r = occ("google_x_wr_timezone_across_dst.ics", zone=ny,
+            window=(at("2026-10-01T00:00+01:00"), NOV[1]))
+    assert [o.start for o in r.occurrences] == [datetime(2026, 10, 29, 10, 0, tzinfo=ny),
+                                                 datetime(2026, 11, 5, 10, 0, tzinfo=ny)]
+
+
 def test_floating_time_is_the_users_wall_clock() -> None:
     r = occ("personal_entry_names_boss.ics")
     assert r.occurrences[0].start == datetime(2026, 11, 5, 9, 0, tzinfo=BERLIN)

@@ -140,7 +140,8 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         events_by_uid[uid].append(comp)
     series = {uid for uid, comps in events_by_uid.items()
               if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
-    found = expand(keep, events_by_uid, start, end, calendar, result.warnings)
+    found = expand(keep, events_by_uid, start, end, calendar, result.warnings,
+                   cal.get("X-WR-TIMEZONE"))
     for ev in found:
         uid = str(ev.get("UID", "")).strip()
         try:
