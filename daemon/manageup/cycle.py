@@ -100,7 +100,15 @@ def gather(sources: Sequence[Source], config: Config, now: datetime,
 
 
 def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
-    return [m for m in matches if m.occurrence.start > now]
+    """The 1:1s after `now`, each once: the same meeting read from two calendars (a shared
+    one and the user's own) has one key, and the first calendar's copy stands for it."""
+    seen: set[str] = set()
+    out = []
+    for m in matches:
+        if m.occurrence.start > now and m.occurrence.key not in seen:
+            seen.add(m.occurrence.key)
+            out.append(m)
+    return out
 
 
 def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now: datetime,

@@ -27,7 +27,7 @@ def run(ctx: Context) -> int:
     sources = make_sources(config, readonly=args.dry_run)
     transport = make_transport(config, dry_run=args.dry_run)
     fixed_now = ctx.now() if args.now else None
-    watch = pipeline.NoneFoundWatch()
+    watch = pipeline.NoneFoundWatch(remember=not args.dry_run)
 
     def cycle(now: datetime) -> CycleReport:
         report = pipeline.cycle_with_store(config, sources, transport, fixed_now or now,
