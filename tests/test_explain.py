@@ -139,3 +139,17 @@ def test_explain_with_unreadable_calendar_names_it_not_a_boss_typo(
     captured = capsys.readouterr()
     assert "not an iCalendar file" in captured.err
     assert "boss.email" not in captured.out + captured.err
+
+
+def test_a_skipped_line_is_said_once_by_each_command(example: Path, capsys) -> None:
+    """The first timer run logs what it skipped once, the next run (reusing the cached
+    feed) not again, and meetings prints it once (not a log line and a printed line)."""
+    cfg = example / "config.toml"
+    feed = example / "calendar.ics"
+    feed.write_bytes(feed.read_bytes().replace(b"BEGIN:VEVENT", b"NOT ICALENDAR\r\nBEGIN:VEVENT",
+                                               1))
+    for said in (1, 0):
+        assert main(["--config", str(cfg), "run", "--once", "--now", NOW]) == 0
+        assert capsys.readouterr().err.count("NOT ICALENDAR") == said
+    assert main(["--config", str(cfg), "meetings", "--now", NOW]) == 0
+    assert capsys.readouterr().err.count("NOT ICALENDAR") == 1

@@ -100,13 +100,13 @@ def test_rdate_adds_an_instance() -> None:
         ["02.11 10:00", "10.11 12:00", "02.12 10:00"]
 
 
-def test_malformed_component_is_skipped_by_uid(caplog: pytest.LogCaptureFixture) -> None:
+def test_malformed_component_is_skipped_by_uid() -> None:
     r = occ("malformed_component.ics")
     # The event without a UID is read under a stable identity of its own.
     assert [o.uid for o in r.occurrences][1:] == ["good@example.com"]
     assert r.occurrences[0].uid.startswith("no-uid-")
+    # Said by whoever reads it: the daemon's log once, `meetings` on the terminal.
     assert any("broken-start@example.com" in w and "DTSTART" in w for w in r.warnings)
-    assert "broken-start@example.com" in caplog.text
 
 
 def test_not_a_calendar_is_one_clear_error() -> None:

@@ -52,6 +52,9 @@ DAMAGED_FLAG = "store-damaged"
 class Gathered:
     occurrences: list[Occurrence] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Those of calendars read anew this time: the daemon's log says each once, not on
+    # every quiet poll (nor on every timer run reusing a cached feed).
+    fresh: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # whole calendars that could not be read
     auth_failed: bool = False  # a Google sign-in is dead: the user must sign in again
 
@@ -95,6 +98,8 @@ def gather(sources: Sequence[Source], config: Config, now: datetime,
             continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
+        if not result.unchanged:
+            out.fresh.extend(result.warnings)
     out.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return out
 
@@ -139,6 +144,8 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
     report.gathered = gathered
     for failure in gathered.failures:
         log.error("%s", failure)
+    for warning in gathered.fresh:
+        log.warning("%s", warning)
     seen = history_of(gathered.occurrences, config)
     if not dry_run:
         store.record_history(to_record(seen, now), now)

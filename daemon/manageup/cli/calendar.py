@@ -66,6 +66,8 @@ def preview(ctx: Context) -> int:
                             f"the next {config.detect.lookahead.days} days; "
                             "`manageup meetings` shows what was found")
     _match, _digest, rendered = result
+    for w in found.gathered.warnings:
+        print(f"warning: {safe(w)}", file=sys.stderr)
     print(safe(f"Subject: {rendered.subject}\n"))
     print(safe(rendered.text), end="")
     path = Path(ctx.args.html) if ctx.args.html else None
