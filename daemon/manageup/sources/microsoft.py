@@ -21,7 +21,7 @@ from manageup import microsoft
 from manageup.errors import SourceError
 from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only, state_covers
 from manageup.sources.bounded import ENCODINGS, keep, read_whole
-from manageup.sources.graphevents import ical_uid, legacy_uid, occurrences
+from manageup.sources.graphevents import legacy_uid, occurrences, uids
 from manageup.store import Store
 
 if TYPE_CHECKING:
@@ -207,9 +207,9 @@ class MicrosoftSource(KeepsSyncState):
         the cycle looks for them: a digest already sent must not go out again. Each old
         UID is asked about once per process."""
         renames = {}
-        for e in events.values():
+        for ident, new in uids(events).items():
             with contextlib.suppress(KeyError, TypeError, AttributeError):
-                old, new = legacy_uid(e), ical_uid(e)
+                old = legacy_uid(events[ident])
                 if old != new and old not in self._renamed:
                     renames[old] = new
         if renames:

@@ -1,0 +1,80 @@
+"""Attacks on the move of Microsoft 365 meetings from their Graph ids to their .ics UIDs:
+instances Graph sends without a usable iCalUId, rows under both keys, and the cycle after
+an upgrade. The worst outcome is a digest sent twice, or never."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from manageup.config import Config
+from manageup.sources.graphevents import occurrences
+from manageup.store import Store
+from tests.conftest import BERLIN, at
+from tests.test_microsoft import (  # noqa: F401  (fixtures)
+    GRAPH,
+    ca,
+    fake,
+    signed_in,
+    trusted,
+)
+
+SERIES = "sam-alex-weekly@contoso.example"
+OLD_SERIES = "AAMkAGI2TGuLAAA=-series-sam-alex"  # its seriesMasterId in the fixtures
+MEETING = at("2026-11-05T10:00+01:00")
+
+
+def _items() -> list[dict[str, Any]]:
+    """Every event of the fixtures' three pages, as one list."""
+    out: list[dict[str, Any]] = []
+    for name in ("page1", "page2", "page3"):
+        out += json.loads((GRAPH / f"{name}.json").read_text())["value"]
+    return out
+
+
+def _without_icaluid(items: list[dict[str, Any]], ident: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in e.items() if not (e["id"] == ident and k == "iCalUId")}
+            for e in items]
+
+
+def _serve(fake: Any, items: list[dict[str, Any]]) -> None:  # noqa: F811
+    fake.calendar = lambda _query: {
+        "value": items,
+        "@odata.deltaLink": f"{fake.base}/v1.0/me/calendarView/delta?$deltatoken=d1"}
+
+
+def test_an_instance_without_an_icaluid_keeps_its_series_uid() -> None:
+    # Graph left out (or garbled) the iCalUId of one instance: it is still the series, so
+    # it has the series' UID, not a second identity that would split its history and miss
+    # the digest already sent for it.
+    events = {e["id"]: e for e in _without_icaluid(_items(), "AAMkAGI2TGuLAAA=-occ-1105")}
+    events["AAMkAGI2TGuLAAA=-occ-1126"]["iCalUId"] = "garbled"
+    got = occurrences(events, MEETING - timedelta(days=1), MEETING + timedelta(days=40),
+                      BERLIN, "work", "alex@example.com", "alex.chen@contoso.example")
+    series = {o.uid for o in got.occurrences if o.original_start is not None}
+    assert series == {SERIES}
+
+
+def test_a_digest_sent_before_the_upgrade_is_not_sent_again_when_graph_omits_the_icaluid(
+        fake: Any, signed_in: Config, tmp_path: Path) -> None:  # noqa: F811
+    from manageup.cycle import make_sources, run_cycle
+    from manageup.deliver import make_transport
+
+    old_key = f"{OLD_SERIES}|{MEETING.isoformat()}"
+    store = Store.open(signed_in.store.path)
+    store.ledger_set(old_key, MEETING, "sent", "<earlier@manageup.invalid>",
+                     MEETING - timedelta(hours=18), MEETING - timedelta(hours=18))
+    store.close()
+    # The 5 Nov instance comes without its iCalUId, the series' others with theirs.
+    _serve(fake, _without_icaluid(_items(), "AAMkAGI2TGuLAAA=-occ-1105"))
+    store = Store.open(signed_in.store.path)
+    try:
+        report = run_cycle(signed_in, store, make_sources(signed_in),
+                           make_transport(signed_in), at("2026-11-05T08:00+01:00"))
+        assert report.sent == []
+        assert not (tmp_path / "Maildir" / "new").exists() or \
+            not list((tmp_path / "Maildir" / "new").iterdir())
+    finally:
+        store.close()
