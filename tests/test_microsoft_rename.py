@@ -78,3 +78,26 @@ def test_a_digest_sent_before_the_upgrade_is_not_sent_again_when_graph_omits_the
             not list((tmp_path / "Maildir" / "new").iterdir())
     finally:
         store.close()
+
+
+def test_a_digest_sent_under_the_old_key_wins_over_an_open_row_under_the_new_one(
+        tmp_path: Path) -> None:
+    # An older manageup (a daemon still running the old code after the upgrade) sent the
+    # digest under the Graph id while the new one had failed to send it under the UID: the
+    # failed row must not be tried again.
+    store = Store.open(tmp_path / "s.sqlite3")
+    try:
+        old, new = f"{OLD_SERIES}|{MEETING.isoformat()}", f"{SERIES}|{MEETING.isoformat()}"
+        due = MEETING - timedelta(hours=18)
+        store.ledger_set(new, MEETING, "failed", "<new@x>", due, due, attempts=1,
+                         next_try=due + timedelta(minutes=15), error="connection refused")
+        store.ledger_set(old, MEETING, "sent", "<old@x>", due, due)
+        store.ledger_set(f"nudge|{new}", MEETING, "failed", "<n@x>", due, due)
+        store.ledger_set(f"nudge|{old}", MEETING, "uncertain", "<o@x>", due, due)
+        store.rename_uids({OLD_SERIES: SERIES})
+        rows = {r.key: (str(r.state), r.message_id) for r in store.ledger()}
+        assert rows[new] == ("sent", "<old@x>")
+        assert rows[f"nudge|{new}"] == ("uncertain", "<o@x>")
+        assert not any(r.may_try(MEETING) for r in store.ledger())
+    finally:
+        store.close()
