@@ -101,3 +101,22 @@ def test_a_digest_sent_under_the_old_key_wins_over_an_open_row_under_the_new_one
         assert not any(r.may_try(MEETING) for r in store.ledger())
     finally:
         store.close()
+
+
+def test_a_meeting_keeps_its_uid_when_a_change_to_it_comes_without_its_icaluid(
+        fake: Any, signed_in: Config) -> None:  # noqa: F811
+    from tests.test_microsoft import WINDOW, poll, source
+
+    items = _items()
+    link = f"{fake.base}/v1.0/me/calendarView/delta?$deltatoken=d2"
+    changed = [{**e, "subject": e["subject"] + "!"}
+               for e in _without_icaluid(items, "AAMkAGI2TGuLAAA=-budget")
+               if e["id"] == "AAMkAGI2TGuLAAA=-budget" or e.get("seriesMasterId")]
+    for e in changed:
+        e.pop("iCalUId", None)
+    fake.calendar = lambda query: {"value": items if "startDateTime" in query else changed,
+                                   "@odata.deltaLink": link}
+    src = source(signed_in)
+    first = {o.start: o.key for o in poll(src, *WINDOW, BERLIN).occurrences}
+    again = {o.start: o.key for o in poll(src, *WINDOW, BERLIN).occurrences}
+    assert again == first

@@ -280,7 +280,10 @@ class MicrosoftSource(KeepsSyncState):
             if "@removed" in e:
                 events.pop(e["id"], None)
             else:
-                events[e["id"]] = e
+                known = events.get(e["id"], {}).get("iCalUId")
+                # An event's iCalUId never changes; a change sent without it keeps the one
+                # known, or the meeting would change key and its digest go out again.
+                events[e["id"]] = e if e.get("iCalUId") or not known else {**e, "iCalUId": known}
         log.info("%s: %d changed or removed", self.label, len(items))
         return {**state, "token": link or state["token"], "events": events}, True
 
