@@ -197,20 +197,32 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
         app = make_app(cal, cache, session, http_cache)
     finally:
         save_http_cache(http_cache, loaded)
-    flow = app.initiate_device_flow(scopes=SCOPES)
+    try:
+        flow = app.initiate_device_flow(scopes=SCOPES)
+    except OSError as e:  # the tenant's settings came from the cache: the first request
+        raise _unreachable(cal, e) from None
     if "user_code" not in flow:
         raise UsageError(f"Microsoft did not start the sign-in: "
                          f"{_short(flow.get('error_description') or flow.get('error'))}; check "
                          "calendars.client_id, calendars.tenant and that the app registration "
                          "allows public client flows")
     say(flow["message"])
-    result = app.acquire_token_by_device_flow(flow)
+    try:
+        result = app.acquire_token_by_device_flow(flow)
+    except OSError as e:  # requests' connection errors are OSErrors
+        raise _unreachable(cal, e) from None
     if "access_token" not in result:
         raise UsageError(f"Microsoft sign-in failed: "
                          f"{_short(result.get('error_description') or result.get('error'))}")
     secrets.store(TOKEN_NAME, cache.serialize())
     account = app.get_accounts()
     return str(account[0].get("username") or "") if account else ""
+
+
+def _unreachable(cal: Calendar, e: OSError) -> SourceError:
+    return SourceError(f"Microsoft 365: cannot reach the sign-in service at "
+                       f"{cal.authority_url} ({e.__class__.__name__}); check your "
+                       f"connection, then {REAUTH}")
 
 
 def _short(text: Any) -> str:
