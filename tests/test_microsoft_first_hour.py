@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from manageup import cli
+from manageup.config import Config
 from tests.test_microsoft import (  # noqa: F401  (fixtures)
     ca,
     fake,
     ms_table,
+    signed_in,
     trusted,
     write_config,
 )
@@ -45,3 +47,44 @@ def test_the_connection_dropping_while_waiting_for_the_code_is_one_line(
     code, err = _auth(path, capsys)
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
     assert "cannot reach" in err and "manageup auth microsoft" in err
+
+
+def _proxy_page(fake: Any, endpoint: str, status: int) -> None:  # noqa: F811
+    """A proxy or captive portal answers for one identity endpoint with its own page."""
+    real = fake.handle
+
+    def handle(h: Any, method: str, body: bytes) -> None:
+        if h.path.split("?")[0].endswith(endpoint):
+            return fake.send_raw(h, status, b"<html>\n<p>Please log in to the hotel Wi-Fi"
+                                            b"</p>\n</html>", "text/html")
+        return real(h, method, body)
+
+    fake.handle = handle
+
+
+@pytest.mark.parametrize("status", [200, 502])
+@pytest.mark.parametrize("endpoint", ["/devicecode", "/token"])
+def test_signing_in_behind_a_proxy_page_is_one_line(
+        fake: Any, trusted: Path, memory_keyring: Any, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str], endpoint: str, status: int) -> None:
+    path, _ = write_config(tmp_path, ms_table(fake))
+    _proxy_page(fake, endpoint, status)
+    code, err = _auth(path, capsys)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "sign-in service" in err and "manageup auth microsoft" in err
+
+
+@pytest.mark.parametrize("status", [200, 502])
+@pytest.mark.parametrize("verb", ["meetings", "doctor"])
+def test_a_refresh_answered_by_a_proxy_page_is_one_line(
+        fake: Any, signed_in: Config, capsys: pytest.CaptureFixture[str],  # noqa: F811
+        verb: str, status: int) -> None:
+    _proxy_page(fake, "/token", status)
+    fake.errors = [(401, {}, "invalid_grant")] * 2  # Graph refuses the access token
+    code = cli.main(["--config", str(signed_in.source_path), verb])
+    err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in err.err + err.out
+    lines = [line for line in (err.err + err.out).splitlines() if "sign-in service" in line]
+    # doctor names it under the calendar's read and under its sign-in check
+    assert len(lines) == (2 if verb == "doctor" else 1), err
+    assert not any("<html>" in line for line in lines)

@@ -160,10 +160,13 @@ def make_app(cal: Calendar, cache: Any, session: Any = None,
     except OSError as e:
         raise SourceError(f"Microsoft 365: cannot reach {cal.authority_url} "
                           f"({e.__class__.__name__})") from None
+    except msal.exceptions.MsalError as e:  # a 5xx (msal's own raise_for_status)
+        raise _unreadable(e, "the next poll tries again") from None
 
 
 def access_token(app: Any, force: bool = False) -> tuple[str, str]:
     """(access token, the account's user name), from the cache or by refreshing."""
+    import msal
     accounts = app.get_accounts()
     if not accounts:
         raise MicrosoftAuthError(f"not signed in to Microsoft 365; {REAUTH}")
@@ -172,6 +175,8 @@ def access_token(app: Any, force: bool = False) -> tuple[str, str]:
     except OSError as e:  # requests' connection errors are OSErrors
         raise SourceError(f"Microsoft 365: cannot reach the sign-in service "
                           f"({e.__class__.__name__}); the next poll tries again") from None
+    except (ValueError, msal.exceptions.MsalError) as e:
+        raise _unreadable(e, "the next poll tries again") from None
     if not result:
         raise MicrosoftAuthError(f"the Microsoft sign-in has no usable token; {REAUTH}")
     if "access_token" not in result:
@@ -201,6 +206,8 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
         flow = app.initiate_device_flow(scopes=SCOPES)
     except OSError as e:  # the tenant's settings came from the cache: the first request
         raise _unreachable(cal, e) from None
+    except (ValueError, msal.exceptions.MsalError) as e:
+        raise _unreadable(e, REAUTH + " once it works") from None
     if "user_code" not in flow:
         raise UsageError(f"Microsoft did not start the sign-in: "
                          f"{_short(flow.get('error_description') or flow.get('error'))}; check "
@@ -211,6 +218,8 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
         result = app.acquire_token_by_device_flow(flow)
     except OSError as e:  # requests' connection errors are OSErrors
         raise _unreachable(cal, e) from None
+    except (ValueError, msal.exceptions.MsalError) as e:
+        raise _unreadable(e, REAUTH + " once it works") from None
     if "access_token" not in result:
         raise UsageError(f"Microsoft sign-in failed: "
                          f"{_short(result.get('error_description') or result.get('error'))}")
@@ -223,6 +232,25 @@ def _unreachable(cal: Calendar, e: OSError) -> SourceError:
     return SourceError(f"Microsoft 365: cannot reach the sign-in service at "
                        f"{cal.authority_url} ({e.__class__.__name__}); check your "
                        f"connection, then {REAUTH}")
+
+
+def _unreadable(e: Exception, then: str) -> SourceError:
+    """An answer that is no token endpoint's: a proxy's or captive portal's page (msal
+    fails to parse it) or a server error (msal raises on a 5xx)."""
+    what = _short(e) if not isinstance(e, ValueError) else "a page that is not JSON"
+    return SourceError(f"Microsoft 365: the sign-in service answered {what} "
+                       f"({e.__class__.__name__}); check for a proxy in between; {then}")
+
+
+class _NoTraceback(logging.Filter):
+    """msal logs a token answer it cannot parse, whole and with a traceback, then raises;
+    the error is reported above in one line, so the log keeps it for -v only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.exc_info is None or logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+logging.getLogger("msal.oauth2cli.oauth2").addFilter(_NoTraceback())
 
 
 def _short(text: Any) -> str:
