@@ -18,9 +18,8 @@ from manageup.config import Config
 from manageup.detect import detect
 from manageup.errors import DeliveryError, DeliverySignInExpired, ManageupError, SignInExpired
 from manageup.files import private_dir, replace_private
-from manageup.google import AUTH_FLAG
 from manageup.history import history_of, merged_history, to_record  # also imported from here
-from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
+from manageup.model import BossWeek, HistoryEntry, Match, Occurrence
 from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import (
     DigestRecord,
@@ -36,6 +35,7 @@ if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: on
     from email.message import EmailMessage
 
     from manageup.deliver import Transport
+    from manageup.digestmodel import Digest
     from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
@@ -338,14 +338,21 @@ def _send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
                 return False
         else:
             store.mark_failed(pending, now, str(e), now + wait)
-        if isinstance(e, DeliverySignInExpired) and store.flag(AUTH_FLAG) is None:
-            store.set_flag(AUTH_FLAG, "invalid_grant", now)  # for `doctor`, and the source
+        if isinstance(e, DeliverySignInExpired):
+            _flag_google_auth(store, now)  # for `doctor`, and the source
         log.error("could not send the mail for %s: %s (%s)", what, e,
                   f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
         return False
     store.mark_sent(pending, now, record)
     log.info("sent the mail for %s (%s) via %s", what, start.isoformat(), transport.name)
     return True
+
+
+def _flag_google_auth(store: Store, now: datetime) -> None:
+    from manageup.google import AUTH_FLAG
+
+    if store.flag(AUTH_FLAG) is None:
+        store.set_flag(AUTH_FLAG, "invalid_grant", now)  # for `doctor`, and the source
 
 
 def _log_uncertain(what: str, row: LedgerRow, error: str = "") -> None:

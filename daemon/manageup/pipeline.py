@@ -25,15 +25,16 @@ from manageup.cycle import (
     run_cycle,
     upcoming,
 )
-from manageup.deliver import Transport
 from manageup.detect import detect
 from manageup.errors import SourceError
-from manageup.model import Digest, HistoryEntry, Match
+from manageup.model import HistoryEntry, Match
 from manageup.sources import Source
 from manageup.store import Store
 from manageup.timing import due_at
 
-if TYPE_CHECKING:  # rendering loads Jinja and CSS inlining: only when a digest is made
+if TYPE_CHECKING:  # rendering loads Jinja and CSS inlining, delivery the mail libraries
+    from manageup.deliver import Transport
+    from manageup.digestmodel import Digest
     from manageup.render import Rendered
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from pathlib import Path
 import css_inline
 import jinja2
 
+from manageup.digestmodel import Digest
 from manageup.errors import ConfigError
-from manageup.model import Digest
 from manageup.templatecache import template_cache
 from manageup.textutil import header_safe, wrap
 
