@@ -68,3 +68,17 @@ def test_an_endless_redirect_is_cut_off_at_max_bytes(server: Radicale, fresh: An
     finally:
         server.app = real
     assert "\n" not in str(e.value)
+
+
+def test_a_server_that_drops_digest_for_basic_is_read_again(
+        gated: tuple[Radicale, DigestOnly, str], tmp_path: Path) -> None:  # noqa: F811
+    # Digest was learnt and remembered; then the server's setup changed to Basic only
+    # (Digest is being retired in many servers). Asking for it again and again would fail
+    # for ever, with a message to re-enter a password that is right.
+    dav, gate, url = gated
+    _, config = _write(tmp_path, f'type = "caldav"\nname = "work"\nurl = "{url}"\n'
+                                 'username = "alex"\n')
+    first = poll(CaldavSource(config.calendars[0], config, password=PASSWORD), *WINDOW, BERLIN)
+    dav.app = gate.real  # Radicale itself: Basic only
+    again = poll(CaldavSource(config.calendars[0], config, password=PASSWORD), *WINDOW, BERLIN)
+    assert [o.key for o in again.occurrences] == [o.key for o in first.occurrences]

@@ -148,7 +148,8 @@ class CaldavSource(KeepsSyncState):
             -> tuple[dict[str, Any], bool]:
         """_sync, again with Digest when the server refused Basic and asks for Digest (the
         library keeps to the scheme it was given); the state then remembers it, so a
-        later process never sends the password as Basic to that server."""
+        later process does not send the password as Basic to that server. A server that
+        later asks for Basic only is answered with Basic again: nothing else can read it."""
         from caldav.lib import error
 
         try:
@@ -156,13 +157,18 @@ class CaldavSource(KeepsSyncState):
         except error.AuthorizationError:
             challenge = getattr(getattr(self._client, "session", None), "challenge", "")
             kinds = self._client.extract_auth_types(challenge) if challenge else []
-            if self._auth != "basic" or "digest" not in kinds or "basic" in kinds:
+            other = "digest" if self._auth == "basic" else "basic"
+            if other not in kinds or self._auth in kinds:
                 raise
-            log.info("%s: the server asks for Digest authentication; using it", self.label)
-            self._auth, self._client = "digest", None
+            log.info("%s: the server asks for %s authentication; using it", self.label,
+                     other.capitalize())
+            self._auth, self._client = other, None
             new, changed = self._sync(state, start, end)
-        if self._auth == "digest" and new["events"].get("auth") != "digest":
-            new = {**new, "events": {**new["events"], "auth": "digest"}}
+        if (new["events"].get("auth") == "digest") != (self._auth == "digest"):
+            events = {k: v for k, v in new["events"].items() if k != "auth"}
+            if self._auth == "digest":
+                events["auth"] = "digest"
+            new = {**new, "events": events}
         return new, changed
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
