@@ -10,6 +10,7 @@ import pytest
 
 from manageup import cli
 from manageup.config import Config
+from tests.conftest import at
 from tests.test_microsoft import (  # noqa: F401  (fixtures)
     ca,
     fake,
@@ -88,3 +89,14 @@ def test_a_refresh_answered_by_a_proxy_page_is_one_line(
     # doctor names it under the calendar's read and under its sign-in check
     assert len(lines) == (2 if verb == "doctor" else 1), err
     assert not any("<html>" in line for line in lines)
+
+
+def test_doctor_names_the_calendar_once_when_graph_refuses(
+        fake: Any, signed_in: Config) -> None:  # noqa: F811
+    from manageup.doctor import run_checks
+
+    fake.errors = [(403, {}, "invalid_grant")] * 4  # the permission is missing
+    lines = [line for ok, line in run_checks(str(signed_in.source_path), at(
+        "2026-11-03T08:00+01:00")) if not ok]
+    assert any(line.startswith("microsoft work: Graph answered 403") for line in lines), lines
+    assert all("work: work" not in line for line in lines)

@@ -352,7 +352,7 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     try:
         secrets.lookup(SECRET, cal.password_command)
     except ManageupError as e:
-        return [(False, f"{what}: {e}")]
+        return [(False, f"{what}: {_unlabelled(e, cal)}")]
     checks = [(True, f"{what}: password found")]
     src = CaldavSource(cal, config)
     try:
@@ -364,7 +364,7 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
         except Exception as e:
             raise src._explain(e) from None
     except ManageupError as e:
-        return [*checks, (False, f"{what}: {e}")]
+        return [*checks, (False, f"{what}: {_unlabelled(e, cal)}")]
     kinds = str(props.get("{DAV:}resourcetype") or "")
     if "calendar" not in kinds and props.get("{DAV:}resourcetype") is not None:
         return [*checks, (False, f"{what}: {url} is not a calendar collection; "
@@ -373,6 +373,11 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     also = f"; your addresses there: {', '.join(addresses)}" if addresses else ""
     return [*checks, (True, f"{what}: signed in as {cal.username}, calendar {name!r} "
                             f"found{also}")]
+
+
+def _unlabelled(e: Exception, cal: Calendar) -> str:
+    """The error without the calendar's name in front: the check's line names it."""
+    return str(e).removeprefix(f"{cal.label}: ")
 
 
 def _collection_props() -> list[Any]:

@@ -344,14 +344,19 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     try:
         _token, user = src.token()
     except SourceError as e:
-        return [(False, f"{what}: {e}")]
+        return [(False, f"{what}: {_unlabelled(e, cal)}")]
     checks = [(True, f"{what}: signed in as {user or 'an account'}")]
     try:
         found = src.get(f"{cal.graph_url.rstrip('/')}/me/calendar", {"$select": "name"})
     except SourceError as e:
-        return [*checks, (False, f"{what}: {e}")]
+        return [*checks, (False, f"{what}: {_unlabelled(e, cal)}")]
     return [*checks, (True, f"{what}: Graph reachable, calendar {found.get('name', '')!r} "
                             "found")]
+
+
+def _unlabelled(e: Exception, cal: Calendar) -> str:
+    """The error without the calendar's name in front: the check's line names it."""
+    return str(e).removeprefix(f"{cal.label}: ")
 
 
 __all__ = ["MicrosoftSource"]
