@@ -4,11 +4,12 @@ that is wrong names the calendar once, the problem and the fix, in one line each
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
-from tests.test_caldav import NOW, _write
+from tests.conftest import ICS, free_port
+from tests.test_caldav import NOW, _write, fresh, radicale  # noqa: F401  (fixtures)
 
 
 def test_doctor_names_the_calendar_once_when_the_server_is_down(
@@ -25,3 +26,19 @@ def test_doctor_names_the_calendar_once_when_the_server_is_down(
     lines = [line for ok, line in run_checks(str(path), NOW) if not ok]
     assert lines and all("work: work" not in line and "\n" not in line for line in lines)
     assert any(line.startswith("caldav work: cannot reach 127.0.0.1") for line in lines)
+
+
+def test_a_caldav_address_given_as_an_ics_feed_says_to_use_caldav(
+        fresh: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    # `manageup init --calendar https://...` writes an .ics feed; a CalDAV collection's
+    # address asks for a login, which no feed address does.
+    from manageup import cli
+
+    url = fresh([ICS / "weekly_moved_cancelled_exdate.ics"])
+    assert cli.main(["init", "--config", str(tmp_path / "c.toml"), "--me", "alex@example.com",
+                     "--boss", "sam@example.com", "--calendar", url,
+                     "--timezone", "Europe/Berlin"]) == 0
+    capsys.readouterr()
+    assert cli.main(["--config", str(tmp_path / "c.toml"), "meetings"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "401" in err and 'type = "caldav"' in err
