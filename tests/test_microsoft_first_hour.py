@@ -100,3 +100,22 @@ def test_doctor_names_the_calendar_once_when_graph_refuses(
         "2026-11-03T08:00+01:00")) if not ok]
     assert any(line.startswith("microsoft work: Graph answered 403") for line in lines), lines
     assert all("work: work" not in line for line in lines)
+
+
+@pytest.mark.parametrize(("error", "description", "fix"), [
+    # "Allow public client flows" left at No (README step 3).
+    ("invalid_client", "AADSTS7000218: The request body must contain the following "
+     "parameter: 'client_assertion' or 'client_secret'.", "allows public client flows"),
+    ("expired_token", "AADSTS70020: The provided value for the input parameter "
+     "'device_code' is not valid.", "run: manageup auth microsoft"),
+    ("authorization_declined", "AADSTS70000: The user declined.",
+     "run: manageup auth microsoft"),
+])
+def test_a_refused_sign_in_names_the_fix(
+        fake: Any, trusted: Path, memory_keyring: Any, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str], error: str, description: str, fix: str) -> None:
+    path, _ = write_config(tmp_path, ms_table(fake))
+    fake.token = lambda h, _form: fake.send(h, 400, {"error": error,
+                                                     "error_description": description})
+    code, err = _auth(path, capsys)
+    assert code == 2 and err.count("\n") == 1 and description[:11] in err and fix in err

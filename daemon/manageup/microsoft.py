@@ -29,6 +29,16 @@ REAUTH = "run: manageup auth microsoft"
 # Answers of the token endpoint that only a new sign-in cures.
 DEAD = {"invalid_grant", "interaction_required", "invalid_client", "unauthorized_client"}
 
+# What to do when the device-code sign-in itself is refused, by the token endpoint's error.
+SIGN_IN_FIX = {
+    "invalid_client": "check calendars.client_id and that the app registration allows "
+                      "public client flows (Authentication, Advanced settings), then "
+                      f"{REAUTH}",
+    "unauthorized_client": "check calendars.client_id and calendars.tenant, then " + REAUTH,
+    "invalid_scope": "give the app registration the delegated Calendars.Read permission, "
+                     f"then {REAUTH}",
+}
+
 
 class MicrosoftAuthError(SignInExpired):
     """The sign-in is gone (revoked, expired, never done): only the user can fix it."""
@@ -222,7 +232,8 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
         raise _unreadable(e, REAUTH + " once it works") from None
     if "access_token" not in result:
         raise UsageError(f"Microsoft sign-in failed: "
-                         f"{_short(result.get('error_description') or result.get('error'))}")
+                         f"{_short(result.get('error_description') or result.get('error'))}; "
+                         f"{SIGN_IN_FIX.get(str(result.get('error')), REAUTH + ' again')}")
     secrets.store(TOKEN_NAME, cache.serialize())
     account = app.get_accounts()
     return str(account[0].get("username") or "") if account else ""
