@@ -13,6 +13,7 @@ from manageup.config import Config
 from manageup.sources.graphevents import occurrences
 from manageup.store import Store
 from tests.conftest import BERLIN, at
+from tests.source_scenario import global_id
 from tests.test_microsoft import (  # noqa: F401  (fixtures)
     GRAPH,
     ca,
@@ -51,6 +52,8 @@ def test_an_instance_without_an_icaluid_keeps_its_series_uid() -> None:
     # the digest already sent for it.
     events = {e["id"]: e for e in _without_icaluid(_items(), "AAMkAGI2TGuLAAA=-occ-1105")}
     events["AAMkAGI2TGuLAAA=-occ-1126"]["iCalUId"] = "garbled"
+    # and one names another UID: the series has one, what most of its instances say
+    events["AAMkAGI2TGuLAAA=-occ-1203"]["iCalUId"] = global_id("other@example.com")
     got = occurrences(events, MEETING - timedelta(days=1), MEETING + timedelta(days=40),
                       BERLIN, "work", "alex@example.com", "alex.chen@contoso.example")
     series = {o.uid for o in got.occurrences if o.original_start is not None}
@@ -120,3 +123,27 @@ def test_a_meeting_keeps_its_uid_when_a_change_to_it_comes_without_its_icaluid(
     first = {o.start: o.key for o in poll(src, *WINDOW, BERLIN).occurrences}
     again = {o.start: o.key for o in poll(src, *WINDOW, BERLIN).occurrences}
     assert again == first
+
+
+def test_a_rename_that_fails_midway_leaves_every_row_where_it_was(tmp_path: Path) -> None:
+    import pytest
+
+    from manageup.errors import StoreError
+
+    store = Store.open(tmp_path / "s.sqlite3")
+    try:
+        old = f"{OLD_SERIES}|{MEETING.isoformat()}"
+        store.ledger_set(old, MEETING, "sent", "<old@x>", MEETING, MEETING)
+        store.record_sent_digest(old, [], ["q1"], MEETING, start=MEETING, title="1:1")
+        # The disk fills (or the process dies) after the ledger moved, before the digests.
+        store.conn.execute("CREATE TEMP TRIGGER stop BEFORE UPDATE ON digests "
+                           "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+        with pytest.raises(StoreError):
+            store.rename_uids({OLD_SERIES: SERIES})
+        assert [r.key for r in store.ledger()] == [old]
+        assert [d.key for d in store.digests()] == [old]
+        store.conn.execute("DROP TRIGGER stop")
+        assert store.rename_uids({OLD_SERIES: SERIES}) == 1  # the next poll moves them
+        assert [r.key for r in store.ledger()] == [f"{SERIES}|{MEETING.isoformat()}"]
+    finally:
+        store.close()
