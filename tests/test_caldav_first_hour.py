@@ -42,3 +42,26 @@ def test_a_caldav_address_given_as_an_ics_feed_says_to_use_caldav(
     assert cli.main(["--config", str(tmp_path / "c.toml"), "meetings"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "401" in err and 'type = "caldav"' in err
+
+
+@pytest.mark.parametrize("password", [" pässwörd ", "\tpw"])
+def test_a_password_command_keeps_the_password_as_printed(
+        password: str, memory_keyring: Any, tmp_path: Path) -> None:
+    # Only the line end `pass show` and friends print is not part of the password.
+    from manageup import secrets
+
+    (tmp_path / "pw").write_text(password + "\n", encoding="utf-8")
+    assert secrets.lookup("caldav", f"cat {tmp_path / 'pw'}", env={}) == password
+
+
+def test_a_password_that_is_not_utf8_is_one_clear_error(
+        memory_keyring: Any, tmp_path: Path) -> None:
+    from manageup import secrets
+    from manageup.errors import SecretError
+
+    (tmp_path / "pw").write_bytes("pässwörd\n".encode("latin-1"))
+    (tmp_path / "caldav").write_bytes("pässwörd".encode("latin-1"))
+    with pytest.raises(SecretError, match="not UTF-8") as e:
+        secrets.lookup("caldav", f"cat {tmp_path / 'pw'}",
+                       env={"CREDENTIALS_DIRECTORY": str(tmp_path)})
+    assert str(e.value).count("not UTF-8") == 2
