@@ -10,7 +10,7 @@ import pytest
 
 from manageup import cli
 from manageup.config import Config
-from tests.conftest import at
+from tests.conftest import BERLIN, at
 from tests.test_microsoft import (  # noqa: F401  (fixtures)
     ca,
     fake,
@@ -119,3 +119,25 @@ def test_a_refused_sign_in_names_the_fix(
                                                      "error_description": description})
     code, err = _auth(path, capsys)
     assert code == 2 and err.count("\n") == 1 and description[:11] in err and fix in err
+
+
+def test_a_redirect_with_an_endless_body_is_cut_off_at_max_bytes(
+        fake: Any, signed_in: Config, tmp_path: Path) -> None:  # noqa: F811
+    # A proxy in between answers with a redirect whose body has no end: requests reads a
+    # redirect's body whole before following it, past any limit of ours.
+    from manageup.errors import SourceError
+    from tests.test_microsoft import WINDOW, poll, source
+
+    _, config = write_config(tmp_path, ms_table(fake) + "max_bytes = 1000000\n")
+
+    def redirect(h: Any) -> None:
+        h.send_response(302)
+        h.send_header("Location", f"{fake.base}/v1.0/me/calendarView/delta?x=1")
+        h.end_headers()
+        for _ in range(600):  # 40 MB without a length; an endless one would never end
+            h.wfile.write(b" " * 65536)
+
+    fake.errors.append((302, {}, redirect))
+    with pytest.raises(SourceError, match="over 1000000 bytes") as e:
+        poll(source(config), *WINDOW, BERLIN)
+    assert "\n" not in str(e.value)

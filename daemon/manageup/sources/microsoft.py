@@ -153,16 +153,23 @@ class MicrosoftSource(KeepsSyncState):
         import urllib3
 
         deadline = time.monotonic() + self.cal.timeout
+
+        def read(r: Any, **_kwargs: Any) -> Any:
+            # A hook, so a redirect's body is read here too: requests reads it whole.
+            if r._content_consumed:
+                return r
+            return keep(r, read_whole(r, self.label, deadline, self.cal.max_bytes,
+                                      self.cal.timeout))
+
         try:
             resp = self.session().get(url, headers={**headers, "Accept-Encoding": ENCODINGS},
-                                      stream=True)
-            data = read_whole(resp, self.label, deadline, self.cal.max_bytes,
-                              self.cal.timeout)
+                                      stream=True, hooks={"response": [read]})
+            data = read(resp).content
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
             raise SourceError(f"{self.label}: cannot reach {urlsplit(url).netloc} "
                               f"({e.__class__.__name__}); check your connection") from None
         self.received += len(data)
-        return keep(resp, data)
+        return resp
 
     # -- fetching ------------------------------------------------------------------------
 
