@@ -82,3 +82,21 @@ def test_a_server_that_drops_digest_for_basic_is_read_again(
     dav.app = gate.real  # Radicale itself: Basic only
     again = poll(CaldavSource(config.calendars[0], config, password=PASSWORD), *WINDOW, BERLIN)
     assert [o.key for o in again.occurrences] == [o.key for o in first.occurrences]
+
+
+def test_doctor_signs_in_to_a_digest_only_server(
+        gated: tuple[Radicale, DigestOnly, str], tmp_path: Path,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from manageup.doctor import run_checks
+    from tests.test_caldav import NOW
+
+    _dav, _gate, url = gated
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "caldav").write_text(PASSWORD)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    path, _ = _write(tmp_path, f'type = "caldav"\nname = "work"\nurl = "{url}"\n'
+                               'username = "alex"\n')
+    checks = [(ok, line) for ok, line in run_checks(str(path), NOW) if "caldav work" in line]
+    assert checks[-1][0], checks
+    assert checks[-1][1].startswith("caldav work: signed in as alex, calendar")

@@ -10,9 +10,10 @@ sync-collection is watched through its ctag, then its etags.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 SECRET = "caldav"
 MARGIN = timedelta(days=30)  # asked for beyond the lookahead, so the window can slide a month
 FIX_PASSWORD = "check calendars.username and run `manageup secret set caldav`"
+T = TypeVar("T")
 
 
 class CaldavSource(KeepsSyncState):
@@ -150,10 +152,21 @@ class CaldavSource(KeepsSyncState):
         library keeps to the scheme it was given); the state then remembers it, so a
         later process does not send the password as Basic to that server. A server that
         later asks for Basic only is answered with Basic again: nothing else can read it."""
+        new, changed = self._as_asked(lambda: self._sync(state, start, end))
+        if (new["events"].get("auth") == "digest") != (self._auth == "digest"):
+            events = {k: v for k, v in new["events"].items() if k != "auth"}
+            if self._auth == "digest":
+                events["auth"] = "digest"
+            new = {**new, "events": events}
+        return new, changed
+
+    def _as_asked(self, work: Callable[[], T]) -> T:
+        """work(), again with the other scheme when the server refused ours and asks for
+        that one only."""
         from caldav.lib import error
 
         try:
-            new, changed = self._sync(state, start, end)
+            return work()
         except error.AuthorizationError:
             challenge = getattr(getattr(self._client, "session", None), "challenge", "")
             kinds = self._client.extract_auth_types(challenge) if challenge else []
@@ -163,13 +176,7 @@ class CaldavSource(KeepsSyncState):
             log.info("%s: the server asks for %s authentication; using it", self.label,
                      other.capitalize())
             self._auth, self._client = other, None
-            new, changed = self._sync(state, start, end)
-        if (new["events"].get("auth") == "digest") != (self._auth == "digest"):
-            events = {k: v for k, v in new["events"].items() if k != "auth"}
-            if self._auth == "digest":
-                events["auth"] = "digest"
-            new = {**new, "events": events}
-        return new, changed
+            return work()
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
             -> tuple[dict[str, Any], bool]:
@@ -357,7 +364,7 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     src = CaldavSource(cal, config)
     try:
         try:
-            url, addresses = src._resolve()
+            url, addresses = src._as_asked(src._resolve)
             props = src._calendar(url).get_properties(_collection_props())
         except ManageupError:
             raise
