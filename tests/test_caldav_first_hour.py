@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ICS, free_port
+from tests.conftest import BERLIN, ICS, free_port
 from tests.test_caldav import NOW, _write, fresh, radicale  # noqa: F401  (fixtures)
+from tests.test_microsoft import ca  # noqa: F401  (fixture)
 
 
 def test_doctor_names_the_calendar_once_when_the_server_is_down(
@@ -65,3 +66,27 @@ def test_a_password_that_is_not_utf8_is_one_clear_error(
         secrets.lookup("caldav", f"cat {tmp_path / 'pw'}",
                        env={"CREDENTIALS_DIRECTORY": str(tmp_path)})
     assert str(e.value).count("not UTF-8") == 2
+
+
+def test_a_server_whose_certificate_is_not_trusted_says_so(
+        ca: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    # A home Nextcloud or Radicale with its own certificate authority: the problem is the
+    # certificate, not the connection or the address.
+    from manageup.errors import SourceError
+    from manageup.sources.caldav import CaldavSource
+    from tests.test_caldav import WINDOW, poll
+    from tests.test_microsoft import FakeMicrosoft
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    server = FakeMicrosoft(ca)  # any TLS server with a certificate of its own CA
+    try:
+        _, config = _write(tmp_path, f'type = "caldav"\nname = "work"\n'
+                                     f'url = "{server.base}/alex/work/"\nusername = "alex"\n')
+        with pytest.raises(SourceError) as e:
+            poll(CaldavSource(config.calendars[0], config, password="pw"), *WINDOW,
+                 BERLIN)
+    finally:
+        server.stop()
+    assert "certificate" in str(e.value) and "REQUESTS_CA_BUNDLE" in str(e.value)
+    assert "\n" not in str(e.value)

@@ -141,3 +141,17 @@ def test_a_redirect_with_an_endless_body_is_cut_off_at_max_bytes(
     with pytest.raises(SourceError, match="over 1000000 bytes") as e:
         poll(source(config), *WINDOW, BERLIN)
     assert "\n" not in str(e.value)
+
+
+def test_graph_behind_a_proxy_whose_certificate_is_not_trusted_says_so(
+        fake: Any, signed_in: Config, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from manageup.errors import SourceError
+    from tests.test_microsoft import WINDOW, poll, source
+
+    src = source(signed_in)
+    src.token()  # signed in before the proxy came
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    src._session = None  # a new process
+    with pytest.raises(SourceError, match=r"certificate of 127\.0\.0\.1.*REQUESTS_CA_BUNDLE") as e:
+        poll(src, *WINDOW, BERLIN)
+    assert "\n" not in str(e.value)

@@ -311,6 +311,11 @@ class CaldavSource(KeepsSyncState):
         if isinstance(e, error.DAVError):
             return SourceError(f"{self.label}: {host} answered {_first_line(e)}; "
                                "check calendars.url")
+        if isinstance(e, OSError) and "certificate verify failed" in str(e).lower():
+            return SourceError(f"{self.label}: the certificate of {host} is not trusted; if "
+                               "the server has a certificate authority of its own, set "
+                               "REQUESTS_CA_BUNDLE to its certificate in manageup's "
+                               "environment")
         if isinstance(e, OSError):  # requests/niquests connection errors are OSErrors
             return SourceError(f"{self.label}: cannot reach {host} "
                                f"({type(e).__name__}); check the address and your connection")

@@ -166,6 +166,11 @@ class MicrosoftSource(KeepsSyncState):
                                       stream=True, hooks={"response": [read]})
             data = read(resp).content
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            if "certificate verify failed" in str(e).lower():  # a proxy that reads TLS
+                raise SourceError(f"{self.label}: the certificate of {urlsplit(url).netloc} "
+                                  "is not trusted; behind a proxy that inspects TLS, set "
+                                  "REQUESTS_CA_BUNDLE to its certificate in manageup's "
+                                  "environment") from None
             raise SourceError(f"{self.label}: cannot reach {urlsplit(url).netloc} "
                               f"({e.__class__.__name__}); check your connection") from None
         self.received += len(data)
