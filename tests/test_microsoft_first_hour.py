@@ -155,3 +155,25 @@ def test_graph_behind_a_proxy_whose_certificate_is_not_trusted_says_so(
     with pytest.raises(SourceError, match=r"certificate of 127\.0\.0\.1.*REQUESTS_CA_BUNDLE") as e:
         poll(src, *WINDOW, BERLIN)
     assert "\n" not in str(e.value)
+
+
+def test_signing_in_without_a_usable_keyring_stops_before_the_code(
+        fake: Any, trusted: Path, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # A headless machine over SSH, often without a keyring: finding out after the user
+    # typed the code wastes the sign-in, and "use a systemd credential or
+    # password_command" is no way to keep a Microsoft sign-in.
+    import keyring
+    from keyring.backends import fail
+
+    path, _ = write_config(tmp_path, ms_table(fake))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        code = cli.main(["--config", str(path), "auth", "microsoft"])
+    finally:
+        keyring.set_keyring(previous)
+    out = capsys.readouterr()
+    assert code == 1 and "F7QK-29LM" not in out.out
+    assert out.err.count("\n") == 1 and "keyring" in out.err
+    assert "password_command" not in out.err

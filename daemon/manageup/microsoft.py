@@ -206,6 +206,7 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
 
     from manageup import secrets
 
+    _keyring_usable()
     cache = msal.SerializableTokenCache()
     http_cache, loaded = load_http_cache()
     try:
@@ -237,6 +238,24 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
     secrets.store(TOKEN_NAME, cache.serialize())
     account = app.get_accounts()
     return str(account[0].get("username") or "") if account else ""
+
+
+def _keyring_usable() -> None:
+    """The sign-in is kept in the keyring only: without a usable one, say so before the
+    user types a code for nothing."""
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.get_password("manageup", TOKEN_NAME)
+    except keyring.errors.KeyringLocked:
+        raise SecretError(f"Microsoft 365: the keyring is locked; unlock it, then {REAUTH}") \
+            from None
+    except Exception as e:  # backends raise their own errors (no backend, D-Bus, ...)
+        raise SecretError(f"Microsoft 365: the sign-in is kept in the keyring, and none is "
+                          f"usable here ({e.__class__.__name__}); set one up (e.g. "
+                          f"gnome-keyring, or the keyrings.alt package), then {REAUTH}") \
+            from None
 
 
 def _unreachable(cal: Calendar, e: OSError) -> SourceError:
