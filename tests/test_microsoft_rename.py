@@ -147,3 +147,17 @@ def test_a_rename_that_fails_midway_leaves_every_row_where_it_was(tmp_path: Path
         assert [r.key for r in store.ledger()] == [f"{SERIES}|{MEETING.isoformat()}"]
     finally:
         store.close()
+
+
+def test_a_reminder_row_alone_is_moved_too(tmp_path: Path) -> None:
+    # The review reminder's row, with nothing else left under the old UID (an export
+    # of the ledger alone imported, a digest row removed by hand).
+    store = Store.open(tmp_path / "s.sqlite3")
+    try:
+        when = MEETING.isoformat()
+        store.ledger_set(f"nudge|{OLD_SERIES}|{when}", MEETING, "sent", "<n@x>", MEETING,
+                         MEETING, kind="nudge")
+        assert store.rename_uids({OLD_SERIES: SERIES}) == 1
+        assert [r.key for r in store.ledger()] == [f"nudge|{SERIES}|{when}"]
+    finally:
+        store.close()

@@ -52,11 +52,12 @@ class RenameMixin(StoreBase):
         return len(todo)
 
     def _uids_in_use(self) -> set[str]:
-        """Every prefix of every key up to a "|": the UIDs a rename could concern."""
+        """Every prefix of every key up to a "|", a reminder's without its "nudge|": the
+        UIDs a rename could concern."""
         keys = self.conn.execute(" UNION ".join(f"SELECT {col} FROM {table}"
                                                 for table, col in KEYED))
         out: set[str] = set()
         for (key,) in keys:
-            parts = str(key).split("|")
+            parts = str(key).removeprefix(PREFIXES[1]).split("|")
             out.update("|".join(parts[:i]) for i in range(1, len(parts) + 1))
         return out
