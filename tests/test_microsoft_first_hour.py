@@ -177,3 +177,19 @@ def test_signing_in_without_a_usable_keyring_stops_before_the_code(
     assert code == 1 and "F7QK-29LM" not in out.out
     assert out.err.count("\n") == 1 and "keyring" in out.err
     assert "password_command" not in out.err
+
+
+def test_a_run_before_signing_in_sends_no_notice_and_says_to_sign_in(
+        fake: Any, trusted: Path, memory_keyring: Any, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # The config written, the service started, `auth microsoft` not run yet: that is no
+    # sign-in that "stopped working" (revoked, expired), and no mail says it was.
+    path, _ = write_config(tmp_path, ms_table(fake))
+    assert cli.main(["--config", str(path), "run", "--once"]) == 1
+    assert not (tmp_path / "Maildir" / "new").exists() or \
+        not list((tmp_path / "Maildir" / "new").iterdir())
+    capsys.readouterr()
+    assert cli.main(["--config", str(path), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  microsoft work: not signed in to Microsoft 365; run: manageup auth " \
+           "microsoft" in out and "invalid_grant" not in out

@@ -62,8 +62,8 @@ def load_cache() -> Any:
     except (keyring.errors.KeyringError, RuntimeError) as e:
         raise SourceError(f"Microsoft 365: no usable keyring ({e.__class__.__name__}) to "
                           "read the sign-in from") from None
-    if raw is None:
-        raise MicrosoftAuthError(f"not signed in to Microsoft 365; {REAUTH}")
+    if raw is None:  # never signed in (as Google's): no sign-in died, no notice mail
+        raise SourceError(f"not signed in to Microsoft 365; {REAUTH}")
     cache = msal.SerializableTokenCache()
     try:
         if not _cache_shape(json.loads(raw)):
@@ -179,7 +179,7 @@ def access_token(app: Any, force: bool = False) -> tuple[str, str]:
     import msal
     accounts = app.get_accounts()
     if not accounts:
-        raise MicrosoftAuthError(f"not signed in to Microsoft 365; {REAUTH}")
+        raise SourceError(f"not signed in to Microsoft 365; {REAUTH}")
     try:
         result = app.acquire_token_silent_with_error(SCOPES, accounts[0], force_refresh=force)
     except OSError as e:  # requests' connection errors are OSErrors
