@@ -193,3 +193,17 @@ def test_a_run_before_signing_in_sends_no_notice_and_says_to_sign_in(
     out = capsys.readouterr().out
     assert "FAIL  microsoft work: not signed in to Microsoft 365; run: manageup auth " \
            "microsoft" in out and "invalid_grant" not in out
+
+
+def test_a_second_microsoft_calendar_is_a_config_error(
+        fake: Any, tmp_path: Path) -> None:  # noqa: F811
+    # One sign-in (one token cache, one `auth microsoft`, one dead-sign-in flag) and the
+    # account's own calendar: a second table could never be signed in on its own, and
+    # its refused refresh would stop the first one too.
+    from manageup.errors import ConfigError
+
+    second = ms_table(fake).replace('name = "work"', 'name = "client"').replace(
+        "contoso.example", "fabrikam.example")
+    with pytest.raises(ConfigError, match=r"calendars\[1\].*one Microsoft 365") as e:
+        write_config(tmp_path, ms_table(fake) + "\n[[calendars]]\n" + second)
+    assert e.value.exit_code == 2
