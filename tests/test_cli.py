@@ -33,6 +33,22 @@ def test_meetings_json_contract(example: Path, capsys: pytest.CaptureFixture[str
     assert rows[0]["digest_due"] == "2026-11-25T16:00:00+01:00"
 
 
+def test_a_1on1_in_two_calendars_is_listed_once(example: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The same meeting read from a shared calendar and the user's own is one 1:1."""
+    config = example / "config.toml"
+    table = '[[calendars]]\ntype = "ics"\nname = "work"\npath = "calendar.ics"\n'
+    text = config.read_text()
+    assert table in text
+    config.write_text(text.replace(table, table.replace("work", "own") + "\n"
+                                   + table.replace("work", "shared")))
+    assert run(example, "meetings", "--now", NOW, "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["start"] for r in rows] == ["2026-11-26T10:00:00+01:00",
+                                         "2026-12-03T10:00:00+01:00"]
+    assert {r["calendar"] for r in rows} == {"own"}
+
+
 def test_example_preview_has_all_seven_sections(example: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert run(example, "import", str(example / "notes.json")) == 0

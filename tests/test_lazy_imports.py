@@ -91,6 +91,14 @@ def test_preview_of_an_ics_feed_loads_no_delivery_nor_other_verbs(tmp_path: Path
     assert sorted(loaded & NOT_FOR_READING) == []
 
 
+def test_preview_inlines_css_only_for_the_html_part(tmp_path: Path) -> None:
+    assert "css_inline" not in modules_after(*ics_only(tmp_path), "preview", *NOW)
+    page = tmp_path / "digest.html"
+    assert "css_inline" in modules_after(*ics_only(tmp_path), "preview", "--html", str(page),
+                                         *NOW)
+    assert 'style="' in page.read_text()  # the CSS went into the elements
+
+
 def test_meetings_of_an_ics_feed_loads_no_rendering(tmp_path: Path) -> None:
     loaded = modules_after(*ics_only(tmp_path), "meetings", "--json", *NOW)
     assert "icalendar" in loaded

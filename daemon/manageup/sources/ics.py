@@ -130,8 +130,6 @@ class IcsSource:
                 assert data is not None
                 self._digest = hashlib.sha256(data).digest()
             data, self._cut = check_lines(line_ends(data), self.label)
-            for w in self._cut:
-                log.warning("%s", w)
             needles = self._needles()
             if needles is not None:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.

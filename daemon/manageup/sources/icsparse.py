@@ -8,7 +8,6 @@ change how another feed is read.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,8 +21,6 @@ from manageup.model import Occurrence, Person
 from manageup.sources import FetchResult, line_ends
 from manageup.sources.prefilter import scan, uid_in, unfold
 from manageup.sources.recurrence import cadence, expand
-
-log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
@@ -140,7 +137,8 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         events_by_uid[uid].append(comp)
     series = {uid for uid, comps in events_by_uid.items()
               if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
-    found = expand(keep, events_by_uid, start, end, calendar, result.warnings)
+    found = expand(keep, events_by_uid, start, end, calendar, result.warnings,
+                   cal.get("X-WR-TIMEZONE"))
     for ev in found:
         uid = str(ev.get("UID", "")).strip()
         try:
@@ -150,8 +148,6 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             result.warnings.append(f"{calendar}: skipped event {uid}: {e}")
     result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
-    for w in result.warnings:
-        log.warning("%s", w)
     return result
 
 

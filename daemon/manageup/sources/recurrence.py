@@ -106,10 +106,12 @@ def cadence(comps: list[Any]) -> float | None:
 
 
 def expand(keep: list[Any], events_by_uid: dict[str, list[Any]], start: datetime,
-           end: datetime, calendar: str, warnings: list[str]) -> list[Any]:
+           end: datetime, calendar: str, warnings: list[str],
+           wr_timezone: Any = None) -> list[Any]:
     """Every instance of every event in [start, end); one broken series costs only itself,
-    and a series that recurs more than daily is read capped (see _bring_forward)."""
-    cal = icalendar.Calendar()
+    and a series that recurs more than daily is read capped (see _bring_forward).
+    wr_timezone: the feed's X-WR-TIMEZONE, where Google says its UTC times are meant."""
+    cal = _calendar(wr_timezone)
     capped: set[str] = set()
     skipped: set[str] = set()
     until: dict[str, Any] = {}
@@ -129,7 +131,8 @@ def expand(keep: list[Any], events_by_uid: dict[str, list[Any]], start: datetime
         found = []
         for uid, comps in events_by_uid.items():
             if uid not in skipped:
-                found.extend(_expand_one(keep, comps, uid, start, end, calendar, warnings))
+                found.extend(_expand_one(keep, comps, uid, start, end, calendar, warnings,
+                                         wr_timezone))
     found = [ev for ev in found if not _after(ev, until.get(str(ev.get("UID", "")).strip()))]
     return _cap(found, capped, calendar, warnings)
 
@@ -141,6 +144,15 @@ def _query(cal: Any, skip_bad_series: bool = False) -> Any:
     if cal.get("X-WR-TIMEZONE") is None:
         return recurring_ical_events.CalendarQuery(cal, skip_bad_series=skip_bad_series)
     return recurring_ical_events.of(cal, skip_bad_series=skip_bad_series)
+
+
+def _calendar(wr_timezone: Any) -> Any:
+    """An empty calendar to expand in, carrying the feed's X-WR-TIMEZONE: without it a
+    weekly 10:00 New York series Google wrote in UTC moves to 09:00 in winter."""
+    cal = icalendar.Calendar()
+    if wr_timezone is not None:
+        cal["X-WR-TIMEZONE"] = wr_timezone
+    return cal
 
 
 def _after(ev: Any, until: Any) -> bool:
@@ -260,8 +272,8 @@ def _set(comp: Any, prop: str, value: datetime) -> None:
 
 
 def _expand_one(keep: list[Any], comps: list[Any], uid: str, start: datetime, end: datetime,
-                calendar: str, warnings: list[str]) -> list[Any]:
-    one = icalendar.Calendar()
+                calendar: str, warnings: list[str], wr_timezone: Any = None) -> list[Any]:
+    one = _calendar(wr_timezone)
     one.subcomponents = keep + comps
     try:
         return list(_query(one).between(start, end))
