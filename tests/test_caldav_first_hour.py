@@ -90,3 +90,34 @@ def test_a_server_whose_certificate_is_not_trusted_says_so(
         server.stop()
     assert "certificate" in str(e.value) and "REQUESTS_CA_BUNDLE" in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_server_error_text_reaches_the_terminal_without_control_characters(
+        tmp_path: Path) -> None:
+    from http.server import BaseHTTPRequestHandler
+
+    from manageup.errors import SourceError
+    from manageup.sources.caldav import CaldavSource
+    from tests.conftest import serve_http
+    from tests.test_caldav import WINDOW, poll
+
+    class Hostile(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_PROPFIND(self) -> None:  # a title change, a C1 CSI, a line of its own
+            self.send_response(500, "Boom\x1b]0;owned\x07\x9b2J")
+            body = b"\x1b[2J\x1b]0;owned\x07"
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_REPORT = do_GET = do_OPTIONS = do_PROPFIND
+
+    with serve_http(Hostile) as base:
+        _, config = _write(tmp_path, f'type = "caldav"\nname = "work"\n'
+                                     f'url = "{base}/alex/"\nusername = "alex"\n'
+                                     'calendar = "Work"\n')
+        with pytest.raises(SourceError) as e:
+            poll(CaldavSource(config.calendars[0], config, password="pw"), *WINDOW, BERLIN)
+    assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in str(e.value)), str(e.value)

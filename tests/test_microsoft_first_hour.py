@@ -207,3 +207,15 @@ def test_a_second_microsoft_calendar_is_a_config_error(
     with pytest.raises(ConfigError, match=r"calendars\[1\].*one Microsoft 365") as e:
         write_config(tmp_path, ms_table(fake) + "\n[[calendars]]\n" + second)
     assert e.value.exit_code == 2
+
+
+def test_graph_error_text_reaches_the_terminal_without_control_characters(
+        fake: Any, signed_in: Config, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    import json
+
+    code = "Bad\x1b]0;owned\x07\nSecond line\x9b2J"  # a title change, a line, a C1 CSI
+    fake.errors = [(400, {}, json.dumps({"error": {"code": code, "message": "x"}}).encode())]
+    assert cli.main(["--config", str(signed_in.source_path), "meetings"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Graph answered 400 Bad" in err
+    assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in err.rstrip("\n"))

@@ -23,6 +23,7 @@ from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read
 from manageup.sources.bounded import ENCODINGS, keep, read_whole
 from manageup.sources.graphevents import legacy_uid, occurrences, uids
 from manageup.store import Store
+from manageup.textutil import header_safe
 
 if TYPE_CHECKING:
     from manageup.config import Calendar, Config
@@ -142,7 +143,8 @@ class MicrosoftSource(KeepsSyncState):
                     self._sleep(wait)
                     continue
             raise SourceError(f"{self.label}: Graph answered {resp.status_code} "
-                              f"{code or resp.reason}; {_hint(resp.status_code)}")
+                              f"{header_safe(code or resp.reason or '', 100)}; "
+                              f"{_hint(resp.status_code)}")
         raise SourceError(f"{self.label}: Graph stayed busy after {TRIES} tries; "
                           "the next poll tries again")
 
