@@ -219,3 +219,14 @@ def test_graph_error_text_reaches_the_terminal_without_control_characters(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Graph answered 400 Bad" in err
     assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in err.rstrip("\n"))
+
+
+def test_sign_in_error_text_reaches_the_terminal_without_control_characters(
+        fake: Any, trusted: Path, memory_keyring: Any, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path, _ = write_config(tmp_path, ms_table(fake))
+    fake.token = lambda h, _form: fake.send(h, 400, {
+        "error": "access_denied", "error_description": "AADSTS1\x1b]0;owned\x07\x9b2J no"})
+    code, err = _auth(path, capsys)
+    assert code == 2 and "AADSTS1" in err
+    assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in err.rstrip("\n"))

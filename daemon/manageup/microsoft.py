@@ -284,5 +284,8 @@ logging.getLogger("msal.oauth2cli.oauth2").addFilter(_NoTraceback())
 
 
 def _short(text: Any) -> str:
+    """The first line of the service's words, as it may be shown on a terminal."""
+    from manageup.textutil import header_safe
+
     first = str(text or "").strip().splitlines()
-    return first[0][:200] if first else "no reason given"
+    return header_safe(first[0], 200) if first else "no reason given"
