@@ -230,3 +230,11 @@ def test_sign_in_error_text_reaches_the_terminal_without_control_characters(
     code, err = _auth(path, capsys)
     assert code == 2 and "AADSTS1" in err
     assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in err.rstrip("\n"))
+
+
+def test_signing_in_to_a_tenant_that_does_not_exist_is_a_config_error(
+        fake: Any, trusted: Path, memory_keyring: Any, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path, _ = write_config(tmp_path, ms_table(fake).replace("contoso.example", "nope.example"))
+    code, err = _auth(path, capsys)
+    assert code == 2 and err.count("\n") == 1 and "calendars.tenant" in err

@@ -40,6 +40,12 @@ SIGN_IN_FIX = {
 }
 
 
+class TenantNotFound(SourceError):
+    """calendars.tenant names no tenant: a config error where one is reported alone."""
+
+    exit_code = 2
+
+
 class MicrosoftAuthError(SignInExpired):
     """The sign-in is gone (revoked, expired, never done): only the user can fix it."""
 
@@ -165,7 +171,7 @@ def make_app(cal: Calendar, cache: Any, session: Any = None,
             # Entra ID knows its own hosts; asking it about them costs a request a process.
             instance_discovery=False, http_cache=http_cache)
     except ValueError as e:
-        raise SourceError(f"Microsoft 365: tenant {cal.tenant!r} not found at "
+        raise TenantNotFound(f"Microsoft 365: tenant {cal.tenant!r} not found at "
                           f"{cal.authority_url} ({_short(e)}); check calendars.tenant") from None
     except OSError as e:
         raise SourceError(f"Microsoft 365: cannot reach {cal.authority_url} "
