@@ -161,3 +161,21 @@ def test_a_reminder_row_alone_is_moved_too(tmp_path: Path) -> None:
         assert [r.key for r in store.ledger()] == [f"nudge|{SERIES}|{when}"]
     finally:
         store.close()
+
+
+def test_a_meeting_keeps_its_uid_when_the_window_is_read_again_without_icaluids(
+        fake: Any, signed_in: Config) -> None:  # noqa: F811
+    # Graph forgot the delta state (410) and the new read of the window lacks iCalUIds.
+    from tests.test_microsoft import WINDOW, poll, source
+
+    items = _items()
+    bare = [{k: v for k, v in e.items() if k != "iCalUId"} for e in items]
+    reads = [items, bare]
+    link = f"{fake.base}/v1.0/me/calendarView/delta?$deltatoken=d2"
+    fake.calendar = lambda query: {"value": reads.pop(0) if "startDateTime" in query else [],
+                                   "@odata.deltaLink": link}
+    src = source(signed_in)
+    first = {o.start: o.key for o in poll(src, *WINDOW, BERLIN).occurrences}
+    fake.errors = [(410, {}, "sync_state_not_found")]
+    again = {o.start: o.key for o in poll(src, *WINDOW, BERLIN).occurrences}
+    assert not reads and again == first

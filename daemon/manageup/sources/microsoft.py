@@ -241,7 +241,10 @@ class MicrosoftSource(KeepsSyncState):
             except Gone:
                 log.info("%s: Graph forgot the delta state; reading the window again",
                          self.label)
-        return self._full(start, end + MARGIN), True
+        new = self._full(start, end + MARGIN)
+        if state:
+            new["events"] = {i: _known_uid(e, state["events"]) for i, e in new["events"].items()}
+        return new, True
 
     def _pages(self, url: str, params: dict[str, str] | None = None) \
             -> tuple[list[dict[str, Any]], str]:
@@ -294,15 +297,19 @@ class MicrosoftSource(KeepsSyncState):
             if "@removed" in e:
                 events.pop(e["id"], None)
             else:
-                known = events.get(e["id"], {}).get("iCalUId")
-                # An event's iCalUId never changes; a change sent without it keeps the one
-                # known, or the meeting would change key and its digest go out again.
-                events[e["id"]] = e if e.get("iCalUId") or not known else {**e, "iCalUId": known}
+                events[e["id"]] = _known_uid(e, events)
         log.info("%s: %d changed or removed", self.label, len(items))
         return {**state, "token": link or state["token"], "events": events}, True
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _known_uid(e: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    """An event's iCalUId never changes: one sent without it keeps the one known, or the
+    meeting would change key and its digest go out again."""
+    was = (known.get(e["id"]) or {}).get("iCalUId")
+    return e if e.get("iCalUId") or not was else {**e, "iCalUId": was}
 
 
 def _with_id(items: list[Any], label: str) -> list[dict[str, Any]]:
