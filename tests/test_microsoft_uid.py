@@ -126,7 +126,7 @@ def test_rename_moves_every_keyed_row_and_keeps_rows_already_under_the_new_key(
         store.ledger_set(f"nudge|{series}|{start.isoformat()}", start, "sent", "<b@x>",
                          start, start, kind="nudge")
         store.ledger_set(f"{series}|{start.isoformat()}", start, "sent", "<c@x>", start, start)
-        store.ledger_set(f"new-series|{start.isoformat()}", start, "failed", "<d@x>", start,
+        store.ledger_set(f"new-series|{start.isoformat()}", start, "sent", "<d@x>", start,
                          start)  # already there under the new UID: it stays as it is
         store.ledger_set(f"{series}x|{start.isoformat()}", start, "sent", "<e@x>", start,
                          start)  # a UID that merely starts like an old one: untouched

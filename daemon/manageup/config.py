@@ -315,6 +315,10 @@ def _cross_checks(config: Config, problems: Problems) -> None:
             for k in ("authority_url", "graph_url"):
                 if not getattr(cal, k).lower().startswith("https://"):
                     problems.add(f"{key}.{k}", "must be an https:// address")
+            # One sign-in is kept (one `auth microsoft`), and it reads its own calendar.
+            if any(c.type == "microsoft" for c in config.calendars[:i]):
+                problems.add(key, "only one Microsoft 365 calendar can be read (one sign-in, "
+                             "its account's calendar); remove this table")
     if not config.calendars:
         problems.add("calendars", 'no calendar configured; add a [[calendars]] table with '
                      'type = "ics" and path = "..."')

@@ -29,6 +29,22 @@ REAUTH = "run: manageup auth microsoft"
 # Answers of the token endpoint that only a new sign-in cures.
 DEAD = {"invalid_grant", "interaction_required", "invalid_client", "unauthorized_client"}
 
+# What to do when the device-code sign-in itself is refused, by the token endpoint's error.
+SIGN_IN_FIX = {
+    "invalid_client": "check calendars.client_id and that the app registration allows "
+                      "public client flows (Authentication, Advanced settings), then "
+                      f"{REAUTH}",
+    "unauthorized_client": "check calendars.client_id and calendars.tenant, then " + REAUTH,
+    "invalid_scope": "give the app registration the delegated Calendars.Read permission, "
+                     f"then {REAUTH}",
+}
+
+
+class TenantNotFound(SourceError):
+    """calendars.tenant names no tenant: a config error where one is reported alone."""
+
+    exit_code = 2
+
 
 class MicrosoftAuthError(SignInExpired):
     """The sign-in is gone (revoked, expired, never done): only the user can fix it."""
@@ -52,8 +68,8 @@ def load_cache() -> Any:
     except (keyring.errors.KeyringError, RuntimeError) as e:
         raise SourceError(f"Microsoft 365: no usable keyring ({e.__class__.__name__}) to "
                           "read the sign-in from") from None
-    if raw is None:
-        raise MicrosoftAuthError(f"not signed in to Microsoft 365; {REAUTH}")
+    if raw is None:  # never signed in (as Google's): no sign-in died, no notice mail
+        raise SourceError(f"not signed in to Microsoft 365; {REAUTH}")
     cache = msal.SerializableTokenCache()
     try:
         if not _cache_shape(json.loads(raw)):
@@ -155,23 +171,28 @@ def make_app(cal: Calendar, cache: Any, session: Any = None,
             # Entra ID knows its own hosts; asking it about them costs a request a process.
             instance_discovery=False, http_cache=http_cache)
     except ValueError as e:
-        raise SourceError(f"Microsoft 365: tenant {cal.tenant!r} not found at "
+        raise TenantNotFound(f"Microsoft 365: tenant {cal.tenant!r} not found at "
                           f"{cal.authority_url} ({_short(e)}); check calendars.tenant") from None
     except OSError as e:
         raise SourceError(f"Microsoft 365: cannot reach {cal.authority_url} "
                           f"({e.__class__.__name__})") from None
+    except msal.exceptions.MsalError as e:  # a 5xx (msal's own raise_for_status)
+        raise _unreadable(e, "the next poll tries again") from None
 
 
 def access_token(app: Any, force: bool = False) -> tuple[str, str]:
     """(access token, the account's user name), from the cache or by refreshing."""
+    import msal
     accounts = app.get_accounts()
     if not accounts:
-        raise MicrosoftAuthError(f"not signed in to Microsoft 365; {REAUTH}")
+        raise SourceError(f"not signed in to Microsoft 365; {REAUTH}")
     try:
         result = app.acquire_token_silent_with_error(SCOPES, accounts[0], force_refresh=force)
     except OSError as e:  # requests' connection errors are OSErrors
         raise SourceError(f"Microsoft 365: cannot reach the sign-in service "
                           f"({e.__class__.__name__}); the next poll tries again") from None
+    except (ValueError, msal.exceptions.MsalError) as e:
+        raise _unreadable(e, "the next poll tries again") from None
     if not result:
         raise MicrosoftAuthError(f"the Microsoft sign-in has no usable token; {REAUTH}")
     if "access_token" not in result:
@@ -191,28 +212,86 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
 
     from manageup import secrets
 
+    _keyring_usable()
     cache = msal.SerializableTokenCache()
     http_cache, loaded = load_http_cache()
     try:
         app = make_app(cal, cache, session, http_cache)
     finally:
         save_http_cache(http_cache, loaded)
-    flow = app.initiate_device_flow(scopes=SCOPES)
+    try:
+        flow = app.initiate_device_flow(scopes=SCOPES)
+    except OSError as e:  # the tenant's settings came from the cache: the first request
+        raise _unreachable(cal, e) from None
+    except (ValueError, msal.exceptions.MsalError) as e:
+        raise _unreadable(e, REAUTH + " once it works") from None
     if "user_code" not in flow:
         raise UsageError(f"Microsoft did not start the sign-in: "
                          f"{_short(flow.get('error_description') or flow.get('error'))}; check "
                          "calendars.client_id, calendars.tenant and that the app registration "
                          "allows public client flows")
     say(flow["message"])
-    result = app.acquire_token_by_device_flow(flow)
+    try:
+        result = app.acquire_token_by_device_flow(flow)
+    except OSError as e:  # requests' connection errors are OSErrors
+        raise _unreachable(cal, e) from None
+    except (ValueError, msal.exceptions.MsalError) as e:
+        raise _unreadable(e, REAUTH + " once it works") from None
     if "access_token" not in result:
         raise UsageError(f"Microsoft sign-in failed: "
-                         f"{_short(result.get('error_description') or result.get('error'))}")
+                         f"{_short(result.get('error_description') or result.get('error'))}; "
+                         f"{SIGN_IN_FIX.get(str(result.get('error')), REAUTH + ' again')}")
     secrets.store(TOKEN_NAME, cache.serialize())
     account = app.get_accounts()
     return str(account[0].get("username") or "") if account else ""
 
 
+def _keyring_usable() -> None:
+    """The sign-in is kept in the keyring only: without a usable one, say so before the
+    user types a code for nothing."""
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.get_password("manageup", TOKEN_NAME)
+    except keyring.errors.KeyringLocked:
+        raise SecretError(f"Microsoft 365: the keyring is locked; unlock it, then {REAUTH}") \
+            from None
+    except Exception as e:  # backends raise their own errors (no backend, D-Bus, ...)
+        raise SecretError(f"Microsoft 365: the sign-in is kept in the keyring, and none is "
+                          f"usable here ({e.__class__.__name__}); set one up (e.g. "
+                          f"gnome-keyring, or the keyrings.alt package), then {REAUTH}") \
+            from None
+
+
+def _unreachable(cal: Calendar, e: OSError) -> SourceError:
+    return SourceError(f"Microsoft 365: cannot reach the sign-in service at "
+                       f"{cal.authority_url} ({e.__class__.__name__}); check your "
+                       f"connection, then {REAUTH}")
+
+
+def _unreadable(e: Exception, then: str) -> SourceError:
+    """An answer that is no token endpoint's: a proxy's or captive portal's page (msal
+    fails to parse it) or a server error (msal raises on a 5xx)."""
+    what = _short(e) if not isinstance(e, ValueError) else "a page that is not JSON"
+    return SourceError(f"Microsoft 365: the sign-in service answered {what} "
+                       f"({e.__class__.__name__}); check for a proxy in between; {then}")
+
+
+class _NoTraceback(logging.Filter):
+    """msal logs a token answer it cannot parse, whole and with a traceback, then raises;
+    the error is reported above in one line, so the log keeps it for -v only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.exc_info is None or logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+logging.getLogger("msal.oauth2cli.oauth2").addFilter(_NoTraceback())
+
+
 def _short(text: Any) -> str:
+    """The first line of the service's words, as it may be shown on a terminal."""
+    from manageup.textutil import header_safe
+
     first = str(text or "").strip().splitlines()
-    return first[0][:200] if first else "no reason given"
+    return header_safe(first[0], 200) if first else "no reason given"

@@ -28,6 +28,8 @@ def lookup(name: str, password_command: str = "",
         except OSError:
             tried.append(f"systemd credential {path}: not there (add LoadCredential={name}:... "
                          "to the unit)")
+        except UnicodeDecodeError:
+            tried.append(f"systemd credential {path}: not UTF-8 text; save it as UTF-8")
     else:
         tried.append(f"systemd credential: not running under systemd with LoadCredential={name}")
     try:
@@ -56,14 +58,22 @@ def lookup(name: str, password_command: str = "",
         tried.append("keyring: not installed")
     if password_command:
         try:
-            out = subprocess.run(shlex.split(password_command), capture_output=True, text=True,
+            out = subprocess.run(shlex.split(password_command), capture_output=True,
                                  timeout=30, check=False)
         except (OSError, subprocess.TimeoutExpired) as e:
             tried.append(f"password_command: could not run ({e.__class__.__name__})")
         else:
-            if out.returncode == 0 and out.stdout.strip():
-                return out.stdout.strip().splitlines()[0]
-            tried.append(f"password_command: exited {out.returncode} with no password")
+            # Its first line as printed: spaces at either end may be part of a password.
+            first = next((line for line in out.stdout.splitlines() if line.strip()), b"")
+            try:
+                text = first.decode("utf-8")
+            except UnicodeDecodeError:
+                tried.append("password_command: printed text that is not UTF-8; make it "
+                             "print the password as UTF-8")
+            else:
+                if out.returncode == 0 and text.strip():
+                    return text
+                tried.append(f"password_command: exited {out.returncode} with no password")
     else:
         tried.append("password_command: not set in the config")
     error = SecretUnavailable if unreadable else SecretMissing

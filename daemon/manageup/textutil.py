@@ -6,7 +6,7 @@ import re
 import textwrap
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1, separators
 
 
 def find_link(*texts: str) -> str:

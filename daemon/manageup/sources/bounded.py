@@ -56,19 +56,46 @@ class BoundedSession:
         self._session = session
         self.label, self.timeout, self.max_bytes = label, timeout, max_bytes
         self.challenge = ""  # the WWW-Authenticate of the last 401
+        self._deadline = 0.0  # of the request under way
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         headers = dict(kwargs.get("headers") or {})
         headers["Accept-Encoding"] = ENCODINGS
-        kwargs.update(headers=headers, stream=True)
-        deadline = time.monotonic() + self.timeout
+        # Each answer is read here as it arrives, before the library reads a redirect's
+        # body whole to follow it (the hook sees every hop).
+        hooks = dict(kwargs.get("hooks") or {})
+        hooks["response"] = [*_listed(hooks.get("response")), self._read]
+        kwargs.update(headers=headers, stream=True, hooks=hooks)
+        self._bound_challenges(kwargs.get("auth"))
+        self._deadline = time.monotonic() + self.timeout
         r = self._session.request(method, url, **kwargs)
         if r.status_code == 401:  # which schemes the server asks for, should it refuse ours
             self.challenge = str(r.headers.get("WWW-Authenticate") or "")
-        return keep(r, read_whole(r, self.label, deadline, self.max_bytes, self.timeout))
+        return self._read(r)
+
+    def _read(self, r: Any, **_kwargs: Any) -> Any:
+        if r._content_consumed:
+            return r
+        return keep(r, read_whole(r, self.label, self._deadline, self.max_bytes, self.timeout))
+
+    def _bound_challenges(self, auth: Any) -> None:
+        """Digest's handler reads a 401's body whole itself (without end, were it endless)
+        before answering the challenge: the body is read here first, within the limits."""
+        inner = getattr(auth, "handle_401", None)
+        if inner is None or getattr(auth, "bounded", False):
+            return
+
+        def handle_401(r: Any, **kwargs: Any) -> Any:
+            return inner(self._read(r), **kwargs)
+
+        auth.handle_401, auth.bounded = handle_401, True
 
     def close(self) -> None:
         self._session.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
+
+
+def _listed(hooks: Any) -> list[Any]:
+    return [] if hooks is None else [hooks] if callable(hooks) else list(hooks)

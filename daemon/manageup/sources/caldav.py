@@ -10,9 +10,10 @@ sync-collection is watched through its ctag, then its etags.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 SECRET = "caldav"
 MARGIN = timedelta(days=30)  # asked for beyond the lookahead, so the window can slide a month
 FIX_PASSWORD = "check calendars.username and run `manageup secret set caldav`"
+T = TypeVar("T")
 
 
 class CaldavSource(KeepsSyncState):
@@ -148,22 +150,33 @@ class CaldavSource(KeepsSyncState):
             -> tuple[dict[str, Any], bool]:
         """_sync, again with Digest when the server refused Basic and asks for Digest (the
         library keeps to the scheme it was given); the state then remembers it, so a
-        later process never sends the password as Basic to that server."""
+        later process does not send the password as Basic to that server. A server that
+        later asks for Basic only is answered with Basic again: nothing else can read it."""
+        new, changed = self._as_asked(lambda: self._sync(state, start, end))
+        if (new["events"].get("auth") == "digest") != (self._auth == "digest"):
+            events = {k: v for k, v in new["events"].items() if k != "auth"}
+            if self._auth == "digest":
+                events["auth"] = "digest"
+            new = {**new, "events": events}
+        return new, changed
+
+    def _as_asked(self, work: Callable[[], T]) -> T:
+        """work(), again with the other scheme when the server refused ours and asks for
+        that one only."""
         from caldav.lib import error
 
         try:
-            new, changed = self._sync(state, start, end)
+            return work()
         except error.AuthorizationError:
             challenge = getattr(getattr(self._client, "session", None), "challenge", "")
             kinds = self._client.extract_auth_types(challenge) if challenge else []
-            if self._auth != "basic" or "digest" not in kinds or "basic" in kinds:
+            other = "digest" if self._auth == "basic" else "basic"
+            if other not in kinds or self._auth in kinds:
                 raise
-            log.info("%s: the server asks for Digest authentication; using it", self.label)
-            self._auth, self._client = "digest", None
-            new, changed = self._sync(state, start, end)
-        if self._auth == "digest" and new["events"].get("auth") != "digest":
-            new = {**new, "events": {**new["events"], "auth": "digest"}}
-        return new, changed
+            log.info("%s: the server asks for %s authentication; using it", self.label,
+                     other.capitalize())
+            self._auth, self._client = other, None
+            return work()
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
             -> tuple[dict[str, Any], bool]:
@@ -298,6 +311,11 @@ class CaldavSource(KeepsSyncState):
         if isinstance(e, error.DAVError):
             return SourceError(f"{self.label}: {host} answered {_first_line(e)}; "
                                "check calendars.url")
+        if isinstance(e, OSError) and "certificate verify failed" in str(e).lower():
+            return SourceError(f"{self.label}: the certificate of {host} is not trusted; if "
+                               "the server has a certificate authority of its own, set "
+                               "REQUESTS_CA_BUNDLE to its certificate in manageup's "
+                               "environment")
         if isinstance(e, OSError):  # requests/niquests connection errors are OSErrors
             return SourceError(f"{self.label}: cannot reach {host} "
                                f"({type(e).__name__}); check the address and your connection")
@@ -346,19 +364,19 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     try:
         secrets.lookup(SECRET, cal.password_command)
     except ManageupError as e:
-        return [(False, f"{what}: {e}")]
+        return [(False, f"{what}: {_unlabelled(e, cal)}")]
     checks = [(True, f"{what}: password found")]
     src = CaldavSource(cal, config)
     try:
         try:
-            url, addresses = src._resolve()
+            url, addresses = src._as_asked(src._resolve)
             props = src._calendar(url).get_properties(_collection_props())
         except ManageupError:
             raise
         except Exception as e:
             raise src._explain(e) from None
     except ManageupError as e:
-        return [*checks, (False, f"{what}: {e}")]
+        return [*checks, (False, f"{what}: {_unlabelled(e, cal)}")]
     kinds = str(props.get("{DAV:}resourcetype") or "")
     if "calendar" not in kinds and props.get("{DAV:}resourcetype") is not None:
         return [*checks, (False, f"{what}: {url} is not a calendar collection; "
@@ -367,6 +385,11 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     also = f"; your addresses there: {', '.join(addresses)}" if addresses else ""
     return [*checks, (True, f"{what}: signed in as {cal.username}, calendar {name!r} "
                             f"found{also}")]
+
+
+def _unlabelled(e: Exception, cal: Calendar) -> str:
+    """The error without the calendar's name in front: the check's line names it."""
+    return str(e).removeprefix(f"{cal.label}: ")
 
 
 def _collection_props() -> list[Any]:

@@ -97,6 +97,11 @@ def _failed(error: BaseException, label: str, conditional: bool) -> None:
                 return
             raise SourceError(f"{label}: the server answered 304 Not Modified to a request "
                               "for the whole feed; check calendars.url") from None
+        if error.code == 401:  # a feed's address needs no login; a CalDAV server's does
+            raise SourceError(f"{label}: the server answered 401 {error.reason} (it wants a "
+                              "login); use the calendar's secret .ics address in "
+                              'calendars.url, or for a CalDAV server type = "caldav" (see '
+                              "the README)") from None
         raise SourceError(f"{label}: the server answered {error.code} {error.reason}; "
                           "check calendars.url") from None
     if isinstance(error, http.client.HTTPException | ValueError):

@@ -16,7 +16,7 @@ import contextlib
 import itertools
 import logging
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +53,24 @@ def ical_uid(e: dict[str, Any]) -> str:
         if not series and not raw.upper().startswith(GLOBAL_ID):
             return raw.strip()[:MAX_UID]
     return str(series or e["id"])
+
+
+def uids(events: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Each event's UID by its Graph id: ical_uid's, except that every instance of a series
+    has the series' one (what most of its instances decode to). An instance Graph sends
+    without a usable iCalUId would otherwise be a second meeting under the series' Graph
+    id, its history split and its digest, sent under the other key, sent again."""
+    own: dict[str, str] = {}
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for ident, e in events.items():
+        with contextlib.suppress(KeyError, TypeError, AttributeError):
+            own[ident] = uid = ical_uid(e)
+            series = str(e.get("seriesMasterId") or "")
+            if series and uid != series:
+                votes[series][uid] += 1
+    best = {series: min(c, key=lambda u: (-c[u], u)) for series, c in votes.items()}
+    return {ident: best.get(str(events[ident].get("seriesMasterId") or ""), uid)
+            for ident, uid in own.items()}
 
 
 def legacy_uid(e: dict[str, Any]) -> str:
@@ -135,10 +153,11 @@ def occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetim
         ordered = sorted(times)
         gaps = [(b - a).total_seconds() / 86400 for a, b in itertools.pairwise(ordered)]
         cadence[series] = statistics.median(gaps) if gaps else None
-    for e in events.values():
+    uid = uids(events)
+    for ident, e in events.items():
         try:
-            occ = _occurrence(e, zone, cadence.get(e.get("seriesMasterId") or ""), label, me,
-                              user)
+            occ = _occurrence(e, uid[ident], zone, cadence.get(e.get("seriesMasterId") or ""),
+                              label, me, user)
         except (KeyError, ValueError, TypeError, AttributeError) as err:
             result.warnings.append(f"{label}: skipped event {e.get('id')}: {err}")
             continue
@@ -155,8 +174,8 @@ def _original(e: dict[str, Any], zone: ZoneInfo) -> datetime | None:
     return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(zone)
 
 
-def _occurrence(e: dict[str, Any], zone: ZoneInfo, cadence: float | None, label: str,
-                me: str, user: str) -> Occurrence:
+def _occurrence(e: dict[str, Any], uid: str, zone: ZoneInfo, cadence: float | None,
+                label: str, me: str, user: str) -> Occurrence:
     all_day = bool(e.get("isAllDay"))
     start = _when(e["start"], zone, all_day)
     end = _when(e["end"], zone, all_day) if e.get("end") else start
@@ -171,7 +190,7 @@ def _occurrence(e: dict[str, Any], zone: ZoneInfo, cadence: float | None, label:
     online = e.get("onlineMeeting") or {}
     series = e.get("seriesMasterId")
     return Occurrence(
-        uid=ical_uid(e),
+        uid=uid,
         start=start,
         end=end,
         title=_clip(e.get("subject")),

@@ -21,8 +21,9 @@ from manageup import microsoft
 from manageup.errors import SourceError
 from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only, state_covers
 from manageup.sources.bounded import ENCODINGS, keep, read_whole
-from manageup.sources.graphevents import ical_uid, legacy_uid, occurrences
+from manageup.sources.graphevents import legacy_uid, occurrences, uids
 from manageup.store import Store
+from manageup.textutil import header_safe
 
 if TYPE_CHECKING:
     from manageup.config import Calendar, Config
@@ -142,7 +143,8 @@ class MicrosoftSource(KeepsSyncState):
                     self._sleep(wait)
                     continue
             raise SourceError(f"{self.label}: Graph answered {resp.status_code} "
-                              f"{code or resp.reason}; {_hint(resp.status_code)}")
+                              f"{header_safe(code or resp.reason or '', 100)}; "
+                              f"{_hint(resp.status_code)}")
         raise SourceError(f"{self.label}: Graph stayed busy after {TRIES} tries; "
                           "the next poll tries again")
 
@@ -153,16 +155,28 @@ class MicrosoftSource(KeepsSyncState):
         import urllib3
 
         deadline = time.monotonic() + self.cal.timeout
+
+        def read(r: Any, **_kwargs: Any) -> Any:
+            # A hook, so a redirect's body is read here too: requests reads it whole.
+            if r._content_consumed:
+                return r
+            return keep(r, read_whole(r, self.label, deadline, self.cal.max_bytes,
+                                      self.cal.timeout))
+
         try:
             resp = self.session().get(url, headers={**headers, "Accept-Encoding": ENCODINGS},
-                                      stream=True)
-            data = read_whole(resp, self.label, deadline, self.cal.max_bytes,
-                              self.cal.timeout)
+                                      stream=True, hooks={"response": [read]})
+            data = read(resp).content
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            if "certificate verify failed" in str(e).lower():  # a proxy that reads TLS
+                raise SourceError(f"{self.label}: the certificate of {urlsplit(url).netloc} "
+                                  "is not trusted; behind a proxy that inspects TLS, set "
+                                  "REQUESTS_CA_BUNDLE to its certificate in manageup's "
+                                  "environment") from None
             raise SourceError(f"{self.label}: cannot reach {urlsplit(url).netloc} "
                               f"({e.__class__.__name__}); check your connection") from None
         self.received += len(data)
-        return keep(resp, data)
+        return resp
 
     # -- fetching ------------------------------------------------------------------------
 
@@ -207,9 +221,9 @@ class MicrosoftSource(KeepsSyncState):
         the cycle looks for them: a digest already sent must not go out again. Each old
         UID is asked about once per process."""
         renames = {}
-        for e in events.values():
+        for ident, new in uids(events).items():
             with contextlib.suppress(KeyError, TypeError, AttributeError):
-                old, new = legacy_uid(e), ical_uid(e)
+                old = legacy_uid(events[ident])
                 if old != new and old not in self._renamed:
                     renames[old] = new
         if renames:
@@ -227,7 +241,10 @@ class MicrosoftSource(KeepsSyncState):
             except Gone:
                 log.info("%s: Graph forgot the delta state; reading the window again",
                          self.label)
-        return self._full(start, end + MARGIN), True
+        new = self._full(start, end + MARGIN)
+        if state:
+            new["events"] = {i: _known_uid(e, state["events"]) for i, e in new["events"].items()}
+        return new, True
 
     def _pages(self, url: str, params: dict[str, str] | None = None) \
             -> tuple[list[dict[str, Any]], str]:
@@ -280,12 +297,19 @@ class MicrosoftSource(KeepsSyncState):
             if "@removed" in e:
                 events.pop(e["id"], None)
             else:
-                events[e["id"]] = e
+                events[e["id"]] = _known_uid(e, events)
         log.info("%s: %d changed or removed", self.label, len(items))
         return {**state, "token": link or state["token"], "events": events}, True
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _known_uid(e: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    """An event's iCalUId never changes: one sent without it keeps the one known, or the
+    meeting would change key and its digest go out again."""
+    was = (known.get(e["id"]) or {}).get("iCalUId")
+    return e if e.get("iCalUId") or not was else {**e, "iCalUId": was}
 
 
 def _with_id(items: list[Any], label: str) -> list[dict[str, Any]]:
@@ -341,14 +365,19 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     try:
         _token, user = src.token()
     except SourceError as e:
-        return [(False, f"{what}: {e}")]
+        return [(False, f"{what}: {_unlabelled(e, cal)}")]
     checks = [(True, f"{what}: signed in as {user or 'an account'}")]
     try:
         found = src.get(f"{cal.graph_url.rstrip('/')}/me/calendar", {"$select": "name"})
     except SourceError as e:
-        return [*checks, (False, f"{what}: {e}")]
+        return [*checks, (False, f"{what}: {_unlabelled(e, cal)}")]
     return [*checks, (True, f"{what}: Graph reachable, calendar {found.get('name', '')!r} "
                             "found")]
+
+
+def _unlabelled(e: Exception, cal: Calendar) -> str:
+    """The error without the calendar's name in front: the check's line names it."""
+    return str(e).removeprefix(f"{cal.label}: ")
 
 
 __all__ = ["MicrosoftSource"]

@@ -23,7 +23,8 @@ class RenameMixin(StoreBase):
     def rename_uids(self, renames: Mapping[str, str]) -> int:
         """Moves every row keyed by an old UID to its new one; returns how many old UIDs
         had rows. A row already there under the new key wins (UPDATE OR IGNORE leaves the
-        old one, which no new occurrence asks for). Nothing is written when no row has an
+        old one, which no new occurrence asks for), except a ledger row still owing a mail
+        the old key's row says went out. Nothing is written when no row has an
         old UID, so a source may ask on every poll."""
         if self.readonly:
             return 0
@@ -35,6 +36,13 @@ class RenameMixin(StoreBase):
             for old, new in todo.items():
                 for prefix in PREFIXES:
                     was, now = prefix + old, prefix + new
+                    # A mail that went out under the old key beats one still owed under
+                    # the new (an older manageup sent it meanwhile): that is not sent again.
+                    c.execute("DELETE FROM ledger WHERE state IN ('pending', 'failed') AND "
+                              "EXISTS (SELECT 1 FROM ledger o WHERE o.start = ledger.start "
+                              "AND o.state IN ('sent', 'uncertain') AND (o.key = ? OR "
+                              "substr(o.key, 1, ?) = ?) AND ledger.key = ? || substr(o.key, ?))",
+                              (was, len(was) + 1, was + "|", now, len(was) + 1))
                     for table, col in KEYED:
                         # Exactly the old key, or the old key then "|" and the rest.
                         c.execute(f"UPDATE OR IGNORE {table} SET {col} = ? || substr({col}, ?) "
@@ -44,11 +52,12 @@ class RenameMixin(StoreBase):
         return len(todo)
 
     def _uids_in_use(self) -> set[str]:
-        """Every prefix of every key up to a "|": the UIDs a rename could concern."""
+        """Every prefix of every key up to a "|", a reminder's without its "nudge|": the
+        UIDs a rename could concern."""
         keys = self.conn.execute(" UNION ".join(f"SELECT {col} FROM {table}"
                                                 for table, col in KEYED))
         out: set[str] = set()
         for (key,) in keys:
-            parts = str(key).split("|")
+            parts = str(key).removeprefix(PREFIXES[1]).split("|")
             out.update("|".join(parts[:i]) for i in range(1, len(parts) + 1))
         return out
