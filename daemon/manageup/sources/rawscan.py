@@ -82,7 +82,7 @@ class Plain:
         as the slow path finds them: in the chunk lower-cased with every blank and line
         break squeezed out. None when the squeezed text does not show each event's start
         once (a "BEGIN:VEVENT" in some text)."""
-        sq = self.raw[self.frm:].translate(_LOWER, _BLANKS)
+        sq = self.raw[self.frm:].translate(_LOWER, _BLANKS + b"\\")
         parts = sq.split(b"begin:vevent")
         if len(parts) != self.n + 1:
             return None

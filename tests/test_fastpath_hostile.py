@@ -1,0 +1,91 @@
+"""Hostile feeds for the fast path (precut, then select): each is spelled so that a cheaper
+look would judge it other than the full parse does. select(precut(feed)) must stay byte for
+byte select(feed), and select's answers those of the whole feed."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import generate
+from manageup.config import Config, parse_config
+from manageup.detect import boss_names, detect
+from manageup.sources.ics import parse_occurrences
+from manageup.sources.precut import precut
+from manageup.sources.prefilter import Needles, select
+from tests.conftest import ICS, config_text
+from tests.test_prefilter import WINDOW
+
+RANGE = (date(2026, 7, 20), date(2027, 1, 1))
+
+
+def _config(name: str = "Sam Rivera", email: str = "sam@example.com",
+            aliases: str = '"sam.rivera@old-domain.example"') -> Config:
+    return parse_config(config_text(ICS / "x.ics", Path("/nonexistent")).replace(
+        'name = "Sam Rivera"', f'name = "{name}"').replace(
+        'email = "sam@example.com"', f'email = "{email}"').replace(
+        '"sam.rivera@old-domain.example"', aliases))
+
+
+def _needles(cfg: Config) -> Needles:
+    return Needles(cfg.boss_addresses, cfg.detect.title_patterns, boss_names(cfg),
+                   cfg.detect.max_attendees)
+
+
+def _among_others(*lines: bytes) -> bytes:
+    """A feed of ordinary events with this one in the middle (never the last: that one
+    holds the trailer and is always kept)."""
+    block = b"BEGIN:VEVENT\r\n" + b"".join(x + b"\r\n" for x in lines) + b"END:VEVENT\r\n"
+    data = generate(120, seed=11).encode()
+    at = data.index(b"BEGIN:VEVENT", len(data) // 2)
+    return data[:at] + block + data[at:]
+
+
+def _one_off(*lines: bytes) -> bytes:
+    return _among_others(b"UID:hostile@example.com", b"DTSTAMP:20260101T000000Z",
+                         b"DTSTART:20261124T100000Z", b"DTEND:20261124T103000Z", *lines)
+
+
+def _cut_changes_nothing(data: bytes, cfg: Config) -> None:
+    n = _needles(cfg)
+    for chunk in (700, 1 << 20):
+        for since, until in ((None, None), RANGE):
+            cut = precut(data, n, chunk=chunk, min_size=0, since=since, until=until)
+            assert cut is not None
+            assert select(cut, n, since, until)[0] == select(data, n, since, until)[0]
+
+
+def _found(data: bytes, cfg: Config) -> bool:
+    """Detection on the whole feed finds the hostile event."""
+    occs = parse_occurrences(data, *WINDOW, cfg.zone).occurrences
+    return any(m.occurrence.key.startswith("hostile@") for m in detect(occs, cfg))
+
+
+def test_title_with_escaped_colon_and_the_name_only() -> None:
+    # "1\:1 Sam": a personal entry; icalendar reads the title as "1:1 Sam".
+    cfg = _config()
+    data = _one_off(b"SUMMARY:1\\:1 Sam")
+    assert _found(data, cfg)
+    _cut_changes_nothing(data, cfg)
+
+
+@pytest.mark.parametrize("title", ["1:1 Işık", "1:1 işık", "1:1 İŞIK"])
+def test_boss_name_with_dotless_i_in_title(title: str) -> None:
+    # Detection takes "ı" for "i" (re.IGNORECASE); casefold keeps it.
+    cfg = _config(name="Işık Yilmaz", email="boss@example.com", aliases="")
+    data = _one_off(b"SUMMARY:" + title.encode())
+    assert _found(data, cfg)
+    _cut_changes_nothing(data, cfg)
+
+
+def test_fold_inside_a_multibyte_character_of_the_boss_address() -> None:
+    # Simple writers fold at 75 octets, even inside a UTF-8 sequence (RFC 5545 3.1).
+    cfg = _config(aliases='"émile@example.com"')
+    line = "ATTENDEE:mailto:émile@example.com".encode()
+    i = line.index(b"\xc3") + 1
+    data = _one_off(b"SUMMARY:Sync", line[:i] + b"\r\n " + line[i:],
+                    b"ATTENDEE:mailto:alex@example.com")
+    assert b"hostile@example.com" in select(data, _needles(cfg))[0]
+    _cut_changes_nothing(data, cfg)
