@@ -4,7 +4,9 @@ byte select(feed), and select's answers those of the whole feed."""
 
 from __future__ import annotations
 
-from datetime import date
+import subprocess
+import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,11 +14,13 @@ import pytest
 from benchmarks.generate import generate
 from manageup.config import Config, parse_config
 from manageup.detect import boss_names, detect
+from manageup.sources import cache
 from manageup.sources.ics import parse_occurrences
 from manageup.sources.precut import precut
 from manageup.sources.prefilter import Needles, select
-from tests.conftest import ICS, config_text
-from tests.test_prefilter import WINDOW
+from tests.conftest import ICS, ROOT, config_text
+from tests.test_prefilter import WINDOW, _weekly, answers
+from tests.test_prefilter import same as same_answers
 
 RANGE = (date(2026, 7, 20), date(2027, 1, 1))
 
@@ -89,3 +93,38 @@ def test_fold_inside_a_multibyte_character_of_the_boss_address() -> None:
                     b"ATTENDEE:mailto:alex@example.com")
     assert b"hostile@example.com" in select(data, _needles(cfg))[0]
     _cut_changes_nothing(data, cfg)
+
+
+def test_stale_override_beside_a_later_one_for_the_same_instance() -> None:
+    # Two overrides of one instance: the parse takes the first (equal SEQUENCE), which
+    # moved it into the past; leaving that one out would bring the other into the window.
+    data = _weekly("RECURRENCE-ID:20240111T090000Z\r\n"
+                   "DTSTART:20240112T090000Z\r\nDTEND:20240112T093000Z\r\n",
+                   "RECURRENCE-ID:20240111T090000Z\r\n"
+                   "DTSTART:20261120T090000Z\r\nDTEND:20261120T093000Z\r\n")
+    same_answers(data)
+
+
+def test_stale_override_under_a_this_and_future_move() -> None:
+    # From 2024-02-01 on, every instance moved 6 days later: the one due on 2026-07-23
+    # (outside the range) was cancelled; without its override it would come back on
+    # 2026-07-29, inside the window.
+    since = WINDOW[0].date() - timedelta(days=2)
+    assert date(2026, 7, 23) < since < date(2026, 7, 29)
+    data = _weekly("RECURRENCE-ID;RANGE=THISANDFUTURE:20240201T090000Z\r\n"
+                   "DTSTART:20240207T090000Z\r\nDTEND:20240207T093000Z\r\n",
+                   "RECURRENCE-ID:20260723T090000Z\r\nSTATUS:CANCELLED\r\n"
+                   "DTSTART:20260723T090000Z\r\nDTEND:20260723T093000Z\r\n")
+    assert answers(data)[0]
+    same_answers(data)
+
+
+def test_feed_cache_fingerprint_covers_every_module_of_the_fast_path() -> None:
+    # A fix to the pre-cut must not leave a fresh process reusing what the old code cut.
+    code = ("import sys; from manageup.sources.precut import precut; "
+            "from manageup.sources import ics; "
+            "print(' '.join(m for m in sys.modules if m.startswith('manageup.sources.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "daemon")})
+    loaded = set(out.stdout.split()) - {"manageup.sources.cache"}
+    assert loaded <= set(cache._CODE)

@@ -18,7 +18,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -337,6 +337,36 @@ def stale_override(block: bytes, since: date, until: date) -> bool:
     return end < since or start > until
 
 
+_RECURRENCE_ID = re.compile(rb"\nrecurrence-id[;:][^\r\n]*")
+
+
+def _stale(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
+           until: date) -> set[int]:
+    """The stale overrides (stale_override) among the blocks, left out only where that
+    changes nothing: not in a series with a RANGE override (it moves the instance a stale
+    one replaced, maybe into the range), nor beside another override of the same instance
+    (give or take a day for time zones) that is not stale (the parse may take either)."""
+    stale = {i for i, b in blocks.items() if stale_override(b, since, until)}
+    unsure: set[bytes] = set()
+    taken: dict[bytes, set[date | None]] = {}
+    for i, block in blocks.items():
+        if i in stale or b"\nrecurrence-id" not in block:
+            continue
+        for m in _RECURRENCE_ID.finditer(block):
+            if b"range=" in m.group(0):
+                unsure.add(uid_of[i])
+            taken.setdefault(uid_of[i], set()).add(_date(m.group(0), b"recurrence-id"))
+    one_day = timedelta(days=1)
+
+    def clash(i: int) -> bool:
+        was = _date(blocks[i], b"recurrence-id")
+        others = taken.get(uid_of[i], set())
+        return was is None or None in others or bool({was - one_day, was, was + one_day}
+                                                     & others)
+
+    return {i for i in stale if uid_of[i] not in unsure and not clash(i)}
+
+
 def _uid(block: bytes) -> bytes:
     """A block's own UID, unescaped as the parser unescapes it (two spellings, one UID)."""
     m = _UID.search(block)
@@ -435,7 +465,8 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     if since is not None and until is not None:
         # Years of a weekly 1:1's moved instances are most of what is left: parsing the
         # old ones is wasted on a window that never reaches them.
-        kept = [i for i in kept if not stale_override(own(low, spans[i]), since, until)]
+        stale = _stale({i: own(low, spans[i]) for i in kept}, uid_of, since, until)
+        kept = [i for i in kept if i not in stale]
     # Everything else stays where it was (VTIMEZONEs, each VCALENDAR of a concatenated
     # feed around its own events), so the cut feed reads exactly like the whole one.
     parts, last = [], 0
