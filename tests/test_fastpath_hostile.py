@@ -128,3 +128,24 @@ def test_feed_cache_fingerprint_covers_every_module_of_the_fast_path() -> None:
                          check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "daemon")})
     loaded = set(out.stdout.split()) - {"manageup.sources.cache"}
     assert loaded <= set(cache._CODE)
+
+
+def test_this_and_future_spelled_with_a_blank_before_the_equals_sign() -> None:
+    # icalendar strips the parameter's name: this is RANGE=THISANDFUTURE, and from
+    # 2024-02-01 on every instance is an hour later.
+    data = _weekly("RECURRENCE-ID;RANGE =THISANDFUTURE:20240201T090000Z\r\n"
+                   "DTSTART:20240201T100000Z\r\nDTEND:20240201T103000Z\r\n")
+    same_answers(data)
+
+
+def test_uid_with_a_lone_backslash_and_its_escaped_spelling() -> None:
+    # icalendar reads "w\1" and "w\\1" alike (a backslash before a character that is not
+    # an escape stays): the cancelled instance, naming nobody, is the boss's series'.
+    series = _weekly().replace(b"UID:w@", b"UID:w\\1@")
+    data = series.replace(
+        b"END:VCALENDAR", b"BEGIN:VEVENT\r\nUID:w\\\\1@example.com\r\n"
+        b"RECURRENCE-ID:20261126T090000Z\r\nSTATUS:CANCELLED\r\n"
+        b"DTSTART:20261126T090000Z\r\nDTEND:20261126T093000Z\r\nEND:VEVENT\r\n"
+        b"END:VCALENDAR")
+    assert answers(data) != answers(series)
+    same_answers(data)

@@ -325,8 +325,8 @@ def stale_override(block: bytes, since: date, until: date) -> bool:
     if at < 0 or block.count(b"\nrecurrence-id") != 1 or any(
             b"\n" + p in block for p in (b"rrule", b"rdate", b"exdate", b"duration")):
         return False
-    if b"range=" in block[at:_line_end(block, at + 1)]:
-        return False  # THISANDFUTURE changes every later instance too
+    if b"range" in block[at:_line_end(block, at + 1)]:
+        return False  # THISANDFUTURE changes every later instance too ("RANGE =" also)
     was = _date(block, b"recurrence-id")
     if was is None or since <= was <= until:
         return False
@@ -353,7 +353,7 @@ def _stale(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
         if i in stale or b"\nrecurrence-id" not in block:
             continue
         for m in _RECURRENCE_ID.finditer(block):
-            if b"range=" in m.group(0):
+            if b"range" in m.group(0):
                 unsure.add(uid_of[i])
             taken.setdefault(uid_of[i], set()).add(_date(m.group(0), b"recurrence-id"))
     one_day = timedelta(days=1)
@@ -368,14 +368,13 @@ def _stale(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
 
 
 def _uid(block: bytes) -> bytes:
-    """A block's own UID, unescaped as the parser unescapes it (two spellings, one UID)."""
+    """A block's own UID, without backslashes: the parser unescapes some ("\\\\" and "\\,")
+    and keeps others ("\\1"), so two spellings, one UID; dropping all of them only joins
+    more blocks in a group."""
     m = _UID.search(block)
     if m is None:
         return b""
-    uid = _value(m.group(0)[3:]).strip()
-    if b"\\" in uid:
-        uid = re.sub(rb"\\(.)", lambda m: b"\n" if m.group(1) in b"nN" else m.group(1), uid)
-    return uid
+    return _value(m.group(0)[3:]).replace(b"\\", b"").strip()
 
 
 def _any(needles: Iterable[str]) -> re.Pattern[bytes] | None:
