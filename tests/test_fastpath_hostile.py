@@ -149,3 +149,58 @@ def test_uid_with_a_lone_backslash_and_its_escaped_spelling() -> None:
         b"END:VCALENDAR")
     assert answers(data) != answers(series)
     same_answers(data)
+
+
+# icalendar reads a property's name with its blanks taken out ("UID :x" is a UID,
+# "BEGIN :VALARM" begins an alarm); select must read it so too.
+ODD_NAMES = {
+    "uid": b"UID :w@example.com",
+    "uid spaced": b"U I\tD:w@example.com",
+    "uid after a vertical tab": b"\x0bUID:w@example.com",
+}
+
+
+@pytest.mark.parametrize("uid", ODD_NAMES.values(), ids=ODD_NAMES.keys())
+def test_cancelled_instance_whose_uid_name_has_blanks(uid: bytes) -> None:
+    series = _weekly()
+    data = series.replace(
+        b"END:VCALENDAR", b"BEGIN:VEVENT\r\n" + uid + b"\r\n"
+        b"RECURRENCE-ID:20261126T090000Z\r\nSTATUS:CANCELLED\r\n"
+        b"DTSTART:20261126T090000Z\r\nDTEND:20261126T093000Z\r\nEND:VEVENT\r\n"
+        b"END:VCALENDAR")
+    assert answers(data) != answers(series)
+    same_answers(data)
+    # And as an override, naming nobody, of the boss's series among ordinary events.
+    override = _among_others(uid.replace(b"w@", b"boss-weekly-1on1@"),
+                             b"RECURRENCE-ID:20261126T090000Z", b"DTSTART:20261126T110000Z",
+                             b"DTEND:20261126T113000Z")
+    _cut_changes_nothing_or_refused(override, _config())
+
+
+def test_alarm_begun_with_a_blank_before_the_colon() -> None:
+    # The e-mail alarm's attendees are not the event's: still a 1:1.
+    data = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\n"
+            b"UID:one@example.com\r\nDTSTART:20261120T090000Z\r\nDTEND:20261120T093000Z\r\n"
+            b"SUMMARY:Catch-up\r\nORGANIZER:mailto:sam@example.com\r\n"
+            b"ATTENDEE:mailto:alex@example.com\r\nBEGIN :VALARM\r\nACTION:EMAIL\r\n"
+            b"TRIGGER:-PT10M\r\nATTENDEE:mailto:priya@example.com\r\n"
+            b"ATTENDEE:mailto:jordan@example.com\r\nEND :VALARM\r\nEND:VEVENT\r\n"
+            b"END:VCALENDAR\r\n")
+    assert answers(data)[0]
+    same_answers(data)
+
+
+@pytest.mark.parametrize("line", [b"BEGIN :VALARM", b"END :VEVENT", b"B EGIN:VALARM",
+                                  b"BEGIN \r\n :VALARM", b"UID \r\n :x", b"X-A\r\n  :1",
+                                  b"DTEND \r\n :20240101T100000Z", b"\x1cBEGIN:VALARM"])
+def test_names_with_blanks_among_ordinary_events(line: bytes) -> None:
+    _cut_changes_nothing_or_refused(_one_off(b"SUMMARY:Vendor sync", line), _config())
+
+
+def _cut_changes_nothing_or_refused(data: bytes, cfg: Config) -> None:
+    n = _needles(cfg)
+    for chunk in (700, 1 << 20):
+        for since, until in ((None, None), RANGE):
+            cut = precut(data, n, chunk=chunk, min_size=0, since=since, until=until)
+            if cut is not None:
+                assert select(cut, n, since, until)[0] == select(data, n, since, until)[0]

@@ -23,6 +23,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import re2
 
 from manageup.sources import prefilter, rawscan
 
@@ -78,6 +82,15 @@ def _bare(text: str) -> str:
 _RAW_STARTS = re.compile(rb"\nBEGIN:VEVENT[ \t]*(?:\r?\n)+(?![ \t])")
 _SQ_STARTS = re.compile(rb"\nbegin:vevent(?=[\r\n])")
 _UID = re.compile(rb'\nuid(?:;(?:"[^"]*"|[^":\r\n])*)?:([^\r\n]*)')
+
+
+@lru_cache(maxsize=1)
+def _odd_name() -> Any:
+    """A line whose name holds anything but name characters (prefilter._ODD_NAME, in
+    either case)."""
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    return re2.compile(rb"\n[A-Za-z0-9-]*[^A-Za-z0-9:;\r\n-][^:;\r\n]*[:;]", options)
 
 
 def _sq_starts(sq: bytes) -> list[int]:
@@ -196,8 +209,11 @@ class _Cut:
         or an odd nesting, looked at one by one."""
         raw = self.data[c0:c1]
         raw_starts = _raw_starts(raw)
-        sq = _unfold(raw).translate(_LOWER, _WS)
-        del raw
+        text = _unfold(raw)
+        if _odd_name().search(text):
+            return False  # select reads such names as icalendar does (prefilter.lowered)
+        sq = text.translate(_LOWER, _WS)
+        del raw, text
         starts = _sq_starts(sq)
         if len(starts) != len(raw_starts) or not starts:
             return False
@@ -353,7 +369,7 @@ class _Cut:
         event = self.data[a:b]
         if b"\n " in event or b"\n\t" in event:
             event = prefilter.unfold(event)
-        low = event.lower()
+        low = prefilter.lowered(event)
         if low.find(b"\nbegin:", 1) >= 0:  # only its own lines count, not its alarms'
             low = prefilter.own(low, (0, len(low)))
         return prefilter.outside(low, since, until)
@@ -406,7 +422,7 @@ def precut(data: bytes, needles: prefilter.Needles, chunk: int = CHUNK,
 def _clean(feed: bytes) -> bool:
     """The cut feed's nesting is clean as select sees it (so the whole feed's is too: only
     clean top-level events were taken out)."""
-    low = prefilter_unfold(feed).lower()
+    low = prefilter.lowered(prefilter_unfold(feed))
     quick, scan = getattr(prefilter, "quick_scan", None), getattr(prefilter, "scan", None)
     if scan is None:
         return True  # a prefilter that does not judge nesting cuts by spans alone

@@ -88,6 +88,45 @@ def unfold(data: bytes) -> bytes:
     return data
 
 
+# A line whose name (up to the first ";" or ":") holds anything but name characters.
+_ODD_NAME = rb"\n([a-z0-9-]*[^a-z0-9:;\r\n-][^:;\r\n]*)[:;]"
+_ODD_RE = re.compile(_ODD_NAME)
+_TOKEN = re.compile(r"[A-Za-z0-9-]+")
+
+
+@lru_cache(maxsize=1)
+def _odd_names() -> Any:
+    """_ODD_NAME for RE2 (byte-wise): over 15 MB, a fifth of the time re takes."""
+    import re2  # here: a warm cycle never calls select
+
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    return re2.compile(_ODD_NAME, options)
+
+
+def lowered(text: bytes) -> bytes:
+    """The unfolded feed lower-cased, each property named as icalendar names it: its
+    parser strips the name and takes the blanks out of it ("UID :x" is a UID, "BEGIN
+    :VALARM" begins an alarm). Those blanks move after the ";" or ":", so every offset
+    stays and only the lines the parser reads otherwise change."""
+    low = text.lower()
+    first = low[:low.find(b"\n") + 1 or len(low)]
+    odd = _odd_names() if len(low) > 4096 else _ODD_RE  # RE2 costs more to call
+    if not odd.search(low) and not odd.match(b"\n" + first):
+        return low
+
+    def named(m: re.Match[bytes]) -> bytes:
+        name = m.group(1)
+        real = re.sub(r"[ \t]+", "", name.decode("utf-8", "replace").strip())
+        if not _TOKEN.fullmatch(real) or len(real) >= len(name):
+            return m.group(0)  # the parser cannot read it either
+        lead = m.group(0)[:m.start(1) - m.start(0)]
+        sep = m.group(0)[-1:]
+        return lead + real.encode() + sep + b" " * (len(name) - len(real))
+
+    return _ODD_RE.sub(named, b"\n" + low)[1:]
+
+
 def line_starts(low: bytes, word: bytes) -> list[int]:
     """Offsets of lines that start with `word` (already lower case)."""
     found = [0] if low.startswith(word) else []
@@ -418,7 +457,7 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     moved or cancelled single instances that lie outside them (the dates should carry a
     day or two of margin for time zones)."""
     text = unfold(data)
-    low = text.lower()
+    low = lowered(text)
     structure = quick_scan(low) or scan(low)
     spans = structure.spans
     if not structure.clean or not spans:

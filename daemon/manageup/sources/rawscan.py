@@ -30,6 +30,8 @@ _NOT_PLAIN = re2.compile(
     rb"\n(?:"
     rb"[^A-Z \t]"  # a blank line, or one that does not begin with a capital
     rb"|[^\r\n]{0,5}\r?\n[ \t]"  # a short line continued: "BEG" + fold + "IN:VALARM"
+    # a name with an odd character, which icalendar may strip ("BEGIN :VALARM", "U ID:")
+    rb"|[BEU][A-Za-z0-9-]*[^A-Za-z0-9:;\r\n-]"
     rb"|B(?:e[gG][iI][nN]|Eg[iI][nN]|EGi[nN]|EGIn):|E(?:n[dD]|Nd):|U(?:i[dD]|Id)[:;]"
     rb"|(?:BEGIN|END):(?:[^V]|V[^E]|VE[^V]|VEV[^E]|VEVE[^N]|VEVEN[^T]|VEVENT[^\r\n]"
     rb"|VEVENT\r[^\n]|VEVENT\r?\n[ \t])"  # any component but a VEVENT, or a VEVENT's odd
