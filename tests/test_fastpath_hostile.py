@@ -38,13 +38,16 @@ def _needles(cfg: Config) -> Needles:
                    cfg.detect.max_attendees)
 
 
-def _among_others(*lines: bytes) -> bytes:
-    """A feed of ordinary events with this one in the middle (never the last: that one
-    holds the trailer and is always kept)."""
-    block = b"BEGIN:VEVENT\r\n" + b"".join(x + b"\r\n" for x in lines) + b"END:VEVENT\r\n"
+def _event(*lines: bytes) -> bytes:
+    return b"BEGIN:VEVENT\r\n" + b"".join(x + b"\r\n" for x in lines) + b"END:VEVENT\r\n"
+
+
+def _among_others(*lines: bytes, blocks: bytes = b"") -> bytes:
+    """A feed of ordinary events with this one (or these blocks) in the middle (never the
+    last: that one holds the trailer and is always kept)."""
     data = generate(120, seed=11).encode()
     at = data.index(b"BEGIN:VEVENT", len(data) // 2)
-    return data[:at] + block + data[at:]
+    return data[:at] + (blocks or _event(*lines)) + data[at:]
 
 
 def _one_off(*lines: bytes) -> bytes:
@@ -204,3 +207,31 @@ def _cut_changes_nothing_or_refused(data: bytes, cfg: Config) -> None:
             cut = precut(data, n, chunk=chunk, min_size=0, since=since, until=until)
             if cut is not None:
                 assert select(cut, n, since, until)[0] == select(data, n, since, until)[0]
+
+
+def test_uid_with_an_unclosed_quote_in_a_parameter() -> None:
+    # select reads the value on the UID line only (none here: the event is in the no-UID
+    # group, with the boss's event); the pre-cut must not find one on a later line.
+    alarm = (b"BEGIN:VALARM", b"ACTION:DISPLAY", b"END:VALARM")  # the slow path's chunks
+    boss = _event(b"DTSTART:20261124T100000Z", b"DTEND:20261124T103000Z",
+                  b"ORGANIZER:mailto:sam@example.com", b"ATTENDEE:mailto:alex@example.com",
+                  *alarm)
+    odd = _event(b'UID;X="abc', b"DTSTART:20261124T100000Z",
+                 b'DESCRIPTION:say "hi:there"', *alarm)
+    data = _among_others(blocks=boss + odd)
+    _cut_changes_nothing(data, _config())
+
+
+def test_a_megabyte_of_mailto_on_one_line_takes_no_time_to_select() -> None:
+    # A stranger's invite may carry a line of up to ics.MAX_LINE bytes; a regex that
+    # backtracks over it from every "mailto:" would take tens of minutes.
+    code = ("import sys; from manageup.sources.prefilter import select; "
+            "from tests.test_prefilter import needles; "
+            "line = b'X-A:' + b'mailto:' * 140_000; "
+            "data = b'BEGIN:VCALENDAR\\r\\nBEGIN:VEVENT\\r\\nUID:a\\r\\n' + line + "
+            "b'\\r\\nATTENDEE:mailto:sam@example.com\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n'; "
+            "print(select(data, needles())[1])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, timeout=120,
+                         env={"PYTHONPATH": f"{ROOT / 'daemon'}:{ROOT}"})
+    assert out.stdout.strip() == "1"

@@ -81,7 +81,7 @@ def _bare(text: str) -> str:
 
 _RAW_STARTS = re.compile(rb"\nBEGIN:VEVENT[ \t]*(?:\r?\n)+(?![ \t])")
 _SQ_STARTS = re.compile(rb"\nbegin:vevent(?=[\r\n])")
-_UID = re.compile(rb'\nuid(?:;(?:"[^"]*"|[^":\r\n])*)?:([^\r\n]*)')
+_UID = re.compile(rb'\nuid(?:;(?:"[^"\r\n]*"|[^":\r\n])*)?:([^\r\n]*)')  # on its line
 
 
 @lru_cache(maxsize=1)
