@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -183,27 +184,35 @@ def scan(low: bytes) -> Structure:
                    + [(p, False) for p in line_starts(low, b"end:")])
     out = Structure()
     stack: list[tuple[bytes, int]] = []
+    open_names: Counter[bytes] = Counter()  # the names in stack: an END looks up its own
+
+    def pop() -> int:
+        name, start = stack.pop()
+        open_names[name] -= 1
+        return start
+
     for pos, begin in marks:
         name = low[pos + (6 if begin else 4):_line_end(low, pos)].strip()
         if begin:
             if name in _TOP or name == b"vcalendar":
                 # Nothing of these nests in an event: whatever event is open never ended.
                 while stack and stack[-1][0] != b"vcalendar":
-                    out.cuts.append((stack.pop()[1], pos))
+                    out.cuts.append((pop(), pos))
                 if name == b"vcalendar" and stack:
-                    out.cuts.append((stack.pop()[1], pos))  # a calendar that never ended
+                    out.cuts.append((pop(), pos))  # a calendar that never ended
             stack.append((name, pos))
+            open_names[name] += 1
             continue
-        if not any(n == name for n, _ in stack):
+        if open_names[name] <= 0:
             out.cuts.append((pos, _line_end(low, pos)))  # an END with no BEGIN
             continue
         while stack[-1][0] != name:
-            out.cuts.append((stack.pop()[1], pos))
-        _n, start = stack.pop()
+            out.cuts.append((pop(), pos))
+        start = pop()
         end = _line_end(low, pos)
-        if name == b"vevent" and all(n == b"vcalendar" for n, _ in stack):
+        if name == b"vevent" and open_names[b"vcalendar"] == len(stack):
             out.spans.append((start, end))
-        elif any(n == b"vevent" for n, _ in stack):
+        elif open_names[b"vevent"] > 0:
             out.inner.append((start, end))
     while stack:
         name, start = stack.pop()
