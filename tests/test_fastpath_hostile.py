@@ -87,6 +87,17 @@ def test_boss_name_with_dotless_i_in_title(title: str) -> None:
     _cut_changes_nothing(data, cfg)
 
 
+@pytest.mark.parametrize("alarm", [(), (b"BEGIN:VALARM", b"ACTION:DISPLAY", b"END:VALARM")],
+                         ids=["plain", "with an alarm"])
+@pytest.mark.parametrize("title", ["1:1 \u017fam", "1:1 \u017f\r\n am", "Caf\u00e9 1:1 Sam"])
+def test_non_ascii_title_with_ascii_words(title: str, alarm: tuple[bytes, ...]) -> None:
+    # The long s casefolds to "s": detection's re.IGNORECASE takes "ſam" for "Sam".
+    cfg = _config()
+    data = _one_off(b"SUMMARY:" + title.encode(), *alarm)
+    assert _found(data, cfg)
+    _cut_changes_nothing(data, cfg)
+
+
 def test_fold_inside_a_multibyte_character_of_the_boss_address() -> None:
     # Simple writers fold at 75 octets, even inside a UTF-8 sequence (RFC 5545 3.1).
     cfg = _config(aliases='"émile@example.com"')

@@ -54,6 +54,9 @@ class _Words:
         self.patterns = squeezed(needles.patterns)
         self.names = squeezed(needles.names)
         every = self.addresses | self.patterns | self.names
+        # With ASCII words only, a closer look is needed only where casefolding makes
+        # ASCII letters (prefilter.FOLDS_TO_ASCII), as select's own closer look.
+        self.wide = not all(w.isascii() for w in every)
         self.usable = bool(self.addresses) and "" not in every and \
             not any("\r" in w or "\n" in w for w in every)
         # A word that holds another of its group finds nothing that one does not.
@@ -181,7 +184,9 @@ class _Cut:
         hits = chunk.hits(self.words.ascii) if keys is not None else None
         if keys is None or hits is None:
             return False
-        for k in chunk.not_ascii():  # casefolding may make non-ASCII text match
+        # Casefolding may make non-ASCII text match: only a few characters fold to ASCII.
+        odd = chunk.not_ascii()
+        for k in odd if self.words.wide or not odd else chunk.folding():
             # Unfolded first: a fold may split a UTF-8 sequence.
             if k not in hits and self.words.look(prefilter.unfold(chunk.text(k))):
                 hits.add(k)
@@ -295,8 +300,8 @@ class _Cut:
         hits = address | (pattern & name)
         bounds = [*starts, len(sq)]
         if not sq.isascii():  # casefolding may make non-ASCII text match: look closer
-            odd = {bisect_right(starts, m.start()) - 1
-                   for m in _NON_ASCII.finditer(sq, starts[0])}
+            look = _NON_ASCII if self.words.wide else rawscan.folding()
+            odd = {bisect_right(starts, m.start()) - 1 for m in look.finditer(sq, starts[0])}
             hits |= {k for k in odd - hits if self.words.look(sq[bounds[k]:bounds[k + 1]])}
         return hits
 

@@ -17,10 +17,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import accumulate
 from operator import methodcaller
+from typing import Any
 
 import re2
+
+from manageup.sources import prefilter
 
 _OPTIONS = re2.Options()
 _OPTIONS.encoding = re2.Options.Encoding.LATIN1
@@ -89,6 +93,7 @@ class Plain:
         if len(parts) != self.n + 1:
             return None
         starts = [c - 12 for c in accumulate(len(p) + 12 for p in parts[:-1])]
+        self._sq, self._sq_starts = sq, starts
         addresses, patterns, names = words
         address = _find(sq, starts, addresses)
         name = _find(sq, starts, names)
@@ -104,10 +109,23 @@ class Plain:
         """The events holding any byte above 127."""
         return [k for k, ok in enumerate(map(bytes.isascii, self.parts)) if not ok]
 
+    def folding(self) -> set[int]:
+        """The events holding a character whose casefold holds an ASCII letter (looked
+        for in the squeezed text of hits(), where a fold splits no character)."""
+        return {bisect_right(self._sq_starts, m.start()) - 1
+                for m in folding().finditer(self._sq)}
+
     def text(self, k: int) -> bytes:
         end = self.starts[k + 1] if k + 1 < self.n else len(self.raw)
         return self.raw[self.starts[k]:end]
 
+
+
+@lru_cache(maxsize=1)
+def folding() -> Any:
+    """prefilter.FOLDS_TO_ASCII and the dotless i, as UTF-8, for RE2."""
+    chars = prefilter.FOLDS_TO_ASCII + "\u0131"
+    return re2.compile(b"|".join(re.escape(c.encode()) for c in chars), _OPTIONS)
 
 
 def _find(sq: bytes, starts: list[int], words: list[bytes]) -> set[int]:
