@@ -381,6 +381,10 @@ def stale_override(block: bytes, since: date, until: date) -> bool:
         return False
     if b"range" in block[at:_line_end(block, at + 1)]:
         return False  # THISANDFUTURE changes every later instance too ("RANGE =" also)
+    sequence = block.find(b"\nsequence")
+    if sequence >= 0 and (block.count(b"\nsequence") > 1 or not _SEQUENCE.fullmatch(
+            _value(block[sequence + 9:_line_end(block, sequence + 1)]).strip())):
+        return False  # one the expansion cannot compare fails the whole series
     was = _date(block, b"recurrence-id")
     if was is None or since <= was <= until:
         return False
@@ -391,6 +395,7 @@ def stale_override(block: bytes, since: date, until: date) -> bool:
     return end < since or start > until
 
 
+_SEQUENCE = re.compile(rb"[0-9]{1,9}")
 _RECURRENCE_ID = re.compile(rb"\nrecurrence-id[;:][^\r\n]*")
 
 
