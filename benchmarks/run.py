@@ -215,6 +215,11 @@ def main(argv: list[str]) -> int:
         daemon_child(Path(argv[1]))
         return 0
     sizes = [int(a) for a in argv] or SIZES
+    # As an installed copy runs: byte-compiled. A checkout run with PYTHONDONTWRITEBYTECODE
+    # set (this machine sets it) would compile every module from source in every process.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "daemon" / "manageup")],
+                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+                   check=True)
     folder = ROOT / "benchmarks" / "feeds"
     folder.mkdir(exist_ok=True)
 

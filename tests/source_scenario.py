@@ -213,3 +213,90 @@ def google_changes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]
               for i in old if i not in new]
     return json.dumps({"kind": "calendar#events", "etag": '"p2"', "summary": ME,
                        "timeZone": "Europe/Berlin", "nextSyncToken": token, "items": items})
+
+
+# --- Microsoft Graph calendarView/delta ---------------------------------------------------
+
+GLOBAL_ID = "040000008200E00074C5B7101A82E008"  # MS-OXOCAL 2.2.1.27: the Byte Array ID
+SERIES_MASTER_ID = "AAMkAGI2TGuLAAA=-series-weekly"
+
+
+def global_id(uid: str, instance: datetime | None = None) -> str:
+    """Graph's iCalUId for an event whose organizer's calendar gave it `uid` (MS-OXOCAL
+    2.2.1.27, MS-ASEMAIL 2.2.2.37): the Global Object ID, hex-encoded, carrying the UID
+    after the "vCal-Uid" marker; an occurrence's also carries its original date."""
+    day = b"\0\0\0\0" if instance is None else (
+        instance.year.to_bytes(2, "big") + bytes([instance.month, instance.day]))
+    data = b"vCal-Uid" + b"\x01\0\0\0" + uid.encode() + b"\0"
+    created = (133_420_000_000_000_000).to_bytes(8, "little")  # a FILETIME in Oct 2023
+    blob = (bytes.fromhex(GLOBAL_ID) + day + created + bytes(8) + len(data).to_bytes(4, "little")
+            + data)
+    return blob.hex().upper()
+
+
+def _graph_when(dt: datetime) -> dict[str, str]:
+    # What `Prefer: outlook.timezone="UTC"` gets: UTC with seven fraction digits.
+    return {"dateTime": f"{dt.astimezone(ZoneInfo('UTC')):%Y-%m-%dT%H:%M:%S}.0000000",
+            "timeZone": "UTC"}
+
+
+def graph_events(sc: Scenario, start: datetime, until: datetime) -> dict[str, dict[str, Any]]:
+    """By id, what calendarView/delta returns for [start, until): occurrences and
+    exceptions of the series (never its master) and single instances."""
+    out = {}
+    for e in sc.events():
+        if e.end > start and e.start < until:
+            body = _graph_event(e, e not in sc.overrides)
+            out[body["id"]] = body
+    return out
+
+
+def _graph_person(addr: str, partstat: str) -> dict[str, Any]:
+    answer = {"ACCEPTED": "accepted", "DECLINED": "declined"}.get(partstat, "none")
+    name = "Sam Rivera" if addr == BOSS else ("Alex Chen" if addr == ME else addr)
+    return {"type": "required", "status": {"response": answer,
+                                           "time": "2026-11-01T00:00:00Z"},
+            "emailAddress": {"name": name, "address": addr}}
+
+
+def _graph_event(e: Event, plain: bool) -> dict[str, Any]:
+    if e.original:
+        utc = e.original.astimezone(ZoneInfo("UTC"))
+        ident = f"AAMkAGI2TGuLAAA=-{utc:%Y%m%dT%H%M}"
+    else:
+        ident = f"AAMkAGI2TGuLAAA=-{e.uid.split('@')[0]}"
+    mine = dict(_attendees(e))[ME]
+    return {
+        "@odata.etag": f'W/"DwAAABYAAAB{ident[-6:]}"', "id": ident,
+        "createdDateTime": "2026-10-20T08:00:00.1234567Z",
+        "lastModifiedDateTime": "2026-10-28T08:00:00.7654321Z",
+        "changeKey": "DwAAABYAAAB", "categories": [], "transactionId": None,
+        "originalStartTimeZone": "W. Europe Standard Time",
+        "originalEndTimeZone": "W. Europe Standard Time",
+        "iCalUId": global_id(e.uid, e.original), "reminderMinutesBeforeStart": 15,
+        "isReminderOn": True, "hasAttachments": False, "subject": e.title,
+        "bodyPreview": "", "importance": "normal", "sensitivity": "normal",
+        **({"originalStart": f"{e.original.astimezone(ZoneInfo('UTC')):%Y-%m-%dT%H:%M:%SZ}"}
+           if e.original else {}),
+        "isAllDay": False, "isCancelled": e.cancelled, "isOrganizer": False,
+        "responseRequested": True,
+        "seriesMasterId": SERIES_MASTER_ID if e.original else None, "showAs": "busy",
+        "type": ("occurrence" if plain else "exception") if e.original else "singleInstance",
+        "webLink": f"https://outlook.office365.com/owa/?itemid={ident}",
+        "onlineMeetingUrl": None, "isOnlineMeeting": False, "onlineMeetingProvider": "unknown",
+        "responseStatus": {"response": {"ACCEPTED": "accepted", "DECLINED": "declined"}
+                           .get(mine, "none"), "time": "2026-11-01T00:00:00Z"},
+        "body": {"contentType": "html", "content": ""},
+        "start": _graph_when(e.start), "end": _graph_when(e.end),
+        "location": {"displayName": "", "locationType": "default",
+                     "uniqueIdType": "unknown"},
+        "locations": [], "recurrence": None,
+        "attendees": [_graph_person(a, p) for a, p in _attendees(e)],
+        "organizer": {"emailAddress": {"name": "Sam Rivera", "address": BOSS}},
+        "onlineMeeting": None,
+    }
+
+
+def graph_removed(ident: str) -> dict[str, Any]:
+    return {"@odata.type": "#microsoft.graph.event", "id": ident,
+            "@removed": {"reason": "deleted"}}

@@ -42,7 +42,10 @@ NOT_FOR_CALDAV = {"malformed_component.ics", "bare_vevent_feed.ics",
                   # starts; the .ics reader keeps it.
                   "dtend_before_dtstart.ics",
                   # Radicale refuses an object with a property given twice (400).
-                  "organizer_given_twice.ics"}
+                  "organizer_given_twice.ics",
+                  # Whole-file oddities a server never stores as such: it refuses or
+                  # rewrites the object when it is uploaded.
+                  "cr_only_line_endings.ics", "vtimezone_bad_line.ics"}
 FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name not in NOT_FOR_CALDAV)
 
 

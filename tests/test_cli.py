@@ -33,6 +33,22 @@ def test_meetings_json_contract(example: Path, capsys: pytest.CaptureFixture[str
     assert rows[0]["digest_due"] == "2026-11-25T16:00:00+01:00"
 
 
+def test_a_1on1_in_two_calendars_is_listed_once(example: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The same meeting read from a shared calendar and the user's own is one 1:1."""
+    config = example / "config.toml"
+    table = '[[calendars]]\ntype = "ics"\nname = "work"\npath = "calendar.ics"\n'
+    text = config.read_text()
+    assert table in text
+    config.write_text(text.replace(table, table.replace("work", "own") + "\n"
+                                   + table.replace("work", "shared")))
+    assert run(example, "meetings", "--now", NOW, "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["start"] for r in rows] == ["2026-11-26T10:00:00+01:00",
+                                         "2026-12-03T10:00:00+01:00"]
+    assert {r["calendar"] for r in rows} == {"own"}
+
+
 def test_example_preview_has_all_seven_sections(example: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert run(example, "import", str(example / "notes.json")) == 0
@@ -167,3 +183,37 @@ def test_every_verb_help_has_a_description_and_an_example(
         assert not description.startswith(("positional", "options")), verb
         examples = out.split("example", 1)[1]
         assert f"manageup {verb}" in examples, verb
+
+
+def test_every_verb_names_a_handler_that_exists() -> None:
+    from manageup.cli.verbs import VERBS
+
+    for verb in VERBS:
+        assert callable(verb.resolve()), verb.name
+
+
+def _parsed(parser_args: list[str], lazy: bool, capsys: pytest.CaptureFixture[str]) \
+        -> tuple[object, str, str]:
+    from manageup.cli import build_parser
+
+    try:
+        result: object = vars(build_parser(lazy=lazy).parse_args(parser_args))
+    except SystemExit as e:
+        result = e.code
+    out, err = capsys.readouterr()
+    return result, out, err
+
+
+def test_the_parser_that_adds_one_verbs_options_parses_as_the_whole_one(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+
+    from manageup.cli.verbs import VERBS
+
+    commands = [shlex.split(e, comments=True)[1:] for v in VERBS for e in v.examples
+                if e.startswith("manageup ")]
+    commands += [[v.name, "--help"] for v in VERBS]
+    commands += [["--help"], ["--config", "x.toml", "preview", "-v", "--config", "y.toml"],
+                 ["--conf", "list", "meetings", "--json"], ["list", "--bogus"], ["nosuch"]]
+    for argv in commands:
+        assert _parsed(argv, True, capsys) == _parsed(argv, False, capsys), argv

@@ -81,6 +81,25 @@ def test_daemon_log_says_why_once(example: Path, capsys) -> None:
     assert capsys.readouterr().err.count("No 1:1 found") == 1
 
 
+def test_timer_runs_say_why_once_a_day(example: Path, capsys) -> None:
+    """Each timer run is a new process: what the last one said is kept in the store."""
+    cfg = set_boss(example, "sam@exmaple.com")
+
+    def said(now: str) -> int:
+        assert main(["--config", str(cfg), "run", "--once", "--now", now]) == 0
+        return capsys.readouterr().err.count("No 1:1 found")
+
+    assert said(NOW) == 1
+    assert said("2026-11-25T17:10:00+01:00") == 0  # the timer's next run
+    assert said("2026-11-26T17:20:00+01:00") == 1  # a day later, said again
+    cfg.write_text(cfg.read_text().replace("sam@exmaple.com", "sam@example.com"))  # fixed
+    assert main(["--config", str(cfg), "-v", "run", "--once", "--now",
+                 "2026-11-26T17:30:00+01:00"]) == 0
+    assert "1:1s with your boss are found again" in capsys.readouterr().err
+    set_boss(example, "sam@exmaple.com")  # broken again: said at once
+    assert said("2026-11-26T17:40:00+01:00") == 1
+
+
 @pytest.mark.parametrize("change,expected", [
     ({"status": "CANCELLED"}, "cancelled"),
     ({"all_day": True}, "all-day event"),
@@ -120,3 +139,17 @@ def test_explain_with_unreadable_calendar_names_it_not_a_boss_typo(
     captured = capsys.readouterr()
     assert "not an iCalendar file" in captured.err
     assert "boss.email" not in captured.out + captured.err
+
+
+def test_a_skipped_line_is_said_once_by_each_command(example: Path, capsys) -> None:
+    """The first timer run logs what it skipped once, the next run (reusing the cached
+    feed) not again, and meetings prints it once (not a log line and a printed line)."""
+    cfg = example / "config.toml"
+    feed = example / "calendar.ics"
+    feed.write_bytes(feed.read_bytes().replace(b"BEGIN:VEVENT", b"NOT ICALENDAR\r\nBEGIN:VEVENT",
+                                               1))
+    for said in (1, 0):
+        assert main(["--config", str(cfg), "run", "--once", "--now", NOW]) == 0
+        assert capsys.readouterr().err.count("NOT ICALENDAR") == said
+    assert main(["--config", str(cfg), "meetings", "--now", NOW]) == 0
+    assert capsys.readouterr().err.count("NOT ICALENDAR") == 1

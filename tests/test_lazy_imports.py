@@ -46,3 +46,126 @@ def test_warm_timer_cycle_with_nothing_due_loads_no_heavy_library(tmp_path: Path
     assert code == 0 and "icalendar" in first  # the first process parses
     code, second = loaded(*args)
     assert code == 0 and second == []
+
+
+# What a verb that only reads an .ics feed never needs: mail transports, other providers,
+# other verbs' modules, the store's import rules, and click (x_wr_timezone's command line,
+# which a calendar without X-WR-TIMEZONE never reaches).
+NOT_FOR_READING = {
+    "smtplib", "ssl", "mailbox", "click", "googleapiclient", "msal", "caldav",
+    "manageup.deliver", "manageup.google", "manageup.microsoft", "manageup.secrets",
+    "manageup.review", "manageup.service", "manageup.store.validate", "manageup.cli.items",
+    "manageup.cli.setup", "manageup.cli.review", "manageup.cli.service", "manageup.cli.account",
+    "manageup.sources.google", "manageup.sources.caldav", "manageup.sources.microsoft",
+    "manageup.sources.download",
+}
+MODULES = """
+import json, sys
+from manageup.cli import main
+code = main(sys.argv[1:])
+print(json.dumps([code, sorted(sys.modules)]))
+"""
+
+
+def modules_after(*argv: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", MODULES, *argv], capture_output=True,
+                         text=True, check=True, env=os.environ.copy()).stdout
+    code, modules = json.loads(out.strip().splitlines()[-1])
+    assert code == 0
+    return set(modules)
+
+
+def ics_only(tmp_path: Path) -> tuple[str, ...]:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config_text(ICS / "weekly_moved_cancelled_exdate.ics", tmp_path))
+    cfg.chmod(0o600)
+    return "--config", str(cfg), "-q"
+
+
+NOW = ("--now", "2026-11-23T09:00+01:00")
+
+
+def test_preview_of_an_ics_feed_loads_no_delivery_nor_other_verbs(tmp_path: Path) -> None:
+    loaded = modules_after(*ics_only(tmp_path), "preview", *NOW)
+    assert {"icalendar", "jinja2", "manageup.render"} <= loaded  # it did parse and render
+    assert sorted(loaded & NOT_FOR_READING) == []
+
+
+def test_preview_inlines_css_only_for_the_html_part(tmp_path: Path) -> None:
+    assert "css_inline" not in modules_after(*ics_only(tmp_path), "preview", *NOW)
+    page = tmp_path / "digest.html"
+    assert "css_inline" in modules_after(*ics_only(tmp_path), "preview", "--html", str(page),
+                                         *NOW)
+    assert 'style="' in page.read_text()  # the CSS went into the elements
+
+
+def test_meetings_of_an_ics_feed_loads_no_rendering(tmp_path: Path) -> None:
+    loaded = modules_after(*ics_only(tmp_path), "meetings", "--json", *NOW)
+    assert "icalendar" in loaded
+    not_needed = NOT_FOR_READING | {"jinja2", "css_inline", "manageup.compose",
+                                    "manageup.render", "manageup.digestmodel", "email.utils"}
+    assert sorted(loaded & not_needed) == []
+
+
+def test_first_timer_cycle_with_nothing_due_loads_no_mail_library(tmp_path: Path) -> None:
+    loaded = modules_after(*ics_only(tmp_path), "run", "--once", *NOW)
+    assert "icalendar" in loaded
+    not_needed = (NOT_FOR_READING - {"manageup.deliver"}) | {
+        "jinja2", "css_inline", "email.headerregistry", "manageup.deliver.message",
+        "manageup.deliver.smtp", "manageup.digestmodel"}
+    assert sorted(loaded & not_needed) == []
+
+
+def test_help_loads_no_command_module() -> None:
+    # argparse ends the process on --help: the modules are listed as it exits.
+    proc = subprocess.run([sys.executable, "-c",
+                           "import atexit, json, sys\n"
+                           "atexit.register(lambda: print(json.dumps(sorted(sys.modules))))\n"
+                           "from manageup.cli import main\nmain(['--help'])\n"],
+                          capture_output=True, text=True, env=os.environ.copy())
+    loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert "manageup.cli.parser" in loaded and "dataclasses" not in loaded
+    assert sorted(m for m in loaded if m.startswith("manageup.") and m not in {
+        "manageup.cli", "manageup.cli.output", "manageup.cli.parser", "manageup.cli.table",
+        "manageup.cli.verbs", "manageup.errors", "manageup.kinds"}) == []
+
+
+QUERY = """
+import json, sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+import icalendar
+from manageup.sources.recurrence import _query
+ny = ZoneInfo("America/New_York")
+before = "click" in sys.modules
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
+found = _query(cal).between(datetime(2026, 10, 1, tzinfo=ny), datetime(2026, 12, 1, tzinfo=ny))
+print(json.dumps([before, [e["DTSTART"].dt.astimezone(ny).strftime("%d %H:%M") for e in found],
+                  "click" in sys.modules]))
+"""
+
+
+def queried_alone(name: str) -> tuple[bool, list[str], bool]:
+    out = subprocess.run([sys.executable, "-c", QUERY, str(ICS / name)], capture_output=True,
+                         text=True, check=True, env=os.environ.copy()).stdout
+    before, starts, after = json.loads(out.strip().splitlines()[-1])
+    return before, starts, after
+
+
+def test_x_wr_timezone_loads_only_for_a_calendar_that_has_it() -> None:
+    assert queried_alone("weekly_moved_cancelled_exdate.ics")[::2] == (False, False)
+    # Written in UTC, meant in New York: the wall clock stays at 10:00 across the change
+    # to winter time (1 November), which only x_wr_timezone's conversion gives.
+    assert queried_alone("google_x_wr_timezone_across_dst.ics") == \
+        (False, ["29 10:00", "05 10:00"], True)
+
+
+def test_warm_timer_cycle_loads_no_feed_reading_nor_digest_code(tmp_path: Path) -> None:
+    args = (*ics_only(tmp_path), "run", "--once", *NOW)
+    modules_after(*args)  # the first process parses and leaves its result for the next
+    loaded = modules_after(*args)
+    assert sorted(loaded & {"manageup.sources.prefilter", "manageup.sources.precut",
+                            "manageup.sources.icsparse", "manageup.digestmodel",
+                            "manageup.compose", "manageup.render", "email.utils",
+                            "socket"}) == []
+    assert "manageup.model" in loaded  # the occurrences themselves

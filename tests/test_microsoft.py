@@ -8,7 +8,7 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,13 +44,17 @@ class FakeMicrosoft:
 
     def __init__(self, ca: Any) -> None:
         self.requests: list[tuple[str, str]] = []
-        self.errors: list[tuple[int, dict[str, str], str]] = []  # next Graph answers
+        # The next Graph answers: a fixture's name, a body, or a function that answers.
+        self.errors: list[tuple[int, dict[str, str], Any]] = []
         self.deltas: dict[str, str] = {"d1": ""}  # delta token -> fixture ("" = no change)
         self.dead = False  # the refresh token is refused
         self.pending = 0  # device-code polls answered "authorization_pending"
         self.expired = False  # the user never typed the code in time
         self.issued = 0
         self.other = ""  # another host's address, for links that lead away from Graph
+        # Answers calendarView/delta from its query instead of the fixtures (the contract
+        # suite serves tests/source_scenario.py's calendar through it).
+        self.calendar: Callable[[dict[str, str]], Any] | None = None
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -103,6 +107,10 @@ class FakeMicrosoft:
                                                 "message": "Access token is empty."}})
         if self.errors:
             status, headers, name = self.errors.pop(0)
+            if callable(name):  # the test writes the answer itself (a drip, a flood)
+                return name(h)
+            if isinstance(name, bytes):  # a body as it is, JSON or not
+                return self.send_raw(h, status, name, "application/json")
             if name.endswith(".html"):  # a proxy's or gateway's error page, not JSON
                 return self.send_raw(h, status, (GRAPH / name).read_bytes(), "text/html")
             return self.send(h, status, self.fixture(name), headers)
@@ -110,6 +118,8 @@ class FakeMicrosoft:
             return self.send(h, 200, {"id": "AAMkAGI2TG93AAA=", "name": "Calendar"})
         if url.path == "/v1.0/me/calendarView/delta":
             assert 'outlook.timezone="UTC"' in h.headers.get("Prefer", "")
+            if self.calendar is not None:
+                return self.send(h, 200, self.calendar(query))
             if "startDateTime" in query:
                 return self.send(h, 200, self.fixture("page1"))
             if "$skiptoken" in query:
@@ -245,8 +255,8 @@ def poll(src: Any, start: Any, end: Any, zone: Any) -> Any:
         store.close()
 
 def matches(occurrences: list[Any], config: Config) -> list[tuple[Any, ...]]:
-    return [(m.occurrence.start, m.occurrence.end, m.occurrence.title, m.reason,
-             m.occurrence.original_start, m.occurrence.location)
+    return [(m.occurrence.uid, m.occurrence.key, m.occurrence.start, m.occurrence.end,
+             m.occurrence.title, m.reason, m.occurrence.original_start, m.occurrence.location)
             for m in detect(occurrences, config)]
 
 
@@ -295,7 +305,8 @@ def test_first_poll_pages_and_finds_the_same_1on1s_as_the_ics(
         at("2026-11-19T10:00+01:00")
     moved = by_title["Sam / Alex (moved)"]
     assert moved.moved and moved.start.date().isoformat() == "2026-11-13"
-    assert moved.key == "AAMkAGI2TGuLAAA=-series-sam-alex|2026-11-12T10:00:00+01:00"
+    # The series' UID in the .ics, carried in each occurrence's iCalUId after "vCal-Uid".
+    assert moved.key == "sam-alex-weekly@contoso.example|2026-11-12T10:00:00+01:00"
     assert moved.url.startswith("https://teams.microsoft.com/l/meetup-join/")
     room = next(a for a in by_title["Budget review"].attendees if a.is_resource)
     assert room.email == "conf-room-4@contoso.example"
@@ -426,9 +437,12 @@ def test_meetings_finds_the_same_1on1s_as_from_the_ics_file(
         assert cli.main(["--config", str(path), "meetings", "--json",
                          "--now", NOW.isoformat()]) == 0
         rows = json.loads(capsys.readouterr().out)
-        outputs.append([{k: r[k] for k in ("start", "end", "title", "reason", "location",
-                                            "recurrence_id", "digest_due")} for r in rows])
-    assert outputs[0] == outputs[1]
+        outputs.append(rows)
+    assert outputs[0] == outputs[1]  # uid included: one meeting, one key, either way
+    assert {r["uid"] for r in outputs[0]} == {
+        "sam-alex-weekly@contoso.example",
+        "040000008200E00074C5B7101A82E00800000000E040C9C12685C4010000000000000000100000000"
+        "BF0ED4B6E4EE94E9E39E3867B378EF3"}
     assert len(outputs[0]) == 3  # two weekly instances (one moved) and the budget review
 
 

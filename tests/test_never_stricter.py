@@ -42,6 +42,8 @@ CASES = [
     ("blank_line_before_continuation.ics", DEFAULT, ["blank-fold@example.com"]),
     ("concatenated_vcalendars.ics", DEFAULT, ["second-cal@example.com"]),
     ("bare_vevent_feed.ics", DEFAULT, ["bare@example.com"]),
+    ("cr_only_line_endings.ics", DEFAULT, ["cr-only@example.com"]),
+    ("vtimezone_bad_line.ics", DEFAULT, ["bad-tz-line@example.com"]),
 ]
 
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class Kind:
     source: Source  # serving sc.BASE
     change: Callable[[sc.Scenario], None]  # the calendar as it is after an edit
     broken: Source  # one whose calendar cannot be read at all
+    requests: Callable[[], int] | None = None  # requests the source made so far
 
 
 def _memory(tmp_path: Path, stack: ExitStack) -> Kind:
@@ -110,7 +112,7 @@ def _google(tmp_path: Path, stack: ExitStack) -> Kind:
     answers = [(OK, page) for page in sc.google_pages(seen[0], "sync-1")]
     for _ in range(4):  # later polls, nothing changed
         answers.append((OK, sc.google_changes(seen[0], seen[0], "sync-1")))
-    http = HttpMockSequence(answers)  # keeps this very list: change() edits what is left
+    http = _Counting(answers)  # keeps this very list: change() edits what is left
 
     def change(new: sc.Scenario) -> None:
         events = sc.google_events(new, sc.START, until)
@@ -120,7 +122,15 @@ def _google(tmp_path: Path, stack: ExitStack) -> Kind:
     broken = GoogleSource(cfg.calendars[0], cfg, http=HttpMockSequence(
         [({**OK, "status": "404"}, NOT_FOUND)]), sleep=lambda s: None)
     return Kind(GoogleSource(cfg.calendars[0], cfg, http=http, sleep=lambda s: None), change,
-                broken)
+                broken, lambda: http.calls)
+
+
+class _Counting(HttpMockSequence):
+    calls = 0
+
+    def request(self, *args: object, **kwargs: object) -> object:
+        self.calls += 1
+        return super().request(*args, **kwargs)
 
 
 def _caldav(tmp_path: Path, stack: ExitStack) -> Kind:
@@ -147,7 +157,70 @@ def _caldav(tmp_path: Path, stack: ExitStack) -> Kind:
     _, cfg = _config(tmp_path, table(url))
     _, gone = _config(tmp_path, table(server.url + "/alex/nothing-here/"))
     return Kind(CaldavSource(cfg.calendars[0], cfg, password=PASSWORD), change,
-                CaldavSource(gone.calendars[0], gone, password=PASSWORD))
+                CaldavSource(gone.calendars[0], gone, password=PASSWORD),
+                lambda: len(server.requests))
+
+
+def _microsoft(tmp_path: Path, stack: ExitStack) -> Kind:
+    """The loopback Graph and identity fake (real TLS, msal signed in through it) serving
+    the calendar as calendarView/delta pages, with delta links that see each change."""
+    import keyring
+    import trustme
+
+    from manageup import microsoft
+    from manageup.sources.microsoft import MicrosoftSource
+    from tests.conftest import MemoryKeyring
+    from tests.test_microsoft import FakeMicrosoft, ms_table
+
+    ca = trustme.CA()
+    fake = FakeMicrosoft(ca)
+    stack.callback(fake.stop)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    env = stack.enter_context(pytest.MonkeyPatch.context())
+    env.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(type("Mem", (MemoryKeyring, keyring.backend.KeyringBackend), {})())
+    stack.callback(keyring.set_keyring, previous)
+    text = config_text("x", tmp_path).replace('type = "ics"\npath = "x"\n', ms_table(fake))
+    _, cfg = _config(tmp_path, text)
+    microsoft.sign_in(cfg.calendars[0], lambda _text: None)
+
+    calendar = [sc.BASE]
+    seen: dict[str, dict[str, dict[str, object]]] = {}  # delta token -> events then
+    window: list[datetime] = []
+
+    def link(kind: str, token: str) -> str:
+        return f"{fake.base}/v1.0/me/calendarView/delta?${kind}={token}"
+
+    def answer(query: dict[str, str]) -> dict[str, object]:
+        if "startDateTime" in query:
+            window[:] = [datetime.fromisoformat(query[k].replace("Z", "+00:00"))
+                         for k in ("startDateTime", "endDateTime")]
+            items = list(sc.graph_events(calendar[0], *window).values())
+            # Two pages, as Graph pages by odata.maxpagesize: the first links to the rest.
+            return {"@odata.context": f"{fake.base}/v1.0/$metadata#Collection(event)",
+                    "value": items[:3], "@odata.nextLink": link("skiptoken", "s1")}
+        now = sc.graph_events(calendar[0], *window)
+        if "$skiptoken" in query:
+            items = list(now.values())[3:]
+        else:
+            old = seen[query["$deltatoken"]]
+            items = [e for i, e in now.items() if old.get(i) != e]
+            items += [sc.graph_removed(i) for i in old if i not in now]
+            if not items:
+                return {"value": [], "@odata.deltaLink": link("deltatoken",
+                                                              query["$deltatoken"])}
+        token = f"t{len(seen)}"
+        seen[token] = now
+        return {"value": items, "@odata.deltaLink": link("deltatoken", token)}
+
+    fake.calendar = answer
+    _, gone = _config(tmp_path, text.replace("/v1.0", "/nothing/v1.0"))
+    return Kind(MicrosoftSource(cfg.calendars[0], cfg, sleep=lambda s: None),
+                lambda new: calendar.__setitem__(0, new),
+                MicrosoftSource(gone.calendars[0], gone, sleep=lambda s: None),
+                lambda: len(fake.requests))
 
 
 def _config(tmp_path: Path, text: str) -> tuple[Path, Config]:
@@ -158,7 +231,7 @@ def _config(tmp_path: Path, text: str) -> tuple[Path, Config]:
 
 KINDS: dict[str, Callable[[Path, ExitStack], Kind]] = {
     "memory": _memory, "ics-file": _ics_file, "ics-url": _ics_url, "google": _google,
-    "caldav": _caldav,
+    "caldav": _caldav, "microsoft": _microsoft,
 }
 
 
@@ -224,7 +297,7 @@ def test_an_unreadable_calendar_is_a_source_error(kind: Kind) -> None:
     assert "\n" not in str(err.value) and str(err.value)
 
 
-SYNCING = ("google", "caldav")  # the kinds that keep sync state in the store
+SYNCING = ("google", "caldav", "microsoft")  # the kinds that keep sync state in the store
 
 
 def test_only_the_syncing_kinds_declare_sync_state(kind: Kind,
@@ -248,3 +321,42 @@ def test_a_syncing_source_resumes_from_the_store(syncing: Kind, tmp_path: Path) 
     again = kind.source.fetch_synced(sc.START, sc.END, sc.ZONE, store=store, now=sc.START,
                                      readonly=True)
     assert again.occurrences == first.occurrences and again.unchanged
+
+
+def test_a_quiet_poll_is_one_request(syncing: Kind, tmp_path: Path) -> None:
+    """The issue's "done when": a poll when nothing changed costs one request (the
+    sync state is read from the store, as by the timer's next `run --once`)."""
+    kind = syncing
+    assert isinstance(kind.source, KeepsSyncState) and kind.requests is not None
+    store = Store.open(tmp_path / "state.sqlite3")
+    try:
+        kind.source.fetch_synced(sc.START, sc.END, sc.ZONE, store=store, now=sc.START,
+                                 readonly=False)
+        before = kind.requests()
+        later = sc.START + timedelta(minutes=15)
+        again = kind.source.fetch_synced(later, sc.END + timedelta(minutes=15), sc.ZONE,
+                                         store=store, now=later, readonly=False)
+    finally:
+        store.close()
+    assert kind.requests() - before == 1 and again.unchanged
+
+
+def test_the_same_1on1s_as_from_the_ics_file(kind: Kind, tmp_path: Path) -> None:
+    """What `meetings` finds: the same 1:1s, by UID, key and start, whichever way the
+    calendar is read."""
+    from manageup.detect import detect
+    from manageup.sources.ics import IcsSource
+
+    here = tmp_path / "ics"
+    here.mkdir()
+    ics = here / "equivalent.ics"
+    ics.write_bytes(sc.ics(sc.BASE))
+    _, config = _config(here, config_text(ics, here))
+
+    def found(src: Source) -> list[tuple[str, str, object]]:
+        return [(m.occurrence.uid, m.occurrence.key, m.occurrence.start)
+                for m in detect(fetch(src).occurrences, config)]
+
+    want = found(IcsSource(config.calendars[0], config))
+    assert len(want) >= 3
+    assert found(kind.source) == want

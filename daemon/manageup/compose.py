@@ -10,22 +10,24 @@ from functools import cache
 from importlib import resources
 
 from manageup.config import Config
-from manageup.lead import lead_with
-from manageup.model import (
-    PROBE_FIELDS,
-    RISK_FIELDS,
+from manageup.digestmodel import (
     Ask,
-    BossWeek,
     CareerSection,
     Digest,
     GoalProbe,
-    HistoryEntry,
-    Item,
-    Match,
     Meeting,
     Question,
     Relationship,
     Risk,
+)
+from manageup.lead import lead_with
+from manageup.model import (
+    PROBE_FIELDS,
+    RISK_FIELDS,
+    BossWeek,
+    HistoryEntry,
+    Item,
+    Match,
     Snapshot,
 )
 from manageup.relationship import HELD, counts

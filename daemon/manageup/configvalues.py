@@ -50,11 +50,13 @@ _ADDRESS = re.compile(r"[^\s@<>,;\"]+@[^\s@<>,;\"]+")
 
 def address_problem(text: str, display_name: bool = False) -> str | None:
     """Why `text` is not an e-mail address (None when it is)."""
-    from email.utils import parseaddr
-
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         return "contains a line break or control character"
-    addr = parseaddr(text)[1] if display_name and "<" in text else text.strip()
+    addr = text.strip()
+    if display_name and "<" in text:
+        from email.utils import parseaddr  # here: it loads socket and half of email
+
+        addr = parseaddr(text)[1]
     if not _ADDRESS.fullmatch(addr) or addr.startswith(".") or addr.endswith("."):
         return f"{text!r} is not an e-mail address like alex@example.com"
     return None

@@ -16,26 +16,25 @@ from typing import TYPE_CHECKING
 
 from manageup.config import Config
 from manageup.detect import detect
-from manageup.errors import DeliveryError, DeliverySignInExpired, ManageupError, SignInExpired
+from manageup.errors import ManageupError, SignInExpired
 from manageup.files import private_dir, replace_private
-from manageup.google import AUTH_FLAG
 from manageup.history import history_of, merged_history, to_record  # also imported from here
-from manageup.model import BossWeek, Digest, HistoryEntry, Match, Occurrence
+from manageup.model import BossWeek, HistoryEntry, Match, Occurrence
+from manageup.notices import notice_google_auth, notice_microsoft_auth, upkeep
+from manageup.sending import send_once, should_try
 from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import (
     DigestRecord,
     LedgerKind,
-    LedgerRow,
-    LedgerState,
     SentDigest,
     Store,
 )
-from manageup.timing import backoff, due_at
+from manageup.timing import due_at
 
 if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: only when due
-    from email.message import EmailMessage
 
     from manageup.deliver import Transport
+    from manageup.digestmodel import Digest
     from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
@@ -44,14 +43,15 @@ log = logging.getLogger(__name__)
 # the due time is the start, and a cycle after it would find the 1:1 begun.
 DUE_SLACK = timedelta(seconds=5)
 NUDGE_WINDOW = timedelta(days=1)  # a review reminder later than this is no use
-NOTICE_WINDOW = timedelta(days=7)  # keep retrying a sign-in notice this long
-DAMAGED_FLAG = "store-damaged"
 
 
 @dataclass
 class Gathered:
     occurrences: list[Occurrence] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Those of calendars read anew this time: the daemon's log says each once, not on
+    # every quiet poll (nor on every timer run reusing a cached feed).
+    fresh: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # whole calendars that could not be read
     auth_failed: bool = False  # a Google sign-in is dead: the user must sign in again
 
@@ -95,12 +95,22 @@ def gather(sources: Sequence[Source], config: Config, now: datetime,
             continue
         out.occurrences.extend(result.occurrences)
         out.warnings.extend(result.warnings)
+        if not result.unchanged:
+            out.fresh.extend(result.warnings)
     out.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return out
 
 
 def upcoming(matches: Sequence[Match], now: datetime) -> list[Match]:
-    return [m for m in matches if m.occurrence.start > now]
+    """The 1:1s after `now`, each once: the same meeting read from two calendars (a shared
+    one and the user's own) has one key, and the first calendar's copy stands for it."""
+    seen: set[str] = set()
+    out = []
+    for m in matches:
+        if m.occurrence.start > now and m.occurrence.key not in seen:
+            seen.add(m.occurrence.key)
+            out.append(m)
+    return out
 
 
 def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now: datetime,
@@ -131,17 +141,19 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
     report.gathered = gathered
     for failure in gathered.failures:
         log.error("%s", failure)
+    for warning in gathered.fresh:
+        log.warning("%s", warning)
     seen = history_of(gathered.occurrences, config)
     if not dry_run:
         store.record_history(to_record(seen, now), now)
     history = merged_history(store.history(), seen)
     _mark_missed(store, now, report, dry_run)
     if not dry_run:
-        _upkeep(config, store, transport, now)
+        upkeep(config, store, transport, now)
 
     if gathered.auth_failed and not dry_run:
-        _notice_auth(config, store, transport, now)
-        _notice_microsoft_auth(config, store, transport, now)
+        notice_google_auth(config, store, transport, now)
+        notice_microsoft_auth(config, store, transport, now)
     week = _BossWeek(sources, config, now)
     for match in upcoming(detect(gathered.occurrences, config), now):
         occ = match.occurrence
@@ -176,41 +188,6 @@ def _mark_missed(store: Store, now: datetime, report: CycleReport, dry_run: bool
                 store.mark_missed(row, now)
 
 
-def _upkeep(config: Config, store: Store, transport: Transport, now: datetime) -> None:
-    """The store's health each cycle, then the daily backup. A damaged store is an error
-    every cycle and one notice mail; its damaged copies never replace good backups."""
-    problems = store.integrity()
-    try:
-        if not problems:
-            if store.flag(DAMAGED_FLAG):  # repaired or restored
-                store.set_flag(DAMAGED_FLAG, None, now)
-            store.daily_backup(config.store.backup_folder, now.date(), config.store.backups)
-            return
-        log.error("the store at %s is damaged (%s); backups stop until it is repaired and "
-                  "the older ones are kept; run `manageup doctor` to see how to restore",
-                  store.path, problems[0])
-        store.set_flag(DAMAGED_FLAG, problems[0][:200], now)
-        flag = store.flag(DAMAGED_FLAG)
-        if flag is None:
-            return
-        key = "notice|store-damaged"
-        deadline = flag[1] + NOTICE_WINDOW
-        row = store.ledger_get(key, deadline)
-        if not _should_try(row, now):
-            return
-        from manageup.deliver import build_notice
-
-        msg = build_notice(config, now, key, flag[1], "manageup's store is damaged",
-                           f"SQLite's integrity check found damage in {store.path} "
-                           f"({problems[0][:200]}). manageup keeps running, but stopped "
-                           "replacing your backups with damaged copies. Run `manageup "
-                           "doctor`: it names the newest good backup and how to restore it.")
-        _send_once(store, transport, msg, key, deadline, now, row, now,
-                   "the damaged-store notice", kind=LedgerKind.NOTICE)
-    except ManageupError as e:
-        log.error("%s", e)
-
-
 class _BossWeek:
     """Asked of Google once per cycle, and only when a digest is actually composed."""
 
@@ -230,49 +207,6 @@ class _BossWeek:
         return self.value
 
 
-def _notice_auth(config: Config, store: Store, transport: Transport, now: datetime) -> None:
-    """One short mail when the Google sign-in dies, so no 1:1 passes in silence."""
-    from manageup import google
-
-    if config.delivery.method == "gmail":
-        return  # Gmail needs the same sign-in: the log and `doctor` must do
-    _notice_sign_in(config, store, transport, now, google.AUTH_FLAG, "google", "Google",
-                    "Google refused manageup's stored sign-in (it was revoked, or it "
-                    "expired: apps in Testing status lose it after 7 days). Until you "
-                    f"sign in again no prep digest can be sent. To fix it, {google.REAUTH}")
-
-
-def _notice_microsoft_auth(config: Config, store: Store, transport: Transport,
-                           now: datetime) -> None:
-    """The same one short mail when the Microsoft 365 sign-in dies."""
-    from manageup import microsoft
-
-    _notice_sign_in(config, store, transport, now, microsoft.AUTH_FLAG, "microsoft",
-                    "Microsoft 365",
-                    "Microsoft refused manageup's stored sign-in (it was revoked, it "
-                    "expired, or the app registration changed). Until you sign in again "
-                    f"no prep digest can be sent. To fix it, {microsoft.REAUTH}")
-
-
-def _notice_sign_in(config: Config, store: Store, transport: Transport, now: datetime,
-                    flag_name: str, provider: str, who: str, body: str) -> None:
-    """Through the ledger like a digest: once, retried while the mail server is down."""
-    flag = store.flag(flag_name)
-    if flag is None:
-        return
-    key = f"notice|{provider}-auth"
-    deadline = flag[1] + NOTICE_WINDOW
-    row = store.ledger_get(key, deadline)
-    if not _should_try(row, now):
-        return
-    from manageup.deliver import build_notice
-
-    msg = build_notice(config, now, key, flag[1], f"manageup cannot read your {who} calendar",
-                       body)
-    _send_once(store, transport, msg, key, deadline, now, row, now,
-               f"the {who.split()[0]} sign-in notice", kind=LedgerKind.NOTICE)
-
-
 def _handle(config: Config, store: Store, transport: Transport, match: Match,
             history: Sequence[HistoryEntry], now: datetime, dry_run: bool,
             report: CycleReport, week: _BossWeek | None = None) -> None:
@@ -283,7 +217,7 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
         if not row:
             report.waiting.append((occ.title, due))
         return
-    if not _should_try(row, now):
+    if not should_try(row, now):
         return
     digest, rendered = make_digest(store, match, history, now, config,
                                    week.get() if week else None)
@@ -299,59 +233,13 @@ def _handle(config: Config, store: Store, transport: Transport, match: Match,
     threaded = SeriesThread(transport, store, occ.uid, now)  # Gmail: the series' threadId
     record = SentDigest(occ.key, digest.item_ids, digest.question_ids, occ.start, occ.title,
                         digest.shown())
-    if not _send_once(store, threaded, msg, occ.key, occ.start, due, row, now, occ.title,
+    if not send_once(store, threaded, msg, occ.key, occ.start, due, row, now, occ.title,
                       record=record):
         report.failed.append(occ.key)
         return
     if config.digest.archive_dir:
         _archive(config.digest.archive_dir, occ.start, occ.title, rendered)
     report.sent.append(occ.key)
-
-
-def _should_try(row: LedgerRow | None, now: datetime) -> bool:
-    return row is None or row.may_try(now)
-
-
-def _send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
-               start: datetime, due: datetime, row: LedgerRow | None, now: datetime,
-               what: str, *, kind: LedgerKind = LedgerKind.DIGEST,
-               record: SentDigest | None = None) -> bool:
-    if row is not None and row.state is LedgerState.PENDING:
-        # Only a cycle that died mid-send leaves pending behind (the cycle lock keeps
-        # others out): the server may have the mail, so this resend is the last.
-        row = store.mark_unconfirmed(row, now, row.last_error or "a cycle stopped while "
-                                     "sending", now)
-        if row.state is LedgerState.UNCERTAIN:
-            _log_uncertain(what, row)
-            return False
-    # Pending goes to disk before the transport is touched: a crash after this point
-    # leads to one resend with the same Message-ID, never to silence.
-    pending = store.begin_send(row, key, start, str(msg["Message-ID"]), due, now, kind)
-    try:
-        transport.send(msg)
-    except DeliveryError as e:
-        wait = backoff(pending.attempts) if e.transient else timedelta(hours=1)
-        if e.maybe_sent:
-            if store.mark_unconfirmed(pending, now, str(e), now + wait).state \
-                    is LedgerState.UNCERTAIN:
-                _log_uncertain(what, pending, str(e))
-                return False
-        else:
-            store.mark_failed(pending, now, str(e), now + wait)
-        if isinstance(e, DeliverySignInExpired) and store.flag(AUTH_FLAG) is None:
-            store.set_flag(AUTH_FLAG, "invalid_grant", now)  # for `doctor`, and the source
-        log.error("could not send the mail for %s: %s (%s)", what, e,
-                  f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
-        return False
-    store.mark_sent(pending, now, record)
-    log.info("sent the mail for %s (%s) via %s", what, start.isoformat(), transport.name)
-    return True
-
-
-def _log_uncertain(what: str, row: LedgerRow, error: str = "") -> None:
-    log.error("the mail for %s may or may not have arrived: two attempts ended without the "
-              "server confirming (%s); not sending it again, to avoid more copies "
-              "(Message-ID %s)", what, error or row.last_error, row.message_id)
 
 
 def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> None:
@@ -407,7 +295,7 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
             continue  # not yet, or too stale to be useful
         key = f"nudge|{rec.key}"
         row = store.ledger_get(key, deadline)
-        if not _should_try(row, now):
+        if not should_try(row, now):
             continue
         from manageup.deliver import build_nudge
         from manageup.review import plan
@@ -415,6 +303,6 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
         msg = build_nudge(plan(store, rec), config, now)
         if dry_run:
             transport.send(msg)
-        elif _send_once(store, transport, msg, key, deadline, due, row, now,
+        elif send_once(store, transport, msg, key, deadline, due, row, now,
                         f"review reminder for {rec.title}", kind=LedgerKind.NUDGE):
             report.sent.append(key)

@@ -1,27 +1,26 @@
-"""Typed records passed between the stages of one cycle."""
+"""Typed records passed between the stages of one cycle.
+
+The digest's own records (Digest, Meeting, Question, ...) live in digestmodel.py and load
+when first named here: a cycle with nothing to compose never builds their classes."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manageup.errors import UsageError
+from manageup.kinds import (  # noqa: F401  (public here too, where they always were)
+    ITEM_STATUSES,
+    KIND_FIELDS,
+    KINDS,
+    MAX_ID,
+    MAX_TEXT,
+    PROBE_FIELDS,
+    RISK_FIELDS,
+)
 
-KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic", "about")
-
-# Kind-specific fields, in the order the digest asks about them.
-RISK_FIELDS = ("corrective_action", "prevention_plan", "obstacles")
-PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
-# about: `question` names the get-to-know question an answer came from (set by review).
-# risk: `flagged` is the date it was raised with the boss (set by review).
-KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, "flagged"),
-                                           "goal": PROBE_FIELDS,
-                                           "about": ("question",)}
-ITEM_STATUSES = ("open", "done", "dropped")
-MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a document
-MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
 # One RFC 5322 msg-id, printable ASCII with no space: a ledger row's Message-ID goes into the
 # next digest's In-Reply-To, where an encoded word (`=?`) would decode into a real header.
 MSG_ID = re.compile(r"<(?!.*=\?)[!-;=?-~]{1,500}>")
@@ -157,106 +156,6 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class Question:
-    id: str
-    bank: str
-    text: str
-
-
-
-# --- the digest, as compose builds it and the templates show it -------------------------
-
-
-@dataclass(frozen=True)
-class Meeting:
-    title: str
-    start: datetime
-    end: datetime
-    location: str
-    link: str
-    reason: str
-    series: str  # UID, for mail threading
-    key: str
-    days_since_last: int | None
-
-
-@dataclass(frozen=True)
-class Ask:
-    item: Item
-    age_days: int
-    carried: int  # sent digests it already appeared in
-    overdue_days: int  # > 0 when past due
-    stuck: bool
-
-
-@dataclass(frozen=True)
-class GoalProbe:
-    item: Item
-    answered: tuple[tuple[str, str], ...]  # (label, answer)
-    next_label: str  # empty when every probe is answered
-    next_question: Question | None
-    next_field: str = ""
-
-
-@dataclass(frozen=True)
-class Risk:
-    item: Item
-    parts: tuple[tuple[str, str], ...]  # (label, text) that are filled in
-    missing: tuple[str, ...]  # labels still to prepare
-    flagged: date | None = None  # when it was raised with the boss; it stays open
-
-
-@dataclass(frozen=True)
-class CareerSection:
-    goals: tuple[Item, ...]
-    question: Question | None
-    strength: Question | None
-    days_since: int | None  # since career last came up; None = never
-    stale: bool
-    talk_with: str
-    mentor_name: str
-    advice: tuple[Note, ...] = ()  # what the boss advised, newest first
-
-
-@dataclass(frozen=True)
-class StripCell:
-    """One past 1:1 in the strip of the last twelve."""
-
-    start: datetime
-    state: str  # held | moved | cancelled | declined
-    by: str = ""  # who cancelled or moved it: the boss's name, "you", or unknown
-
-    @property
-    def letter(self) -> str:
-        return {"held": "H", "moved": "M", "cancelled": "C", "declined": "D"}[self.state]
-
-    @property
-    def label(self) -> str:
-        who = f" by {self.by}" if self.by and self.state != "held" else ""
-        return f"{self.start:%a %d %b}: {self.state}{who}"
-
-
-@dataclass(frozen=True)
-class Relationship:
-    window_days: int
-    held: int
-    expected: int | None
-    cancelled: int  # cancelled or declined
-    moved: int
-    trend: str
-    days_since_probe: int | None  # since a goal question last went out; None = never
-    get_to_know: Question | None
-    checkin: Question | None
-    probe_answers: int = 0  # recorded answers to goal probes, dated or not
-    series: int = 0  # recurring 1:1 series with the boss in the window
-    one_offs: int = 0
-    who: tuple[str, ...] = ()  # "1 cancelled by Sam", "1 moved by you", ...
-    strip: tuple[StripCell, ...] = ()  # the last twelve, oldest first
-    about: tuple[Item, ...] = ()  # what the user knows about the boss, newest first
-    about_more: int = 0  # further about items not shown
-
-
-@dataclass(frozen=True)
 class BossWeek:
     """From the boss's free/busy, when the user can see it."""
 
@@ -264,68 +163,25 @@ class BossWeek:
     room_on: date | None  # the next workday with fewer than 4 booked hours
 
 
-@dataclass(frozen=True)
-class LeadPoint:
-    """One of the few things to raise first, in the order to raise them."""
+if TYPE_CHECKING:
+    from manageup.digestmodel import Ask as Ask
+    from manageup.digestmodel import CareerSection as CareerSection
+    from manageup.digestmodel import Digest as Digest
+    from manageup.digestmodel import GoalProbe as GoalProbe
+    from manageup.digestmodel import LeadPoint as LeadPoint
+    from manageup.digestmodel import Meeting as Meeting
+    from manageup.digestmodel import Question as Question
+    from manageup.digestmodel import Relationship as Relationship
+    from manageup.digestmodel import Risk as Risk
+    from manageup.digestmodel import StripCell as StripCell
 
-    kind: str  # tell (before they hear it elsewhere) | ask (help or a decision) | question
-    text: str
-    detail: str = ""
-    item_id: int | None = None
+_DIGEST = frozenset({"Ask", "CareerSection", "Digest", "GoalProbe", "LeadPoint", "Meeting",
+                     "Question", "Relationship", "Risk", "StripCell"})
 
 
-@dataclass(frozen=True)
-class Digest:
-    meeting: Meeting
-    me_name: str
-    boss_name: str
-    generated: datetime
-    needs: tuple[Ask, ...]
-    need_ideas: tuple[Question, ...]
-    owes: tuple[Ask, ...]
-    goals: tuple[GoalProbe, ...]
-    learn_goals: tuple[Question, ...]
-    risks: tuple[Risk, ...]
-    overdue: tuple[Ask, ...]
-    career: CareerSection
-    relationship: Relationship
-    wins: tuple[Item, ...]
-    topics: tuple[Item, ...]
-    boss_week: BossWeek | None = None
-    wins_more: int = 0  # older open wins not shown
-    topics_more: int = 0
-    held_back: int = 0  # wins and topics meant for a later 1:1 (dated after this one)
-    lead: tuple[LeadPoint, ...] = ()
-    packed: bool = False  # the boss's week has no room: the lead is kept to two
+def __getattr__(name: str) -> Any:
+    if name not in _DIGEST:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from manageup import digestmodel
 
-    @property
-    def item_ids(self) -> list[int]:
-        asks = [a.item.id for a in (*self.needs, *self.owes)]
-        rest = [g.item.id for g in self.goals] + [r.item.id for r in self.risks]
-        rest += [i.id for i in (*self.career.goals, *self.wins, *self.topics)]
-        rest += [i.id for i in self.relationship.about]
-        return list(dict.fromkeys(asks + rest))
-
-    def shown(self) -> dict[str, Any]:
-        """What `review` needs to walk through this digest after the meeting."""
-        return {
-            "asks": [a.item.id for a in (*self.needs, *self.owes)],
-            "risks": [r.item.id for r in self.risks],
-            "probes": [[g.item.id, g.next_field, g.next_question.id, g.next_question.text]
-                       for g in self.goals if g.next_question],
-            "career": [self.career.question.id, self.career.question.text]
-            if self.career.question else None,
-            "know": [self.relationship.get_to_know.id, self.relationship.get_to_know.text]
-            if self.relationship.get_to_know else None,
-            "raise": [i.id for i in (*self.wins, *self.topics)],
-            "items": self.item_ids,
-            "end": self.meeting.end.isoformat(),
-        }
-
-    @property
-    def question_ids(self) -> list[str]:
-        qs = [*self.need_ideas, *self.learn_goals,
-              *(g.next_question for g in self.goals if g.next_question),
-              self.career.question, self.career.strength,
-              self.relationship.get_to_know, self.relationship.checkin]
-        return [q.id for q in qs if q is not None]
+    return getattr(digestmodel, name)

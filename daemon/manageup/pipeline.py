@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from manageup.config import Config
@@ -25,15 +25,16 @@ from manageup.cycle import (
     run_cycle,
     upcoming,
 )
-from manageup.deliver import Transport
 from manageup.detect import detect
-from manageup.errors import SourceError
-from manageup.model import Digest, HistoryEntry, Match
+from manageup.errors import ManageupError, SourceError
+from manageup.model import HistoryEntry, Match
 from manageup.sources import Source
 from manageup.store import Store
 from manageup.timing import due_at
 
-if TYPE_CHECKING:  # rendering loads Jinja and CSS inlining: only when a digest is made
+if TYPE_CHECKING:  # rendering loads Jinja and CSS inlining, delivery the mail libraries
+    from manageup.deliver import Transport
+    from manageup.digestmodel import Digest
     from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
@@ -117,25 +118,63 @@ def cycle_with_store(config: Config, sources: Sequence[Source], transport: Trans
 
 
 class NoneFoundWatch:
-    """Tells the log, once, when the cycles find no 1:1 ahead, with the likely cause (a
-    mistyped boss address, say), and once when they find one again."""
+    """Tells the log when the cycles find no 1:1 ahead, with the likely cause (a mistyped
+    boss address, say), and once when they find one again. What was said is kept in the
+    store, so the timer's runs, a process each, say it once a day and not every poll."""
 
-    def __init__(self) -> None:
-        self.none_found = False
+    FLAG = "none-found"
+    SAY_AGAIN = timedelta(days=1)
+
+    def __init__(self, remember: bool = True) -> None:
+        self.remember = remember  # False for a dry run: it writes nothing
+        self.said: datetime | None = None
+        self.loaded = False
 
     def after(self, config: Config, now: datetime, gathered: Gathered) -> None:
         if gathered.failures and not gathered.occurrences:
             return  # nothing was read: the failure itself is logged
+        if not self.loaded:
+            self.loaded = True
+            self.said = self._remembered(config)
         if upcoming(detect(gathered.occurrences, config), now):
-            if self.none_found:
+            if self.said is not None:
                 log.info("1:1s with your boss are found again")
-            self.none_found = False
+                self._keep(config, None, now)
+            self.said = None
             return
-        if self.none_found:
+        if self.said is not None and timedelta(0) <= now - self.said < self.SAY_AGAIN:
             return
-        self.none_found = True
+        self.said = now
+        self._keep(config, "said", now)
         from manageup.explain import why_none
 
         why = why_none(config, now, gathered)
         for line in why.lines() if why else ["No 1:1 with your boss found."]:
             log.warning("%s", line)
+
+    def _remembered(self, config: Config) -> datetime | None:
+        if not self.remember or not config.store.path.exists():
+            return None
+        try:
+            store = Store.open(config.store.path, readonly=True)
+        except ManageupError:
+            return None  # the cycle says what is wrong with the store
+        try:
+            flag = store.flag(self.FLAG)
+        finally:
+            store.close()
+        return flag[1] if flag else None
+
+    def _keep(self, config: Config, value: str | None, now: datetime) -> None:
+        if not self.remember:
+            return
+        try:
+            store = Store.open(config.store.path)
+        except ManageupError:
+            return
+        try:
+            store.set_flag(self.FLAG, None, now)
+            if value is not None:
+                store.set_flag(self.FLAG, value, now)
+        finally:
+            store.close()

@@ -7,7 +7,6 @@ is expected at its own cadence.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +42,8 @@ def _expected_in_series(entries: Sequence[HistoryEntry], upcoming: datetime | No
     slots = sorted({e.slot for e in entries})
     cadence = next((e.cadence_days for e in entries if e.cadence_days), None)
     if cadence is None and len(slots) >= 3:
+        import statistics  # here: rarely needed, and it loads fractions and decimal
+
         gaps = [(b - a).total_seconds() / 86400 for a, b in pairwise(slots)]
         cadence = statistics.median(gaps)
     if not cadence or (len(slots) < 2 and upcoming is None):

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
-import css_inline
 import jinja2
 
+from manageup.digestmodel import Digest
 from manageup.errors import ConfigError
-from manageup.model import Digest
 from manageup.templatecache import template_cache
 from manageup.textutil import header_safe, wrap
 
@@ -27,7 +27,13 @@ TEMPLATES = ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
 class Rendered:
     subject: str
     text: str
-    html: str
+    page: str  # the HTML part as the template wrote it, its CSS in a <style> block
+
+    @cached_property
+    def html(self) -> str:
+        """The HTML part with its CSS inlined (many mail clients drop <style>), made when
+        first asked for: a preview that only prints the text never loads the inliner."""
+        return _inliner().inline(self.page)
 
 
 def shipped_templates() -> Path:
@@ -107,7 +113,11 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     return env
 
 
-_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+@cache
+def _inliner() -> Any:
+    import css_inline
+
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
 def render(digest: Digest, user_dir: Path | None = None) -> Rendered:
@@ -120,4 +130,4 @@ def render(digest: Digest, user_dir: Path | None = None) -> Rendered:
         where = getattr(e, "filename", None) or getattr(e, "name", "") or "a template"
         raise ConfigError([f"digest.templates_dir: {where}: {e}; fix or remove that template"]) \
             from None
-    return Rendered(subject=header_safe(subject, 250), text=text, html=_INLINER.inline(html))
+    return Rendered(subject=header_safe(subject, 250), text=text, page=html)

@@ -9,32 +9,40 @@ import os
 import sys
 from collections.abc import Sequence
 
-from manageup.cli.output import setup_logging
 from manageup.errors import ManageupError
 
 __all__ = ["build_parser", "main", "setup_logging"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
     from manageup.cli.parser import build_parser as build
     from manageup.cli.verbs import VERBS
 
-    return build(VERBS)
+    return build(VERBS, lazy)
+
+
+def setup_logging(verbosity: int, daemon: bool = False) -> None:
+    # Here as before; logging itself loads only once a verb is chosen, not for `--help`.
+    from manageup.cli.output import setup_logging as setup
+
+    setup(verbosity, daemon)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from manageup.cli.context import Context
     from manageup.cli.parser import global_options
 
-    parser = build_parser()
-    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions (argcomplete)
+    completing = "_ARGCOMPLETE" in os.environ  # a shell asking for completions (argcomplete)
+    parser = build_parser(lazy=not completing)  # completion looks at every verb's options
+    if completing:
         import argcomplete
 
         argcomplete.autocomplete(parser)
     args = global_options(parser.parse_args(argv))
     setup_logging(args.verbose - args.quiet, daemon=args.verb.daemon)
+    from manageup.cli.context import Context  # after parsing: `--help` needs none of it
+
     try:
-        result: int = args.verb.handler(Context(args))
+        result: int = args.verb.resolve()(Context(args))
         return result
     except ManageupError as e:
         print(f"manageup: {e}", file=sys.stderr)

@@ -27,7 +27,7 @@ def run(ctx: Context) -> int:
     sources = make_sources(config, readonly=args.dry_run)
     transport = make_transport(config, dry_run=args.dry_run)
     fixed_now = ctx.now() if args.now else None
-    watch = pipeline.NoneFoundWatch()
+    watch = pipeline.NoneFoundWatch(remember=not args.dry_run)
 
     def cycle(now: datetime) -> CycleReport:
         report = pipeline.cycle_with_store(config, sources, transport, fixed_now or now,
@@ -66,6 +66,8 @@ def preview(ctx: Context) -> int:
                             f"the next {config.detect.lookahead.days} days; "
                             "`manageup meetings` shows what was found")
     _match, _digest, rendered = result
+    for w in found.gathered.warnings:
+        print(f"warning: {safe(w)}", file=sys.stderr)
     print(safe(f"Subject: {rendered.subject}\n"))
     print(safe(rendered.text), end="")
     path = Path(ctx.args.html) if ctx.args.html else None

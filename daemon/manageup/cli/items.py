@@ -15,19 +15,9 @@ from manageup.cli.output import safe
 from manageup.cli.values import parse_due
 from manageup.errors import UsageError
 from manageup.files import write_private
-from manageup.model import KIND_FIELDS, KINDS, PROBE_FIELDS, Item
+from manageup.kinds import FIELD_OPTIONS, KIND_FIELDS, KINDS, PROBE_FIELDS
+from manageup.model import Item
 
-# Friendly option names for kind-specific fields: (option, help). Errors name the option,
-# never the internal field name.
-FIELD_OPTIONS = {
-    "corrective_action": ("--action", "risk: what you did or will do about it"),
-    "prevention_plan": ("--prevention", "risk: how it will not happen again"),
-    "obstacles": ("--obstacles", "risk: what stood in the way"),
-    "why_it_matters": ("--why", "goal: why it matters to the boss"),
-    "what_gets_in_the_way": ("--blocker", "goal: what gets in the way"),
-    "what_it_costs": ("--cost", "goal: what it costs while unsolved"),
-    "how_i_can_help": ("--help-how", "goal: how your work can help"),
-}
 PROBE_ALIASES = {"why": "why_it_matters", "blocker": "what_gets_in_the_way",
                  "cost": "what_it_costs", "help": "how_i_can_help"}
 
@@ -114,6 +104,9 @@ def set_status(status: str) -> Callable[[Context], int]:
         return 0
 
     return handler
+
+
+done, drop, reopen = set_status("done"), set_status("dropped"), set_status("open")
 
 
 def probe(ctx: Context) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any, cast
 
 from manageup import __version__
 from manageup.cli.table import Verb
@@ -39,7 +40,9 @@ def _examples(verb: Verb) -> str:
     return f"{title}:\n" + "".join(f"  {e}\n" for e in verb.examples)
 
 
-def build_parser(verbs: Sequence[Verb]) -> argparse.ArgumentParser:
+def build_parser(verbs: Sequence[Verb], lazy: bool = False) -> argparse.ArgumentParser:
+    """The whole parser; `lazy`: each verb's own arguments are added only when argparse has
+    picked that verb (main does so: every process then builds one verb's, not all)."""
     p = argparse.ArgumentParser(
         prog="manageup",
         description="Prep digests for your 1:1s with your boss: read your calendars, find "
@@ -47,21 +50,45 @@ def build_parser(verbs: Sequence[Verb]) -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_globals(p, after=False)
     p.add_argument("--version", action="version", version=f"manageup {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = cast("_VerbsAction", p.add_subparsers(dest="command", metavar="COMMAND",
+                                                required=True, action=_VerbsAction))
     for verb in verbs:
         sp = sub.add_parser(verb.name, help=verb.help,
                             description=verb.description or verb.help[0].upper()
                             + verb.help[1:] + ".",
                             epilog=_examples(verb),
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-        for a in verb.args:
-            action = sp.add_argument(*a.flags, **a.options)
-            if a.completions:
-                words = a.completions
-                action.completer = lambda words=words, **_: list(words)  # type: ignore[attr-defined]
-        _add_globals(sp, after=True)
         sp.set_defaults(verb=verb)
+        if lazy:
+            sub.pending[verb.name] = verb
+        else:
+            _add_verb_args(sp, verb)
     return p
+
+
+def _add_verb_args(sp: argparse.ArgumentParser, verb: Verb) -> None:
+    for a in verb.args:
+        action = sp.add_argument(*a.flags, **a.options)
+        if a.completions:
+            words = a.completions
+            action.completer = lambda words=words, **_: list(words)  # type: ignore[attr-defined]
+    _add_globals(sp, after=True)
+
+
+class _VerbsAction(argparse._SubParsersAction):
+    """argparse's own subcommand action, adding the chosen verb's arguments first when
+    they were left out (build_parser's `lazy`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending: dict[str, Verb] = {}
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        verb = self.pending.pop(values[0], None) if values else None
+        if verb is not None:
+            _add_verb_args(self._name_parser_map[verb.name], verb)
+        super().__call__(parser, namespace, values, option_string)
 
 
 def global_options(args: argparse.Namespace) -> argparse.Namespace:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from manageup.cli.context import Context
@@ -12,12 +12,12 @@ if TYPE_CHECKING:
 Handler = Callable[["Context"], int]
 
 
-@dataclass(frozen=True)
-class Arg:
+# NamedTuples, not dataclasses: `--help` then never loads dataclasses (and inspect).
+class Arg(NamedTuple):
     """One argparse argument: its flags (or positional name) and add_argument options."""
 
     flags: tuple[str, ...]
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any]
     # What tab completion offers, where argparse `choices` would not do: it would replace
     # the verb's own error message (naming the kinds and the fix) with argparse's.
     completions: tuple[str, ...] = ()
@@ -27,15 +27,21 @@ def arg(*flags: str, completions: tuple[str, ...] = (), **options: Any) -> Arg:
     return Arg(flags, options, completions)
 
 
-@dataclass(frozen=True)
-class Verb:
+class Verb(NamedTuple):
     name: str
     help: str  # one line, shown in `manageup --help`
-    handler: Handler
+    # "module:function" under manageup.cli, imported only when this verb runs: `--help`
+    # and every other verb load none of the command modules they do not use.
+    handler: str
     examples: tuple[str, ...]  # shown under the verb's --help, each a working command
     description: str = ""  # the verb's --help text; the one-line help when empty
     args: tuple[Arg, ...] = ()
     daemon: bool = False  # logs at INFO with timestamps, as a service does
+
+    def resolve(self) -> Handler:
+        module, _, name = self.handler.partition(":")
+        found: Handler = getattr(importlib.import_module(f"manageup.cli.{module}"), name)
+        return found
 
 
 NOW = arg("--now", metavar="T", help="act as of this ISO-8601 time (default: the real clock)")

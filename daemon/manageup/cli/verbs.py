@@ -3,10 +3,8 @@ the shell completion are all built from this one table."""
 
 from __future__ import annotations
 
-from manageup.cli import account, calendar, items, review, service, setup
-from manageup.cli.items import FIELD_OPTIONS
 from manageup.cli.table import NOW, Arg, Verb, arg
-from manageup.model import KINDS, PROBE_FIELDS, RISK_FIELDS
+from manageup.kinds import FIELD_OPTIONS, KINDS, PROBE_FIELDS, RISK_FIELDS
 
 
 def _field_args(suffix: str = "") -> tuple[Arg, ...]:
@@ -17,7 +15,7 @@ def _field_args(suffix: str = "") -> tuple[Arg, ...]:
 _ID = arg("id", type=int, metavar="ID", help="the item's number, as `manageup list` shows it")
 
 VERBS: tuple[Verb, ...] = (
-    Verb("init", "write a working config, asking for what is missing", setup.init,
+    Verb("init", "write a working config, asking for what is missing", "setup:init",
          ("manageup init --me alex@example.com --boss sam@example.com "
           "--calendar ~/calendars/work.ics --timezone Europe/Berlin",
           "manageup init --suggest-boss --me alex@example.com --calendar ~/work.ics"),
@@ -35,7 +33,7 @@ VERBS: tuple[Verb, ...] = (
                arg("--suggest-boss", action="store_true",
                    help="list the people you meet most in recurring two-person meetings"),
                arg("--force", action="store_true", help="replace an existing config"))),
-    Verb("service", "run manageup in the background under systemd", service.service,
+    Verb("service", "run manageup in the background under systemd", "service:service",
          ("manageup service install", "manageup service install --timer",
           "manageup service uninstall"),
          description="install: write the systemd user units to ~/.config/systemd/user/ with "
@@ -47,7 +45,7 @@ VERBS: tuple[Verb, ...] = (
                    help="a cycle every 10 minutes from a timer instead of a daemon"),
                arg("--no-start", action="store_true",
                    help="only write (or remove) the files; call no systemctl"))),
-    Verb("meetings", "list the upcoming 1:1s found, and why each matched", calendar.meetings,
+    Verb("meetings", "list the upcoming 1:1s found, and why each matched", "calendar:meetings",
          ("manageup meetings", "manageup meetings --explain",
           "manageup meetings --json --now 2026-11-25T17:00"),
          description="List the upcoming 1:1s with your boss in the lookahead window, each "
@@ -58,7 +56,7 @@ VERBS: tuple[Verb, ...] = (
                arg("--explain", action="store_true",
                    help="also list the near misses (events with your boss or a 1:1 title "
                         "that did not count) and why not"))),
-    Verb("preview", "print the next 1:1's digest now", calendar.preview,
+    Verb("preview", "print the next 1:1's digest now", "calendar:preview",
          ("manageup preview", "manageup preview --open",
           "manageup preview --html digest.html"),
          description="Compose the digest for the next 1:1, whatever its send time, and "
@@ -66,7 +64,7 @@ VERBS: tuple[Verb, ...] = (
          args=(NOW, arg("--html", metavar="FILE", help="also write the HTML part to FILE"),
                arg("--open", action="store_true",
                    help="open the HTML part in a browser (a temporary file without --html)"))),
-    Verb("run", "run the daemon (or one cycle with --once)", calendar.run,
+    Verb("run", "run the daemon (or one cycle with --once)", "calendar:run",
          ("manageup run --once --dry-run", "manageup run"),
          description="Read the calendars every poll interval and send each digest when it "
                      "is due. Stops cleanly on SIGTERM or Ctrl-C. `manageup service "
@@ -75,7 +73,7 @@ VERBS: tuple[Verb, ...] = (
                arg("--dry-run", action="store_true",
                    help="print what would be sent; send and record nothing"), NOW),
          daemon=True),
-    Verb("add", "record a need, owe, goal, risk, career, win, topic or about", items.add,
+    Verb("add", "record a need, owe, goal, risk, career, win, topic or about", "items:add",
          ('manageup add owe "Send Q3 numbers" --due 2026-12-01',
           'manageup add risk "Launch slips a week" --action "Moved QA earlier"'),
          description="Record an item for your next 1:1s. KIND is one of: "
@@ -88,33 +86,33 @@ VERBS: tuple[Verb, ...] = (
                arg("text", metavar="TEXT", help="the item, in your words"),
                arg("--due", metavar="DATE", help="YYYY-MM-DD, today, tomorrow or +Nd"),
                NOW, *_field_args())),
-    Verb("list", "list recorded items", items.list_,
+    Verb("list", "list recorded items", "items:list_",
          ("manageup list", "manageup list --kind owe --all --json"),
          description="List the open items, newest last; --all adds done and dropped ones.",
          args=(arg("--kind", metavar="KIND", completions=KINDS,
                    help="only this kind: " + ", ".join(KINDS)),
                arg("--all", action="store_true", help="include done and dropped items"),
                arg("--json", action="store_true", help="print JSON"))),
-    Verb("done", "mark an item done", items.set_status("done"), ("manageup done 3",),
+    Verb("done", "mark an item done", "items:done", ("manageup done 3",),
          args=(_ID, NOW)),
-    Verb("drop", "drop an item without doing it", items.set_status("dropped"),
+    Verb("drop", "drop an item without doing it", "items:drop",
          ("manageup drop 3",), args=(_ID, NOW)),
-    Verb("reopen", "open a closed item again", items.set_status("open"),
+    Verb("reopen", "open a closed item again", "items:reopen",
          ("manageup reopen 3",), args=(_ID, NOW)),
-    Verb("probe", "record the boss's answer about one of their goals", items.probe,
+    Verb("probe", "record the boss's answer about one of their goals", "items:probe",
          ('manageup probe 2 why "The CFO tied headcount to it"',),
          description="Record what you learned about one of your boss's goals. FIELD is "
                      "one of: " + ", ".join(PROBE_FIELDS) + " (or why, blocker, cost, help).",
          args=(arg("goal_id", type=int, metavar="GOAL_ID", help="the goal's number"),
                arg("field", metavar="FIELD", help="which question the answer is to"),
                arg("text", metavar="TEXT", help="the answer"))),
-    Verb("edit", "change an item's text, due date or fields", items.edit,
+    Verb("edit", "change an item's text, due date or fields", "items:edit",
          ('manageup edit 3 --text "Send the Q4 numbers" --due +7d',),
          args=(_ID, arg("--text", help="new text"),
                arg("--due", metavar="DATE", help="new due date"),
                arg("--no-due", action="store_true", help="remove the due date"), NOW,
                *_field_args(" (empty clears it)"))),
-    Verb("review", "after a 1:1: record what happened", review.review,
+    Verb("review", "after a 1:1: record what happened", "review:review",
          ("manageup review", 'manageup review --done 3 --answer 5 "Headcount"'),
          description="Walk through what the last 1:1's digest raised: each ask done, open "
                      "or dropped; the boss's answer to the suggested goal question; career "
@@ -135,7 +133,7 @@ VERBS: tuple[Verb, ...] = (
                    help="what you learned from the get-to-know question"),
                arg("--add", nargs=2, action="append", metavar=("KIND", "TEXT"),
                    help="a new item"), NOW)),
-    Verb("export", "write the whole store as JSON or Markdown", items.export,
+    Verb("export", "write the whole store as JSON or Markdown", "items:export",
          ("manageup export --format json -o manageup.json",
           "manageup export --format markdown"),
          description="Write every item, note, digest and 1:1 on record. JSON is lossless "
@@ -143,16 +141,16 @@ VERBS: tuple[Verb, ...] = (
          args=(arg("--format", choices=["json", "markdown"], default="json",
                    help="json (lossless, for import) or markdown (to read)"),
                arg("--output", "-o", metavar="FILE", help="write to FILE instead of stdout"))),
-    Verb("import", "load an export into the store", items.import_,
+    Verb("import", "load an export into the store", "items:import_",
          ("manageup import manageup.json",),
          description="Load a JSON export. Everything is checked before anything is written; "
                      "an existing item is never overwritten by a different one.",
          args=(arg("file", metavar="FILE", help="a file written by `manageup export`"),)),
-    Verb("doctor", "check config, calendars, store, mail and secrets", calendar.doctor,
+    Verb("doctor", "check config, calendars, store, mail and secrets", "calendar:doctor",
          ("manageup doctor",),
          description="Check each part and say what to fix. Changes nothing and sends no "
                      "mail; exits 1 when any check fails."),
-    Verb("auth", "sign in to Google (calendar, Gmail) or Microsoft", account.auth,
+    Verb("auth", "sign in to Google (calendar, Gmail) or Microsoft", "account:auth",
          ("manageup auth google --client-secret ~/Downloads/client_secret.json",
           "manageup auth microsoft"),
          description="Run Google's sign-in for installed apps. Without a browser on this "
@@ -164,13 +162,13 @@ VERBS: tuple[Verb, ...] = (
                    help="your OAuth client file (default: google.client_secret)"),
                arg("--port", type=int, help="local port to listen on (default 8765)"),
                arg("--no-browser", action="store_true", help="print the address instead"))),
-    Verb("secret", "store a password in the keyring", account.secret,
+    Verb("secret", "store a password in the keyring", "account:secret",
          ("manageup secret set smtp", "manageup secret set caldav"),
          description="Store the SMTP or CalDAV password in your keyring; it is read from "
                      "standard input when that is not a terminal.",
          args=(arg("action", choices=["set"], help="what to do"),
                arg("name", choices=["smtp", "caldav"], help="which secret"))),
-    Verb("completion", "print tab completion for bash, zsh or fish", account.completion,
+    Verb("completion", "print tab completion for bash, zsh or fish", "account:completion",
          ('eval "$(manageup completion bash)"    # in ~/.bashrc',
           "manageup completion fish > ~/.config/fish/completions/manageup.fish"),
          description="Print the shell code that completes manageup's verbs and options. "

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import mailbox
 import os
-from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from manageup.errors import DeliveryError
 from manageup.files import private_dir
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 
 class MaildirTransport:
@@ -18,6 +20,8 @@ class MaildirTransport:
         self.path = path
 
     def send(self, msg: EmailMessage, thread: str = "") -> str:
+        import mailbox  # and the email package with it: only when a mail is written
+
         try:
             # Each time: a Maildir made by hand (or missing a folder since) still works.
             for sub in ("tmp", "new", "cur"):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
-from email.message import EmailMessage
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 
 class StdoutTransport:

@@ -147,8 +147,6 @@ class FeedCache:
         if self.restored_warnings is not None:
             if result.unchanged and not result.warnings:
                 result.warnings = self.restored_warnings
-                for w in result.warnings:
-                    log.warning("%s", w)
             self.restored_warnings = None
         if not result.unchanged:
             self._warnings = list(result.warnings)

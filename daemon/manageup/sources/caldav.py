@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from manageup.errors import ManageupError, SecretError, SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only
+from manageup.sources import FetchResult, KeepsSyncState, StateStore, davio, fetch_read_only
+from manageup.sources.bounded import BoundedSession
 from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 
 SECRET = "caldav"
 MARGIN = timedelta(days=30)  # asked for beyond the lookahead, so the window can slide a month
-CTAG = "{http://calendarserver.org/ns/}getctag"
 FIX_PASSWORD = "check calendars.username and run `manageup secret set caldav`"
 
 
@@ -41,6 +41,7 @@ class CaldavSource(KeepsSyncState):
         self._password = password
         self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self._client: Any = None
+        self._auth = "basic"  # or "digest", learnt from the server and kept in the state
         # Expansions per resource for one range, reused while the resource's etag holds.
         self._range: tuple[datetime, datetime, ZoneInfo] | None = None
         self._expanded: dict[str, tuple[str, list[Occurrence], list[str]]] = {}
@@ -60,9 +61,13 @@ class CaldavSource(KeepsSyncState):
                 except SecretError as e:
                     raise SourceError(f"{self.label}: {e}") from None
             # Basic auth sent up front: waiting for the 401 would double every quiet poll.
-            self._client = DAVClient(
+            # A server that refuses Basic and asks for Digest gets Digest from then on.
+            client = DAVClient(
                 self.cal.url, username=self.cal.username, password=password,
-                auth_type="basic", timeout=int(self.cal.timeout), enable_rfc6764=False)
+                auth_type=self._auth, timeout=int(self.cal.timeout), enable_rfc6764=False)
+            client.session = BoundedSession(  # type: ignore[assignment]
+                client.session, self.label, self.cal.timeout, self.cal.max_bytes)
+            self._client = client
         return self._client
 
     def _calendar(self, url: str) -> Any:
@@ -83,7 +88,7 @@ class CaldavSource(KeepsSyncState):
             log.debug("%s: no principal found (%s); using the address as the calendar",
                       self.label, e)
             return self.cal.url, []
-        addresses = _addresses(principal)
+        addresses = davio.addresses(principal)
         if not self.cal.calendar:
             self._check_is_calendar(principal)
             return self.cal.url, addresses
@@ -122,8 +127,10 @@ class CaldavSource(KeepsSyncState):
         stored = store.sync_state(self.key)
         # Read-only runs never save, so they carry their state from one fetch to the next.
         state = (self._state or stored) if readonly else stored
+        if state and state["events"].get("auth") == "digest" and self._client is None:
+            self._auth = "digest"
         try:
-            new_state, changed = self._sync(state, start, end)
+            new_state, changed = self._sync_as_asked(state, start, end)
         except ManageupError:
             raise
         except Exception as e:
@@ -136,6 +143,27 @@ class CaldavSource(KeepsSyncState):
         result = self._occurrences(new_state, start, end, zone)
         result.unchanged = not changed
         return result
+
+    def _sync_as_asked(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
+            -> tuple[dict[str, Any], bool]:
+        """_sync, again with Digest when the server refused Basic and asks for Digest (the
+        library keeps to the scheme it was given); the state then remembers it, so a
+        later process never sends the password as Basic to that server."""
+        from caldav.lib import error
+
+        try:
+            new, changed = self._sync(state, start, end)
+        except error.AuthorizationError:
+            challenge = getattr(getattr(self._client, "session", None), "challenge", "")
+            kinds = self._client.extract_auth_types(challenge) if challenge else []
+            if self._auth != "basic" or "digest" not in kinds or "basic" in kinds:
+                raise
+            log.info("%s: the server asks for Digest authentication; using it", self.label)
+            self._auth, self._client = "digest", None
+            new, changed = self._sync(state, start, end)
+        if self._auth == "digest" and new["events"].get("auth") != "digest":
+            new = {**new, "events": {**new["events"], "auth": "digest"}}
+        return new, changed
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
             -> tuple[dict[str, Any], bool]:
@@ -172,9 +200,10 @@ class CaldavSource(KeepsSyncState):
         except error.ReportError:
             token, mode = "", "ctag"
         if mode == "ctag":
-            token = _ctag(calendar)
-        found = calendar.search(start=start, end=until, event=True, expand=False)
-        resources = {_href(o): {"etag": _etag(o), "ics": str(o.data)} for o in found}
+            token = davio.ctag(calendar)
+        resources = {davio.key(r.href): {"etag": r.etag, "ics": r.ics or ""}
+                     for r in davio.query(self.client(), calendar, start, until)
+                     if r.status == 200}
         log.info("%s: read %d resources over the window (%s)", self.label, len(resources), mode)
         return {"token": token, "synced_from": start.isoformat(),
                 "synced_until": until.isoformat(),
@@ -191,20 +220,23 @@ class CaldavSource(KeepsSyncState):
             token = str(answer.sync_token or state["token"])
             gone = {str(u) for u in getattr(answer, "deleted_urls", set())}
             changed = [o.url for o in answer if str(o.url.canonical()) not in gone]
-            removed = [_key(u) for u in gone]
+            removed = [davio.key(u) for u in gone]
         else:
-            token = _ctag(calendar)
+            token = davio.ctag(calendar)
             if token and token == state["token"]:
                 return state, False
-            etags = _etags(calendar)
+            etags = davio.etags(calendar)
             changed = [calendar.url.join(h) for h, t in etags.items()
                        if resources.get(h, {}).get("etag") != t]
             removed = [h for h in resources if h not in etags]
         for href in removed:
             resources.pop(href, None)
         if changed:
-            for obj in calendar.multiget(changed):
-                resources[_href(obj)] = {"etag": _etag(obj), "ics": str(obj.data)}
+            for r in davio.multiget(self.client(), calendar, changed):
+                if r.status == 200:
+                    resources[davio.key(r.href)] = {"etag": r.etag, "ics": r.ics or ""}
+                else:  # gone since the sync report named it
+                    resources.pop(davio.key(r.href), None)
         if not changed and not removed and token == state["token"]:
             return state, False
         log.info("%s: %d changed, %d removed", self.label, len(changed), len(removed))
@@ -243,7 +275,8 @@ class CaldavSource(KeepsSyncState):
             raw, cut = check_lines(ics.encode("utf-8", "surrogateescape"), self.label)
             parsed = parse_occurrences(raw, lo, hi, zone, calendar=self.label)
         except SourceError as e:  # one broken resource must not cost the calendar
-            return [], [f"{self.label}: skipped {href}: {e}"]
+            why = str(e).removeprefix(f"{self.label}: ")
+            return [], [f"{self.label}: skipped {href}: {why}"]
         return parsed.occurrences, cut + parsed.warnings
 
     # -- errors ----------------------------------------------------------------------------
@@ -284,73 +317,12 @@ def _first_line(e: Exception) -> str:
     return text[0][:200] if text else type(e).__name__
 
 
-def _path(url: Any) -> str:
-    return urlsplit(str(url)).path
-
-
-def _key(url: Any) -> str:
-    """A resource's path, unquoted: servers differ in how they quote '@' in hrefs."""
-    from urllib.parse import unquote
-
-    return unquote(_path(url))
-
-
-def _href(obj: Any) -> str:
-    return _key(obj.url)
-
-
-def _etag(obj: Any) -> str:
-    return str((getattr(obj, "props", None) or {}).get("{DAV:}getetag") or "")
-
-
 def _expired_token(e: Any) -> bool:
     return "{DAV:}valid-sync-token" in (getattr(e, "preconditions", None) or ())
 
 
 def _unsupported(e: Any) -> bool:
     return "{DAV:}supported-report" in (getattr(e, "preconditions", None) or ())
-
-
-def _ctag(calendar: Any) -> str:
-    from caldav.elements.base import ValuedBaseElement
-
-    class GetCtag(ValuedBaseElement):
-        tag = CTAG
-
-    try:
-        value = calendar.get_property(GetCtag())
-    except Exception as e:  # no ctag either: the etags are compared every poll
-        log.debug("no ctag (%s)", e)
-        return ""
-    return str(value or "")
-
-
-def _etags(calendar: Any) -> dict[str, str]:
-    from caldav.elements import dav
-
-    response = calendar._query_properties([dav.GetEtag()], depth=1)
-    props = response.expand_simple_props([dav.GetEtag()])
-    own = _key(calendar.url).rstrip("/")
-    out = {}
-    for href, values in props.items():
-        path = _key(calendar.url.join(href))
-        if path.rstrip("/") != own and values.get("{DAV:}getetag"):
-            out[path] = str(values["{DAV:}getetag"])
-    return out
-
-
-def _addresses(principal: Any) -> list[str]:
-    try:
-        found = principal.calendar_user_address_set()
-    except Exception as e:  # the property is optional; detection still has me.email
-        log.debug("no calendar-user-address-set (%s)", e)
-        return []
-    out = []
-    for a in found or []:
-        text = str(a or "").strip()
-        if text.lower().startswith("mailto:"):
-            out.append(text[7:].strip().lower())
-    return sorted(set(out))
 
 
 def _as_me(occ: Occurrence, mine: set[str], me: str) -> Occurrence:

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 from manageup.errors import SourceError
 from manageup.model import Occurrence
-from manageup.sources import FetchResult
+from manageup.sources import FetchResult, line_ends
 from manageup.sources.cache import FeedCache
-from manageup.sources.prefilter import Needles, _line_end, select, uid_in
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the prefilter loads only when a feed is read anew, not on a warm cycle
     import urllib.request
 
     from manageup.config import Calendar, Config
+    from manageup.sources.prefilter import Needles
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class IcsSource:
         if self.config is None:
             return None
         from manageup.detect import boss_names
+        from manageup.sources.prefilter import Needles
 
         c = self.config
         return Needles(c.boss_addresses, c.detect.title_patterns, boss_names(c),
@@ -128,15 +129,14 @@ class IcsSource:
                 data = self.read_bytes(force=True)
                 assert data is not None
                 self._digest = hashlib.sha256(data).digest()
-            data, self._cut = check_lines(data, self.label)
-            for w in self._cut:
-                log.warning("%s", w)
+            data, self._cut = check_lines(line_ends(data), self.label)
             needles = self._needles()
             if needles is not None:
                 # Cut for a range wider than the window, so it holds for weeks of cycles.
                 self._range = (lo_day - timedelta(days=7), hi_day + timedelta(days=30))
                 # precut drops most events chunk by chunk; select judges the rest exactly.
                 from manageup.sources.precut import precut
+                from manageup.sources.prefilter import select
 
                 cut = precut(data, needles, since=self._range[0], until=self._range[1])
                 self._reduced, kept, seen = select(cut or data, needles, *self._range)
@@ -189,6 +189,8 @@ def check_lines(raw: bytes, calendar: str) -> tuple[bytes, list[str]]:
     legal SUMMARY would otherwise cost its event."""
     if not _longest_line_over(raw, MAX_LINE):
         return raw, []
+    from manageup.sources.prefilter import _line_end, uid_in
+
     low = raw.lower()
     cuts, warnings = [], []
     pos = 0

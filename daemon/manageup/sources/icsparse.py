@@ -8,7 +8,6 @@ change how another feed is read.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,11 +18,9 @@ from icalendar.timezone import tzp
 
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person
-from manageup.sources import FetchResult
+from manageup.sources import FetchResult, line_ends
 from manageup.sources.prefilter import scan, uid_in, unfold
 from manageup.sources.recurrence import cadence, expand
-
-log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
@@ -62,7 +59,7 @@ def _fresh_timezones() -> None:
 def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
     """One VCALENDAR holding every component of the feed: several concatenated VCALENDARs
     are merged, and a bare VEVENT feed is read as if it were wrapped in one."""
-    text, warnings = repair(data, calendar)
+    text, warnings = repair(line_ends(data), calendar)
     _fresh_timezones()
     try:
         parts = icalendar.Calendar.from_ical(text, multiple=True)
@@ -90,18 +87,20 @@ def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
 
 
 def _drop_junk(text: bytes, calendar: str) -> tuple[bytes, list[str]]:
-    """Drop the lines outside any event that icalendar cannot parse: inside a component it
-    notes a bad line and goes on, but one at the calendar's top level refuses the feed."""
+    """Drop the lines outside any event that icalendar cannot parse: inside an event it
+    notes a bad line and goes on, but one at the calendar's top level, or in a time zone
+    definition, refuses the whole feed."""
     from icalendar.parser import Contentline
 
-    out, warnings, depth = [], [], 0
+    out, warnings, open_ = [], [], []
     for line in unfold(text).split(b"\n"):
         word = line.strip().lower()
         if word.startswith(b"begin:"):
-            depth += 1
+            open_.append(word[6:].strip())
         elif word.startswith(b"end:"):
-            depth -= 1
-        elif word and depth <= 1:
+            if open_:
+                open_.pop()
+        elif word and b"vevent" not in open_:
             try:
                 Contentline(line.rstrip(b"\r").decode("utf-8", "replace")).parts()
             except ValueError:
@@ -138,7 +137,8 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         events_by_uid[uid].append(comp)
     series = {uid for uid, comps in events_by_uid.items()
               if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
-    found = expand(keep, events_by_uid, start, end, calendar, result.warnings)
+    found = expand(keep, events_by_uid, start, end, calendar, result.warnings,
+                   cal.get("X-WR-TIMEZONE"))
     for ev in found:
         uid = str(ev.get("UID", "")).strip()
         try:
@@ -148,8 +148,6 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             result.warnings.append(f"{calendar}: skipped event {uid}: {e}")
     result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
-    for w in result.warnings:
-        log.warning("%s", w)
     return result
 
 

@@ -9,11 +9,8 @@ window again. Times are asked in UTC, so no Windows zone name has to be mapped.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
-import statistics
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 from manageup import microsoft
 from manageup.errors import SourceError
-from manageup.model import Occurrence, Person
 from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only, state_covers
+from manageup.sources.bounded import ENCODINGS, keep, read_whole
+from manageup.sources.graphevents import ical_uid, legacy_uid, occurrences
 from manageup.store import Store
 
 if TYPE_CHECKING:
@@ -36,11 +34,7 @@ PAGE = 100
 MAX_PAGES = 500  # 50,000 events: far beyond any window, so a link loop ends
 TRIES = 4
 MAX_WAIT = 120.0  # seconds; a longer Retry-After waits for the next poll instead
-RESPONSE = {"accepted": "ACCEPTED", "organizer": "ACCEPTED", "declined": "DECLINED",
-            "tentativelyAccepted": "TENTATIVE", "none": "NEEDS-ACTION",
-            "notResponded": "NEEDS-ACTION"}
 RESYNC = {"syncstatenotfound", "syncstateinvalid", "resyncrequired"}
-MAX_TEXT = 2000
 
 
 class Gone(Exception):
@@ -78,7 +72,9 @@ class MicrosoftSource(KeepsSyncState):
         self._app: Any = None
         self._cache: Any = None
         self.calls = 0  # Graph requests made, for tests
+        self.received = 0  # bytes of Graph answers read by this source, all told
         self.user = ""  # the signed-in account's name, joined to me.email for detection
+        self._renamed: set[str] = set()  # old UIDs already moved to new ones in the store
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -106,7 +102,6 @@ class MicrosoftSource(KeepsSyncState):
     def get(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         """One Graph GET: backs off on 429/503 as told by Retry-After, refreshes the token
         once on a 401, and names the problem in one line otherwise."""
-        import requests
 
         if params:
             url = f"{url}?{urlencode(params)}"
@@ -121,15 +116,11 @@ class MicrosoftSource(KeepsSyncState):
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
                        "Prefer": f'outlook.timezone="UTC", odata.maxpagesize={PAGE}'}
             self.calls += 1
-            try:
-                resp = self.session().get(url, headers=headers)
-            except requests.RequestException as e:
-                raise SourceError(f"{self.label}: cannot reach {urlsplit(url).netloc} "
-                                  f"({e.__class__.__name__}); check your connection") from None
+            resp = self._answer(url, headers)
             if resp.status_code == 200:
                 try:
                     body = resp.json()
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: nested past any use
                     body = None
                 if not isinstance(body, dict):  # a proxy's or captive portal's page
                     kind = (resp.headers.get("Content-Type") or "no type").split(";")[0]
@@ -154,6 +145,24 @@ class MicrosoftSource(KeepsSyncState):
                               f"{code or resp.reason}; {_hint(resp.status_code)}")
         raise SourceError(f"{self.label}: Graph stayed busy after {TRIES} tries; "
                           "the next poll tries again")
+
+    def _answer(self, url: str, headers: dict[str, str]) -> Any:
+        """The response, its body read whole but bounded (calendars.max_bytes and
+        calendars.timeout): requests alone reads any size, and a drip for ever."""
+        import requests
+        import urllib3
+
+        deadline = time.monotonic() + self.cal.timeout
+        try:
+            resp = self.session().get(url, headers={**headers, "Accept-Encoding": ENCODINGS},
+                                      stream=True)
+            data = read_whole(resp, self.label, deadline, self.cal.max_bytes,
+                              self.cal.timeout)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            raise SourceError(f"{self.label}: cannot reach {urlsplit(url).netloc} "
+                              f"({e.__class__.__name__}); check your connection") from None
+        self.received += len(data)
+        return keep(resp, data)
 
     # -- fetching ------------------------------------------------------------------------
 
@@ -184,12 +193,31 @@ class MicrosoftSource(KeepsSyncState):
         self._state = new
         if not readonly and new != stored:
             store.save_sync_state(self.key, new)
+        if not readonly:
+            self._rename(new["events"], store)
         if not self.user:  # a quiet poll of a new process: the name is in the cache
             self.token()
-        result = _occurrences(new["events"], start, end, zone, self.label,
+        result = occurrences(new["events"], start, end, zone, self.label,
                               self.config.me.email.lower(), self.user.lower())
         result.unchanged = not changed
         return result
+
+    def _rename(self, events: dict[str, dict[str, Any]], store: StateStore) -> None:
+        """Rows an earlier version keyed by a series' Graph id move to the .ics UID before
+        the cycle looks for them: a digest already sent must not go out again. Each old
+        UID is asked about once per process."""
+        renames = {}
+        for e in events.values():
+            with contextlib.suppress(KeyError, TypeError, AttributeError):
+                old, new = legacy_uid(e), ical_uid(e)
+                if old != new and old not in self._renamed:
+                    renames[old] = new
+        if renames:
+            moved = store.rename_uids(renames)
+            if moved:
+                log.info("%s: %d meetings moved to their calendar UID in the store",
+                         self.label, moved)
+            self._renamed.update(renames)
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
             -> tuple[dict[str, Any], bool]:
@@ -205,8 +233,13 @@ class MicrosoftSource(KeepsSyncState):
             -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
         seen = {url}
+        before = self.received
         for _ in range(MAX_PAGES):
             page = self.get(url, params)
+            if self.received - before > self.cal.max_bytes:  # each page in bounds, not all
+                raise SourceError(f"{self.label}: Graph's pages add up to over "
+                                  f"{self.cal.max_bytes} bytes; raise calendars.max_bytes "
+                                  "if the calendar is really that big")
             params = None  # the links carry their own query
             value = page.get("value", [])
             items.extend(value if isinstance(value, list) else [])
@@ -252,7 +285,7 @@ class MicrosoftSource(KeepsSyncState):
         return {**state, "token": link or state["token"], "events": events}, True
 
 
-# -- Graph events to occurrences -------------------------------------------------------------
+# -- helpers --------------------------------------------------------------------------------
 
 
 def _with_id(items: list[Any], label: str) -> list[dict[str, Any]]:
@@ -270,8 +303,8 @@ def _origin(url: str) -> str:
 
 def _error_code(resp: Any) -> str:
     try:
-        return str(resp.json()["error"]["code"])
-    except (ValueError, KeyError, TypeError):
+        return str(resp.json()["error"]["code"])[:100]
+    except (ValueError, KeyError, TypeError, RecursionError):
         return ""
 
 
@@ -289,117 +322,6 @@ def _hint(status: int) -> str:
     if status == 404:
         return "no Exchange Online mailbox for this account; check the account you signed in"
     return "the next poll tries again"
-
-
-def _when(value: dict[str, Any], zone: ZoneInfo, all_day: bool) -> datetime:
-    text = str(value["dateTime"])
-    head, _, frac = text.partition(".")  # Graph gives 7 fraction digits
-    dt = datetime.fromisoformat(head + (f".{frac[:6]}" if frac else ""))
-    if all_day:  # a date, whatever zone it was given in
-        d = dt.date()
-        return datetime(d.year, d.month, d.day, tzinfo=zone)
-    name = str(value.get("timeZone") or "UTC")
-    try:
-        tz: Any = UTC if name.upper() in ("UTC", "Z") else ZoneInfo(name)
-    except (ValueError, KeyError):  # we asked for UTC; anything else is taken as UTC
-        tz = UTC
-    return dt.replace(tzinfo=tz).astimezone(zone)
-
-
-def _clip(value: Any) -> str:
-    text = str(value or "").strip()
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
-
-
-def _person(p: dict[str, Any], me: str, user: str, organizer: bool = False) -> Person:
-    addr = p.get("emailAddress") or {}
-    email = str(addr.get("address") or "").strip().lower()
-    if user and email == user:
-        email = me  # the signed-in account is the user, whatever address me.email says
-    kind = str(p.get("type") or "required")
-    status = str((p.get("status") or {}).get("response") or "")
-    return Person(
-        email=email,
-        name=_clip(addr.get("name"))[:200],
-        partstat="ACCEPTED" if organizer else RESPONSE.get(status, "NEEDS-ACTION"),
-        cutype="RESOURCE" if kind == "resource" else "INDIVIDUAL",
-        role="CHAIR" if organizer else
-        ("OPT-PARTICIPANT" if kind == "optional" else "REQ-PARTICIPANT"),
-    )
-
-
-def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetime,
-                 zone: ZoneInfo, label: str, me: str, user: str) -> FetchResult:
-    result = FetchResult()
-    starts: dict[str, list[datetime]] = defaultdict(list)
-    for e in events.values():
-        if e.get("seriesMasterId") and (e.get("originalStart") or e.get("start")):
-            with contextlib.suppress(KeyError, ValueError, TypeError):
-                starts[e["seriesMasterId"]].append(_original(e, zone) or
-                                                   _when(e["start"], zone, False))
-    cadence = {}
-    for series, times in starts.items():
-        ordered = sorted(times)
-        gaps = [(b - a).total_seconds() / 86400 for a, b in itertools.pairwise(ordered)]
-        cadence[series] = statistics.median(gaps) if gaps else None
-    for e in events.values():
-        try:
-            occ = _occurrence(e, zone, cadence.get(e.get("seriesMasterId") or ""), label, me,
-                              user)
-        except (KeyError, ValueError, TypeError, AttributeError) as err:
-            result.warnings.append(f"{label}: skipped event {e.get('id')}: {err}")
-            continue
-        if occ.end > start and occ.start < end:
-            result.occurrences.append(occ)
-    result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
-    return result
-
-
-def _original(e: dict[str, Any], zone: ZoneInfo) -> datetime | None:
-    raw = e.get("originalStart")
-    if not raw or e.get("type") not in ("occurrence", "exception"):
-        return None
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(zone)
-
-
-def _occurrence(e: dict[str, Any], zone: ZoneInfo, cadence: float | None, label: str,
-                me: str, user: str) -> Occurrence:
-    all_day = bool(e.get("isAllDay"))
-    start = _when(e["start"], zone, all_day)
-    end = _when(e["end"], zone, all_day) if e.get("end") else start
-    organizer = _person(e["organizer"], me, user, True) if e.get("organizer") else None
-    attendees = [_person(a, me, user) for a in e.get("attendees") or []]
-    mine = RESPONSE.get(str((e.get("responseStatus") or {}).get("response") or ""))
-    if mine == "DECLINED":  # the user's own answer is on the event, not always in the list
-        attendees = [replace_partstat(a, "DECLINED") if a.email == me else a
-                     for a in attendees]
-        if not any(a.email == me for a in attendees):
-            attendees.append(Person(email=me, partstat="DECLINED"))
-    online = e.get("onlineMeeting") or {}
-    series = e.get("seriesMasterId")
-    return Occurrence(
-        # One identity for every instance of a series, as an .ics UID is.
-        uid=str(series or e.get("iCalUId") or e["id"]),
-        start=start,
-        end=end,
-        title=_clip(e.get("subject")),
-        original_start=_original(e, zone) if series else None,
-        location=_clip((e.get("location") or {}).get("displayName")),
-        description=_clip(e.get("bodyPreview")),
-        url=_clip(online.get("joinUrl") or e.get("onlineMeetingUrl") or ""),
-        organizer=organizer,
-        attendees=tuple(attendees),
-        status="CANCELLED" if e.get("isCancelled") else "CONFIRMED",
-        all_day=all_day,
-        cadence_days=cadence,
-        calendar=label,
-    )
-
-
-def replace_partstat(p: Person, partstat: str) -> Person:
-    from dataclasses import replace
-
-    return replace(p, partstat=partstat)
 
 
 def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:

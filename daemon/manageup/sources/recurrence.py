@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
-import recurring_ical_events
 from icalendar import vDDDTypes
+
+
+def _load_on_first_use(name: str) -> None:
+    """Put module `name` in sys.modules with its code not yet run: the first name looked up
+    in it that it lacks runs it, in place. recurring_ical_events imports x_wr_timezone,
+    which imports click for its own command line; only a feed with X-WR-TIMEZONE needs
+    any of it (see `_query`). (importlib's LazyLoader would run it on the import
+    statement itself, which reads the module's __spec__.)"""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    loader = spec.loader
+    module = importlib.util.module_from_spec(spec)
+
+    def run_then_get(attr: str) -> Any:
+        del module.__dict__["__getattr__"]
+        loader.exec_module(module)
+        return getattr(module, attr)
+
+    module.__dict__["__getattr__"] = run_then_get
+    sys.modules[name] = module
+
+
+_load_on_first_use("x_wr_timezone")
+import recurring_ical_events  # noqa: E402  (after the line above, which it depends on)
 
 MAX_PER_SERIES = 500  # instances of one series read inside the window
 MAX_COUNT = 20_000  # a series with a COUNT up to this is expanded as it is
@@ -78,10 +106,12 @@ def cadence(comps: list[Any]) -> float | None:
 
 
 def expand(keep: list[Any], events_by_uid: dict[str, list[Any]], start: datetime,
-           end: datetime, calendar: str, warnings: list[str]) -> list[Any]:
+           end: datetime, calendar: str, warnings: list[str],
+           wr_timezone: Any = None) -> list[Any]:
     """Every instance of every event in [start, end); one broken series costs only itself,
-    and a series that recurs more than daily is read capped (see _bring_forward)."""
-    cal = icalendar.Calendar()
+    and a series that recurs more than daily is read capped (see _bring_forward).
+    wr_timezone: the feed's X-WR-TIMEZONE, where Google says its UTC times are meant."""
+    cal = _calendar(wr_timezone)
     capped: set[str] = set()
     skipped: set[str] = set()
     until: dict[str, Any] = {}
@@ -96,14 +126,33 @@ def expand(keep: list[Any], events_by_uid: dict[str, list[Any]], start: datetime
     cal.subcomponents = keep + [c for uid, comps in events_by_uid.items() if uid not in skipped
                                 for c in comps]
     try:
-        found = list(recurring_ical_events.of(cal, skip_bad_series=True).between(start, end))
+        found = list(_query(cal, skip_bad_series=True).between(start, end))
     except Exception:  # the library raises many types; find the culprit series by series
         found = []
         for uid, comps in events_by_uid.items():
             if uid not in skipped:
-                found.extend(_expand_one(keep, comps, uid, start, end, calendar, warnings))
+                found.extend(_expand_one(keep, comps, uid, start, end, calendar, warnings,
+                                         wr_timezone))
     found = [ev for ev in found if not _after(ev, until.get(str(ev.get("UID", "")).strip()))]
     return _cap(found, capped, calendar, warnings)
+
+
+def _query(cal: Any, skip_bad_series: bool = False) -> Any:
+    """recurring_ical_events.of(cal), which first hands the calendar to
+    x_wr_timezone.to_standard: that returns a calendar without X-WR-TIMEZONE unchanged, so
+    for one the query is made directly and x_wr_timezone (and click) never load."""
+    if cal.get("X-WR-TIMEZONE") is None:
+        return recurring_ical_events.CalendarQuery(cal, skip_bad_series=skip_bad_series)
+    return recurring_ical_events.of(cal, skip_bad_series=skip_bad_series)
+
+
+def _calendar(wr_timezone: Any) -> Any:
+    """An empty calendar to expand in, carrying the feed's X-WR-TIMEZONE: without it a
+    weekly 10:00 New York series Google wrote in UTC moves to 09:00 in winter."""
+    cal = icalendar.Calendar()
+    if wr_timezone is not None:
+        cal["X-WR-TIMEZONE"] = wr_timezone
+    return cal
 
 
 def _after(ev: Any, until: Any) -> bool:
@@ -223,11 +272,11 @@ def _set(comp: Any, prop: str, value: datetime) -> None:
 
 
 def _expand_one(keep: list[Any], comps: list[Any], uid: str, start: datetime, end: datetime,
-                calendar: str, warnings: list[str]) -> list[Any]:
-    one = icalendar.Calendar()
+                calendar: str, warnings: list[str], wr_timezone: Any = None) -> list[Any]:
+    one = _calendar(wr_timezone)
     one.subcomponents = keep + comps
     try:
-        return list(recurring_ical_events.of(one).between(start, end))
+        return list(_query(one).between(start, end))
     except Exception as e:  # one broken series must not cost the rest of the calendar
         warnings.append(f"{calendar}: skipped event {uid}: cannot expand ({e})")
         return []

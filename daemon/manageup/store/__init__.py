@@ -14,6 +14,7 @@ from manageup.store.export import ExportMixin, ImportReport, markdown
 from manageup.store.history import HistoryMixin
 from manageup.store.items import ItemsMixin
 from manageup.store.ledger import LedgerKind, LedgerMixin, LedgerRow, LedgerState
+from manageup.store.rename import RenameMixin
 from manageup.store.sync import SyncMixin
 
 __all__ = ["ITEM_STATUSES", "MIGRATIONS", "DigestRecord", "ImportReport", "LedgerKind",
@@ -22,7 +23,7 @@ __all__ = ["ITEM_STATUSES", "MIGRATIONS", "DigestRecord", "ImportReport", "Ledge
 
 
 class Store(ItemsMixin, LedgerMixin, DigestsMixin, HistoryMixin, SyncMixin, BackupMixin,
-            ExportMixin, StoreBase):
+            ExportMixin, RenameMixin, StoreBase):
     """One connection to the store; each concern's methods come from its own module."""
 
     @classmethod

@@ -11,7 +11,9 @@ from typing import Any
 from manageup.errors import UsageError
 from manageup.model import KINDS, MAX_ID
 from manageup.store.db import StoreBase
-from manageup.store.validate import COLUMNS, TABLES, check_row
+
+# manageup.store.validate (the import rules) loads in each function that needs it: every
+# process opens the store, few of them export or import.
 
 
 @dataclass
@@ -33,9 +35,9 @@ class ImportReport:
 
 
 class ExportMixin(StoreBase):
-    TABLES = TABLES
-
     def export(self) -> dict[str, Any]:
+        from manageup.store.validate import COLUMNS, TABLES
+
         out: dict[str, Any] = {"format": "manageup-store", "schema": self._version()}
         for t in TABLES:
             cols = ", ".join(COLUMNS[t])
@@ -50,6 +52,8 @@ class ExportMixin(StoreBase):
         if not isinstance(data, dict) or data.get("format") != "manageup-store":
             raise UsageError("not a manageup export: expected the JSON of "
                              "`manageup export --format json`")
+        from manageup.store.validate import TABLES, check_row
+
         rows: dict[str, list[dict[str, Any]]] = {}
         for t in TABLES:
             given = data.get(t, [])
@@ -63,6 +67,8 @@ class ExportMixin(StoreBase):
 
     def bad_rows(self) -> list[str]:
         """Rows of the store that break the rules an import must follow (for `doctor`)."""
+        from manageup.store.validate import COLUMNS, TABLES, check_row
+
         problems = []
         for t in TABLES:
             cols = ", ".join(COLUMNS[t])
@@ -135,6 +141,8 @@ class _Merge:
             twins.setdefault(tuple(row[k] for k in same), []).append(row["id"])
 
     def _insert(self, table: str, row: dict[str, Any], conflict: str) -> None:
+        from manageup.store.validate import COLUMNS
+
         names = list(COLUMNS[table])  # never a key of the input
         cur = self.c.execute(
             f"INSERT {conflict} INTO {table} ({', '.join(names)}) "

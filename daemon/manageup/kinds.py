@@ -1,0 +1,30 @@
+"""The kinds of recorded items and their fields: plain constants, apart from model.py so
+that the verb table (and `--help`) can name them without building the record classes."""
+
+from __future__ import annotations
+
+KINDS = ("need", "owe", "goal", "risk", "career", "win", "topic", "about")
+
+# Kind-specific fields, in the order the digest asks about them.
+RISK_FIELDS = ("corrective_action", "prevention_plan", "obstacles")
+PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
+# about: `question` names the get-to-know question an answer came from (set by review).
+# risk: `flagged` is the date it was raised with the boss (set by review).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, "flagged"),
+                                           "goal": PROBE_FIELDS,
+                                           "about": ("question",)}
+ITEM_STATUSES = ("open", "done", "dropped")
+MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a document
+MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
+
+# Friendly option names for kind-specific fields: (option, help). Errors name the option,
+# never the internal field name.
+FIELD_OPTIONS = {
+    "corrective_action": ("--action", "risk: what you did or will do about it"),
+    "prevention_plan": ("--prevention", "risk: how it will not happen again"),
+    "obstacles": ("--obstacles", "risk: what stood in the way"),
+    "why_it_matters": ("--why", "goal: why it matters to the boss"),
+    "what_gets_in_the_way": ("--blocker", "goal: what gets in the way"),
+    "what_it_costs": ("--cost", "goal: what it costs while unsolved"),
+    "how_i_can_help": ("--help-how", "goal: how your work can help"),
+}

@@ -1,0 +1,121 @@
+"""How the CalDAV source reads a server: every answer bounded, and the resources taken
+from the REPORTs as text, each judged on its own.
+
+The caldav library reads whole answers into memory and gives no limit on their size or
+on how long one may take to arrive (its timeout is per socket read, so a server sending a
+byte a second is never timed out). BoundedSession (sources/bounded.py) wraps its HTTP
+session so that an answer over `calendars.max_bytes`, or one not finished within
+`calendars.timeout`, is one clear error for the calendar.
+
+The library's search() parses and filters every resource itself (post_filter), so one
+resource its parser refuses failed the whole query, and a resource that is not iCalendar
+at all was fetched again one by one and dropped in silence. The calendar-query and the
+calendar-multiget are therefore sent here, built with the library's own elements, and
+their results handed over as text: the source parses each one alone and names any it
+skips.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger(__name__)
+
+CTAG = "{http://calendarserver.org/ns/}getctag"
+QUERY_MARGIN = timedelta(days=1)  # floating times and dates: the server's zone may differ
+
+
+@dataclass(frozen=True)
+class Resource:
+    href: str
+    etag: str
+    ics: str | None  # None: the server sent no calendar data for it
+    status: int
+
+
+def query(client: Any, calendar: Any, start: datetime, end: datetime) -> list[Resource]:
+    """A calendar-query for the VEVENTs overlapping [start, end), unexpanded."""
+    searcher = calendar.searcher(start=start, end=end, event=True)
+    root, _kind = searcher.build_search_xml_query(_time_range_margin=QUERY_MARGIN)
+    return _report(client, calendar.url, root, depth=1)
+
+
+def multiget(client: Any, calendar: Any, urls: Iterable[Any]) -> list[Resource]:
+    """A calendar-multiget of these resources (RFC 4791 7.9: no Depth header)."""
+    from caldav.elements import cdav, dav
+
+    root = (cdav.CalendarMultiGet() + (dav.Prop() + [cdav.CalendarData(), dav.GetEtag()])
+            + [dav.Href(value=calendar.url.join(u).path) for u in urls])
+    return _report(client, calendar.url, root, depth=None)
+
+
+def _report(client: Any, url: Any, root: Any, depth: int | None) -> list[Resource]:
+    from caldav.lib import error
+    from lxml import etree  # type: ignore[import-untyped]  # the library's own XML
+
+    body = etree.tostring(root.xmlelement(), encoding="utf-8", xml_declaration=True)
+    response = client.report(str(url), body, depth)
+    if response.status == 404:
+        raise error.error_from_response(error.NotFoundError, response)
+    if response.status >= 400:
+        raise error.error_from_response(error.ReportError, response)
+    return [Resource(str(r.href), str(r.etag or ""), r.calendar_data, int(r.status or 200))
+            for r in response.parse_calendar_query()]
+
+
+def ctag(calendar: Any) -> str:
+    """The collection's ctag (a calendarserver.org extension), or "" without one."""
+    from caldav.elements.base import ValuedBaseElement
+
+    class GetCtag(ValuedBaseElement):
+        tag = CTAG
+
+    try:
+        value = calendar.get_property(GetCtag())
+    except Exception as e:  # no ctag either: the etags are compared every poll
+        log.debug("no ctag (%s)", e)
+        return ""
+    return str(value or "")
+
+
+def etags(calendar: Any) -> dict[str, str]:
+    """Each resource's etag by its unquoted path, for a server without sync-collection."""
+    from caldav.elements import dav
+
+    response = calendar._query_properties([dav.GetEtag()], depth=1)
+    props = response.expand_simple_props([dav.GetEtag()])
+    own = key(calendar.url).rstrip("/")
+    out = {}
+    for href, values in props.items():
+        path = key(calendar.url.join(href))
+        if path.rstrip("/") != own and values.get("{DAV:}getetag"):
+            out[path] = str(values["{DAV:}getetag"])
+    return out
+
+
+def addresses(principal: Any) -> list[str]:
+    """The user's addresses from the principal's calendar-user-address-set."""
+    try:
+        found = principal.calendar_user_address_set()
+    except Exception as e:  # the property is optional; detection still has me.email
+        log.debug("no calendar-user-address-set (%s)", e)
+        return []
+    out = []
+    for a in found or []:
+        text = str(a or "").strip()
+        if text.lower().startswith("mailto:"):
+            out.append(text[7:].strip().lower())
+    return sorted(set(out))
+
+
+def key(url: Any) -> str:
+    """A resource's path, unquoted: servers differ in how they quote '@' in hrefs."""
+    return unquote(urlsplit(str(url)).path)
+
+
+__all__ = ["Resource", "addresses", "ctag", "etags", "key", "multiget", "query"]

@@ -1,0 +1,192 @@
+"""Graph events (calendarView/delta items) into Occurrences, keyed by the UID the
+calendar's own .ics export would give them.
+
+Graph v1.0 has no property that is the series' iCalendar UID: `iCalUId` is "different for
+each occurrence in a recurring series" (the event resource's documentation) and the `uid`
+property that is the same across a series exists in the beta endpoint only. calendarView/
+delta cannot `$select` either: it returns what a calendarView GET returns. So the UID is
+derived from `iCalUId`, which is the hex-encoded Global Object ID (MS-OXOCAL 2.2.1.27)
+that Exchange also exports as the .ics UID (MS-OXCICAL 2.1.3.1.1.20.26), decoded as
+MS-ASEMAIL 3.1.4.7 converts a GlobalObjId to a UID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import statistics
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from manageup.model import Occurrence, Person
+from manageup.sources import FetchResult
+
+log = logging.getLogger(__name__)
+
+RESPONSE = {"accepted": "ACCEPTED", "organizer": "ACCEPTED", "declined": "DECLINED",
+            "tentativelyAccepted": "TENTATIVE", "none": "NEEDS-ACTION",
+            "notResponded": "NEEDS-ACTION"}
+MAX_TEXT = 2000
+GLOBAL_ID = "040000008200E00074C5B7101A82E008"  # MS-OXOCAL 2.2.1.27's Byte Array ID
+VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"  # the Data of an ID made from another system's UID
+MAX_UID = 1000
+
+
+def ical_uid(e: dict[str, Any]) -> str:
+    """The UID the calendar's .ics export gives this event (and, for an occurrence or an
+    exception, its whole series), so one meeting has one key whichever way it is read.
+
+    An iCalUId that is no Global Object ID is another system's UID, kept as it is for a
+    single event. Where that cannot name the series (an occurrence whose iCalUId is absent
+    or undecodable), the series' Graph id stands in: stable across the series, though not
+    the .ics UID; with no series either, the event's own id."""
+    raw = e.get("iCalUId")
+    series = e.get("seriesMasterId")
+    if isinstance(raw, str) and raw.strip():
+        decoded = _from_global_id(raw.strip())
+        if decoded:
+            return decoded
+        if not series and not raw.upper().startswith(GLOBAL_ID):
+            return raw.strip()[:MAX_UID]
+    return str(series or e["id"])
+
+
+def legacy_uid(e: dict[str, Any]) -> str:
+    """The UID earlier versions gave the event (a series' Graph id): what older store rows
+    are keyed by."""
+    return str(e.get("seriesMasterId") or e.get("iCalUId") or e["id"])
+
+
+def _from_global_id(text: str) -> str | None:
+    """MS-ASEMAIL 3.1.4.7: the UID embedded after "vCal-Uid", or else the ID itself with
+    the instance date (bytes 17-20) zeroed, which every instance of a series shares."""
+    # MS-OXCICAL's EncodedGlobalId: hex digits only, at least 82, an even number of them.
+    if len(text) < 82 or len(text) % 2 or text[:32].upper() != GLOBAL_ID:
+        return None
+    try:
+        blob = bytes.fromhex(text)
+    except ValueError:
+        return None
+    size = int.from_bytes(blob[36:40], "little")
+    data = blob[40:40 + size]
+    if data.startswith(VCAL_UID):
+        try:
+            uid = data[len(VCAL_UID):].split(b"\0", 1)[0].decode("utf-8").strip()
+        except UnicodeDecodeError:
+            return None
+        if not uid or len(uid) > MAX_UID or not uid.isprintable():
+            return None
+        return uid
+    return text[:32] + "00000000" + text[40:]
+
+
+def _when(value: dict[str, Any], zone: ZoneInfo, all_day: bool) -> datetime:
+    text = str(value["dateTime"])
+    head, _, frac = text.partition(".")  # Graph gives 7 fraction digits
+    dt = datetime.fromisoformat(head + (f".{frac[:6]}" if frac else ""))
+    if all_day:  # a date, whatever zone it was given in
+        d = dt.date()
+        return datetime(d.year, d.month, d.day, tzinfo=zone)
+    name = str(value.get("timeZone") or "UTC")
+    try:
+        tz: Any = UTC if name.upper() in ("UTC", "Z") else ZoneInfo(name)
+    except (ValueError, KeyError):  # we asked for UTC; anything else is taken as UTC
+        tz = UTC
+    return dt.replace(tzinfo=tz).astimezone(zone)
+
+
+def _clip(value: Any) -> str:
+    text = str(value or "").strip()
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
+
+
+def _person(p: dict[str, Any], me: str, user: str, organizer: bool = False) -> Person:
+    addr = p.get("emailAddress") or {}
+    email = str(addr.get("address") or "").strip().lower()
+    if user and email == user:
+        email = me  # the signed-in account is the user, whatever address me.email says
+    kind = str(p.get("type") or "required")
+    status = str((p.get("status") or {}).get("response") or "")
+    return Person(
+        email=email,
+        name=_clip(addr.get("name"))[:200],
+        partstat="ACCEPTED" if organizer else RESPONSE.get(status, "NEEDS-ACTION"),
+        cutype="RESOURCE" if kind == "resource" else "INDIVIDUAL",
+        role="CHAIR" if organizer else
+        ("OPT-PARTICIPANT" if kind == "optional" else "REQ-PARTICIPANT"),
+    )
+
+
+def occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetime,
+                 zone: ZoneInfo, label: str, me: str, user: str) -> FetchResult:
+    result = FetchResult()
+    starts: dict[str, list[datetime]] = defaultdict(list)
+    for e in events.values():
+        if e.get("seriesMasterId") and (e.get("originalStart") or e.get("start")):
+            with contextlib.suppress(KeyError, ValueError, TypeError):
+                starts[e["seriesMasterId"]].append(_original(e, zone) or
+                                                   _when(e["start"], zone, False))
+    cadence = {}
+    for series, times in starts.items():
+        ordered = sorted(times)
+        gaps = [(b - a).total_seconds() / 86400 for a, b in itertools.pairwise(ordered)]
+        cadence[series] = statistics.median(gaps) if gaps else None
+    for e in events.values():
+        try:
+            occ = _occurrence(e, zone, cadence.get(e.get("seriesMasterId") or ""), label, me,
+                              user)
+        except (KeyError, ValueError, TypeError, AttributeError) as err:
+            result.warnings.append(f"{label}: skipped event {e.get('id')}: {err}")
+            continue
+        if occ.end > start and occ.start < end:
+            result.occurrences.append(occ)
+    result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
+    return result
+
+
+def _original(e: dict[str, Any], zone: ZoneInfo) -> datetime | None:
+    raw = e.get("originalStart")
+    if not raw or e.get("type") not in ("occurrence", "exception"):
+        return None
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(zone)
+
+
+def _occurrence(e: dict[str, Any], zone: ZoneInfo, cadence: float | None, label: str,
+                me: str, user: str) -> Occurrence:
+    all_day = bool(e.get("isAllDay"))
+    start = _when(e["start"], zone, all_day)
+    end = _when(e["end"], zone, all_day) if e.get("end") else start
+    organizer = _person(e["organizer"], me, user, True) if e.get("organizer") else None
+    attendees = [_person(a, me, user) for a in e.get("attendees") or []]
+    mine = RESPONSE.get(str((e.get("responseStatus") or {}).get("response") or ""))
+    if mine == "DECLINED":  # the user's own answer is on the event, not always in the list
+        attendees = [replace_partstat(a, "DECLINED") if a.email == me else a
+                     for a in attendees]
+        if not any(a.email == me for a in attendees):
+            attendees.append(Person(email=me, partstat="DECLINED"))
+    online = e.get("onlineMeeting") or {}
+    series = e.get("seriesMasterId")
+    return Occurrence(
+        uid=ical_uid(e),
+        start=start,
+        end=end,
+        title=_clip(e.get("subject")),
+        original_start=_original(e, zone) if series else None,
+        location=_clip((e.get("location") or {}).get("displayName")),
+        description=_clip(e.get("bodyPreview")),
+        url=_clip(online.get("joinUrl") or e.get("onlineMeetingUrl") or ""),
+        organizer=organizer,
+        attendees=tuple(attendees),
+        status="CANCELLED" if e.get("isCancelled") else "CONFIRMED",
+        all_day=all_day,
+        cadence_days=cadence,
+        calendar=label,
+    )
+
+
+def replace_partstat(p: Person, partstat: str) -> Person:
+    return replace(p, partstat=partstat)
