@@ -139,7 +139,7 @@ def test_feed_cache_fingerprint_covers_every_module_of_the_fast_path() -> None:
     # A fix to the pre-cut must not leave a fresh process reusing what the old code cut.
     code = ("import sys; from manageup.sources.precut import precut; "
             "from manageup.sources import ics; "
-            "print(' '.join(m for m in sys.modules if m.startswith('manageup.sources.')))")
+            "print(' '.join(m for m in sys.modules if m.startswith('manageup.sources')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "daemon")})
     loaded = set(out.stdout.split()) - {"manageup.sources.cache"}
