@@ -299,3 +299,17 @@ def test_old_override_whose_sequence_the_expansion_cannot_compare(sequence: str)
     data = _weekly("RECURRENCE-ID:20240111T090000Z\r\nDTSTART:20240112T090000Z\r\n"
                    "DTEND:20240112T093000Z\r\n" + sequence)
     same_answers(data)
+
+
+def test_old_instance_invitation_beside_one_in_the_window() -> None:
+    # Invited to two instances of the boss's series, not to the series (no master): the
+    # parse keys each by its instance, as one of a series; without the old one, the
+    # other would be a one-off under another key (its digest sent again).
+    data = _weekly("RECURRENCE-ID:20240111T090000Z\r\nDTSTART:20240111T090000Z\r\n"
+                   "DTEND:20240111T093000Z\r\n",
+                   "RECURRENCE-ID:20261126T090000Z\r\nDTSTART:20261126T100000Z\r\n"
+                   "DTEND:20261126T103000Z\r\n")
+    master = data[data.index(b"BEGIN:VEVENT"):data.index(b"END:VEVENT\r\n") + 12]
+    data = data.replace(master, b"")
+    assert answers(data)[0]
+    same_answers(data)

@@ -400,13 +400,25 @@ _RECURRENCE_ID = re.compile(rb"\nrecurrence-id[;:][^\r\n]*")
 
 
 def _stale(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
-           until: date) -> set[int]:
+           until: date, exact: Callable[[int], bytes]) -> set[int]:
     """The stale overrides (stale_override) among the blocks, left out only where that
-    changes nothing: not in a series with a RANGE override (it moves the instance a stale
+    changes nothing: in a series with a master (RRULE or RDATE) under one UID spelled
+    alike (the parse keys the instances of a series, and a lone override without its
+    series as a one-off), not in one with a RANGE override (it moves the instance a stale
     one replaced, maybe into the range), nor beside another override of the same instance
     (give or take a day for time zones) that is not stale (the parse may take either)."""
     stale = {i for i, b in blocks.items() if stale_override(b, since, until)}
-    unsure: set[bytes] = set()
+    if not stale:
+        return stale
+    groups = {uid_of[i] for i in stale}
+    spelled: dict[bytes, set[bytes]] = {}
+    mastered: set[bytes] = set()
+    for i, block in blocks.items():
+        if uid_of[i] in groups:
+            spelled.setdefault(uid_of[i], set()).add(exact(i))
+            if b"\nrecurrence-id" not in block and (b"\nrrule" in block or b"\nrdate" in block):
+                mastered.add(uid_of[i])
+    unsure = {g for g in groups if g not in mastered or len(spelled[g]) != 1}
     taken: dict[bytes, set[date | None]] = {}
     for i, block in blocks.items():
         if i in stale or b"\nrecurrence-id" not in block:
@@ -424,6 +436,15 @@ def _stale(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
                                                      & others)
 
     return {i for i in stale if uid_of[i] not in unsure and not clash(i)}
+
+
+def _exact_uid(text: bytes, low: bytes, span: tuple[int, int]) -> bytes:
+    """A block's own UID as written (case and backslashes kept), from the unfolded text."""
+    inner = nested(low, span)
+    for m in _UID.finditer(low, *span):
+        if not any(a <= m.start() < b for a, b in inner):
+            return _value(text[m.start() + 3:m.end()]).strip()
+    return b""
 
 
 def _uid(block: bytes) -> bytes:
@@ -523,7 +544,8 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     if since is not None and until is not None:
         # Years of a weekly 1:1's moved instances are most of what is left: parsing the
         # old ones is wasted on a window that never reaches them.
-        stale = _stale({i: own(low, spans[i]) for i in kept}, uid_of, since, until)
+        stale = _stale({i: own(low, spans[i]) for i in kept}, uid_of, since, until,
+                       lambda i: _exact_uid(text, low, spans[i]))
         kept = [i for i in kept if i not in stale]
     # Everything else stays where it was (VTIMEZONEs, each VCALENDAR of a concatenated
     # feed around its own events), so the cut feed reads exactly like the whole one.
