@@ -321,3 +321,13 @@ def test_old_instance_invitation_beside_one_in_the_window() -> None:
     data = data.replace(master, b"")
     assert answers(data)[0]
     same_answers(data)
+
+
+def test_end_named_after_a_look_alike_property() -> None:
+    # "DTEND-X" comes first: the event's own DTEND still runs into the window.
+    data = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:long@x\r\n"
+            b"DTSTART:20260720T090000Z\r\nDTEND-X:1\r\nDTEND:20260805T093000Z\r\n"
+            b"SUMMARY:Offsite\r\nORGANIZER:mailto:sam@example.com\r\n"
+            b"ATTENDEE:mailto:alex@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    assert answers(data)[0]
+    same_answers(data)

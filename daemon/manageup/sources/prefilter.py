@@ -346,11 +346,11 @@ def _few_people(block: bytes, needles: Needles) -> bool:
 
 def _date(block: bytes, prop: bytes) -> date | None:
     i = block.find(b"\n" + prop)
+    while i >= 0 and block[i + 1 + len(prop):i + 2 + len(prop)] not in (b":", b";"):
+        i = block.find(b"\n" + prop, i + 1)  # "dtend-x" is not "dtend"
     if i < 0:
         return None
     line = block[i + 1:_line_end(block, i + 1)]
-    if line[len(prop):len(prop) + 1] not in b":;":
-        return None
     value = _value(line[len(prop):]).strip()[:8]
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
