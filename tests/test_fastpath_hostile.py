@@ -331,3 +331,36 @@ def test_end_named_after_a_look_alike_property() -> None:
             b"ATTENDEE:mailto:alex@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
     assert answers(data)[0]
     same_answers(data)
+
+
+BOSSES = ["Al Bo", "Jo (CEO) Smith", "Zoë Ångström", "İlker Kaya", "Işık Yılmaz",
+          "Sam O'Brien", "Ma, Li", "Zhang Wei 张伟", "Straße Max", "K K"]
+
+
+@st.composite
+def boss_titles(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A boss's name, and a feed with personal 1:1 entries naming them however a
+    writer or a user spells it: in capitals, casefolded, escaped, folded anywhere."""
+    name = draw(st.sampled_from(BOSSES))
+    blocks = []
+    for k in range(draw(st.integers(1, 3))):
+        shown = draw(st.sampled_from([name, name.upper(), name.casefold(), name.swapcase(),
+                                      name.replace(",", "\\,"), name.replace(" ", "\u00a0")]))
+        pattern = draw(st.sampled_from(["1:1", "1\\:1", "ONE-ON-ONE"]))
+        line = f"SUMMARY:{pattern} {shown}"
+        raw = line.encode()
+        cuts = sorted(draw(st.sets(st.integers(1, len(raw) - 1), max_size=3)))
+        folded = b"\r\n ".join(raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)],
+                                                           strict=True))
+        alarm = (b"BEGIN:VALARM", b"ACTION:DISPLAY", b"END:VALARM") if draw(st.booleans()) \
+            else ()
+        blocks.append(_event(f"UID:t{k}@x".encode(), b"DTSTART:20261120T090000Z",
+                             b"DTEND:20261120T093000Z", folded, *alarm))
+    return name, _among_others(blocks=b"".join(blocks))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(boss_titles())
+def test_boss_named_in_titles_however_spelled(case: tuple[str, bytes]) -> None:
+    name, data = case
+    _cut_changes_nothing(data, _config(name=name))
