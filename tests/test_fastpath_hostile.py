@@ -364,3 +364,11 @@ def boss_titles(draw: st.DrawFn) -> tuple[str, bytes]:
 def test_boss_named_in_titles_however_spelled(case: tuple[str, bytes]) -> None:
     name, data = case
     _cut_changes_nothing(data, _config(name=name))
+
+
+def test_junk_line_with_blanks_before_a_colon_keeps_the_pre_cut() -> None:
+    # A raw line break in a description: icalendar reads a property "BESTREGARDS"; only
+    # a name that could read as BEGIN, END or UID makes the pre-cut leave the feed whole.
+    data = _one_off(b"SUMMARY:Vendor sync", b"Best regards: Pat", b"BEGIN:VALARM",
+                    b"ACTION:DISPLAY", b"END:VALARM")
+    _cut_changes_nothing(data, _config())

@@ -87,13 +87,18 @@ _SQ_STARTS = re.compile(rb"\nbegin:vevent(?=[\r\n])")
 _UID = re.compile(rb'\nuid(?:;(?:"[^"\r\n]*"|[^":\r\n])*)?:([^\r\n]*)')  # on its line
 
 
+_LETTERS = re.compile(rb"[^a-z]+")
+
+
 @lru_cache(maxsize=1)
 def _odd_name() -> Any:
     """A line whose name holds anything but name characters (prefilter._ODD_NAME, in
-    either case)."""
+    either case); those that may be read as BEGIN, END or UID matter here (the squeezed
+    text reads the others' blanks as the parser does, and dates are read by select's own
+    test)."""
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1
-    return re2.compile(rb"\n[A-Za-z0-9-]*[^A-Za-z0-9:;\r\n-][^:;\r\n]*[:;]", options)
+    return re2.compile(rb"\n([A-Za-z0-9-]*[^A-Za-z0-9:;\r\n-][^:;\r\n]*)[:;]", options)
 
 
 def _sq_starts(sq: bytes) -> list[int]:
@@ -215,7 +220,8 @@ class _Cut:
         raw = self.data[c0:c1]
         raw_starts = _raw_starts(raw)
         text = _unfold(raw)
-        if _odd_name().search(text):
+        if any(_LETTERS.sub(b"", m.group(1).lower()) in (b"begin", b"end", b"uid")
+               for m in _odd_name().finditer(text)):
             return False  # select reads such names as icalendar does (prefilter.lowered)
         sq = text.translate(_LOWER, _WS)
         del raw, text
