@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 # The code an entry's content depends on: a change to any of these makes a new fingerprint.
-_CODE = ("manageup.sources.ics", "manageup.sources.prefilter", "manageup.sources.icsparse",
-         "manageup.sources.recurrence", "manageup.model",
+_CODE = ("manageup.sources", "manageup.sources.ics", "manageup.sources.prefilter",
+         "manageup.sources.icsparse", "manageup.sources.recurrence", "manageup.sources.precut",
+         "manageup.sources.rawscan", "manageup.model",
          "icalendar", "recurring_ical_events", "x_wr_timezone")
 
 

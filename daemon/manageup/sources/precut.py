@@ -23,6 +23,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import re2
 
 from manageup.sources import prefilter, rawscan
 
@@ -38,22 +42,23 @@ _TOP = {b"vcalendar", b"vevent", b"vtodo", b"vjournal", b"vfreebusy", b"vtimezon
 
 
 class _Words:
-    """The needles as this pass compares them: casefolded and squeezed."""
+    """The needles as this pass compares them: folded as select folds them, squeezed, and
+    without backslashes (writers escape ";", "," and ":" in any mix: "1\\:1")."""
 
     def __init__(self, needles: prefilter.Needles) -> None:
         def squeezed(words: Iterable[str | bytes]) -> set[str]:
-            out = set()
-            for w in words:
-                text = w.decode("utf-8", "replace") if isinstance(w, bytes) else w
-                out |= {"".join(v.split()) for v in (text.casefold(),
-                                                       prefilter_escaped(text.casefold()))}
-            return {w for w in out if w}
+            return {_bare(w.decode("utf-8", "replace") if isinstance(w, bytes) else w)
+                    for w in words}
 
         self.addresses = squeezed(needles.addresses)
         self.patterns = squeezed(needles.patterns)
         self.names = squeezed(needles.names)
         every = self.addresses | self.patterns | self.names
-        self.usable = bool(self.addresses) and not any("\r" in w or "\n" in w for w in every)
+        # With ASCII words only, a closer look is needed only where casefolding makes
+        # ASCII letters (prefilter.FOLDS_TO_ASCII), as select's own closer look.
+        self.wide = not all(w.isascii() for w in every)
+        self.usable = bool(self.addresses) and "" not in every and \
+            not any("\r" in w or "\n" in w for w in every)
         # A word that holds another of its group finds nothing that one does not.
         self.ascii = [sorted({w.encode() for w in group if w.isascii()
                               and not any(o != w and o in w for o in group)})
@@ -63,21 +68,43 @@ class _Words:
         # select keeps a block with a boss address, or a pattern with an address or a name.
         return address or (pattern and name)
 
-    def look(self, text: str) -> bool:
+    def look(self, block: bytes) -> bool:
+        """The closer look at one unfolded block, as text."""
+        text = _bare(block.decode("utf-8", "replace"))
         return self.wanted(any(w in text for w in self.addresses),
                            any(w in text for w in self.patterns),
                            any(w in text for w in self.names))
 
 
-def prefilter_escaped(text: str) -> str:
-    """How a TEXT value carries `text` (RFC 5545 3.3.11)."""
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+def _bare(text: str) -> str:
+    """Folded as select folds (Turkish dotless i too), squeezed, without backslashes."""
+    return "".join(prefilter._fold(text).split()).replace("\\", "")
 
 
 
 _RAW_STARTS = re.compile(rb"\nBEGIN:VEVENT[ \t]*(?:\r?\n)+(?![ \t])")
 _SQ_STARTS = re.compile(rb"\nbegin:vevent(?=[\r\n])")
-_UID = re.compile(rb'\nuid(?:;(?:"[^"]*"|[^":\r\n])*)?:([^\r\n]*)')
+_UID = re.compile(rb'\nuid(?:;(?:"[^"\r\n]*"|[^":\r\n])*)?:([^\r\n]*)')  # on its line
+
+
+_LETTERS = re.compile(rb"[^a-z]+")
+
+
+@lru_cache(maxsize=1)
+def _odd_name() -> Any:
+    """A line whose name holds anything but name characters (prefilter._ODD_NAME, in
+    either case); those that may be read as BEGIN, END or UID matter here (the squeezed
+    text reads the others' blanks as the parser does, and dates are read by select's own
+    test)."""
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    return re2.compile(rb"\n([A-Za-z0-9-]*[^A-Za-z0-9:;\r\n-][^:;\r\n]*)[:;]", options)
+
+
+def _sq_starts(sq: bytes) -> list[int]:
+    """Where the squeezed lines that are exactly begin:vevent begin."""
+    return ([0] if _SQ_STARTS.match(b"\n" + sq[:14]) else []) + \
+        [m.start() + 1 for m in _SQ_STARTS.finditer(sq)]
 
 
 def _raw_starts(chunk: bytes) -> list[int]:
@@ -162,11 +189,12 @@ class _Cut:
         hits = chunk.hits(self.words.ascii) if keys is not None else None
         if keys is None or hits is None:
             return False
-        for k in chunk.not_ascii():  # casefolding may make non-ASCII text match
-            if k not in hits:
-                text = chunk.text(k).decode("utf-8", "replace").casefold()
-                if self.words.look("".join(text.split())):
-                    hits.add(k)
+        # Casefolding may make non-ASCII text match: only a few characters fold to ASCII.
+        odd = chunk.not_ascii()
+        for k in odd if self.words.wide or not odd else chunk.folding():
+            # Unfolded first: a fold may split a UTF-8 sequence.
+            if k not in hits and self.words.look(prefilter.unfold(chunk.text(k))):
+                hits.add(k)
         base = len(self.starts)
         for k in hits:
             self.hit_uids.add(keys[k])
@@ -191,10 +219,13 @@ class _Cut:
         or an odd nesting, looked at one by one."""
         raw = self.data[c0:c1]
         raw_starts = _raw_starts(raw)
-        sq = _unfold(raw).translate(_LOWER, _WS)
-        del raw
-        starts = ([0] if _SQ_STARTS.match(b"\n" + sq[:14]) else []) + \
-            [m.start() + 1 for m in _SQ_STARTS.finditer(sq)]
+        text = _unfold(raw)
+        if any(_LETTERS.sub(b"", m.group(1).lower()) in (b"begin", b"end", b"uid")
+               for m in _odd_name().finditer(text)):
+            return False  # select reads such names as icalendar does (prefilter.lowered)
+        sq = text.translate(_LOWER, _WS)
+        del raw, text
+        starts = _sq_starts(sq)
         if len(starts) != len(raw_starts) or not starts:
             return False
         if c0 == 0:
@@ -211,6 +242,8 @@ class _Cut:
         if not self._shapes(sq, starts, last, base):
             return False
         hits = self._hits(sq, starts)
+        if hits is None:
+            return False
         keys = self._uids(sq, starts)
         for k in hits:
             self.hit_uids.update(keys[k])
@@ -252,24 +285,30 @@ class _Cut:
                 self._fix(base + k)
         return True
 
-    def _hits(self, sq: bytes, starts: list[int]) -> set[int]:
+    def _hits(self, sq: bytes, starts: list[int]) -> set[int] | None:
+        """The events mentioning the boss; None when the text without backslashes (as
+        the words are compared) does not show each event's start once."""
         addresses, patterns, names = self.words.ascii
-        address = self._find(sq, starts, addresses)
-        name = self._find(sq, starts, names)
-        bounds = [*starts, len(sq)]
+        bare, at = sq, starts
+        if b"\\" in sq:
+            bare = sq.translate(None, b"\\")
+            at = _sq_starts(bare)
+            if len(at) != len(starts):
+                return None
+        address = self._find(bare, at, addresses)
+        name = self._find(bare, at, names)
+        ends = [*at, len(bare)]
         if len(name - address) < 200:  # a pattern counts only with a name: look there only
             pattern = {k for k in name - address
-                       if any(sq.find(w, bounds[k], bounds[k + 1]) >= 0 for w in patterns)}
+                       if any(bare.find(w, ends[k], ends[k + 1]) >= 0 for w in patterns)}
         else:
-            pattern = self._find(sq, starts, patterns)
+            pattern = self._find(bare, at, patterns)
         hits = address | (pattern & name)
+        bounds = [*starts, len(sq)]
         if not sq.isascii():  # casefolding may make non-ASCII text match: look closer
-            odd = {bisect_right(starts, m.start()) - 1
-                   for m in _NON_ASCII.finditer(sq, starts[0])}
-            for k in odd - hits:
-                text = sq[bounds[k]:bounds[k + 1]].decode("utf-8", "replace").casefold()
-                if self.words.look("".join(text.split())):
-                    hits.add(k)
+            look = _NON_ASCII if self.words.wide else rawscan.folding()
+            odd = {bisect_right(starts, m.start()) - 1 for m in look.finditer(sq, starts[0])}
+            hits |= {k for k in odd - hits if self.words.look(sq[bounds[k]:bounds[k + 1]])}
         return hits
 
     @staticmethod
@@ -341,7 +380,7 @@ class _Cut:
         event = self.data[a:b]
         if b"\n " in event or b"\n\t" in event:
             event = prefilter.unfold(event)
-        low = event.lower()
+        low = prefilter.lowered(event)
         if low.find(b"\nbegin:", 1) >= 0:  # only its own lines count, not its alarms'
             low = prefilter.own(low, (0, len(low)))
         return prefilter.outside(low, since, until)
@@ -394,7 +433,7 @@ def precut(data: bytes, needles: prefilter.Needles, chunk: int = CHUNK,
 def _clean(feed: bytes) -> bool:
     """The cut feed's nesting is clean as select sees it (so the whole feed's is too: only
     clean top-level events were taken out)."""
-    low = prefilter_unfold(feed).lower()
+    low = prefilter.lowered(prefilter_unfold(feed))
     quick, scan = getattr(prefilter, "quick_scan", None), getattr(prefilter, "scan", None)
     if scan is None:
         return True  # a prefilter that does not judge nesting cuts by spans alone

@@ -17,10 +17,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import accumulate
 from operator import methodcaller
+from typing import Any
 
 import re2
+
+from manageup.sources import prefilter
 
 _OPTIONS = re2.Options()
 _OPTIONS.encoding = re2.Options.Encoding.LATIN1
@@ -30,6 +34,8 @@ _NOT_PLAIN = re2.compile(
     rb"\n(?:"
     rb"[^A-Z \t]"  # a blank line, or one that does not begin with a capital
     rb"|[^\r\n]{0,5}\r?\n[ \t]"  # a short line continued: "BEG" + fold + "IN:VALARM"
+    # a name with an odd character, which icalendar may strip ("BEGIN :VALARM", "U ID:")
+    rb"|[BEU][A-Za-z0-9-]*[^A-Za-z0-9:;\r\n-]"
     rb"|B(?:e[gG][iI][nN]|Eg[iI][nN]|EGi[nN]|EGIn):|E(?:n[dD]|Nd):|U(?:i[dD]|Id)[:;]"
     rb"|(?:BEGIN|END):(?:[^V]|V[^E]|VE[^V]|VEV[^E]|VEVE[^N]|VEVEN[^T]|VEVENT[^\r\n]"
     rb"|VEVENT\r[^\n]|VEVENT\r?\n[ \t])"  # any component but a VEVENT, or a VEVENT's odd
@@ -82,11 +88,12 @@ class Plain:
         as the slow path finds them: in the chunk lower-cased with every blank and line
         break squeezed out. None when the squeezed text does not show each event's start
         once (a "BEGIN:VEVENT" in some text)."""
-        sq = self.raw[self.frm:].translate(_LOWER, _BLANKS)
+        sq = self.raw[self.frm:].translate(_LOWER, _BLANKS + b"\\")
         parts = sq.split(b"begin:vevent")
         if len(parts) != self.n + 1:
             return None
         starts = [c - 12 for c in accumulate(len(p) + 12 for p in parts[:-1])]
+        self._sq, self._sq_starts = sq, starts
         addresses, patterns, names = words
         address = _find(sq, starts, addresses)
         name = _find(sq, starts, names)
@@ -102,10 +109,23 @@ class Plain:
         """The events holding any byte above 127."""
         return [k for k, ok in enumerate(map(bytes.isascii, self.parts)) if not ok]
 
+    def folding(self) -> set[int]:
+        """The events holding a character whose casefold holds an ASCII letter (looked
+        for in the squeezed text of hits(), where a fold splits no character)."""
+        return {bisect_right(self._sq_starts, m.start()) - 1
+                for m in folding().finditer(self._sq)}
+
     def text(self, k: int) -> bytes:
         end = self.starts[k + 1] if k + 1 < self.n else len(self.raw)
         return self.raw[self.starts[k]:end]
 
+
+
+@lru_cache(maxsize=1)
+def folding() -> Any:
+    """prefilter.FOLDS_TO_ASCII and the dotless i, as UTF-8, for RE2."""
+    chars = prefilter.FOLDS_TO_ASCII + "\u0131"
+    return re2.compile(b"|".join(re.escape(c.encode()) for c in chars), _OPTIONS)
 
 
 def _find(sq: bytes, starts: list[int], words: list[bytes]) -> set[int]:
