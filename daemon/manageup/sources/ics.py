@@ -189,7 +189,7 @@ def check_lines(raw: bytes, calendar: str) -> tuple[bytes, list[str]]:
     legal SUMMARY would otherwise cost its event."""
     if not _longest_line_over(raw, MAX_LINE):
         return raw, []
-    from manageup.sources.prefilter import _line_end, uid_in
+    from manageup.sources.icstext import _line_end, uid_in
 
     low = raw.lower()
     cuts, warnings = [], []

@@ -19,7 +19,7 @@ from icalendar.timezone import tzp
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person
 from manageup.sources import FetchResult, line_ends
-from manageup.sources.prefilter import scan, uid_in, unfold
+from manageup.sources.icstext import scan, uid_in, unfold
 from manageup.sources.recurrence import cadence, expand
 
 MAX_TEXT = 2000  # characters kept of a title, location or description

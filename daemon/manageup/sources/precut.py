@@ -28,7 +28,7 @@ from typing import Any
 
 import re2
 
-from manageup.sources import prefilter, rawscan
+from manageup.sources import icstext, prefilter, rawscan
 
 CHUNK = 1 << 20
 MIN_SIZE = 1 << 20  # below this select alone is fast and small enough
@@ -193,7 +193,7 @@ class _Cut:
         odd = chunk.not_ascii()
         for k in odd if self.words.wide or not odd else chunk.folding():
             # Unfolded first: a fold may split a UTF-8 sequence.
-            if k not in hits and self.words.look(prefilter.unfold(chunk.text(k))):
+            if k not in hits and self.words.look(icstext.unfold(chunk.text(k))):
                 hits.add(k)
         base = len(self.starts)
         for k in hits:
@@ -379,8 +379,8 @@ class _Cut:
     def _one_off_outside(self, a: int, b: int, since: date, until: date) -> bool:
         event = self.data[a:b]
         if b"\n " in event or b"\n\t" in event:
-            event = prefilter.unfold(event)
-        low = prefilter.lowered(event)
+            event = icstext.unfold(event)
+        low = icstext.lowered(event)
         if low.find(b"\nbegin:", 1) >= 0:  # only its own lines count, not its alarms'
             low = prefilter.own(low, (0, len(low)))
         return prefilter.outside(low, since, until)
@@ -393,17 +393,7 @@ def _unfold(chunk: bytes) -> bytes:
     if (b"\r\n\t" not in chunk and b"\r\n\r\n" not in chunk
             and chunk.count(b"\n") == chunk.count(b"\r\n")):
         return chunk.replace(b"\r\n ", b"")
-    return prefilter_unfold(chunk)
-
-
-def prefilter_unfold(data: bytes) -> bytes:
-    fn = getattr(prefilter, "unfold", None) or getattr(prefilter, "_unfold")  # noqa: B009
-    out: bytes = fn(data)
-    return out
-
-
-def prefilter_value(rest: bytes) -> bytes:
-    return prefilter._value(rest)
+    return icstext.unfold(chunk)
 
 
 def precut(data: bytes, needles: prefilter.Needles, chunk: int = CHUNK,
@@ -433,9 +423,5 @@ def precut(data: bytes, needles: prefilter.Needles, chunk: int = CHUNK,
 def _clean(feed: bytes) -> bool:
     """The cut feed's nesting is clean as select sees it (so the whole feed's is too: only
     clean top-level events were taken out)."""
-    low = prefilter.lowered(prefilter_unfold(feed))
-    quick, scan = getattr(prefilter, "quick_scan", None), getattr(prefilter, "scan", None)
-    if scan is None:
-        return True  # a prefilter that does not judge nesting cuts by spans alone
-    structure = (quick(low) if quick else None) or scan(low)
-    return bool(structure.clean)
+    low = icstext.lowered(icstext.unfold(feed))
+    return (icstext.quick_scan(low) or icstext.scan(low)).clean
