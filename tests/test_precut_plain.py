@@ -86,3 +86,17 @@ def test_plain_feed_is_cut_without_the_slow_path(monkeypatch: pytest.MonkeyPatch
         assert cut is not None and len(cut) < len(data) // 10
         same(data, chunk)
         assert RANGE  # the equivalence above ran with and without the date range
+
+
+def test_an_address_that_holds_no_name_is_looked_for_on_its_own() -> None:
+    """The plain path looks for addresses only where a name is when every address holds
+    one (its local part is a name); here one does not ("s@", too short to be a name)."""
+    from manageup.sources.prefilter import Needles, select
+
+    words = Needles(["s@example.com", "sam@example.com"], ["1:1"], ["Sam Rivera", "Sam"], 3)
+    data = generate(400, seed=11).encode()
+    at = data.index(b"BEGIN:VEVENT", len(data) // 2)
+    data = data[:at] + plain_event(b"only-s", b"ATTENDEE:mailto:s@example.com") + data[at:]
+    cut = precut(data, words, chunk=1 << 20, min_size=0)
+    assert cut is not None and b"UID:only-s" in cut
+    assert select(cut, words)[0] == select(data, words)[0]
