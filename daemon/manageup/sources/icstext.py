@@ -90,6 +90,9 @@ def _line_end(low: bytes, start: int) -> int:
 
 def _value(rest: bytes) -> bytes:
     """The value of a content line, after the first colon outside a quoted parameter."""
+    colon = rest.find(b":")
+    if colon >= 0 and b'"' not in rest[:colon]:
+        return rest[colon + 1:]  # the common line: no quote before its first colon
     quoted = False
     for i, ch in enumerate(rest):
         if ch == 0x22:
