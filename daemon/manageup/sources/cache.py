@@ -44,7 +44,8 @@ FORMAT = 1
 # The code an entry's content depends on: a change to any of these makes a new fingerprint.
 _CODE = ("manageup.sources", "manageup.sources.ics", "manageup.sources.prefilter",
          "manageup.sources.icsparse", "manageup.sources.recurrence", "manageup.sources.precut",
-         "manageup.sources.rawscan", "manageup.sources.icstext", "manageup.model",
+         "manageup.sources.rawscan", "manageup.sources.icstext", "manageup.sources.precutslow",
+         "manageup.model",
          "icalendar", "recurring_ical_events", "x_wr_timezone")
 
 
