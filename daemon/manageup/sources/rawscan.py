@@ -24,7 +24,7 @@ from typing import Any
 
 import re2
 
-from manageup.sources import prefilter
+from manageup.sources import icstext, prefilter
 
 _OPTIONS = re2.Options()
 _OPTIONS.encoding = re2.Options.Encoding.LATIN1
@@ -75,7 +75,7 @@ class Plain:
         if b"\n" in joined:
             joined = _FOLD.sub(b"", joined)
         if b"\0;" in joined or joined.startswith(b";") or joined.count(b"\0") != self.n - 1:
-            values = [u[1:] if u[:1] == b":" else _after_colon(u) for u in joined.split(b"\0")]
+            values = [u[1:] if u[:1] == b":" else icstext._value(u) for u in joined.split(b"\0")]
             joined = b"\0".join(values)
         else:
             joined = joined[1:].replace(b"\0:", b"\0")
@@ -155,14 +155,3 @@ def plain(raw: bytes, frm: int, upto: int, events: int) -> bool:
     if ends != events - 1:
         ends += raw.count(b"\nEND:VEVENT\nBEGIN:VEVENT", frm, upto + 13)
     return ends == events - 1 and _NOT_PLAIN.search(raw, frm, upto) is None
-
-
-def _after_colon(rest: bytes) -> bytes:
-    """The value after the parameters: the first colon outside quotes."""
-    quoted = False
-    for i, ch in enumerate(rest):
-        if ch == 0x22:
-            quoted = not quoted
-        elif ch == 0x3A and not quoted:
-            return rest[i + 1:]
-    return b""
