@@ -176,14 +176,14 @@ class AnyChunk:
             at = _sq_starts(bare)
             if len(at) != len(starts):
                 return None
-        address = self._find(bare, at, addresses)
-        name = self._find(bare, at, names)
+        address = rawscan.find_events(bare, at, addresses)
+        name = rawscan.find_events(bare, at, names)
         ends = [*at, len(bare)]
         if len(name - address) < 200:  # a pattern counts only with a name: look there only
             pattern = {k for k in name - address
                        if any(bare.find(w, ends[k], ends[k + 1]) >= 0 for w in patterns)}
         else:
-            pattern = self._find(bare, at, patterns)
+            pattern = rawscan.find_events(bare, at, patterns)
         hits = address | (pattern & name)
         bounds = [*starts, len(sq)]
         if not sq.isascii():  # casefolding may make non-ASCII text match: look closer
@@ -191,18 +191,6 @@ class AnyChunk:
             odd = {bisect_right(starts, m.start()) - 1 for m in look.finditer(sq, starts[0])}
             hits |= {k for k in odd - hits if self.words.look(sq[bounds[k]:bounds[k + 1]])}
         return hits
-
-    @staticmethod
-    def _find(sq: bytes, starts: list[int], words: list[bytes]) -> set[int]:
-        where = set()
-        for w in words:
-            i = sq.find(w, starts[0])
-            while i >= 0:
-                k = bisect_right(starts, i) - 1
-                where.add(k)
-                # The rest of this event cannot add anything: go on from the next one.
-                i = sq.find(w, starts[k + 1]) if k + 1 < len(starts) else -1
-        return where
 
     def _uids(self, sq: bytes, starts: list[int]) -> list[tuple[bytes, ...]]:
         """Every UID line of each event (its VALARMs' too), as keys looser than select's:

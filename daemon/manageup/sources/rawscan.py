@@ -95,7 +95,7 @@ class Plain:
         starts = [c - 12 for c in accumulate(len(p) + 12 for p in parts[:-1])]
         self._sq, self._sq_starts = sq, starts
         addresses, patterns, names = words
-        name = _find(sq, starts, names)
+        name = find_events(sq, starts, names)
         bounds = [*starts, len(sq)]
         if names and all(any(n in a for n in names) for a in addresses):
             # Each address holds a name (its local part is one): an event with an address
@@ -103,12 +103,12 @@ class Plain:
             address = {k for k in name
                        if any(sq.find(a, bounds[k], bounds[k + 1]) >= 0 for a in addresses)}
         else:
-            address = _find(sq, starts, addresses)
+            address = find_events(sq, starts, addresses)
         if len(name - address) < 200:  # a pattern counts only with a name: look there only
             pattern = {k for k in name - address
                        if any(sq.find(w, bounds[k], bounds[k + 1]) >= 0 for w in patterns)}
         else:
-            pattern = _find(sq, starts, patterns)
+            pattern = find_events(sq, starts, patterns)
         return address | (pattern & name)
 
     def not_ascii(self) -> list[int]:
@@ -134,12 +134,12 @@ def folding() -> Any:
     return re2.compile(b"|".join(re.escape(c.encode()) for c in chars), _OPTIONS)
 
 
-def _find(sq: bytes, starts: list[int], words: list[bytes]) -> set[int]:
-    """The events holding any of the words; after a hit, on from the next event (the rest
-    of this one cannot add anything)."""
+def find_events(sq: bytes, starts: list[int], words: list[bytes]) -> set[int]:
+    """The events (beginning at `starts`) holding any of the words; after a hit, on from
+    the next event (the rest of this one cannot add anything)."""
     where = set()
     for w in words:
-        i = sq.find(w)
+        i = sq.find(w, starts[0])
         while i >= 0:
             k = bisect_right(starts, i) - 1
             where.add(k)
