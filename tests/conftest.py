@@ -50,6 +50,25 @@ path = "{tmp / "store.sqlite3"}"
 """
 
 
+# Markers by place, so a new test in these folders is marked without remembering to.
+_MARKS_BY_PATH = {
+    "tests/system/browser/": ("browser", "slow"),
+    "tests/system/reliability/": ("slow",),
+    "tests/system/reliability/test_peer_corpus.py": ("peer",),
+    "tests/system/test_packaging.py": ("slow",),
+    "tests/system/test_readme.py": ("slow",),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        for prefix, marks in _MARKS_BY_PATH.items():
+            if path.startswith(prefix):
+                for mark in marks:
+                    item.add_marker(mark)
+
+
 @pytest.fixture(autouse=True)
 def _private_cache_home(tmp_path_factory: pytest.TempPathFactory,
                         monkeypatch: pytest.MonkeyPatch) -> None:

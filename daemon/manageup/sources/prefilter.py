@@ -41,7 +41,7 @@ _SPACED = (rb"mailto:[^ \t\r\n\"]*[ \t]+[^ \t\r\n]",
            rb"\n(?:attendee|organizer):[^\r\n:]*[^ \t\r\n:][ \t]+[^ \t\r\n]")
 _RESOURCE_TYPES = {"ROOM", "RESOURCE"}
 # The non-ASCII characters whose casefold holds an ASCII letter (ß -> ss, K -> k, ﬁ -> fi);
-# tests/test_prefilter.py checks the list against the whole of Unicode.
+# tests/unit/test_prefilter.py checks the list against the whole of Unicode.
 FOLDS_TO_ASCII = ("\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a"
                   "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
 # Detection matches titles with re.IGNORECASE, which also takes the Turkish dotless "ı"
