@@ -30,10 +30,10 @@ from manageup.google import AUTH_FLAG, build
 from manageup.sources.google import GoogleSource
 from manageup.store import Store
 from tests.conftest import at, free_port
-from tests.mailcheck import checked_maildir
 from tests.contract.test_google import FULL, NOW, OK, body, google_config, status
 from tests.contract.test_google_signin import REFRESHED, token_json
 from tests.contract.test_google_signin import google as google  # a fixture
+from tests.mailcheck import checked_maildir
 
 
 @pytest.fixture

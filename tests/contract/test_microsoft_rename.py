@@ -13,7 +13,6 @@ from manageup.config import Config
 from manageup.sources.graphevents import occurrences
 from manageup.store import Store
 from tests.conftest import BERLIN, at
-from tests.source_scenario import global_id
 from tests.contract.test_microsoft import (  # noqa: F401  (fixtures)
     GRAPH,
     ca,
@@ -21,6 +20,7 @@ from tests.contract.test_microsoft import (  # noqa: F401  (fixtures)
     signed_in,
     trusted,
 )
+from tests.source_scenario import global_id
 
 SERIES = "sam-alex-weekly@contoso.example"
 OLD_SERIES = "AAMkAGI2TGuLAAA=-series-sam-alex"  # its seriesMasterId in the fixtures

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import BERLIN, ICS, free_port
-from tests.integration.test_caldav import NOW, _write, fresh, radicale  # noqa: F401  (fixtures)
 from tests.contract.test_microsoft import ca  # noqa: F401  (fixture)
+from tests.integration.test_caldav import NOW, _write, fresh, radicale  # noqa: F401  (fixtures)
 
 
 def test_doctor_names_the_calendar_once_when_the_server_is_down(
@@ -74,8 +74,8 @@ def test_a_server_whose_certificate_is_not_trusted_says_so(
     # certificate, not the connection or the address.
     from manageup.errors import SourceError
     from manageup.sources.caldav import CaldavSource
-    from tests.integration.test_caldav import WINDOW, poll
     from tests.contract.test_microsoft import FakeMicrosoft
+    from tests.integration.test_caldav import WINDOW, poll
 
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
