@@ -27,7 +27,8 @@ WHEELS = ROOT / "tests" / "fixtures" / "wheels"
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(out), str(ROOT)], check=True, capture_output=True)
+                    "--no-build-isolation", "-w", str(out), str(ROOT)],
+                   check=True, capture_output=True)
     return next(out.glob("manageup-*.whl"))
 
 
