@@ -30,7 +30,7 @@ from manageup.model import (
     Match,
     Snapshot,
 )
-from manageup.relationship import HELD, counts
+from manageup.relationship import HELD, carry_keys, counts
 from manageup.textutil import bidi_closed, find_link
 
 SHOW = 5  # a long list of about items collapses to the newest few
@@ -111,16 +111,26 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         by_kind.setdefault(i.kind, []).append(i)
     picker = _Picker(snapshot, config.digest.question_cooldown)
 
+    # Dates are judged at the meeting: an item due on Monday is late at Tuesday's 1:1,
+    # though the digest goes out on Monday, when it can still be done.
+    meeting_day = occ.start.astimezone(zone).date()
+    held = carry_keys(history, now)
+
     def ask(i: Item) -> Ask:
-        overdue = (today - i.due).days if i.due else 0
-        return Ask(i, days_between(i.created, now), i.appearances,
-                   max(overdue, 0), i.appearances >= config.digest.stuck_after)
+        carried = len(snapshot.shown_in.get(i.id, frozenset()) & held)
+        act_today = i.due is not None and today <= i.due < meeting_day
+        late = (meeting_day - i.due).days if i.due and i.due < today else 0
+        # Stuck is for what waits on someone: a need not met by its date (or with none),
+        # an owe with no date to aim at. An owe not yet due is on schedule.
+        waiting = i.due is None or (i.kind == "need" and i.due < meeting_day)
+        return Ask(i, days_between(i.created, now), carried, late,
+                   waiting and carried >= config.digest.stuck_after, act_today)
 
     needs = sorted((ask(i) for i in by_kind.get("need", [])),
                    key=lambda a: (-a.carried, -a.age_days, a.item.id))
     owes = sorted((ask(i) for i in by_kind.get("owe", [])),
-                  key=lambda a: (-a.overdue_days, a.item.due or today + timedelta(days=3650),
-                                 a.item.id))
+                  key=lambda a: (-a.overdue_days, not a.act_today,
+                                 a.item.due or today + timedelta(days=3650), a.item.id))
     overdue = tuple(a for a in owes if a.overdue_days > 0)
 
     goals = []
@@ -182,7 +192,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         topics_more=max(0, len(topics) - SHOW_SHARE),
         held_back=held_back,
         boss_week=boss_week,
-        lead=lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, today,
+        lead=lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, meeting_day,
                        packed),
         packed=packed,
     )

@@ -34,9 +34,22 @@ class Meeting:
 class Ask:
     item: Item
     age_days: int
-    carried: int  # sent digests it already appeared in
-    overdue_days: int  # > 0 when past due
+    carried: int  # 1:1s that took place with it on the digest (one-offs aside)
+    overdue_days: int  # > 0 when already past due today: days late at the meeting
     stuck: bool
+    # Due before the meeting but not yet past: a need to ask for today, in writing; an owe
+    # to deliver today or to say first that it will be late.
+    act_today: bool = False
+
+    @property
+    def today_advice(self) -> str:
+        return "deliver it today or say so first" if self.item.kind == "owe" else \
+            "ask today, in writing"
+
+    @property
+    def stuck_advice(self) -> str:
+        return "give it a date or drop it" if self.item.kind == "owe" else \
+            "escalate or drop it"
 
 
 @dataclass(frozen=True)

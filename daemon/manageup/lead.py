@@ -19,8 +19,12 @@ SOON = timedelta(days=14)  # a need due within this is "needed soonest"
 
 def _tell(owes: Sequence[Ask], risks: Sequence[Risk], boss: str) -> list[LeadPoint]:
     points = [LeadPoint("tell", f"Say it first: {a.item.text}",
-                        f"{_days(a.overdue_days)} late; give the new date", a.item.id)
+                        f"{_days(a.overdue_days)} late at the 1:1; give the new date",
+                        a.item.id)
               for a in owes if a.overdue_days > 0]
+    points += [LeadPoint("tell", f"Deliver it today or say so first: {a.item.text}",
+                         f"due {a.item.due:%a %d %b}, before the 1:1", a.item.id)
+               for a in owes if a.act_today and a.item.due]
     for r in risks:
         if r.flagged:
             continue  # already raised; section 4 keeps it for follow-up
@@ -31,13 +35,24 @@ def _tell(owes: Sequence[Ask], risks: Sequence[Risk], boss: str) -> list[LeadPoi
     return points
 
 
-def _ask(needs: Sequence[Ask], today: date) -> list[LeadPoint]:
-    dated = sorted((a for a in needs if a.item.due and a.item.due - today <= SOON),
-                   key=lambda a: (a.item.due or today, a.item.id))
-    points = [LeadPoint("ask", f"Ask for: {a.item.text}",
-                        (f"needed by {a.item.due:%a %d %b}" if a.item.due and
-                         a.item.due >= today else "its date has passed"), a.item.id)
-              for a in dated]
+def _need(a: Ask, day: date) -> LeadPoint:
+    """A need due before the meeting cannot wait for it: asked today, in writing."""
+    due = a.item.due or day
+    if a.act_today:
+        return LeadPoint("ask", f"Ask today, in writing: {a.item.text}",
+                         f"needed by {due:%a %d %b}, before the 1:1", a.item.id)
+    if due < day:
+        return LeadPoint("ask", f"Ask today, in writing: {a.item.text}",
+                         f"it was needed by {due:%a %d %b}", a.item.id)
+    return LeadPoint("ask", f"Ask for: {a.item.text}", f"needed by {due:%a %d %b}",
+                     a.item.id)
+
+
+def _ask(needs: Sequence[Ask], day: date) -> list[LeadPoint]:
+    """`day`: the meeting's, at which every date is judged."""
+    dated = sorted((a for a in needs if a.item.due and a.item.due - day <= SOON),
+                   key=lambda a: (a.item.due or day, a.item.id))
+    points = [_need(a, day) for a in dated]
     points += [LeadPoint("ask", f"Ask again or escalate: {a.item.text}",
                          f"carried through {a.carried} 1:1s", a.item.id)
                for a in needs if a.stuck and a not in dated]
@@ -69,8 +84,9 @@ def _days(n: int) -> str:
 
 def lead_with(owes: Sequence[Ask], risks: Sequence[Risk], needs: Sequence[Ask],
               goals: Sequence[GoalProbe], learn: Sequence[Question], career: CareerSection,
-              boss: str, today: date, packed: bool) -> tuple[LeadPoint, ...]:
-    tell, ask, question = _tell(owes, risks, boss), _ask(needs, today), \
+              boss: str, day: date, packed: bool) -> tuple[LeadPoint, ...]:
+    """`day`: the meeting's; dates are judged at the meeting, not when the digest goes out."""
+    tell, ask, question = _tell(owes, risks, boss), _ask(needs, day), \
         _question(goals, learn, career)
     points = tell[:1] + ask[:1] + question[:1]
     # A second thing to own up to outranks nothing else; it only fills an empty place.

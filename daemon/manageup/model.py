@@ -153,6 +153,10 @@ class Snapshot:
     history: tuple[HistoryEntry, ...] = ()
     digests_sent: tuple[datetime, ...] = ()  # when each digest went out, oldest first
     notes: tuple[Note, ...] = ()
+    # Which 1:1s (occurrence keys) showed each item and asked each question: what counts
+    # is the 1:1s that then took place, not the digests printed.
+    shown_in: dict[int, frozenset[str]] = field(default_factory=dict)
+    questions_in: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

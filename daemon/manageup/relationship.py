@@ -56,6 +56,16 @@ def _expected_in_series(entries: Sequence[HistoryEntry], upcoming: datetime | No
     return max(planned, len(slots))
 
 
+def carry_keys(history: Sequence[HistoryEntry], now: datetime) -> frozenset[str]:
+    """The 1:1s an open item can be carried through: those that took place before `now`,
+    each occurrence once. A one-off between the regular 1:1s (a topic meeting the boss
+    booked) is extra time, not a round the item waited through; with no series at all,
+    every 1:1 is a one-off and each counts."""
+    held = [h for h in history if h.status in HELD and h.start < now]
+    regular = any(h.in_series for h in history)
+    return frozenset(h.key for h in held if h.in_series or not regular)
+
+
 def _who(entry: HistoryEntry, config: Config) -> str:
     if entry.status == "declined":
         return "you"

@@ -40,7 +40,8 @@ def test_order_overdue_then_need_then_question(make_config) -> None:
     _full_store(store)
     d = compose(store.snapshot(), match, history, NOW, cfg)
     assert [(p.kind, p.item_id) for p in d.lead] == [("tell", 2), ("ask", 1), ("question", 4)]
-    assert d.lead[0].detail == "5 days late; give the new date"
+    # Judged at the 1:1 on 3 Dec (issue 25.5), not when the digest goes out on 2 Dec.
+    assert d.lead[0].detail == "6 days late at the 1:1; give the new date"
     assert d.lead[1].detail == "needed by Tue 08 Dec"
     text = render(d).text
     lead = text.split("0. Lead with")[1].split("1. The meeting")[0]

@@ -38,4 +38,6 @@ class Store(ItemsMixin, LedgerMixin, DigestsMixin, HistoryMixin, SyncMixin, Back
             history=tuple(self.history()),
             digests_sent=tuple(self.sent_digest_times()),
             notes=tuple(self.note_records()),
+            shown_in=self.shown_in(),
+            questions_in=self.questions_in(),
         )

@@ -93,6 +93,21 @@ class DigestsMixin(StoreBase):
                                                        r["text"], r["question_id"] or ""),
                           "notes")
 
+    def shown_in(self) -> dict[int, frozenset[str]]:
+        """Item id -> the 1:1s (occurrence keys) whose digest showed it; whether each took
+        place is the history's to say."""
+        keys: dict[int, set[str]] = {}
+        for r in self.conn.execute("SELECT item_id, occurrence_key FROM appearances"):
+            keys.setdefault(r[0], set()).add(r[1])
+        return {i: frozenset(k) for i, k in keys.items()}
+
+    def questions_in(self) -> dict[str, frozenset[str]]:
+        """Question id -> the 1:1s (occurrence keys) whose digest asked it."""
+        keys: dict[str, set[str]] = {}
+        for r in self.conn.execute("SELECT question_id, occurrence_key FROM question_use"):
+            keys.setdefault(r[0], set()).add(r[1])
+        return {q: frozenset(k) for q, k in keys.items()}
+
     def question_uses(self) -> dict[str, datetime]:
         uses: dict[str, datetime] = {}
         for r in self.conn.execute("SELECT question_id, MAX(used_at) AS t FROM question_use "

@@ -1,0 +1,120 @@
+"""Issue 25: a digest that never gives wrong advice. One simulated quarter of Tuesday 1:1s
+(digests go out on Monday at 16:00, 18 hours ahead), driven through the command line with
+`--now` over a calendar that changes week by week:
+
+  W0  5 Jan  deleted from the series after manageup saw it (the window's first slot)
+  W1 12 Jan  held
+  --  14 Jan  a one-off "hiring plan" 1:1 with an agenda, added on 12 Jan
+  W2 19 Jan  its digest went out, then Sam cancelled it
+  W3 26 Jan  held
+  W4  2 Feb  declined by Alex
+  W5  9 Feb  deleted
+  W6 16 Feb  cancelled by Sam before its digest
+  W7 23 Feb  moved by Sam to Wed 24 Feb 14:00
+  W8  2 Mar  held
+
+The quarter runs once per module; each test reads what it needs from the mails it left.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from manageup.config import parse_config
+from tests.conftest import config_text
+from tests.system.quarter_sim import Quarter, local, quarter, tuesday
+
+
+@pytest.fixture(scope="module")
+def q(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("quarter")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
+
+        def make_config(cal: Path, extra: str = ""):
+            path = tmp / "config.toml"
+            path.write_text(config_text(cal, tmp, extra))
+            path.chmod(0o600)
+            return path, parse_config(path.read_text(), path)
+
+        sim = quarter(make_config, tmp)
+        _play(sim)
+        yield sim
+
+
+def _play(q: Quarter) -> None:
+    t0 = local("2027-01-01T09:00")
+    q.mu("add", "need", "Intro to the Finance VP", now=t0)  # 1
+    q.mu("add", "owe", "Send the hiring plan", "--due", "2027-01-29", now=t0)  # 2
+    q.mu("add", "need", "Sign-off on the tooling budget", "--due", "2027-01-25", now=t0)  # 3
+    q.mu("add", "owe", "Send the deck", "--due", "2027-01-25", now=t0)  # 4
+    q.mu("add", "owe", "Send the Q4 numbers", "--due", "2027-01-20", now=t0)  # 5
+    q.send(t0)  # sees W0 and W1 ahead
+    q.change("2027-01-02T12:00+01:00", "deleted", tuesday(0))
+    q.change("2027-01-12T12:00+01:00", "one-off", "2027-01-14T14:00",
+             text="Agenda: the Q2 hiring plan\nand the open backend req")
+    q.change("2027-01-18T18:00+01:00", "cancelled", tuesday(2))
+    q.change("2027-01-29T09:00+01:00", "declined", tuesday(3 + 1))
+    q.change("2027-02-03T09:00+01:00", "deleted", tuesday(5))
+    q.change("2027-02-11T09:00+01:00", "cancelled", tuesday(6))
+    q.change("2027-02-18T09:00+01:00", "moved", tuesday(7), to="2027-02-24T14:00")
+
+    q.send(local("2027-01-04T16:00"))  # W0 is gone: nothing due
+    q.send(local("2027-01-11T16:00"))  # digest W1
+    q.send(local("2027-01-13T20:00"))  # digest of the one-off
+    q.send(local("2027-01-18T16:00"))  # digest W2
+    q.send(local("2027-01-18T20:00"))  # W2 was cancelled after it went out
+    q.send(local("2027-01-25T16:00"))  # digest W3
+    q.send(local("2027-02-01T16:00"))  # W4 declined: none
+    q.send(local("2027-02-08T16:00"))  # W5 deleted: none
+    q.send(local("2027-02-15T16:00"))  # W6 cancelled: none
+    q.send(local("2027-02-23T20:00"))  # digest W7, moved to Wednesday
+    q.send(local("2027-03-01T16:00"))  # digest W8
+
+
+def _digest(q: Quarter, starts: str) -> str:
+    """The digest whose meeting line starts with this ("Tuesday 26 January, 10:00")."""
+    found = [t for t in q.digests() if f"When: {starts}" in " ".join(t.split())]
+    assert len(found) == 1, [re.search(r"When: .*", t) for t in q.digests()]
+    return found[0]
+
+
+def _line(text: str, item: str) -> str:
+    """The open-asks line of an item, unwrapped."""
+    flat = " ".join(text.split())
+    return re.search(re.escape(item) + r" \[#\d+;[^\]]*\]", flat).group(0)
+
+
+def _lead(text: str) -> str:
+    return text.split("0. Lead with")[1].split("1. The meeting")[0] \
+        if "0. Lead with" in text else ""
+
+
+def test_stuck_counts_held_1on1s_not_digests(q: Quarter) -> None:
+    """By W3 the need went out in four digests (W1, the one-off, the cancelled W2, W3) but
+    was carried through one regular 1:1 that took place (W1): not stuck. An owe due in
+    four days is never stuck. By W8 it was carried through W1, W3 and W7: stuck."""
+    w3 = _digest(q, "Tuesday 26 January, 10:00")
+    need = _line(w3, "Intro to the Finance VP")
+    assert re.search(r"carried through 1 1:1(?!s)", need) and "STUCK" not in need
+    assert "STUCK" not in _line(w3, "Send the hiring plan")
+    assert "Ask again or escalate" not in _lead(w3)
+    w8 = _digest(q, "Tuesday 02 March, 10:00")
+    assert "carried through 3 1:1s; STUCK" in _line(w8, "Intro to the Finance VP")
+
+
+def test_dates_are_judged_at_the_meeting(q: Quarter) -> None:
+    """W3's digest goes out on Monday 25 Jan for Tuesday 26 Jan: a need due on Monday is to
+    be asked today in writing, an owe due Monday is delivered today or said first."""
+    w3 = _digest(q, "Tuesday 26 January, 10:00")
+    lead = " ".join(_lead(w3).split())
+    assert "Needed by Mon 25 Jan." not in lead  # as if Tuesday's 1:1 could still meet it
+    assert "Ask today, in writing: Sign-off on the tooling budget [#3]" in lead
+    assert "Needed by Mon 25 Jan, before the 1:1." in lead
+    deck = _line(w3, "Send the deck")
+    assert "due Mon 25 Jan, before the 1:1: deliver it today or say so first" in deck
+    # The Q4 numbers were due on 20 Jan: six days late at the meeting, not five.
+    assert "OVERDUE by 6 days" in _line(w3, "Send the Q4 numbers")
