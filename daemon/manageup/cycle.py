@@ -20,7 +20,7 @@ from manageup.errors import ManageupError, SignInExpired
 from manageup.files import private_dir, replace_private
 from manageup.history import history_of, merged_history, to_record  # also imported from here
 from manageup.model import BossWeek, HistoryEntry, Match, Occurrence
-from manageup.notices import notice_google_auth, notice_microsoft_auth, upkeep
+from manageup.notices import notice_dead_sign_ins, upkeep
 from manageup.sending import send_once, should_try
 from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import (
@@ -152,8 +152,7 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
         upkeep(config, store, transport, now)
 
     if gathered.auth_failed and not dry_run:
-        notice_google_auth(config, store, transport, now)
-        notice_microsoft_auth(config, store, transport, now)
+        notice_dead_sign_ins(config, store, transport, now)
     week = _BossWeek(sources, config, now)
     for match in upcoming(detect(gathered.occurrences, config), now):
         occ = match.occurrence

@@ -6,7 +6,6 @@ for whether it can be created, not created. It sends no mail.
 
 from __future__ import annotations
 
-import json
 import os
 import smtplib
 from collections.abc import Iterator, Mapping
@@ -16,10 +15,9 @@ from pathlib import Path
 from manageup.config import Config
 from manageup.cycle import Gathered, gather, make_sources
 from manageup.detect import detect
-from manageup.errors import ConfigError, ManageupError, SecretUnavailable
+from manageup.errors import ConfigError, ManageupError
 from manageup.pipeline import upcoming_meetings
-
-Check = tuple[bool, str]
+from manageup.sources import Check, ReportsHealth, unlabelled
 
 
 def run_checks(config_arg: str | None, now: datetime,
@@ -38,17 +36,13 @@ def run_checks(config_arg: str | None, now: datetime,
     yield True, f"config {path} loads"
     now = now.astimezone(config.zone)
     yield from _check_calendars(config, now)
-    if any(c.type == "google" for c in config.calendars) and config.delivery.method != "gmail":
-        yield _check_google(config, env, gmail=False)
-    for cal in config.calendars:
-        if cal.type == "caldav":
-            from manageup.sources.caldav import doctor_checks
-
-            yield from doctor_checks(cal, config)
-        elif cal.type == "microsoft":
-            from manageup.sources import microsoft
-
-            yield from microsoft.doctor_checks(cal, config)
+    said: set[Check] = set()  # two calendars on one sign-in: its line once
+    for src in make_sources(config):
+        if isinstance(src, ReportsHealth):
+            for check in src.health(env):
+                if check not in said:
+                    said.add(check)
+                    yield check
     yield _check_store(config)
     yield from _check_delivery(config, env)
     from manageup import units
@@ -62,7 +56,7 @@ def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:
     for src in make_sources(config, readonly=True):
         one = gather([src], config, now)
         if one.failures:
-            yield False, f"calendar {src.label}: {_unlabelled(one.failures[0], src.label)}"
+            yield False, f"calendar {src.label}: {unlabelled(one.failures[0], src.label)}"
             continue
         readable += 1
         everything.occurrences.extend(one.occurrences)
@@ -97,53 +91,12 @@ def _check_found(config: Config, now: datetime, everything: Gathered) -> Check:
     return False, "1:1s: " + "\n      ".join(lines)
 
 
-def _unlabelled(message: str, label: str) -> str:
-    """Sources start their errors with the calendar's name; the doctor line names it once."""
-    prefix = f"{label}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
-
-
 def _creatable(path: Path) -> tuple[bool, Path]:
     """Whether the first run can create `path`: its nearest existing folder is writable."""
     parent = path
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK), parent
-
-
-def _check_google(config: Config, env: Mapping[str, str], gmail: bool) -> Check:
-    from manageup import google, secrets
-    from manageup.store import Store
-
-    what = "delivery: Gmail" if gmail else "google"
-    store = Store.open(config.store.path, readonly=True)
-    try:
-        dead = store.flag(google.AUTH_FLAG)
-    finally:
-        store.close()
-    if dead:
-        who = "the Google sign-in" if gmail else "the sign-in"
-        return False, (f"{what}: {who} stopped working on {dead[1]:%d %b %H:%M} "
-                       f"({dead[0]}: revoked, or 7-day expiry of an app in Testing); "
-                       f"{google.REAUTH}")
-    try:
-        token = secrets.lookup(google.TOKEN_NAME, env=env)
-    except SecretUnavailable:  # says nothing about the sign-in itself
-        return False, (f"{what}: cannot read the Google sign-in: the keyring is locked or has "
-                       "no backend; unlock it (log in) and run doctor again")
-    except ManageupError:
-        return False, f"{what}: not signed in to Google; {google.REAUTH}"
-    try:
-        google.read_sign_in(token, google.scopes_for(gmail))
-    except ManageupError:
-        return False, f"{what}: the stored Google sign-in is unreadable; {google.REAUTH}"
-    if not gmail:
-        return True, "google: signed in"
-    scopes = json.loads(token).get("scopes") or []
-    if google.GMAIL_SCOPE not in scopes:
-        return False, (f"{what}: the Google sign-in does not allow sending mail; sign in "
-                       f"again now that delivery.method is gmail: {google.REAUTH}")
-    return True, "delivery: Gmail, as signed in with `manageup auth google`"
 
 
 def _check_store(config: Config) -> Check:
@@ -205,13 +158,15 @@ def _check_delivery(config: Config, env: Mapping[str, str]) -> Iterator[Check]:
     elif d.method == "maildir":
         yield _check_maildir(d.maildir)
     elif d.method == "gmail":
-        yield _check_google(config, env, gmail=True)
+        from manageup.accounts import google
+
+        yield google.check(config.store.path, env, gmail=True)
     else:
         yield from _check_smtp(config, env)
 
 
 def _check_smtp(config: Config, env: Mapping[str, str]) -> Iterator[Check]:
-    from manageup import secrets
+    from manageup.accounts import secrets
     from manageup.deliver import SmtpTransport
 
     smtp = config.delivery.smtp

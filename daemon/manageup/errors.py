@@ -60,17 +60,26 @@ class ApiError(SourceError):
         self.maybe_sent = maybe_sent
 
 
+class SignInExpired(SourceError):
+    """A sign-in only the user can renew: the provider refused a token refresh (revoked,
+    expired, or its OAuth client deleted). Calling again cannot help until they sign in.
+    ``account`` names the sign-in (manageup.accounts), ``reason`` the provider's error code,
+    kept in the store so `doctor` and the notice mail can say how to fix it."""
+
+    def __init__(self, message: str, *, account: str, reason: str = "invalid_grant") -> None:
+        super().__init__(message)
+        self.account = account
+        self.reason = reason
+
+
 class DeliverySignInExpired(DeliveryError):
     """Sending needs a sign-in the provider refused (Gmail: invalid_grant); only the user
     can renew it. The cycle records it like a dead calendar sign-in, so `doctor` says so."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, account: str, reason: str = "invalid_grant") -> None:
         super().__init__(message, transient=False)
-
-
-class SignInExpired(SourceError):
-    """A sign-in only the user can renew: the provider answered a token refresh with
-    invalid_grant (revoked, or expired). Calling again cannot help until they sign in."""
+        self.account = account
+        self.reason = reason
 
 
 class SyncTokenExpired(SourceError):

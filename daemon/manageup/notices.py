@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from manageup.accounts import dead_sign_ins
 from manageup.config import Config
 from manageup.errors import ManageupError
 from manageup.sending import send_once, should_try
@@ -56,44 +57,26 @@ def upkeep(config: Config, store: Store, transport: Transport, now: datetime) ->
         log.error("%s", e)
 
 
-def notice_google_auth(config: Config, store: Store, transport: Transport, now: datetime) -> None:
-    """One short mail when the Google sign-in dies, so no 1:1 passes in silence."""
-    from manageup import google
+def notice_dead_sign_ins(config: Config, store: Store, transport: Transport,
+                         now: datetime) -> None:
+    """One short mail for each sign-in that died, so no 1:1 passes in silence. Through the
+    ledger like a digest: once, retried while the mail server is down."""
+    for gone in dead_sign_ins(store):
+        account = gone.account
+        if account.delivery == config.delivery.method:
+            continue  # the mail would need the same sign-in: the log and `doctor` must do
+        key = f"notice|{account.flag}"
+        deadline = gone.since + NOTICE_WINDOW
+        row = store.ledger_get(key, deadline)
+        if not should_try(row, now):
+            continue
+        from manageup.deliver import build_notice
 
-    if config.delivery.method == "gmail":
-        return  # Gmail needs the same sign-in: the log and `doctor` must do
-    _notice_sign_in(config, store, transport, now, google.AUTH_FLAG, "google", "Google",
-                    "Google refused manageup's stored sign-in (it was revoked, or it "
-                    "expired: apps in Testing status lose it after 7 days). Until you "
-                    f"sign in again no prep digest can be sent. To fix it, {google.REAUTH}")
-
-
-def notice_microsoft_auth(config: Config, store: Store, transport: Transport,
-                           now: datetime) -> None:
-    """The same one short mail when the Microsoft 365 sign-in dies."""
-    from manageup import microsoft
-
-    _notice_sign_in(config, store, transport, now, microsoft.AUTH_FLAG, "microsoft",
-                    "Microsoft 365",
-                    "Microsoft refused manageup's stored sign-in (it was revoked, it "
-                    "expired, or the app registration changed). Until you sign in again "
-                    f"no prep digest can be sent. To fix it, {microsoft.REAUTH}")
-
-
-def _notice_sign_in(config: Config, store: Store, transport: Transport, now: datetime,
-                    flag_name: str, provider: str, who: str, body: str) -> None:
-    """Through the ledger like a digest: once, retried while the mail server is down."""
-    flag = store.flag(flag_name)
-    if flag is None:
-        return
-    key = f"notice|{provider}-auth"
-    deadline = flag[1] + NOTICE_WINDOW
-    row = store.ledger_get(key, deadline)
-    if not should_try(row, now):
-        return
-    from manageup.deliver import build_notice
-
-    msg = build_notice(config, now, key, flag[1], f"manageup cannot read your {who} calendar",
-                       body)
-    send_once(store, transport, msg, key, deadline, now, row, now,
-               f"the {who.split()[0]} sign-in notice", kind=LedgerKind.NOTICE)
+        provider = account.who.split()[0]
+        msg = build_notice(config, now, key, gone.since,
+                           f"manageup cannot read your {account.who} calendar",
+                           f"{provider} refused manageup's stored sign-in "
+                           f"({account.cause(gone.reason)}). Until you sign in again no prep "
+                           f"digest can be sent. To fix it, {account.fix(gone.reason)}")
+        send_once(store, transport, msg, key, deadline, now, row, now,
+                  f"the {provider} sign-in notice", kind=LedgerKind.NOTICE)

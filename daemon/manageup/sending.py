@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from manageup.accounts import mark_dead
 from manageup.errors import DeliveryError, DeliverySignInExpired
 from manageup.store import LedgerKind, LedgerRow, LedgerState, SentDigest, Store
 from manageup.timing import backoff
@@ -52,20 +53,13 @@ def send_once(store: Store, transport: Transport, msg: EmailMessage, key: str,
         else:
             store.mark_failed(pending, now, str(e), now + wait)
         if isinstance(e, DeliverySignInExpired):
-            flag_google_auth(store, now)  # for `doctor`, and the source
+            mark_dead(store, e.account, e.reason, now)  # for `doctor`, and the source
         log.error("could not send the mail for %s: %s (%s)", what, e,
                   f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
         return False
     store.mark_sent(pending, now, record)
     log.info("sent the mail for %s (%s) via %s", what, start.isoformat(), transport.name)
     return True
-
-
-def flag_google_auth(store: Store, now: datetime) -> None:
-    from manageup.google import AUTH_FLAG
-
-    if store.flag(AUTH_FLAG) is None:
-        store.set_flag(AUTH_FLAG, "invalid_grant", now)  # for `doctor`, and the source
 
 
 def _log_uncertain(what: str, row: LedgerRow, error: str = "") -> None:

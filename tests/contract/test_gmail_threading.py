@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from googleapiclient.http import HttpMockSequence
 
+from manageup.accounts.google import build
 from manageup.config import Config, load_config
 from manageup.cycle import make_sources, run_cycle
 from manageup.deliver.gmail import GmailTransport
 from manageup.errors import DeliveryError
-from manageup.google import build
 from manageup.store import Store
 from tests.conftest import at
 from tests.mailcheck import checked_mail

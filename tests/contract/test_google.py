@@ -14,6 +14,7 @@ from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.http import HttpMockSequence
 
+from manageup.accounts.google import AUTH_FLAG, GoogleAuthError, build
 from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import run_cycle
@@ -21,7 +22,6 @@ from manageup.deliver import build_message
 from manageup.deliver.gmail import GmailTransport
 from manageup.detect import detect
 from manageup.errors import DeliveryError, SourceError
-from manageup.google import AUTH_FLAG, GoogleAuthError, build
 from manageup.model import BossWeek
 from manageup.sources.google import GoogleSource
 from manageup.store import Store

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from googleapiclient.http import HttpMockSequence
 
+from manageup.accounts.google import AUTH_FLAG, build
 from manageup.cli import main
 from manageup.config import Config, load_config
 from manageup.cycle import gather, make_sources, run_cycle
 from manageup.deliver import make_transport
 from manageup.deliver.gmail import GmailTransport
 from manageup.detect import detect
-from manageup.google import AUTH_FLAG, build
 from manageup.sources.google import GoogleSource
 from manageup.store import Store
 from tests.conftest import at, free_port
@@ -394,7 +394,7 @@ def test_a_dead_sign_in_found_by_gmail_shows_in_doctor(gmail_config: Config, mem
                                                         capsys) -> None:
     """Gmail delivery with .ics calendars: no calendar call ever meets the dead sign-in,
     so the send must record it, or `doctor` says all is well while no digest goes out."""
-    from manageup import google
+    from manageup.accounts import google
 
     memory_keyring.values[("manageup", "google-token")] = json.dumps({
         **json.loads(token_json()), "scopes": [google.CALENDAR_SCOPE, google.GMAIL_SCOPE]})

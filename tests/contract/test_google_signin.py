@@ -20,12 +20,12 @@ import pytest
 from google.oauth2.credentials import Credentials
 from googleapiclient.http import HttpMockSequence
 
+from manageup.accounts.google import AUTH_FLAG, CALENDAR_SCOPE, GMAIL_SCOPE, sign_in
 from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import run_cycle
 from manageup.deliver.gmail import GmailTransport
 from manageup.errors import SecretError, SourceError, UsageError
-from manageup.google import AUTH_FLAG, CALENDAR_SCOPE, GMAIL_SCOPE, sign_in
 from manageup.sources.google import GoogleSource
 from manageup.store import Store
 from tests.conftest import free_port, serve_http
@@ -264,7 +264,7 @@ def test_signing_in_again_takes_effect_for_the_calendar(gconfig, memory_keyring)
 
 
 def test_signing_in_again_takes_effect_for_gmail(memory_keyring) -> None:
-    from manageup import google
+    from manageup.accounts import google
 
     memory_keyring.values[("manageup", "google-token")] = token_json(
         "ya29.one", "2099-01-01T00:00:00Z")
@@ -304,7 +304,7 @@ def test_steady_state_is_one_call_in_timer_mode_too(gconfig, memory_keyring) -> 
 
 
 def test_the_kept_sign_in_fits_the_smallest_keyring() -> None:
-    from manageup import google
+    from manageup.accounts import google
 
     limit = 2560  # bytes: Windows Credential Manager, which keyring fills with UTF-16
     creds = Credentials(token="ya29." + "a" * 2000, refresh_token="1//" + "r" * 100,

@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from manageup import cli, microsoft
+from manageup import cli
+from manageup.accounts import microsoft
 from manageup.config import Calendar, Config
 from manageup.detect import detect
 from manageup.errors import SourceError

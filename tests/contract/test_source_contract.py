@@ -167,7 +167,7 @@ def _microsoft(tmp_path: Path, stack: ExitStack) -> Kind:
     import keyring
     import trustme
 
-    from manageup import microsoft
+    from manageup.accounts import microsoft
     from manageup.sources.microsoft import MicrosoftSource
     from tests.conftest import MemoryKeyring
     from tests.contract.test_microsoft import FakeMicrosoft, ms_table

@@ -49,7 +49,7 @@ def test_a_caldav_address_given_as_an_ics_feed_says_to_use_caldav(
 def test_a_password_command_keeps_the_password_as_printed(
         password: str, memory_keyring: Any, tmp_path: Path) -> None:
     # Only the line end `pass show` and friends print is not part of the password.
-    from manageup import secrets
+    from manageup.accounts import secrets
 
     (tmp_path / "pw").write_text(password + "\n", encoding="utf-8")
     assert secrets.lookup("caldav", f"cat {tmp_path / 'pw'}", env={}) == password
@@ -57,7 +57,7 @@ def test_a_password_command_keeps_the_password_as_printed(
 
 def test_a_password_that_is_not_utf8_is_one_clear_error(
         memory_keyring: Any, tmp_path: Path) -> None:
-    from manageup import secrets
+    from manageup.accounts import secrets
     from manageup.errors import SecretError
 
     (tmp_path / "pw").write_bytes("pässwörd\n".encode("latin-1"))

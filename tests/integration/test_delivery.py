@@ -10,7 +10,7 @@ import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from manageup import secrets
+from manageup.accounts import secrets
 from manageup.config import Smtp
 from manageup.cycle import history_of, make_digest
 from manageup.deliver import SmtpTransport, build_message, make_transport

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from manageup.accounts.google import CALENDAR_SCOPE, GMAIL_SCOPE
 from manageup.cli import main
-from manageup.google import CALENDAR_SCOPE, GMAIL_SCOPE
 from tests.conftest import SmtpServer
 
 MAILDIR = '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n'

@@ -53,7 +53,8 @@ def test_warm_timer_cycle_with_nothing_due_loads_no_heavy_library(tmp_path: Path
 # which a calendar without X-WR-TIMEZONE never reaches).
 NOT_FOR_READING = {
     "smtplib", "ssl", "mailbox", "click", "googleapiclient", "msal", "caldav",
-    "manageup.deliver", "manageup.google", "manageup.microsoft", "manageup.secrets",
+    "manageup.deliver", "manageup.accounts.google",
+    "manageup.accounts.microsoft", "manageup.accounts.secrets",
     "manageup.review", "manageup.service", "manageup.store.validate", "manageup.cli.items",
     "manageup.cli.setup", "manageup.cli.review", "manageup.cli.service", "manageup.cli.account",
     "manageup.sources.google", "manageup.sources.caldav", "manageup.sources.microsoft",

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from googleapiclient.http import HttpMockSequence
 
+from manageup.accounts.google import build
 from manageup.config import Config, Smtp
 from manageup.cycle import make_digest
 from manageup.deliver import build_message, build_notice, build_nudge
 from manageup.deliver.gmail import GmailTransport
 from manageup.deliver.maildir import MaildirTransport
 from manageup.deliver.smtp import SmtpTransport
-from manageup.google import build
 from manageup.model import Match, Occurrence, Person
 from manageup.review import plan
 from manageup.store import Store

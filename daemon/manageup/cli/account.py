@@ -12,7 +12,7 @@ from manageup.errors import UsageError
 
 
 def auth(ctx: Context) -> int:
-    from manageup import google, secrets
+    from manageup.accounts import GOOGLE, google, mark_fine, secrets
 
     config, args = ctx.config, ctx.args
     if args.provider == "microsoft":
@@ -30,7 +30,7 @@ def auth(ctx: Context) -> int:
     secrets.store(google.TOKEN_NAME, token)
     store = ctx.store()
     try:
-        store.set_flag(google.AUTH_FLAG, None, datetime.now(config.zone))
+        mark_fine(store, GOOGLE, datetime.now(config.zone))
     finally:
         store.close()
     print("Signed in to Google; the sign-in is kept in your keyring.")
@@ -38,7 +38,7 @@ def auth(ctx: Context) -> int:
 
 
 def _auth_microsoft(ctx: Context) -> int:
-    from manageup import microsoft
+    from manageup.accounts import MICROSOFT, mark_fine, microsoft
 
     config = ctx.config
     cal = next((c for c in config.calendars if c.type == "microsoft"), None)
@@ -48,7 +48,7 @@ def _auth_microsoft(ctx: Context) -> int:
     user = microsoft.sign_in(cal, lambda text: print(text, flush=True))
     store = ctx.store()
     try:
-        store.set_flag(microsoft.AUTH_FLAG, None, datetime.now(config.zone))
+        mark_fine(store, MICROSOFT, datetime.now(config.zone))
     finally:
         store.close()
     print(f"Signed in to Microsoft 365 as {user or 'your account'}; the sign-in is kept in "
@@ -59,7 +59,7 @@ def _auth_microsoft(ctx: Context) -> int:
 def secret(ctx: Context) -> int:
     import getpass
 
-    from manageup import secrets
+    from manageup.accounts import secrets
 
     if not sys.stdin.isatty():
         value = sys.stdin.readline().rstrip("\r\n")

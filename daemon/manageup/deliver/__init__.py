@@ -71,12 +71,12 @@ def make_transport(config: Config, dry_run: bool = False) -> Transport:
 
         return MaildirTransport(config.delivery.maildir)
     if method == "smtp":
-        from manageup import secrets
+        from manageup.accounts import secrets
         from manageup.deliver.smtp import SmtpTransport
 
         smtp = config.delivery.smtp
         return SmtpTransport(smtp, lambda: secrets.lookup("smtp", smtp.password_command))
-    from manageup import google
+    from manageup.accounts import google
     from manageup.deliver.gmail import GmailTransport
 
     # A live service: signing in again takes effect without restarting the daemon.

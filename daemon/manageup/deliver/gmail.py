@@ -14,8 +14,8 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
+from manageup.accounts.google import GoogleAuthError, execute
 from manageup.errors import ApiError, DeliveryError, DeliverySignInExpired, SourceError
-from manageup.google import GoogleAuthError, execute
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class GmailTransport:
             # and at most once more when the outcome is unknown (maybe_sent).
             sent = execute(request, "Gmail", self.sleep, tries=1)
         except GoogleAuthError as e:
-            raise DeliverySignInExpired(str(e)) from None
+            raise DeliverySignInExpired(str(e), account=e.account, reason=e.reason) from None
         except ApiError as e:
             raise DeliveryError(str(e).replace("check the calendar id", "check delivery"),
                                 transient=e.transient, maybe_sent=e.maybe_sent) from None

@@ -5,13 +5,15 @@ cancelled and declined instances come back too (detect drops them, history count
 
 What a source can do beyond `fetch` it declares by also implementing one of the typed
 capability protocols below (and naming it among its bases, so mypy checks the signatures):
-`KeepsSyncState` (resumes from a sync token kept in the store) and `SeesBossWeek` (the
-boss's free/busy). Callers ask with isinstance, never with hasattr or a class name.
+`KeepsSyncState` (resumes from a sync token kept in the store), `SeesBossWeek` (the
+boss's free/busy) and `ReportsHealth` (its own lines in `manageup doctor`). Callers ask
+with isinstance, never with hasattr or a class name.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +94,22 @@ class SeesBossWeek(Protocol):
     """A source that can read the boss's free/busy (when the boss shares it)."""
 
     def boss_week(self, now: datetime, zone: ZoneInfo) -> BossWeek | None: ...
+
+
+Check = tuple[bool, str]  # a line of `manageup doctor`: passed, and what it says
+
+
+@runtime_checkable
+class ReportsHealth(Protocol):
+    """A source that can tell `manageup doctor` more than whether it reads: its sign-in,
+    its server, its login, each with what to do when it fails. Writes nothing."""
+
+    def health(self, env: Mapping[str, str]) -> list[Check]: ...
+
+
+def unlabelled(message: str, label: str) -> str:
+    """Sources start their errors with the calendar's name; a doctor line names it once."""
+    return message.removeprefix(f"{label}: ")
 
 
 # Modules import lazily so `manageup --help` never pays for the Google client libraries.

@@ -10,7 +10,7 @@ sync-collection is watched through its ctag, then its etags.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -54,7 +54,7 @@ class CaldavSource(KeepsSyncState):
         if self._client is None:
             from caldav.davclient import DAVClient
 
-            from manageup import secrets
+            from manageup.accounts import secrets
 
             password = self._password
             if password is None:
@@ -118,6 +118,9 @@ class CaldavSource(KeepsSyncState):
             names = ""
         raise SourceError(f"{self.label}: {self.cal.url} is not a calendar (found: "
                           f"{names or 'none'}); set calendars.calendar to one of them")
+
+    def health(self, env: Mapping[str, str]) -> list[tuple[bool, str]]:  # ReportsHealth
+        return doctor_checks(self.cal, self.config)
 
     # -- fetching --------------------------------------------------------------------------
 
@@ -358,13 +361,14 @@ def _as_me(occ: Occurrence, mine: set[str], me: str) -> Occurrence:
 
 def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     """`manageup doctor`: the password, the server reachable, the login, the collection."""
-    from manageup import secrets
+    from manageup.accounts import secrets
+    from manageup.sources import unlabelled
 
     what = f"caldav {cal.label}"
     try:
         secrets.lookup(SECRET, cal.password_command)
     except ManageupError as e:
-        return [(False, f"{what}: {_unlabelled(e, cal)}")]
+        return [(False, f"{what}: {unlabelled(str(e), cal.label)}")]
     checks = [(True, f"{what}: password found")]
     src = CaldavSource(cal, config)
     try:
@@ -376,7 +380,7 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
         except Exception as e:
             raise src._explain(e) from None
     except ManageupError as e:
-        return [*checks, (False, f"{what}: {_unlabelled(e, cal)}")]
+        return [*checks, (False, f"{what}: {unlabelled(str(e), cal.label)}")]
     kinds = str(props.get("{DAV:}resourcetype") or "")
     if "calendar" not in kinds and props.get("{DAV:}resourcetype") is not None:
         return [*checks, (False, f"{what}: {url} is not a calendar collection; "
@@ -385,11 +389,6 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     also = f"; your addresses there: {', '.join(addresses)}" if addresses else ""
     return [*checks, (True, f"{what}: signed in as {cal.username}, calendar {name!r} "
                             f"found{also}")]
-
-
-def _unlabelled(e: Exception, cal: Calendar) -> str:
-    """The error without the calendar's name in front: the check's line names it."""
-    return str(e).removeprefix(f"{cal.label}: ")
 
 
 def _collection_props() -> list[Any]:

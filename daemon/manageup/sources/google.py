@@ -11,17 +11,19 @@ import logging
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from manageup import google
-from manageup.errors import SignInExpired, SourceError, SyncTokenExpired
+from manageup.accounts import GOOGLE, Guard, google
+from manageup.errors import SourceError, SyncTokenExpired
 from manageup.model import BossWeek, Occurrence, Person
 from manageup.sources import (
+    Check,
     FetchResult,
     KeepsSyncState,
+    ReportsHealth,
     SeesBossWeek,
     StateStore,
     fetch_read_only,
@@ -47,7 +49,7 @@ PAGE_SIZE = 2500  # Google's largest page: a first listing of a busy year in one
 MARGIN = timedelta(days=30)  # listed beyond the lookahead, so the window can slide a month
 
 
-class GoogleSource(KeepsSyncState, SeesBossWeek):
+class GoogleSource(KeepsSyncState, SeesBossWeek, ReportsHealth):
     def __init__(self, cal: Calendar, config: Config, *, http: httplib2.Http | None = None,
                  transport: httplib2.Http | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -62,7 +64,8 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         self._service: Resource | None = None
         gmail = config.delivery.method == "gmail"
         self._session = google.Session(google.scopes_for(gmail), transport)
-        self._was_dead = False  # the sign-in flag was set at the last fetch
+        # Signed in again after the sign-in died: nothing of the old sign-in is kept.
+        self._guard = Guard(GOOGLE, self._session.reset)
         self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self._skipped: list[str] = []  # events of the last fetch dropped as unreadable
         self.calls = 0  # API requests made, for tests and the benchmark
@@ -80,6 +83,12 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
         self.calls += 1
         return google.execute(request, self.label, self._sleep)
 
+    def health(self, env: Mapping[str, str]) -> list[Check]:
+        """The sign-in, for `doctor`; with Gmail delivery its delivery line says it."""
+        if self.config.delivery.method == "gmail":
+            return []
+        return [google.check(self.config.store.path, env, gmail=False)]
+
     # -- fetching ------------------------------------------------------------------------
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
@@ -87,29 +96,16 @@ class GoogleSource(KeepsSyncState, SeesBossWeek):
 
     def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
                      store: StateStore, now: datetime, readonly: bool) -> FetchResult:
-        dead = store.flag(google.AUTH_FLAG)
-        if self._was_dead and not dead:
-            self._session.reset()  # the user signed in again: nothing of the old sign-in
-        self._was_dead = dead is not None
-        if dead:
-            # Calling again cannot help and only fills Google's logs; the user must act.
-            raise SignInExpired(
-                f"Google sign-in is invalid since {dead[1]:%d %b %H:%M} ({dead[0]}); "
-                f"{google.REAUTH}")
-        self._skipped = []
-        stored = store.sync_state(self.key)
-        usable = stored if _usable(stored) else None
-        if stored is not None and usable is None:
-            log.warning("%s: the saved sync state is damaged; listing the calendar in full",
-                        self.label)
-        # Read-only runs never save, so they carry their state from one fetch to the next.
-        state = (self._state or usable) if readonly else usable
-        try:
+        with self._guard.reading(store, now, readonly):
+            self._skipped = []
+            stored = store.sync_state(self.key)
+            usable = stored if _usable(stored) else None
+            if stored is not None and usable is None:
+                log.warning("%s: the saved sync state is damaged; listing the calendar in "
+                            "full", self.label)
+            # Read-only runs never save, so they carry their state from one fetch to the next.
+            state = (self._state or usable) if readonly else usable
             state, changed = self._sync(state, start, end)
-        except SignInExpired:
-            if not readonly:
-                store.set_flag(google.AUTH_FLAG, "invalid_grant", now)
-            raise
         self._state = state
         if not readonly:
             if state != stored:

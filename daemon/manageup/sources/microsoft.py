@@ -11,15 +11,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from manageup import microsoft
+from manageup.accounts import MICROSOFT, Guard, dead, microsoft
 from manageup.errors import SourceError
-from manageup.sources import FetchResult, KeepsSyncState, StateStore, fetch_read_only, state_covers
+from manageup.sources import (
+    Check,
+    FetchResult,
+    KeepsSyncState,
+    ReportsHealth,
+    StateStore,
+    fetch_read_only,
+    state_covers,
+    unlabelled,
+)
 from manageup.sources.bounded import ENCODINGS, keep, read_whole
 from manageup.sources.graphevents import legacy_uid, occurrences, uids
 from manageup.store import Store
@@ -38,7 +47,7 @@ MAX_WAIT = 120.0  # seconds; a longer Retry-After waits for the next poll instea
 RESYNC = {"syncstatenotfound", "syncstateinvalid", "resyncrequired"}
 
 
-class Gone(Exception):
+class DeltaLinkExpired(Exception):
     """The delta link is no longer valid; read the window in full."""
 
 
@@ -58,7 +67,7 @@ def _session(timeout: float) -> Any:
     return Session()
 
 
-class MicrosoftSource(KeepsSyncState):
+class MicrosoftSource(KeepsSyncState, ReportsHealth):
     def __init__(self, cal: Calendar, config: Config, *, session: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.cal = cal
@@ -66,7 +75,7 @@ class MicrosoftSource(KeepsSyncState):
         self.label = cal.label
         self.key = f"microsoft:{cal.tenant}:{cal.client_id}"
         self.readonly = False  # this fetch may not save the token cache (dry run, doctor)
-        self._was_dead = False  # the sign-in flag was set at the last fetch
+        self._guard = Guard(MICROSOFT, self._forget)  # signed in again: read the new sign-in
         self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self._session = session
         self._sleep = sleep
@@ -78,6 +87,9 @@ class MicrosoftSource(KeepsSyncState):
         self._renamed: set[str] = set()  # old UIDs already moved to new ones in the store
 
     # -- plumbing ------------------------------------------------------------------------
+
+    def _forget(self) -> None:
+        self._app = self._cache = None
 
     def session(self) -> Any:
         if self._session is None:
@@ -131,7 +143,7 @@ class MicrosoftSource(KeepsSyncState):
                 return body
             code = _error_code(resp)
             if resp.status_code == 410 or code.lower() in RESYNC:
-                raise Gone()
+                raise DeltaLinkExpired()
             if resp.status_code == 401 and not force:
                 force = True  # a revoked access token: one refresh, then the answer stands
                 continue
@@ -178,6 +190,31 @@ class MicrosoftSource(KeepsSyncState):
         self.received += len(data)
         return resp
 
+    def health(self, env: Mapping[str, str]) -> list[Check]:
+        """`manageup doctor`: signed in (without saving anything), Graph reachable, the
+        mailbox's calendar found. The sign-in lives in the keyring: `env` is not read."""
+        cal = self.cal
+        what = f"microsoft {cal.label}"
+        store = Store.open(self.config.store.path, readonly=True)
+        try:
+            gone = dead(store, MICROSOFT)
+        finally:
+            store.close()
+        if gone:
+            return [(False, f"{what}: the sign-in {gone.says()}")]
+        self.readonly = True  # doctor changes nothing, not even the token cache
+        try:
+            _token, user = self.token()
+        except SourceError as e:
+            return [(False, f"{what}: {unlabelled(str(e), cal.label)}")]
+        checks = [(True, f"{what}: signed in as {user or 'an account'}")]
+        try:
+            found = self.get(f"{cal.graph_url.rstrip('/')}/me/calendar", {"$select": "name"})
+        except SourceError as e:
+            return [*checks, (False, f"{what}: {unlabelled(str(e), cal.label)}")]
+        return [*checks, (True, f"{what}: Graph reachable, calendar "
+                                f"{found.get('name', '')!r} found")]
+
     # -- fetching ------------------------------------------------------------------------
 
     def fetch(self, start: datetime, end: datetime, zone: ZoneInfo) -> FetchResult:
@@ -185,25 +222,12 @@ class MicrosoftSource(KeepsSyncState):
 
     def fetch_synced(self, start: datetime, end: datetime, zone: ZoneInfo, *,
                      store: StateStore, now: datetime, readonly: bool) -> FetchResult:
-        dead = store.flag(microsoft.AUTH_FLAG)
-        if self._was_dead and not dead:
-            self._app = self._cache = None  # signed in again: read the new sign-in
-        self._was_dead = dead is not None
-        if dead:
-            # Calling again cannot help; the user must sign in again.
-            raise microsoft.MicrosoftAuthError(
-                f"the Microsoft sign-in is invalid since {dead[1]:%d %b %H:%M} "
-                f"({dead[0]}); {microsoft.REAUTH}")
         self.readonly = readonly
         stored = store.sync_state(self.key)
         # Read-only runs never save, so they carry their state from one fetch to the next.
         state = (self._state or stored) if readonly else stored
-        try:
+        with self._guard.reading(store, now, readonly):
             new, changed = self._sync(state, start, end)
-        except microsoft.MicrosoftAuthError:
-            if not readonly:
-                store.set_flag(microsoft.AUTH_FLAG, "invalid_grant", now)
-            raise
         self._state = new
         if not readonly and new != stored:
             store.save_sync_state(self.key, new)
@@ -238,7 +262,7 @@ class MicrosoftSource(KeepsSyncState):
         if state_covers(state, start, end):
             try:
                 return self._incremental(state)
-            except Gone:
+            except DeltaLinkExpired:
                 log.info("%s: Graph forgot the delta state; reading the window again",
                          self.label)
         new = self._full(start, end + MARGIN)
@@ -289,7 +313,7 @@ class MicrosoftSource(KeepsSyncState):
         try:
             items, link = self._pages(state["token"])
         except LinkLoop:  # a broken delta state; a fresh read gets a new one
-            raise Gone() from None
+            raise DeltaLinkExpired() from None
         if not items and link in ("", state["token"]):
             return state, False
         events = dict(state["events"])
@@ -346,38 +370,6 @@ def _hint(status: int) -> str:
     if status == 404:
         return "no Exchange Online mailbox for this account; check the account you signed in"
     return "the next poll tries again"
-
-
-def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
-    """`manageup doctor`: signed in (without saving anything), Graph reachable, the
-    mailbox's calendar found."""
-    what = f"microsoft {cal.label}"
-    store = Store.open(config.store.path, readonly=True)
-    try:
-        dead = store.flag(microsoft.AUTH_FLAG)
-    finally:
-        store.close()
-    if dead:
-        return [(False, f"{what}: the sign-in stopped working on {dead[1]:%d %b %H:%M} "
-                        f"({dead[0]}); {microsoft.REAUTH}")]
-    src = MicrosoftSource(cal, config)
-    src.readonly = True  # doctor changes nothing, not even the token cache
-    try:
-        _token, user = src.token()
-    except SourceError as e:
-        return [(False, f"{what}: {_unlabelled(e, cal)}")]
-    checks = [(True, f"{what}: signed in as {user or 'an account'}")]
-    try:
-        found = src.get(f"{cal.graph_url.rstrip('/')}/me/calendar", {"$select": "name"})
-    except SourceError as e:
-        return [*checks, (False, f"{what}: {_unlabelled(e, cal)}")]
-    return [*checks, (True, f"{what}: Graph reachable, calendar {found.get('name', '')!r} "
-                            "found")]
-
-
-def _unlabelled(e: Exception, cal: Calendar) -> str:
-    """The error without the calendar's name in front: the check's line names it."""
-    return str(e).removeprefix(f"{cal.label}: ")
 
 
 __all__ = ["MicrosoftSource"]

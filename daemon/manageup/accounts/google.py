@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from manageup.accounts import GOOGLE
 from manageup.errors import (
     ApiError,
     DeliveryError,
+    ManageupError,
     SecretError,
     SecretMissing,
     SecretUnavailable,
@@ -40,16 +42,15 @@ log = logging.getLogger(__name__)
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
 GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.send"
 TOKEN_NAME = "google-token"  # keyring entry (service manageup): the authorized-user JSON
-AUTH_FLAG = "google-auth"  # store flag set while the refresh token is dead
-REAUTH = "run: manageup auth google --client-secret FILE"
+AUTH_FLAG = GOOGLE.flag  # store flag set while the refresh token is dead
+REAUTH = GOOGLE.reauth
 KEYRING_LIMIT = 2560  # bytes: Windows Credential Manager's limit, the smallest common one
 RETRY_STATUS = {429, 500, 502, 503, 504}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 
 
-# The names other modules import; the classes live in the one hierarchy in errors.py.
+# The name other modules import; the class lives in the one hierarchy in errors.py.
 GoogleAuthError = SignInExpired
-Gone = SyncTokenExpired
 
 
 def scopes_for(gmail: bool) -> list[str]:
@@ -64,7 +65,7 @@ def load_credentials(scopes: list[str]) -> Credentials:
 def _stored_token() -> str:
     """The sign-in from the keyring. Failing to read it says nothing about the sign-in
     itself (a keyring still locked at boot): a calendar error for this cycle only."""
-    from manageup import secrets
+    from manageup.accounts import secrets
 
     try:
         return secrets.lookup(TOKEN_NAME)
@@ -125,7 +126,7 @@ class Session:
             return
         if json.loads(self._raw).get("token") == self._creds.token:
             return
-        from manageup import secrets
+        from manageup.accounts import secrets
 
         raw = pack(self._creds)
         try:
@@ -156,6 +157,38 @@ class LiveService:
         except SourceError as e:
             raise DeliveryError(str(e), transient=True) from None
         return getattr(service, name)
+
+
+def check(store_path: Path, env: Mapping[str, str], gmail: bool) -> tuple[bool, str]:
+    """`manageup doctor`'s line on the sign-in, for the calendar or (`gmail`) delivery."""
+    from manageup.accounts import dead, secrets
+    from manageup.store import Store
+
+    what = "delivery: Gmail" if gmail else "google"
+    store = Store.open(store_path, readonly=True)
+    try:
+        gone = dead(store, GOOGLE)
+    finally:
+        store.close()
+    if gone:
+        return False, f"{what}: the {'Google ' if gmail else ''}sign-in {gone.says()}"
+    try:
+        token = secrets.lookup(TOKEN_NAME, env=env)
+    except SecretUnavailable:  # says nothing about the sign-in itself
+        return False, (f"{what}: cannot read the Google sign-in: the keyring is locked or has "
+                       "no backend; unlock it (log in) and run doctor again")
+    except ManageupError:
+        return False, f"{what}: not signed in to Google; {REAUTH}"
+    try:
+        read_sign_in(token, scopes_for(gmail))
+    except ManageupError:
+        return False, f"{what}: the stored Google sign-in is unreadable; {REAUTH}"
+    if not gmail:
+        return True, "google: signed in"
+    if GMAIL_SCOPE not in (json.loads(token).get("scopes") or []):
+        return False, (f"{what}: the Google sign-in does not allow sending mail; sign in "
+                       f"again now that delivery.method is gmail: {REAUTH}")
+    return True, "delivery: Gmail, as signed in with `manageup auth google`"
 
 
 def sign_in(client_secret: Path, scopes: list[str], port: int, open_browser: bool,
@@ -309,7 +342,8 @@ def execute(request: HttpRequest, what: str, sleep: Callable[[float], None] = ti
         if detail.get("error") == "invalid_grant":
             raise SignInExpired(
                 "Google refused the stored sign-in (invalid_grant: revoked, or expired "
-                f"after 7 days while the OAuth app is in Testing); {REAUTH}") from None
+                f"after 7 days while the OAuth app is in Testing); {REAUTH}",
+                account=GOOGLE.name) from None
         first = " ".join(str(e.args[0] if e.args else e).split())[:300]
         raise ApiError(f"{what}: Google sign-in failed ({first}); tried again next cycle",
                        transient=True) from None

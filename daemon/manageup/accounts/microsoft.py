@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from manageup.accounts import MICROSOFT
 from manageup.errors import SecretError, SignInExpired, SourceError, UsageError
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 
 SCOPES = ["Calendars.Read"]  # delegated; msal adds openid, profile and offline_access
 TOKEN_NAME = "microsoft-token"  # keyring entry (service manageup): msal's serialized cache
-AUTH_FLAG = "microsoft-auth"  # store flag set while the refresh token is dead
-REAUTH = "run: manageup auth microsoft"
+AUTH_FLAG = MICROSOFT.flag  # store flag set while the refresh token is dead
+REAUTH = MICROSOFT.reauth
 # Answers of the token endpoint that only a new sign-in cures.
 DEAD = {"invalid_grant", "interaction_required", "invalid_client", "unauthorized_client"}
 
@@ -48,6 +49,9 @@ class TenantNotFound(SourceError):
 
 class MicrosoftAuthError(SignInExpired):
     """The sign-in is gone (revoked, expired, never done): only the user can fix it."""
+
+    def __init__(self, message: str, reason: str = "invalid_grant") -> None:
+        super().__init__(message, account=MICROSOFT.name, reason=reason)
 
 
 # -- the token cache in the keyring ----------------------------------------------------------
@@ -93,7 +97,7 @@ def save_cache(cache: Any) -> None:
     """Write the cache back when msal changed it (a refreshed token)."""
     if not cache.has_state_changed:
         return
-    from manageup import secrets
+    from manageup.accounts import secrets
 
     try:
         secrets.store(TOKEN_NAME, cache.serialize())
@@ -200,7 +204,7 @@ def access_token(app: Any, force: bool = False) -> tuple[str, str]:
         if error in DEAD:
             raise MicrosoftAuthError(
                 f"Microsoft refused the stored sign-in ({error}: revoked, expired, or the "
-                f"app registration changed); {REAUTH}")
+                f"app registration changed); {REAUTH}", reason=error)
         raise SourceError(f"Microsoft 365: sign-in service answered {error or 'an error'}; "
                           "the next poll tries again")
     return str(result["access_token"]), str(accounts[0].get("username") or "")
@@ -210,7 +214,7 @@ def sign_in(cal: Calendar, say: Callable[[str], None], session: Any = None) -> s
     """The device-code flow: print the code, wait for the user. Returns the account name."""
     import msal
 
-    from manageup import secrets
+    from manageup.accounts import secrets
 
     _keyring_usable()
     cache = msal.SerializableTokenCache()
