@@ -29,6 +29,7 @@ from manageup.model import (
     Item,
     Match,
     Snapshot,
+    address,
 )
 from manageup.relationship import HELD, carry_keys, counts
 from manageup.textutil import bidi_closed, find_link
@@ -288,7 +289,7 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         bits = []
         n = len(last4)
         boss = config.boss_addresses
-        by_boss = sum(h.status == "cancelled" and h.organizer in boss for h in last4)
+        by_boss = sum(h.status == "cancelled" and address(h.organizer) in boss for h in last4)
         if lost:
             who = " by your boss" if by_boss == lost else ""
             many = "all" if lost == n > 1 else str(lost)

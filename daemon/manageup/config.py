@@ -28,6 +28,7 @@ from manageup.configvalues import (  # noqa: F401  (parse_duration and friends: 
     type_hints,
 )
 from manageup.errors import ConfigError
+from manageup.model import address
 
 log = logging.getLogger(__name__)
 
@@ -210,11 +211,11 @@ class Config:
 
     @property
     def me_addresses(self) -> frozenset[str]:
-        return frozenset(a.strip().casefold() for a in [self.me.email, *self.me.aliases] if a)
+        return frozenset(address(a) for a in [self.me.email, *self.me.aliases]) - {""}
 
     @property
     def boss_addresses(self) -> frozenset[str]:
-        return frozenset(a.strip().lower() for a in [self.boss.email, *self.boss.aliases] if a)
+        return frozenset(address(a) for a in [self.boss.email, *self.boss.aliases]) - {""}
 
 
 # --- finding -----------------------------------------------------------------------------
@@ -339,9 +340,9 @@ def _check_addresses(config: Config, problems: Problems) -> None:
         why = address_problem(text, display_name=(key, text) in named)
         if why:
             problems.add(key, why)
-    me = config.me.email.strip().casefold()
+    me = address(config.me.email)
     for key, text in bare[1:]:
-        if me and text.strip().casefold() == me:
+        if me and address(text) == me:
             problems.add(key, "is your own address (me.email); set your boss's address")
 
 

@@ -1,22 +1,37 @@
-"""Which occurrences are 1:1s with the boss, and why."""
+"""Which occurrences are 1:1s with the boss, and why, or why not (DESIGN, "Detection").
+
+`judge` is the one place the rule is written. Everything that needs an answer reads its
+verdict: the cycle (`detect`), the history of past 1:1s, `meetings --explain`, the daemon's
+"no 1:1 found" log and `doctor`. A rule copied elsewhere drifts: explain once told alias
+users "you are not taking part" about meetings detection counted."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from manageup.config import Config
-from manageup.model import Match, Occurrence, Person
+from manageup.model import Match, Occurrence, Person, address
+from manageup.titles import name_in, pattern_in
 
 
-def _pattern(p: str) -> re.Pattern[str]:
-    # "1:1" must not match inside "21:15"; a pattern is a whole token, not a substring.
-    return re.compile(rf"(?<![\w:]){re.escape(p)}(?![\w:])", re.IGNORECASE)
+@dataclass(frozen=True)
+class Verdict:
+    """What the rule says of one occurrence.
 
+    `reason` says why it has the shape of a 1:1 with the boss (None: it has not);
+    `why_not` says why it does not count (None: it counts). A cancelled or declined 1:1
+    has both: it is one (history counts it as lost), but no digest goes out for it."""
 
-def _name(n: str) -> re.Pattern[str]:
-    # A whole word, but a colon may follow or precede it: "Sam: 1:1" names Sam.
-    return re.compile(rf"(?<!\w){re.escape(n)}(?!\w)", re.IGNORECASE)
+    occurrence: Occurrence
+    reason: str | None
+    why_not: str | None
+    near: bool = False  # the boss is in it or the title matches: worth explaining
+    lost: str | None = None  # "cancelled" or "declined": a 1:1 that will not take place
+
+    @property
+    def counts(self) -> bool:
+        return self.reason is not None and self.why_not is None
 
 
 def boss_names(config: Config) -> list[str]:
@@ -29,20 +44,15 @@ def boss_names(config: Config) -> list[str]:
     return [n for n in dict.fromkeys(names) if len(n) >= 2]
 
 
-def boss_set(config: Config) -> frozenset[str]:
-    """The boss's addresses, casefolded as the sources casefold addresses."""
-    return frozenset(a.casefold() for a in config.boss_addresses)
+def people(occ: Occurrence) -> set[str]:
+    """Who takes part, by address: rooms and resources are not people."""
+    return {address(p.email) for p in (*occ.attendees, *filter(None, [occ.organizer]))
+            if not p.is_resource} - {""}
 
 
-def _people(occ: Occurrence) -> set[str]:
-    people = {p.email.casefold() for p in occ.attendees if not p.is_resource}
-    if occ.organizer and not occ.organizer.is_resource:
-        people.add(occ.organizer.email.casefold())
-    return people
-
-
-def _is_me(person: Person, config: Config) -> bool:
-    return person.is_me or person.email.casefold() in config.me_addresses
+def is_me(person: Person, mine: frozenset[str]) -> bool:
+    """Whether `person` is the user: marked so by the source, or under one of `mine`."""
+    return person.is_me or address(person.email) in mine
 
 
 def takes_part(occ: Occurrence, config: Config) -> bool:
@@ -51,58 +61,67 @@ def takes_part(occ: Occurrence, config: Config) -> bool:
     1:1 with a peer on a shared calendar is not the user's."""
     if not occ.attendees:
         return True
-    return any(_is_me(p, config) for p in (*occ.attendees, *filter(None, [occ.organizer])))
+    mine = config.me_addresses
+    return any(is_me(p, mine) for p in (*occ.attendees, *filter(None, [occ.organizer])))
 
 
-def my_partstat(occ: Occurrence, config: Config) -> str:
-    for p in occ.attendees:
-        if _is_me(p, config):
-            return p.partstat
-    return "ACCEPTED"
-
-
-def shape_reason(occ: Occurrence, config: Config) -> str | None:
-    """Why this looks like a 1:1 with the boss, ignoring whether it is cancelled or declined."""
-    if occ.all_day or not takes_part(occ, config):
-        return None
-    boss = boss_set(config)
-    people = _people(occ)
-    present = people & boss
-    who = sorted(present)[0] if present else ""
-    organizer_is_boss = bool(occ.organizer and occ.organizer.email.casefold() in boss)
-    # The boss under two addresses is still one person.
-    count = len(people - boss) + (1 if present else 0)
-    if present and count <= config.detect.max_attendees:
-        role = "organizer" if organizer_is_boss else "attendee"
-        return f"boss ({who}) is {role}, {count} people"
-    hit = next((p for p in config.detect.title_patterns if _pattern(p).search(occ.title)), None)
-    if hit is None:
-        return None
-    if present:
-        return f"title has {hit!r} and the boss ({who}) attends"
-    others = {p.email.casefold() for p in (*occ.attendees, *filter(None, [occ.organizer]))
-              if not p.is_resource and not _is_me(p, config)}
-    if others:
-        return None  # a 1:1 with someone else, e.g. one of the user's own reports
-    name = next((n for n in boss_names(config) if _name(n).search(occ.title)), None)
-    if name:
-        return f"title has {hit!r} and names the boss ({name})"
-    return None
-
-
-def excluded_because(occ: Occurrence, config: Config) -> str | None:
-    if occ.status == "CANCELLED":
+def lost(occ: Occurrence, mine: frozenset[str]) -> str | None:
+    """"cancelled" or "declined" (by the user, known under `mine`): it will not take place."""
+    if occ.status.upper() == "CANCELLED":
         return "cancelled"
-    if my_partstat(occ, config) == "DECLINED":
+    if any(is_me(p, mine) and p.partstat.upper() == "DECLINED" for p in occ.attendees):
         return "declined"
     return None
 
 
+def _shape(occ: Occurrence, config: Config) -> tuple[str | None, str]:
+    """(reason, why not) for a taking-part, timed event: one of them is empty."""
+    boss = config.boss_addresses
+    everyone = people(occ)
+    present = everyone & boss
+    who = min(present) if present else ""
+    # The boss under two addresses is still one person.
+    count = len(everyone - boss) + (1 if present else 0)
+    limit = config.detect.max_attendees
+    if present and count <= limit:
+        organizer = occ.organizer is not None and address(occ.organizer.email) in boss
+        return f"boss ({who}) is {'organizer' if organizer else 'attendee'}, {count} people", ""
+    hit = pattern_in(occ.title, config.detect.title_patterns)
+    if present and hit:
+        return f"title has {hit!r} and the boss ({who}) attends", ""
+    if present:
+        return None, (f"{count} people take part; a 1:1 has at most {limit} "
+                      "(detect.max_attendees)")
+    others = sorted(address(p.email) for p in (*occ.attendees, *filter(None, [occ.organizer]))
+                    if not p.is_resource and not is_me(p, config.me_addresses))
+    if others:  # a 1:1 with someone else, e.g. one of the user's own reports
+        return None, f"your boss is not in it; it is with {', '.join(others[:3])}"
+    name = name_in(occ.title, boss_names(config))
+    if hit and name:
+        return f"title has {hit!r} and names the boss ({name})", ""
+    return None, "your boss is not invited and the title does not name them"
+
+
+def judge(occ: Occurrence, config: Config) -> Verdict:
+    """The verdict on one occurrence: the 1:1 it is and why, or why it does not count."""
+    near = bool(people(occ) & config.boss_addresses
+                or pattern_in(occ.title, config.detect.title_patterns))
+    if occ.all_day:
+        return Verdict(occ, None, "all-day event", near)
+    if not takes_part(occ, config):
+        return Verdict(occ, None, "you are not taking part (not organizer or attendee)", near)
+    reason, why_not = _shape(occ, config)
+    gone = lost(occ, config.me_addresses)
+    if gone:  # said first: whatever else, this one will not take place
+        why_not = "you declined it" if gone == "declined" else "cancelled"
+    return Verdict(occ, reason, why_not or None, near, gone if reason else None)
+
+
+def verdicts(occurrences: Iterable[Occurrence], config: Config) -> list[Verdict]:
+    return [judge(occ, config) for occ in occurrences]
+
+
 def detect(occurrences: Iterable[Occurrence], config: Config) -> list[Match]:
     """The 1:1s with the boss that still take place, each with the reason it matched."""
-    matches = []
-    for occ in occurrences:
-        reason = shape_reason(occ, config)
-        if reason and not excluded_because(occ, config):
-            matches.append(Match(occ, reason))
-    return matches
+    return [Match(v.occurrence, v.reason) for v in verdicts(occurrences, config)
+            if v.counts and v.reason]

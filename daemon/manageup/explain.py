@@ -7,7 +7,6 @@ in recurring two-person meetings (for `init --suggest-boss` and as a hint after 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,8 +14,8 @@ from datetime import datetime, timedelta
 
 from manageup.config import Config
 from manageup.cycle import Gathered
-from manageup.detect import detect
-from manageup.model import Occurrence
+from manageup.detect import detect, judge, lost, people
+from manageup.model import Occurrence, address
 
 
 @dataclass(frozen=True)
@@ -52,39 +51,30 @@ class Diagnosis:
         return out
 
 
-def _people(occ: Occurrence) -> set[str]:
-    people = {p.email.lower() for p in occ.attendees if not p.is_resource}
-    if occ.organizer and not occ.organizer.is_resource:
-        people.add(occ.organizer.email.lower())
-    return people
-
-
-def _declined(occ: Occurrence, me: str) -> bool:
-    return any(p.email.lower() == me and p.partstat == "DECLINED" for p in occ.attendees)
-
-
 def _names(occ: Occurrence) -> dict[str, str]:
-    people = [*occ.attendees, *([occ.organizer] if occ.organizer else [])]
-    return {p.email.lower(): p.name for p in people if p.name}
+    who = [*occ.attendees, *([occ.organizer] if occ.organizer else [])]
+    return {address(p.email): p.name for p in who if p.name}
 
 
-def recurring_partners(occurrences: Iterable[Occurrence], me: str,
+def recurring_partners(occurrences: Iterable[Occurrence], me: Iterable[str],
                        exclude: Iterable[str] = (), limit: int = 5) -> list[Partner]:
     """The people met most in recurring meetings of exactly two (rooms not counted), with
-    how often; cancelled, declined and all-day ones left out."""
-    me = me.strip().lower()
-    skip = {e.lower() for e in exclude} | {me}
+    how often; cancelled, declined and all-day ones left out. `me`: the user's addresses
+    (any of them, as detection knows the user)."""
+    mine = frozenset(address(a) for a in me)
+    skip = {address(e) for e in exclude}
     counts: Counter[str] = Counter()
     titles: dict[str, Counter[str]] = {}
     names: dict[str, str] = {}
     for occ in occurrences:
         recurring = occ.cadence_days is not None or occ.original_start is not None
-        if not recurring or occ.all_day or occ.status == "CANCELLED" or _declined(occ, me):
+        if not recurring or occ.all_day or lost(occ, mine):
             continue
-        people = _people(occ)
-        if len(people) != 2 or me not in people:
+        everyone = people(occ)
+        others = everyone - mine
+        if len(everyone) != 2 or len(others) != 1:
             continue
-        (other,) = people - {me}
+        (other,) = others
         if other in skip:
             continue
         counts[other] += 1
@@ -94,53 +84,21 @@ def recurring_partners(occurrences: Iterable[Occurrence], me: str,
     return [Partner(e, names[e], n, titles[e].most_common(1)[0][0]) for e, n in ranked]
 
 
-def _title_hit(config: Config, title: str) -> str | None:
-    # The same whole-token rule as detect: "1:1" must not match inside "21:15".
-    for p in config.detect.title_patterns:
-        if re.search(rf"(?<![\w:]){re.escape(p)}(?![\w:])", title, re.IGNORECASE):
-            return p
-    return None
-
-
 def why_not(occ: Occurrence, config: Config) -> str:
     """Why detect left out an event that has the boss in it or a 1:1 title."""
-    me = config.me.email.strip().lower()
-    boss = config.boss_addresses
-    people = _people(occ)
-    if occ.all_day:
-        return "all-day event"
-    if occ.status == "CANCELLED":
-        return "cancelled"
-    if _declined(occ, me):
-        return "you declined it"
-    if people and me not in people:
-        return "you are not taking part (not organizer or attendee)"
-    present = people & boss
-    count = len(people - boss) + (1 if present else 0)
-    if present and count > config.detect.max_attendees:
-        return (f"{count} people take part; a 1:1 has at most "
-                f"{config.detect.max_attendees} (detect.max_attendees)")
-    others = sorted(people - boss - {me})
-    if not present and others:
-        return f"your boss is not in it; it is with {', '.join(others[:3])}"
-    if not present:
-        return "your boss is not invited and the title does not name them"
-    return "it does not fit the 1:1 rule"
+    return judge(occ, config).why_not or "it does not fit the 1:1 rule"
 
 
 def near_misses(occurrences: Iterable[Occurrence], config: Config,
                 now: datetime) -> list[NearMiss]:
     """Upcoming events with the boss or a 1:1 title that did not count, with why not."""
-    boss = config.boss_addresses
     out = []
     for occ in occurrences:
         if occ.start <= now or occ.start > now + config.detect.lookahead:
             continue
-        if not (_people(occ) & boss or _title_hit(config, occ.title)):
-            continue
-        if detect([occ], config):
-            continue
-        out.append(NearMiss(occ, why_not(occ, config)))
+        verdict = judge(occ, config)
+        if verdict.near and not verdict.counts:
+            out.append(NearMiss(occ, verdict.why_not or "it does not fit the 1:1 rule"))
     return out
 
 
@@ -157,17 +115,17 @@ def diagnose(occurrences: Sequence[Occurrence], config: Config,
                          f"on {last:%a %d %b}. None is scheduled yet, or it was moved "
                          "out of the window.", ())
     boss = config.boss_addresses
-    partners = tuple(recurring_partners(occurrences, config.me.email, exclude=boss))
+    partners = tuple(recurring_partners(occurrences, config.me_addresses, exclude=boss))
     addresses = ", ".join(sorted(boss))
     since = now - timedelta(days=config.detect.history_days)
-    with_boss = [o for o in occurrences if _people(o) & boss]
+    with_boss = [o for o in occurrences if people(o) & boss]
     if not with_boss:
         cause = (f"No 1:1 found: your boss's address ({addresses}) appears in no event "
                  f"from {since:%d %b %Y} to {now + config.detect.lookahead:%d %b %Y}. "
                  "Check boss.email and boss.aliases for a typo or an old address.")
         return Diagnosis(cause, partners)
     reasons = Counter(why_not(o, config) for o in with_boss)
-    sizes = [len(_people(o)) for o in with_boss]
+    sizes = [len(people(o)) for o in with_boss]
     if all(n > config.detect.max_attendees for n in sizes):
         cause = (f"No 1:1 found: your boss ({addresses}) appears only in meetings of "
                  f"{min(sizes)} or more people (a 1:1 has at most "

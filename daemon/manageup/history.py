@@ -10,20 +10,21 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from manageup.config import Config
-from manageup.detect import excluded_because, shape_reason
-from manageup.model import HistoryEntry, Occurrence
+from manageup.detect import verdicts
+from manageup.model import HistoryEntry, Occurrence, address
 
 
 def history_of(occurrences: Sequence[Occurrence], config: Config) -> list[HistoryEntry]:
     """Every occurrence shaped like a 1:1 with the boss, held or not (cancelled, declined,
     moved), so the relationship section can count them."""
     entries = []
-    for occ in occurrences:
-        if not shape_reason(occ, config):
+    for v in verdicts(occurrences, config):
+        if v.reason is None:
             continue
-        status = excluded_because(occ, config) or ("moved" if occ.moved else "scheduled")
+        occ = v.occurrence
+        status = v.lost or ("moved" if occ.moved else "scheduled")
         entries.append(HistoryEntry(occ.key, occ.uid, occ.start, status,
-                                    occ.organizer.email if occ.organizer else "",
+                                    address(occ.organizer.email) if occ.organizer else "",
                                     occ.cadence_days))
     return entries
 

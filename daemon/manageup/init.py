@@ -16,6 +16,7 @@ from manageup.config import Calendar, address_problem, data_dir, parse_config
 from manageup.errors import ConfigError, ManageupError, UsageError
 from manageup.explain import Partner, recurring_partners
 from manageup.files import private_dir, replace_private
+from manageup.model import address
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def check(field: str, value: str, me: str = "") -> str:
         # The config's own rule too, so that nothing init accepts is refused on writing.
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or address_problem(value):
             raise UsageError(f"--{flag} {value!r}: not an e-mail address")
-        if field == "boss" and value.lower() == me.lower():
+        if field == "boss" and address(value) == address(me):
             raise UsageError(f"--boss {value.lower()!r}: is your own address (--me); give "
                              "your boss's")
         return value.lower()
@@ -119,7 +120,7 @@ def suggest_boss(calendar: str, me: str, zone: ZoneInfo, now: datetime) -> list[
 
     result = IcsSource(calendar_of(calendar)).fetch(now - timedelta(days=90),
                                                     now + timedelta(days=14), zone)
-    return recurring_partners(result.occurrences, me)
+    return recurring_partners(result.occurrences, [me])
 
 
 def _tilde(path: Path) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from manageup.model import Ask, CareerSection, GoalProbe, LeadPoint, Question, Risk
+from manageup.digestmodel import Ask, CareerSection, GoalProbe, LeadPoint, Question, Risk
 
 MOST = 3
 PACKED = 2

@@ -1,14 +1,15 @@
 """Typed records passed between the stages of one cycle.
 
-The digest's own records (Digest, Meeting, Question, ...) live in digestmodel.py and load
-when first named here: a cycle with nothing to compose never builds their classes."""
+The digest's own records (Digest, Meeting, Question, ...) live in digestmodel.py, which
+builds on these: a cycle with nothing to compose never builds their classes."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from itertools import pairwise
 
 from manageup.errors import UsageError
 from manageup.kinds import (  # noqa: F401  (public here too, where they always were)
@@ -24,6 +25,27 @@ from manageup.kinds import (  # noqa: F401  (public here too, where they always 
 # One RFC 5322 msg-id, printable ASCII with no space: a ledger row's Message-ID goes into the
 # next digest's In-Reply-To, where an encoded word (`=?`) would decode into a real header.
 MSG_ID = re.compile(r"<(?!.*=\?)[!-;=?-~]{1,500}>")
+
+
+def address(text: str) -> str:
+    """An address as every part of manageup compares it: without "mailto:", whitespace (a
+    line fold, stray spaces) squeezed out, casefolded. Sources store it so, config compares
+    it so, and detection, history and the fast path need no rule of their own."""
+    text = str(text or "").strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:]
+    return "".join(text.split()).casefold()
+
+
+def cadence_days(starts: Iterable[datetime]) -> float | None:
+    """Days between a series' instances, from their (original) starts: the median gap, so a
+    moved or missing instance does not skew it. None with fewer than two."""
+    ordered = sorted(starts)
+    gaps = sorted((b - a).total_seconds() / 86400 for a, b in pairwise(ordered))
+    if not gaps:
+        return None
+    mid = len(gaps) // 2
+    return gaps[mid] if len(gaps) % 2 else (gaps[mid - 1] + gaps[mid]) / 2
 
 
 @dataclass(frozen=True)
@@ -165,27 +187,3 @@ class BossWeek:
 
     booked_hours: float
     room_on: date | None  # the next workday with fewer than 4 booked hours
-
-
-if TYPE_CHECKING:
-    from manageup.digestmodel import Ask as Ask
-    from manageup.digestmodel import CareerSection as CareerSection
-    from manageup.digestmodel import Digest as Digest
-    from manageup.digestmodel import GoalProbe as GoalProbe
-    from manageup.digestmodel import LeadPoint as LeadPoint
-    from manageup.digestmodel import Meeting as Meeting
-    from manageup.digestmodel import Question as Question
-    from manageup.digestmodel import Relationship as Relationship
-    from manageup.digestmodel import Risk as Risk
-    from manageup.digestmodel import StripCell as StripCell
-
-_DIGEST = frozenset({"Ask", "CareerSection", "Digest", "GoalProbe", "LeadPoint", "Meeting",
-                     "Question", "Relationship", "Risk", "StripCell"})
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _DIGEST:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from manageup import digestmodel
-
-    return getattr(digestmodel, name)

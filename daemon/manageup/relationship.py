@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
 
 from manageup.config import Config
-from manageup.model import HistoryEntry, StripCell
+from manageup.digestmodel import StripCell
+from manageup.model import HistoryEntry, address, cadence_days
 
 HELD = ("scheduled", "moved")
 STRIP_LENGTH = 12
@@ -42,10 +42,7 @@ def _expected_in_series(entries: Sequence[HistoryEntry], upcoming: datetime | No
     slots = sorted({e.slot for e in entries})
     cadence = next((e.cadence_days for e in entries if e.cadence_days), None)
     if cadence is None and len(slots) >= 3:
-        import statistics  # here: rarely needed, and it loads fractions and decimal
-
-        gaps = [(b - a).total_seconds() / 86400 for a, b in pairwise(slots)]
-        cadence = statistics.median(gaps)
+        cadence = cadence_days(slots)
     if not cadence or (len(slots) < 2 and upcoming is None):
         return len(slots)
     # Rounding, not flooring: a Tue/Fri series has gaps of 3 and 4 days around its 3.5.
@@ -69,10 +66,10 @@ def carry_keys(history: Sequence[HistoryEntry], now: datetime) -> frozenset[str]
 def _who(entry: HistoryEntry, config: Config) -> str:
     if entry.status == "declined":
         return "you"
-    organizer = entry.organizer.lower()
+    organizer = address(entry.organizer)
     if organizer and organizer in config.boss_addresses:
         return config.boss.name or config.boss.email
-    if organizer and organizer == config.me.email.lower():
+    if organizer and organizer in config.me_addresses:
         return "you"
     return ""
 

@@ -6,7 +6,6 @@ HTML part is autoescaped. A user's `[digest] templates_dir` is searched first.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, cached_property
@@ -19,6 +18,7 @@ from manageup.digestmodel import Digest
 from manageup.errors import ConfigError
 from manageup.templatecache import template_cache
 from manageup.textutil import header_safe, wrap
+from manageup.titles import name_in
 
 TEMPLATES = ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
 
@@ -90,8 +90,7 @@ def _names(title: str, person: str) -> bool:
     """Whether a title already names someone (full name, first name or the address's
     local part, as a whole word): "Alex / Sam 1:1" names Sam Rivera."""
     words = {person.strip(), person.strip().split(" ")[0], person.split("@")[0]}
-    return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", title, re.IGNORECASE)
-               for w in words if len(w) >= 2)
+    return name_in(title, (w for w in words if len(w) >= 2)) is not None
 
 
 @cache

@@ -153,3 +153,22 @@ def test_a_skipped_line_is_said_once_by_each_command(example: Path, capsys) -> N
         assert capsys.readouterr().err.count("NOT ICALENDAR") == said
     assert main(["--config", str(cfg), "meetings", "--now", NOW]) == 0
     assert capsys.readouterr().err.count("NOT ICALENDAR") == 1
+
+
+@pytest.mark.parametrize("attendees,expected", [
+    ((Person("sam@example.com"), Person("alex.chen@corp.example", partstat="DECLINED")),
+     "you declined it"),
+    ((Person("sam@example.com"), Person("ALEX.CHEN@corp.example"), Person("kim@example.com")),
+     "3 people take part; a 1:1 has at most 2 (detect.max_attendees)"),
+])
+def test_why_not_knows_the_user_under_an_alias(tmp_path: Path, attendees: tuple[Person, ...],
+                                               expected: str) -> None:
+    """A user invited under me.aliases takes part: explain must agree with detection,
+    not tell them "you are not taking part" (issue 22)."""
+    config = parse_config(config_text("x.ics", tmp_path).replace(
+        'timezone = "Europe/Berlin"', 'timezone = "Europe/Berlin"\n'
+        'aliases = ["alex.chen@corp.example"]', 1))
+    start = at(NOW)
+    occ = Occurrence("u", start, start + timedelta(minutes=30), "Sync",
+                     organizer=Person("sam@example.com"), attendees=attendees)
+    assert why_not(occ, config) == expected

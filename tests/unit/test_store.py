@@ -159,7 +159,7 @@ def test_question_cooldown_zero_means_no_rest(tmp_path: Path) -> None:
 
     sent = (NOW, NOW + timedelta(days=7))
     snap = Snapshot(question_uses={"q": NOW + timedelta(days=7)}, digests_sent=sent)
-    from manageup.model import Question
+    from manageup.digestmodel import Question
 
     q = Question("q", "career", "?")
     assert not _Picker(snap, 0).resting(q)

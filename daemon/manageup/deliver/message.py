@@ -15,8 +15,9 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from manageup.config import Config
+from manageup.digestmodel import Digest
 from manageup.errors import ConfigError
-from manageup.model import MSG_ID, Digest
+from manageup.model import MSG_ID
 from manageup.textutil import header_safe, wrap
 
 if TYPE_CHECKING:  # a cycle with nothing to send needs a transport, not Jinja

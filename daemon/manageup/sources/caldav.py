@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from manageup.errors import ManageupError, SecretError, SourceError
-from manageup.model import Occurrence, Person
+from manageup.model import Occurrence, Person, address
 from manageup.sources import FetchResult, KeepsSyncState, StateStore, davio, fetch_read_only
 from manageup.sources.bounded import BoundedSession
 from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
@@ -278,9 +278,10 @@ class CaldavSource(KeepsSyncState):
             result.occurrences.extend(o for o in cached[1] if o.end > start and o.start < end)
             result.warnings.extend(cached[2])
         self._expanded = current
-        mine = {a for a in info.get("addresses", [])} - {self.config.me.email.lower()}
+        me = address(self.config.me.email)
+        mine = {a for a in info.get("addresses", [])} - {me}
         if mine:
-            result.occurrences = [_as_me(o, mine, self.config.me.email.lower())
+            result.occurrences = [_as_me(o, mine, me)
                                   for o in result.occurrences]
         result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
         return result

@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from manageup.model import address
+
 log = logging.getLogger(__name__)
 
 CTAG = "{http://calendarserver.org/ns/}getctag"
@@ -109,7 +111,7 @@ def addresses(principal: Any) -> list[str]:
     for a in found or []:
         text = str(a or "").strip()
         if text.lower().startswith("mailto:"):
-            out.append(text[7:].strip().lower())
+            out.append(address(text))
     return sorted(set(out))
 
 

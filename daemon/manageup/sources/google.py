@@ -8,7 +8,6 @@ state and lists in full again. The state lives in the store, so a restart stays 
 from __future__ import annotations
 
 import logging
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from manageup.accounts import GOOGLE, Guard, google
 from manageup.errors import SourceError, SyncTokenExpired
-from manageup.model import BossWeek, Occurrence, Person
+from manageup.model import BossWeek, Occurrence, Person, address, cadence_days
 from manageup.sources import (
     Check,
     FetchResult,
@@ -259,7 +258,7 @@ def _when(value: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, bool]:
 
 def _person(p: dict[str, Any], organizer: bool = False) -> Person:
     return Person(
-        email=str(p.get("email", "")).strip().lower(),
+        email=address(str(p.get("email", ""))),
         name=str(p.get("displayName", ""))[:200],
         partstat=PARTSTAT.get(p.get("responseStatus", ""), "ACCEPTED" if organizer
                               else "NEEDS-ACTION"),
@@ -282,11 +281,7 @@ def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: dateti
                 starts[e["recurringEventId"]].append(_when(when, zone)[0])
             except MALFORMED:
                 continue  # warned about below, when the event itself is read
-    cadence = {}
-    for series, times in starts.items():
-        gaps = [(b - a).total_seconds() / 86400 for a, b in zip(sorted(times),
-                                                                 sorted(times)[1:], strict=False)]
-        cadence[series] = statistics.median(gaps) if gaps else None
+    cadence = {series: cadence_days(times) for series, times in starts.items()}
     for e in _filled(events).values():
         if e.get("eventType") in SKIP_TYPES:
             continue

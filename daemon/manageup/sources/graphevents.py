@@ -13,16 +13,14 @@ MS-ASEMAIL 3.1.4.7 converts a GlobalObjId to a UID.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from manageup.model import Occurrence, Person
+from manageup.model import Occurrence, Person, address, cadence_days
 from manageup.sources import FetchResult
 
 log = logging.getLogger(__name__)
@@ -124,7 +122,7 @@ def _clip(value: Any) -> str:
 
 def _person(p: dict[str, Any], me: str, user: str, organizer: bool = False) -> Person:
     addr = p.get("emailAddress") or {}
-    email = str(addr.get("address") or "").strip().lower()
+    email = address(str(addr.get("address") or ""))
     if user and email == user:
         email = me  # the signed-in account is the user, whatever address me.email says
     kind = str(p.get("type") or "required")
@@ -148,11 +146,7 @@ def occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetim
             with contextlib.suppress(KeyError, ValueError, TypeError):
                 starts[e["seriesMasterId"]].append(_original(e, zone) or
                                                    _when(e["start"], zone, False))
-    cadence = {}
-    for series, times in starts.items():
-        ordered = sorted(times)
-        gaps = [(b - a).total_seconds() / 86400 for a, b in itertools.pairwise(ordered)]
-        cadence[series] = statistics.median(gaps) if gaps else None
+    cadence = {series: cadence_days(times) for series, times in starts.items()}
     uid = uids(events)
     for ident, e in events.items():
         try:

@@ -17,7 +17,7 @@ import icalendar
 from icalendar.timezone import tzp
 
 from manageup.errors import SourceError
-from manageup.model import Occurrence, Person
+from manageup.model import Occurrence, Person, address
 from manageup.sources import FetchResult, line_ends
 from manageup.sources.icstext import scan, uid_in, unfold
 from manageup.sources.recurrence import cadence, expand
@@ -191,9 +191,7 @@ def _aware(value: date | datetime, zone: ZoneInfo) -> datetime:
 
 
 def _person(prop: Any, is_org: bool = False) -> Person | None:
-    text = str(prop).strip()
-    email = text[7:] if text.lower().startswith("mailto:") else text
-    email = "".join(email.split()).casefold()
+    email = address(str(prop))
     if not email:
         return None
     params = getattr(prop, "params", {})

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from manageup.accounts import MICROSOFT, Guard, dead, microsoft
 from manageup.errors import SourceError
+from manageup.model import address
 from manageup.sources import (
     Check,
     FetchResult,
@@ -236,7 +237,7 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
         if not self.user:  # a quiet poll of a new process: the name is in the cache
             self.token()
         result = occurrences(new["events"], start, end, zone, self.label,
-                              self.config.me.email.lower(), self.user.lower())
+                              address(self.config.me.email), address(self.user))
         result.unchanged = not changed
         return result
 

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from manageup.model import address
 from manageup.sources.icstext import (
     _UID,
     _line_end,
@@ -77,7 +78,7 @@ def _loose(needle: str) -> str:
 class Needles:
     def __init__(self, addresses: Iterable[str], patterns: Iterable[str],
                  names: Iterable[str], max_people: int) -> None:
-        self.addresses = {a.strip().casefold() for a in addresses if a.strip()}
+        self.addresses = {address(a) for a in addresses} - {""}
         self.patterns = _texts(patterns)
         self.names = _texts(names)
         self.max_people = max_people
@@ -130,10 +131,7 @@ def _people(block: bytes) -> set[str]:
         if (str(params.get("CUTYPE", "")).strip().upper() in _RESOURCE_TYPES
                 or str(params.get("ROLE", "")).strip().upper() == "NON-PARTICIPANT"):
             continue
-        email = str(value).strip()
-        if email.lower().startswith("mailto:"):
-            email = email[7:]
-        email = "".join(email.split()).casefold()
+        email = address(str(value))
         if email:
             people.add(email)
     return people
