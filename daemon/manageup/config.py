@@ -24,6 +24,7 @@ from manageup.configvalues import (  # noqa: F401  (parse_duration and friends: 
     address_problem,
     convert_dataclass,
     expand_path,
+    is_loopback,
     parse_duration,
     type_hints,
 )
@@ -83,7 +84,8 @@ class Calendar:
                     "collection, or a principal plus `calendar`.", "")
     calendar_id: str = _doc("Google calendar id (for type = google).", "primary")
     calendar: str = _doc("CalDAV: the calendar's display name, when url is a principal.", "")
-    username: str = _doc("CalDAV login name; the password is the secret `caldav`.", "")
+    username: str = _doc("CalDAV login name; the password is the secret `caldav`. Empty "
+                         "means no authentication.", "")
     password_command: str = _doc("CalDAV: a command that prints the password (last resort).",
                                  "")
     client_id: str = _doc("Microsoft 365: the application (client) id you registered.", "")
@@ -285,6 +287,15 @@ def _port_ok(url: str) -> bool:
         return False
 
 
+def _in_clear(url: str) -> bool:
+    """An http:// address whose host is not this machine: a password sent there can be
+    read on the way, so it is refused as SMTP refuses security = "none"."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme.lower() == "http" and not is_loopback(parts.hostname or "")
+
+
 def _cross_checks(config: Config, problems: Problems) -> None:
     for i, cal in enumerate(config.calendars):
         key = f"calendars[{i}]"
@@ -302,8 +313,9 @@ def _cross_checks(config: Config, problems: Problems) -> None:
                 # host and a port, so a port that is not a number is a login too.
                 problems.add(f"{key}.url", "no login in the address: set username, and the "
                              "password with `manageup secret set caldav`")
-            if not cal.username:
-                problems.add(f"{key}.username", "a caldav calendar needs the login name")
+            elif cal.username and _in_clear(cal.url):
+                problems.add(f"{key}.url", "the password would go in clear over http:// to "
+                             "another machine; use the server's https:// address")
         elif cal.type == "microsoft":
             # The README's placeholders, copied literally, would otherwise reach Microsoft.
             if not re.fullmatch(GUID, cal.client_id):

@@ -62,6 +62,18 @@ def address_problem(text: str, display_name: bool = False) -> str | None:
     return None
 
 
+def is_loopback(host: str) -> bool:
+    """A host name or address that never leaves this machine."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def expand_path(text: str, base: Path | None) -> Path:
     p = Path(os.path.expandvars(os.path.expanduser(text)))
     if not p.is_absolute() and base is not None:

@@ -61,19 +61,29 @@ class _Threading(socketserver.ThreadingMixIn, WSGIServer):
 class Radicale:
     """Radicale in-process behind a WSGI layer that counts requests and injects faults."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, login: bool = True) -> None:
         import radicale
         import radicale.config
 
         users = folder / "users"
         users.write_text(f"alex:{PASSWORD}\n")
         conf = radicale.config.load()
+        auth = {"type": "htpasswd", "htpasswd_filename": str(users),
+                "htpasswd_encryption": "plain"}
+        rights = {"type": "owner_only"}
+        if not login:
+            # A local Radicale with `auth none`, and the rights file of Radicale's
+            # documentation (radicale.org/v3.html, "Rights") that lets anyone read and write.
+            (folder / "rights").write_text("[all]\nuser: .*\ncollection: .*\n"
+                                           "permissions: RrWw\n")
+            auth = {"type": "none"}
+            rights = {"type": "from_file", "file": str(folder / "rights")}
         conf.update({"storage": {"filesystem_folder": str(folder / "collections")},
-                     "auth": {"type": "htpasswd", "htpasswd_filename": str(users),
-                              "htpasswd_encryption": "plain"},
-                     "rights": {"type": "owner_only"}}, "test", privileged=True)
+                     "auth": auth, "rights": rights}, "test", privileged=True)
+        self.login = login
         self.app = radicale.Application(conf)
         self.requests: list[tuple[str, str]] = []
+        self.authorizations: list[str] = []  # each request's Authorization header
         self.addresses: list[str] = []  # calendar-user-address-set answered for /alex/
         self.refuse_sync = False  # a server without sync-collection (RFC 6578)
         # A hostile or broken server: (method, path prefix) -> (status, headers, body).
@@ -87,6 +97,7 @@ class Radicale:
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Any:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         self.requests.append((method, path))
+        self.authorizations.append(environ.get("HTTP_AUTHORIZATION", ""))
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(size) if size else b""
         import io
@@ -118,11 +129,18 @@ class Radicale:
     def client(self) -> Any:
         from caldav.davclient import DAVClient
 
+        if not self.login:
+            return DAVClient(self.url + "/")
         return DAVClient(self.url + "/", username="alex", password=PASSWORD, auth_type="basic")
 
     def make_calendar(self, name: str, files: list[Path]) -> str:
-        principal = self.client().principal()
-        cal = principal.make_calendar(name=name, cal_id=name)
+        if self.login:
+            cal = self.client().principal().make_calendar(name=name, cal_id=name)
+        else:  # no principal without a login: the calendar is made at its address
+            client = self.client()
+            client.mkcol(f"{self.url}/alex/", "")  # 405 once it exists; no harm
+            client.mkcalendar(f"{self.url}/alex/{name}/", "")
+            cal = client.calendar(url=f"{self.url}/alex/{name}/")
         for f in files:
             for resource in split(f.read_bytes()):
                 cal.save_event(resource)
@@ -430,13 +448,14 @@ def test_password_from_password_command(fresh: Any, tmp_path: Path,
     assert occs
 
 
-def test_config_needs_url_and_username(tmp_path: Path) -> None:
+def test_config_needs_an_http_url(tmp_path: Path) -> None:
     from manageup.errors import ConfigError
 
+    # No username is no authentication (issue 23): only the address is wrong here.
     with pytest.raises(ConfigError) as err:
         _write(tmp_path, 'type = "caldav"\nurl = "ftp://x"\n')
     text = str(err.value)
-    assert "calendars[0].url:" in text and "calendars[0].username:" in text
+    assert "calendars[0].url:" in text and "calendars[0].username:" not in text
     with pytest.raises(ConfigError, match=r"calendars\[0\]\.url: no login in the address"):
         _write(tmp_path, 'type = "caldav"\nurl = "https://alex:pw@dav.example.com/alex/"\n'
                          'username = "alex"\n')

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hmac
-import ipaddress
 import smtplib
 import socket
 import ssl
@@ -14,6 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from manageup.config import Smtp
+from manageup.configvalues import is_loopback
 from manageup.errors import (
     ConfigError,
     DeliveryError,
@@ -21,15 +21,6 @@ from manageup.errors import (
     SecretError,
     SecretUnavailable,
 )
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Smtp(smtplib.SMTP):

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from manageup.errors import ManageupError, SecretError, SourceError
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 
 SECRET = "caldav"
 MARGIN = timedelta(days=30)  # asked for beyond the lookahead, so the window can slide a month
-FIX_PASSWORD = "check calendars.username and run `manageup secret set caldav`"
 T = TypeVar("T")
 
 
@@ -56,8 +54,10 @@ class CaldavSource(KeepsSyncState):
 
             from manageup.accounts import secrets
 
-            password = self._password
-            if password is None:
+            # No username: a server without authentication (a local Radicale with
+            # `auth none`), as for SMTP; no password is looked up or sent.
+            password = self._password if self.cal.username else None
+            if password is None and self.cal.username:
                 try:
                     password = secrets.lookup(SECRET, self.cal.password_command)
                 except SecretError as e:
@@ -65,8 +65,9 @@ class CaldavSource(KeepsSyncState):
             # Basic auth sent up front: waiting for the 401 would double every quiet poll.
             # A server that refuses Basic and asks for Digest gets Digest from then on.
             client = DAVClient(
-                self.cal.url, username=self.cal.username, password=password,
-                auth_type=self._auth, timeout=int(self.cal.timeout), enable_rfc6764=False)
+                self.cal.url, username=self.cal.username or None, password=password,
+                auth_type=self._auth if self.cal.username else None,
+                timeout=int(self.cal.timeout), enable_rfc6764=False)
             client.session = BoundedSession(  # type: ignore[assignment]
                 client.session, self.label, self.cal.timeout, self.cal.max_bytes)
             self._client = client
@@ -80,6 +81,13 @@ class CaldavSource(KeepsSyncState):
         from caldav.lib import error
 
         client = self.client()
+        if not self.cal.username:
+            # Without a login there is no current user to ask about (Radicale answers an
+            # anonymous current-user-principal with 401): the address is the calendar, or
+            # the folder holding the one named by calendars.calendar.
+            from caldav.collection import CalendarSet
+
+            return self._pick(CalendarSet(client, url=self.cal.url)), []
         try:
             principal = client.principal()
         except error.AuthorizationError:
@@ -90,15 +98,19 @@ class CaldavSource(KeepsSyncState):
             log.debug("%s: no principal found (%s); using the address as the calendar",
                       self.label, e)
             return self.cal.url, []
-        addresses = davio.addresses(principal)
+        return self._pick(principal), davio.addresses(principal)
+
+    def _pick(self, home: Any) -> str:
+        """The calendar's address: calendars.url itself, or the calendar under it (a
+        principal or a calendar home) whose display name is calendars.calendar."""
         if not self.cal.calendar:
-            self._check_is_calendar(principal)
-            return self.cal.url, addresses
-        calendars = principal.get_calendars()
+            self._check_is_calendar(home)
+            return self.cal.url
+        calendars = home.get_calendars()
         for c in calendars:
             if (c.get_display_name() or "").strip().casefold() == \
                     self.cal.calendar.strip().casefold():
-                return str(c.url), addresses
+                return str(c.url)
         names = ", ".join(sorted(repr(c.get_display_name() or "") for c in calendars))
         raise SourceError(f"{self.label}: no calendar named {self.cal.calendar!r} under "
                           f"{self.cal.url} (found: {names or 'none'}); check calendars.calendar")
@@ -299,44 +311,10 @@ class CaldavSource(KeepsSyncState):
     # -- errors ----------------------------------------------------------------------------
 
     def _explain(self, e: Exception) -> SourceError:
-        """One line naming the problem and the fix, for whatever the library raised."""
-        from caldav.lib import error
-
-        host = urlsplit(self.cal.url).netloc or self.cal.url
-        if isinstance(e, error.AuthorizationError):
-            return SourceError(f"{self.label}: {host} refused the login of "
-                               f"{self.cal.username!r}; {FIX_PASSWORD}")
-        if isinstance(e, error.NotFoundError):
-            return SourceError(f"{self.label}: no calendar at {self.cal.url}; "
-                               "check calendars.url")
-        if isinstance(e, error.RateLimitError):
-            return SourceError(f"{self.label}: {host} asked to slow down; "
-                               "the next poll tries again")
-        if isinstance(e, error.DAVError):
-            return SourceError(f"{self.label}: {host} answered {_first_line(e)}; "
-                               "check calendars.url")
-        if isinstance(e, OSError) and "certificate verify failed" in str(e).lower():
-            return SourceError(f"{self.label}: the certificate of {host} is not trusted; if "
-                               "the server has a certificate authority of its own, set "
-                               "REQUESTS_CA_BUNDLE to its certificate in manageup's "
-                               "environment")
-        if isinstance(e, OSError):  # requests/niquests connection errors are OSErrors
-            return SourceError(f"{self.label}: cannot reach {host} "
-                               f"({type(e).__name__}); check the address and your connection")
-        # What is left is the library choking on the answer (broken XML, an HTML page):
-        # most often a wrong address or a login page or proxy in between.
-        log.debug("%s: unexpected error", self.label, exc_info=True)
-        return SourceError(f"{self.label}: {host} sent an answer manageup cannot read "
-                           f"({type(e).__name__}: {_first_line(e)}); check calendars.url "
-                           "and that no proxy or login page sits in between")
+        return SourceError(f"{self.label}: {davio.explain(e, self.cal.url, self.cal.username)}")
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip().splitlines()
-    return text[0][:200] if text else type(e).__name__
 
 
 def _expired_token(e: Any) -> bool:
@@ -366,11 +344,13 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
     from manageup.sources import unlabelled
 
     what = f"caldav {cal.label}"
-    try:
-        secrets.lookup(SECRET, cal.password_command)
-    except ManageupError as e:
-        return [(False, f"{what}: {unlabelled(str(e), cal.label)}")]
-    checks = [(True, f"{what}: password found")]
+    checks = []
+    if cal.username:
+        try:
+            secrets.lookup(SECRET, cal.password_command)
+        except ManageupError as e:
+            return [(False, f"{what}: {unlabelled(str(e), cal.label)}")]
+        checks.append((True, f"{what}: password found"))
     src = CaldavSource(cal, config)
     try:
         try:
@@ -388,8 +368,8 @@ def doctor_checks(cal: Calendar, config: Config) -> list[tuple[bool, str]]:
                                  "check calendars.url (or set calendars.calendar)")]
     name = props.get("{DAV:}displayname") or url
     also = f"; your addresses there: {', '.join(addresses)}" if addresses else ""
-    return [*checks, (True, f"{what}: signed in as {cal.username}, calendar {name!r} "
-                            f"found{also}")]
+    who = f"signed in as {cal.username}" if cal.username else "read without a login"
+    return [*checks, (True, f"{what}: {who}, calendar {name!r} found{also}")]
 
 
 def _collection_props() -> list[Any]:

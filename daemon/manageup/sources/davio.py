@@ -120,4 +120,41 @@ def key(url: Any) -> str:
     return unquote(urlsplit(str(url)).path)
 
 
-__all__ = ["Resource", "addresses", "ctag", "etags", "key", "multiget", "query"]
+def explain(e: Exception, url: str, username: str) -> str:
+    """One line naming the problem and the fix, for whatever the library raised."""
+    from caldav.lib import error
+
+    host = urlsplit(url).netloc or url
+    if isinstance(e, error.AuthorizationError) and not username:
+        return (f"{host} asks for a login; set calendars.username and run "
+                "`manageup secret set caldav`")
+    if isinstance(e, error.AuthorizationError):
+        return (f"{host} refused the login of {username!r}; check calendars.username and "
+                "run `manageup secret set caldav`")
+    if isinstance(e, error.NotFoundError):
+        return f"no calendar at {url}; check calendars.url"
+    if isinstance(e, error.RateLimitError):
+        return f"{host} asked to slow down; the next poll tries again"
+    if isinstance(e, error.DAVError):
+        return f"{host} answered {_first_line(e)}; check calendars.url"
+    if isinstance(e, OSError) and "certificate verify failed" in str(e).lower():
+        return (f"the certificate of {host} is not trusted; if the server has a certificate "
+                "authority of its own, set REQUESTS_CA_BUNDLE to its certificate in "
+                "manageup's environment")
+    if isinstance(e, OSError):  # requests/niquests connection errors are OSErrors
+        return (f"cannot reach {host} ({type(e).__name__}); check the address and your "
+                "connection")
+    # What is left is the library choking on the answer (broken XML, an HTML page):
+    # most often a wrong address or a login page or proxy in between.
+    log.debug("unexpected error", exc_info=True)
+    return (f"{host} sent an answer manageup cannot read ({type(e).__name__}: "
+            f"{_first_line(e)}); check calendars.url and that no proxy or login page sits "
+            "in between")
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:200] if text else type(e).__name__
+
+
+__all__ = ["Resource", "addresses", "ctag", "etags", "explain", "key", "multiget", "query"]

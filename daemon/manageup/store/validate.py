@@ -132,13 +132,26 @@ def _json_object(v: Any) -> str:
     return text
 
 
-def _events(v: Any) -> str:
-    """A calendar's cached events, by id: each one an object, or the calendar's reader
-    fails on every cycle and its 1:1s get no digest."""
-    text = _json_object(v)
-    if not all(isinstance(e, dict) for e in json.loads(text).values()):
-        raise Bad("expected an object of event objects")
-    return text
+def _events(calendar: str, text: str) -> None:
+    """A calendar's cached events, in the shape its reader keeps, or that reader fails on
+    every cycle and its 1:1s get no digest. Google and Microsoft keep events by id, each
+    an object; CalDAV keeps the collection and its resources (sources/caldav.py)."""
+    events = json.loads(text)
+    if not calendar.startswith("caldav:"):
+        if not all(isinstance(e, dict) for e in events.values()):
+            raise Bad("expected an object of event objects")
+        return
+    if not events:
+        return
+    if not isinstance(events.get("url"), str) or events.get("mode") not in ("sync", "ctag"):
+        raise Bad("expected a CalDAV calendar's url and mode (sync or ctag)")
+    if not all(isinstance(a, str) for a in events.get("addresses", [])):
+        raise Bad("expected the CalDAV addresses as text")
+    resources = events.get("resources")
+    if not isinstance(resources, dict) or not all(
+            isinstance(r, dict) and isinstance(r.get("etag"), str)
+            and isinstance(r.get("ics"), str) for r in resources.values()):
+        raise Bad("expected CalDAV resources, each with its etag and ics text")
 
 
 def _fields(v: Any) -> str:
@@ -196,7 +209,7 @@ COLUMNS: dict[str, dict[str, tuple[Check, Any]]] = {
     "sync_state": {
         "calendar": (_text(MAX_KEY, False), REQUIRED), "token": (_text(MAX_KEY), ""),
         "synced_from": (_when, REQUIRED), "synced_until": (_when, REQUIRED),
-        "events": (_events, "{}"),
+        "events": (_json_object, "{}"),
     },
     "flags": {
         "name": (_text(200, False), REQUIRED), "value": (_text(), REQUIRED),
@@ -231,6 +244,11 @@ def check_row(table: str, row: Any, where: str) -> dict[str, Any]:
         # An export older than the kind column: its keys said what a row was for.
         prefix = out["key"].split("|", 1)[0]
         out["kind"] = prefix if prefix in ("nudge", "notice") else "digest"
+    if table == "sync_state":
+        try:
+            _events(out["calendar"], out["events"])
+        except Bad as e:
+            raise UsageError(f"{where}, field 'events': {e}") from None
     if table == "items":
         allowed = KIND_FIELDS.get(out["kind"], ())
         for k in json.loads(out["fields"]):
