@@ -24,9 +24,6 @@ BEING_SPLIT = {
     "manageup.cycle", "manageup.pipeline", "manageup.sending", "manageup.notices",
     # explain reads calendars through pipeline, which calls it back: the cycle's move.
     "manageup.explain",
-    # The .ics reading, moving into sources/ics/ (issue 22.5).
-    "manageup.sources.ics", "manageup.sources.cache", "manageup.sources.precut",
-    "manageup.sources.precutslow",
 }
 # Functions over 80 lines that other work is rewriting (the digest's composition, the
 # config converter of issue 22.7).
