@@ -20,7 +20,7 @@ from manageup.errors import ManageupError, SignInExpired
 from manageup.files import private_dir, replace_private
 from manageup.history import history_of, merged_history, to_record  # also imported from here
 from manageup.model import BossWeek, HistoryEntry, Match, Occurrence
-from manageup.notices import notice_called_off, notice_dead_sign_ins, upkeep
+from manageup.notices import notice_dead_sign_ins, upkeep
 from manageup.sending import send_once, should_try
 from manageup.sources import SeesBossWeek, Source, StateStore, fetch_into, make_source
 from manageup.store import (
@@ -170,8 +170,6 @@ def _run_cycle(config: Config, store: Store, sources: Sequence[Source], transpor
             report.failed.append(occ.key)
     try:
         _nudges(config, store, transport, now, dry_run, report, history)
-        if not dry_run:
-            notice_called_off(config, store, transport, now, history)
     except ManageupError as e:
         log.error("review reminder: %s", e)
     return report
@@ -283,10 +281,10 @@ def _nudges(config: Config, store: Store, transport: Transport, now: datetime,
             continue
         end = _shown_end(rec)
         seen = now_at.get(rec.key)
-        if seen is not None and seen.status in ("cancelled", "declined"):
-            continue  # it did not take place: nothing to review
         try:
             if seen is not None and seen.start != rec.start:
+                if seen.status in ("cancelled", "declined"):
+                    continue
                 end = seen.start + (end - rec.start)  # moved after its digest went out
             due = end + after
             deadline = due + NUDGE_WINDOW

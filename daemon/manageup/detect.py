@@ -83,12 +83,15 @@ def _shape(occ: Occurrence, config: Config) -> tuple[str | None, str]:
     # The boss under two addresses is still one person.
     count = len(everyone - boss) + (1 if present else 0)
     limit = config.detect.max_attendees
-    if present and count <= limit:
+    if present and count <= limit and not occ.attendees_omitted:
         organizer = occ.organizer is not None and address(occ.organizer.email) in boss
         return f"boss ({who}) is {'organizer' if organizer else 'attendee'}, {count} people", ""
     hit = pattern_in(occ.title, config.detect.title_patterns)
     if present and hit:
         return f"title has {hit!r} and the boss ({who}) attends", ""
+    if present and occ.attendees_omitted:
+        return None, ("the calendar left some of the people out, so it is not known to be a "
+                      "1:1; a title with one of detect.title_patterns would make it one")
     if present:
         return None, (f"{count} people take part; a 1:1 has at most {limit} "
                       "(detect.max_attendees)")

@@ -80,6 +80,9 @@ class Occurrence:
     all_day: bool = False
     cadence_days: float | None = None  # from the series' RRULE, for "held vs expected"
     calendar: str = ""
+    # The source says people may be missing from `attendees` (Google's attendeesOmitted):
+    # how many take part is not known, so the count alone cannot make it a 1:1.
+    attendees_omitted: bool = False
 
     @property
     def key(self) -> str:

@@ -4,14 +4,12 @@ short mail that says a sign-in died or the store is damaged, so no 1:1 passes in
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from manageup.accounts import dead_sign_ins
 from manageup.config import Config
 from manageup.errors import ManageupError
-from manageup.model import HistoryEntry
 from manageup.sending import send_once, should_try
 from manageup.store import LedgerKind, Store
 
@@ -57,23 +55,6 @@ def upkeep(config: Config, store: Store, transport: Transport, now: datetime) ->
                    "the damaged-store notice", kind=LedgerKind.NOTICE)
     except ManageupError as e:
         log.error("%s", e)
-
-
-def notice_called_off(config: Config, store: Store, transport: Transport, now: datetime,
-                      history: Sequence[HistoryEntry]) -> None:
-    """One short mail for each 1:1 cancelled after its digest went out (calledoff.py)."""
-    from manageup.calledoff import to_tell
-
-    for c in to_tell(store.digests(), history, now, config):
-        row = store.ledger_get(c.key, c.deadline)
-        if not should_try(row, now):
-            continue
-        from manageup.deliver import build_notice
-
-        msg = build_notice(config, now, c.key, c.digest.start, c.subject(config),
-                           c.text(config))
-        send_once(store, transport, msg, c.key, c.deadline, now, row, now,
-                  f"the cancelled notice for {c.digest.title}", kind=LedgerKind.NOTICE)
 
 
 def notice_dead_sign_ins(config: Config, store: Store, transport: Transport,

@@ -20,7 +20,8 @@ import pytest
 from google.oauth2.credentials import Credentials
 from googleapiclient.http import HttpMockSequence
 
-from manageup.accounts.google import AUTH_FLAG, CALENDAR_SCOPE, GMAIL_SCOPE, sign_in
+from manageup.accounts.google import AUTH_FLAG, CALENDAR_SCOPE, GMAIL_SCOPE
+from manageup.accounts.googleflow import sign_in
 from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import run_cycle
@@ -223,13 +224,14 @@ def test_doctor_before_signing_in_says_so_and_marks_nothing(gconfig, memory_keyr
     assert store.flag(AUTH_FLAG) is None
 
 
-def test_only_invalid_grant_marks_the_sign_in_dead(gconfig, memory_keyring) -> None:
+def test_only_a_refusal_the_user_must_fix_marks_the_sign_in_dead(gconfig,
+                                                                 memory_keyring) -> None:
     memory_keyring.values[("manageup", "google-token")] = token_json()
     store = Store.open(gconfig.store.path)
-    # Any other refusal of the refresh (here: the OAuth client was deleted) is a calendar
-    # error for this cycle, not a dead sign-in.
-    answers = [(status(401), '{"error": "invalid_client", "error_description": '
-                             '"The OAuth client was not found."}')]
+    # An answer to the refresh that refuses nothing (here: a 200 without a token, from
+    # something in between) is a calendar error for this cycle, not a dead sign-in. A
+    # deleted or reset OAuth client is dead: test_google_as_it_answers.
+    answers = [(OK, "{}")]
     src = keyring_source(gconfig, answers)
     report = run_cycle(gconfig, store, [src], make_transport_for(gconfig), NOW)
     assert report.gathered.failures and not report.gathered.auth_failed

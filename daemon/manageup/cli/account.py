@@ -9,11 +9,10 @@ from pathlib import Path
 
 from manageup.cli.context import Context
 from manageup.errors import UsageError
-from manageup.textutil import for_terminal
 
 
 def auth(ctx: Context) -> int:
-    from manageup.accounts import GOOGLE, google, mark_fine, secrets
+    from manageup.accounts import GOOGLE, google, googleflow, mark_fine, secrets
 
     config, args = ctx.config, ctx.args
     if args.provider == "microsoft":
@@ -26,7 +25,7 @@ def auth(ctx: Context) -> int:
     gmail = config.delivery.method == "gmail"
     # No display (an SSH session, a server): print the address instead of opening a browser.
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    token = google.sign_in(path, google.scopes_for(gmail), args.port or config.google.port,
+    token = googleflow.sign_in(path, google.scopes_for(gmail), args.port or config.google.port,
                            open_browser=has_display and not args.no_browser)
     secrets.store(google.TOKEN_NAME, token)
     store = ctx.store()
@@ -46,14 +45,14 @@ def _auth_microsoft(ctx: Context) -> int:
     if cal is None:
         raise UsageError('no [[calendars]] table with type = "microsoft" and client_id; '
                          "add one first (see the README)")
-    user = microsoft.sign_in(cal, lambda text: print(for_terminal(text), flush=True))
+    user = microsoft.sign_in(cal, lambda text: print(text, flush=True))
     store = ctx.store()
     try:
         mark_fine(store, MICROSOFT, datetime.now(config.zone))
     finally:
         store.close()
-    print(f"Signed in to Microsoft 365 as {for_terminal(user or 'your account')}; the "
-          "sign-in is kept in your keyring.")
+    print(f"Signed in to Microsoft 365 as {user or 'your account'}; the sign-in is kept in "
+          "your keyring.")
     return 0
 
 

@@ -58,6 +58,10 @@ class GoogleSource(KeepsSyncState, SeesBossWeek, ReportsHealth):
         self.config = config
         self.label = cal.name or f"google:{cal.calendar_id}"
         self.key = f"google:{cal.calendar_id}"
+        # The signed-in account's own calendar, where Google's `self` marks the user; on a
+        # calendar shared with them (the boss's) it marks that calendar's owner.
+        self.own = cal.calendar_id == "primary" or \
+            address(cal.calendar_id) in config.me_addresses
         self._http = http
         self._sleep = sleep
         self._service: Resource | None = None
@@ -110,7 +114,7 @@ class GoogleSource(KeepsSyncState, SeesBossWeek, ReportsHealth):
             if state != stored:
                 store.save_sync_state(self.key, state)
             self._session.keep_refreshed()
-        result = _occurrences(state["events"], start, end, zone, self.label)
+        result = _occurrences(state["events"], start, end, zone, self.label, self.own)
         result.warnings[:0] = self._skipped
         result.unchanged = not changed
         return result
@@ -256,7 +260,7 @@ def _when(value: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, bool]:
     return datetime(d.year, d.month, d.day, tzinfo=zone), True
 
 
-def _person(p: dict[str, Any], organizer: bool = False) -> Person:
+def _person(p: dict[str, Any], own: bool, organizer: bool = False) -> Person:
     return Person(
         email=address(str(p.get("email", ""))),
         name=str(p.get("displayName", ""))[:200],
@@ -265,12 +269,14 @@ def _person(p: dict[str, Any], organizer: bool = False) -> Person:
         cutype="RESOURCE" if p.get("resource") else "INDIVIDUAL",
         role="CHAIR" if organizer else
         ("OPT-PARTICIPANT" if p.get("optional") else "REQ-PARTICIPANT"),
-        is_me=bool(p.get("self")),
+        # `self` marks the calendar this copy sits on: the user only on their own calendar.
+        is_me=own and bool(p.get("self")),
     )
 
 
 def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetime,
-                 zone: ZoneInfo, label: str) -> FetchResult:
+                 zone: ZoneInfo, label: str, own: bool) -> FetchResult:
+    """`own`: the calendar is the user's (see GoogleSource.own)."""
     result = FetchResult()
     starts: dict[str, list[datetime]] = defaultdict(list)
     for e in events.values():
@@ -286,7 +292,7 @@ def _occurrences(events: dict[str, dict[str, Any]], start: datetime, end: dateti
         if e.get("eventType") in SKIP_TYPES:
             continue
         try:
-            occ = _occurrence(e, zone, cadence.get(e.get("recurringEventId", "")), label)
+            occ = _occurrence(e, zone, cadence.get(e.get("recurringEventId", "")), label, own)
         except MALFORMED as err:
             result.warnings.append(f"{label}: skipped event {e.get('id')}: "
                                    f"{err.__class__.__name__}: {err}")
@@ -347,13 +353,14 @@ def _shifted_end(sibling: dict[str, Any], start: dict[str, Any]) -> dict[str, An
 
 
 def _occurrence(e: dict[str, Any], zone: ZoneInfo, cadence: float | None,
-                label: str) -> Occurrence:
+                label: str, own: bool) -> Occurrence:
     start, all_day = _when(e["start"], zone)
     end = _when(e["end"], zone)[0] if "end" in e else start
     original = _when(e["originalStartTime"], zone)[0] \
         if e.get("recurringEventId") and "originalStartTime" in e else None
     organizer = e.get("organizer")
-    attendees = tuple(_person(a, a.get("organizer", False)) for a in e.get("attendees", []))
+    attendees = tuple(_person(a, own, a.get("organizer", False))
+                      for a in e.get("attendees", []))
     video = next((p.get("uri", "") for p in e.get("conferenceData", {}).get("entryPoints", [])
                   if p.get("entryPointType") == "video"), "")
     return Occurrence(
@@ -365,12 +372,13 @@ def _occurrence(e: dict[str, Any], zone: ZoneInfo, cadence: float | None,
         location=str(e.get("location", ""))[:2000],
         description=str(e.get("description", ""))[:2000],
         url=e.get("hangoutLink") or video,
-        organizer=_person(organizer, True) if organizer else None,
+        organizer=_person(organizer, own, True) if organizer else None,
         attendees=attendees,
         status="CANCELLED" if e.get("status") == "cancelled" else "CONFIRMED",
         all_day=all_day,
         cadence_days=cadence,
         calendar=label,
+        attendees_omitted=bool(e.get("attendeesOmitted")),
     )
 
 
