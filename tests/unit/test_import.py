@@ -148,8 +148,11 @@ def test_a_bad_row_already_in_the_store_does_not_stop_cycles_and_doctor_fails(
                                  "0001-01-01T00:00:00+14:00", 5, "not a time"])
 def test_an_imported_digest_with_an_odd_end_never_stops_cycles(example: Path, end: Any,
                                                                capsys) -> None:
-    """`shown` is free JSON: an end with no offset or at the edge of the calendar once made
-    every later cycle raise (comparing naive with aware, or overflowing past year 9999)."""
+    """`shown` once was free JSON: an end with no offset or at the edge of the calendar
+    made every later cycle raise (comparing naive with aware, or overflowing past year
+    9999). Import now refuses it; a store an older version filled still never stops."""
+    import sqlite3
+
     from tests.system.test_review_month import mu
 
     with (example / "config.toml").open("a") as f:
@@ -158,7 +161,15 @@ def test_an_imported_digest_with_an_odd_end_never_stops_cycles(example: Path, en
     f.write_text(json.dumps(_export(digests=[{
         "id": 50, "key": "kz", "start": "2026-11-26T10:00:00+01:00", "title": "T",
         "sent_at": "2026-11-26T08:00:00+01:00", "shown": {"end": end}}])))
-    assert mu(example, "import", str(f)) == 0
+    assert mu(example, "import", str(f)) == 2
+    assert "field 'shown': 'end'" in capsys.readouterr().err
+    assert mu(example, "list") == 0  # the store exists; the older version's row goes in
+    db = sqlite3.connect(example / "state" / "manageup.sqlite3")
+    with db:
+        db.execute("INSERT INTO digests (id, key, start, title, sent_at, shown) VALUES "
+                   "(50, 'kz', '2026-11-26T10:00:00+01:00', 'T', '2026-11-26T08:00:00+01:00',"
+                   " ?)", (json.dumps({"end": end}),))
+    db.close()
     for now in ("2026-11-26T12:30+01:00", "2026-11-27T12:00+01:00"):
         assert mu(example, "run", "--once", "--now", now) == 0
     assert "Traceback" not in capsys.readouterr().err
@@ -229,3 +240,76 @@ def test_importing_a_big_export_again_is_linear(tmp_path: Path) -> None:
     items) took about an hour. Counted in SQLite VM steps, not seconds."""
     small, big = (_vm_steps_to_reimport(tmp_path, n) for n in (400, 1600))
     assert big < 6 * max(small, 1), (small, big)  # quadratic would be about 16 times
+
+
+def _digest(shown: Any) -> dict[str, Any]:
+    return {"id": 51, "key": "k-shown", "start": "2026-11-19T10:00:00+01:00", "title": "T",
+            "sent_at": "2026-11-19T08:00:00+01:00", "shown": shown}
+
+
+# Each once passed import and then made `review`, and every cycle while the digest's
+# reminder was due, end in a traceback (issue 28.2).
+BAD_SHOWN = [
+    ({"asks": "12"}, "asks"),  # iterated as characters, each int()-ed
+    ({"asks": [None]}, "asks"),
+    ({"risks": [1.5]}, "risks"),
+    ({"raise": {"1": 2}}, "raise"),
+    ({"probes": [1]}, "probes"),  # unpacked into four
+    ({"probes": [[1, "why_it_matters", "q"]]}, "probes"),
+    ({"probes": [[1, "not_a_field", "q", "text"]]}, "probes"),
+    ({"probes": [["1", "why_it_matters", "q", "text"]]}, "probes"),
+    ({"career": "q1"}, "career"),  # unpacked into two
+    ({"career": ["q1", 5]}, "career"),
+    ({"know": ["q1"]}, "know"),
+    ({"items": [0]}, "items"),
+    ({"end": 5}, "end"),
+    ({"end": "2026-11-26T11:00"}, "end"),
+    ({"nonsense": 1}, "nonsense"),
+]
+
+
+@pytest.mark.parametrize("shown,name", BAD_SHOWN, ids=[n + str(i) for i, (_s, n)
+                                                       in enumerate(BAD_SHOWN)])
+def test_a_digest_whose_shown_data_has_the_wrong_shape_is_refused(cli, shown: Any,
+                                                                  name: str) -> None:
+    run, export, _cfg = cli
+    assert run(_export(items=[_item(1, "Mine")]))[0] == 0
+    before = export()
+    code, _out, err = run(_export(items=[_item(2, "Theirs")], digests=[_digest(shown)]))
+    assert code == 2, err
+    assert "digests row 1, field 'shown'" in err and repr(name) in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert export() == before  # nothing written, not even the good item before it
+
+
+def test_a_digest_as_this_version_writes_it_is_accepted_and_reviewed(cli, capsys) -> None:
+    run, _export_now, cfg = cli
+    shown = {"asks": [1], "risks": [], "probes": [[3, "why_it_matters", "g1", "Why?"]],
+             "career": ["c1", "What next?"], "know": None, "raise": [], "items": [1, 3],
+             "end": "2026-11-19T10:30:00+01:00"}
+    assert run(_export(items=[_item(1, "Mine"), _item(3, "Cut spend", "goal")],
+                       digests=[_digest(shown)]))[0] == 0, "a digest this version wrote"
+    assert main(["--config", str(cfg.source_path), "review", "--meeting", "51",
+                 "--done", "1", "--now", "2026-11-19T11:00+01:00"]) == 0
+    assert "#1 done" in capsys.readouterr().out
+
+
+def test_the_digests_a_cycle_records_pass_the_shape_check(example: Path, tmp_path: Path) -> None:
+    """The check is not stricter than the writer: real digests, with asks, a goal's probe,
+    a risk and a career question, export and import into an empty store."""
+    from tests.system.test_review_month import cycles, mu
+
+    t0 = "2026-11-04T00:00:00+01:00"
+    for kind, text in (("need", "Intro"), ("goal", "Cut spend"), ("risk", "Slip"),
+                       ("career", "Lead a team")):
+        assert mu(example, "add", kind, text, "--now", t0) == 0
+    cycles(example, t0, "2026-11-20T11:00:00+01:00")
+    store = Store.open(example / "state" / "manageup.sqlite3")
+    data = store.export()
+    store.close()
+    shown = [d["shown"] for d in data["digests"]]
+    assert len(shown) == 2 and all(json.loads(s)["probes"] and json.loads(s)["asks"]
+                                   for s in shown), shown
+    fresh = Store.open(tmp_path / "fresh.sqlite3")
+    assert fresh.import_(json.loads(json.dumps(data))).added["digests"] == 2
+    fresh.close()

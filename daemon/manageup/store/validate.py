@@ -14,7 +14,15 @@ from datetime import date, datetime
 from typing import Any
 
 from manageup.errors import UsageError
-from manageup.model import ITEM_STATUSES, KIND_FIELDS, KINDS, MAX_ID, MAX_TEXT, MSG_ID
+from manageup.model import (
+    ITEM_STATUSES,
+    KIND_FIELDS,
+    KINDS,
+    MAX_ID,
+    MAX_TEXT,
+    MSG_ID,
+    PROBE_FIELDS,
+)
 from manageup.store.history import HISTORY_STATUSES
 from manageup.store.ledger import LedgerKind, LedgerState
 
@@ -165,6 +173,45 @@ def _fields(v: Any) -> str:
     return text
 
 
+def _list_of(check: Check, limit: int = 100_000) -> Check:
+    def list_check(v: Any) -> list[Any]:
+        if not isinstance(v, list) or len(v) > limit:
+            raise Bad("expected a list")
+        return [check(x) for x in v]
+    return list_check
+
+
+def _tuple(*checks: Check) -> Check:
+    def tuple_check(v: Any) -> list[Any]:
+        if not isinstance(v, list) or len(v) != len(checks):
+            raise Bad(f"expected a list of {len(checks)}, got {str(v)[:80]}")
+        return [check(x) for check, x in zip(checks, v, strict=True)]
+    return tuple_check
+
+
+_QUESTION = _tuple(_text(200, False), _text())  # [question id, its text]
+# What a sent digest recorded for `review` and its reminder (Digest.shown), each key in the
+# shape they unpack: a wrong one made both end in a traceback at every later cycle.
+SHOWN: dict[str, Check] = {
+    "asks": _list_of(_id), "risks": _list_of(_id), "raise": _list_of(_id),
+    "items": _list_of(_id),
+    "probes": _list_of(_tuple(_id, _one_of(PROBE_FIELDS), _text(200, False), _text())),
+    "career": _optional(_QUESTION), "know": _optional(_QUESTION), "end": _when,
+}
+
+
+def _shown(v: Any) -> str:
+    text = _json_object(v)
+    for k, val in json.loads(text).items():
+        if k not in SHOWN:
+            raise Bad(f"{k[:80]!r} is not something a digest shows ({', '.join(SHOWN)})")
+        try:
+            SHOWN[k](val)
+        except Bad as e:
+            raise Bad(f"{k!r}: {e}") from None
+    return text
+
+
 # Column: (check, default when absent; REQUIRED when it must be given).
 REQUIRED = object()
 COLUMNS: dict[str, dict[str, tuple[Check, Any]]] = {
@@ -199,7 +246,7 @@ COLUMNS: dict[str, dict[str, tuple[Check, Any]]] = {
     "digests": {
         "id": (_id, REQUIRED), "key": (_text(MAX_KEY, False), REQUIRED),
         "start": (_when, REQUIRED), "title": (_text(), ""), "sent_at": (_when, REQUIRED),
-        "reviewed_at": (_optional(_when), None), "shown": (_json_object, "{}"),
+        "reviewed_at": (_optional(_when), None), "shown": (_shown, "{}"),
     },
     "notes": {
         "id": (_id, REQUIRED), "digest_id": (_optional(_id), None),
