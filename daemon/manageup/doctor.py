@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from manageup.config import Config
-from manageup.cycle import Gathered, gather, make_sources
+from manageup.cycle.gather import Gathered, gather, make_sources
+from manageup.cycle.queries import upcoming_meetings, why_none
 from manageup.detect import detect
 from manageup.errors import ConfigError, ManageupError
-from manageup.pipeline import upcoming_meetings
 from manageup.sources import Check, ReportsHealth, unlabelled
 
 
@@ -53,7 +53,7 @@ def run_checks(config_arg: str | None, now: datetime,
 def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:
     everything = Gathered()
     readable = 0
-    for src in make_sources(config, readonly=True):
+    for src in make_sources(config):
         one = gather([src], config, now)
         if one.failures:
             yield False, f"calendar {src.label}: {unlabelled(one.failures[0], src.label)}"
@@ -75,8 +75,6 @@ def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:
 
 
 def _check_found(config: Config, now: datetime, everything: Gathered) -> Check:
-    from manageup.explain import why_none
-
     found = detect(everything.occurrences, config)
     ahead = [m for m in found if m.occurrence.start > now]
     days = config.detect.lookahead.days

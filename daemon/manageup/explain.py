@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from manageup.config import Config
-from manageup.cycle import Gathered
 from manageup.detect import detect, judge, lost, people
 from manageup.model import Occurrence, address
 
@@ -136,31 +135,3 @@ def diagnose(occurrences: Sequence[Occurrence], config: Config,
                  f"counts; most often because: {why} ({n}). `manageup meetings --explain` "
                  "lists them.")
     return Diagnosis(cause, partners)
-
-
-
-def read_everything(config: Config, now: datetime) -> Gathered:
-    """Every event in the cycle's window. An .ics feed is read past the fast path, which
-    keeps only what may be a 1:1 with the boss as configured: the very thing in question.
-    Fails, as `meetings` does, when no calendar could be read: "no 1:1 found" would then
-    blame boss.email for a calendar that was never read."""
-    from manageup.cycle import make_sources
-    from manageup.pipeline import read_calendars
-    from manageup.sources import Source
-    from manageup.sources.ics import IcsSource
-
-    sources: list[Source] = [IcsSource(cal) if cal.type == "ics" else s for cal, s in
-                             zip(config.calendars, make_sources(config, readonly=True),
-                                 strict=True)]
-    return read_calendars(config, now, sources)
-
-
-def why_none(config: Config, now: datetime, seen: Gathered | None = None,
-             complete: bool = False) -> Diagnosis | None:
-    """None when a 1:1 lies ahead; otherwise why not. `seen` is what the cycle read: when
-    it holds earlier 1:1s it answers; otherwise the calendars are read in full (unless
-    `complete` says `seen` is that already), since the fast path keeps only what matches
-    the configuration in question."""
-    if seen is not None and (complete or detect(seen.occurrences, config)):
-        return diagnose(seen.occurrences, config, now)
-    return diagnose(read_everything(config, now).occurrences, config, now)

@@ -20,7 +20,7 @@ import schedule
 from manageup.errors import ManageupError
 
 if TYPE_CHECKING:
-    from manageup.cycle import CycleReport
+    from manageup.cycle.context import CycleReport
 
 log = logging.getLogger(__name__)
 

@@ -261,8 +261,8 @@ def test_dry_run_writes_nothing(gconfig, capsys) -> None:
     src = source(gconfig, [*FULL, (OK, body("freebusy_ok"))])
     from manageup.deliver import make_transport
 
-    report = run_cycle(gconfig, Store.open(gconfig.store.path, readonly=True), [src],
-                       make_transport(gconfig, dry_run=True), NOW, dry_run=True)
+    report = run_cycle(gconfig, Store.scratch_copy(gconfig.store.path), [src],
+                       make_transport(gconfig, dry_run=True), NOW)
     assert report.sent and "8. Sam Rivera's week" in capsys.readouterr().out
     assert not gconfig.store.path.exists()  # no sync state, no ledger, no file at all
 

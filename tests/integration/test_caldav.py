@@ -380,7 +380,7 @@ def test_window_past_what_was_read_reads_again(radicale: Radicale, fresh: Any,
 
 def test_principal_and_calendar_by_display_name_and_user_addresses(
         radicale: Radicale, fresh: Any, tmp_path: Path) -> None:
-    from manageup.cycle import history_of
+    from manageup.history import history_of
 
     url = fresh([ICS / "weekly_moved_cancelled_exdate.ics"])
     name = url.rstrip("/").rsplit("/", 1)[1]

@@ -12,10 +12,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from manageup.accounts import secrets
 from manageup.config import Smtp
-from manageup.cycle import history_of, make_digest
+from manageup.cycle import make_digest
 from manageup.deliver import SmtpTransport, build_message, make_transport
 from manageup.detect import detect
 from manageup.errors import ConfigError, DeliveryError, SecretError
+from manageup.history import history_of
 from manageup.model import Match, Occurrence, Person
 from manageup.sources.ics import parse_occurrences
 from manageup.store import Store

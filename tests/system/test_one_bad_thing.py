@@ -52,7 +52,7 @@ def test_unexpected_error_in_one_calendar_spares_the_others(
 
 def test_unexpected_error_on_one_1on1_spares_the_others(
         make_config, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    import manageup.cycle as cycle
+    import manageup.cycle.digests as cycle
 
     _p, cfg = make_config(ICS / "weekly_moved_cancelled_exdate.ics",
                           '[digest]\nlead_time = "30d"')

@@ -12,8 +12,8 @@ import pexpect
 import pytest
 
 from manageup.compose import compose
-from manageup.cycle import history_of
 from manageup.detect import detect
+from manageup.history import history_of
 from manageup.render import render
 from manageup.review import interactive, plan
 from manageup.sources.ics import parse_occurrences

@@ -4,8 +4,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from manageup.compose import compose, question_banks
-from manageup.cycle import history_of, make_digest
+from manageup.cycle import make_digest
 from manageup.detect import detect
+from manageup.history import history_of
 from manageup.model import Match, Occurrence, Person
 from manageup.render import render
 from manageup.sources.ics import parse_occurrences

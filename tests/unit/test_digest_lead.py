@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from manageup.compose import compose
-from manageup.cycle import history_of
 from manageup.detect import detect
+from manageup.history import history_of
 from manageup.model import BossWeek
 from manageup.render import render
 from manageup.sources.ics import parse_occurrences

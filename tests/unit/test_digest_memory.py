@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from manageup.compose import compose, question_banks
-from manageup.cycle import history_of
 from manageup.detect import detect
+from manageup.history import history_of
 from manageup.model import KINDS
 from manageup.render import render
 from manageup.review import apply_flags, plan

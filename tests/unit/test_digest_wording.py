@@ -11,8 +11,8 @@ import pytest
 
 from manageup.cli import build_parser
 from manageup.compose import compose
-from manageup.cycle import history_of
 from manageup.detect import detect
+from manageup.history import history_of
 from manageup.render import render
 from manageup.sources.ics import parse_occurrences
 from manageup.store import Store

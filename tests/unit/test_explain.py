@@ -12,9 +12,9 @@ import pytest
 from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import Gathered
+from manageup.cycle.watch import NoneFoundWatch
 from manageup.explain import why_not
 from manageup.model import Occurrence, Person
-from manageup.pipeline import NoneFoundWatch
 from tests.conftest import at, config_text
 
 NOW = "2026-11-25T17:00:00+01:00"

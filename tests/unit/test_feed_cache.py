@@ -18,8 +18,8 @@ import pytest
 
 from benchmarks.generate import generate
 from manageup.config import Config, parse_config
-from manageup.cycle import history_of
 from manageup.detect import detect
+from manageup.history import history_of
 from manageup.sources import FetchResult
 from manageup.sources.ics import EXPAND_MARGIN, IcsSource, parse_occurrences
 from tests.conftest import ICS, ROOT, at, config_text, serve_http

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generate import generate
-from manageup.cycle import history_of
 from manageup.detect import boss_names, detect
 from manageup.errors import SourceError
+from manageup.history import history_of
 from manageup.sources.ics import parse_occurrences
 from manageup.sources.prefilter import Needles, select
 from tests.conftest import ICS, ROOT, at, config_text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from manageup.cycle import _archive
+from manageup.cycle.digests import _archive
 from manageup.deliver.maildir import MaildirTransport
 from manageup.render import Rendered
 from tests.conftest import at

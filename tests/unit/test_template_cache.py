@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from manageup.cycle import history_of, make_digest
+from manageup.cycle import make_digest
 from manageup.detect import detect
+from manageup.history import history_of
 from manageup.render import environment
 from manageup.sources.ics import parse_occurrences
 from manageup.store import Store

@@ -1,5 +1,5 @@
 """Command line: a table of verbs (verbs.py), print-only handlers over plain functions
-(manageup.pipeline and friends). Errors are turned into one line and an exit code here,
+(manageup.cycle.queries and friends). Errors are turned into one line and an exit code here,
 once."""
 
 from __future__ import annotations

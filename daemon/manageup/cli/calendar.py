@@ -1,5 +1,5 @@
 """Handlers for the verbs that read the calendars: run, preview, meetings, doctor.
-Each parses, calls a plain function of manageup.pipeline, and prints."""
+Each parses, calls a plain function of manageup.cycle, and prints."""
 
 from __future__ import annotations
 
@@ -19,19 +19,18 @@ log = logging.getLogger("manageup")
 
 
 def run(ctx: Context) -> int:
-    from manageup import pipeline
-    from manageup.cycle import CycleReport, make_sources
+    from manageup.cycle import CycleReport, cycle_with_store, make_sources
+    from manageup.cycle.watch import NoneFoundWatch
     from manageup.deliver import make_transport
 
     args, config = ctx.args, ctx.config
-    sources = make_sources(config, readonly=args.dry_run)
+    sources = make_sources(config)
     transport = make_transport(config, dry_run=args.dry_run)
     fixed_now = ctx.now() if args.now else None
-    watch = pipeline.NoneFoundWatch(remember=not args.dry_run)
+    watch = NoneFoundWatch(remember=not args.dry_run)
 
     def cycle(now: datetime) -> CycleReport:
-        report = pipeline.cycle_with_store(config, sources, transport, fixed_now or now,
-                                           args.dry_run)
+        report = cycle_with_store(config, sources, transport, fixed_now or now, args.dry_run)
         watch.after(config, fixed_now or now, report.gathered)
         for title, due in report.waiting:
             log.info("next: %s, digest due %s", title, due.strftime("%a %d %b %H:%M"))
@@ -52,13 +51,13 @@ def run(ctx: Context) -> int:
 
 
 def preview(ctx: Context) -> int:
-    from manageup import pipeline
+    from manageup.cycle import queries
 
     config = ctx.config
-    found = pipeline.upcoming_meetings(config, ctx.now())
+    found = queries.upcoming_meetings(config, ctx.now())
     store = ctx.store(readonly=True)
     try:
-        result = pipeline.next_digest(config, store, found)
+        result = queries.next_digest(config, store, found)
     finally:
         store.close()
     if result is None:
@@ -97,19 +96,20 @@ def _temporary_html(html: str) -> Path:
 
 
 def meetings(ctx: Context) -> int:
-    from manageup import explain, pipeline
+    from manageup import explain
+    from manageup.cycle import queries
 
     config, args, now = ctx.config, ctx.args, ctx.now()
-    everything = explain.read_everything(config, now) if args.explain else None
-    found = pipeline.upcoming_meetings(config, now, everything)
+    everything = queries.read_everything(config, now) if args.explain else None
+    found = queries.upcoming_meetings(config, now, everything)
     misses = explain.near_misses(found.gathered.occurrences, config, now) \
         if args.explain else []
-    why = explain.why_none(config, now, found.gathered, complete=args.explain) \
+    why = queries.why_none(config, now, found.gathered, complete=args.explain) \
         if not found.matches else None
     if args.json:
-        rows: list[dict[str, object]] = [pipeline.meeting_row(m, config)
+        rows: list[dict[str, object]] = [queries.meeting_row(m, config)
                                          for m in found.matches]
-        rows += [{**pipeline.meeting_row(Match(n.occurrence, ""), config), "reason": None,
+        rows += [{**queries.meeting_row(Match(n.occurrence, ""), config), "reason": None,
                   "matched": False, "why_not": n.why_not} for n in misses]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         for line in why.lines() if why else []:

@@ -52,7 +52,7 @@ class BackupMixin(StoreBase):
     def daily_backup(self, folder: Path, today: date, keep: int = 7) -> Path | None:
         """Copy the store with SQLite's online backup API once a day; keep the last `keep`
         good ones. Raises StoreError when the copy is damaged: the store itself is."""
-        if self.readonly or self.path is None:
+        if self.readonly or self.scratch or self.path is None:
             return None
         try:
             return self._daily_backup(folder, today, max(keep, 1))

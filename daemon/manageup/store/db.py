@@ -78,10 +78,14 @@ RESTORE_HINT = ("stop manageup, move the damaged file aside and copy the newest 
 class StoreBase:
     """The connection and what every concern shares: transactions, version, health."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None, readonly: bool) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, readonly: bool,
+                 scratch: bool = False) -> None:
         self.conn = conn
         self.path = path
         self.readonly = readonly
+        # A copy in memory that ends with its user (a dry run): written like the store,
+        # but nothing reaches the disk, no lock is taken and no backup made of it.
+        self.scratch = scratch
 
     @classmethod
     def open(cls, path: Path, readonly: bool = False) -> Self:
@@ -98,6 +102,22 @@ class StoreBase:
         except OSError as e:
             raise StoreError(f"cannot create the store at {path}: {e.strerror}; "
                              "check store.path") from None
+
+    @classmethod
+    def scratch_copy(cls, path: Path) -> Self:
+        """The store at `path` copied into memory with SQLite's backup API, for a dry run:
+        the same cycle runs on it and the file is never touched (nor created)."""
+        real = cls.open(path, readonly=True)
+        try:
+            mem = connect(":memory:", path)
+            real.conn.backup(mem)
+        except sqlite3.DatabaseError as e:
+            raise store_error(e, path, "read") from None
+        finally:
+            real.close()
+        mem.row_factory = sqlite3.Row
+        mem.execute("PRAGMA foreign_keys=ON")
+        return cls(mem, path, False, scratch=True)
 
     def _version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -167,8 +187,8 @@ class StoreBase:
         """Held for a whole cycle, so a timer cycle, the daemon and `run --once` never send
         the same digest at once. Yields False when another cycle holds it: skip this one.
         The kernel drops the lock when its holder dies, even by SIGKILL."""
-        if self.path is None or self.readonly:
-            yield True
+        if self.path is None or self.readonly or self.scratch:
+            yield True  # nothing real is written, so nothing to keep apart
             return
         lock = self.path.with_name(self.path.name + ".lock")
         try:

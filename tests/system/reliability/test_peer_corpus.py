@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from manageup.config import Config, parse_config
-from manageup.cycle import history_of
 from manageup.detect import boss_names, detect
 from manageup.errors import SourceError
+from manageup.history import history_of
 from manageup.sources.ics import REDUCE_MARGIN, check_lines, parse_occurrences
 from manageup.sources.prefilter import Needles, select
 from tests.conftest import BERLIN, ICS, ROOT, config_text
