@@ -260,6 +260,8 @@ def _graph_person(addr: str, partstat: str) -> dict[str, Any]:
 
 
 def _graph_event(e: Event, plain: bool) -> dict[str, Any]:
+    """An event whole, as calendarView returns it: the properties of
+    https://learn.microsoft.com/en-us/graph/api/resources/event?view=graph-rest-1.0."""
     if e.original:
         utc = e.original.astimezone(ZoneInfo("UTC"))
         ident = f"AAMkAGI2TGuLAAA=-{utc:%Y%m%dT%H%M}"
@@ -298,5 +300,6 @@ def _graph_event(e: Event, plain: bool) -> dict[str, Any]:
 
 
 def graph_removed(ident: str) -> dict[str, Any]:
+    """https://learn.microsoft.com/en-us/graph/delta-query-overview: an id and @removed."""
     return {"@odata.type": "#microsoft.graph.event", "id": ident,
             "@removed": {"reason": "deleted"}}

@@ -90,6 +90,9 @@ class FakeMicrosoft:
         url = urlsplit(h.path)
         self.requests.append((method, url.path))
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        # Sign-in bodies: https://learn.microsoft.com/en-us/entra/identity-platform/
+        # v2-protocols-oidc (discovery), v2-oauth2-device-code (device code, token, and its
+        # errors), reference-error-codes (AADSTS90002, 70016, 70020).
         if url.path.endswith("/v2.0/.well-known/openid-configuration"):
             if not url.path.startswith(f"/{TENANT}/"):
                 return self.send(h, 400, {"error": "invalid_tenant", "error_description":
@@ -104,6 +107,7 @@ class FakeMicrosoft:
         if url.path.endswith("/oauth2/v2.0/token"):
             return self.token(h, {k: v[0] for k, v in parse_qs(body.decode()).items()})
         if not h.headers.get("Authorization", "").startswith("Bearer at-"):
+            # https://learn.microsoft.com/en-us/graph/errors (401 InvalidAuthenticationToken)
             return self.send(h, 401, {"error": {"code": "InvalidAuthenticationToken",
                                                 "message": "Access token is empty."}})
         if self.errors:
@@ -116,6 +120,7 @@ class FakeMicrosoft:
                 return self.send_raw(h, status, (GRAPH / name).read_bytes(), "text/html")
             return self.send(h, status, self.fixture(name), headers)
         if url.path == "/v1.0/me/calendar":
+            # https://learn.microsoft.com/en-us/graph/api/calendar-get?view=graph-rest-1.0
             return self.send(h, 200, {"id": "AAMkAGI2TG93AAA=", "name": "Calendar"})
         if url.path == "/v1.0/me/calendarView/delta":
             assert 'outlook.timezone="UTC"' in h.headers.get("Prefer", "")
@@ -129,11 +134,15 @@ class FakeMicrosoft:
             name = self.deltas.get(token, "")
             if name:
                 return self.send(h, 200, self.fixture(name))
+            # Nothing changed: no items and the same delta link (the event delta page,
+            # https://learn.microsoft.com/en-us/graph/api/event-delta?view=graph-rest-1.0).
             return self.send(h, 200, {"value": [], "@odata.deltaLink":
                                       f"{self.base}/v1.0/me/calendarView/delta?$deltatoken={token}"})
+        # https://learn.microsoft.com/en-us/graph/errors (404, a path Graph does not have)
         return self.send(h, 404, {"error": {"code": "ResourceNotFound", "message": "no"}})
 
     def fixture(self, name: str) -> Any:
+        """A body from tests/fixtures/graph/; PROVENANCE.md there names each one's source."""
         text = (GRAPH / f"{name}.json").read_text().replace("{base}", self.base)
         return json.loads(text.replace("{other}", self.other))
 
