@@ -210,3 +210,31 @@ def test_utf8_password_through_the_cycle(example, tmp_path, monkeypatch, caplog)
         assert len(server.handler.raw) == 1
     finally:
         server.stop()
+
+
+# Microsoft 365's reply when SMTP AUTH is off for the tenant or the mailbox, as Microsoft
+# Learn quotes it ("Enable or disable SMTP AUTH in Exchange Online", and "Fix issues with
+# printers, scanners, and LOB applications that send email using Microsoft 365": 5.7.139).
+SMTP_AUTH_DISABLED = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is "
+                      "disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for "
+                      "more information. [SN4PR0601CA0002.namprd06.prod.outlook.com]")
+
+
+def test_smtp_auth_disabled_at_microsoft_says_so_not_the_password() -> None:
+    def refuse(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=False, handled=False, message=SMTP_AUTH_DISABLED)
+
+    server = SmtpServer(authenticator=refuse, auth_require_tls=False)
+    server.start()
+    try:
+        with pytest.raises(DeliveryError) as err:
+            _transport(server).send(_mail())
+    finally:
+        server.stop()
+    said = str(err.value)
+    assert not err.value.transient  # the same answer until someone changes a setting
+    assert "SMTP AUTH" in said and "disabled" in said
+    assert "enable SMTP AUTH for the mailbox" in said
+    assert "gmail" in said and "maildir" in said  # the other ways to deliver
+    assert "stored password" not in said and "secret set" not in said
+    assert "\n" not in said

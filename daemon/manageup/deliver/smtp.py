@@ -136,6 +136,15 @@ def _classify(e: Exception, cfg: Smtp) -> ManageupError:
         return e
     if isinstance(e, ManageupError):
         return DeliveryError(str(e), transient=False)
+    if isinstance(e, smtplib.SMTPAuthenticationError) and b"5.7.139" in _said(e):
+        # Microsoft 365 refuses any password while SMTP AUTH is off for the tenant or the
+        # mailbox (the default for new tenants): no password would help.
+        return DeliveryError(f"{where} refused the login (535 5.7.139): Microsoft 365 has "
+                             "SMTP AUTH disabled for this tenant or mailbox; an administrator "
+                             "can enable SMTP AUTH for the mailbox (Microsoft 365 admin "
+                             "center: the user's Mail settings, Authenticated SMTP), or "
+                             'deliver with delivery.method = "gmail" or "maildir"',
+                             transient=False)
     if isinstance(e, smtplib.SMTPAuthenticationError):
         return DeliveryError(f"{where} refused the login ({e.smtp_code}); check "
                              "delivery.smtp.username and the stored password "
@@ -166,3 +175,7 @@ def _classify(e: Exception, cfg: Smtp) -> ManageupError:
     # Anything else is a bug or bad data, not a busy server: retried hourly, not hammered.
     return DeliveryError(f"{where}: sending failed ({type(e).__name__}); run with -v and "
                          "report it if it persists", transient=False)
+
+
+def _said(e: smtplib.SMTPResponseException) -> bytes:
+    return e.smtp_error if isinstance(e.smtp_error, bytes) else str(e.smtp_error).encode()
