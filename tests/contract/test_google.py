@@ -59,7 +59,7 @@ def gconfig(tmp_path: Path):  # type: ignore[no-untyped-def]
     return google_config(tmp_path)
 
 
-def google_config(tmp_path: Path):  # type: ignore[no-untyped-def]
+def google_config(tmp_path: Path, calendar_id: str = "primary"):  # type: ignore[no-untyped-def]
     """A config with one Google calendar, written into tmp_path."""
     text = f"""
 [me]
@@ -70,7 +70,7 @@ email = "sam@example.com"
 name = "Sam Rivera"
 [[calendars]]
 type = "google"
-calendar_id = "primary"
+calendar_id = "{calendar_id}"
 [store]
 path = "{tmp_path / "s.sqlite3"}"
 [delivery]

@@ -6,47 +6,21 @@ tests/fixtures/google, each named with its source in PROVENANCE.md there."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from googleapiclient.http import HttpMockSequence
 
 from manageup.cli import main
-from manageup.config import parse_config
 from manageup.cycle import run_cycle
 from manageup.deliver import make_transport
 from manageup.detect import detect
 from manageup.errors import SourceError
 from manageup.sources.google import GoogleSource
 from manageup.store import Store
-from tests.contract.test_google import FULL, NOW, OK, WINDOW, body, status, synced
+from tests.contract.test_google import FULL, NOW, OK, WINDOW, body, google_config, status, synced
 from tests.contract.test_google_signin import keyring_source, token_json
 from tests.mailcheck import checked_maildir
-
-
-def config_for(tmp_path: Path, calendar_id: str = "primary"):  # type: ignore[no-untyped-def]
-    text = f"""
-[me]
-email = "alex@example.com"
-timezone = "Europe/Berlin"
-[boss]
-email = "sam@example.com"
-name = "Sam Rivera"
-[[calendars]]
-type = "google"
-calendar_id = "{calendar_id}"
-[store]
-path = "{tmp_path / "s.sqlite3"}"
-[delivery]
-method = "maildir"
-maildir = "{tmp_path / "Maildir"}"
-"""
-    path = tmp_path / "config.toml"
-    path.write_text(text)
-    path.chmod(0o600)
-    return parse_config(text, path)
-
 
 # --- a refresh refused because the OAuth client is gone or changed ---------------------------
 
@@ -57,7 +31,7 @@ maildir = "{tmp_path / "Maildir"}"
 ])
 def test_a_deleted_or_reset_client_is_a_dead_sign_in(tmp_path, memory_keyring, capsys,
                                                       code: str, fix: str) -> None:
-    cfg = config_for(tmp_path)
+    cfg = google_config(tmp_path)
     memory_keyring.values[("manageup", "google-token")] = token_json()
     answers = [(status(401), body(code))]  # the token endpoint's answer to the refresh
     src = keyring_source(cfg, answers)
@@ -85,7 +59,7 @@ def test_a_deleted_or_reset_client_is_a_dead_sign_in(tmp_path, memory_keyring, c
 
 
 def test_on_the_bosses_shared_calendar_her_1on1s_with_peers_are_not_mine(tmp_path) -> None:
-    cfg = config_for(tmp_path, "sam@example.com")
+    cfg = google_config(tmp_path, "sam@example.com")
     src = GoogleSource(cfg.calendars[0], cfg, sleep=lambda s: None,
                        http=HttpMockSequence([(OK, body("shared_boss_calendar"))]))
     found = detect(synced(src, cfg).occurrences, cfg)
@@ -95,7 +69,7 @@ def test_on_the_bosses_shared_calendar_her_1on1s_with_peers_are_not_mine(tmp_pat
 
 def test_on_my_own_calendar_self_is_me_under_an_address_not_configured(tmp_path) -> None:
     # The signed-in account's primary calendar: `self` is the user, as alex.chen@.
-    cfg = config_for(tmp_path)
+    cfg = google_config(tmp_path)
     src = GoogleSource(cfg.calendars[0], cfg, sleep=lambda s: None,
                        http=HttpMockSequence([(OK, body("own_calendar_sparse"))]))
     found = detect(synced(src, cfg).occurrences, cfg)
@@ -106,7 +80,7 @@ def test_on_my_own_calendar_self_is_me_under_an_address_not_configured(tmp_path)
 
 
 def test_attendees_omitted_is_not_a_1on1_by_size(tmp_path) -> None:
-    cfg = config_for(tmp_path)
+    cfg = google_config(tmp_path)
     src = GoogleSource(cfg.calendars[0], cfg, sleep=lambda s: None,
                        http=HttpMockSequence([(OK, body("own_calendar_sparse"))]))
     occurrences = synced(src, cfg).occurrences
@@ -120,7 +94,7 @@ def test_attendees_omitted_is_not_a_1on1_by_size(tmp_path) -> None:
 
 
 def test_the_daily_quota_spent_says_so(tmp_path) -> None:
-    cfg = config_for(tmp_path)
+    cfg = google_config(tmp_path)
     sleeps: list[float] = []
     src = GoogleSource(cfg.calendars[0], cfg, sleep=sleeps.append,
                        http=HttpMockSequence([(status(403), body("daily_limit"))] * 5))
@@ -140,7 +114,7 @@ def _asked(http: HttpMockSequence) -> list[dict[str, list[str]]]:
 
 
 def test_a_window_sliding_past_the_token_lists_again(tmp_path) -> None:
-    cfg = config_for(tmp_path)
+    cfg = google_config(tmp_path)
     http = HttpMockSequence([*FULL, (OK, body("unchanged")), *FULL])
     src = GoogleSource(cfg.calendars[0], cfg, http=http, sleep=lambda s: None)
     synced(src, cfg)  # lists WINDOW and 30 days beyond its end
