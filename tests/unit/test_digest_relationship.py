@@ -70,4 +70,5 @@ def test_stored_history_without_cadence_never_expects_fewer_than_seen(make_confi
                            NOW - timedelta(days=d), "scheduled", "sam@example.com")
               for d in (3, 10, 17, 30, 31)]
     r = compose(store.snapshot(), match, stored, NOW, cfg).relationship
-    assert r.expected is not None and r.held == 5 and r.expected >= r.held
+    # Five held, none cancelled, no cadence to plan more by: exactly the five were expected.
+    assert (r.held, r.expected) == (5, 5)
