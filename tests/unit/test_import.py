@@ -313,3 +313,39 @@ def test_the_digests_a_cycle_records_pass_the_shape_check(example: Path, tmp_pat
     fresh = Store.open(tmp_path / "fresh.sqlite3")
     assert fresh.import_(json.loads(json.dumps(data))).added["digests"] == 2
     fresh.close()
+
+
+# A row of each keyed table as the store holds it, and one under the same key that says
+# something else: an import must never overwrite what the store knows (issue 30.2).
+STORED_AND_OTHER = {
+    "ledger": ({"key": "uid-1", "start": "2026-11-26T10:00:00+01:00", "state": "sent",
+                "message_id": "<a@manageup.invalid>", "due_at": "2026-11-25T16:00:00+01:00",
+                "attempts": 1, "updated": "2026-11-25T16:00:05+01:00"},
+               {"state": "failed", "message_id": "<b@manageup.invalid>", "attempts": 7,
+                "last_error": "imported"}),
+    "history": ({"key": "uid-1|2026-11-26T10:00:00+01:00", "uid": "uid-1",
+                 "start": "2026-11-26T10:00:00+01:00", "status": "scheduled",
+                 "organizer": "sam@example.com", "first_seen": "2026-11-01T09:00:00+01:00",
+                 "last_seen": "2026-11-26T09:00:00+01:00"},
+                {"status": "cancelled", "organizer": "mallory@example.com"}),
+    "flags": ({"name": "microsoft-auth", "value": "needed",
+               "since": "2026-11-20T09:00:00+01:00"},
+              {"value": "", "since": "2026-11-21T09:00:00+01:00"}),
+    "sync_state": ({"calendar": "google:primary", "token": "tok-stored",
+                    "synced_from": "2026-11-01T00:00:00+00:00",
+                    "synced_until": "2026-12-01T00:00:00+00:00",
+                    "events": {"e1": {"summary": "1:1"}}},
+                   {"token": "tok-imported", "events": {}}),
+}
+
+
+@pytest.mark.parametrize("table", list(STORED_AND_OTHER))
+def test_an_import_never_overwrites_a_row_under_the_same_key(cli, table: str) -> None:
+    run, export, _cfg = cli
+    stored, changes = STORED_AND_OTHER[table]
+    assert run(_export(**{table: [stored]}))[0] == 0
+    before = export()
+    code, out, err = run(_export(**{table: [{**stored, **changes}]}))
+    assert code == 0, err
+    assert export() == before, f"the stored {table} row was changed by the import"
+    assert f"skipped (already in the store): 1 {table}" in out, out
