@@ -42,6 +42,14 @@ class FaultyHandler:
         self.raw.append(envelope.original_content)
         return "250 OK"
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if self.mode == "drop before data":  # the client has sent no byte of the message
+            server.transport.close()
+            return "250 too late"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
 
 @pytest.fixture
 def faulty(example: Path):
@@ -83,6 +91,24 @@ def test_drop_after_data_once_then_a_healthy_server(faulty) -> None:
     run_cycles(cfg, "2026-11-25T16:05:00+01:00", "2026-11-25T18:00:00+01:00", timedelta(minutes=5))
     got = ids(server.handler.raw)
     assert len(got) == 2 and len(set(got)) == 1  # delivered twice, recognisably the same
+    (row,) = Store.open(cfg.store.path).ledger()
+    assert row.state == "sent"
+    FIGURES["faults injected"] += 1
+
+
+def test_drop_before_data_is_a_plain_failure_retried_later(faulty) -> None:
+    """A connection lost before DATA: the server cannot have the message, so it is sent
+    again at the next cycles, never counted as 'maybe sent' (which ends as 'uncertain',
+    and an uncertain digest is never sent)."""
+    cfg, server = faulty
+    server.handler.mode = "drop before data"
+    run_cycles(cfg, "2026-11-25T16:00:00+01:00", "2026-11-25T16:30:00+01:00", timedelta(minutes=5))
+    assert server.handler.raw == []
+    (row,) = Store.open(cfg.store.path).ledger()
+    assert (row.state, row.unconfirmed) == ("failed", 0), row
+    server.handler.mode = ""
+    run_cycles(cfg, "2026-11-25T16:30:00+01:00", "2026-11-25T18:00:00+01:00", timedelta(minutes=5))
+    assert len(ids(server.handler.raw)) == 1  # sent, once
     (row,) = Store.open(cfg.store.path).ledger()
     assert row.state == "sent"
     FIGURES["faults injected"] += 1
