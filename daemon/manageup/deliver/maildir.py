@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,11 @@ from manageup.files import private_dir
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
+
+
+# A full disk or quota passes once something is deleted: tried again at the next cycles,
+# not an hour later (with a short lead time, after the 1:1 has begun).
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class MaildirTransport:
@@ -36,6 +42,9 @@ class MaildirTransport:
             finally:
                 os.umask(old)
         except OSError as e:
+            if e.errno in _FULL:
+                raise DeliveryError(f"cannot write to Maildir {self.path}: {e.strerror}; "
+                                    "free some space", transient=True) from None
             raise DeliveryError(f"cannot write to Maildir {self.path}: {e.strerror}; "
                                 "check delivery.maildir", transient=False) from None
         return ""  # a Maildir has no conversations; clients thread by References

@@ -128,6 +128,18 @@ class SmtpTransport:
         return ""  # SMTP has no conversations; clients thread by References
 
 
+def _refused(e: smtplib.SMTPRecipientsRefused, where: str) -> DeliveryError:
+    """A 4xx at RCPT TO is "not now" (greylisting answers 450 to a first attempt, a full
+    mailbox 452): tried again at the next cycles. A 5xx is a wrong address."""
+    replies = list(e.recipients.values())
+    if replies and all(400 <= code < 500 for code, _said in replies):
+        code, said = replies[0]
+        text = said.decode(errors="replace") if isinstance(said, bytes) else str(said)
+        return DeliveryError(f"{where} deferred the recipient for now ({code} {text[:200]})",
+                             transient=True)
+    return DeliveryError(f"{where} refused the recipient; check digest.to", transient=False)
+
+
 def _classify(e: Exception, cfg: Smtp) -> ManageupError:
     """One clear error per failure. No exception's own text where it could quote the
     password back (a UnicodeEncodeError names the character and its offset)."""
@@ -150,7 +162,7 @@ def _classify(e: Exception, cfg: Smtp) -> ManageupError:
                              "delivery.smtp.username and the stored password "
                              "(`manageup secret set smtp`)", transient=False)
     if isinstance(e, smtplib.SMTPRecipientsRefused):
-        return DeliveryError(f"{where} refused the recipient; check digest.to", transient=False)
+        return _refused(e, where)
     if isinstance(e, smtplib.SMTPResponseException):
         transient = 400 <= e.smtp_code < 500
         said = e.smtp_error.decode(errors="replace") if isinstance(e.smtp_error, bytes) \
