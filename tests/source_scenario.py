@@ -241,14 +241,43 @@ def _graph_when(dt: datetime) -> dict[str, str]:
 
 
 def graph_events(sc: Scenario, start: datetime, until: datetime) -> dict[str, dict[str, Any]]:
-    """By id, what calendarView/delta returns for [start, until): occurrences and
-    exceptions of the series (never its master) and single instances."""
+    """By id, what calendarView/delta returns for [start, until): the series' exceptions
+    and the single instances whole; its plain occurrences bare, with nothing but id,
+    seriesMasterId, type, start and end (microsoftgraph/microsoft-graph-docs issues #1716,
+    #7632, #22197); and its master, carrying the first instance's times, only when that
+    instance lies in the range (what ridafkih/keeper.sh pull request #409 reports of this
+    endpoint): otherwise a client reads it with GET /me/events/{id} (graph_master)."""
     out = {}
+    first = Event(SERIES_UID, SERIES_TITLE, SERIES_FIRST)
+    if first.end > start and first.start < until:
+        out[SERIES_MASTER_ID] = graph_master()
     for e in sc.events():
         if e.end > start and e.start < until:
-            body = _graph_event(e, e not in sc.overrides)
+            plain = e not in sc.overrides
+            body = _graph_event(e, plain)
+            if plain and e.original:
+                body = {k: body[k] for k in ("@odata.etag", "seriesMasterId", "type", "start",
+                                             "end", "id")}
+                body["@odata.type"] = "#microsoft.graph.event"
             out[body["id"]] = body
     return out
+
+
+def graph_master() -> dict[str, Any]:
+    """The series master as Graph gives it (in a delta answer, or to GET /me/events/{id}):
+    the rule in `recurrence`, the first instance's times, the series' iCalUId (no instance
+    date in it), every property its bare occurrences lack (the event resource's page)."""
+    body = _graph_event(Event(SERIES_UID, SERIES_TITLE, SERIES_FIRST), False)
+    return {**body, "id": SERIES_MASTER_ID, "type": "seriesMaster", "seriesMasterId": None,
+            "iCalUId": global_id(SERIES_UID),
+            "webLink": f"https://outlook.office365.com/owa/?itemid={SERIES_MASTER_ID}",
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "month": 0, "dayOfMonth": 0,
+                            "daysOfWeek": ["thursday"], "firstDayOfWeek": "monday",
+                            "index": "first"},
+                "range": {"type": "numbered", "startDate": f"{SERIES_FIRST:%Y-%m-%d}",
+                          "endDate": "0001-01-01", "numberOfOccurrences": SERIES_COUNT,
+                          "recurrenceTimeZone": "W. Europe Standard Time"}}}
 
 
 def _graph_person(addr: str, partstat: str) -> dict[str, Any]:

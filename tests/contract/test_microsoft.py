@@ -13,7 +13,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -56,6 +56,8 @@ class FakeMicrosoft:
         # Answers calendarView/delta from its query instead of the fixtures (the contract
         # suite serves tests/source_scenario.py's calendar through it).
         self.calendar: Callable[[dict[str, str]], Any] | None = None
+        # GET /me/events/{id}: a fixture's name or a body by Graph id; any other id is 404.
+        self.events: dict[str, Any] = {"AAMkAGI2TGuLAAA=-series-sam-alex": "series_sam_alex"}
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -122,6 +124,8 @@ class FakeMicrosoft:
         if url.path == "/v1.0/me/calendar":
             # https://learn.microsoft.com/en-us/graph/api/calendar-get?view=graph-rest-1.0
             return self.send(h, 200, {"id": "AAMkAGI2TG93AAA=", "name": "Calendar"})
+        if url.path.startswith("/v1.0/me/events/"):
+            return self.event(h, unquote(url.path.removeprefix("/v1.0/me/events/")))
         if url.path == "/v1.0/me/calendarView/delta":
             assert 'outlook.timezone="UTC"' in h.headers.get("Prefer", "")
             if self.calendar is not None:
@@ -140,6 +144,17 @@ class FakeMicrosoft:
                                       f"{self.base}/v1.0/me/calendarView/delta?$deltatoken={token}"})
         # https://learn.microsoft.com/en-us/graph/errors (404, a path Graph does not have)
         return self.send(h, 404, {"error": {"code": "ResourceNotFound", "message": "no"}})
+
+    def event(self, h: BaseHTTPRequestHandler, ident: str) -> None:
+        assert 'outlook.timezone="UTC"' in h.headers.get("Prefer", "")
+        body = self.events.get(ident)
+        if body is None:
+            # event-get's answer for an id the mailbox no longer has (Graph's error
+            # resource: https://learn.microsoft.com/en-us/graph/errors).
+            return self.send(h, 404, {"error": {
+                "code": "ErrorItemNotFound",
+                "message": "The specified object was not found in the store."}})
+        return self.send(h, 200, self.fixture(body) if isinstance(body, str) else body)
 
     def fixture(self, name: str) -> Any:
         """A body from tests/fixtures/graph/; PROVENANCE.md there names each one's source."""

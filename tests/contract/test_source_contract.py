@@ -216,6 +216,7 @@ def _microsoft(tmp_path: Path, stack: ExitStack) -> Kind:
         return {"value": items, "@odata.deltaLink": link("deltatoken", token)}
 
     fake.calendar = answer
+    fake.events[sc.SERIES_MASTER_ID] = sc.graph_master()  # the series began before the window
     _, gone = _config(tmp_path, text.replace("/v1.0", "/nothing/v1.0"))
     return Kind(MicrosoftSource(cfg.calendars[0], cfg, sleep=lambda s: None),
                 lambda new: calendar.__setitem__(0, new),

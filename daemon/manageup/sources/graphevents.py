@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,16 @@ MAX_TEXT = 2000
 GLOBAL_ID = "040000008200E00074C5B7101A82E008"  # MS-OXOCAL 2.2.1.27's Byte Array ID
 VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"  # the Data of an ID made from another system's UID
 MAX_UID = 1000
+# What calendarView/delta leaves out of a plain occurrence of a series: it sends only id,
+# seriesMasterId, type, start and end (microsoftgraph/microsoft-graph-docs issues #1716,
+# #7632, #22197). The rest is the series master's.
+BARE = ("subject", "organizer", "attendees", "iCalUId")
+SERIES_FIELDS = ("subject,organizer,attendees,iCalUId,responseStatus,isCancelled,isAllDay,"
+                 "location,locations,bodyPreview,onlineMeeting,onlineMeetingUrl,type,start,end")
+NOT_INHERITED = {"recurrence", "originalStart", "webLink", "changeKey", "@odata.etag",
+                 "@odata.context"}
+READ = "@manageup.read"  # on a master read by GET, not sent by the delta: ours to drop
+GONE = "@manageup.gone"  # on a master Graph answered 404 for: its series was deleted
 
 
 def ical_uid(e: dict[str, Any]) -> str:
@@ -69,6 +80,78 @@ def uids(events: dict[str, dict[str, Any]]) -> dict[str, str]:
     best = {series: min(c, key=lambda u: (-c[u], u)) for series, c in votes.items()}
     return {ident: best.get(str(events[ident].get("seriesMasterId") or ""), uid)
             for ident, uid in own.items()}
+
+
+def needs_series(e: dict[str, Any]) -> bool:
+    """A plain occurrence as delta sends it: what it is, it takes from its series."""
+    series = e.get("seriesMasterId")
+    return isinstance(series, str) and bool(series) and any(k not in e for k in BARE)
+
+
+def is_master(e: dict[str, Any]) -> bool:
+    return e.get("type") == "seriesMaster"
+
+
+def series_to_read(events: dict[str, dict[str, Any]]) -> set[str]:
+    """The series masters that bare occurrences need and that neither the delta answers
+    nor an earlier read gave."""
+    wanted = {str(e["seriesMasterId"]) for e in events.values() if needs_series(e)}
+    return wanted - {i for i, e in events.items() if is_master(e)}
+
+
+def with_series(events: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The meetings among Graph's items: each bare occurrence filled from its series master
+    (its own id, start, end and type kept), the masters themselves left out. A master is a
+    series, not a meeting: Graph gives it the first instance's times, so as a meeting it
+    would be that instance twice, or a ghost of a series begun long ago."""
+    series = {i: e for i, e in events.items() if is_master(e)}
+    out = {}
+    for ident, e in events.items():
+        if is_master(e):
+            continue
+        if needs_series(e):
+            master = series.get(str(e["seriesMasterId"]))
+            if master and master.get(GONE):  # the series was deleted: so is this, soon
+                continue
+            if master:
+                e = {**{k: v for k, v in master.items() if k not in NOT_INHERITED}, **e}
+        out[ident] = e
+    return out
+
+
+def known_uid(e: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    """An event's iCalUId never changes: one sent without it keeps the one known, or the
+    meeting would change key and its digest go out again."""
+    was = (known.get(e["id"]) or {}).get("iCalUId")
+    return e if e.get("iCalUId") or not was else {**e, "iCalUId": was}
+
+
+def with_id(items: list[Any], label: str) -> list[dict[str, Any]]:
+    """Graph's items, less any without an id: nothing could later update or remove them."""
+    out = [e for e in items if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    if len(out) < len(items):
+        log.warning("%s: skipped %d Graph items without an id", label, len(items) - len(out))
+    return out
+
+
+def with_masters(state: dict[str, Any], read: Callable[[str], dict[str, Any]]) \
+        -> dict[str, Any]:
+    """The state with the series masters its bare occurrences need and the delta did not
+    send, each read once (`read`: GET /me/events/{id}, {} for a 404) and kept among the
+    events, so a quiet poll stays one request. One no longer needed is dropped; one Graph
+    no longer has is kept, marked, so it is not asked for at every poll."""
+    events = state["events"]
+    wanted = {str(e.get("seriesMasterId")) for e in events.values()}
+    unused = [i for i, e in events.items() if e.get(READ) and i not in wanted]
+    missing = sorted(series_to_read(events))
+    if not unused and not missing:
+        return state
+    events = {i: e for i, e in events.items() if i not in unused}
+    for ident in missing:
+        master = read(ident)
+        events[ident] = {**master, "id": ident, "type": "seriesMaster", READ: True,
+                         **({} if master else {GONE: True})}
+    return {**state, "events": events}
 
 
 def legacy_uid(e: dict[str, Any]) -> str:
@@ -120,7 +203,23 @@ def _clip(value: Any) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
 
 
-def _person(p: dict[str, Any], me: str, user: str, organizer: bool = False) -> Person:
+def _rooms(e: dict[str, Any]) -> set[str]:
+    """The addresses of the rooms the event is in. A room booked by inviting it is listed
+    as a "required" attendee (microsoft-graph-docs issue #3837); what tells it is a room
+    is its entry in locations[], a conferenceRoom under its address (the location
+    resource's documentation)."""
+    rooms = set()
+    for place in [*(e.get("locations") or []), e.get("location")]:
+        if isinstance(place, dict) and place.get("locationType") == "conferenceRoom":
+            for key in ("locationEmailAddress", "locationUri", "uniqueId"):
+                value = str(place.get(key) or "").strip().lower()
+                if "@" in value and " " not in value:
+                    rooms.add(value)
+    return rooms
+
+
+def _person(p: dict[str, Any], me: str, user: str, organizer: bool = False,
+            rooms: frozenset[str] | set[str] = frozenset()) -> Person:
     addr = p.get("emailAddress") or {}
     email = address(str(addr.get("address") or ""))
     if user and email == user:
@@ -131,7 +230,7 @@ def _person(p: dict[str, Any], me: str, user: str, organizer: bool = False) -> P
         email=email,
         name=_clip(addr.get("name"))[:200],
         partstat="ACCEPTED" if organizer else RESPONSE.get(status, "NEEDS-ACTION"),
-        cutype="RESOURCE" if kind == "resource" else "INDIVIDUAL",
+        cutype="RESOURCE" if kind == "resource" else "ROOM" if email in rooms else "INDIVIDUAL",
         role="CHAIR" if organizer else
         ("OPT-PARTICIPANT" if kind == "optional" else "REQ-PARTICIPANT"),
     )
@@ -140,6 +239,7 @@ def _person(p: dict[str, Any], me: str, user: str, organizer: bool = False) -> P
 def occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetime,
                  zone: ZoneInfo, label: str, me: str, user: str) -> FetchResult:
     result = FetchResult()
+    events = with_series(events)
     starts: dict[str, list[datetime]] = defaultdict(list)
     for e in events.values():
         if e.get("seriesMasterId") and (e.get("originalStart") or e.get("start")):
@@ -163,8 +263,11 @@ def occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetim
 
 def _original(e: dict[str, Any], zone: ZoneInfo) -> datetime | None:
     raw = e.get("originalStart")
-    if not raw or e.get("type") not in ("occurrence", "exception"):
+    if e.get("type") not in ("occurrence", "exception"):
         return None
+    if not raw:  # delta sends a plain occurrence without it: it is where the rule put it
+        return _when(e["start"], zone, bool(e.get("isAllDay"))) \
+            if e.get("type") == "occurrence" else None
     return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(zone)
 
 
@@ -174,7 +277,8 @@ def _occurrence(e: dict[str, Any], uid: str, zone: ZoneInfo, cadence: float | No
     start = _when(e["start"], zone, all_day)
     end = _when(e["end"], zone, all_day) if e.get("end") else start
     organizer = _person(e["organizer"], me, user, True) if e.get("organizer") else None
-    attendees = [_person(a, me, user) for a in e.get("attendees") or []]
+    rooms = _rooms(e)
+    attendees = [_person(a, me, user, rooms=rooms) for a in e.get("attendees") or []]
     mine = RESPONSE.get(str((e.get("responseStatus") or {}).get("response") or ""))
     if mine == "DECLINED":  # the user's own answer is on the event, not always in the list
         attendees = [replace_partstat(a, "DECLINED") if a.email == me else a

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from manageup.accounts import MICROSOFT, Guard, dead, microsoft
@@ -31,7 +31,17 @@ from manageup.sources import (
     unlabelled,
 )
 from manageup.sources.bounded import ENCODINGS, keep, read_whole
-from manageup.sources.graphevents import legacy_uid, occurrences, uids
+from manageup.sources.graphevents import (
+    READ,
+    SERIES_FIELDS,
+    known_uid,
+    legacy_uid,
+    occurrences,
+    uids,
+    with_id,
+    with_masters,
+    with_series,
+)
 from manageup.store import Store
 from manageup.textutil import header_safe
 
@@ -113,9 +123,11 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
             if not self.readonly:
                 microsoft.save_cache(self._cache)
 
-    def get(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+    def get(self, url: str, params: dict[str, str] | None = None, *,
+            absent: bool = False) -> dict[str, Any]:
         """One Graph GET: backs off on 429/503 as told by Retry-After, refreshes the token
-        once on a 401, and names the problem in one line otherwise."""
+        once on a 401, and names the problem in one line otherwise. With `absent`, a 404
+        is an answer: {}."""
 
         if params:
             url = f"{url}?{urlencode(params)}"
@@ -143,6 +155,8 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
                                       "poll tries again")
                 return body
             code = _error_code(resp)
+            if resp.status_code == 404 and absent:
+                return {}
             if resp.status_code == 410 or code.lower() in RESYNC:
                 raise DeltaLinkExpired()
             if resp.status_code == 401 and not force:
@@ -232,11 +246,12 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
         self._state = new
         if not readonly and new != stored:
             store.save_sync_state(self.key, new)
+        events = with_series(new["events"])
         if not readonly:
-            self._rename(new["events"], store)
+            self._rename(events, store)
         if not self.user:  # a quiet poll of a new process: the name is in the cache
             self.token()
-        result = occurrences(new["events"], start, end, zone, self.label,
+        result = occurrences(events, start, end, zone, self.label,
                               address(self.config.me.email), address(self.user))
         result.unchanged = not changed
         return result
@@ -262,14 +277,21 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
             -> tuple[dict[str, Any], bool]:
         if state_covers(state, start, end):
             try:
-                return self._incremental(state)
+                new, changed = self._incremental(state)
+                filled = self._with_masters(new)
+                return filled, changed or filled is not new
             except DeltaLinkExpired:
                 log.info("%s: Graph forgot the delta state; reading the window again",
                          self.label)
         new = self._full(start, end + MARGIN)
         if state:
-            new["events"] = {i: _known_uid(e, state["events"]) for i, e in new["events"].items()}
-        return new, True
+            new["events"] = {i: known_uid(e, state["events"]) for i, e in new["events"].items()}
+        return self._with_masters(new), True
+
+    def _with_masters(self, state: dict[str, Any]) -> dict[str, Any]:
+        return with_masters(state, lambda ident: self.get(
+            f"{self.cal.graph_url.rstrip('/')}/me/events/{quote(ident, safe='')}",
+            {"$select": SERIES_FIELDS}, absent=True))
 
     def _pages(self, url: str, params: dict[str, str] | None = None) \
             -> tuple[list[dict[str, Any]], str]:
@@ -306,7 +328,7 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
             f"{self.cal.graph_url.rstrip('/')}/me/calendarView/delta",
             {"startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
              "endDateTime": until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
-        events = {e["id"]: e for e in _with_id(items, self.label) if "@removed" not in e}
+        events = {e["id"]: e for e in with_id(items, self.label) if "@removed" not in e}
         return {"token": link, "synced_from": start.isoformat(),
                 "synced_until": until.isoformat(), "events": events}
 
@@ -317,32 +339,19 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
             raise DeltaLinkExpired() from None
         if not items and link in ("", state["token"]):
             return state, False
-        events = dict(state["events"])
-        for e in _with_id(items, self.label):
+        # A series the delta names again is read again: its master may have changed.
+        named = {str(e.get("seriesMasterId") or e["id"]) for e in with_id(items, self.label)}
+        events = {i: e for i, e in state["events"].items() if not (e.get(READ) and i in named)}
+        for e in with_id(items, self.label):
             if "@removed" in e:
                 events.pop(e["id"], None)
             else:
-                events[e["id"]] = _known_uid(e, events)
+                events[e["id"]] = known_uid(e, events)
         log.info("%s: %d changed or removed", self.label, len(items))
         return {**state, "token": link or state["token"], "events": events}, True
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def _known_uid(e: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
-    """An event's iCalUId never changes: one sent without it keeps the one known, or the
-    meeting would change key and its digest go out again."""
-    was = (known.get(e["id"]) or {}).get("iCalUId")
-    return e if e.get("iCalUId") or not was else {**e, "iCalUId": was}
-
-
-def _with_id(items: list[Any], label: str) -> list[dict[str, Any]]:
-    """Graph's items, less any without an id: nothing could later update or remove them."""
-    out = [e for e in items if isinstance(e, dict) and isinstance(e.get("id"), str)]
-    if len(out) < len(items):
-        log.warning("%s: skipped %d Graph items without an id", label, len(items) - len(out))
-    return out
 
 
 def _origin(url: str) -> str:
