@@ -62,9 +62,25 @@ class Radicale:
     """Radicale in-process behind a WSGI layer that counts requests and injects faults."""
 
     def __init__(self, folder: Path, *, login: bool = True) -> None:
+        self.login = login
+        self.app = self.make_app(folder)
+        self.requests: list[tuple[str, str]] = []
+        self.authorizations: list[str] = []  # each request's Authorization header
+        self.addresses: list[str] = []  # calendar-user-address-set answered for /alex/
+        self.refuse_sync = False  # a server without sync-collection (RFC 6578)
+        # A hostile or broken server: (method, path prefix) -> (status, headers, body).
+        self.faults: dict[tuple[str, str], tuple[str, list[tuple[str, str]], bytes]] = {}
+        self.once = False  # each fault answers one request only
+        self.httpd = make_server("127.0.0.1", free_port(), self, server_class=_Threading,
+                                 handler_class=_Quiet)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def make_app(self, folder: Path) -> Any:
         import radicale
         import radicale.config
 
+        login = self.login
         users = folder / "users"
         users.write_text(f"alex:{PASSWORD}\n")
         conf = radicale.config.load()
@@ -80,19 +96,7 @@ class Radicale:
             rights = {"type": "from_file", "file": str(folder / "rights")}
         conf.update({"storage": {"filesystem_folder": str(folder / "collections")},
                      "auth": auth, "rights": rights}, "test", privileged=True)
-        self.login = login
-        self.app = radicale.Application(conf)
-        self.requests: list[tuple[str, str]] = []
-        self.authorizations: list[str] = []  # each request's Authorization header
-        self.addresses: list[str] = []  # calendar-user-address-set answered for /alex/
-        self.refuse_sync = False  # a server without sync-collection (RFC 6578)
-        # A hostile or broken server: (method, path prefix) -> (status, headers, body).
-        self.faults: dict[tuple[str, str], tuple[str, list[tuple[str, str]], bytes]] = {}
-        self.once = False  # each fault answers one request only
-        self.httpd = make_server("127.0.0.1", free_port(), self, server_class=_Threading,
-                                 handler_class=_Quiet)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return radicale.Application(conf)
 
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Any:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]

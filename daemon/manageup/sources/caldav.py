@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECRET = "caldav"
+UTC = ZoneInfo("UTC")
 MARGIN = timedelta(days=30)  # asked for beyond the lookahead, so the window can slide a month
 T = TypeVar("T")
 
@@ -195,6 +196,7 @@ class CaldavSource(KeepsSyncState):
 
     def _sync(self, state: dict[str, Any] | None, start: datetime, end: datetime) \
             -> tuple[dict[str, Any], bool]:
+        refused = False  # the sync report refused with a 403 just now
         if state and datetime.fromisoformat(state["synced_from"]) <= start and \
                 datetime.fromisoformat(state["synced_until"]) >= end:
             from caldav.lib import error
@@ -202,16 +204,20 @@ class CaldavSource(KeepsSyncState):
             try:
                 return self._incremental(state)
             except error.AuthorizationError as e:
-                if not _expired_token(e):
+                # A 401 is the password; a 403 to the sync report after a good login is
+                # the token, said or not (Cyrus refuses a stale one with a bare 403).
+                if not (_expired_token(e) or getattr(e, "status", None) == 403):
                     raise
-                log.info("%s: the server forgot the sync token; reading the window again",
+                refused = True
+                log.info("%s: the server refused the sync token; reading the window again",
                          self.label)
             except error.ReportError as e:
                 log.info("%s: sync-collection failed (%s); reading the window again",
                          self.label, e)
-        return self._full(start, end + MARGIN), True
+        return self._full(start, end + MARGIN, refused), True
 
-    def _full(self, start: datetime, until: datetime) -> dict[str, Any]:
+    def _full(self, start: datetime, until: datetime, refused: bool = False) \
+            -> dict[str, Any]:
         from caldav.lib import error
 
         url, addresses = self._resolve()
@@ -222,16 +228,27 @@ class CaldavSource(KeepsSyncState):
                 None, load_objects=False, disable_fallback=True).sync_token or "")
             mode = "sync"
         except error.AuthorizationError as e:
-            if not _unsupported(e):
+            # A 403 here is the report refused, not the login: unsupported, or the first
+            # (empty) token refused as Cyrus did before 2024 (cyrus-imapd#4985). The
+            # collection's DAV:sync-token property (RFC 6578 section 4) then gives one,
+            # unless the report is unsupported or refused every token: the ctag instead.
+            if not (_unsupported(e) or getattr(e, "status", None) == 403):
                 raise
-            token, mode = "", "ctag"
+            token = "" if _unsupported(e) or refused else davio.sync_token(calendar)
+            mode = "sync"
         except error.ReportError:
             token, mode = "", "ctag"
-        if mode == "ctag":
-            token = davio.ctag(calendar)
+        if not token:
+            token, mode = davio.ctag(calendar), "ctag"
         resources = {davio.key(r.href): {"etag": r.etag, "ics": r.ics or ""}
                      for r in davio.query(self.client(), calendar, start, until)
                      if r.status == 200}
+        # Some servers match a series only by its first instance (SOGo, Yahoo): one more
+        # query finds every series, and those with instances in the window are kept.
+        lo, hi = start - EXPAND_MARGIN, until + EXPAND_MARGIN
+        resources.update(davio.old_series(
+            self.client(), calendar, resources,
+            lambda href, ics: bool(self._expand(href, ics, lo, hi, UTC)[0])))
         log.info("%s: read %d resources over the window (%s)", self.label, len(resources), mode)
         return {"token": token, "synced_from": start.isoformat(),
                 "synced_until": until.isoformat(),
