@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
+from typing import Any
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1, separators
+# What a terminal acts on instead of showing: C0 (ESC starts an OSC 52 clipboard write, an
+# OSC 8 hidden link, a screen clear; CR overwrites the line), DEL, C1 (0x9b is CSI in one
+# character) and the Unicode line separators. Line breaks and tabs are text on a terminal.
+_DRIVES_TERMINAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# A log line is one line, and read with grep and journalctl: a line break there would forge
+# an entry (journald takes `<0>` at a line's start as its priority), and direction marks
+# are shown as what they are rather than closed.
+_BREAKS_LOG_LINE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def find_link(*texts: str) -> str:
@@ -23,6 +35,30 @@ def header_safe(text: str, limit: int = 200) -> str:
     clean = _CONTROL.sub(" ", text or "")
     clean = " ".join(clean.split())
     return clean[:limit]
+
+
+def _escape(m: re.Match[str]) -> str:
+    return m.group().encode("unicode_escape").decode()  # \x1b, \n, \u202e: visible, inert
+
+
+def for_terminal(text: str, one_line: bool = False) -> str:
+    """THE rendering of untrusted text (calendar, feed, server, imported) for a terminal or
+    a log: every character that would drive the terminal shown as its escape (\\x1b), and
+    every direction override a line opens closed at that line's end, so a title cannot
+    write the clipboard, hide a link, clear the screen, or turn the words after it around.
+    `one_line`: for a log line, where line breaks and direction marks are escaped too."""
+    if one_line:
+        return _BREAKS_LOG_LINE.sub(_escape, text)
+    shown = _DRIVES_TERMINAL.sub(_escape, text)
+    return "\n".join(bidi_closed(line) for line in shown.split("\n"))
+
+
+def for_terminal_json(value: Any, **dumps: Any) -> str:
+    """for_terminal's rule for JSON output: json.dumps escapes C0 itself but leaves DEL,
+    C1, the line separators and direction controls raw; they are written as \\uXXXX, which
+    any JSON reader reads back as the same characters (RFC 8259, section 7)."""
+    text = json.dumps(value, ensure_ascii=False, **dumps)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def wrap(text: str, width: int = 72, indent: str = "", first: str = "") -> str:

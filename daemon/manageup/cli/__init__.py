@@ -45,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.verb.resolve()(Context(args))
         return result
     except ManageupError as e:
-        print(f"manageup: {e}", file=sys.stderr)
+        from manageup.textutil import for_terminal  # a feed's bytes, a server's reason
+
+        print(f"manageup: {for_terminal(str(e))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("manageup: interrupted", file=sys.stderr)

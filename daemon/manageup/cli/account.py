@@ -9,6 +9,7 @@ from pathlib import Path
 
 from manageup.cli.context import Context
 from manageup.errors import UsageError
+from manageup.textutil import for_terminal
 
 
 def auth(ctx: Context) -> int:
@@ -45,14 +46,14 @@ def _auth_microsoft(ctx: Context) -> int:
     if cal is None:
         raise UsageError('no [[calendars]] table with type = "microsoft" and client_id; '
                          "add one first (see the README)")
-    user = microsoft.sign_in(cal, lambda text: print(text, flush=True))
+    user = microsoft.sign_in(cal, lambda text: print(for_terminal(text), flush=True))
     store = ctx.store()
     try:
         mark_fine(store, MICROSOFT, datetime.now(config.zone))
     finally:
         store.close()
-    print(f"Signed in to Microsoft 365 as {user or 'your account'}; the sign-in is kept in "
-          "your keyring.")
+    print(f"Signed in to Microsoft 365 as {for_terminal(user or 'your account')}; the "
+          "sign-in is kept in your keyring.")
     return 0
 
 

@@ -3,17 +3,17 @@ Each parses, calls a plain function of manageup.cycle, and prints."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from manageup.cli.context import Context
-from manageup.cli.output import paint, safe
+from manageup.cli.output import paint
 from manageup.errors import ManageupError
 from manageup.files import write_private
 from manageup.model import Match, Occurrence
+from manageup.textutil import for_terminal, for_terminal_json
 
 log = logging.getLogger("manageup")
 
@@ -67,9 +67,9 @@ def preview(ctx: Context) -> int:
                             "`manageup meetings` shows what was found")
     _match, _digest, rendered = result
     for w in found.gathered.warnings:
-        print(f"warning: {safe(w)}", file=sys.stderr)
-    print(safe(f"Subject: {rendered.subject}\n"))
-    print(safe(rendered.text), end="")
+        print(f"warning: {for_terminal(w)}", file=sys.stderr)
+    print(for_terminal(f"Subject: {rendered.subject}\n"))
+    print(for_terminal(rendered.text), end="")
     path = Path(ctx.args.html) if ctx.args.html else None
     if path:
         write_private(path, rendered.html)
@@ -112,23 +112,23 @@ def meetings(ctx: Context) -> int:
                                          for m in found.matches]
         rows += [{**queries.meeting_row(Match(n.occurrence, ""), config), "reason": None,
                   "matched": False, "why_not": n.why_not} for n in misses]
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(for_terminal_json(rows, indent=2))
         for line in why.lines() if why else []:
-            print(safe(line), file=sys.stderr)
+            print(for_terminal(line), file=sys.stderr)
         return 0
     for line in why.lines() if why else []:
-        print(safe(line))
+        print(for_terminal(line))
     for m in found.matches:
-        print(f"{_when(m.occurrence)}  {paint(safe(m.occurrence.title), 'bold')}")
-        print(f"    why: {safe(m.reason)}")
+        print(f"{_when(m.occurrence)}  {paint(for_terminal(m.occurrence.title), 'bold')}")
+        print(f"    why: {for_terminal(m.reason)}")
     if args.explain:
         print(f"\nNear misses ({len(misses)}): events with your boss or a 1:1 title that did "
               "not count" + (":" if misses else "."))
     for n in misses:
-        print(f"{_when(n.occurrence)}  {safe(n.occurrence.title)}")
-        print(f"    why not: {paint(safe(n.why_not), 'yellow')}")
+        print(f"{_when(n.occurrence)}  {for_terminal(n.occurrence.title)}")
+        print(f"    why not: {paint(for_terminal(n.why_not), 'yellow')}")
     for w in found.gathered.warnings:
-        print(f"warning: {safe(w)}", file=sys.stderr)
+        print(f"warning: {for_terminal(w)}", file=sys.stderr)
     return 0
 
 
@@ -144,7 +144,7 @@ def doctor(ctx: Context) -> int:
     failed = 0
     for ok, line in run_checks(ctx.config_arg, now=datetime.now().astimezone()):
         mark = paint("ok  ", "green") if ok else paint("FAIL", "red")
-        print(f"{mark}  {safe(line)}")
+        print(f"{mark}  {for_terminal(line)}")
         failed += not ok
     print(f"\n{'All checks passed.' if not failed else f'{failed} problem(s) found.'}")
     return 1 if failed else 0

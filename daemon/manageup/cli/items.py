@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from manageup.cli.context import Context
-from manageup.cli.output import safe
 from manageup.cli.values import parse_due
 from manageup.errors import UsageError
 from manageup.files import write_private
 from manageup.kinds import FIELD_OPTIONS, KIND_FIELDS, KINDS, PROBE_FIELDS
 from manageup.model import Item
+from manageup.textutil import for_terminal, for_terminal_json
 
 PROBE_ALIASES = {"why": "why_it_matters", "blocker": "what_gets_in_the_way",
                  "cost": "what_it_costs", "help": "how_i_can_help"}
@@ -64,9 +64,9 @@ def add(ctx: Context) -> int:
 def _print_item(i: Item) -> None:
     due = f" due {i.due}" if i.due else ""
     status = "" if i.status == "open" else f" ({i.status})"
-    print(safe(f"#{i.id:<4} {i.kind:<6} {i.text}{due}{status}"))
+    print(for_terminal(f"#{i.id:<4} {i.kind:<6} {i.text}{due}{status}"))
     for k, v in i.fields.items():
-        print(safe(f"{'':12}{k.replace('_', ' ')}: {v}"))
+        print(for_terminal(f"{'':12}{k.replace('_', ' ')}: {v}"))
 
 
 def _item_json(i: Item) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def list_(ctx: Context) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps([_item_json(i) for i in items], indent=2, ensure_ascii=False))
+        print(for_terminal_json([_item_json(i) for i in items], indent=2))
         return 0
     if not items:
         print("Nothing recorded yet. Start with: manageup add need \"...\"")
@@ -100,7 +100,7 @@ def set_status(status: str) -> Callable[[Context], int]:
             item = store.set_status(ctx.args.id, status, ctx.now())
         finally:
             store.close()
-        print(safe(f"#{item.id} {item.kind} is {status}: {item.text}"))
+        print(for_terminal(f"#{item.id} {item.kind} is {status}: {item.text}"))
         return 0
 
     return handler
@@ -157,11 +157,11 @@ def export(ctx: Context) -> int:
 
         text = markdown(data)
     else:
-        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        text = for_terminal_json(data, indent=2, sort_keys=True) + "\n"
     if ctx.args.output:
         write_private(Path(ctx.args.output), text)
-    else:
-        sys.stdout.write(text)
+    else:  # the markdown shows item texts as written, which an import may have brought
+        sys.stdout.write(text if ctx.args.format != "markdown" else for_terminal(text))
     return 0
 
 

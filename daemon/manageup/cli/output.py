@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from typing import ClassVar, TextIO
 
-# Line breaks, escape sequences and bidi controls: calendar text reaches log messages.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+from manageup.textutil import for_terminal
 
 
 class _Formatter(logging.Formatter):
@@ -18,8 +16,7 @@ class _Formatter(logging.Formatter):
     escape sequence clear the terminal. Tracebacks (-v) stay multi-line."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        record.message = _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode(),
-                                     record.message)
+        record.message = for_terminal(record.message, one_line=True)
         return super().formatMessage(record)
 
 
@@ -70,12 +67,3 @@ def paint(text: str, colour: str, stream: TextIO | None = None) -> str:
         return text
     return f"\033[{_CODES[colour]}m{text}\033[0m"
 
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe(text: str) -> str:
-    """Calendar text bound for a terminal: control characters shown as \\xNN, since an
-    escape sequence in an event's title could retitle the window or clear the screen."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

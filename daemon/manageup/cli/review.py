@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from manageup.cli.context import Context
-from manageup.cli.output import safe
 from manageup.errors import UsageError
+from manageup.textutil import for_terminal
 
 
 def review(ctx: Context) -> int:
@@ -17,7 +17,7 @@ def review(ctx: Context) -> int:
     store = ctx.store(readonly=args.list)  # listing creates no store on a fresh account
     try:
         if args.list:
-            print(safe("\n".join(rv.listing(store, now))))
+            print(for_terminal("\n".join(rv.listing(store, now))))
             return 0
         rec = rv.pick(store, args.meeting, now)
         if rec is None:
@@ -38,11 +38,11 @@ def review(ctx: Context) -> int:
                                  "use the flags (--done, --drop, --answer, ...; see --help)")
             try:
                 summary = rv.interactive(store, p, now, rv.terminal_ask,
-                                         lambda line: print(safe(line)))
+                                         lambda line: print(for_terminal(line)))
             except (KeyboardInterrupt, EOFError):
                 print("\nStopped; what you answered so far is saved.")
                 return 130
     finally:
         store.close()
-    print(safe("\n".join(summary.changed)) if summary.changed else "Nothing changed.")
+    print(for_terminal("\n".join(summary.changed)) if summary.changed else "Nothing changed.")
     return 0

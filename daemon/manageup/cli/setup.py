@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from manageup.cli.context import Context
-from manageup.cli.output import safe
 from manageup.errors import ManageupError, UsageError
+from manageup.textutil import for_terminal
 
 if TYPE_CHECKING:
     from manageup.explain import Partner
@@ -43,7 +43,7 @@ def _ask_valid(ask: Ask, field: str, question: str, default: str = "",
         try:
             return setup.check(field, raw, me)
         except UsageError as e:
-            print(f"  {e}")
+            print(f"  {for_terminal(str(e))}")
 
 
 def _print_partners(partners: list[Partner]) -> None:
@@ -53,7 +53,7 @@ def _print_partners(partners: list[Partner]) -> None:
     print("People you meet most in recurring two-person meetings:")
     for i, p in enumerate(partners, 1):
         name = f" ({p.name})" if p.name else ""
-        print(safe(f"  {i}. {p.email}{name}: {p.count} meeting(s), e.g. {p.title!r}"))
+        print(for_terminal(f"  {i}. {p.email}{name}: {p.count} meeting(s), e.g. {p.title!r}"))
 
 
 def init(ctx: Context) -> int:
@@ -88,7 +88,7 @@ def init(ctx: Context) -> int:
             if args.suggest_boss:
                 raise
             # Unasked for, the suggestion is a help: offline or behind a VPN, init goes on.
-            print(safe(f"(cannot suggest your boss: {e})"))
+            print(for_terminal(f"(cannot suggest your boss: {e})"))
         else:
             _print_partners(partners)
         if not terminal and not a.boss:

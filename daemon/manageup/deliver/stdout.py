@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from manageup.textutil import for_terminal
+
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
@@ -19,7 +21,9 @@ class StdoutTransport:
     def send(self, msg: EmailMessage, thread: str = "") -> str:
         body = msg.get_body(("plain",))
         text = body.get_content() if body else ""
-        self.stream.write(f"Subject: {msg['Subject']}\nTo: {msg['To']}\n"
-                          f"Message-ID: {msg['Message-ID']}\n\n{text}\n")
+        # The mail the user would get, shown on a terminal: its lines and tabs kept, the
+        # escape sequences a calendar's text may carry shown rather than obeyed.
+        self.stream.write(for_terminal(f"Subject: {msg['Subject']}\nTo: {msg['To']}\n"
+                                       f"Message-ID: {msg['Message-ID']}\n\n{text}\n"))
         self.stream.flush()
         return ""
