@@ -5,6 +5,7 @@ A row moves only along named transitions:
     (none) ─> pending ─> sent | failed | uncertain | missed
               failed  ─> pending | missed
               pending ─> pending   (a crash left it: one resend, same Message-ID)
+              missed  ─> pending   (only before its deadline: see LedgerRow.may_try)
 
 `pending` is on disk before the transport is touched, so a crash leads to at most one
 resend, never to silence. An attempt whose outcome is unknown (the connection dropped
@@ -47,7 +48,7 @@ TRANSITIONS: dict[LedgerState | None, frozenset[LedgerState]] = {
     LedgerState.FAILED: frozenset({LedgerState.PENDING, LedgerState.MISSED}),
     LedgerState.SENT: frozenset(),
     LedgerState.UNCERTAIN: frozenset(),
-    LedgerState.MISSED: frozenset(),
+    LedgerState.MISSED: frozenset({LedgerState.PENDING}),
 }
 
 
@@ -70,6 +71,10 @@ class LedgerRow:
             return True  # a crash mid-send; the caller decides between resend and uncertain
         if self.state is LedgerState.FAILED:
             return self.next_try is None or now >= self.next_try
+        if self.state is LedgerState.MISSED:
+            # Marked by a cycle whose clock was ahead (a wrong --now, a clock that jumped):
+            # while the deadline is still to come by this cycle's clock, it is not lost.
+            return now < self.start
         return False
 
     @property
