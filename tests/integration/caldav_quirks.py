@@ -142,9 +142,14 @@ class NoImplicitRecurrence(Quirk):
     whole calendar is returned regardless", same file), a query without a time-range
     returns every resource whatever its filters ask."""
 
-    def __init__(self, server: Radicale, *, ignore_filters: bool = False) -> None:
+    def __init__(self, server: Radicale, *, ignore_filters: bool = False,
+                 refuse_rangeless: bool = False) -> None:
         super().__init__(server)
         self.ignore_filters = ignore_filters
+        # refuse_rangeless: a query without a time-range answered with an error, as
+        # Yahoo answers a query without a component filter (search.comp-type.optional
+        # "ungraceful", same file): manageup must then read the members itself.
+        self.refuse_rangeless = refuse_rangeless
 
     def report(self, environ: dict[str, Any], body: bytes) \
             -> tuple[str, list[tuple[str, str]], bytes] | None:
@@ -152,6 +157,8 @@ class NoImplicitRecurrence(Quirk):
             return None
         query = etree.fromstring(body)
         window = query.find(f".//{CAL}time-range")
+        if window is None and self.refuse_rangeless:
+            return "501 Not Implemented", [("Content-Type", "text/plain")], b"no"
         if window is None and not self.ignore_filters:
             return None
         if window is None:  # every resource, as a filter-less query gives

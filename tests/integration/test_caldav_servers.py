@@ -52,6 +52,8 @@ QUIRKS: dict[str, Callable[[Radicale], Any]] = {
     "sogo-time-range-unexpanded": NoImplicitRecurrence,
     "yahoo-time-range-unexpanded-filters-ignored": partial(NoImplicitRecurrence,
                                                            ignore_filters=True),
+    "time-range-unexpanded-rangeless-query-refused": partial(NoImplicitRecurrence,
+                                                             refuse_rangeless=True),
 }
 _count = iter(range(10**6))
 
