@@ -1,5 +1,6 @@
 """What one process computed that the next can reuse: compiled templates and a calendar's
-selected occurrences, in the XDG cache folder (~/.cache/manageup).
+selected occurrences, in the XDG cache folder (~/.cache/manageup), or under systemd the
+one its unit's CacheDirectory= made writable ($CACHE_DIRECTORY).
 
 A cache is only ever a shortcut. Files are private (0600 in a 0700 folder), written
 atomically, and anything wrong with them (missing, corrupt, unwritable, a folder that is
@@ -18,11 +19,21 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def private_dir(*parts: str) -> Path | None:
-    """~/.cache/manageup/<parts>, created 0700; None when it cannot be made ours."""
+def base_dir() -> Path:
+    """Where the cache lives. Under the units' ProtectSystem=strict only the folder systemd
+    names in $CACHE_DIRECTORY is writable; the XDG one may differ (XDG_CACHE_HOME set in
+    the shell that ran `service install` but not in the user manager)."""
+    given = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+    if os.path.isabs(given):
+        return Path(given)
     import platformdirs
 
-    base = Path(platformdirs.user_cache_dir("manageup"))
+    return Path(platformdirs.user_cache_dir("manageup"))
+
+
+def private_dir(*parts: str) -> Path | None:
+    """<cache>/<parts>, created 0700; None when it cannot be made ours."""
+    base = base_dir()
     path = base.joinpath(*parts)
     try:
         base.parent.mkdir(parents=True, exist_ok=True)

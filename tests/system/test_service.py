@@ -5,6 +5,7 @@ as a user would (a recording stand-in for systemctl on PATH; no user manager her
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -208,3 +209,30 @@ def test_install_fails_when_a_file_is_where_the_maildir_goes(home: Path, systemc
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{maildir}: it is a file, not a folder" in err, err
     assert not (unit_dir(home) / "manageup.service").exists()
+
+
+@pytest.mark.parametrize(("flags", "unit"), [([], "manageup.service"),
+                                             (["--timer"], "manageup-once.service")])
+def test_the_units_let_manageup_write_its_cache(home: Path, systemctl: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                flags: list[str], unit: str) -> None:
+    # Issue 27.3: ProtectSystem=strict with only the data folder writable left the parse
+    # cache read-only, so every timer run parsed the calendar afresh.
+    from manageup import cache
+
+    assert main(INIT) == 0
+    assert main(["service", "install", "--no-start", *flags]) == 0
+    verify(home, *(p.name for p in unit_dir(home).iterdir()))
+    s = settings(unit_dir(home) / unit)
+    assert s["ProtectSystem"] == "strict"
+    writable = [Path(w.lstrip("-")) for w in shlex.split(s["ReadWritePaths"])]
+    if "CacheDirectory" in s:  # what systemd does for a user unit: ~/.cache/NAME, named
+        given = home / ".cache" / s["CacheDirectory"]
+        writable.append(given)
+        monkeypatch.setenv("CACHE_DIRECTORY", str(given))
+        assert s["CacheDirectoryMode"] == "0700"  # calendar data: the user's only
+    # The user manager does not see the shell's XDG_CACHE_HOME.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "shell-cache"))
+    folder = cache.private_dir("feeds")
+    assert folder is not None
+    assert any(folder.is_relative_to(w) for w in writable), (folder, writable)
