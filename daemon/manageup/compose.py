@@ -31,7 +31,7 @@ from manageup.model import (
     Snapshot,
     address,
 )
-from manageup.relationship import HELD, carry_keys, counts
+from manageup.relationship import HELD, carry_keys, counts, organizer_name
 from manageup.textutil import bidi_closed, find_link
 
 SHOW = 5  # a long list of about items collapses to the newest few
@@ -156,6 +156,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     last_held = max((h.start for h in past if h.status in HELD and h.start < occ.start),
                     default=None)
     days_since = days_between(last_held, now) if last_held else None
+    organizer = occ.organizer.email.lower() if occ.organizer else ""
 
     meeting = Meeting(
         title=bidi_closed(occ.title or "1:1"),
@@ -167,6 +168,10 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         series=occ.uid,
         key=occ.key,
         days_since_last=days_since,
+        moved_from=occ.original_start.astimezone(zone) if occ.moved and occ.original_start
+        else None,
+        moved_by=organizer_name(organizer, config) if occ.moved else "",
+        agenda=bidi_closed(occ.description.strip()) if occ.original_start is None else "",
     )
     career = _career(snapshot, by_kind.get("career", []), picker, now, config)
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
@@ -234,10 +239,15 @@ def days_between(then: datetime, now: datetime) -> int:
     return max(0, (now.date() - then.astimezone(now.tzinfo).date()).days)
 
 
-def _days_since(snapshot: Snapshot, bank_prefix: str, now: datetime) -> int | None:
+def _days_since_asked(snapshot: Snapshot, history: Sequence[HistoryEntry], bank_prefix: str,
+                      now: datetime) -> int | None:
+    """Days since a 1:1 that took place had one of these questions on its digest: a digest
+    of a 1:1 cancelled after it went out asked nobody anything."""
     ids = {q.id for name, qs in question_banks().items() if name.startswith(bank_prefix)
            for q in qs}
-    last = max((t for q, t in snapshot.question_uses.items() if q in ids), default=None)
+    keys = {k for q in ids for k in snapshot.questions_in.get(q, ())}
+    last = max((h.start for h in history
+                if h.key in keys and h.status in HELD and h.start < now), default=None)
     return days_between(last, now) if last else None
 
 
@@ -306,7 +316,7 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         cancelled=c.cancelled,
         moved=c.moved,
         trend=trend,
-        days_since_probe=_days_since(snapshot, "probe.", now),
+        days_since_probe=_days_since_asked(snapshot, history, "probe.", now),
         get_to_know=picker.one("get_to_know", known=known),
         checkin=picker.one("checkin"),
         probe_answers=sum(len([f for f in PROBE_FIELDS if i.fields.get(f)])

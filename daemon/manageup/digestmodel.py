@@ -28,6 +28,9 @@ class Meeting:
     series: str  # UID, for mail threading
     key: str
     days_since_last: int | None
+    moved_from: datetime | None = None  # the slot it was planned in, when it moved
+    moved_by: str = ""  # the organiser who moved it: the boss's name, "you", or unknown
+    agenda: str = ""  # a one-off's description: the agenda its organiser wrote
 
 
 @dataclass(frozen=True)

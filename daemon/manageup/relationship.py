@@ -63,15 +63,18 @@ def carry_keys(history: Sequence[HistoryEntry], now: datetime) -> frozenset[str]
     return frozenset(h.key for h in held if h.in_series or not regular)
 
 
-def _who(entry: HistoryEntry, config: Config) -> str:
-    if entry.status == "declined":
-        return "you"
-    organizer = address(entry.organizer)
+def organizer_name(organizer: str, config: Config) -> str:
+    """Who an organiser is to the user: the boss's name, "you", or "" when unknown."""
+    organizer = address(organizer)
     if organizer and organizer in config.boss_addresses:
         return config.boss.name or config.boss.email
     if organizer and organizer in config.me_addresses:
         return "you"
     return ""
+
+
+def _who(entry: HistoryEntry, config: Config) -> str:
+    return "you" if entry.status == "declined" else organizer_name(entry.organizer, config)
 
 
 def _state(entry: HistoryEntry) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from manageup.calledoff import called_off_keys, latest_digests
 from manageup.errors import UsageError
 from manageup.model import KINDS, MAX_TEXT, Item
 from manageup.store import DigestRecord, Store
@@ -57,12 +58,11 @@ def pick(store: Store, which: str, now: datetime) -> DigestRecord | None:
 def reviewable(store: Store, now: datetime) -> list[DigestRecord]:
     """The 1:1s that have started, oldest first. A 1:1 moved after its digest went out has
     a digest per time: only the last one sent counts, so a 1:1 put off to Friday is not
-    offered for review on Thursday, nor listed twice."""
-    latest: dict[str, DigestRecord] = {}
-    for d in store.digests():
-        if d.key not in latest or d.sent_at >= latest[d.key].sent_at:
-            latest[d.key] = d
-    return sorted((d for d in latest.values() if d.start <= now), key=lambda d: d.start)
+    offered for review on Thursday, nor listed twice. One cancelled or declined after its
+    digest went out did not take place: there is nothing to review."""
+    off = called_off_keys(store.history())
+    return sorted((d for d in latest_digests(store.digests())
+                   if d.start <= now and d.key not in off), key=lambda d: d.start)
 
 
 def listing(store: Store, now: datetime) -> list[str]:

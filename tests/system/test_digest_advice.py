@@ -40,7 +40,7 @@ def q(tmp_path_factory: pytest.TempPathFactory):
             path.chmod(0o600)
             return path, parse_config(path.read_text(), path)
 
-        sim = quarter(make_config, tmp)
+        sim = quarter(make_config, tmp, '[review]\nnudge_after = "30m"\n')
         _play(sim)
         yield sim
 
@@ -52,6 +52,7 @@ def _play(q: Quarter) -> None:
     q.mu("add", "need", "Sign-off on the tooling budget", "--due", "2027-01-25", now=t0)  # 3
     q.mu("add", "owe", "Send the deck", "--due", "2027-01-25", now=t0)  # 4
     q.mu("add", "owe", "Send the Q4 numbers", "--due", "2027-01-20", now=t0)  # 5
+    q.mu("add", "goal", "Cut cloud spend 15%", now=t0)  # 6
     q.send(t0)  # sees W0 and W1 ahead
     q.change("2027-01-02T12:00+01:00", "deleted", tuesday(0))
     q.change("2027-01-12T12:00+01:00", "one-off", "2027-01-14T14:00",
@@ -67,6 +68,8 @@ def _play(q: Quarter) -> None:
     q.send(local("2027-01-13T20:00"))  # digest of the one-off
     q.send(local("2027-01-18T16:00"))  # digest W2
     q.send(local("2027-01-18T20:00"))  # W2 was cancelled after it went out
+    q.send(local("2027-01-19T11:00"))  # no reminder to review what did not happen
+    q.send(local("2027-01-19T11:00"))  # no reminder to review what did not happen
     q.send(local("2027-01-25T16:00"))  # digest W3
     q.send(local("2027-02-01T16:00"))  # W4 declined: none
     q.send(local("2027-02-08T16:00"))  # W5 deleted: none
@@ -118,3 +121,30 @@ def test_dates_are_judged_at_the_meeting(q: Quarter) -> None:
     assert "due Mon 25 Jan, before the 1:1: deliver it today or say so first" in deck
     # The Q4 numbers were due on 20 Jan: six days late at the meeting, not five.
     assert "OVERDUE by 6 days" in _line(w3, "Send the Q4 numbers")
+
+
+def test_a_1on1_cancelled_after_its_digest(q: Quarter, capsys) -> None:
+    """W2's digest went out on Monday at 16:00; Sam cancelled it at 18:00. One short mail
+    says so; review does not offer it; it is not held, carried or a goal question asked."""
+    (cancel,) = [(s, t) for s, t in q.mails() if s.startswith("Cancelled:")]
+    subject, text = cancel
+    flat = " ".join(text.split())
+    assert subject == "Cancelled: Alex / Sam 1:1, Tue 19 Jan 10:00"
+    assert "Sam Rivera cancelled your 1:1 of Tue 19 Jan 10:00 after its digest went out" \
+        in flat
+    assert "roll to your next 1:1, Tue 26 Jan 10:00" in flat and "rebook" in flat
+    assert len(text.split()) < 80
+    assert not [s for s, _t in q.mails() if s.startswith("How did it go?") and "19 Jan" in s]
+    q.mu("review", "--list", now=local("2027-01-19T11:00"))
+    listed = capsys.readouterr().out
+    assert "Thu 14 Jan 14:00" in listed and "19 Jan" not in listed
+    w3 = _digest(q, "Tuesday 26 January, 10:00")
+    flat = " ".join(w3.split())
+    assert "Last 1:1: 11 days ago." in flat  # the one-off on 14 Jan
+    # W1 and the one-off put goal questions; W2's never reached Sam.
+    assert "Last goal question asked: 11 days ago;" in flat
+
+
+def test_a_moved_1on1s_digest_says_from_when(q: Quarter) -> None:
+    w7 = _digest(q, "Wednesday 24 February, 14:00")
+    assert "Moved from Tue 23 Feb 10:00 by Sam Rivera." in " ".join(w7.split())

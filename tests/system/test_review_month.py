@@ -65,7 +65,8 @@ def test_a_month_of_weekly_1on1s(example: Path, capsys) -> None:
     assert "carried through 3 1:1s" in last and "STUCK: escalate or drop it" in last
     assert "10 of 12 expected 1:1s held in the last 90 days; 1 cancelled, 1 moved." in last
     assert "1 of the last 4 was cancelled by your boss." in last  # 5 Nov, by Sam
-    assert "Last goal question asked: 7 days ago" in last
+    # Counted from the 1:1 of 26 Nov that asked it, not from its digest (issue 25.4).
+    assert "Last goal question asked: 6 days ago" in last
     store = Store.open(example / "state" / "manageup.sqlite3")
     (note,) = store.notes()
     assert note["text"] == "Take the cross-team project"

@@ -8,6 +8,7 @@ from datetime import timedelta
 from manageup.compose import compose
 from manageup.detect import detect
 from manageup.history import history_of
+from manageup.model import HistoryEntry
 from manageup.render import render
 from manageup.sources.ics import parse_occurrences
 from manageup.store import Store
@@ -32,7 +33,10 @@ def test_items_added_after_now_never_give_negative_ages(make_config) -> None:
     store.add_item("owe", "Numbers", later)
     store.add_item("career", "Lead a project", later)
     store.record_sent_digest("k", [], ["probe-why-1", "career-path"], later)
-    d = compose(store.snapshot(), match, history, NOW, cfg)
+    store.add_note("Take the platform role", later, None, "career-path")
+    # The goal question counts from the 1:1 that took place with it (issue 25.4).
+    held = [*history, HistoryEntry("k", "k", NOW - timedelta(minutes=1), "scheduled")]
+    d = compose(store.snapshot(), match, held, NOW, cfg)
     assert d.needs[0].age_days == 0 and d.owes[0].age_days == 0
     assert d.career.days_since == 0 and d.relationship.days_since_probe == 0
     text = render(d).text
@@ -46,7 +50,8 @@ def test_day_wording(make_config) -> None:
     cfg, store, match, history = _setup(make_config)
     store.add_item("need", "Intro to Dana", NOW - timedelta(days=1, hours=1))
     store.record_sent_digest("k", [], ["probe-why-1"], NOW - timedelta(days=1, hours=1))
-    text = render(compose(store.snapshot(), match, history, NOW, cfg)).text
+    held = [*history, HistoryEntry("k", "k", NOW - timedelta(days=1, hours=1), "scheduled")]
+    text = render(compose(store.snapshot(), match, held, NOW, cfg)).text
     assert "open 1 day" in text
     assert "Last goal question asked: yesterday" in text
 

@@ -37,10 +37,10 @@ def _window(rec: DigestRecord, seen: HistoryEntry | None, after: timedelta) \
     """When the reminder is due and its deadline; None when none is owed (the 1:1 was
     cancelled or declined since)."""
     end = _shown_end(rec)
+    if seen is not None and seen.status in ("cancelled", "declined"):
+        return None  # it did not take place: nothing to review
     try:
         if seen is not None and seen.start != rec.start:
-            if seen.status in ("cancelled", "declined"):
-                return None
             end = seen.start + (end - rec.start)  # moved after its digest went out
         due = end + after
         return due, due + NUDGE_WINDOW
@@ -70,3 +70,20 @@ def send_reminders(cycle: Cycle, history: Sequence[HistoryEntry] = ()) -> None:
                         LedgerKind.NUDGE)
         if cycle.outbox.post(letter, build):
             cycle.report.sent.append(key)
+
+
+def send_called_off(cycle: Cycle, history: Sequence[HistoryEntry]) -> None:
+    """One short mail for each 1:1 cancelled after its digest went out (calledoff.py)."""
+    from manageup.calledoff import CalledOff, to_tell
+
+    for c in to_tell(cycle.store.digests(), history, cycle.now, cycle.config):
+        def build(c: CalledOff = c) -> Mail:
+            from manageup.deliver import build_notice
+
+            return Mail(build_notice(cycle.config, cycle.now, c.key, c.digest.start,
+                                     c.subject(cycle.config), c.text(cycle.config)))
+
+        letter = Letter(c.key, c.deadline, cycle.now,
+                        f"the cancelled notice for {c.digest.title}", LedgerKind.NOTICE)
+        if cycle.outbox.post(letter, build):
+            cycle.report.sent.append(c.key)

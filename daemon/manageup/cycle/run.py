@@ -16,7 +16,7 @@ from manageup.cycle.backup import upkeep
 from manageup.cycle.context import Cycle, CycleReport
 from manageup.cycle.digests import BossWeekOnce, send_digest
 from manageup.cycle.gather import gather, upcoming
-from manageup.cycle.reminders import send_reminders
+from manageup.cycle.reminders import send_called_off, send_reminders
 from manageup.cycle.signin import sign_in_notices
 from manageup.detect import detect
 from manageup.errors import ManageupError
@@ -86,6 +86,7 @@ def _run(cycle: Cycle) -> None:
         _one_digest(cycle, match, history, week)
     try:
         send_reminders(cycle, history)
+        send_called_off(cycle, history)
     except ManageupError as e:
         log.error("review reminder: %s", e)
 
