@@ -29,7 +29,6 @@ from manageup.model import (
     Item,
     Match,
     Snapshot,
-    address,
 )
 from manageup.relationship import HELD, carry_keys, counts, organizer_name
 from manageup.textutil import bidi_closed, find_link
@@ -289,26 +288,8 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
     about = sorted((i for i in snapshot.items if i.kind == "about" and i.status == "open"),
                    key=lambda i: (i.created, i.id), reverse=True)
     known = {i.fields.get("question", "") for i in about}
-    last4 = sorted((h for h in history if h.start < now), key=lambda h: h.start)[-4:]
-    if not c.expected:
-        trend = "No 1:1s with your boss in the calendar in the last " \
-                f"{window} days."
-    else:
-        lost = sum(h.status in ("cancelled", "declined") for h in last4)
-        shifted = sum(h.status == "moved" for h in last4)
-        bits = []
-        n = len(last4)
-        boss = config.boss_addresses
-        by_boss = sum(h.status == "cancelled" and address(h.organizer) in boss for h in last4)
-        if lost:
-            who = " by your boss" if by_boss == lost else ""
-            many = "all" if lost == n > 1 else str(lost)
-            bits.append(f"{many} of the last {n} {'was' if lost == 1 else 'were'} cancelled{who}")
-        if shifted:
-            many = "all" if shifted == n > 1 else str(shifted)
-            bits.append(f"{many} of the last {n} {'was' if shifted == 1 else 'were'} moved")
-        trend = ("; ".join(bits) + ".").capitalize() if bits else \
-            f"The last {len(last4)} took place as planned."
+    trend = c.trend if c.expected else \
+        f"No 1:1s with your boss in the calendar in the last {window} days."
     return Relationship(
         window_days=window,
         held=c.held,
@@ -316,6 +297,8 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         cancelled=c.cancelled,
         moved=c.moved,
         trend=trend,
+        declined=c.declined,
+        deleted=c.deleted,
         days_since_probe=_days_since_asked(snapshot, history, "probe.", now),
         get_to_know=picker.one("get_to_know", known=known),
         checkin=picker.one("checkin"),

@@ -89,12 +89,13 @@ class StripCell:
     """One past 1:1 in the strip of the last twelve."""
 
     start: datetime
-    state: str  # held | moved | cancelled | declined
+    state: str  # held | moved | cancelled | declined | deleted
     by: str = ""  # who cancelled or moved it: the boss's name, "you", or unknown
 
     @property
     def letter(self) -> str:
-        return {"held": "H", "moved": "M", "cancelled": "C", "declined": "D"}[self.state]
+        return {"held": "H", "moved": "M", "cancelled": "C", "declined": "D",
+                "deleted": "X"}[self.state]
 
     @property
     def label(self) -> str:
@@ -107,7 +108,7 @@ class Relationship:
     window_days: int
     held: int
     expected: int | None
-    cancelled: int  # cancelled or declined
+    cancelled: int  # cancelled by someone (declined and deleted are counted apart)
     moved: int
     trend: str
     days_since_probe: int | None  # since a goal question last went out; None = never
@@ -120,6 +121,8 @@ class Relationship:
     strip: tuple[StripCell, ...] = ()  # the last twelve, oldest first
     about: tuple[Item, ...] = ()  # what the user knows about the boss, newest first
     about_more: int = 0  # further about items not shown
+    declined: int = 0  # declined by the user
+    deleted: int = 0  # taken out of the series (EXDATE) or the calendar
 
 
 @dataclass(frozen=True)

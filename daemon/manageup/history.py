@@ -7,6 +7,7 @@ here, the calendar winning for an occurrence it still shows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from manageup.config import Config
@@ -37,7 +38,8 @@ def merged_history(stored: Sequence[HistoryEntry], seen: Sequence[HistoryEntry])
 
 
 def to_record(seen: Sequence[HistoryEntry], now: datetime) -> list[HistoryEntry]:
-    """What the store keeps of what the calendar shows now: the past, and whatever is not
-    simply scheduled. A future instance removed later (EXDATE) must not linger in the
-    store as if it had been held."""
-    return [h for h in seen if h.start < now or h.status != "scheduled"]
+    """What the store keeps of what the calendar shows now. A future instance is kept as
+    "planned", not as held: if it is taken out of the series later (EXDATE) it leaves no
+    trace in the calendar, and the store's "planned" is then the slot that was lost."""
+    return [replace(h, status="planned") if h.start >= now and h.status == "scheduled"
+            else h for h in seen]

@@ -29,6 +29,9 @@ class Counts:
     one_offs: int
     who: tuple[str, ...]
     strip: tuple[StripCell, ...]
+    declined: int = 0
+    deleted: int = 0
+    trend: str = ""
 
 
 def _expected_in_series(entries: Sequence[HistoryEntry], upcoming: datetime | None) -> int:
@@ -77,8 +80,55 @@ def _who(entry: HistoryEntry, config: Config) -> str:
     return "you" if entry.status == "declined" else organizer_name(entry.organizer, config)
 
 
-def _state(entry: HistoryEntry) -> str:
+LOST = ("cancelled", "deleted", "declined")  # slots that did not happen, in the order told
+
+
+def state(entry: HistoryEntry, now: datetime) -> str:
+    """What became of a slot: held, moved, cancelled, declined, or deleted (the calendar
+    showed it ahead, and it was gone from the series when its time came)."""
+    if entry.status == "planned":
+        return "deleted" if entry.start < now else "planned"
     return "held" if entry.status == "scheduled" else entry.status
+
+
+def _tally(states: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(state, who) -> how many, in the order they are told: cancelled, deleted, declined,
+    moved."""
+    tally: dict[tuple[str, str], int] = {}
+    for st, who in states:
+        if st != "held":
+            tally[(st, who)] = tally.get((st, who), 0) + 1
+    order = (*LOST, "moved")
+    return dict(sorted(tally.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])))
+
+
+def _told(st: str, who: str, n: int) -> str:
+    by = " by you" if st == "declined" else f" by {who}" if who and st != "deleted" else ""
+    return f"{n} {st}{by}"
+
+
+def trend(last: Sequence[tuple[str, str]]) -> str:
+    """The last few slots in a sentence that says what did not happen and whose doing it
+    was: "3 of the last 4 did not happen: 1 cancelled by Sam, 1 deleted, 1 declined by
+    you; 1 was moved by Sam." """
+    n = len(last)
+    tally = _tally(last)
+    lost = ", ".join(_told(st, who, k) for (st, who), k in tally.items() if st in LOST)
+    lost_n = sum(k for (st, _w), k in tally.items() if st in LOST)
+    moved = [(who, k) for (st, who), k in tally.items() if st == "moved"]
+    moved_n = sum(k for _w, k in moved)
+    moved_by = " and ".join(f"{k} by {who}" if who else str(k) for who, k in moved)
+    shifted = (f"{moved_n} {'was' if moved_n == 1 else 'were'} moved" +
+               (f" by {moved[0][0]}" if len(moved) == 1 and moved[0][0] else "")) \
+        if len(moved) <= 1 else f"{moved_n} were moved ({moved_by})"
+    if lost_n == n > 1:
+        return f"None of the last {n} took place: {lost}."
+    if lost_n:
+        return f"{lost_n} of the last {n} did not happen: {lost}" + \
+            (f"; {shifted}." if moved_n else ".")
+    if moved_n:
+        return f"The last {n} took place; {shifted}."
+    return f"The last {n} took place as planned."
 
 
 def counts(history: Sequence[HistoryEntry], now: datetime, config: Config) -> Counts:
@@ -98,33 +148,28 @@ def counts(history: Sequence[HistoryEntry], now: datetime, config: Config) -> Co
             one_offs += 1
     expected = one_offs + sum(_expected_in_series(v, upcoming.get(uid))
                               for uid, v in by_series.items())
-    held = sum(h.status in HELD for h in recent)
-
-    tally: dict[tuple[str, str], int] = {}
-    for h in recent:
-        if h.status in ("cancelled", "declined", "moved"):
-            key = (h.status, _who(h, config))
-            tally[key] = tally.get(key, 0) + 1
-    who = tuple(f"{n} {status}" + (f" by {person}" if person and status != "declined"
-                                   else " by you" if status == "declined" else "")
-                for (status, person), n in sorted(
-                    tally.items(), key=lambda kv: (("cancelled", "declined", "moved")
-                                                   .index(kv[0][0]), kv[0][1])))
-    cancelled = sum(h.status in ("cancelled", "declined") for h in recent)
-    expected = max(expected, held)
-    # Slots the cadence expects but no entry shows: deleted from the calendar (EXDATE).
-    if expected > held + cancelled:
-        who += (f"{expected - held - cancelled} removed from the calendar",)
-    last = sorted((h for h in past if h.start < now), key=lambda h: h.start)[-STRIP_LENGTH:]
-    strip = tuple(StripCell(h.start.astimezone(config.zone), _state(h),
+    states = [(state(h, now), _who(h, config)) for h in recent]
+    held = sum(st in ("held", "moved") for st, _w in states)
+    expected = max(expected, len(states))
+    # Slots the cadence expects but no entry shows: deleted before manageup saw them.
+    unseen = expected - len(states)
+    tally = _tally([*states, *[("deleted", "")] * unseen])
+    who = tuple(_told(st, w, n) for (st, w), n in tally.items())
+    last = sorted(past, key=lambda h: h.start)[-STRIP_LENGTH:]
+    strip = tuple(StripCell(h.start.astimezone(config.zone), state(h, now),
                             "" if h.status == "scheduled" else _who(h, config)) for h in last)
+    by_state = {st: sum(n for (s2, _w), n in tally.items() if s2 == st)
+                for st in (*LOST, "moved")}
     return Counts(
         held=held,
         expected=expected,
-        cancelled=cancelled,
-        moved=sum(h.status == "moved" for h in recent),
+        cancelled=by_state["cancelled"],
+        moved=by_state["moved"],
         series=len(by_series),
         one_offs=one_offs,
         who=who,
         strip=strip,
+        declined=by_state["declined"],
+        deleted=by_state["deleted"],
+        trend=trend([(state(h, now), _who(h, config)) for h in last[-4:]]),
     )

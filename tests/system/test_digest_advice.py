@@ -148,3 +148,17 @@ def test_a_1on1_cancelled_after_its_digest(q: Quarter, capsys) -> None:
 def test_a_moved_1on1s_digest_says_from_when(q: Quarter) -> None:
     w7 = _digest(q, "Wednesday 24 February, 14:00")
     assert "Moved from Tue 23 Feb 10:00 by Sam Rivera." in " ".join(w7.split())
+
+
+def test_the_trend_counts_slots_and_says_whose(q: Quarter) -> None:
+    """Before W8: W4 declined by Alex, W5 deleted, W6 cancelled by Sam, W7 moved by Sam.
+    Over 90 days W0, deleted before it came, is the window's first slot and counts."""
+    w8 = " ".join(_digest(q, "Tuesday 02 March, 10:00").split())
+    assert "3 of the last 4 did not happen: 1 cancelled by Sam Rivera, 1 deleted, " \
+        "1 declined by you; 1 was moved by Sam Rivera." in w8
+    # Slots W0-W7 and the one-off; held: W1, the one-off, W3 and W7.
+    assert "4 of 9 expected 1:1s held in the last 90 days (1 series and 1 one-off); " \
+        "2 cancelled, 2 deleted, 1 declined, 1 moved." in w8
+    assert "2 cancelled by Sam Rivera; 2 deleted; 1 declined by you; 1 moved by Sam Rivera." \
+        in w8
+    assert "Last 9, oldest first: X H H C H D X C M" in w8

@@ -51,8 +51,8 @@ def test_sections_filled_from_the_store(make_config, tmp_path: Path) -> None:
     assert d.career.question and d.career.question.bank == "career"
     assert d.relationship.held == 2 and d.relationship.cancelled == 1
     assert d.relationship.moved == 1 and d.relationship.expected == 4
-    assert d.relationship.trend == "1 of the last 3 was cancelled by your boss; 1 of the last 3 " \
-        "was moved."
+    assert d.relationship.trend == "1 of the last 3 did not happen: 1 cancelled by Sam " \
+        "Rivera; 1 was moved by Sam Rivera."
     assert d.relationship.days_since_probe is None
 
 

@@ -32,7 +32,8 @@ def test_two_weekly_series_and_a_one_off_count_once_each(make_config) -> None:
     assert (r.held, r.expected) == (50, 52)
     assert (r.series, r.one_offs) == (2, 1)
     assert r.held <= r.expected
-    assert r.cancelled == 2 and r.moved == 1
+    # Declined by the user is theirs, not a cancellation (issue 25.6).
+    assert r.cancelled == 1 and r.declined == 1 and r.moved == 1
     assert r.who == ("1 cancelled by Sam Rivera", "1 declined by you", "1 moved by you")
 
 
@@ -58,8 +59,7 @@ def test_one_series_with_a_move_and_a_cancellation(make_config) -> None:
     r = compose(store.snapshot(), match, history, NOW, cfg).relationship
     # 5, 12 (moved to 13), 19 (cancelled by Sam) and 26 Nov (deleted: EXDATE) were planned.
     assert (r.held, r.expected) == (2, 4)
-    assert r.who == ("1 cancelled by Sam Rivera", "1 moved by Sam Rivera",
-                     "1 removed from the calendar")
+    assert r.who == ("1 cancelled by Sam Rivera", "1 deleted", "1 moved by Sam Rivera")
     assert "".join(c.letter for c in r.strip) == "HMC"
 
 

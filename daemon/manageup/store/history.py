@@ -10,7 +10,9 @@ from manageup.model import HistoryEntry
 from manageup.store.db import StoreBase, parse_rows
 from manageup.store.items import iso
 
-HISTORY_STATUSES = ("scheduled", "moved", "cancelled", "declined")
+# planned: seen ahead in the calendar; still "planned" once its time has passed, it was
+# taken out of the calendar (relationship.state calls it deleted).
+HISTORY_STATUSES = ("scheduled", "moved", "cancelled", "declined", "planned")
 
 
 class HistoryMixin(StoreBase):
