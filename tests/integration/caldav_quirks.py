@@ -35,6 +35,98 @@ class Xandikos(Radicale):
         return _BasicAuth(app, "alex", PASSWORD) if self.login else app
 
 
+SABRE = Path("/usr/share/doc/php-sabre-dav/examples")  # Debian's php-sabre-dav
+
+
+class SabreDAV(Radicale):
+    """SabreDAV 1.8 as Debian ships it (php-sabre-dav), its own calendarserver.php
+    example on PHP's built-in server, behind the same WSGI layer (a forwarding proxy).
+    It has no sync-collection (SabreDAV added it in 2.0) and asks for Digest auth."""
+
+    sync = False
+
+    def make_app(self, folder: Path) -> Any:
+        import hashlib
+        import sqlite3
+        import subprocess
+        import time
+
+        from tests.conftest import free_port
+
+        db = folder / "db.sqlite"
+        with sqlite3.connect(db) as c:
+            for part in ("calendars", "principals", "users", "locks"):
+                c.executescript((SABRE / "sql" / f"sqlite.{part}.sql").read_text())
+            c.execute("DELETE FROM users")
+            c.execute("UPDATE principals SET uri = replace(uri, 'admin', 'alex')")
+            # SabreDAV keeps the HTTP Digest (RFC 2617) hash: MD5 of user:realm:password.
+            digest = hashlib.md5(f"alex:SabreDAV:{PASSWORD}".encode()).hexdigest()
+            c.execute("INSERT INTO users (username, digesta1) VALUES ('alex', ?)", (digest,))
+        example = (SABRE / "calendarserver.php").read_text()
+        # PHP 8.2 deprecates what SabreDAV 1.8 does; the example made every notice fatal.
+        server = example.replace("'sqlite:data/db.sqlite'", f"'sqlite:{db}'").replace(
+            'set_error_handler("exception_error_handler");',
+            "error_reporting(E_ALL & ~E_DEPRECATED & ~E_WARNING);").replace(
+            "Canada/Eastern", "UTC")
+        (folder / "server.php").write_text(server)
+        port = free_port()
+        self.php = subprocess.Popen(["php", "-S", f"127.0.0.1:{port}", "server.php"],
+                                    cwd=folder, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        import socket
+
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("php -S did not start")
+            time.sleep(0.05)
+        return _Forward("127.0.0.1", port)
+
+    def client(self) -> Any:
+        from caldav.davclient import DAVClient
+
+        return DAVClient(self.url + "/", username="alex", password=PASSWORD,
+                         auth_type="digest")
+
+    def stop(self) -> None:
+        super().stop()
+        self.php.terminate()
+        self.php.wait(10)
+
+
+class _Forward:
+    """A WSGI app that sends each request on to an HTTP server and returns its answer."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Any:
+        import http.client
+
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(size) if size else b""
+        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items()
+                   if k.startswith("HTTP_") and k not in ("HTTP_HOST", "HTTP_CONNECTION")}
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        path = environ["PATH_INFO"] + (f"?{environ['QUERY_STRING']}"
+                                       if environ.get("QUERY_STRING") else "")
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            conn.request(environ["REQUEST_METHOD"], path, body=body, headers=headers)
+            answer = conn.getresponse()
+            content = answer.read()
+        finally:
+            conn.close()
+        hop = {"connection", "transfer-encoding", "keep-alive", "content-length"}
+        start(f"{answer.status} {answer.reason}",
+              [(k, v) for k, v in answer.getheaders() if k.lower() not in hop])
+        return [content]
+
+
 class _BasicAuth:
     def __init__(self, app: Any, user: str, password: str) -> None:
         import base64

@@ -61,6 +61,8 @@ class _Threading(socketserver.ThreadingMixIn, WSGIServer):
 class Radicale:
     """Radicale in-process behind a WSGI layer that counts requests and injects faults."""
 
+    sync = True  # answers sync-collection (RFC 6578)
+
     def __init__(self, folder: Path, *, login: bool = True) -> None:
         self.login = login
         self.app = self.make_app(folder)

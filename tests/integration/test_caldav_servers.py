@@ -1,6 +1,7 @@
 """The contract every CalDAV server is held to: a weekly 1:1 read through it gives the
 same 1:1s as the same calendar read from an .ics file, at the first poll and the next.
-Real servers (Radicale, Xandikos) run in-process on loopback; servers we cannot run
+Real servers run on loopback (Radicale, Xandikos in-process; SabreDAV 1.8 from Debian on
+PHP's built-in server, up in about a second); servers we cannot run
 here (Cyrus, SOGo, Yahoo) are played by a quirk proxy in front of a real one
 (caldav_quirks.py says where each quirk is documented)."""
 
@@ -26,6 +27,7 @@ from tests.integration.caldav_quirks import (
     CyrusStaleToken,
     NoImplicitRecurrence,
     Quirk,
+    SabreDAV,
     Xandikos,
 )
 from tests.integration.test_caldav import (
@@ -58,10 +60,13 @@ QUIRKS: dict[str, Callable[[Radicale], Any]] = {
 _count = iter(range(10**6))
 
 
-@pytest.fixture(scope="module", params=["radicale", "xandikos"])
+SERVERS = {"radicale": Radicale, "xandikos": Xandikos, "sabredav": SabreDAV}
+
+
+@pytest.fixture(scope="module", params=list(SERVERS))
 def server(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
-    kind = Radicale if request.param == "radicale" else Xandikos
+    kind = SERVERS[request.param]
     started = kind(tmp_path_factory.mktemp(request.param))
     yield started
     started.stop()
@@ -90,8 +95,8 @@ def test_a_weekly_1on1_reads_the_same_as_from_the_ics_file(
         # The next poll, by a new process: the sync state comes from the store.
         again = poll(CaldavSource(config.calendars[0], config, password=PASSWORD),
                      *WINDOW, BERLIN)
-    if isinstance(proxy, Quirk):
-        assert proxy.hits, "the quirk was played"
+    if isinstance(proxy, Quirk):  # a server without sync tokens has none to refuse
+        assert proxy.hits or (isinstance(proxy, CyrusStaleToken) and not server.sync)
     for got in (first, again):
         assert sorted(map(key, got.occurrences)) == sorted(map(key, want.occurrences))
         assert _one_on_ones(got.occurrences, config) == _one_on_ones(want.occurrences,
