@@ -95,6 +95,11 @@ class _Picker:
         got = self.pick(bank, 1, known)
         return got[0] if got else None
 
+    def shared(self, bank: str) -> Question | None:
+        """A question for a goal when every one of its step is taken by another goal:
+        the same question twice beats a goal left without one."""
+        return self.one(bank) or next(iter(question_banks().get(bank, ())), None)
+
 
 def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], now: datetime,
             config: Config, boss_week: BossWeek | None = None) -> Digest:
@@ -139,7 +144,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         next_field = next((f for f in PROBE_FIELDS if not g.fields.get(f)), None)
         goals.append(GoalProbe(
             g, answered, PROBE_LABELS[next_field] if next_field else "",
-            picker.one(f"probe.{next_field}") if next_field else None, next_field or ""))
+            picker.shared(f"probe.{next_field}") if next_field else None, next_field or ""))
     # Least explored goals first: they are where the next question pays most.
     goals.sort(key=lambda p: (len(p.answered), p.item.id))
 

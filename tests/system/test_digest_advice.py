@@ -45,6 +45,10 @@ def q(tmp_path_factory: pytest.TempPathFactory):
         yield sim
 
 
+GOALS = ("Hire two SREs", "Ship the audit fixes", "Halve the on-call pages",
+         "Move billing off the old cluster", "Keep the Q2 launch date")
+
+
 def _play(q: Quarter) -> None:
     t0 = local("2027-01-01T09:00")
     q.mu("add", "need", "Intro to the Finance VP", now=t0)  # 1
@@ -53,6 +57,8 @@ def _play(q: Quarter) -> None:
     q.mu("add", "owe", "Send the deck", "--due", "2027-01-25", now=t0)  # 4
     q.mu("add", "owe", "Send the Q4 numbers", "--due", "2027-01-20", now=t0)  # 5
     q.mu("add", "goal", "Cut cloud spend 15%", now=t0)  # 6
+    for goal in GOALS:  # 7-11
+        q.mu("add", "goal", goal, now=t0)
     q.send(t0)  # sees W0 and W1 ahead
     q.change("2027-01-02T12:00+01:00", "deleted", tuesday(0))
     q.change("2027-01-12T12:00+01:00", "one-off", "2027-01-14T14:00",
@@ -65,6 +71,8 @@ def _play(q: Quarter) -> None:
 
     q.send(local("2027-01-04T16:00"))  # W0 is gone: nothing due
     q.send(local("2027-01-11T16:00"))  # digest W1
+    answers = [a for g in range(6, 12) for a in ("--answer", str(g), f"Because of {g}")]
+    q.mu("review", *answers, now=local("2027-01-12T11:00"))
     q.send(local("2027-01-13T20:00"))  # digest of the one-off
     q.send(local("2027-01-18T16:00"))  # digest W2
     q.send(local("2027-01-18T20:00"))  # W2 was cancelled after it went out
@@ -162,3 +170,13 @@ def test_the_trend_counts_slots_and_says_whose(q: Quarter) -> None:
     assert "2 cancelled by Sam Rivera; 2 deleted; 1 declined by you; 1 moved by Sam Rivera." \
         in w8
     assert "Last 9, oldest first: X H H C H D X C M" in w8
+
+
+def test_every_goal_gets_its_next_question(q: Quarter) -> None:
+    """Six goals at the same probe step: each has its own next question, and `review
+    --answer` took an answer for each (the quarter's first review)."""
+    w1 = _digest(q, "Tuesday 12 January, 10:00")
+    asks = re.findall(r"Ask next \(why it matters\): (.*?)(?= - |$)", " ".join(w1.split()))
+    assert len(asks) == 6 and len(set(asks)) == 6
+    w3 = " ".join(_digest(q, "Tuesday 26 January, 10:00").split())
+    assert w3.count("1 of 4 probed") == 6 and w3.count("Ask next (what gets in the way)") == 6
