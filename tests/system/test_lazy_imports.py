@@ -136,7 +136,7 @@ import json, sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 import icalendar
-from manageup.sources.recurrence import _query
+from manageup.sources.ics.recurrence import _query
 ny = ZoneInfo("America/New_York")
 before = "click" in sys.modules
 cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
@@ -165,8 +165,8 @@ def test_warm_timer_cycle_loads_no_feed_reading_nor_digest_code(tmp_path: Path) 
     args = (*ics_only(tmp_path), "run", "--once", *NOW)
     modules_after(*args)  # the first process parses and leaves its result for the next
     loaded = modules_after(*args)
-    assert sorted(loaded & {"manageup.sources.prefilter", "manageup.sources.precut",
-                            "manageup.sources.icsparse", "manageup.digestmodel",
+    assert sorted(loaded & {"manageup.sources.ics.prefilter", "manageup.sources.ics.precut",
+                            "manageup.sources.ics.parse", "manageup.digestmodel",
                             "manageup.compose", "manageup.render", "email.utils",
                             "socket"}) == []
     assert "manageup.model" in loaded  # the occurrences themselves

@@ -119,7 +119,7 @@ def test_one_feeds_time_zones_never_move_anothers_events(make_config, tmp_path: 
     five = IcsSource(Calendar(type="ics", path=ICS / "custom_tzid_office_plus5.ics"), cfg)
     for order in ([one, five], [five, one]):
         for src in order:  # a fresh read each time, as after the file changed
-            src._stat, src._reduced = None, None
+            src._state.stat, src._state.reduced = None, None
         got = gather(order, cfg, NOW)
         starts = {o.uid: o.start for o in got.occurrences}
         assert starts == {"office-1@example.com": at("2026-11-05T09:00Z"),

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from benchmarks.generate import generate
 from manageup.config import Config, parse_config
 from manageup.detect import boss_names, detect
-from manageup.sources import cache
+from manageup.sources.ics import feedcache as cache
 from manageup.sources.ics import parse_occurrences
-from manageup.sources.precut import precut
-from manageup.sources.prefilter import Needles, select
+from manageup.sources.ics.precut import precut
+from manageup.sources.ics.prefilter import Needles, select
 from tests.conftest import ICS, ROOT, config_text
 from tests.unit.test_prefilter import WINDOW, _weekly, answers
 from tests.unit.test_prefilter import same as same_answers
@@ -137,12 +137,12 @@ def test_stale_override_under_a_this_and_future_move() -> None:
 
 def test_feed_cache_fingerprint_covers_every_module_of_the_fast_path() -> None:
     # A fix to the pre-cut must not leave a fresh process reusing what the old code cut.
-    code = ("import sys; from manageup.sources.precut import precut; "
+    code = ("import sys; from manageup.sources.ics.precut import precut; "
             "from manageup.sources import ics; "
             "print(' '.join(m for m in sys.modules if m.startswith('manageup.sources')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "daemon")})
-    loaded = set(out.stdout.split()) - {"manageup.sources.cache"}
+    loaded = set(out.stdout.split()) - {"manageup.sources.ics.feedcache"}
     assert loaded <= set(cache._CODE)
 
 
@@ -238,7 +238,7 @@ def test_uid_with_an_unclosed_quote_in_a_parameter() -> None:
 def test_a_megabyte_of_mailto_on_one_line_takes_no_time_to_select() -> None:
     # A stranger's invite may carry a line of up to ics.MAX_LINE bytes; a regex that
     # backtracks over it from every "mailto:" would take tens of minutes.
-    code = ("import sys; from manageup.sources.prefilter import select; "
+    code = ("import sys; from manageup.sources.ics.prefilter import select; "
             "from tests.unit.test_prefilter import needles; "
             "line = b'X-A:' + b'mailto:' * 140_000; "
             "data = b'BEGIN:VCALENDAR\\r\\nBEGIN:VEVENT\\r\\nUID:a\\r\\n' + line + "
@@ -253,7 +253,7 @@ def test_a_megabyte_of_mailto_on_one_line_takes_no_time_to_select() -> None:
 def test_thousands_of_open_components_closed_by_strangers_take_no_time() -> None:
     # Every END that closes nothing open was checked against the whole stack of open
     # components: 100,000 of each took hours.
-    code = ("from manageup.sources.prefilter import select; "
+    code = ("from manageup.sources.ics.prefilter import select; "
             "from tests.unit.test_prefilter import needles; "
             "data = (b'BEGIN:VCALENDAR\\r\\nBEGIN:VEVENT\\r\\nUID:a\\r\\n' "
             "+ b'BEGIN:X\\r\\n' * 100_000 + b'END:Y\\r\\n' * 100_000 "

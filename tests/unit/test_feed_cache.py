@@ -281,9 +281,9 @@ def test_fingerprint_is_the_same_in_every_process(tmp_path: Path) -> None:
     cfg_path.write_text(config_text(FIXTURE, tmp_path))
     code = ("import sys; from manageup.config import parse_config; "
             "from manageup.sources.ics import IcsSource; "
-            "from manageup.sources.cache import fingerprint; "
+            "from manageup.sources.ics.feedcache import fingerprint; "
             "c = parse_config(open(sys.argv[1]).read()); "
-            "print(fingerprint(IcsSource(c.calendars[0], c)))")
+            "print(fingerprint(c.calendars[0], c))")
     prints = {subprocess.run([sys.executable, "-c", code, str(cfg_path)], check=True,
                              capture_output=True, text=True,
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout

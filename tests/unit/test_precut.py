@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generate import generate
-from manageup.sources.precut import precut
-from manageup.sources.prefilter import select
+from manageup.sources.ics.precut import precut
+from manageup.sources.ics.prefilter import select
 from tests.conftest import ICS, ROOT
 from tests.unit.test_prefilter import feeds, needles
 

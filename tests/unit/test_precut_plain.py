@@ -1,4 +1,4 @@
-"""The pre-cut's plain path (sources/rawscan.py) cuts on the raw lines without unfolding
+"""The pre-cut's plain path (sources/ics/plainchunk.py) cuts on the raw lines without unfolding
 them. Each event here is placed among ordinary ones and spelled so that the physical
 lines and the unfolded ones select sees disagree; a plain path that trusted the physical
 lines would drop something select keeps, or keep the feed's nesting looking clean when
@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.generate import generate
-from manageup.sources import precut as precut_module
-from manageup.sources.precut import precut
+from manageup.sources.ics import anychunk
+from manageup.sources.ics.precut import precut
 from tests.unit.test_precut import RANGE, same
 from tests.unit.test_prefilter import needles
 
@@ -79,7 +79,7 @@ def test_plain_feed_is_cut_without_the_slow_path(monkeypatch: pytest.MonkeyPatch
     def refuse(*_args: object) -> bool:
         raise AssertionError("slow path used")
 
-    monkeypatch.setattr(precut_module._Cut, "_any", refuse)
+    monkeypatch.setattr(anychunk, "read", refuse)
     data = generate(3000, seed=5).encode()
     for chunk in (20_000, 1 << 20):
         cut = precut(data, needles(), chunk=chunk, min_size=0)
@@ -91,7 +91,7 @@ def test_plain_feed_is_cut_without_the_slow_path(monkeypatch: pytest.MonkeyPatch
 def test_an_address_that_holds_no_name_is_looked_for_on_its_own() -> None:
     """The plain path looks for addresses only where a name is when every address holds
     one (its local part is a name); here one does not ("s@", too short to be a name)."""
-    from manageup.sources.prefilter import Needles, select
+    from manageup.sources.ics.prefilter import Needles, select
 
     words = Needles(["s@example.com", "sam@example.com"], ["1:1"], ["Sam Rivera", "Sam"], 3)
     data = generate(400, seed=11).encode()

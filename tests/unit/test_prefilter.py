@@ -14,7 +14,7 @@ from manageup.detect import boss_names, detect
 from manageup.errors import SourceError
 from manageup.history import history_of
 from manageup.sources.ics import parse_occurrences
-from manageup.sources.prefilter import Needles, select
+from manageup.sources.ics.prefilter import Needles, select
 from tests.conftest import ICS, ROOT, at, config_text
 
 NOW = at("2026-11-25T16:00+01:00")
@@ -119,7 +119,7 @@ def test_same_answers_on_generated_feeds(data: bytes) -> None:
 
 
 def test_folds_to_ascii_is_complete() -> None:
-    from manageup.sources.prefilter import FOLDS_TO_ASCII
+    from manageup.sources.ics.prefilter import FOLDS_TO_ASCII
 
     every = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000
              and any(ch.isascii() for ch in chr(c).casefold())]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manageup.sources.ics import _longest_line_over
+from manageup.sources.ics.lines import longest_line_over
 
 
 def plain(raw: bytes, limit: int) -> int:
@@ -20,4 +20,4 @@ def test_longest_line_over_matches_splitting(lines: list[tuple[int, bytes]],
                                              limit: int) -> None:
     raw = b"".join(b"x" * n + end for n, end in lines)
     for data in (raw, raw.rstrip(b"\r\n"), raw + b"y" * (limit + 1)):
-        assert _longest_line_over(data, limit) == plain(data, limit)
+        assert longest_line_over(data, limit) == plain(data, limit)

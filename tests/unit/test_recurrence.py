@@ -47,7 +47,7 @@ def test_weekly_rule_with_byhour_is_read() -> None:
     ("FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", 1),
 ])
 def test_density_is_judged_from_the_rule(rule: str, times: int) -> None:
-    from manageup.sources.recurrence import per_day
+    from manageup.sources.ics.recurrence import per_day
 
     assert per_day(vRecur.from_ical(rule)) == times
 
@@ -55,7 +55,7 @@ def test_density_is_judged_from_the_rule(rule: str, times: int) -> None:
 def test_dense_series_is_capped_not_skipped() -> None:
     """FREQ=MINUTELY from 1990: the series is read, capped inside the window (the work
     bounded), and the real 1:1 beside it is found."""
-    from manageup.sources.recurrence import MAX_PER_SERIES
+    from manageup.sources.ics.recurrence import MAX_PER_SERIES
 
     r = parse_occurrences((ICS / "hourly_series_from_1990.ics").read_bytes(), *NOV, BERLIN,
                           calendar="c")

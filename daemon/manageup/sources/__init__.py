@@ -139,10 +139,3 @@ def fetch_into(source: Source, start: datetime, end: datetime, zone: ZoneInfo, *
         return source.fetch_synced(start, end, zone, store=store, now=now, readonly=readonly)
     return source.fetch(start, end, zone)
 
-
-def line_ends(data: bytes) -> bytes:
-    """A feed whose lines end in CR alone (classic Mac OS) with CRLF instead: the parser
-    and the fast path both split lines at LF, and would read nothing at all."""
-    if b"\n" in data or b"\r" not in data:
-        return data
-    return data.replace(b"\r", b"\r\n")

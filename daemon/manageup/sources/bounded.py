@@ -5,7 +5,7 @@ error for that calendar instead of all memory or a cycle that never ends.
 requests' own timeout is per socket read, and it reads a whole body into memory before
 anyone can look at its size; so the body is streamed here, a read at a time (read1 returns
 what has arrived, so a dripping answer reaches the deadline check), and inflated no
-further than the limit (download._whole, as for .ics feeds).
+further than the limit (download.whole_body, as for .ics feeds).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import time
 from typing import Any
 
 from manageup.errors import SourceError
-from manageup.sources.download import _whole
+from manageup.sources.download import whole_body
 
 CHUNK = 64 * 1024
-ENCODINGS = "gzip, deflate"  # what _whole can inflate within the limit
+ENCODINGS = "gzip, deflate"  # what whole_body can inflate within the limit
 
 
 def read_whole(r: Any, label: str, deadline: float, max_bytes: int, timeout: float) -> bytes:
@@ -36,7 +36,7 @@ def read_whole(r: Any, label: str, deadline: float, max_bytes: int, timeout: flo
                 raise SourceError(f"{label}: the server's answer did not arrive within "
                                   f"{timeout:g} s; the next poll tries again, or raise "
                                   "calendars.timeout")
-        return _whole(b"".join(parts), r.headers, label, max_bytes)
+        return whole_body(b"".join(parts), r.headers, label, max_bytes)
     finally:
         r.close()
 

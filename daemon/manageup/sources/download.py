@@ -59,7 +59,7 @@ def download(opener: urllib.request.OpenerDirector, url: str, label: str, timeou
         _failed(box.error, label, conditional)  # raises, except for a fitting 304
         return None
     assert box.headers is not None
-    data = _whole(box.data, box.headers, label, max_bytes)
+    data = whole_body(box.data, box.headers, label, max_bytes)
     validators.clear()
     for h in ("etag", "last-modified"):
         if box.headers.get(h):
@@ -115,7 +115,7 @@ def _failed(error: BaseException, label: str, conditional: bool) -> None:
                       f"{error})") from None
 
 
-def _whole(raw: bytes, headers: Any, label: str, max_bytes: int) -> bytes:
+def whole_body(raw: bytes, headers: Any, label: str, max_bytes: int) -> bytes:
     too_big = SourceError(f"{label}: feed is over {max_bytes} bytes; raise "
                           "calendars.max_bytes if it is really that big")
     if len(raw) > max_bytes:

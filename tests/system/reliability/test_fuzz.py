@@ -16,7 +16,7 @@ from manageup.deliver import build_message
 from manageup.detect import detect
 from manageup.errors import SourceError
 from manageup.sources.ics import IcsSource, check_lines, parse_occurrences
-from manageup.sources.recurrence import MAX_PER_SERIES
+from manageup.sources.ics.recurrence import MAX_PER_SERIES
 from manageup.store import Store
 from tests.conftest import ICS, ROOT, at, config_text
 from tests.mailcheck import checked_mail

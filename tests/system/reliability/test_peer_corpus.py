@@ -20,7 +20,7 @@ from manageup.detect import boss_names, detect
 from manageup.errors import SourceError
 from manageup.history import history_of
 from manageup.sources.ics import REDUCE_MARGIN, check_lines, parse_occurrences
-from manageup.sources.prefilter import Needles, select
+from manageup.sources.ics.prefilter import Needles, select
 from tests.conftest import BERLIN, ICS, ROOT, config_text
 from tests.system.reliability.conftest import FIGURES
 

@@ -16,7 +16,7 @@ _UFOLD = re.compile(rb"(?:(?<!\n)\r\n|(?<![\r\n])\n)(?:\r?\n)*[ \t]")
 _BLANK_FOLDS = (b"\n\r\n ", b"\n\n ", b"\n\r\n\t", b"\n\n\t")
 # Components that sit beside VEVENTs, never inside one.
 _TOP = {b"vevent", b"vtodo", b"vjournal", b"vfreebusy", b"vtimezone", b"vavailability"}
-_UID = re.compile(rb"^uid[;:][^\r\n]*", re.M)
+UID_LINE = re.compile(rb"^uid[;:][^\r\n]*", re.M)
 
 def unfold(data: bytes) -> bytes:
     if any(b in data for b in _BLANK_FOLDS):
@@ -35,7 +35,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9-]+")
 
 
 @lru_cache(maxsize=4)
-def _re2(pattern: bytes) -> Any:
+def re2_compiled(pattern: bytes) -> Any:
     """A pattern compiled by RE2, byte-wise: linear time whatever the text."""
     import re2  # here: a warm cycle never calls select
 
@@ -46,7 +46,7 @@ def _re2(pattern: bytes) -> Any:
 
 def _odd_names() -> Any:
     """_ODD_NAME for RE2: over 15 MB, a fifth of the time re takes."""
-    return _re2(_ODD_NAME)
+    return re2_compiled(_ODD_NAME)
 
 
 def lowered(text: bytes) -> bytes:
@@ -83,12 +83,12 @@ def line_starts(low: bytes, word: bytes) -> list[int]:
     return found
 
 
-def _line_end(low: bytes, start: int) -> int:
+def line_end(low: bytes, start: int) -> int:
     end = low.find(b"\n", start)
     return len(low) if end < 0 else end + 1
 
 
-def _value(rest: bytes) -> bytes:
+def value_of(rest: bytes) -> bytes:
     """The value of a content line, after the first colon outside a quoted parameter."""
     colon = rest.find(b":")
     if colon >= 0 and b'"' not in rest[:colon]:
@@ -133,7 +133,7 @@ def scan(low: bytes) -> Structure:
         return start
 
     for pos, begin in marks:
-        name = low[pos + (6 if begin else 4):_line_end(low, pos)].strip()
+        name = low[pos + (6 if begin else 4):line_end(low, pos)].strip()
         if begin:
             if name in _TOP or name == b"vcalendar":
                 # Nothing of these nests in an event: whatever event is open never ended.
@@ -145,12 +145,12 @@ def scan(low: bytes) -> Structure:
             open_names[name] += 1
             continue
         if open_names[name] <= 0:
-            out.cuts.append((pos, _line_end(low, pos)))  # an END with no BEGIN
+            out.cuts.append((pos, line_end(low, pos)))  # an END with no BEGIN
             continue
         while stack[-1][0] != name:
             out.cuts.append((pop(), pos))
         start = pop()
-        end = _line_end(low, pos)
+        end = line_end(low, pos)
         if name == b"vevent" and open_names[b"vcalendar"] == len(stack):
             out.spans.append((start, end))
         elif open_names[b"vevent"] > 0:
@@ -170,7 +170,7 @@ def quick_scan(low: bytes) -> Structure | None:
     searches; None when a full scan is needed. Components nested in an event (VALARMs)
     are found later, only in the blocks that need them."""
     begins = line_starts(low, b"begin:vevent")
-    ends = [_line_end(low, e) for e in line_starts(low, b"end:vevent")]
+    ends = [line_end(low, e) for e in line_starts(low, b"end:vevent")]
     if len(begins) != len(ends) or \
             low.count(b"\nbegin:") + low.startswith(b"begin:") != low.count(b"\nend:"):
         return None
@@ -203,7 +203,7 @@ def nested(low: bytes, span: tuple[int, int]) -> list[tuple[int, int]]:
         if step > 0 and depth == 2:
             start = pos
         elif step < 0 and depth == 1:
-            inner.append((s + start, s + _line_end(low[s:e], pos)))
+            inner.append((s + start, s + line_end(low[s:e], pos)))
     return inner
 
 
@@ -219,5 +219,5 @@ def _outermost(cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def uid_in(low: bytes, start: int, end: int) -> str:
     """The first UID line's value between two offsets, for naming what was skipped."""
-    m = _UID.search(low, start, end)
-    return _value(m.group(0)[3:]).strip().decode("utf-8", "replace") if m else ""
+    m = UID_LINE.search(low, start, end)
+    return value_of(m.group(0)[3:]).strip().decode("utf-8", "replace") if m else ""

@@ -1,8 +1,8 @@
 """A feed's selected, expanded occurrences kept across processes.
 
 The timer runs a fresh `manageup run --once` every few minutes; without this each one would
-read, cut down and expand a 15 MB feed that has not changed. An entry holds everything an
-IcsSource keeps in memory between the daemon's cycles (the cut-down feed, the expanded
+read, cut down and expand a 15 MB feed that has not changed. An entry holds the FeedState
+an IcsSource keeps in memory between the daemon's cycles (the cut-down feed, the expanded
 occurrences and the range they cover, the content hash, the HTTP validators), so a fresh
 process carries on as if it had been running all along.
 
@@ -27,25 +27,29 @@ import importlib.util
 import logging
 import os
 import pickle
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from manageup import __version__
 from manageup.cache import private_dir, write_atomic
+from manageup.sources.ics.state import FeedState
 
 if TYPE_CHECKING:
+    from manageup.config import Calendar, Config
     from manageup.sources import FetchResult
-    from manageup.sources.ics import IcsSource
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 # The code an entry's content depends on: a change to any of these makes a new fingerprint.
-_CODE = ("manageup.sources", "manageup.sources.ics", "manageup.sources.prefilter",
-         "manageup.sources.icsparse", "manageup.sources.recurrence", "manageup.sources.precut",
-         "manageup.sources.rawscan", "manageup.sources.icstext", "manageup.sources.precutslow",
-         "manageup.model",
+_CODE = ("manageup.sources", "manageup.sources.ics", "manageup.sources.ics.source",
+         "manageup.sources.ics.state", "manageup.sources.ics.lines",
+         "manageup.sources.ics.prefilter", "manageup.sources.ics.parse",
+         "manageup.sources.ics.recurrence", "manageup.sources.ics.precut",
+         "manageup.sources.ics.chunkscan", "manageup.sources.ics.plainchunk",
+         "manageup.sources.ics.anychunk", "manageup.sources.ics.text", "manageup.model",
          "icalendar", "recurring_ical_events", "x_wr_timezone")
 
 
@@ -62,118 +66,117 @@ def _code_stamp() -> list[tuple[str, int, int]]:
     return stamp
 
 
-def fingerprint(source: IcsSource) -> str:
+def fingerprint(cal: Calendar, config: Config | None) -> str:
     """Every input besides the feed itself that shapes what the source keeps. A config
     section's repr names each of its fields, so a key added later is covered too."""
-    c = source.config
-    parts = (FORMAT, __version__, repr(source.cal), _code_stamp(),
+    c = config
+    parts = (FORMAT, __version__, repr(cal), _code_stamp(),
              None if c is None else (repr(c.me), repr(c.boss), repr(c.detect), c.zone.key))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _signature(state: FeedState) -> tuple[Any, ...]:
+    """What a save would change: an equal one is not written again."""
+    return (state.digest, state.reduced is not None and len(state.reduced), state.range,
+            state.expanded and state.expanded[:3], sorted(state.validators.items()))
 
 
 class FeedCache:
     """The on-disk entry of one calendar; a no-op when there is no cache folder."""
 
-    def __init__(self, source: IcsSource) -> None:
-        self.source = source
+    def __init__(self, cal: Calendar, config: Config | None) -> None:
+        self.cal, self.config = cal, config
         self.path: Path | None = None
         self.restored_warnings: list[str] | None = None
         self._warnings: list[str] = []  # those of the expansion the source holds
         self._fp = ""
         self._saved: tuple[Any, ...] = ()
         # Without a config (a library caller) nothing is cut down: no entry for a whole feed.
-        folder = private_dir("feeds") if source.config is not None else None
+        folder = private_dir("feeds") if config is not None else None
         if folder is not None:
-            where = f"path:{source.cal.path}" if source.cal.path else f"url:{source.cal.url}"
+            where = f"path:{cal.path}" if cal.path else f"url:{cal.url}"
             name = hashlib.sha256(where.encode()).hexdigest()[:32]
             self.path = folder / f"{name}.pickle"
 
-    @classmethod
-    def attach(cls, source: IcsSource) -> FeedCache:
-        """Made on a source's first fetch in a process: restores what an earlier one left."""
-        cache = cls(source)
+    def restore(self) -> FeedState | None:
+        """What an earlier process left for this feed, when it still holds; else None."""
         try:
-            cache._restore()
+            return self._restore()
         except Exception as e:  # a cache must never cost a cycle, whatever is in the file
-            log.debug("%s: feed cache not used (%s)", source.label, e)
-            cache.restored_warnings = None
-        return cache
+            log.debug("%s: feed cache not used (%s)", self.cal.label, e)
+            self.restored_warnings = None
+            return None
 
-    def _restore(self) -> None:
+    def _restore(self) -> FeedState | None:
         if self.path is None:
-            return
-        self._fp = fingerprint(self.source)
+            return None
+        self._fp = fingerprint(self.cal, self.config)
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return
+            return None
         entry = pickle.loads(raw)
         if not isinstance(entry, dict) or entry.get("fp") != self._fp:
-            return
-        src = self.source
+            return None
         stat = None
-        if src.cal.path is not None:
-            stat = self._same_file(entry, src.cal.path)
+        if self.cal.path is not None:
+            stat = self._same_file(entry, self.cal.path)
             if stat is None:
-                return
+                return None
         lo, hi, zone_key = entry["expanded"]
-        state = (dict(entry["validators"]), entry["digest"], entry["reduced"], entry["range"],
-                 (lo, hi, ZoneInfo(zone_key), list(entry["occurrences"])))
+        state = FeedState(
+            validators=dict(entry["validators"]), stat=stat, digest=entry["digest"],
+            reduced=entry["reduced"], range=entry["range"],
+            expanded=(lo, hi, ZoneInfo(zone_key), list(entry["occurrences"])),
+            cut=list(entry["cut"]))
         self.restored_warnings = list(entry["warnings"])
         self._warnings = self.restored_warnings
-        src._stat = stat  # the source's own between-cycles check starts from this file
-        src._validators, src._digest, src._reduced, src._range, src._expanded = state
-        self._saved = self._state()
-        log.debug("%s: reusing %d occurrences from the feed cache", src.label,
+        self._saved = _signature(state)
+        log.debug("%s: reusing %d occurrences from the feed cache", self.cal.label,
                   len(entry["occurrences"]))
+        return state
 
     def _same_file(self, entry: dict[str, Any], path: Path) -> tuple[int, int, int] | None:
-        """The file's stat signature when its content is the recorded one."""
+        """The file's stat signature when its content is the recorded one: the source's
+        own between-cycles check starts from it."""
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
-            if st.st_size != entry["size"] or st.st_size > self.source.cal.max_bytes:
+            if st.st_size != entry["size"] or st.st_size > self.cal.max_bytes:
                 return None
             if hashlib.file_digest(f, "sha256").digest() != entry["digest"]:
                 return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
-    def _state(self) -> tuple[Any, ...]:
-        s = self.source
-        return (s._digest, s._reduced is not None and len(s._reduced), s._range,
-                s._expanded and s._expanded[:3], sorted(s._validators.items()))
-
-    def after(self, result: FetchResult) -> None:
-        """Called with each fetch's result: the restored warnings go with a fetch that reused
-        the restored expansion; a new expansion or new validators are saved."""
+    def after(self, result: FetchResult, state: FeedState) -> None:
+        """Called with each fetch's result and the state the source keeps: the restored
+        warnings go with a fetch that reused the restored expansion; a new expansion or
+        new validators are saved."""
         if self.restored_warnings is not None:
             if result.unchanged and not result.warnings:
                 result.warnings = self.restored_warnings
             self.restored_warnings = None
         if not result.unchanged:
             self._warnings = list(result.warnings)
-        if self.path is None or self.source._expanded is None or self._state() == self._saved:
+        if self.path is None or state.expanded is None or _signature(state) == self._saved:
             return
         try:
-            self._save()
+            self._save(replace(state))
         except Exception as e:  # unwritable, full disk, an unpicklable value: no cache
-            log.debug("%s: feed cache not saved (%s)", self.source.label, e)
+            log.debug("%s: feed cache not saved (%s)", self.cal.label, e)
 
-    def _save(self) -> None:
-        src = self.source
-        expanded = src._expanded
-        assert self.path is not None and expanded is not None
-        lo, hi, zone, occs = expanded
+    def _save(self, state: FeedState) -> None:
+        assert self.path is not None and state.expanded is not None
+        lo, hi, zone, occs = state.expanded
         size = 0
-        if src.cal.path is not None:
-            if src._stat is None:
+        if self.cal.path is not None:
+            if state.stat is None:
                 return
-            size = src._stat[1]
+            size = state.stat[1]
         entry = {
-            "fp": self._fp or fingerprint(src), "size": size, "digest": src._digest,
-            "validators": dict(src._validators), "reduced": src._reduced,
-            "range": src._range, "expanded": (lo, hi, zone.key), "occurrences": occs,
-            "warnings": self._warnings,
+            "fp": self._fp or fingerprint(self.cal, self.config), "size": size,
+            "digest": state.digest, "validators": dict(state.validators),
+            "reduced": state.reduced, "range": state.range, "expanded": (lo, hi, zone.key),
+            "occurrences": occs, "warnings": self._warnings, "cut": list(state.cut),
         }
         write_atomic(self.path, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
-        self._saved = self._state()
-
+        self._saved = _signature(state)

@@ -22,16 +22,16 @@ from functools import lru_cache
 from typing import Any
 
 from manageup.model import address
-from manageup.sources.icstext import (
-    _UID,
-    _line_end,
-    _re2,
-    _value,
+from manageup.sources.ics.text import (
+    UID_LINE,
+    line_end,
     lowered,
     nested,
     quick_scan,
+    re2_compiled,
     scan,
     unfold,
+    value_of,
 )
 
 _PEOPLE = re.compile(rb"^(?:attendee|organizer)[;:][^\r\n]*", re.M)
@@ -57,7 +57,7 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Casefolded, and the Turkish "ı" and "İ" (casefold: "i" and a combining dot) as "i":
     detection's re.IGNORECASE takes both for "i", so "IŞIK" names a boss called Işık."""
     return text.casefold().replace("i\u0307", "i").replace("\u0131", "i")
@@ -65,7 +65,7 @@ def _fold(text: str) -> str:
 
 def _texts(words: Iterable[str]) -> set[str]:
     """Folded, and as an escaped TEXT value carries it ("Rivera\\, Sam")."""
-    return {v for w in words if w for v in (_fold(w), _escaped(_fold(w)))}
+    return {v for w in words if w for v in (fold(w), _escaped(fold(w)))}
 
 
 @lru_cache(maxsize=256)
@@ -149,8 +149,8 @@ def _date(block: bytes, prop: bytes) -> date | None:
         i = block.find(b"\n" + prop, i + 1)  # "dtend-x" is not "dtend"
     if i < 0:
         return None
-    line = block[i + 1:_line_end(block, i + 1)]
-    value = _value(line[len(prop):]).strip()[:8]
+    line = block[i + 1:line_end(block, i + 1)]
+    value = value_of(line[len(prop):]).strip()[:8]
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
     except ValueError:
@@ -178,11 +178,11 @@ def stale_override(block: bytes, since: date, until: date) -> bool:
     if at < 0 or block.count(b"\nrecurrence-id") != 1 or any(
             b"\n" + p in block for p in (b"rrule", b"rdate", b"exdate", b"duration")):
         return False
-    if b"range" in block[at:_line_end(block, at + 1)]:
+    if b"range" in block[at:line_end(block, at + 1)]:
         return False  # THISANDFUTURE changes every later instance too ("RANGE =" also)
     sequence = block.find(b"\nsequence")
     if sequence >= 0 and (block.count(b"\nsequence") > 1 or not _SEQUENCE.fullmatch(
-            _value(block[sequence + 9:_line_end(block, sequence + 1)]).strip())):
+            value_of(block[sequence + 9:line_end(block, sequence + 1)]).strip())):
         return False  # one the expansion cannot compare fails the whole series
     was = _date(block, b"recurrence-id")
     if was is None or since <= was <= until:
@@ -240,9 +240,9 @@ def _stale(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
 def _exact_uid(text: bytes, low: bytes, span: tuple[int, int]) -> bytes:
     """A block's own UID as written (case and backslashes kept), from the unfolded text."""
     inner = nested(low, span)
-    for m in _UID.finditer(low, *span):
+    for m in UID_LINE.finditer(low, *span):
         if not any(a <= m.start() < b for a, b in inner):
-            return _value(text[m.start() + 3:m.end()]).strip()
+            return value_of(text[m.start() + 3:m.end()]).strip()
     return b""
 
 
@@ -250,10 +250,10 @@ def _uid(block: bytes) -> bytes:
     """A block's own UID, without backslashes: the parser unescapes some ("\\\\" and "\\,")
     and keeps others ("\\1"), so two spellings, one UID; dropping all of them only joins
     more blocks in a group."""
-    m = _UID.search(block)
+    m = UID_LINE.search(block)
     if m is None:
         return b""
-    return _value(m.group(0)[3:]).replace(b"\\", b"").strip()
+    return value_of(m.group(0)[3:]).replace(b"\\", b"").strip()
 
 
 def _any(needles: Iterable[str]) -> re.Pattern[bytes] | None:
@@ -272,7 +272,7 @@ def _unusual(text: bytes, low: bytes, spans: list[tuple[int, int]],
         odd = {block_of(m.start()) for m in _FOLDS_TO_ASCII.finditer(text)}
     else:
         odd = {i for i, (s, e) in enumerate(spans) if not text[s:e].isascii()}
-    odd |= {block_of(m.end() - 1) for r in _SPACED for m in _re2(r).finditer(low)}
+    odd |= {block_of(m.end() - 1) for r in _SPACED for m in re2_compiled(r).finditer(low)}
     odd.discard(-1)
     return odd
 
@@ -282,7 +282,7 @@ def _closer_look(block: bytes, needles: Needles) -> tuple[bool, bool, bool]:
     text = block.decode("utf-8", "replace").casefold()
     people = _people(block)
     address = any(a in text for a in needles.addresses) or bool(people & needles.addresses)
-    folded = _fold(text)
+    folded = fold(text)
     return (address, any(re.search(_loose(p), folded) for p in needles.patterns),
             any(re.search(_loose(n), folded) for n in needles.names))
 

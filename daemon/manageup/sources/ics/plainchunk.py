@@ -5,7 +5,7 @@ events mention the boss?
 Plain means no line that unfolding could turn into a BEGIN, END or UID line, and no such
 line spelled other than in capitals; so the physical lines are the ones select sees after
 unfolding, and the chunk is cut where they say. Anything else returns None and the
-pre-cut's slow path (unfolding, as select does) takes the chunk.
+pre-cut's look at any chunk (anychunk.py: unfolding, as select does) takes it.
 
 RE2 does the looking: one linear-time pass checks every rule at once, byte-wise (Latin-1
 mode, so no byte sequence escapes a class), and the boss's words are found however a line
@@ -17,17 +17,23 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
-from functools import lru_cache
 from itertools import accumulate
 from operator import methodcaller
-from typing import Any
 
 import re2
 
-from manageup.sources import icstext, prefilter
-
-_OPTIONS = re2.Options()
-_OPTIONS.encoding = re2.Options.Encoding.LATIN1
+from manageup.sources.ics import text
+from manageup.sources.ics.chunkscan import (
+    LOWER,
+    OPTIONS,
+    WS,
+    ChunkEvents,
+    CutWords,
+    balanced_head,
+    folding,
+    hits_in,
+    unfold,
+)
 
 # A chunk is not plain when, after a line break, comes any of:
 _NOT_PLAIN = re2.compile(
@@ -40,13 +46,11 @@ _NOT_PLAIN = re2.compile(
     rb"|(?:BEGIN|END):(?:[^V]|V[^E]|VE[^V]|VEV[^E]|VEVE[^N]|VEVEN[^T]|VEVENT[^\r\n]"
     rb"|VEVENT\r[^\n]|VEVENT\r?\n[ \t])"  # any component but a VEVENT, or a VEVENT's odd
     rb"|END:VEVENT\r?\n(?:[^B]|B[^E]|BE[^G]|BEG[^I]|BEGI[^N]|BEGIN[^:])"  # not the next
-    rb")", _OPTIONS)
+    rb")", OPTIONS)
 _START = b"\nBEGIN:VEVENT"
 _UID = re.compile(rb"\nUID([;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 _FOLD = re.compile(rb"\r?\n[ \t]")
 _BLANKS = b" \t\r\n\x0b\x0c"
-_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
-_SQUEEZE = b" \t\x0b\x0c"
 
 
 class Plain:
@@ -75,11 +79,11 @@ class Plain:
         if b"\n" in joined:
             joined = _FOLD.sub(b"", joined)
         if b"\0;" in joined or joined.startswith(b";") or joined.count(b"\0") != self.n - 1:
-            values = [u[1:] if u[:1] == b":" else icstext._value(u) for u in joined.split(b"\0")]
+            values = [u[1:] if u[:1] == b":" else text.value_of(u) for u in joined.split(b"\0")]
             joined = b"\0".join(values)
         else:
             joined = joined[1:].replace(b"\0:", b"\0")
-        joined = joined.translate(_LOWER, _SQUEEZE).replace(b"\\", b"")
+        joined = joined.translate(LOWER, WS).replace(b"\\", b"")
         keys = joined.split(b"\0")
         return keys if len(keys) == self.n else None
 
@@ -88,28 +92,13 @@ class Plain:
         as the slow path finds them: in the chunk lower-cased with every blank and line
         break squeezed out. None when the squeezed text does not show each event's start
         once (a "BEGIN:VEVENT" in some text)."""
-        sq = self.raw[self.frm:].translate(_LOWER, _BLANKS + b"\\")
+        sq = self.raw[self.frm:].translate(LOWER, _BLANKS + b"\\")
         parts = sq.split(b"begin:vevent")
         if len(parts) != self.n + 1:
             return None
         starts = [c - 12 for c in accumulate(len(p) + 12 for p in parts[:-1])]
         self._sq, self._sq_starts = sq, starts
-        addresses, patterns, names = words
-        name = find_events(sq, starts, names)
-        bounds = [*starts, len(sq)]
-        if names and all(any(n in a for n in names) for a in addresses):
-            # Each address holds a name (its local part is one): an event with an address
-            # is among those with a name, and the feed is scanned once instead of thrice.
-            address = {k for k in name
-                       if any(sq.find(a, bounds[k], bounds[k + 1]) >= 0 for a in addresses)}
-        else:
-            address = find_events(sq, starts, addresses)
-        if len(name - address) < 200:  # a pattern counts only with a name: look there only
-            pattern = {k for k in name - address
-                       if any(sq.find(w, bounds[k], bounds[k + 1]) >= 0 for w in patterns)}
-        else:
-            pattern = find_events(sq, starts, patterns)
-        return address | (pattern & name)
+        return hits_in(sq, starts, words)
 
     def not_ascii(self) -> list[int]:
         """The events holding any byte above 127."""
@@ -121,30 +110,10 @@ class Plain:
         return {bisect_right(self._sq_starts, m.start()) - 1
                 for m in folding().finditer(self._sq)}
 
-    def text(self, k: int) -> bytes:
+    def event(self, k: int) -> bytes:
         end = self.starts[k + 1] if k + 1 < self.n else len(self.raw)
         return self.raw[self.starts[k]:end]
 
-
-
-@lru_cache(maxsize=1)
-def folding() -> Any:
-    """prefilter.FOLDS_TO_ASCII and the dotless i, as UTF-8, for RE2."""
-    chars = prefilter.FOLDS_TO_ASCII + "\u0131"
-    return re2.compile(b"|".join(re.escape(c.encode()) for c in chars), _OPTIONS)
-
-
-def find_events(sq: bytes, starts: list[int], words: list[bytes]) -> set[int]:
-    """The events (beginning at `starts`) holding any of the words; after a hit, on from
-    the next event (the rest of this one cannot add anything)."""
-    where = set()
-    for w in words:
-        i = sq.find(w, starts[0])
-        while i >= 0:
-            k = bisect_right(starts, i) - 1
-            where.add(k)
-            i = sq.find(w, starts[k + 1]) if k + 1 < len(starts) else -1
-    return where
 
 
 def plain(raw: bytes, frm: int, upto: int, events: int) -> bool:
@@ -155,3 +124,36 @@ def plain(raw: bytes, frm: int, upto: int, events: int) -> bool:
     if ends != events - 1:
         ends += raw.count(b"\nEND:VEVENT\nBEGIN:VEVENT", frm, upto + 13)
     return ends == events - 1 and _NOT_PLAIN.search(raw, frm, upto) is None
+
+
+def read(data: bytes, c0: int, c1: int, last: bool, words: CutWords) -> ChunkEvents | None:
+    """The events of data[c0:c1] when the chunk is plain; None for any other."""
+    # A newline before the chunk, so that every line start follows one.
+    raw = b"\n" + data[:c1] if c0 == 0 else data[c0 - 1:c1]
+    frm = raw.find(b"\nBEGIN:VEVENT")
+    if frm < 0 or (c0 > 0 and frm != 0):
+        return None
+    if not last and not raw.endswith((b"\nEND:VEVENT\r\n", b"\nEND:VEVENT\n")):
+        return None
+    chunk = Plain(raw, frm)
+    # The last event of the feed holds the trailer: kept whole, so not looked at.
+    if not plain(raw, frm, chunk.starts[-1] - 1 if last else len(raw), chunk.n):
+        return None
+    head_end = -1
+    if c0 == 0:
+        if not balanced_head(unfold(data[:frm]).translate(LOWER, WS)):
+            return None
+        head_end = frm
+    keys = chunk.keys()
+    hits = chunk.hits(words.ascii) if keys is not None else None
+    if keys is None or hits is None:
+        return None
+    # Casefolding may make non-ASCII text match: only a few characters fold to ASCII.
+    odd = chunk.not_ascii()
+    for k in odd if words.wide or not odd else chunk.folding():
+        # Unfolded first: a fold may split a UTF-8 sequence.
+        if k not in hits and words.look(text.unfold(chunk.event(k))):
+            hits.add(k)
+    return ChunkEvents(starts=[c0 - 1 + s for s in chunk.starts],
+                       keys=[(key,) for key in keys], hits=hits,
+                       fixed={chunk.n - 1} if last else set(), head_end=head_end)

@@ -18,9 +18,10 @@ from icalendar.timezone import tzp
 
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person, address
-from manageup.sources import FetchResult, line_ends
-from manageup.sources.icstext import scan, uid_in, unfold
-from manageup.sources.recurrence import cadence, expand
+from manageup.sources import FetchResult
+from manageup.sources.ics.lines import line_ends
+from manageup.sources.ics.recurrence import cadence, expand
+from manageup.sources.ics.text import scan, uid_in, unfold
 
 MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.

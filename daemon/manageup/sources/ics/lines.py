@@ -1,0 +1,71 @@
+"""Checks on a feed's raw bytes before anything reads its lines: line endings, and lines
+too long to be anything but junk."""
+
+from __future__ import annotations
+
+from manageup.sources.ics.text import line_end, uid_in
+
+MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
+
+
+def line_ends(data: bytes) -> bytes:
+    """A feed whose lines end in CR alone (classic Mac OS) with CRLF instead: the parser
+    and the fast path both split lines at LF, and would read nothing at all."""
+    if b"\n" in data or b"\r" not in data:
+        return data
+    return data.replace(b"\r", b"\r\n")
+
+
+def longest_line_over(raw: bytes, limit: int) -> int:
+    """The longest line longer than `limit` (0 if none), without splitting the feed into
+    lines: such a line covers a whole aligned window of limit // 2 bytes with no newline,
+    so only the windows without one are looked at."""
+    half = max(limit // 2, 1)
+    longest, k = 0, 0
+    while k + half <= len(raw):
+        if raw.find(b"\n", k, k + half) >= 0:
+            k += half
+            continue
+        start = raw.rfind(b"\n", 0, k) + 1
+        end = raw.find(b"\n", k)
+        end = len(raw) if end < 0 else end
+        longest = max(longest, end - start)
+        k = end + 1
+    return longest if longest > limit else 0
+
+
+def check_lines(raw: bytes, calendar: str) -> tuple[bytes, list[str]]:
+    """Cut absurd physical lines out of a feed (a stranger's invite can carry megabytes):
+    the event holding one is skipped and named by UID, a line outside any event is
+    dropped alone. Checked on the raw bytes: once folded lines are joined, one huge but
+    legal SUMMARY would otherwise cost its event."""
+    if not longest_line_over(raw, MAX_LINE):
+        return raw, []
+    low = raw.lower()
+    cuts, warnings = [], []
+    pos = 0
+    while pos < len(raw):
+        nl = raw.find(b"\n", pos)
+        end = len(raw) if nl < 0 else nl + 1
+        size = len(raw[pos:end].rstrip(b"\r\n"))
+        if size > MAX_LINE:
+            begin = low.rfind(b"begin:vevent", 0, pos)
+            closed = low.rfind(b"end:vevent", 0, pos)
+            stop = low.find(b"end:vevent", end)
+            if begin >= 0 and closed < begin and stop >= 0:
+                stop = line_end(low, stop)
+                uid = uid_in(low, begin, pos) or uid_in(low, end, stop) or "(no UID)"
+                warnings.append(f"{calendar}: skipped event {uid}: a line of {size} bytes")
+                cuts.append((begin, stop))
+                end = stop
+            else:
+                warnings.append(f"{calendar}: skipped a line of {size} bytes outside any "
+                                "event")
+                cuts.append((pos, end))
+        pos = end
+    parts, last = [], 0
+    for a, b in cuts:
+        parts.append(raw[last:a])
+        last = b
+    parts.append(raw[last:])
+    return b"".join(parts), warnings
