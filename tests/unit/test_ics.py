@@ -88,6 +88,26 @@ def test_all_day_event() -> None:
     assert o.all_day and o.start == datetime(2026, 11, 5, tzinfo=BERLIN)
 
 
+@pytest.mark.parametrize("name", ["bom_before_vcalendar.ics", "whitespace_before_vcalendar.ics"])
+def test_what_comes_before_begin_vcalendar_costs_nothing(name: str) -> None:
+    (o,) = occ(name).occurrences
+    assert o.start == at("2026-11-05T09:00Z") and o.title == "1:1 Sam / Alex"
+
+
+def test_a_date_with_a_tzid_is_all_day() -> None:
+    (o,) = occ("date_value_with_tzid.ics").occurrences
+    assert o.all_day
+    assert (o.start, o.end) == (datetime(2026, 11, 5, tzinfo=BERLIN),
+                                datetime(2026, 11, 6, tzinfo=BERLIN))
+
+
+def test_an_end_before_the_start_is_at_the_start() -> None:
+    r = occ("dtend_before_dtstart.ics", window=(at("2025-12-01T00:00Z"), NOV[1]))
+    (o,) = r.occurrences
+    assert o.start == at("2026-11-05T09:00Z") and o.end == o.start
+    assert any("end-before-start@example.com" in w and "DTEND" in w for w in r.warnings)
+
+
 def test_thisandfuture_moves_the_rest_of_the_series() -> None:
     r = occ("thisandfuture_override.ics")
     assert [o.start.strftime("%d %H:%M") for o in r.occurrences] == \

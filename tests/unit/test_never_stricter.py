@@ -44,6 +44,9 @@ CASES = [
     ("bare_vevent_feed.ics", DEFAULT, ["bare@example.com"]),
     ("cr_only_line_endings.ics", DEFAULT, ["cr-only@example.com"]),
     ("vtimezone_bad_line.ics", DEFAULT, ["bad-tz-line@example.com"]),
+    ("bom_before_vcalendar.ics", DEFAULT, ["bom@example.com"]),
+    ("whitespace_before_vcalendar.ics", DEFAULT, ["leading-blank@example.com"]),
+    ("date_value_with_tzid.ics", DEFAULT, []),  # all day: a date is not a meeting
 ]
 
 

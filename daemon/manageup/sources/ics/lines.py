@@ -6,6 +6,19 @@ from __future__ import annotations
 from manageup.sources.ics.text import line_end, uid_in
 
 MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
+_BOM = b"\xef\xbb\xbf"
+
+
+def readable(data: bytes) -> bytes:
+    """The feed as every reader here reads it: lines ending in LF (line_ends), and
+    nothing before its first line but that line (a UTF-8 byte-order mark, blank lines or
+    spaces there refuse the whole feed in icalendar; ical.js and icalendar's own
+    users read past them)."""
+    data = line_ends(data)
+    head = data[:64]
+    if head.startswith(_BOM) or head[:1].isspace():
+        return data.removeprefix(_BOM).lstrip(b" \t\r\n")
+    return data
 
 
 def line_ends(data: bytes) -> bytes:

@@ -8,6 +8,7 @@ change how another feed is read.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from icalendar.timezone import tzp
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person, address
 from manageup.sources import FetchResult
-from manageup.sources.ics.lines import line_ends
+from manageup.sources.ics.lines import readable
 from manageup.sources.ics.recurrence import cadence, expand
 from manageup.sources.ics.text import scan, uid_in, unfold
 
@@ -50,6 +51,29 @@ def repair(data: bytes, calendar: str) -> tuple[bytes, list[str]]:
     return b"".join(parts), warnings
 
 
+# A date-valued property written with a TZID as well ("DTSTART;TZID=X;VALUE=DATE:20261105"):
+# icalendar reads it as midnight in that zone; RFC 5545 3.3.4 says a DATE has no zone.
+_DATE_WITH_TZID = re.compile(
+    rb"^((?:dtstart|dtend|due|recurrence-id|rdate|exdate)(?:;[^:\r\n]*)?)"
+    rb":([0-9]{8}(?:,[0-9]{8})*)(\r?)$", re.I | re.M)
+_TZID_PARAM = re.compile(rb";tzid=[^;:\r\n]*", re.I)
+_VALUE_DATE = re.compile(rb"value=date:", re.I)
+
+
+def _dates_without_zone(data: bytes) -> bytes:
+    """The TZID taken off a property whose value is a DATE (VALUE=DATE, dates only)."""
+    if _VALUE_DATE.search(data) is None:
+        return data
+
+    def drop(m: re.Match[bytes]) -> bytes:
+        params = m.group(1)
+        if b";value=date" not in params.lower() or b"tzid=" not in params.lower():
+            return m.group(0)
+        return _TZID_PARAM.sub(b"", params) + b":" + m.group(2) + m.group(3)
+
+    return _DATE_WITH_TZID.sub(drop, data)
+
+
 def _fresh_timezones() -> None:
     """icalendar keeps every custom VTIMEZONE it meets, by TZID, for the whole process,
     first one wins. Starting each feed with an empty cache means one feed's (or an older
@@ -60,7 +84,7 @@ def _fresh_timezones() -> None:
 def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
     """One VCALENDAR holding every component of the feed: several concatenated VCALENDARs
     are merged, and a bare VEVENT feed is read as if it were wrapped in one."""
-    text, warnings = repair(line_ends(data), calendar)
+    text, warnings = repair(_dates_without_zone(readable(data)), calendar)
     _fresh_timezones()
     try:
         parts = icalendar.Calendar.from_ical(text, multiple=True)
@@ -135,6 +159,11 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         if not uid:
             uid = _stable_uid(comp)
             comp["UID"] = uid
+        if _ends_before_it_starts(comp):
+            # recurring-ical-events swaps the two: the meeting would show at its end.
+            del comp["DTEND"]
+            result.warnings.append(f"{calendar}: event {uid} ends before it starts; read "
+                                   "as starting at its DTSTART (its DTEND ignored)")
         events_by_uid[uid].append(comp)
     series = {uid for uid, comps in events_by_uid.items()
               if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
@@ -150,6 +179,16 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
             result.warnings.append(f"{calendar}: skipped event {uid}: {e}")
     result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return result
+
+
+def _ends_before_it_starts(comp: Any) -> bool:
+    if "DTEND" not in comp:
+        return False
+    start, end = comp.decoded("DTSTART"), comp.decoded("DTEND")
+    if isinstance(start, datetime) != isinstance(end, datetime) or \
+            (isinstance(start, datetime) and (start.tzinfo is None) != (end.tzinfo is None)):
+        return False  # not comparable: left as the library reads it
+    return bool(end < start)
 
 
 def _stable_uid(comp: Any) -> str:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from manageup.errors import SourceError
 from manageup.sources import FetchResult
 from manageup.sources.ics.feedcache import FeedCache
-from manageup.sources.ics.lines import check_lines, line_ends
+from manageup.sources.ics.lines import check_lines, readable
 from manageup.sources.ics.state import FeedState
 
 if TYPE_CHECKING:  # the prefilter loads only when a feed is read anew, not on a warm cycle
@@ -142,7 +142,7 @@ class IcsSource:
         """The feed cut down to the events that may involve the boss, for a range of dates
         wider than the window, so it holds for weeks of cycles."""
         state = self._state
-        data, state.cut = check_lines(line_ends(data), self.label)
+        data, state.cut = check_lines(readable(data), self.label)
         state.expanded = None
         needles = self._needles()
         if needles is None:
