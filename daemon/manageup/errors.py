@@ -34,6 +34,13 @@ class StoreError(ManageupError):
     pass
 
 
+class AlreadyRunning(ManageupError):
+    """Another daemon runs on this store. A code of its own, so that the unit can tell
+    systemd not to restart into it (RestartPreventExitStatus=3)."""
+
+    exit_code = 3
+
+
 class SecretError(ManageupError):
     pass
 

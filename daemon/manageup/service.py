@@ -3,6 +3,8 @@ due time when that falls between polls; systemd readiness and watchdog."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import math
 import os
@@ -10,14 +12,16 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import schedule
 
-from manageup.errors import ManageupError
+from manageup.errors import AlreadyRunning, ManageupError, StoreError
+from manageup.files import private_dir
 
 if TYPE_CHECKING:
     from manageup.cycle.context import CycleReport
@@ -40,6 +44,34 @@ def sd_notify(message: str, env: dict[str, str] | None = None) -> bool:
     except OSError as e:
         log.debug("sd_notify failed: %s", e)
         return False
+
+
+@contextlib.contextmanager
+def daemon_lock(store: Path) -> Iterator[None]:
+    """Held while a daemon runs on `store`, with its pid in the file: a second daemon
+    would only find every cycle skipped for the cycle lock, and say little about why. The
+    kernel drops the lock when its holder dies, even by SIGKILL."""
+    lock = store.with_name(store.name + ".daemon")
+    try:
+        private_dir(lock.parent)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        raise StoreError(f"cannot take the daemon lock {lock}: {e.strerror}; remove it "
+                         "(manageup makes a new one) and check its folder") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            raise AlreadyRunning(
+                f"another manageup daemon (pid {pid}) is running on the store {store}; "
+                "stop it first (systemctl --user stop manageup, or kill it), or use "
+                "`manageup run --once` for one cycle beside it") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
 
 
 def watchdog_interval(env: dict[str, str] | None = None) -> float | None:

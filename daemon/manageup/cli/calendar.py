@@ -44,11 +44,14 @@ def run(ctx: Context) -> int:
         if args.dry_run and not report.sent:
             print("Nothing is due at this time. `manageup preview` shows the next digest anyway.")
         return 1 if report.failed else 0
-    from manageup.service import Daemon
+    from manageup.service import Daemon, daemon_lock
 
-    return Daemon(cycle, config.service.poll_interval.total_seconds(),
-                  clock=lambda: datetime.now(config.zone),
-                  watchdog=config.service.watchdog).run()
+    daemon = Daemon(cycle, config.service.poll_interval.total_seconds(),
+                    clock=lambda: datetime.now(config.zone), watchdog=config.service.watchdog)
+    if args.dry_run:  # writes nothing: beside a real daemon it does no harm
+        return daemon.run()
+    with daemon_lock(config.store.path):
+        return daemon.run()
 
 
 def preview(ctx: Context) -> int:

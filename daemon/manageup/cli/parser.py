@@ -18,7 +18,8 @@ start here:
   manageup add owe "Send Q3 numbers" --due 2026-12-01
 
 config: --config PATH, else $MANAGEUP_CONFIG, else ~/.config/manageup/config.toml
-exit codes: 0 ok, 2 usage or config error, 1 anything else
+exit codes: 0 ok, 2 usage or config error, 3 another daemon runs on the store (run),
+  1 anything else
 """
 
 
