@@ -261,11 +261,9 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
     advice = sorted((replace(n, created=n.created.astimezone(config.zone))
                      for n in snapshot.notes if n.question_id in career_ids),
                     key=lambda n: n.created, reverse=True)
-    touches = [t for q, t in snapshot.question_uses.items() if q in career_ids]
-    touches += [n.created for n in advice]
-    touches += [i.created for i in snapshot.items if i.kind == "career"]
-    touches += [i.closed for i in snapshot.items if i.kind == "career" and i.closed]
-    last = max(touches, default=None)
+    # Career came up when the boss's answer or advice was recorded in a review: a question
+    # printed in a digest, or a goal the user wrote down alone, is not a talk with the boss.
+    last = max((n.created for n in advice), default=None)
     days = days_between(last, now) if last else None
     # Never come up is news only once manageup has known the user that long: on day one,
     # learning the boss's goals comes before a flag that career has gone quiet.

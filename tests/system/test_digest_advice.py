@@ -72,7 +72,8 @@ def _play(q: Quarter) -> None:
     q.send(local("2027-01-04T16:00"))  # W0 is gone: nothing due
     q.send(local("2027-01-11T16:00"))  # digest W1
     answers = [a for g in range(6, 12) for a in ("--answer", str(g), f"Because of {g}")]
-    q.mu("review", *answers, now=local("2027-01-12T11:00"))
+    q.mu("review", *answers, "--advice", "Take the cross-team project",
+         now=local("2027-01-12T11:00"))
     q.send(local("2027-01-13T20:00"))  # digest of the one-off
     q.send(local("2027-01-18T16:00"))  # digest W2
     q.send(local("2027-01-18T20:00"))  # W2 was cancelled after it went out
@@ -82,6 +83,7 @@ def _play(q: Quarter) -> None:
     q.send(local("2027-02-01T16:00"))  # W4 declined: none
     q.send(local("2027-02-08T16:00"))  # W5 deleted: none
     q.send(local("2027-02-15T16:00"))  # W6 cancelled: none
+    q.mu("add", "career", "Lead a cross-team project", now=local("2027-02-20T10:00"))
     q.send(local("2027-02-23T20:00"))  # digest W7, moved to Wednesday
     q.send(local("2027-03-01T16:00"))  # digest W8
 
@@ -180,3 +182,13 @@ def test_every_goal_gets_its_next_question(q: Quarter) -> None:
     assert len(asks) == 6 and len(set(asks)) == 6
     w3 = " ".join(_digest(q, "Tuesday 26 January, 10:00").split())
     assert w3.count("1 of 4 probed") == 6 and w3.count("Ask next (what gets in the way)") == 6
+
+
+def test_career_staleness_counts_from_what_was_discussed(q: Quarter) -> None:
+    """Career advice was recorded in the review of 12 Jan; every digest since printed a
+    career question and a career goal was added on 20 Feb, but neither is a talk."""
+    w8 = " ".join(_digest(q, "Tuesday 02 March, 10:00").split())
+    assert "Career has not come up for 48 days." in w8
+    assert "; career: 48 days ago." in w8
+    w3 = " ".join(_digest(q, "Tuesday 26 January, 10:00").split())
+    assert "; career: 13 days ago." in w3 and "Career has not come up" not in w3

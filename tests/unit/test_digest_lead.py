@@ -78,6 +78,8 @@ def test_career_question_when_career_has_gone_quiet(make_config) -> None:
     cfg, store, match, history = _setup(make_config)
     store.add_item("career", "Lead a project", NOW - timedelta(days=200))
     store.add_item("goal", "Cut spend", NOW - timedelta(days=200))
+    # Career last came up when advice was recorded in review (issue 25.3).
+    store.add_note("Take the platform role", NOW - timedelta(days=200), None, "career-path")
     d = compose(store.snapshot(), match, history, NOW, cfg)
     (q,) = d.lead
     assert q.kind == "question" and q.detail == "career has not come up for 200 days"
