@@ -176,6 +176,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         else None,
         moved_by=organizer_name(organizer, config) if occ.moved else "",
         agenda=bidi_closed(occ.description.strip()) if occ.original_start is None else "",
+        organizer_name=organizer_name(organizer, config),
     )
     career = _career(snapshot, by_kind.get("career", []), picker, now, config)
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()

@@ -31,6 +31,7 @@ class Meeting:
     moved_from: datetime | None = None  # the slot it was planned in, when it moved
     moved_by: str = ""  # the organiser who moved it: the boss's name, "you", or unknown
     agenda: str = ""  # a one-off's description: the agenda its organiser wrote
+    organizer_name: str = ""  # the boss's name, "you", or "" when unknown
 
 
 @dataclass(frozen=True)

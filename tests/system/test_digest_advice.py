@@ -192,3 +192,15 @@ def test_career_staleness_counts_from_what_was_discussed(q: Quarter) -> None:
     assert "; career: 48 days ago." in w8
     w3 = " ".join(_digest(q, "Tuesday 26 January, 10:00").split())
     assert "; career: 13 days ago." in w3 and "Career has not come up" not in w3
+
+
+def test_a_one_off_1on1_is_shaped_for_it(q: Quarter) -> None:
+    """The hiring-plan one-off: its agenda on top; the items it showed are not carried
+    through it (W2's digest counts W1 alone)."""
+    one_off = _digest(q, "Thursday 14 January, 14:00")
+    top = " ".join(one_off.split("0. Lead with")[0].split())
+    assert "Agenda (from Sam Rivera): Agenda: the Q2 hiring plan and the open backend req" \
+        in top
+    w2 = _digest(q, "Tuesday 19 January, 10:00")
+    assert re.search(r"carried through 1 1:1(?!s)", _line(w2, "Intro to the Finance VP"))
+    assert "Agenda" not in w2
