@@ -113,3 +113,21 @@ def test_organizer_given_twice_still_counts(make_config) -> None:
     assert m.reason == "boss (sam@example.com) is organizer, 2 people"
     r = parse_occurrences((ICS / "organizer_given_twice.ics").read_bytes(), *NOV, BERLIN)
     assert r.warnings == [": skipped event two-uids@example.com: UID given more than once"]
+
+
+def test_boss_under_address_and_alias_counts_once(make_config) -> None:
+    """Issue 30: the boss listed under both addresses is one person; the 1:1 stays one."""
+    (m,) = found(make_config, "boss_under_address_and_alias.ics")
+    assert m.reason == "boss (sam.rivera@old-domain.example) is organizer, 2 people"
+
+
+def test_status_cancelled_in_any_case_cancels(make_config) -> None:
+    """Issue 30: "Cancelled" and "cancelled" cancel as "CANCELLED" does; history keeps
+    each as a cancelled 1:1, and only the held one is prepped."""
+    from manageup.history import history_of
+
+    _p, cfg = make_config(ICS / "status_cancelled_any_case.ics")
+    r = parse_occurrences((ICS / "status_cancelled_any_case.ics").read_bytes(), *NOV, BERLIN)
+    assert [x.occurrence.uid for x in detect(r.occurrences, cfg)] == ["held@example.com"]
+    assert [h.status for h in history_of(r.occurrences, cfg)] == \
+        ["cancelled", "cancelled", "cancelled", "scheduled"]
