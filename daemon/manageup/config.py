@@ -40,12 +40,15 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP))
 
 
-def _doc(text: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
+def _doc(text: str, default: Any = MISSING, factory: Any = MISSING, **limits: Any) -> Any:
+    """A key's meaning, default and, for numbers and durations, its range (`low`, `high`):
+    one place says what a key is."""
+    meta = {"doc": text, **limits}
     if factory is not MISSING:
-        return field(default_factory=factory, metadata={"doc": text})
+        return field(default_factory=factory, metadata=meta)
     if default is MISSING:
-        return field(metadata={"doc": text})
-    return field(default=default, metadata={"doc": text})
+        return field(metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,12 @@ class Detect:
         "Title words that mark a 1:1 (case-insensitive).",
         factory=lambda: ["1:1", "1on1", "one-on-one", "1-on-1"],
     )
-    max_attendees: int = _doc("At most this many people (rooms not counted) for a 1:1.", 2)
-    lookahead: timedelta = _doc("How far ahead to look for 1:1s.", timedelta(days=14))
-    history_days: int = _doc("Days of past 1:1s used for the relationship numbers.", 90)
+    max_attendees: int = _doc("At most this many people (rooms not counted) for a 1:1.", 2,
+                              low=1, high=1000)
+    lookahead: timedelta = _doc("How far ahead to look for 1:1s.", timedelta(days=14),
+                                low=timedelta(hours=1))
+    history_days: int = _doc("Days of past 1:1s used for the relationship numbers.", 90,
+                             low=1, high=3650)
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,8 @@ class Calendar:
     graph_url: str = _doc("Microsoft Graph address (national clouds only).",
                           "https://graph.microsoft.com/v1.0")
     timeout: float = _doc("Seconds before a fetch gives up.", 20.0)
-    max_bytes: int = _doc("Feeds larger than this are refused.", 50 * 1024 * 1024)
+    max_bytes: int = _doc("Feeds larger than this many bytes are refused.", 50 * 1024 * 1024,
+                          low=1024)
 
     @property
     def label(self) -> str:
@@ -109,12 +116,16 @@ class Digest:
     lead_time: timedelta = _doc("Send this long before the 1:1 starts.", timedelta(hours=18))
     to: str = _doc("Where digests go; empty means me.email.", "")
     send_window: tuple[time, time] = _doc(
-        "Local hours mail may be sent, HH:MM-HH:MM.", (time(7, 0), time(21, 0))
+        "Local hours mail may be sent, HH:MM-HH:MM (22:00-06:00 spans the night; 24:00 "
+        "ends the day).", (time(7, 0), time(21, 0))
     )
     templates_dir: Path | None = _doc("Your own templates, searched before the shipped ones.", None)
-    question_cooldown: int = _doc("A question used in a sent digest rests this many digests.", 4)
-    stuck_after: int = _doc("An ask carried through this many 1:1s is called stuck.", 3)
-    career_stale_days: int = _doc("Flag career when it has not come up for this many days.", 45)
+    question_cooldown: int = _doc("A question used in a sent digest rests this many digests.", 4,
+                                  high=1000)
+    stuck_after: int = _doc("An ask carried through this many 1:1s is called stuck.", 3,
+                            low=1, high=1000)
+    career_stale_days: int = _doc("Flag career when it has not come up for this many days.", 45,
+                                  low=1, high=3650)
     archive_dir: Path | None = _doc("Also write each sent digest here as Markdown.", None)
 
 
@@ -131,7 +142,7 @@ class Google:
     client_secret: Path | None = _doc("Your OAuth client file (Desktop app) for "
                                       "`manageup auth google`.", None)
     port: int = _doc("Local port the sign-in listens on (forward it over SSH on a server).",
-                     8765)
+                     8765, low=1, high=65535)
 
 
 @dataclass(frozen=True)
@@ -147,7 +158,7 @@ class Store:
                       factory=lambda: data_dir() / "manageup.sqlite3")
     backup_dir: Path | None = _doc("Daily backups go here (last 7 kept); unset: a backups "
                                    "folder beside the store.", None)
-    backups: int = _doc("How many daily backups to keep.", 7)
+    backups: int = _doc("How many daily backups to keep.", 7, low=1, high=3650)
 
     @property
     def backup_folder(self) -> Path:
@@ -157,7 +168,7 @@ class Store:
 @dataclass(frozen=True)
 class Smtp:
     host: str = _doc("SMTP server host name.", "")
-    port: int = _doc("SMTP port.", 587)
+    port: int = _doc("SMTP port.", 587, low=1, high=65535)
     security: Literal["ssl", "starttls", "none"] = _doc(
         "ssl, starttls, or none (loopback hosts only).", "starttls"
     )
@@ -180,7 +191,8 @@ class Delivery:
 @dataclass(frozen=True)
 class Service:
     poll_interval: timedelta = _doc("How often the daemon reads the calendars.",
-                                    timedelta(minutes=5))
+                                    timedelta(minutes=5), low=timedelta(seconds=30),
+                                    high=timedelta(days=1))
     watchdog: bool = _doc("Ping the systemd watchdog when it asks for it.", True)
 
 

@@ -9,7 +9,8 @@ import os
 import re
 import types
 import typing
-from dataclasses import MISSING, fields, is_dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -38,10 +39,11 @@ def parse_duration(text: str) -> timedelta:
     return value
 
 
-# Limits that keep every date computed from a setting inside what datetime can hold.
+# Limits that keep every date computed from a setting inside what datetime can hold. A key
+# may narrow them (`low`, `high` in its field's metadata, beside its doc): what is out of
+# range is refused naming the key, never wrapped or clipped into something else.
 MAX_DURATION = timedelta(days=3650)
 MAX_FLOAT = 86400.0  # seconds: no timeout longer than a day
-INT_LIMITS = {"history_days": 3650, "career_stale_days": 3650, "port": 65535}
 INT_MAX = 2**31 - 1
 
 # An address as a person types it: one @, no spaces or control characters.
@@ -116,7 +118,7 @@ def convert_dataclass(cls: type, raw: Any, prefix: str, problems: Problems,
                     doc = f.metadata.get("doc", "required").rstrip(".")
                     problems.add(key, f"missing ({doc[0].lower()}{doc[1:]})")
             continue
-        value = _convert(hints[name], raw[name], key, problems, base)
+        value = _convert(hints[name], raw[name], Where(key, problems, base, f.metadata))
         if value is not _BAD:
             out[name] = value
     # Required fields must exist even when broken, or the dataclass cannot be built;
@@ -127,18 +129,34 @@ def convert_dataclass(cls: type, raw: Any, prefix: str, problems: Problems,
 _BAD = object()
 
 
-def _convert(tp: Any, value: Any, key: str, problems: Problems, base: Path | None) -> Any:
-    # Long on purpose: one short branch per type the config schema uses, read top to bottom;
-    # a dispatch table would spread the same few checks over a dozen functions.
+@dataclass(frozen=True)
+class Where:
+    """The key being converted, where its problems go, and its field's limits."""
+
+    key: str
+    problems: Problems
+    base: Path | None
+    limits: Mapping[str, Any]
+
+    def bad(self, message: str) -> Any:
+        self.problems.add(self.key, message[:300])
+        return _BAD
+
+    def at(self, key: str) -> Where:
+        return Where(key, self.problems, self.base, self.limits)
+
+
+def _convert(tp: Any, value: Any, where: Where) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (types.UnionType, typing.Union):
         inner = next(a for a in args if a is not type(None))
         if value in ("", None):
             return None
-        return _convert(inner, value, key, problems, base)
+        return _convert(inner, value, where)
     if is_dataclass(tp):
-        sub = convert_dataclass(tp, value, key + ".", problems, base)  # type: ignore[arg-type]
+        sub = convert_dataclass(tp, value, where.key + ".", where.problems,  # type: ignore[arg-type]
+                                where.base)
         try:
             return typing.cast(Any, tp)(**sub)
         except TypeError:
@@ -146,71 +164,102 @@ def _convert(tp: Any, value: Any, key: str, problems: Problems, base: Path | Non
     if origin is list:
         (inner,) = args
         if not isinstance(value, list):
-            problems.add(key, f"expected a list, got {_tname(value)}")
-            return _BAD
-        items = [_convert(inner, v, f"{key}[{i}]", problems, base) for i, v in enumerate(value)]
+            return where.bad(f"expected a list, got {_tname(value)}")
+        items = [_convert(inner, v, where.at(f"{where.key}[{i}]")) for i, v in enumerate(value)]
         return _BAD if any(v is _BAD for v in items) else items
     if origin is Literal:
         if value not in args:
-            problems.add(key, f"{value!r} is not one of: {', '.join(map(str, args))}")
-            return _BAD
+            return where.bad(f"{value!r} is not one of: {', '.join(map(str, args))}")
         return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            problems.add(key, f"expected true or false, got {_tname(value)}")
-            return _BAD
-        return value
-    if tp is int:
-        limit = INT_LIMITS.get(key.rsplit(".", 1)[-1], INT_MAX)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
-            problems.add(key, f"expected a whole number from 0 to {limit}, got {value!r}")
-            return _BAD
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float) \
-                or not 0 < value <= MAX_FLOAT:  # also refuses nan
-            problems.add(key, f"expected a number of seconds above 0 and at most "
-                         f"{MAX_FLOAT:g}, got {value!r}")
-            return _BAD
-        return float(value)
-    if tp is str:
+    convert = _SCALARS.get(tp)
+    if convert is None:
+        raise TypeError(f"no converter for {tp}")  # a schema bug, not a user error
+    return convert(value, where)
+
+
+def _bool(value: Any, where: Where) -> Any:
+    if not isinstance(value, bool):
+        return where.bad(f"expected true or false, got {_tname(value)}")
+    return value
+
+
+def _int(value: Any, where: Where) -> Any:
+    low, high = where.limits.get("low", 0), where.limits.get("high", INT_MAX)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return where.bad(f"expected a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _float(value: Any, where: Where) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not 0 < value <= MAX_FLOAT:  # also refuses nan
+        return where.bad(f"expected a number of seconds above 0 and at most {MAX_FLOAT:g}, "
+                         f"got {value!r}")
+    return float(value)
+
+
+def _str(value: Any, where: Where) -> Any:
+    if not isinstance(value, str):
+        return where.bad(f"expected a string, got {_tname(value)}")
+    return value
+
+
+def _path(value: Any, where: Where) -> Any:
+    if not isinstance(value, str) or not value:
+        return where.bad(f"expected a path string, got {value!r}")
+    return expand_path(value, where.base)
+
+
+def _duration(value: Any, where: Where) -> Any:
+    low = where.limits.get("low", timedelta(0))
+    high = where.limits.get("high", MAX_DURATION)
+    try:
         if not isinstance(value, str):
-            problems.add(key, f"expected a string, got {_tname(value)}")
-            return _BAD
-        return value
-    if tp is Path:
+            raise ValueError
+        duration = parse_duration(value)
+    except ValueError:
+        duration = None
+    if duration is None or not low <= duration <= high:
+        return where.bad(f'expected a duration like "18h", "30m" or "1d12h", from '
+                         f"{format_duration(low)} to {format_duration(high)}, got {value!r}")
+    return duration
+
+
+def _zone(value: Any, where: Where) -> Any:
+    try:
         if not isinstance(value, str) or not value:
-            problems.add(key, f"expected a path string, got {value!r}")
-            return _BAD
-        return expand_path(value, base)
-    if tp is timedelta:
-        try:
-            if not isinstance(value, str):
-                raise ValueError
-            return parse_duration(value)
-        except ValueError:
-            problems.add(key, f'expected a duration like "18h", "30m" or "1d12h", at most '
-                         f'{MAX_DURATION.days}d, got {value!r}'[:300])
-            return _BAD
-    if tp is ZoneInfo:
-        try:
-            if not isinstance(value, str) or not value:
-                raise ValueError
-            return ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.add(key, f'unknown time zone {value!r}; use an IANA name like "Europe/Berlin"')
-            return _BAD
-    if tp == tuple[time, time]:
-        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", str(value))
-        try:
-            if not m:
-                raise ValueError
-            h1, m1, h2, m2 = map(int, m.groups())
-            return (time(h1, m1), time(h2 % 24, m2) if (h2, m2) != (24, 0) else time(23, 59))
-        except ValueError:
-            problems.add(key, f'expected a window like "07:00-21:00", got {value!r}')
-            return _BAD
-    raise TypeError(f"no converter for {tp}")  # a schema bug, not a user error
+            raise ValueError
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return where.bad(f'unknown time zone {value!r}; use an IANA name like "Europe/Berlin"')
+
+
+_WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+
+
+def _window(value: Any, where: Where) -> Any:
+    """Two times of day, each 00:00 to 23:59; the end may be 24:00, the end of the day
+    (ISO 8601), kept as 23:59. Anything else is refused, not wrapped round the clock."""
+    m = _WINDOW.fullmatch(value) if isinstance(value, str) else None
+    h1, m1, h2, m2 = map(int, m.groups()) if m else (99, 0, 99, 0)
+    if h1 > 23 or m1 > 59 or m2 > 59 or not (h2 <= 23 or (h2, m2) == (24, 0)):
+        return where.bad(f'expected a window like "07:00-21:00" (hours 00 to 23, minutes 00 '
+                         f'to 59, the end may be 24:00), got {value!r}')
+    return time(h1, m1), time(h2, m2) if h2 < 24 else time(23, 59)
+
+
+_SCALARS: dict[Any, Callable[[Any, Where], Any]] = {
+    bool: _bool, int: _int, float: _float, str: _str, Path: _path, timedelta: _duration,
+    ZoneInfo: _zone, tuple[time, time]: _window,
+}
+
+
+def format_duration(value: timedelta) -> str:
+    """A duration as the config writes it: "1d", "30s", "1h30m"."""
+    seconds = int(value.total_seconds())
+    parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h"),
+             (seconds % 3600 // 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{n}{u}" for n, u in parts if n) or "0s"
 
 
 def _tname(value: Any) -> str:

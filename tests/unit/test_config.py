@@ -125,3 +125,69 @@ def test_env_var_selects_config(monkeypatch: pytest.MonkeyPatch, example: Path,
     monkeypatch.setenv("MANAGEUP_CONFIG", str(example / "config.toml"))
     assert main(["meetings", "--now", "2026-11-25T17:00"]) == 0
     assert "Alex / Sam 1:1" in capsys.readouterr().out
+
+
+def _with(section: str, line: str) -> str:
+    """The bundled example config with `line` in [section] (the table added if new)."""
+    key = line.split("=")[0].strip()
+    text = "\n".join(k for k in (ROOT / "examples" / "config.toml").read_text().splitlines()
+                     if k.split("=")[0].strip() != key) + "\n"
+    if f"[{section}]\n" in text:
+        return text.replace(f"[{section}]\n", f"[{section}]\n{line}\n", 1)
+    return f"{text}\n[{section}]\n{line}\n"
+
+
+@pytest.mark.parametrize("section,line,key,says", [
+    # Issue 22: "25:30" once became a window ending at 01:30.
+    ("digest", 'send_window = "07:00-25:30"', "digest.send_window", "07:00-21:00"),
+    ("digest", 'send_window = "24:00-21:00"', "digest.send_window", "07:00-21:00"),
+    ("digest", 'send_window = "07:00-21:60"', "digest.send_window", "07:00-21:00"),
+    ("detect", 'lookahead = "0s"', "detect.lookahead", "from 1h to 3650d"),
+    ("service", 'poll_interval = "5s"', "service.poll_interval", "from 30s to 1d"),
+    ("service", 'poll_interval = "2d"', "service.poll_interval", "from 30s to 1d"),
+    ("digest", 'lead_time = "3651d"', "digest.lead_time", "from 0s to 3650d"),
+    ("detect", "max_attendees = 0", "detect.max_attendees", "from 1 to"),
+    ("detect", "history_days = 0", "detect.history_days", "from 1 to 3650"),
+    ("store", "backups = 0", "store.backups", "from 1 to"),
+    ("delivery.smtp", "port = 0", "delivery.smtp.port", "from 1 to 65535"),
+    ("delivery.smtp", "port = 70000", "delivery.smtp.port", "from 1 to 65535"),
+    ("digest", "stuck_after = 0", "digest.stuck_after", "from 1 to"),
+])
+def test_out_of_range_values_are_refused_naming_the_key(section: str, line: str, key: str,
+                                                       says: str) -> None:
+    """Never coerced into something else: refused, naming the key and what it takes."""
+    with pytest.raises(ConfigError) as err:
+        parse_config(_with(section, line))
+    (problem,) = err.value.problems
+    assert problem.startswith(key + ": ") and says in problem, problem
+    assert err.value.exit_code == 2
+
+
+def test_calendar_sizes_are_refused_out_of_range() -> None:
+    text = (ROOT / "examples" / "config.toml").read_text().replace(
+        'path = "calendar.ics"', 'path = "calendar.ics"\nmax_bytes = 0')
+    with pytest.raises(ConfigError, match=r"calendars\[0\]\.max_bytes: expected a whole "
+                                          r"number from 1024 to"):
+        parse_config(text)
+
+
+@pytest.mark.parametrize("window,expected", [
+    ("07:00-21:00", (time(7), time(21))),
+    ("22:00-06:30", (time(22), time(6, 30))),  # overnight
+    ("00:00-24:00", (time(0), time(23, 59))),  # 24:00 ends the day, as ISO 8601 allows
+    (" 7:05 - 9:10 ", (time(7, 5), time(9, 10))),
+])
+def test_windows_in_range_are_read_as_written(window: str,
+                                              expected: tuple[time, time]) -> None:
+    cfg = parse_config(_with("digest", f'send_window = "{window}"'))
+    assert cfg.digest.send_window == expected
+
+
+def test_config_error_exits_2_naming_the_key(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(_with("digest", 'send_window = "07:00-25:30"').replace(
+        'path = "calendar.ics"', f'path = "{ROOT / "examples" / "calendar.ics"}"'))
+    assert main(["--config", str(cfg), "meetings"]) == 2
+    err = capsys.readouterr().err
+    assert "digest.send_window" in err and "25:30" in err and "Traceback" not in err
