@@ -125,29 +125,42 @@ def render(name: str, config: Config, command: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+class NoUserManager(ManageupError):
+    """No user systemd to talk to: no systemctl, or no user manager on the bus."""
+
+
+# What systemctl --user says when no user manager can be reached (su, a container, an
+# SSH session of a user without lingering after their last login ended).
+_NO_MANAGER = ("failed to connect to bus", "no medium found", "xdg_runtime_dir",
+               "not been booted with systemd")
+
+
 def run_systemctl(args: Sequence[str]) -> None:
     try:
         done = subprocess.run(["systemctl", "--user", *args], capture_output=True, text=True,
                               timeout=120, check=False)
     except FileNotFoundError:
-        raise ManageupError("systemctl is not available here; this needs a Linux session "
-                            "with systemd (or use --no-start and start it yourself)") from None
+        raise NoUserManager("systemctl is not available here") from None
     except subprocess.TimeoutExpired:
         raise ManageupError(f"systemctl --user {' '.join(args)} did not finish in 120s") \
             from None
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()
-        raise ManageupError(f"systemctl --user {' '.join(args)} failed: "
-                            f"{said[-1] if said else done.returncode}; is a user session "
-                            "running? (over SSH: loginctl enable-linger $USER, then log in "
-                            "again)")
+        last = said[-1] if said else str(done.returncode)
+        failed = f"systemctl --user {' '.join(args)} failed: {last}"
+        if any(m in last.lower() for m in _NO_MANAGER):
+            raise NoUserManager(failed)
+        raise ManageupError(f"{failed}; is a user session running? (over SSH: loginctl "
+                            "enable-linger $USER, then log in again)")
 
 
 @dataclass
 class Installed:
     written: list[Path]
     removed: list[Path]
-    started: str  # the unit enabled and started, "" with --no-start
+    started: str  # the unit enabled and started, "" with --no-start or on failure
+    failure: ManageupError | None = None  # what failed after the files were written
+    cron: str = ""  # the crontab line written
 
 
 def _create_folders(config: Config) -> None:
@@ -172,11 +185,33 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+def _remove_units(paths: Sequence[Path], stop: bool,
+                  systemctl: Systemctl) -> ManageupError | None:
+    """Stop, disable and delete units; the files go even when systemd cannot be asked
+    (no mix of kinds is ever left behind). Returns what systemctl said when it failed."""
+    failure: ManageupError | None = None
+    if paths and stop:
+        try:
+            systemctl(["disable", "--now", *_enablable(paths)])
+        except ManageupError as e:
+            failure = e
+    for p in paths:
+        p.unlink()
+    return failure
+
+
 def install(config: Config, folder: Path, timer: bool, start: bool,
             command: Sequence[str] | None = None,
-            systemctl: Systemctl = run_systemctl) -> Installed:
-    names, others = (TIMER, LONG_RUNNING) if timer else (LONG_RUNNING, TIMER)
+            systemctl: Systemctl = run_systemctl, cron: bool = False) -> Installed:
+    """Write one kind (daemon, timer or cron entry) and remove the others. A failure of
+    systemctl after the files are written is returned, not raised: the caller says what
+    was written before saying what failed."""
+    from manageup import crontab
+
     command = list(command or this_command())
+    names, others = (TIMER, LONG_RUNNING) if timer else (LONG_RUNNING, TIMER)
+    if cron:
+        names, others = (), (*LONG_RUNNING, *TIMER)
     try:
         _create_folders(config)
         folder.mkdir(parents=True, exist_ok=True)
@@ -185,18 +220,25 @@ def install(config: Config, folder: Path, timer: bool, start: bool,
             _write(folder / name, text)
     except OSError as e:
         raise ManageupError(f"cannot write {e.filename}: {e.strerror}") from None
-    # One kind at a time: the daemon or the timer (the cycle lock would cope, but twice the
-    # work and two places to look for logs is no use to anyone).
+    # One kind at a time: the daemon, the timer or cron (the cycle lock would cope, but
+    # twice the work and two places to look for logs is no use to anyone).
     removed = [folder / n for n in others if (folder / n).exists()]
-    if removed and start:
-        systemctl(["disable", "--now", *_enablable(removed)])
-    for p in removed:
-        p.unlink()
-    started = names[-1]
-    if start:
+    failure = _remove_units(removed, start, systemctl)
+    if cron:
+        if failure is not None and not isinstance(failure, NoUserManager):
+            raise failure  # systemd runs, and may still run the units just removed
+        line = crontab.install(command, (config.source_path or Path("config.toml")).absolute())
+        return Installed([], removed, "", None, line)
+    crontab.remove()
+    written = [folder / n for n in names]
+    if not start or failure is not None:
+        return Installed(written, removed, "", failure)
+    try:
         systemctl(["daemon-reload"])
-        systemctl(["enable", "--now", started])
-    return Installed([folder / n for n in names], removed, started if start else "")
+        systemctl(["enable", "--now", names[-1]])
+    except ManageupError as e:
+        return Installed(written, removed, "", e)
+    return Installed(written, removed, names[-1])
 
 
 def _enablable(paths: Sequence[Path]) -> list[str]:
@@ -205,19 +247,23 @@ def _enablable(paths: Sequence[Path]) -> list[str]:
 
 
 def uninstall(folder: Path, stop: bool, systemctl: Systemctl = run_systemctl) -> list[Path]:
+    """Remove the units (and a cron entry); what was removed."""
+    from manageup import crontab
+
     present = [folder / n for n in (*LONG_RUNNING, *TIMER) if (folder / n).exists()]
     if present and stop:
         try:
             systemctl(["disable", "--now", *_enablable(present)])
-        except ManageupError as e:
+        except NoUserManager as e:
             # Without a user manager nothing runs to stop: removing the files is the fix.
-            raise ManageupError(f"{str(e).split('; ', 1)[0]}; with no user session "
-                                "running, `manageup service uninstall --no-start` removes "
-                                "the files") from None
+            raise ManageupError(f"{e}; with no user session running, `manageup service "
+                                "uninstall --no-start` removes the files") from None
     for p in present:
         p.unlink()
     if present and stop:
         systemctl(["daemon-reload"])
+    if crontab.remove():
+        present.append(Path("crontab"))
     return present
 
 

@@ -35,14 +35,17 @@ VERBS: tuple[Verb, ...] = (
                arg("--force", action="store_true", help="replace an existing config"))),
     Verb("service", "run manageup in the background under systemd", "service:service",
          ("manageup service install", "manageup service install --timer",
-          "manageup service uninstall"),
+          "manageup service install --cron", "manageup service uninstall"),
          description="install: write the systemd user units to ~/.config/systemd/user/ with "
                      "this installation's path, your config and the folders it writes to, "
-                     "then reload systemd and enable and start them. uninstall: stop, "
-                     "disable and remove them.",
+                     "then reload systemd and enable and start them (--cron: a crontab "
+                     "entry instead). uninstall: stop, disable and remove them.",
          args=(arg("action", choices=["install", "uninstall"], help="install or uninstall"),
                arg("--timer", action="store_true",
                    help="a cycle every 10 minutes from a timer instead of a daemon"),
+               arg("--cron", action="store_true",
+                   help="a cycle every 10 minutes from your crontab, where no user systemd "
+                        "runs"),
                arg("--no-start", action="store_true",
                    help="only write (or remove) the files; call no systemctl"))),
     Verb("meetings", "list the upcoming 1:1s found, and why each matched", "calendar:meetings",
