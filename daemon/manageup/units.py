@@ -209,9 +209,8 @@ def install(config: Config, folder: Path, timer: bool, start: bool,
     from manageup import crontab
 
     command = list(command or this_command())
-    names, others = (TIMER, LONG_RUNNING) if timer else (LONG_RUNNING, TIMER)
-    if cron:
-        names, others = (), (*LONG_RUNNING, *TIMER)
+    names: tuple[str, ...] = () if cron else TIMER if timer else LONG_RUNNING
+    others = [n for n in (*LONG_RUNNING, *TIMER) if n not in names]
     try:
         _create_folders(config)
         folder.mkdir(parents=True, exist_ok=True)
