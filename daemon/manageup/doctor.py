@@ -45,9 +45,9 @@ def run_checks(config_arg: str | None, now: datetime,
                     yield check
     yield _check_store(config)
     yield from _check_delivery(config, env)
-    from manageup import units
+    from manageup import servicecheck
 
-    yield units.check(config, units.unit_dir(env))
+    yield from servicecheck.checks(config, env, now)
 
 
 def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:

@@ -24,6 +24,7 @@ from manageup.history import history_of, merged_history, to_record
 from manageup.model import HistoryEntry, Match
 from manageup.sources import Source
 from manageup.store import Store
+from manageup.words import plural
 
 if TYPE_CHECKING:
     from manageup.deliver import Transport
@@ -60,8 +61,26 @@ def run(cycle: Cycle) -> CycleReport:
                         cycle.store.path)
             cycle.report.skipped = True
             return cycle.report
-        _run(cycle)
+        try:
+            _run(cycle)
+        except ManageupError as e:
+            cycle.store.record_cycle(cycle.now, False, str(e))
+            raise
+        cycle.store.record_cycle(cycle.now, *outcome(cycle.report))
     return cycle.report
+
+
+def outcome(report: CycleReport) -> tuple[bool, str]:
+    """Whether the cycle went well, and what it did in a few words (`doctor` shows it)."""
+    said = [plural(len(report.sent), "message") + " sent" if report.sent else "nothing due"]
+    if report.gathered.failures:
+        said.append(plural(len(report.gathered.failures), "calendar")
+                    + f" not read ({report.gathered.failures[0]})")
+    if report.failed:
+        said.append(plural(len(report.failed), "digest") + " failed")
+    if report.missed:
+        said.append(plural(len(report.missed), "digest") + " missed its meeting")
+    return not (report.gathered.failures or report.failed or report.missed), "; ".join(said)
 
 
 def _run(cycle: Cycle) -> None:

@@ -1,4 +1,5 @@
-"""Incremental sync state per calendar, and flags (states that last, such as a dead sign-in)."""
+"""Incremental sync state per calendar, flags (states that last, such as a dead sign-in),
+and how the last cycle went (for `doctor`; in meta, so not exported)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,19 @@ class SyncMixin(StoreBase):
                 c.execute("DELETE FROM flags WHERE name = ?", (name,))
             else:
                 c.execute("INSERT OR IGNORE INTO flags VALUES (?,?,?)", (name, value, iso(now)))
+
+    def record_cycle(self, now: datetime, ok: bool, said: str) -> None:
+        """How the last cycle went; one row, replaced each cycle."""
+        if self.readonly:
+            return
+        value = json.dumps({"at": iso(now), "ok": ok, "said": said})
+        with self._write() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('last_cycle', ?)", (value,))
+
+    def last_cycle(self) -> tuple[datetime, bool, str] | None:
+        r = self.conn.execute("SELECT value FROM meta WHERE name = 'last_cycle'").fetchone()
+        try:
+            got = json.loads(r["value"])
+            return datetime.fromisoformat(got["at"]), bool(got["ok"]), str(got["said"])
+        except (TypeError, ValueError, KeyError):
+            return None  # none yet, or not ours to read
