@@ -30,6 +30,7 @@ from manageup.model import (
     Match,
     Snapshot,
 )
+from manageup.names import name_in_calendar
 from manageup.relationship import HELD, carry_keys, counts, organizer_name
 from manageup.textutil import bidi_closed, find_link
 
@@ -180,7 +181,9 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     )
     career = _career(snapshot, by_kind.get("career", []), picker, now, config)
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
-    boss_name = config.boss.name or config.boss.email
+    # A config without the boss's name: the calendar's, before the bare address.
+    boss_name = config.boss.name or name_in_calendar([occ], config.boss_addresses) \
+        or config.boss.email
     packed = boss_week is not None and boss_week.room_on is None
     wins, topics, held_back = _to_share(by_kind, meeting.start.date())
     return Digest(

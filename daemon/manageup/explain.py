@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from manageup.config import Config
 from manageup.detect import detect, judge, lost, people
 from manageup.model import Occurrence, address
+from manageup.names import display_name
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Diagnosis:
 
 def _names(occ: Occurrence) -> dict[str, str]:
     who = [*occ.attendees, *([occ.organizer] if occ.organizer else [])]
-    return {address(p.email): p.name for p in who if p.name}
+    return {address(p.email): display_name(p.name) for p in who if display_name(p.name)}
 
 
 def recurring_partners(occurrences: Iterable[Occurrence], me: Iterable[str],

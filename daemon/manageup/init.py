@@ -16,7 +16,8 @@ from manageup.config import Calendar, address_problem, data_dir, parse_config
 from manageup.errors import ConfigError, ManageupError, UsageError
 from manageup.explain import Partner, recurring_partners
 from manageup.files import private_dir, replace_private
-from manageup.model import address
+from manageup.model import Occurrence, address
+from manageup.names import name_in_calendar
 
 
 @dataclass(frozen=True)
@@ -113,14 +114,22 @@ def calendar_of(spec: str) -> Calendar:
     return Calendar(type="ics", name="work", path=Path(spec))
 
 
-def suggest_boss(calendar: str, me: str, zone: ZoneInfo, now: datetime) -> list[Partner]:
-    """The people `me` meets most in recurring two-person meetings, from 90 days back to
-    14 days ahead."""
+def read_calendar(calendar: str, zone: ZoneInfo, now: datetime) -> list[Occurrence]:
+    """The calendar's occurrences from 90 days back to 14 days ahead."""
     from manageup.sources.ics import IcsSource
 
-    result = IcsSource(calendar_of(calendar)).fetch(now - timedelta(days=90),
-                                                    now + timedelta(days=14), zone)
-    return recurring_partners(result.occurrences, [me])
+    return IcsSource(calendar_of(calendar)).fetch(now - timedelta(days=90),
+                                                  now + timedelta(days=14), zone).occurrences
+
+
+def suggest_boss(occurrences: list[Occurrence], me: str) -> list[Partner]:
+    """The people `me` meets most in recurring two-person meetings."""
+    return recurring_partners(occurrences, [me])
+
+
+def boss_name(occurrences: list[Occurrence], boss: str) -> str:
+    """The boss's name as the calendar gives it, "Last, First" turned round."""
+    return name_in_calendar(occurrences, [boss])
 
 
 def _tilde(path: Path) -> str:

@@ -38,7 +38,8 @@ def test_readme_use_it_walkthrough(tmp_path: Path) -> None:
     assert [c[:3] for c in commands[1:3]] == [["manageup", "init", "--me"],
                                               ["manageup", "service", "install"]]
     home = tmp_path / "home"
-    write_calendar(home / "calendars" / "work.ics")
+    # As Outlook exports it: "Rivera, Sam" in the CN, a Windows zone (issue 27.1).
+    write_calendar(home / "calendars" / "work.ics", outlook=True)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "systemctl.log"
@@ -60,6 +61,13 @@ def test_readme_use_it_walkthrough(tmp_path: Path) -> None:
             assert "All checks passed" in done.stdout
         if command[1] == "meetings":
             assert "Alex / Sam 1:1" in done.stdout
+        if command[1] == "init":  # the boss's name, from the calendar, said
+            assert "Your boss: Sam Rivera <sam@example.com>" in done.stdout
+        if command[1] == "preview":  # and the digest uses it
+            assert "Sam Rivera" in done.stdout and "Rivera, Sam" not in done.stdout
+            # The address only where it says which address matched (the reason).
+            assert [x for x in done.stdout.splitlines() if "sam@example.com" in x
+                    and "boss (sam@example.com) is" not in x] == []
     assert "--user enable --now manageup.service" in log.read_text()
     unit = home / ".config" / "systemd" / "user" / "manageup.service"
     assert shutil.which("systemd-analyze"), "scripts/test installs systemd-analyze"

@@ -16,6 +16,7 @@ from manageup.textutil import for_terminal
 if TYPE_CHECKING:
     from manageup.explain import Partner
     from manageup.init import Answers
+    from manageup.model import Occurrence
 
 Ask = Callable[[str], str]
 
@@ -56,6 +57,36 @@ def _print_partners(partners: list[Partner]) -> None:
         print(for_terminal(f"  {i}. {p.email}{name}: {p.count} meeting(s), e.g. {p.title!r}"))
 
 
+class _Calendar:
+    """The calendar init was given, read at most once: for the suggestion of the boss and
+    for the boss's name. Unreadable (offline, behind a VPN), it is only no help."""
+
+    def __init__(self) -> None:
+        self.occurrences: list[Occurrence] | None = None
+        self.error: ManageupError | None = None
+
+    def read(self, spec: str, zone_name: str) -> list[Occurrence]:
+        from manageup import init as setup
+
+        if self.occurrences is None and self.error is None:
+            zone = ZoneInfo(zone_name or "UTC")
+            try:
+                self.occurrences = setup.read_calendar(spec, zone, datetime.now(zone))
+            except ManageupError as e:
+                self.error = e
+        if self.error is not None:
+            raise self.error
+        return self.occurrences or []
+
+    def boss_name(self, a: Answers) -> str:
+        from manageup import init as setup
+
+        try:
+            return setup.boss_name(self.read(a.calendar, a.timezone), a.boss)
+        except ManageupError:
+            return ""
+
+
 def init(ctx: Context) -> int:
     from manageup import init as setup
     from manageup.config import find_config
@@ -73,6 +104,7 @@ def init(ctx: Context) -> int:
     default_zone = a.timezone or setup.local_timezone()
     if not terminal:
         a = setup.with_value(a, "timezone", default_zone)
+    calendar = _Calendar()
     partners: list[Partner] | None = None
     if args.suggest_boss or (terminal and not a.boss):
         for field, _flag, question in setup.REQUIRED[:2]:
@@ -81,9 +113,8 @@ def init(ctx: Context) -> int:
                     raise UsageError(f"--suggest-boss needs --me and --calendar; missing "
                                      f"--{field}")
                 a = setup.with_value(a, field, _ask_valid(_input, field, question))
-        zone = ZoneInfo(default_zone or "UTC")
         try:
-            partners = setup.suggest_boss(a.calendar, a.me, zone, datetime.now(zone))
+            partners = setup.suggest_boss(calendar.read(a.calendar, default_zone), a.me)
         except ManageupError as e:
             if args.suggest_boss:
                 raise
@@ -94,21 +125,36 @@ def init(ctx: Context) -> int:
         if not terminal and not a.boss:
             return 0  # proposals only; run again with --boss
     if terminal:
-        a = _ask_missing(a, default_zone, partners or [])
+        a = _ask_missing(a, default_zone, partners or [], calendar)
     elif setup.missing(a):
         raise UsageError("missing " + ", ".join(r[1] for r in setup.missing(a))
                          + "; on a terminal, init asks for it")
+    elif not a.boss_name:
+        a = setup.with_value(a, "boss_name", calendar.boss_name(a))
     written = setup.write(path, a, datetime.now(ZoneInfo(a.timezone)), args.force)
     print(f"Wrote {written} (only you can read it).")
-    print("Digests go to a Maildir (any mail client reads it); set [delivery] in the config "
-          "for smtp or gmail.\nNext:\n"
-          "  manageup meetings          the 1:1s it finds, and why\n"
-          "  manageup doctor            checks everything\n"
-          "  manageup service install   runs it in the background")
+    _print_summary(a, args.boss_name)
     return 0
 
 
-def _ask_missing(a: Answers, default_zone: str, partners: list[Partner]) -> Answers:
+def _print_summary(a: Answers, given_name: str | None) -> None:
+    from manageup.config import data_dir
+
+    if a.boss_name and not given_name:
+        print(for_terminal(f"Your boss: {a.boss_name} <{a.boss}>, the name from your calendar "
+                           "(--boss-name sets another)."))
+    elif not a.boss_name:
+        print(f"Your boss: {a.boss}; no name found in your calendar: set boss.name, or run "
+              "init again with --boss-name, so digests greet them by name.")
+    print(f"Digests go to the Maildir {data_dir() / 'Maildir'} (any mail client reads it); "
+          "set [delivery] in the config for smtp or gmail.\nNext:\n"
+          "  manageup meetings          the 1:1s it finds, and why\n"
+          "  manageup doctor            checks everything\n"
+          "  manageup service install   runs it in the background")
+
+
+def _ask_missing(a: Answers, default_zone: str, partners: list[Partner],
+                 calendar: _Calendar) -> Answers:
     from manageup import init as setup
 
     for field, _flag, question in setup.REQUIRED:
@@ -123,7 +169,7 @@ def _ask_missing(a: Answers, default_zone: str, partners: list[Partner]) -> Answ
     if not a.name:
         a = setup.with_value(a, "name", _input("Your first name (optional): ").strip())
     if not a.boss_name:
-        known = next((p.name for p in partners if p.email == a.boss), "")
+        known = calendar.boss_name(a)
         hint = f" [{known}]" if known else " (optional)"
         a = setup.with_value(a, "boss_name", _input(f"Your boss's name{hint}: ").strip()
                              or known)
