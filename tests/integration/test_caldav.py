@@ -46,7 +46,12 @@ NOT_FOR_CALDAV = {"malformed_component.ics", "bare_vevent_feed.ics",
                   # Whole-file oddities a server never stores as such: it refuses or
                   # rewrites the object when it is uploaded.
                   "cr_only_line_endings.ics", "vtimezone_bad_line.ics",
-                  "whitespace_before_vcalendar.ics"}
+                  "whitespace_before_vcalendar.ics",
+                  # One value icalendar refuses (a time zone rule, a to-do, an alarm):
+                  # Radicale refuses the upload; the CalDAV source reads each object
+                  # with the same parse_occurrences (tests/unit/test_ics.py).
+                  "vtimezone_impossible_offset.ics", "vtodo_bad_date.ics",
+                  "valarm_bad_trigger.ics"}
 FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name not in NOT_FOR_CALDAV)
 
 

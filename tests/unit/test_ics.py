@@ -94,6 +94,20 @@ def test_what_comes_before_begin_vcalendar_costs_nothing(name: str) -> None:
     assert o.start == at("2026-11-05T09:00Z") and o.title == "1:1 Sam / Alex"
 
 
+@pytest.mark.parametrize(("name", "named"), [
+    ("vtimezone_impossible_offset.ics", ["time zone Europe/Berlin", "+5328"]),
+    ("vtodo_bad_date.ics", ["to-do nan-todo@example.com", "0NaNaNaNTaNaNaN"]),
+    ("valarm_bad_trigger.ics", ["alarm of event bad-alarm@example.com"]),
+])
+def test_a_bad_value_nothing_reads_costs_only_its_own_part(name: str, named: list[str]) -> None:
+    """One bad part is skipped and named; the rest of the feed is read as it is."""
+    r = occ(name)
+    (o,) = r.occurrences
+    assert o.start == at("2026-11-26T09:00Z")
+    (warning,) = r.warnings
+    assert warning.startswith(f"{name}: skipped ") and all(n in warning for n in named)
+
+
 def test_a_date_with_a_tzid_is_all_day() -> None:
     (o,) = occ("date_value_with_tzid.ics").occurrences
     assert o.all_day

@@ -47,6 +47,9 @@ CASES = [
     ("bom_before_vcalendar.ics", DEFAULT, ["bom@example.com"]),
     ("whitespace_before_vcalendar.ics", DEFAULT, ["leading-blank@example.com"]),
     ("date_value_with_tzid.ics", DEFAULT, []),  # all day: a date is not a meeting
+    ("vtimezone_impossible_offset.ics", DEFAULT, ["icloud-offset@example.com"]),
+    ("vtodo_bad_date.ics", DEFAULT, ["todo-neighbour@example.com"]),
+    ("valarm_bad_trigger.ics", DEFAULT, ["bad-alarm@example.com"]),
 ]
 
 

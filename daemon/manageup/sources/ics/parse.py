@@ -15,13 +15,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-from icalendar.timezone import tzp
 
 from manageup.errors import SourceError
 from manageup.model import Occurrence, Person, address
 from manageup.sources import FetchResult
 from manageup.sources.ics.lines import readable
 from manageup.sources.ics.recurrence import cadence, expand
+from manageup.sources.ics.salvage import fresh_timezones, salvage
 from manageup.sources.ics.text import scan, uid_in, unfold
 
 MAX_TEXT = 2000  # characters kept of a title, location or description
@@ -74,27 +74,16 @@ def _dates_without_zone(data: bytes) -> bytes:
     return _DATE_WITH_TZID.sub(drop, data)
 
 
-def _fresh_timezones() -> None:
-    """icalendar keeps every custom VTIMEZONE it meets, by TZID, for the whole process,
-    first one wins. Starting each feed with an empty cache means one feed's (or an older
-    version's) "Central Europe" never moves another feed's events."""
-    tzp.use(tzp.name)
-
-
 def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
     """One VCALENDAR holding every component of the feed: several concatenated VCALENDARs
     are merged, and a bare VEVENT feed is read as if it were wrapped in one."""
     text, warnings = repair(_dates_without_zone(readable(data)), calendar)
-    _fresh_timezones()
+    fresh_timezones()
     try:
         parts = icalendar.Calendar.from_ical(text, multiple=True)
     except Exception as e:  # icalendar raises ValueError, but also others on odd input
-        text, dropped = _drop_junk(text, calendar)
-        try:
-            parts = icalendar.Calendar.from_ical(text, multiple=True) if dropped else []
-        except Exception:  # still unreadable: report the first problem
-            parts = []
-        if not parts:
+        parts, dropped = salvage(text, calendar)
+        if not parts:  # still unreadable: report the first problem
             raise SourceError(f"{calendar or 'calendar'}: not an iCalendar file ({e})") \
                 from None
         warnings += dropped
@@ -109,32 +98,6 @@ def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
         else:
             merged.subcomponents.append(part)
     return merged, warnings
-
-
-def _drop_junk(text: bytes, calendar: str) -> tuple[bytes, list[str]]:
-    """Drop the lines outside any event that icalendar cannot parse: inside an event it
-    notes a bad line and goes on, but one at the calendar's top level, or in a time zone
-    definition, refuses the whole feed."""
-    from icalendar.parser import Contentline
-
-    out, warnings, open_ = [], [], []
-    for line in unfold(text).split(b"\n"):
-        word = line.strip().lower()
-        if word.startswith(b"begin:"):
-            open_.append(word[6:].strip())
-        elif word.startswith(b"end:"):
-            if open_:
-                open_.pop()
-        elif word and b"vevent" not in open_:
-            try:
-                Contentline(line.rstrip(b"\r").decode("utf-8", "replace")).parts()
-            except ValueError:
-                shown = line.strip()[:40].decode("utf-8", "replace").encode(
-                    "ascii", "backslashreplace").decode()
-                warnings.append(f"{calendar}: skipped a line that is not iCalendar: {shown!r}")
-                continue
-        out.append(line)
-    return b"\n".join(out), warnings
 
 
 def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: ZoneInfo,

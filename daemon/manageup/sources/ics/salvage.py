@@ -1,0 +1,203 @@
+"""A feed icalendar refuses whole for one bad part: find that part, leave it out, name it.
+
+icalendar tolerates a bad value or line inside a VEVENT (the event notes it), but one
+anywhere else refuses the whole feed: a line that is not iCalendar at the top level, a
+VTIMEZONE rule with an impossible offset (iCloud writes "+5328" for 1893), a to-do with
+a broken date, an alarm with a broken trigger. None of these is read to find a 1:1, so
+each costs only itself: the smallest part that fails is cut out and the rest is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import icalendar
+from icalendar.timezone import tzp
+
+from manageup.sources.ics.text import unfold, value_of
+
+
+def fresh_timezones() -> None:
+    """icalendar keeps every custom VTIMEZONE it meets, by TZID, for the whole process,
+    first one wins. Starting each feed with an empty cache means one feed's (or an older
+    version's) "Central Europe" never moves another feed's events."""
+    tzp.use(tzp.name)
+
+
+def salvage(text: bytes, calendar: str) -> tuple[list[Any], list[str]]:
+    """The feed's components with what icalendar cannot read left out, and what was left
+    out; no components when it still cannot be read."""
+    text, warnings = drop_junk(text, calendar)
+    if warnings:
+        parts = _parse(text)
+        if parts is not None:
+            return parts, warnings
+    text, broken = drop_broken(text, calendar)
+    parts = _parse(text) if broken else None
+    return (parts or [], warnings + broken)
+
+
+def _parse(text: bytes) -> list[Any] | None:
+    fresh_timezones()
+    try:
+        return list(icalendar.Calendar.from_ical(text, multiple=True))
+    except Exception:  # icalendar raises ValueError, but also others on odd input
+        return None
+
+
+def _shown(line: bytes) -> str:
+    return line.strip()[:40].decode("utf-8", "replace").encode(
+        "ascii", "backslashreplace").decode()
+
+
+def drop_junk(text: bytes, calendar: str) -> tuple[bytes, list[str]]:
+    """Drop the lines outside any event that icalendar cannot parse: inside an event it
+    notes a bad line and goes on, but one at the calendar's top level, or in a time zone
+    definition, refuses the whole feed."""
+    from icalendar.parser import Contentline
+
+    out, warnings, open_ = [], [], []
+    for line in unfold(text).split(b"\n"):
+        word = line.strip().lower()
+        if word.startswith(b"begin:"):
+            open_.append(word[6:].strip())
+        elif word.startswith(b"end:"):
+            if open_:
+                open_.pop()
+        elif word and b"vevent" not in open_:
+            try:
+                Contentline(line.rstrip(b"\r").decode("utf-8", "replace")).parts()
+            except ValueError:
+                warnings.append(f"{calendar}: skipped a line that is not iCalendar: "
+                                f"{_shown(line)!r}")
+                continue
+        out.append(line)
+    return b"\n".join(out), warnings
+
+
+# -- components that fail ------------------------------------------------------------------
+
+
+@dataclass
+class _Part:
+    name: bytes  # lower case
+    first: int  # its BEGIN line
+    last: int = -1  # its END line
+    parent: _Part | None = None
+    children: list[_Part] = field(default_factory=list)
+
+
+def _tree(lines: list[bytes]) -> list[_Part]:
+    """The components, by their BEGIN and END lines (the feed's nesting is already
+    repaired); an END that closes nothing open is left to the parser."""
+    roots: list[_Part] = []
+    stack: list[_Part] = []
+    for i, line in enumerate(lines):
+        word = line.strip().lower()
+        if word.startswith(b"begin:"):
+            part = _Part(word[6:].strip(), i, parent=stack[-1] if stack else None)
+            (stack[-1].children if stack else roots).append(part)
+            stack.append(part)
+        elif word.startswith(b"end:") and stack:
+            stack.pop().last = i
+    return [r for r in roots if r.last >= 0]
+
+
+_KINDS = {b"vevent": "event", b"vtodo": "to-do", b"vjournal": "journal entry"}
+
+
+class _Cutter:
+    def __init__(self, lines: list[bytes], calendar: str) -> None:
+        self.lines, self.calendar = lines, calendar
+        self.keep = [True] * len(lines)
+        self.warnings: list[str] = []
+
+    def text(self, first: int, last: int) -> bytes:
+        return b"\n".join(self.lines[i] for i in range(first, last + 1) if self.keep[i])
+
+    def fails(self, first: int, last: int) -> str:
+        """Why icalendar refuses these lines read alone; "" when it reads them."""
+        try:
+            icalendar.Calendar.from_ical(self.text(first, last), multiple=True)
+        except Exception as e:  # whatever it raises, that part is what refuses the feed
+            return str(e)[:120] or type(e).__name__
+        return ""
+
+    def drop(self, first: int, last: int, what: str, why: str) -> None:
+        self.keep[first:last + 1] = [False] * (last + 1 - first)
+        self.warnings.append(f"{self.calendar}: skipped {what} ({why})")
+
+    def check(self, part: _Part) -> None:
+        """Leave out the smallest parts of `part` that icalendar refuses. An event reads
+        its own bad values and lines itself (the parse skips it by UID when they matter):
+        only the parts nested in it are looked at."""
+        if part.name == b"vevent":
+            for child in part.children:
+                self.check(child)
+            return
+        if part.name == b"vcalendar":
+            for child in part.children:
+                self.check(child)
+            self.own_lines(part)
+            return
+        if not self.fails(part.first, part.last):
+            return
+        for child in part.children:
+            self.check(child)
+        why = self.fails(part.first, part.last)
+        if why:
+            self.drop(part.first, part.last, self.named(part), why)
+
+    def own_lines(self, cal: _Part) -> None:
+        """The calendar's own properties, each alone when together they fail."""
+        inside = {i for c in cal.children for i in range(c.first, c.last + 1)}
+        own = [i for i in range(cal.first + 1, cal.last) if i not in inside and self.keep[i]]
+        head, tail = self.lines[cal.first], self.lines[cal.last]
+        if not own or not self._refused(head, [self.lines[i] for i in own], tail):
+            return
+        for i in own:
+            why = self._refused(head, [self.lines[i]], tail)
+            if why:
+                self.drop(i, i, f"the calendar's line {_shown(self.lines[i])!r}", why)
+
+    @staticmethod
+    def _refused(head: bytes, body: list[bytes], tail: bytes) -> str:
+        try:
+            icalendar.Calendar.from_ical(b"\n".join([head, *body, tail]), multiple=True)
+        except Exception as e:  # as in fails()
+            return str(e)[:120] or type(e).__name__
+        return ""
+
+    def named(self, part: _Part) -> str:
+        parent = part.parent
+        if parent is not None and parent.name == b"vtimezone":
+            return f"a rule of {self.named(parent)}"
+        if part.name == b"vtimezone":
+            return f"time zone {self.own_value(part, b'tzid') or '(no TZID)'}"
+        if part.name == b"valarm" and parent is not None:
+            return f"an alarm of {self.named(parent)}"
+        kind = _KINDS.get(part.name) or part.name.decode("ascii", "replace").upper()
+        uid = self.own_value(part, b"uid")
+        return f"{kind} {uid}" if uid else f"a {kind} without UID"
+
+    def own_value(self, part: _Part, name: bytes) -> str:
+        inside = {i for c in part.children for i in range(c.first, c.last + 1)}
+        for i in range(part.first + 1, part.last):
+            line = self.lines[i].lstrip()
+            if i not in inside and line.lower().startswith(name) and \
+                    line[len(name):len(name) + 1] in (b":", b";"):
+                return value_of(line[len(name):]).strip().decode("utf-8", "replace")
+        return ""
+
+
+def drop_broken(text: bytes, calendar: str) -> tuple[bytes, list[str]]:
+    """The feed without the smallest components (and calendar lines) icalendar refuses,
+    each named: a rule of a time zone, a to-do, an alarm of an event."""
+    lines = unfold(text).split(b"\n")
+    cutter = _Cutter(lines, calendar)
+    for root in _tree(lines):
+        cutter.check(root)
+    if not cutter.warnings:
+        return text, []
+    return cutter.text(0, len(lines) - 1), cutter.warnings
