@@ -3,7 +3,7 @@ absurdly often is read capped inside the window, never skipped whole."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import vRecur
@@ -61,9 +61,53 @@ def test_dense_series_is_capped_not_skipped() -> None:
                           calendar="c")
     ping = [o for o in r.occurrences if o.uid == "hourly-ping@example.com"]
     assert len(ping) == MAX_PER_SERIES
-    assert NOV[0] - timedelta(minutes=5) <= ping[0].start < NOV[0] + timedelta(minutes=7)
+    # The last instances of the window, not its first (issue 29.1).
+    assert NOV[1] - timedelta(minutes=7) <= ping[-1].start < NOV[1]
+    assert ping[0].start == ping[-1].start - (MAX_PER_SERIES - 1) * timedelta(minutes=7)
     # The series' own grid (every 7 minutes since 1990), kept when its start was moved up.
     assert all((o.start - at("1990-01-01T01:00+01:00")) % timedelta(minutes=7) == timedelta(0)
                for o in ping)
     assert [o.uid for o in r.occurrences if o.uid == "real@example.com"] == ["real@example.com"]
-    assert any("hourly-ping@example.com" in w and "first" in w for w in r.warnings)
+    assert any("hourly-ping@example.com" in w and "last" in w for w in r.warnings)
+
+
+def _series(rule: str, start: str = "20200106T090000Z") -> bytes:
+    return (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//manageup tests//EN\r\n"
+            b"BEGIN:VEVENT\r\nUID:over-the-cap@example.com\r\nDTSTAMP:20261001T000000Z\r\n"
+            b"DTSTART:" + start.encode() + b"\r\nDURATION:PT20M\r\nRRULE:" + rule.encode()
+            + b"\r\nSUMMARY:1:1 Sam\r\n"
+            b"ORGANIZER;CN=Sam Rivera:mailto:sam@example.com\r\n"
+            b"ATTENDEE;CN=Alex Chen;PARTSTAT=ACCEPTED:mailto:alex@example.com\r\n"
+            b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+@pytest.mark.parametrize(("rule", "history", "year"), [
+    ("FREQ=HOURLY", 90, 2026),  # recurs more than daily: its start moved up near the end
+    ("FREQ=MINUTELY;INTERVAL=7", 90, 2026),
+    ("FREQ=MINUTELY;INTERVAL=30;BYDAY=MO", 90, 2026),  # sparser than its FREQ: read wider
+    ("FREQ=DAILY", 700, 2024),  # daily, but a long window holds over 500
+])
+def test_cap_keeps_the_instances_nearest_the_windows_end(rule: str, history: int,
+                                                          year: int) -> None:
+    """Over the cap, the instances kept are the last ones in the window: every upcoming
+    instance is read, and old ones are what is left out (issue 29.1)."""
+    from dateutil.rrule import rrulestr
+
+    from manageup.sources.ics.recurrence import MAX_PER_SERIES
+
+    now = at("2026-11-23T09:00+01:00")
+    start, end = now - timedelta(days=history), now + timedelta(days=14)
+    first = datetime(year, 1, 5, tzinfo=UTC)
+    r = parse_occurrences(_series(rule, f"{year}0105T000000Z"), start, end, BERLIN,
+                          calendar="c")
+    every = rrulestr(rule, dtstart=first).between(start - timedelta(minutes=20), end)
+    assert len(every) > MAX_PER_SERIES
+    # As instants: a wall time in the autumn fold never equals one in another zone (PEP 495).
+    kept = [o.start.timestamp() for o in r.occurrences]
+    assert kept == [s.timestamp() for s in every[-MAX_PER_SERIES:]]
+    # Never an old instance kept while an upcoming one is left out.
+    now = now.timestamp()
+    upcoming = [s.timestamp() for s in every if s.timestamp() >= now]
+    assert set(upcoming) <= set(kept) or all(s >= now for s in kept)
+    assert any("over-the-cap@example.com" in w and f"last {MAX_PER_SERIES}" in w
+               for w in r.warnings)

@@ -132,11 +132,13 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
               if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
     found = expand(keep, events_by_uid, start, end, calendar, result.warnings,
                    cal.get("X-WR-TIMEZONE"))
+    # Once per series, not per instance: a series of thousands of moved instances would
+    # otherwise cost instances x components.
+    cadences = {uid: cadence(comps) for uid, comps in events_by_uid.items() if uid in series}
     for ev in found:
         uid = str(ev.get("UID", "")).strip()
         try:
-            result.occurrences.append(_occurrence(ev, zone, uid in series,
-                                                  cadence(events_by_uid.get(uid, [])),
+            result.occurrences.append(_occurrence(ev, zone, uid in series, cadences.get(uid),
                                                   calendar))
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             result.warnings.append(f"{calendar}: skipped event {uid}: {e}")

@@ -109,32 +109,57 @@ def expand(keep: list[Any], events_by_uid: dict[str, list[Any]], start: datetime
            end: datetime, calendar: str, warnings: list[str],
            wr_timezone: Any = None) -> list[Any]:
     """Every instance of every event in [start, end); one broken series costs only itself,
-    and a series that recurs more than daily is read capped (see _bring_forward).
+    and a series with more than MAX_PER_SERIES instances there is read capped: its last
+    ones, nearest the window's end (the upcoming ones are what a digest needs).
     wr_timezone: the feed's X-WR-TIMEZONE, where Google says its UTC times are meant."""
     cal = _calendar(wr_timezone)
-    capped: set[str] = set()
-    skipped: set[str] = set()
-    until: dict[str, Any] = {}
-    for uid, comps in events_by_uid.items():
-        for comp in comps:
-            if _dense(comp) and "RECURRENCE-ID" not in comp:
-                ok, until[uid] = _bring_forward(comp, start)
-                (capped if ok else skipped).add(uid)
-    for uid in skipped:
-        warnings.append(f"{calendar}: skipped event {uid}: it recurs more than daily in a way "
-                        "manageup cannot read capped")
-    cal.subcomponents = keep + [c for uid, comps in events_by_uid.items() if uid not in skipped
+    dense = {uid for uid, comps in events_by_uid.items()
+             if any(_dense(c) and "RECURRENCE-ID" not in c for c in comps)}
+    cal.subcomponents = keep + [c for uid, comps in events_by_uid.items() if uid not in dense
                                 for c in comps]
     try:
         found = list(_query(cal, skip_bad_series=True).between(start, end))
     except Exception:  # the library raises many types; find the culprit series by series
         found = []
         for uid, comps in events_by_uid.items():
-            if uid not in skipped:
+            if uid not in dense:
                 found.extend(_expand_one(keep, comps, uid, start, end, calendar, warnings,
                                          wr_timezone))
-    found = [ev for ev in found if not _after(ev, until.get(str(ev.get("UID", "")).strip()))]
-    return _cap(found, capped, calendar, warnings)
+    for uid in dense:
+        found.extend(_expand_dense(keep, events_by_uid[uid], uid, start, end, calendar,
+                                   warnings, wr_timezone))
+    return _cap(found, calendar, warnings)
+
+
+def _expand_dense(keep: list[Any], comps: list[Any], uid: str, start: datetime,
+                  end: datetime, calendar: str, warnings: list[str],
+                  wr_timezone: Any = None) -> list[Any]:
+    """A series that recurs more than daily, expanded only over the last part of the
+    window that holds its last MAX_PER_SERIES instances: from the window's end back as
+    far as that many take at the rule's densest, further back when the rule is sparser
+    than that (BYDAY on an HOURLY rule), never before the window's start."""
+    masters = [c for c in comps if _dense(c) and "RECURRENCE-ID" not in c]
+    saved = [(c, c.get("DTSTART"), c.get("DTEND"), [dict(r) for r in rules(c)])
+             for c in masters]
+    densest = max(per_day(r) for c in masters for r in rules(c))
+    span = timedelta(days=MAX_PER_SERIES / densest)
+    while True:
+        from_ = max(start, end - span)
+        if not all(_bring_forward(c, from_) for c in masters):
+            warnings.append(f"{calendar}: skipped event {uid}: it recurs more than daily in "
+                            "a way manageup cannot read capped")
+            return []
+        found = _expand_one(keep, comps, uid, start, end, calendar, warnings, wr_timezone)
+        if len(found) >= MAX_PER_SERIES or from_ <= start:
+            return found
+        for comp, dtstart, dtend, was in saved:  # back as the feed wrote it, then wider
+            comp["DTSTART"] = dtstart
+            if dtend is not None:
+                comp["DTEND"] = dtend
+            for rule, before in zip(rules(comp), was, strict=True):
+                rule.clear()
+                rule.update(before)
+        span *= 4
 
 
 def _query(cal: Any, skip_bad_series: bool = False) -> Any:
@@ -155,27 +180,17 @@ def _calendar(wr_timezone: Any) -> Any:
     return cal
 
 
-def _after(ev: Any, until: Any) -> bool:
-    """Past the UNTIL that _bring_forward traded for a COUNT."""
-    return until is not None and _sort_key(ev.get("DTSTART")) > _sort_key(_Dt(until))
-
-
-class _Dt:
-    def __init__(self, dt: Any) -> None:
-        self.dt = dt
-
-
-def _cap(found: list[Any], capped: set[str], calendar: str, warnings: list[str]) -> list[Any]:
+def _cap(found: list[Any], calendar: str, warnings: list[str]) -> list[Any]:
     by_uid: dict[str, list[Any]] = defaultdict(list)
     for ev in found:
         by_uid[str(ev.get("UID", "")).strip()].append(ev)
     out = []
     for uid, evs in by_uid.items():
-        if len(evs) >= MAX_PER_SERIES and (uid in capped or len(evs) > MAX_PER_SERIES):
+        if len(evs) > MAX_PER_SERIES:
             evs.sort(key=lambda e: _sort_key(e.get("DTSTART")))
-            evs = evs[:MAX_PER_SERIES]
-            warnings.append(f"{calendar}: event {uid} recurs more than daily; read only its "
-                            f"first {MAX_PER_SERIES} instances in the window")
+            evs = evs[-MAX_PER_SERIES:]
+            warnings.append(f"{calendar}: event {uid} has more than {MAX_PER_SERIES} "
+                            f"instances in the window; read only its last {MAX_PER_SERIES}")
         out.extend(evs)
     return out
 
@@ -189,53 +204,50 @@ def _sort_key(prop: Any) -> float:
     return 0.0
 
 
-def _bring_forward(comp: Any, start: datetime) -> tuple[bool, Any]:
+def _bring_forward(comp: Any, from_: datetime) -> bool:
     """Bound the work of a series that recurs more than daily: move its DTSTART up to just
-    before the window along its own grid (whole INTERVALs of its FREQ, so the instances
-    are the same ones) and let it run for a COUNT that covers the cap. Expanding
-    FREQ=SECONDLY from 1990 would otherwise take minutes and gigabytes, even lazily.
-    False when the series cannot be moved like that (then it is skipped, and said so);
-    also the UNTIL the rule had, which the caller applies (dateutil refuses both)."""
+    before `from_` along its own grid (whole INTERVALs of its FREQ, so the instances are
+    the same ones); the window's end then bounds it. Expanding FREQ=SECONDLY from 1990
+    would otherwise take minutes and gigabytes, even lazily. False when the series
+    cannot be moved like that (then it is skipped, and said so)."""
     found = rules(comp)
     dtstart = comp.get("DTSTART")
     first = getattr(dtstart, "dt", None)
     if len(found) != 1 or not isinstance(first, datetime):
-        return False, None
+        return False
     rule = found[0]
     count = rule.get("COUNT") or []
     try:
         if count and int(count[0]) <= MAX_COUNT:
-            return True, None  # a COUNT this small bounds the work already
+            return True  # a COUNT this small bounds the work already
     except (TypeError, ValueError):
-        return False, None
+        return False
     freq = str((rule.get("FREQ") or [""])[0]).upper()
     tz = first.tzinfo
     wall = first.replace(tzinfo=None)
-    length = _length(comp, first)
     step = _step(freq, _interval(rule))
     if step is None:
-        return False, None
+        return False
     # Far enough back that no instance reaching into the window is lost, DST included.
     one = step if isinstance(step, timedelta) else timedelta(days=31 * step)
-    margin = length + one + timedelta(hours=2)
-    target = (start.astimezone(tz) if tz else start).replace(tzinfo=None) - margin
+    margin = _length(comp, first) + one + timedelta(hours=2)
+    target = (from_.astimezone(tz) if tz else from_).replace(tzinfo=None) - margin
     if target > wall:
         if isinstance(step, timedelta):
             moved = wall + (target - wall) // step * step
         else:
             if wall.day > 28:
-                return False, None
+                return False
             months = (target.year - wall.year) * 12 + target.month - wall.month
             moved = _add_months(wall, months // step * step)
         delta = moved - wall
         _set(comp, "DTSTART", first + delta)
         if "DTEND" in comp and isinstance(getattr(comp["DTEND"], "dt", None), datetime):
             _set(comp, "DTEND", comp["DTEND"].dt + delta)
-    # Instances before the window: the margin, plus up to one step lost to the grid.
-    before = (margin + one).total_seconds() / 86400 * per_day(rule)
-    rule["COUNT"] = [MAX_PER_SERIES + math.ceil(before) + 2]
-    until = (rule.pop("UNTIL", None) or [None])[0]
-    return True, until
+        # A COUNT counted from the first DTSTART would reach past where the series
+        # ends; one this large is read as no end at all.
+        rule.pop("COUNT", None)
+    return True
 
 
 def _length(comp: Any, first: datetime) -> timedelta:
