@@ -134,6 +134,7 @@ class LeadPoint:
     text: str
     detail: str = ""
     item_id: int | None = None
+    question_id: str = ""  # the question it asks, for a question
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,16 @@ class Digest:
     held_back: int = 0  # wins and topics meant for a later 1:1 (dated after this one)
     lead: tuple[LeadPoint, ...] = ()
     packed: bool = False  # the boss's week has no room: the lead is kept to two
+
+    def lead_place(self, item_id: int | None = None, question: str = "") -> int:
+        """Where the Lead holds this item or question (1 to 3), 0 when it does not. The
+        Lead says a thing in full; a section that holds it too only points there, so
+        nothing is said three times."""
+        for n, p in enumerate(self.lead, 1):
+            if (question and p.question_id == question) or \
+                    (item_id is not None and p.item_id == item_id and p.kind != "question"):
+                return n
+        return 0
 
     @property
     def item_ids(self) -> list[int]:

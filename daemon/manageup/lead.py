@@ -64,17 +64,20 @@ def _question(goals: Sequence[GoalProbe], learn: Sequence[Question],
     if career.stale and career.question is not None:
         quiet = "career has not come up yet" if career.days_since is None else \
             f"career has not come up for {career.days_since} days"
-        return [LeadPoint("question", f"Ask: {career.question.text}", quiet)]
+        return [LeadPoint("question", f"Ask: {career.question.text}", quiet,
+                          question_id=career.question.id)]
     probe = next((g for g in goals if g.next_question is not None), None)
     if probe is not None and probe.next_question is not None:
         return [LeadPoint("question", f"Ask: {probe.next_question.text}",
                           f"goes deeper on their goal \"{probe.item.text}\" "
                           f"({probe.next_label})",
-                          probe.item.id)]
+                          probe.item.id, probe.next_question.id)]
     if learn:
-        return [LeadPoint("question", f"Ask: {learn[0].text}", "no goal of theirs on record")]
+        return [LeadPoint("question", f"Ask: {learn[0].text}", "no goal of theirs on record",
+                          question_id=learn[0].id)]
     if career.question is not None:  # every goal probed: the career question is next best
-        return [LeadPoint("question", f"Ask: {career.question.text}", "for your own career")]
+        return [LeadPoint("question", f"Ask: {career.question.text}", "for your own career",
+                          question_id=career.question.id)]
     return []
 
 

@@ -57,7 +57,7 @@ def test_example_preview_has_all_seven_sections(example: Path,
     assert run(example, "preview", "--now", NOW, "--html", str(html)) == 0
     out = capsys.readouterr().out
     for needle in ("1. The meeting", "Join: https://meet.example.com/abc-defg-hij",
-                   "Ask Sam to speak to Dana", "OVERDUE by 6 days", "Cut cloud spend",  # at the 1:1
+                   "Ask Sam to speak to Dana", "6 days late at the 1:1", "Cut cloud spend",  # Lead
                    "Ask next (what gets in the way)", "PREPARE: how it will not happen again",
                    "Lead a cross-team project", "10 of 12 expected 1:1s held",
                    "Deploy time down", "Conference budget"):

@@ -18,6 +18,8 @@ The quarter runs once per module; each test reads what it needs from the mails i
 
 from __future__ import annotations
 
+import html
+import mailbox
 import re
 from pathlib import Path
 
@@ -129,8 +131,10 @@ def test_dates_are_judged_at_the_meeting(q: Quarter) -> None:
     assert "Needed by Mon 25 Jan, before the 1:1." in lead
     deck = _line(w3, "Send the deck")
     assert "due Mon 25 Jan, before the 1:1: deliver it today or say so first" in deck
-    # The Q4 numbers were due on 20 Jan: six days late at the meeting, not five.
-    assert "OVERDUE by 6 days" in _line(w3, "Send the Q4 numbers")
+    # The Q4 numbers were due on 20 Jan: six days late at the meeting, not five. The Lead
+    # says so; its line in the open asks points there (issue 25.8).
+    assert "6 days late at the 1:1" in lead
+    assert "see Lead 1" in _line(w3, "Send the Q4 numbers")
 
 
 def test_a_1on1_cancelled_after_its_digest(q: Quarter, capsys) -> None:
@@ -204,3 +208,41 @@ def test_a_one_off_1on1_is_shaped_for_it(q: Quarter) -> None:
     w2 = _digest(q, "Tuesday 19 January, 10:00")
     assert re.search(r"carried through 1 1:1(?!s)", _line(w2, "Intro to the Finance VP"))
     assert "Agenda" not in w2
+
+
+def _section(text: str, heading: str, until: str) -> str:
+    return " ".join(text.split(heading)[1].split(until)[0].split())
+
+
+def _html(q: Quarter, subject_start: str) -> str:
+    """The HTML part of the mail whose subject starts so."""
+    box = mailbox.Maildir(q.maildir, create=False)
+    (msg,) = [m for m in box if str(m["Subject"]).startswith(subject_start)]
+    (part,) = [p for p in msg.walk() if p.get_content_type() == "text/html"]
+    return html.unescape(re.sub(r"<[^>]+>", " ", part.get_payload(decode=True).decode()))
+
+
+def test_nothing_said_three_times(q: Quarter) -> None:
+    """W8: the Q4 numbers are 41 days late. The Lead says it in full; open asks point to
+    the Lead, the risks name the overdue by number, the subject counts them."""
+    (subject, w8), = [(s, t) for s, t in q.mails() if s.startswith("Prep:") and "02 Mar" in s]
+    flat = " ".join(w8.split())
+    assert subject.endswith("(3 overdue items)")
+    assert flat.count("41 days") == 1 and "41 days late at the 1:1" in _lead(w8)
+    assert flat.count("Send the Q4 numbers") == 2  # the Lead and the list of owes
+    assert "Send the Q4 numbers [#5; see Lead 1; open 59 days; carried through 3 1:1s]" \
+        in flat
+    risks = _section(w8, "4. Risks to flag", "5. Career")
+    assert "Overdue, see 2. Open asks: #5, #4, #2." in risks and "Send the" not in risks
+    # Not in the Lead: the open asks are where it is said in full.
+    assert "OVERDUE by 36 days" in _line(w8, "Send the deck")
+    # The need the Lead asks for today gets one piece of advice, not two.
+    need = _line(w8, "Sign-off on the tooling budget")
+    assert "see Lead 2" in need and "STUCK" not in need and "OVERDUE" not in need
+    # The career question the Lead asks, and why, are not repeated in section 5.
+    question = "Here are my top career goals; what would you do first to reach them?"
+    assert flat.count(question) == 1 and flat.count("Career has not come up for 48 days") == 1
+    assert "Ask: see Lead 3." in _section(w8, "5. Career", "6. The relationship")
+    page = " ".join(_html(q, subject).split())
+    assert page.count("41 days") == 1 and page.count(question) == 1
+    assert page.count("Send the Q4 numbers") == 2 and "see Lead 1" in page

@@ -92,7 +92,9 @@ def test_a_quarter_of_weekly_1on1s(make_config, tmp_path: Path) -> None:
 
     # Asks carried, then resolved; wins raised are gone.
     assert "Shipped v2" not in d3 and "Send the Q3 numbers" not in d3
-    assert "Intro to the Finance VP [#1; open 23 days; carried through 3 1:1s; STUCK" \
+    # Stuck: the Lead says what to do, the line points to it (issue 25.8).
+    assert "Ask again or escalate: Intro to the Finance VP" in _lead(d4)
+    assert "Intro to the Finance VP [#1; see Lead 1; open 23 days; carried through 3 1:1s]" \
         in " ".join(d4.split())
     assert "Ask again or escalate: Intro to the Finance VP" in _lead(d4)
     assert "Intro to the Finance VP" not in d5
