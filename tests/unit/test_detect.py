@@ -131,3 +131,26 @@ def test_status_cancelled_in_any_case_cancels(make_config) -> None:
     assert [x.occurrence.uid for x in detect(r.occurrences, cfg)] == ["held@example.com"]
     assert [h.status for h in history_of(r.occurrences, cfg)] == \
         ["cancelled", "cancelled", "cancelled", "scheduled"]
+
+
+def test_title_patterns_beside_punctuation_and_full_width(make_config) -> None:
+    """Issue 24.1: a pattern counts wherever it stands between non-word characters ("1:1:
+    plan", "Re:1on1"), full-width and no-break-space forms read as their plain ones (NFKC);
+    a time ("21:15"), a longer number ("1:10") or a word holding it ("x1on1x") does not."""
+    m = found(make_config, "titles_with_punctuation.ics")
+    assert {x.occurrence.uid.split("@")[0]: x.reason for x in m} == {
+        "roadmap": "title has 'one-on-one' and the boss (sam@example.com) attends",
+        "plan": "title has '1:1' and the boss (sam@example.com) attends",
+        "reply": "title has '1on1' and the boss (sam@example.com) attends",
+        "slash": "title has '1:1' and names the boss (Sam)",
+        "fullwidth": "title has '1:1' and names the boss (Sam)",
+        "fullwidth-colon": "title has '1:1' and names the boss (Sam)",
+        "nbsp": "title has 'one-on-one' and names the boss (Sam)",
+    }
+
+
+def test_title_patterns_written_full_width_in_the_config(make_config) -> None:
+    m = found(make_config, "titles_with_punctuation.ics",
+              '[detect]\ntitle_patterns = ["\uff11\uff1a\uff11"]')
+    assert {x.occurrence.uid.split("@")[0] for x in m} == \
+        {"plan", "slash", "fullwidth", "fullwidth-colon"}

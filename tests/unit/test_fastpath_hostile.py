@@ -91,7 +91,8 @@ def test_boss_name_with_dotless_i_in_title(title: str) -> None:
 
 @pytest.mark.parametrize("alarm", [(), (b"BEGIN:VALARM", b"ACTION:DISPLAY", b"END:VALARM")],
                          ids=["plain", "with an alarm"])
-@pytest.mark.parametrize("title", ["1:1 \u017fam", "1:1 \u017f\r\n am", "Caf\u00e9 1:1 Sam"])
+@pytest.mark.parametrize("title", ["1:1 \u017fam", "1:1 \u017f\r\n am", "Caf\u00e9 1:1 Sam",
+                                   "\uff11\uff1a\uff11 \uff33\uff41\uff4d", "Re:1\uff4fn1 Sam"])
 def test_non_ascii_title_with_ascii_words(title: str, alarm: tuple[bytes, ...]) -> None:
     # The long s casefolds to "s": detection's re.IGNORECASE takes "ſam" for "Sam".
     cfg = _config()

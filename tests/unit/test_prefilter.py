@@ -119,11 +119,24 @@ def test_same_answers_on_generated_feeds(data: bytes) -> None:
 
 
 def test_folds_to_ascii_is_complete() -> None:
-    from manageup.sources.ics.prefilter import FOLDS_TO_ASCII
+    from manageup.sources.ics.asciiforms import FOLDS_TO_ASCII
 
     every = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000
              and any(ch.isascii() for ch in chr(c).casefold())]
     assert "".join(every) == FOLDS_TO_ASCII
+
+
+def test_normalises_to_ascii_is_complete() -> None:
+    # Issue 24.1: detection reads titles in their normal form (NFKC, casefolded): "１：１"
+    # is "1:1". A block whose only way to a word is such a character gets the closer look.
+    from manageup.sources.ics.asciiforms import FOLDS_TO_ASCII, NORMALISES_TO_ASCII, chars
+    from manageup.titles import normal
+
+    every = [c for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000
+             and chr(c) not in FOLDS_TO_ASCII and any(ch.isascii() for ch in normal(chr(c)))]
+    listed = [c for a, b in NORMALISES_TO_ASCII for c in range(a, b + 1)]
+    assert listed == every
+    assert set(chars()) == set(FOLDS_TO_ASCII) | set(map(chr, every))
 
 
 # --- the hostile classes of issue 12, generated -------------------------------------------

@@ -154,7 +154,7 @@ def _hits(sq: bytes, starts: list[int], words: CutWords) -> set[int] | None:
             return None
     hits = hits_in(bare, at, words.ascii)
     bounds = [*starts, len(sq)]
-    if not sq.isascii():  # casefolding may make non-ASCII text match: look closer
+    if not sq.isascii():  # normalising may make non-ASCII text match: look closer
         look = _NON_ASCII if words.wide else folding()
         odd = {bisect_right(starts, m.start()) - 1 for m in look.finditer(sq, starts[0])}
         hits |= {k for k in odd - hits if words.look(sq[bounds[k]:bounds[k + 1]])}

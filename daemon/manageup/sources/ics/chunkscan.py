@@ -4,16 +4,14 @@ reports of a chunk's events."""
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import re2
 
-from manageup.sources.ics import prefilter, text
+from manageup.sources.ics import asciiforms, prefilter, text
 
 LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 WS = b" \t\x0b\x0c"  # whitespace inside a line; line breaks stay
@@ -39,8 +37,8 @@ class CutWords:
         self.patterns = squeezed(needles.patterns)
         self.names = squeezed(needles.names)
         every = self.addresses | self.patterns | self.names
-        # With ASCII words only, a closer look is needed only where casefolding makes
-        # ASCII letters (prefilter.FOLDS_TO_ASCII), as select's own closer look.
+        # With ASCII words only, a closer look is needed only where normalising makes
+        # ASCII characters (asciiforms), as select's own closer look.
         self.wide = not all(w.isascii() for w in every)
         self.usable = bool(self.addresses) and "" not in every and \
             not any("\r" in w or "\n" in w for w in every)
@@ -102,11 +100,9 @@ def hits_in(sq: bytes, starts: list[int], words: Sequence[list[bytes]]) -> set[i
     return address | (pattern & name)
 
 
-@lru_cache(maxsize=1)
 def folding() -> Any:
-    """prefilter.FOLDS_TO_ASCII and the dotless i, as UTF-8, for RE2."""
-    chars = prefilter.FOLDS_TO_ASCII + "\u0131"
-    return re2.compile(b"|".join(re.escape(c.encode()) for c in chars), OPTIONS)
+    """The characters whose normal form holds ASCII ones (asciiforms), for RE2."""
+    return asciiforms.finder()
 
 
 def unfold(chunk: bytes) -> bytes:

@@ -105,7 +105,7 @@ class Plain:
         return [k for k, ok in enumerate(map(bytes.isascii, self.parts)) if not ok]
 
     def folding(self) -> set[int]:
-        """The events holding a character whose casefold holds an ASCII letter (looked
+        """The events holding a character whose normal form holds ASCII ones (looked
         for in the squeezed text of hits(), where a fold splits no character)."""
         return {bisect_right(self._sq_starts, m.start()) - 1
                 for m in folding().finditer(self._sq)}
@@ -148,7 +148,7 @@ def read(data: bytes, c0: int, c1: int, last: bool, words: CutWords) -> ChunkEve
     hits = chunk.hits(words.ascii) if keys is not None else None
     if keys is None or hits is None:
         return None
-    # Casefolding may make non-ASCII text match: only a few characters fold to ASCII.
+    # Normalising may make non-ASCII text match: only some characters become ASCII.
     odd = chunk.not_ascii()
     for k in odd if words.wide or not odd else chunk.folding():
         # Unfolded first: a fold may split a UTF-8 sequence.

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from manageup.model import address
+from manageup.sources.ics import asciiforms
 from manageup.sources.ics.text import (
     UID_LINE,
     line_end,
@@ -33,6 +34,7 @@ from manageup.sources.ics.text import (
     unfold,
     value_of,
 )
+from manageup.titles import normal
 
 _PEOPLE = re.compile(rb"^(?:attendee|organizer)[;:][^\r\n]*", re.M)
 # A person whose address has whitespace inside it (a fold plus extra spaces): detection
@@ -41,13 +43,6 @@ _PEOPLE = re.compile(rb"^(?:attendee|organizer)[;:][^\r\n]*", re.M)
 _SPACED = (rb"mailto:[^ \t\r\n\"]*[ \t]+[^ \t\r\n]",
            rb"\n(?:attendee|organizer):[^\r\n:]*[^ \t\r\n:][ \t]+[^ \t\r\n]")
 _RESOURCE_TYPES = {"ROOM", "RESOURCE"}
-# The non-ASCII characters whose casefold holds an ASCII letter (ß -> ss, K -> k, ﬁ -> fi);
-# tests/unit/test_prefilter.py checks the list against the whole of Unicode.
-FOLDS_TO_ASCII = ("\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a"
-                  "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
-# Detection matches titles with re.IGNORECASE, which also takes the Turkish dotless "ı"
-# for "i" (casefold keeps it): a block holding one needs the closer look too.
-_FOLDS_TO_ASCII = re.compile("|".join(re.escape(c) for c in FOLDS_TO_ASCII + "\u0131").encode())
 # A people line icalendar surely parses as written: plain parameters, no quotes.
 _SIMPLE = re.compile(rb"(?:attendee|organizer)((?:;[a-z0-9-]+=[^;:\",\\^\s]*)*):([^\r\n]*)")
 
@@ -58,9 +53,9 @@ def _escaped(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Casefolded, and the Turkish "ı" and "İ" (casefold: "i" and a combining dot) as "i":
-    detection's re.IGNORECASE takes both for "i", so "IŞIK" names a boss called Işık."""
-    return text.casefold().replace("i\u0307", "i").replace("\u0131", "i")
+    """As detection reads a title (titles.normal): NFKC, casefolded, the Turkish i's
+    as "i"."""
+    return normal(text)
 
 
 def _texts(words: Iterable[str]) -> set[str]:
@@ -264,12 +259,13 @@ def _any(needles: Iterable[str]) -> re.Pattern[bytes] | None:
 def _unusual(text: bytes, low: bytes, spans: list[tuple[int, int]],
              block_of: Callable[[int], int], needles: Needles) -> set[int]:
     """Blocks the ASCII byte search may misjudge: an address with whitespace inside, and
-    text whose casefolding the ASCII lower-casing does not do: any non-ASCII text when a
-    needle is not ASCII, else only the letters that casefold to ASCII ones (K, ß, ﬁ ...)."""
+    text whose normal form the ASCII lower-casing does not make: any non-ASCII text when
+    a needle is not ASCII, else only the characters whose normal form holds ASCII ones
+    (K, ß, ﬁ, "１", a no-break space ...: asciiforms)."""
     if text.isascii():
         odd = set()
     elif all(n.isascii() for n in (*needles.addresses, *needles.patterns, *needles.names)):
-        odd = {block_of(m.start()) for m in _FOLDS_TO_ASCII.finditer(text)}
+        odd = {block_of(m.start()) for m in asciiforms.finder().finditer(text)}
     else:
         odd = {i for i, (s, e) in enumerate(spans) if not text[s:e].isascii()}
     odd |= {block_of(m.end() - 1) for r in _SPACED for m in re2_compiled(r).finditer(low)}
