@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from manageup import zones
 from manageup.config import Calendar, address_problem, data_dir, parse_config
 from manageup.errors import ConfigError, ManageupError, UsageError
 from manageup.explain import Partner, recurring_partners
@@ -78,10 +79,13 @@ def check(field: str, value: str, me: str = "") -> str:
                              "your boss's")
         return value.lower()
     if field == "timezone":
-        if not valid_timezone(value):
-            raise UsageError(f"--timezone {value!r}: unknown; use an IANA name like "
-                             "Europe/Berlin or America/New_York")
-        return value
+        zone = zones.to_iana(value)  # "Berlin", "europe/berlin", "W. Europe Standard Time"
+        if not zone or not valid_timezone(zone):
+            close = zones.candidates(value)
+            hint = f"did you mean {', '.join(close)}?" if close else \
+                "use an IANA name like Europe/Berlin or America/New_York, or a city"
+            raise UsageError(f"--timezone {value!r}: unknown; {hint}")
+        return zone
     if field == "calendar":
         if re.match(r"(?i)^webcal://", value):  # what "Subscribe" links say: https
             value = "https://" + value[len("webcal://"):]
@@ -114,12 +118,36 @@ def calendar_of(spec: str) -> Calendar:
     return Calendar(type="ics", name="work", path=Path(spec))
 
 
+_READ: dict[str, bytes] = {}  # init's calendar, read or downloaded once per process
+
+
+def calendar_bytes(spec: str) -> bytes:
+    """The calendar's bytes, fetched once: checking a URL, suggesting the boss, their name
+    and the time zone all come from the same download."""
+    from manageup.sources.ics import IcsSource
+    from manageup.sources.ics.lines import check_lines, readable
+
+    if spec not in _READ:
+        cal = calendar_of(spec)
+        data = IcsSource(cal).read_bytes(force=True) or b""
+        _READ[spec] = check_lines(readable(data), cal.label)[0]
+    return _READ[spec]
+
+
 def read_calendar(calendar: str, zone: ZoneInfo, now: datetime) -> list[Occurrence]:
     """The calendar's occurrences from 90 days back to 14 days ahead."""
-    from manageup.sources.ics import IcsSource
+    from manageup.sources.ics.source import parse_occurrences
 
-    return IcsSource(calendar_of(calendar)).fetch(now - timedelta(days=90),
-                                                  now + timedelta(days=14), zone).occurrences
+    return parse_occurrences(calendar_bytes(calendar), now - timedelta(days=90),
+                             now + timedelta(days=14), zone).occurrences
+
+
+def calendar_zone(calendar: str) -> str:
+    """The IANA zone the calendar's events are written in most, or ""."""
+    try:
+        return zones.most_used(calendar_bytes(calendar))
+    except ManageupError:
+        return ""
 
 
 def suggest_boss(occurrences: list[Occurrence], me: str) -> list[Partner]:

@@ -40,11 +40,16 @@ def _ask_valid(ask: Ask, field: str, question: str, default: str = "",
         if partners and raw.isdigit() and 1 <= int(raw) <= len(partners):
             raw = partners[int(raw) - 1].email
         if not raw:
+            print("  an answer is needed here (Ctrl-C stops)")
             continue
         try:
-            return setup.check(field, raw, me)
+            value = setup.check(field, raw, me)
         except UsageError as e:
             print(f"  {for_terminal(str(e))}")
+            continue
+        if field == "timezone":  # "berlin" in, Europe/Berlin out: say which
+            print(f"  Time zone: {value}")
+        return value
 
 
 def _print_partners(partners: list[Partner]) -> None:
@@ -102,6 +107,11 @@ def init(ctx: Context) -> int:
         if getattr(args, field):
             a = setup.with_value(a, field, setup.check(field, getattr(args, field), a.me))
     default_zone = a.timezone or setup.local_timezone()
+    if not terminal and not default_zone and a.calendar:
+        default_zone = setup.calendar_zone(a.calendar)
+        if default_zone:
+            print(f"Time zone: {default_zone}, the one your calendar uses (--timezone sets "
+                  "another).")
     if not terminal:
         a = setup.with_value(a, "timezone", default_zone)
     calendar = _Calendar()
@@ -160,7 +170,9 @@ def _ask_missing(a: Answers, default_zone: str, partners: list[Partner],
     for field, _flag, question in setup.REQUIRED:
         if getattr(a, field):
             continue
-        default = default_zone if field == "timezone" else ""
+        default = ""
+        if field == "timezone":  # the calendar's own zone first: this machine may be UTC
+            default = setup.calendar_zone(a.calendar) or default_zone
         if field == "boss" and partners:
             question += " (or a number above)"
         a = setup.with_value(a, field, _ask_valid(_input, field, question, default,
