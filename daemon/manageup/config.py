@@ -72,6 +72,9 @@ class Detect:
         "Title words that mark a 1:1 (case-insensitive).",
         factory=lambda: ["1:1", "1on1", "one-on-one", "1-on-1"],
     )
+    exclude: list[str] = _doc(
+        "Titles that never count, written as title_patterns (e.g. your own \"Prep:\" "
+        "block before the 1:1).", factory=list)
     max_attendees: int = _doc("At most this many people (rooms not counted) for a 1:1.", 2,
                               low=1, high=1000)
     lookahead: timedelta = _doc("How far ahead to look for 1:1s.", timedelta(days=14),

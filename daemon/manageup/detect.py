@@ -109,6 +109,9 @@ def judge(occ: Occurrence, config: Config) -> Verdict:
     """The verdict on one occurrence: the 1:1 it is and why, or why it does not count."""
     near = bool(people(occ) & config.boss_addresses
                 or pattern_in(occ.title, config.detect.title_patterns))
+    excluded = pattern_in(occ.title, config.detect.exclude)
+    if excluded:  # before all else: the user said this title is never a 1:1
+        return Verdict(occ, None, f"excluded by detect.exclude ({excluded!r})", near)
     if occ.all_day:
         return Verdict(occ, None, "all-day event", near)
     if not takes_part(occ, config):

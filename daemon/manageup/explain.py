@@ -7,6 +7,7 @@ in recurring two-person meetings (for `init --suggest-boss` and as a hint after 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 
 from manageup.config import Config
 from manageup.detect import detect, judge, lost, people
-from manageup.model import Occurrence, address
+from manageup.model import Match, Occurrence, address
 from manageup.names import display_name
 
 
@@ -82,6 +83,41 @@ def recurring_partners(occurrences: Iterable[Occurrence], me: Iterable[str],
         names.setdefault(other, _names(occ).get(other, ""))
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [Partner(e, names[e], n, titles[e].most_common(1)[0][0]) for e, n in ranked]
+
+
+# A personal entry this close to an invited 1:1 is likely the user's own block around it.
+PREP_GAP = timedelta(hours=4)
+
+
+def _gap(minutes: int) -> str:
+    h, m = divmod(abs(minutes), 60)
+    span = " ".join(filter(None, [f"{h} hour{'s' * (h != 1)}" if h else "",
+                                  f"{m} minute{'s' * (m != 1)}" if m else ""]))
+    return "at the same time as" if not minutes else \
+        f"{span} {'before' if minutes < 0 else 'after'}"
+
+
+def prep_hints(matches: Sequence[Match], config: Config) -> list[str]:
+    """Personal entries (no attendees) counted as 1:1s that sit within PREP_GAP of an
+    invitation-based 1:1 with the boss, once per title: likely the user's own prep block,
+    counted as a second series until its title is in detect.exclude."""
+    invited = [m.occurrence for m in matches
+               if m.occurrence.attendees and people(m.occurrence) & config.boss_addresses]
+    out, seen = [], set()
+    for m in matches:
+        occ = m.occurrence
+        if occ.attendees or occ.title in seen:
+            continue
+        near = min(invited, key=lambda o: abs(o.start - occ.start), default=None)
+        if near is None or abs(near.start - occ.start) > PREP_GAP:
+            continue
+        seen.add(occ.title)
+        minutes = round((occ.start - near.start).total_seconds() / 60)
+        out.append(f"note: {occ.title!r} ({occ.start:%a %d %b %H:%M}) is an entry of your "
+                   f"own, with no attendees, {_gap(minutes)} your 1:1 {near.title!r}; if it "
+                   "is not a 1:1, add its title to detect.exclude (under [detect]: exclude "
+                   f"= [{json.dumps(occ.title, ensure_ascii=False)}]).")
+    return out
 
 
 def why_not(occ: Occurrence, config: Config) -> str:

@@ -110,13 +110,14 @@ def meetings(ctx: Context) -> int:
         if args.explain else []
     why = queries.why_none(config, now, found.gathered, complete=args.explain) \
         if not found.matches else None
+    hints = explain.prep_hints(found.matches, config)
     if args.json:
         rows: list[dict[str, object]] = [queries.meeting_row(m, config)
                                          for m in found.matches]
         rows += [{**queries.meeting_row(Match(n.occurrence, ""), config), "reason": None,
                   "matched": False, "why_not": n.why_not} for n in misses]
         print(for_terminal_json(rows, indent=2))
-        for line in why.lines() if why else []:
+        for line in [*(why.lines() if why else []), *hints]:
             print(for_terminal(line), file=sys.stderr)
         return 0
     for line in why.lines() if why else []:
@@ -124,6 +125,8 @@ def meetings(ctx: Context) -> int:
     for m in found.matches:
         print(f"{_when(m.occurrence)}  {paint(for_terminal(m.occurrence.title), 'bold')}")
         print(f"    why: {for_terminal(m.reason)}")
+    for line in hints:
+        print(paint(for_terminal(line), "yellow"))
     if args.explain:
         print(f"\nNear misses ({len(misses)}): events with your boss or a 1:1 title that did "
               "not count" + (":" if misses else "."))
