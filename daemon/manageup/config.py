@@ -371,6 +371,21 @@ def _check_addresses(config: Config, problems: Problems) -> None:
     for key, text in bare[1:]:
         if me and address(text) == me:
             problems.add(key, "is your own address (me.email); set your boss's address")
+    _check_two_people(config, problems)
+
+
+def _check_two_people(config: Config, problems: Problems) -> None:
+    """An alias of the user that is an address of the boss would make every meeting of the
+    user one with the boss, or the boss's own 1:1s the user's."""
+    boss_aliases = {address(a): i for i, a in reversed(list(enumerate(config.boss.aliases)))}
+    for i, text in enumerate(config.me.aliases):
+        mine = address(text)
+        if mine and mine == address(config.boss.email):
+            problems.add(f"me.aliases[{i}]", "is your boss's address (boss.email); remove it "
+                         "from me.aliases")
+        elif mine in boss_aliases:
+            problems.add(f"me.aliases[{i}]", f"is also boss.aliases[{boss_aliases[mine]}]; an "
+                         "address is yours or your boss's: keep it in one of the two lists")
 
 
 def describe() -> list[tuple[str, str, str]]:
