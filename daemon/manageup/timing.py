@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -18,7 +18,9 @@ def _at(day: datetime, t: time, zone: ZoneInfo) -> datetime:
 def due_at(start: datetime, lead: timedelta, window: tuple[time, time], zone: ZoneInfo) -> datetime:
     """Outside the window, the digest goes at the next window opening if that is still
     before the meeting; otherwise at the last window closing before the due time."""
-    due = (start - lead).astimezone(zone)
+    # Counted in UTC: "an hour before" 03:30 on the night the clocks go forward is 01:30
+    # on the clock; an hour back on the clock would be 02:30, the meeting itself.
+    due = (start.astimezone(UTC) - lead).astimezone(zone)
     if in_window(due.timetz().replace(tzinfo=None), window):
         return due
     lo, hi = window

@@ -115,6 +115,11 @@ def test_a_date_with_a_tzid_is_all_day() -> None:
                                 datetime(2026, 11, 6, tzinfo=BERLIN))
 
 
+def test_a_tzid_with_a_leading_space_finds_the_files_own_zone() -> None:
+    (o,) = occ("tzid_leading_space.ics").occurrences
+    assert (o.start, o.end) == (at("2026-11-26T05:00Z"), at("2026-11-26T05:30Z"))
+
+
 def test_an_end_before_the_start_is_at_the_start() -> None:
     r = occ("dtend_before_dtstart.ics", window=(at("2025-12-01T00:00Z"), NOV[1]))
     (o,) = r.occurrences

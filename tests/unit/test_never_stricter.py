@@ -50,6 +50,7 @@ CASES = [
     ("vtimezone_impossible_offset.ics", DEFAULT, ["icloud-offset@example.com"]),
     ("vtodo_bad_date.ics", DEFAULT, ["todo-neighbour@example.com"]),
     ("valarm_bad_trigger.ics", DEFAULT, ["bad-alarm@example.com"]),
+    ("tzid_leading_space.ics", DEFAULT, ["tzid-leading-space@example.com"]),
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -188,11 +188,33 @@ def _problem(comp: Any) -> str:
 
 
 def _aware(value: date | datetime, zone: ZoneInfo) -> datetime:
+    """The instant `value` names, in `zone`: a date is its midnight there, a floating time
+    the user's own wall clock. Through UTC, so a wall time that does not exist (02:30 on
+    the night the clocks go forward) is the instant RFC 5545 3.3.5 says it names (read
+    with the offset before the gap) and shown as the clock shows it (03:30): astimezone
+    into the zone it already has would keep 02:30."""
     if not isinstance(value, datetime):
-        return datetime.combine(value, time(0), tzinfo=zone)
+        value = datetime.combine(value, time(0))
     if value.tzinfo is None:  # floating time: the user's own wall clock
-        return value.replace(tzinfo=zone)
-    return value.astimezone(zone)
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC).astimezone(zone)
+
+
+def _end(ev: Any, raw_start: date | datetime, start: datetime, zone: ZoneInfo) -> datetime:
+    if "DTEND" in ev:
+        raw_end = ev.decoded("DTEND")
+        end = _aware(raw_end, zone)
+        if end.timestamp() < start.timestamp() and isinstance(raw_end, datetime) and \
+                isinstance(raw_start, datetime):
+            # A start in a DST gap moved past it, an end after the gap did not (02:30 to
+            # 03:00 that night is 03:30 to 03:00): the length it was written with.
+            length = raw_end.replace(tzinfo=None) - raw_start.replace(tzinfo=None)
+            end = _aware(start + max(length, timedelta(0)), zone)
+        return end
+    if "DURATION" in ev:
+        return _aware(start + ev.decoded("DURATION"), zone)
+    all_day = not isinstance(raw_start, datetime)
+    return _aware(start + (timedelta(days=1) if all_day else timedelta(0)), zone)
 
 
 def _person(prop: Any, is_org: bool = False) -> Person | None:
@@ -224,12 +246,7 @@ def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence_days: float | 
     raw_start = ev.decoded("DTSTART")
     all_day = not isinstance(raw_start, datetime)
     start = _aware(raw_start, zone)
-    if "DTEND" in ev:
-        end = _aware(ev.decoded("DTEND"), zone)
-    elif "DURATION" in ev:
-        end = start + ev.decoded("DURATION")
-    else:
-        end = start + (timedelta(days=1) if all_day else timedelta(0))
+    end = _end(ev, raw_start, start, zone)
     original = None
     if in_series and "RECURRENCE-ID" in ev:
         original = _aware(ev.decoded("RECURRENCE-ID"), zone)
