@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from manageup import zones
 from manageup.config import Calendar, address_problem, data_dir, parse_config
-from manageup.errors import ConfigError, ManageupError, UsageError
+from manageup.errors import ConfigError, ManageupError, SourceError, UsageError
 from manageup.explain import Partner, recurring_partners
 from manageup.files import private_dir, replace_private
 from manageup.model import Occurrence, address
@@ -90,6 +90,7 @@ def check(field: str, value: str, me: str = "") -> str:
         if re.match(r"(?i)^webcal://", value):  # what "Subscribe" links say: https
             value = "https://" + value[len("webcal://"):]
         if re.match(r"(?i)^https?://", value):
+            _check_feed(value)
             return value
         path = Path(value).expanduser()
         if not path.is_file():
@@ -100,6 +101,26 @@ def check(field: str, value: str, me: str = "") -> str:
                              "start with BEGIN:VCALENDAR); export your calendar as .ics")
         return str(path.resolve())
     return value
+
+
+def _check_feed(url: str) -> None:
+    """Fetch the address once: a server that answers with an error (404: a wrong or
+    revoked secret address) or with something else than a calendar is refused now, not
+    found out by the first cycle. Unreachable (offline, behind a VPN) is no verdict."""
+    try:
+        data = calendar_bytes(url)
+    except SourceError as e:
+        said = str(e).split(": ", 1)[-1]
+        # The server was reached and said no: the address itself is wrong.
+        if said.startswith("the server answered"):
+            raise UsageError(f"--calendar {url!r}: {said.split(';')[0]}; check the address "
+                             "(the README's \"Use it\" shows where each calendar gives "
+                             "its secret iCal address)") from None
+        return
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VCALENDAR"):
+        raise UsageError(f"--calendar {url!r}: what it sends is not an iCalendar feed (it "
+                         "does not start with BEGIN:VCALENDAR); use the calendar's .ics "
+                         "address")
 
 
 def _looks_like_icalendar(path: Path) -> bool:
