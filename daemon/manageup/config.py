@@ -26,6 +26,7 @@ from manageup.configvalues import (  # noqa: F401  (parse_duration and friends: 
     expand_path,
     is_loopback,
     parse_duration,
+    people_problems,
     type_hints,
 )
 from manageup.errors import ConfigError
@@ -72,9 +73,8 @@ class Detect:
         "Title words that mark a 1:1 (case-insensitive).",
         factory=lambda: ["1:1", "1on1", "one-on-one", "1-on-1"],
     )
-    exclude: list[str] = _doc(
-        "Titles that never count, written as title_patterns (e.g. your own \"Prep:\" "
-        "block before the 1:1).", factory=list)
+    exclude: list[str] = _doc("Titles that never count (your own \"Prep:\" block), written "
+                              "as title_patterns.", factory=list)
     max_attendees: int = _doc("At most this many people (rooms not counted) for a 1:1.", 2,
                               low=1, high=1000)
     lookahead: timedelta = _doc("How far ahead to look for 1:1s.", timedelta(days=14),
@@ -367,25 +367,9 @@ def _check_addresses(config: Config, problems: Problems) -> None:
         why = address_problem(text, display_name=(key, text) in named)
         if why:
             problems.add(key, why)
-    me = address(config.me.email)
-    for key, text in bare[1:]:
-        if me and address(text) == me:
-            problems.add(key, "is your own address (me.email); set your boss's address")
-    _check_two_people(config, problems)
-
-
-def _check_two_people(config: Config, problems: Problems) -> None:
-    """An alias of the user that is an address of the boss would make every meeting of the
-    user one with the boss, or the boss's own 1:1s the user's."""
-    boss_aliases = {address(a): i for i, a in reversed(list(enumerate(config.boss.aliases)))}
-    for i, text in enumerate(config.me.aliases):
-        mine = address(text)
-        if mine and mine == address(config.boss.email):
-            problems.add(f"me.aliases[{i}]", "is your boss's address (boss.email); remove it "
-                         "from me.aliases")
-        elif mine in boss_aliases:
-            problems.add(f"me.aliases[{i}]", f"is also boss.aliases[{boss_aliases[mine]}]; an "
-                         "address is yours or your boss's: keep it in one of the two lists")
+    for key, why in people_problems(config.me.email, config.me.aliases, config.boss.email,
+                                    config.boss.aliases):
+        problems.add(key, why)
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from manageup.model import address
+
 log = logging.getLogger("manageup.config")
 
 _DURATION = re.compile(r"(\d+)\s*([dhms])")
@@ -62,6 +64,27 @@ def address_problem(text: str, display_name: bool = False) -> str | None:
     if not _ADDRESS.fullmatch(addr) or addr.startswith(".") or addr.endswith("."):
         return f"{text!r} is not an e-mail address like alex@example.com"
     return None
+
+
+def people_problems(me: str, my_aliases: list[str], boss: str,
+                    boss_aliases: list[str]) -> list[tuple[str, str]]:
+    """(key, why) for an address of the boss that is the user's, and the other way round:
+    every meeting of the user would be one with the boss, or the boss's own 1:1s the
+    user's. An address in both alias lists is named once."""
+    out = [(key, "is your own address (me.email); set your boss's address")
+           for key, text in [("boss.email", boss), *((f"boss.aliases[{i}]", a)
+                                                     for i, a in enumerate(boss_aliases))]
+           if address(me) and address(text) == address(me)]
+    theirs = {address(a): i for i, a in reversed(list(enumerate(boss_aliases)))}
+    for i, text in enumerate(my_aliases):
+        mine = address(text)
+        if mine and mine == address(boss):
+            out.append((f"me.aliases[{i}]", "is your boss's address (boss.email); remove it "
+                        "from me.aliases"))
+        elif mine in theirs:
+            out.append((f"me.aliases[{i}]", f"is also boss.aliases[{theirs[mine]}]; an address "
+                        "is yours or your boss's: keep it in one of the two lists"))
+    return out
 
 
 def is_loopback(host: str) -> bool:
