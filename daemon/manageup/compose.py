@@ -20,6 +20,7 @@ from manageup.digestmodel import (
     Relationship,
     Risk,
 )
+from manageup.knowing import known_questions
 from manageup.lead import lead_with
 from manageup.model import (
     PROBE_FIELDS,
@@ -56,7 +57,8 @@ def question_banks() -> dict[str, tuple[Question, ...]]:
     banks: dict[str, tuple[Question, ...]] = {}
 
     def add(name: str, rows: list[dict[str, str]]) -> None:
-        banks[name] = tuple(Question(r["id"], name, r["text"]) for r in rows)
+        banks[name] = tuple(Question(r["id"], name, r["text"], tuple(r.get("topics", ())))
+                            for r in rows)
 
     for name, value in raw.items():
         if isinstance(value, dict):
@@ -294,7 +296,7 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
     c = counts(history, now, config)
     about = sorted((i for i in snapshot.items if i.kind == "about" and i.status == "open"),
                    key=lambda i: (i.created, i.id), reverse=True)
-    known = {i.fields.get("question", "") for i in about}
+    known = known_questions(about, question_banks().get("get_to_know", ()))
     trend = c.trend if c.expected else \
         f"No 1:1s with your boss in the calendar in the last {window} days."
     return Relationship(

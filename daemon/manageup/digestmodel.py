@@ -15,6 +15,7 @@ class Question:
     id: str
     bank: str
     text: str
+    topics: tuple[str, ...] = ()  # word stems an answer would use (manageup.knowing)
 
 
 @dataclass(frozen=True)

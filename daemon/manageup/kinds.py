@@ -27,4 +27,7 @@ FIELD_OPTIONS = {
     "what_gets_in_the_way": ("--blocker", "goal: what gets in the way"),
     "what_it_costs": ("--cost", "goal: what it costs while unsolved"),
     "how_i_can_help": ("--help-how", "goal: how your work can help"),
+    "question": ("--answers", "about: the get-to-know question it answers (its id, e.g. "
+                              "know-communication), so the digest does not ask it"),
 }
+FIELD_METAVARS = {"question": "ID"}  # the rest take TEXT

@@ -104,8 +104,13 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
 def _answered(store: Store, rec: DigestRecord) -> frozenset[str]:
     """Question ids of this digest with an answer on record: career advice noted for it, a
     get-to-know question some `about` item already answers."""
+    # Here, not at the top: the cycle reads reviewable() and must not load the digest's code.
+    from manageup.compose import question_banks
+    from manageup.knowing import known_questions
+
     ids = {r["question_id"] for r in store.notes() if r["digest_id"] == rec.id}
-    ids |= {i.fields.get("question", "") for i in store.items("about", include_closed=True)}
+    ids |= known_questions(store.items("about", include_closed=True),
+                           question_banks().get("get_to_know", ()))
     return frozenset(ids - {""})
 
 

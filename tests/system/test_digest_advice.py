@@ -61,6 +61,9 @@ def _play(q: Quarter) -> None:
     q.mu("add", "goal", "Cut cloud spend 15%", now=t0)  # 6
     for goal in GOALS:  # 7-11
         q.mu("add", "goal", goal, now=t0)
+    q.mu("add", "about", "Wants bad news in writing first", now=t0)  # 12
+    q.mu("add", "about", "Ran a restaurant for ten years", "--answers", "know-background",
+         now=t0)  # 13
     q.send(t0)  # sees W0 and W1 ahead
     q.change("2027-01-02T12:00+01:00", "deleted", tuesday(0))
     q.change("2027-01-12T12:00+01:00", "one-off", "2027-01-14T14:00",
@@ -246,3 +249,19 @@ def test_nothing_said_three_times(q: Quarter) -> None:
     page = " ".join(_html(q, subject).split())
     assert page.count("41 days") == 1 and page.count(question) == 1
     assert page.count("Send the Q4 numbers") == 2 and "see Lead 1" in page
+
+
+def test_what_is_known_is_not_asked_again(q: Quarter, capsys) -> None:
+    """Two `about` items added by hand on 1 Jan: one names the question it answers, the
+    other answers one in so many words. Neither question is asked all quarter; the others
+    still are."""
+    digests = [" ".join(t.split()) for t in q.digests()]
+    assert len(digests) == 6  # W1, the one-off, W2, W3, W7, W8
+    assert not [t for t in digests if "How do you prefer to get news from me" in t]
+    assert not [t for t in digests if "What did you do before this job" in t]
+    assert all("Get to know them: " in t for t in digests)
+    now = local("2027-03-01T17:00")
+    q.mu("add", "about", "Likes sailing", "--answers", "know-nothing", now=now, code=2)
+    assert "know-nothing" in capsys.readouterr().err
+    q.mu("add", "need", "Budget", "--answers", "know-values", now=now, code=2)
+    assert "--answers does not apply to need items" in capsys.readouterr().err

@@ -145,3 +145,20 @@ def test_wins_and_topics_for_their_1on1_closed_when_raised_collapsed_when_long(
     d2 = compose(store.snapshot(), nxt, history, later, cfg)
     assert [w.text for w in d2.wins] == ["win 2", "win 1", "win 0"] and d2.wins_more == 0
     assert [t.id for t in d2.topics] == [held] and d2.held_back == 0
+
+
+def test_an_about_item_in_so_many_words_answers_its_question() -> None:
+    """Two of a question's topic stems answer it; one shared word does not (issue 25.9)."""
+    from manageup.knowing import known_questions
+    from manageup.model import Item
+
+    def known(*texts: str) -> set[str]:
+        return known_questions([Item(n, "about", t, NOW) for n, t in enumerate(texts)],
+                               question_banks()["get_to_know"])
+
+    assert known("Wants bad news in writing first") == {"know-communication"}
+    assert known("Prefers a phone call to e-mail") == {"know-communication"}
+    assert known("Values honesty above speed") == {"know-values"}
+    assert known("Values a quiet office") == set()  # one stem: it may be about anything
+    assert known("Values people who own their mistakes") >= {"know-values"}
+    assert known("Ran a restaurant for ten years") == set()

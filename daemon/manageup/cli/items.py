@@ -40,6 +40,13 @@ def _check_fields(kind: str, fields: dict[str, str]) -> None:
                 or "no extra options"
             raise UsageError(f"{FIELD_OPTIONS[f][0]} does not apply to {kind} items; "
                              f"they take {takes}")
+    if fields.get("question"):
+        from manageup.compose import question_banks
+
+        ids = [q.id for q in question_banks().get("get_to_know", ())]
+        if fields["question"] not in ids:
+            raise UsageError(f"--answers {fields['question']!r}: no such get-to-know "
+                             f"question; use one of: {', '.join(ids)}")
 
 
 def add(ctx: Context) -> int:

@@ -4,12 +4,12 @@ the shell completion are all built from this one table."""
 from __future__ import annotations
 
 from manageup.cli.table import NOW, Arg, Verb, arg
-from manageup.kinds import FIELD_OPTIONS, KINDS, PROBE_FIELDS, RISK_FIELDS
+from manageup.kinds import FIELD_METAVARS, FIELD_OPTIONS, KINDS, PROBE_FIELDS
 
 
 def _field_args(suffix: str = "") -> tuple[Arg, ...]:
-    return tuple(arg(FIELD_OPTIONS[f][0], dest=f, metavar="TEXT",
-                     help=FIELD_OPTIONS[f][1] + suffix) for f in RISK_FIELDS + PROBE_FIELDS)
+    return tuple(arg(option, dest=f, metavar=FIELD_METAVARS.get(f, "TEXT"), help=text + suffix)
+                 for f, (option, text) in FIELD_OPTIONS.items())
 
 
 _ID = arg("id", type=int, metavar="ID", help="the item's number, as `manageup list` shows it")
