@@ -143,11 +143,43 @@ def generate(n: int, seed: int = 7) -> str:
             + vtimezones() + "".join(blocks[:n]) + "END:VCALENDAR\r\n")
 
 
-def feed(n: int, folder: Path) -> Path:
-    path = folder / f"feed-{VERSION}-{n}.ics"
+def overrides(n: int, seed: int = 7) -> str:
+    """The override-heavy shape (issue 29.1): the boss's daily 1:1 and n - 1 moved or
+    cancelled single instances of it, one for every day it ran, up to weeks after the
+    benchmark's Monday; the events as large as generate's, so the two compare by size."""
+    rng = random.Random(seed)
+    uid = "boss-daily-1on1@example.com"
+    last = datetime(2027, 1, 31, 10, 0)
+    start = last - timedelta(days=n - 2)
+    att = [BOSS[0], ME]
+    blocks = [event(uid, start, 30, "Alex / Sam 1:1", BOSS[0], att, rng,
+                    extra=["RRULE:FREQ=DAILY"])]
+    for d in range(n - 1):
+        was = start + timedelta(days=d)
+        rid = f"RECURRENCE-ID;TZID=Europe/Berlin:{was:%Y%m%dT%H%M%S}"
+        if rng.random() < 0.05:
+            blocks.append(event(uid, was, 30, "Alex / Sam 1:1", BOSS[0], att, rng,
+                                extra=[rid, "STATUS:CANCELLED"]))
+            continue
+        moved = was + rng.choice([timedelta(hours=-2), timedelta(hours=1), timedelta(hours=3),
+                                  timedelta(days=1)])
+        who = rng.choice([[], [BOSS[1]], [BOSS[2]], [BOSS[0]]])
+        blocks.append(event(uid, moved, 30, "Alex / Sam 1:1 (moved)", ME, [*who, ME], rng,
+                            extra=[rid]))
+    rng.shuffle(blocks)
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//manageup bench//EN\r\n"
+            + vtimezones() + "".join(blocks) + "END:VCALENDAR\r\n")
+
+
+SHAPES = {"": generate, "overrides-": overrides}
+
+
+def feed(n: int, folder: Path, shape: str = "") -> Path:
+    """shape: "" for generate's, "overrides-" for the override-heavy one."""
+    path = folder / f"feed-{VERSION}-{shape}{n}.ics"
     if not path.exists():  # written whole or not at all: a stopped run leaves no half feed
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(generate(n), encoding="utf-8")
+        tmp.write_text(SHAPES[shape](n), encoding="utf-8")
         tmp.replace(path)
     return path
 
@@ -155,4 +187,4 @@ def feed(n: int, folder: Path) -> Path:
 if __name__ == "__main__":
     import sys
 
-    print(feed(int(sys.argv[1]), Path(sys.argv[2])))
+    print(feed(int(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:]))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generate import generate
+from benchmarks.generate import generate, overrides
 from manageup.config import Config, parse_config
 from manageup.detect import detect
 from manageup.history import history_of
@@ -106,6 +106,20 @@ def test_generated_feed_same_answers_cold_and_warm(tmp_path: Path) -> None:
     _same_occurrences(cold, warm)
     assert answers(warm.occurrences, cfg) == full_parse(feed.read_bytes(), cfg)
     assert answers(warm.occurrences, cfg)[0]  # the feed does hold 1:1s with the boss
+
+
+def test_override_heavy_feed_same_answers_cold_and_warm(tmp_path: Path) -> None:
+    """The boss's daily series and thousands of its moved and cancelled instances (issue
+    29.1's shape): the cut-down read finds what the full parse finds."""
+    feed = tmp_path / "overrides.ics"
+    feed.write_text(overrides(3000, seed=3), encoding="utf-8")
+    cfg = config(feed, tmp_path)
+    cold, warm = fetch(cfg), fetch(cfg)
+    assert not cold.unchanged and warm.unchanged
+    _same_occurrences(cold, warm)
+    assert answers(warm.occurrences, cfg) == full_parse(feed.read_bytes(), cfg)
+    matches = answers(warm.occurrences, cfg)[0]
+    assert len({key for key, _start, _reason in matches}) > 50  # the moved instances too
 
 
 @pytest.mark.parametrize(("old", "new"), [

@@ -168,27 +168,44 @@ def outside(block: bytes, since: date, until: date) -> bool:
 def stale_override(block: bytes, since: date, until: date) -> bool:
     """An override of one instance (RECURRENCE-ID, no RANGE) that lies surely outside
     [since, until] both where the instance was and where it moved to: expanding the
-    series over that range gives the same occurrences without it. Unsure means no."""
-    at = block.find(b"\nrecurrence-id")
-    if at < 0 or block.count(b"\nrecurrence-id") != 1 or any(
-            b"\n" + p in block for p in (b"rrule", b"rdate", b"exdate", b"duration")):
+    series over that range gives the same occurrences without it. Unsure means no.
+    One pass over the block finds every line this looks at: a series of thousands of
+    moved instances is thousands of blocks."""
+    found: dict[bytes, list[int]] = {}
+    for m in _STALE_WORDS.finditer(block):
+        found.setdefault(m.group(1), []).append(m.end())
+    rid = found.get(b"recurrence-id", [])
+    if len(rid) != 1 or any(p in found for p in (b"rrule", b"rdate", b"exdate", b"duration")):
         return False
-    if b"range" in block[at:line_end(block, at + 1)]:
+    if b"range" in block[rid[0]:line_end(block, rid[0])]:
         return False  # THISANDFUTURE changes every later instance too ("RANGE =" also)
-    sequence = block.find(b"\nsequence")
-    if sequence >= 0 and (block.count(b"\nsequence") > 1 or not _SEQUENCE.fullmatch(
-            value_of(block[sequence + 9:line_end(block, sequence + 1)]).strip())):
+    sequence = found.get(b"sequence", [])
+    if sequence and (len(sequence) > 1 or not _SEQUENCE.fullmatch(
+            value_of(block[sequence[0]:line_end(block, sequence[0])]).strip())):
         return False  # one the expansion cannot compare fails the whole series
-    was = _date(block, b"recurrence-id")
+    was = _first_date(block, rid)
     if was is None or since <= was <= until:
         return False
-    start = _date(block, b"dtstart")
-    end = _date(block, b"dtend") or start
+    start = _first_date(block, found.get(b"dtstart", []))
+    end = _first_date(block, found.get(b"dtend", [])) or start
     if start is None or end is None or end < start:
         return False
     return end < since or start > until
 
 
+def _first_date(block: bytes, after: list[int]) -> date | None:
+    """_date, given where each line that begins with the property's name goes on."""
+    for at in after:
+        if block[at:at + 1] in (b":", b";"):  # "dtend-x" is not "dtend"
+            value = value_of(block[at:line_end(block, at)]).strip()[:8]
+            try:
+                return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+            except ValueError:
+                return None
+    return None
+
+
+_STALE_WORDS = re.compile(rb"\n(recurrence-id|rrule|rdate|exdate|duration|sequence|dtstart|dtend)")
 _SEQUENCE = re.compile(rb"[0-9]{1,9}")
 _RECURRENCE_ID = re.compile(rb"\nrecurrence-id[;:][^\r\n]*")
 
@@ -322,17 +339,24 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     # A whole UID group goes only when every block in it is a one-off outside the range.
     # Decided first, so people are counted (icalendar's parser: the slow part) only in
     # the groups that can still be kept; the groups kept are the same.
+    # Each group is judged until one block decides it, not block by block: a series of
+    # thousands of moved instances is one group, decided by its first block that counts.
     inside: set[bytes] | None = None
     if since is not None and until is not None:
         groups = {uid_of.get(i, b"") for i in with_address | with_pattern}
-        inside = {uid_of.get(i, b"") for i in range(len(spans))
-                  if uid_of.get(i, b"") in groups
-                  and not outside(own(low, spans[i]), since, until)}
-    possible = {i for i in with_address if (inside is None or uid_of.get(i, b"") in inside)
-                and _few_people(own(low, spans[i]), needles)}
-    possible |= with_pattern & (with_address | with_name)
+        inside = set()
+        for i in range(len(spans)):
+            uid = uid_of.get(i, b"")
+            if uid in groups and uid not in inside and \
+                    not outside(own(low, spans[i]), since, until):
+                inside.add(uid)
     # UIDs are case-sensitive, but a lowercase compare only keeps more, never less.
-    wanted = {uid_of.get(i, b"") for i in possible}
+    wanted = {uid_of.get(i, b"") for i in with_pattern & (with_address | with_name)}
+    for i in sorted(with_address):
+        uid = uid_of.get(i, b"")
+        if uid not in wanted and (inside is None or uid in inside) and \
+                _few_people(own(low, spans[i]), needles):
+            wanted.add(uid)
     if inside is not None:
         wanted &= inside
     kept = [i for i in range(len(spans)) if uid_of.get(i, b"") in wanted]
