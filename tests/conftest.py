@@ -100,6 +100,15 @@ def example(tmp_path: Path) -> Path:
     return dest
 
 
+def without_since(text: str) -> str:
+    """A digest's text part without its "Since your last 1:1" block, which names what was
+    closed since: what is still open is the rest."""
+    if "Since your last 1:1" not in text:
+        return text
+    before, rest = text.split("Since your last 1:1", 1)
+    return before + "1. The meeting" + rest.split("1. The meeting", 1)[1]
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(BERLIN)
 

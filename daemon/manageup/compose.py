@@ -32,7 +32,10 @@ from manageup.model import (
     Snapshot,
 )
 from manageup.names import name_in_calendar
+from manageup.novelty import last_held as last_held_1on1
+from manageup.novelty import novelty
 from manageup.relationship import HELD, carry_keys, counts, organizer_name
+from manageup.since import since_last
 from manageup.textutil import bidi_closed, find_link
 
 SHOW = 5  # a long list of about items collapses to the newest few
@@ -188,6 +191,10 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         or config.boss.email
     packed = boss_week is not None and boss_week.room_on is None
     wins, topics, held_back = _to_share(by_kind, meeting.start.date())
+    entry, last_digest = last_held_1on1(history, snapshot.digests, occ.start, now, HELD)
+    since = since_last(entry, last_digest, snapshot.items, snapshot.notes, history, occ.start,
+                       now, config, PROBE_LABELS,
+                       {q.id for q in question_banks().get("career", ())})
     return Digest(
         meeting=meeting,
         me_name=config.me.name,
@@ -211,6 +218,8 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         lead=lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, meeting_day,
                        packed),
         packed=packed,
+        since=since,
+        novelty=novelty(snapshot.digests, occ.key, occ.start, now),
     )
 
 

@@ -3,11 +3,12 @@ too)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from manageup.model import BossWeek, Item, Note
+from manageup.novelty import Novelty, seen
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,35 @@ class LeadPoint:
     question_id: str = ""  # the question it asks, for a question
 
 
+GAP_DAYS = 14  # a longer wait between 1:1s is news, and changes what to lead with
+
+
+@dataclass(frozen=True)
+class SinceLast:
+    """Since the last 1:1 that took place (manageup.since builds it)."""
+
+    when: datetime  # the last 1:1 that took place
+    days: int  # from it to this one
+    answered: tuple[tuple[Item, str, str], ...] = ()  # goal, probe label, the answer
+    advised: tuple[Note, ...] = ()
+    learned: tuple[Item, ...] = ()  # about the boss as a person
+    agreed: tuple[Item, ...] = ()  # needs and owes that came out of it
+    done: tuple[Item, ...] = ()  # done, or raised (wins and topics)
+    dropped: tuple[Item, ...] = ()
+    added: tuple[Item, ...] = ()  # other items noted since
+    changed: tuple[tuple[Item, str], ...] = ()  # item, what changed
+    calendar: tuple[str, ...] = ()
+
+    @property
+    def gap(self) -> bool:
+        return self.days >= GAP_DAYS
+
+    @property
+    def empty(self) -> bool:
+        return not (self.answered or self.advised or self.learned or self.agreed or self.done
+                    or self.dropped or self.added or self.changed or self.calendar)
+
+
 @dataclass(frozen=True)
 class Digest:
     meeting: Meeting
@@ -161,6 +191,17 @@ class Digest:
     held_back: int = 0  # wins and topics meant for a later 1:1 (dated after this one)
     lead: tuple[LeadPoint, ...] = ()
     packed: bool = False  # the boss's week has no room: the lead is kept to two
+    since: SinceLast | None = None  # since the last 1:1 that took place; None: none did
+    # Against the last digest: what is new, and what folds.
+    novelty: Novelty = field(default_factory=Novelty)
+
+    @property
+    def items(self) -> list[Item]:
+        """Every item the digest shows, each once."""
+        shown = [a.item for a in (*self.needs, *self.owes)]
+        shown += [g.item for g in self.goals] + [r.item for r in self.risks]
+        shown += [*self.career.goals, *self.wins, *self.topics, *self.relationship.about]
+        return list({i.id: i for i in shown}.values())
 
     def lead_place(self, item_id: int | None = None, question: str = "") -> int:
         """Where the Lead holds this item or question (1 to 3), 0 when it does not. The
@@ -174,11 +215,7 @@ class Digest:
 
     @property
     def item_ids(self) -> list[int]:
-        asks = [a.item.id for a in (*self.needs, *self.owes)]
-        rest = [g.item.id for g in self.goals] + [r.item.id for r in self.risks]
-        rest += [i.id for i in (*self.career.goals, *self.wins, *self.topics)]
-        rest += [i.id for i in self.relationship.about]
-        return list(dict.fromkeys(asks + rest))
+        return [i.id for i in self.items]
 
     def shown(self) -> dict[str, Any]:
         """What `review` needs to walk through this digest after the meeting."""
@@ -193,6 +230,7 @@ class Digest:
             if self.relationship.get_to_know else None,
             "raise": [i.id for i in (*self.wins, *self.topics)],
             "items": self.item_ids,
+            "seen": seen(self.items),
             "end": self.meeting.end.isoformat(),
         }
 

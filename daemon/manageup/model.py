@@ -6,10 +6,11 @@ builds on these: a cycle with nothing to compose never builds their classes."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
+from typing import Any
 
 from manageup.errors import UsageError
 from manageup.kinds import (  # noqa: F401  (public here too, where they always were)
@@ -167,6 +168,19 @@ class Note:
     created: datetime
     text: str
     question_id: str = ""  # the question it answered
+    digest_id: int | None = None  # the digest whose 1:1 it was said in
+
+
+@dataclass(frozen=True)
+class PastDigest:
+    """A digest sent earlier and what it showed: what is new since, and what came of it."""
+
+    id: int
+    key: str
+    start: datetime
+    sent_at: datetime
+    shown: Mapping[str, Any] = field(default_factory=dict)
+    reviewed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,7 @@ class Snapshot:
     # is the 1:1s that then took place, not the digests printed.
     shown_in: dict[int, frozenset[str]] = field(default_factory=dict)
     questions_in: dict[str, frozenset[str]] = field(default_factory=dict)
+    digests: tuple[PastDigest, ...] = ()  # every digest sent, by the start of its 1:1
 
 
 @dataclass(frozen=True)

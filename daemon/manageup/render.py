@@ -81,6 +81,12 @@ def _age(n: int) -> str:
     return "added today" if n == 0 else f"open {_days(n)}"
 
 
+def _ref(item: Any) -> str:
+    """An item named in passing: its text and number; a need, owe or risk says which."""
+    kind = f"{item.kind} " if item.kind in ("need", "owe", "risk", "goal") else ""
+    return f"{kind}{item.text} [#{item.id}]"
+
+
 def _sentence(text: str) -> str:
     # Not Jinja's capitalize: that lowercases the rest, names included.
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
@@ -107,7 +113,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(wrap=wrap, when=_when, day=_day, plural=_plural, days=_days, ago=_ago,
-                       age=_age, sentence=_sentence, names=_names)
+                       age=_age, sentence=_sentence, names=_names, ref=_ref)
     env.bytecode_cache = template_cache(env)  # compiled once, not in every process
     return env
 

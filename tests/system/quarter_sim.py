@@ -10,6 +10,9 @@ STATUS:CANCELLED, 3.2.12 PARTSTAT=DECLINED), as Google and Outlook write them.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import mailbox
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -92,6 +95,14 @@ class Quarter:
         self.calendar.write_text(self.ics(at(now)))
         got = main(["--config", str(self.config), *args, "--now", now])
         assert got == code, (args, now, got)
+
+    def items(self, now: str) -> list[dict[str, object]]:
+        """Every item on record, as `manageup list --all --json` prints it."""
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["--config", str(self.config), "list", "--all", "--json"]) == 0, now
+        items: list[dict[str, object]] = json.loads(out.getvalue())
+        return items
 
     def send(self, now: str) -> None:
         """One cycle, as the daemon runs it at `now`."""

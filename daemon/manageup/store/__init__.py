@@ -40,4 +40,5 @@ class Store(ItemsMixin, LedgerMixin, DigestsMixin, HistoryMixin, SyncMixin, Back
             notes=tuple(self.note_records()),
             shown_in=self.shown_in(),
             questions_in=self.questions_in(),
+            digests=tuple(self.past_digests()),
         )

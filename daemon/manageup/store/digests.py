@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from manageup.errors import UsageError
-from manageup.model import Note
+from manageup.model import Note, PastDigest
 from manageup.store.db import StoreBase, parse_rows
 from manageup.store.items import check_id, iso
 
@@ -90,8 +90,13 @@ class DigestsMixin(StoreBase):
     def note_records(self) -> list[Note]:
         """Notes as compose reads them (career advice, with when it was given)."""
         return parse_rows(self.notes(), lambda r: Note(datetime.fromisoformat(r["created"]),
-                                                       r["text"], r["question_id"] or ""),
+                                                       r["text"], r["question_id"] or "",
+                                                       r["digest_id"]),
                           "notes")
+
+    def past_digests(self) -> list[PastDigest]:
+        return [PastDigest(d.id, d.key, d.start, d.sent_at, d.shown, d.reviewed_at)
+                for d in self.digests()]
 
     def shown_in(self) -> dict[int, frozenset[str]]:
         """Item id -> the 1:1s (occurrence keys) whose digest showed it; whether each took
