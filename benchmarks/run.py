@@ -1,7 +1,8 @@
 """Big feeds, whole processes: the naive parse against manageup's `preview` and `run --once`.
 
-    .venv/bin/python -m benchmarks.run            # 1k, 10k, 20k and 50k events
+    .venv/bin/python -m benchmarks.run            # 1k to 100k events, and the override-heavy feed
     .venv/bin/python -m benchmarks.run 20000      # one size
+    .venv/bin/python -m benchmarks.run overrides-20000   # the override-heavy feed of that size
 
 Every path is a fresh process, measured whole (interpreter start-up and imports included):
 wall time, CPU time (user + system) and peak RSS come from the kernel's accounting of that
@@ -35,10 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # A Monday morning: the next 1:1 (Thursday) is not due yet, so `run --once` reads, expands
 # and detects, and composes nothing; `preview` composes and renders that Thursday's digest.
 NOW = "2026-11-23T09:00:00+01:00"
-SIZES = [1000, 10000, 20000, 50000]
+SIZES = ["1000", "10000", "20000", "overrides-20000", "50000", "100000"]
 REPEAT = 3
-TARGETS = {"preview_speedup": 40.0, "warm_speedup": 80.0, "preview_peak_mb": 60.0,
-           "help_ms": 100.0, "daemon_cpu_ms": 20.0}
+TARGETS = {"preview_speedup": 40.0, "warm_speedup": 100.0, "preview_peak_mb": 48.0,
+           "help_ms": 100.0, "daemon_cpu_ms": 20.0,
+           # an override-heavy feed's cold preview over an ordinary one's of its size (CPU)
+           "override_cost_cpu": 3.0,
+           # the timer's warm run in the units' view over the plain warm run (CPU)
+           "service_warm_cpu": 1.2}
 
 CONFIG = """
 [me]
@@ -66,6 +71,7 @@ class Measure:
     cpu_ms: float
     peak_mb: float
     out: str
+    err: str = ""
 
 
 # Linux counts the spawning process's resident pages into a child's peak until it execs,
@@ -101,7 +107,7 @@ def spawn(args: list[str], env: dict[str, str]) -> Measure:
             raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{errors}")
     peak = [line.split()[1] for line in errors.splitlines() if line.startswith("VmHWM ")]
     peak_kb = int(peak[-1]) if peak else usage.ru_maxrss
-    return Measure(wall, (usage.ru_utime + usage.ru_stime) * 1000, peak_kb / 1024, text)
+    return Measure(wall, (usage.ru_utime + usage.ru_stime) * 1000, peak_kb / 1024, text, errors)
 
 
 def manageup(cfg: Path, cache: Path, *verb: str) -> Measure:
@@ -165,7 +171,7 @@ def median(runs: list[Measure]) -> Measure:
                    statistics.median(r.peak_mb for r in runs), runs[0].out)
 
 
-def measure_size(n: int, feed: Path, tiny: Path, work: Path) -> dict[str, Measure]:
+def measure_size(n: str, feed: Path, tiny: Path, work: Path) -> dict[str, Measure]:
     naive_cfg = write_config(work / f"naive-{n}", feed)
     naive = spawn(python("benchmarks.run", "--naive", str(naive_cfg)), {})
     first, cold, warm = [], [], []
@@ -204,7 +210,9 @@ def help_ms(work: Path) -> tuple[float, float]:
 
 
 ROWS = (("naive", "naive (whole parse)"), ("first", "first preview (no caches)"),
-        ("cold", "preview (new feed)"), ("warm", "warm run --once"))
+        ("cold", "preview (new feed)"), ("warm", "warm run --once"),
+        ("service cold", "timer run in the units' view, cold"),
+        ("service warm", "timer run in the units' view, warm"))
 
 
 def main(argv: list[str]) -> int:
@@ -214,7 +222,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--daemon"]:
         daemon_child(Path(argv[1]))
         return 0
-    sizes = [int(a) for a in argv] or SIZES
+    sizes = argv or SIZES
     # As an installed copy runs: byte-compiled. A checkout run with PYTHONDONTWRITEBYTECODE
     # set (this machine sets it) would compile every module from source in every process.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "daemon" / "manageup")],
@@ -223,14 +231,16 @@ def main(argv: list[str]) -> int:
     folder = ROOT / "benchmarks" / "feeds"
     folder.mkdir(exist_ok=True)
 
-    def make_feed(n: int, folder: Path) -> Path:
+    def make_feed(name: str, folder: Path) -> Path:
         # In a process of its own: the kernel counts this process's own peak memory into
         # each child's peak (it is the child's until exec), so this one must stay small.
-        out = subprocess.run([sys.executable, "-m", "benchmarks.generate", str(n), str(folder)],
-                             cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        shape, n = name[:name.rfind("-") + 1], name[name.rfind("-") + 1:]
+        out = subprocess.run([sys.executable, "-m", "benchmarks.generate", n, str(folder),
+                              shape], cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout
         return Path(out.strip())
 
-    tiny = make_feed(50, folder)
+    tiny = make_feed("50", folder)
     work = Path(tempfile.mkdtemp(prefix="mu-bench-"))
     print(f"Whole processes, median of {REPEAT} (naive: one run). × naive: the naive path's "
           "wall (CPU) time over this path's.\n")
@@ -238,12 +248,20 @@ def main(argv: list[str]) -> int:
           "| same 1:1s |")
     print("|---:|---:|:---|---:|---:|---:|---:|---:|:---:|")
     checks: dict[str, tuple[float, bool]] = {}
+    cold_cpu: dict[str, float] = {}
     try:
         for n in sizes:
             path = make_feed(n, folder)
             res = measure_size(n, path, tiny, work)
+            cold_cpu[n] = res["cold"].cpu_ms
+            if n == "20000":
+                from benchmarks.service import measure as in_units_view
+
+                res.update(in_units_view(path, REPEAT))
             base, base_cpu = res["naive"].wall_ms, res["naive"].cpu_ms
             for key, label in ROWS:
+                if key not in res:
+                    continue
                 m = res[key]
                 print(f"| {n} | {path.stat().st_size / 1e6:.1f} | {label} | {m.wall_ms:.0f} | "
                       f"{m.cpu_ms:.0f} | {m.peak_mb:.0f} | {base / m.wall_ms:.0f}× | "
@@ -251,7 +269,7 @@ def main(argv: list[str]) -> int:
                       f"{res['naive'].out if key == 'naive' else ''} |", flush=True)
             if res["naive"].out != "yes":
                 checks[f"same 1:1s at {n}"] = (0.0, False)
-            if n == 20000:
+            if n == "20000":
                 p, w = base / res["cold"].wall_ms, base / res["warm"].wall_ms
                 checks["preview_speedup"] = (p, p >= TARGETS["preview_speedup"])
                 checks["warm_speedup"] = (w, w >= TARGETS["warm_speedup"])
@@ -263,6 +281,11 @@ def main(argv: list[str]) -> int:
                 checks["preview_peak_mb"] = (peak, peak <= TARGETS["preview_peak_mb"])
                 cpu = daemon_cpu_ms(path, work)
                 checks["daemon_cpu_ms"] = (cpu, cpu < TARGETS["daemon_cpu_ms"])
+                sw = res["service warm"].cpu_ms / res["warm"].cpu_ms
+                checks["service_warm_cpu"] = (sw, abs(sw - 1) <= TARGETS["service_warm_cpu"] - 1)
+            if n.startswith("overrides-") and n.removeprefix("overrides-") in cold_cpu:
+                o = res["cold"].cpu_ms / cold_cpu[n.removeprefix("overrides-")]
+                checks["override_cost_cpu"] = (o, o <= TARGETS["override_cost_cpu"])
         h, h_cpu = help_ms(work)
         checks["help_ms"] = (h, h < TARGETS["help_ms"])
         checks["help_ms_cpu"] = (h_cpu, h_cpu < TARGETS["help_ms"])
