@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from manageup.config import Config
-from manageup.digestmodel import StripCell
 from manageup.model import HistoryEntry, address, cadence_days
+
+if TYPE_CHECKING:
+    from manageup.digestmodel import StripCell
 
 HELD = ("scheduled", "moved")
 STRIP_LENGTH = 12
@@ -132,6 +135,10 @@ def trend(last: Sequence[tuple[str, str]]) -> str:
 
 
 def counts(history: Sequence[HistoryEntry], now: datetime, config: Config) -> Counts:
+    # Here, not at the top: the quiet timer cycle reads HELD and organizer_name (calledoff)
+    # and must not load the digest's records for them.
+    from manageup.digestmodel import StripCell
+
     since = now - timedelta(days=config.detect.history_days)
     past = [h for h in history if h.start < now]
     recent = [h for h in past if since <= h.start]
