@@ -1,12 +1,15 @@
 """Files that hold the user's notes (store, backups, export, archive, Maildir messages):
 created 0600, in folders created 0700, through a temporary file with a random name created
-exclusively beside the target, so no planted symlink can redirect the write."""
+exclusively beside the target, so no planted symlink can redirect the write. And files
+read that must be files: a named pipe or a device there is said, not waited on."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -63,3 +66,36 @@ def write_private(path: Path, text: str) -> None:
     except OSError as e:
         hint = "; free some space" if e.errno == errno.ENOSPC else ""
         raise ManageupError(f"cannot write {path}: {e.strerror}{hint}") from None
+
+
+def not_a_file(mode: int) -> str:
+    """What a path with this st_mode is when it is not a regular file, for a message
+    ("is a folder"); "" for a regular file."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    return "is not a regular file"
+
+
+class NotAFile(OSError):
+    """The path is there but is not a regular file; str() says what it is instead."""
+
+
+def open_file(path: Path) -> io.BufferedReader:
+    """`path` (or what a link there points to) opened for reading, when it is a regular
+    file; else NotAFile. Opened without waiting (a named pipe with no writer holds an
+    open forever) and checked on the open file, so nothing swapped in after a check is
+    read (/dev/zero never ends)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    what = not_a_file(os.fstat(fd).st_mode)
+    if what:
+        os.close(fd)
+        raise NotAFile(what)
+    return open(fd, "rb")

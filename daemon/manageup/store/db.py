@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from manageup.errors import StoreError
-from manageup.files import private_dir
+from manageup.files import not_a_file, private_dir
 from manageup.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -214,14 +214,24 @@ S = TypeVar("S", bound=StoreBase)
 
 
 def _plain_file(path: Path) -> None:
-    """SQLite follows a symlink at the store path (creating the target 0644) and reports a
-    folder there as a disk I/O error; both get one line naming the real problem."""
+    """SQLite follows a symlink at the store path (creating the target 0644), reports a
+    folder there as a disk I/O error, waits for ever on a named pipe and writes over a
+    device; each gets one line naming the real problem."""
     if path.is_symlink():
         raise StoreError(f"store.path {path} is a symbolic link; manageup does not follow "
                          "links there: set store.path to the file itself")
     if path.is_dir():
         raise StoreError(f"store.path {path} is a folder; set store.path to a file in it, "
                          f"e.g. {path / 'manageup.sqlite3'}")
+    try:
+        what = not_a_file(path.stat().st_mode)
+    except FileNotFoundError:
+        return  # a new store: created on the first run
+    except OSError:
+        return  # SQLite says what is wrong when it opens it
+    if what:  # SQLite would wait on a named pipe for ever, and write over a device
+        raise StoreError(f"store.path {path} {what}, not a file; set store.path to a file "
+                         "(it is created on the first run)")
 
 
 def _open_readonly(cls: type[S], path: Path) -> S:

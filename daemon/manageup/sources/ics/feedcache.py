@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from manageup import __version__
 from manageup.cache import private_dir, write_atomic
+from manageup.files import open_file
 from manageup.sources.ics.state import FeedState
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class FeedCache:
     def _same_file(self, entry: dict[str, Any], path: Path) -> tuple[int, int, int] | None:
         """The file's stat signature when its content is the recorded one: the source's
         own between-cycles check starts from it."""
-        with open(path, "rb") as f:
+        with open_file(path) as f:  # a named pipe or device there is a miss, not a wait
             st = os.fstat(f.fileno())
             if st.st_size != entry["size"] or st.st_size > self.cal.max_bytes:
                 return None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from manageup.errors import SourceError
+from manageup.files import NotAFile, not_a_file, open_file
 from manageup.sources import FetchResult
 from manageup.sources.ics.feedcache import FeedCache
 from manageup.sources.ics.lines import check_lines, readable
@@ -17,6 +18,7 @@ from manageup.sources.ics.state import FeedState
 
 if TYPE_CHECKING:  # the prefilter loads only when a feed is read anew, not on a warm cycle
     import urllib.request
+    from pathlib import Path
 
     from manageup.config import Calendar, Config
     from manageup.sources.ics.prefilter import Needles
@@ -70,26 +72,39 @@ class IcsSource:
         """The feed's bytes, or None when it has not changed since the last read: the same
         file size and mtime, or a 304 from the server."""
         if self.cal.path is not None:
-            try:
-                st = self.cal.path.stat()
-                if st.st_size > self.cal.max_bytes:
-                    raise SourceError(f"{self.label}: {st.st_size} bytes is over the limit of "
-                                      f"{self.cal.max_bytes}; raise calendars.max_bytes")
-                sig = (st.st_mtime_ns, st.st_size, st.st_ino)
-                if sig == self._state.stat and not force:
-                    return None
-                data = self.cal.path.read_bytes()
-                self._state.stat = sig
-                return data
-            except FileNotFoundError:
-                raise SourceError(f"{self.label}: no file at {self.cal.path}; "
-                                  "check calendars.path") from None
-            except OSError as e:
-                raise SourceError(f"{self.label}: cannot read {self.cal.path}: {e.strerror}") \
-                    from None
+            return self._read_file(self.cal.path, force)
         if force:
             self._state.validators.clear()
         return self._get_url()
+
+    def _read_file(self, path: Path, force: bool) -> bytes | None:
+        try:
+            st = path.stat()
+            what = not_a_file(st.st_mode)
+            if what:
+                raise NotAFile(what)
+            if st.st_size > self.cal.max_bytes:
+                raise SourceError(f"{self.label}: {st.st_size} bytes is over the limit of "
+                                  f"{self.cal.max_bytes}; raise calendars.max_bytes")
+            sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+            if sig == self._state.stat and not force:
+                return None
+            with open_file(path) as f:  # checked again on the open file
+                data = f.read(self.cal.max_bytes + 1)
+            if len(data) > self.cal.max_bytes:
+                raise SourceError(f"{self.label}: over the limit of {self.cal.max_bytes} "
+                                  "bytes; raise calendars.max_bytes")
+            self._state.stat = sig
+            return data
+        except FileNotFoundError:
+            raise SourceError(f"{self.label}: no file at {path}; check calendars.path") \
+                from None
+        except NotAFile as e:
+            named = self.label if self.label == str(path) else f"{self.label}: {path}"
+            raise SourceError(f"{named} {e}, not a file; set calendars.path to an .ics file") \
+                from None
+        except OSError as e:
+            raise SourceError(f"{self.label}: cannot read {path}: {e.strerror}") from None
 
     def _get_url(self) -> bytes | None:
         from manageup.sources.download import download  # only for a URL feed
