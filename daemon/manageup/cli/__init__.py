@@ -29,7 +29,7 @@ def setup_logging(verbosity: int, daemon: bool = False) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from manageup.cli.parser import global_options
+    from manageup.cli.parser import global_options, start_here
 
     completing = "_ARGCOMPLETE" in os.environ  # a shell asking for completions (argcomplete)
     parser = build_parser(lazy=not completing)  # completion looks at every verb's options
@@ -38,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         argcomplete.autocomplete(parser)
     args = global_options(parser.parse_args(argv))
+    if args.command is None:
+        print(start_here(), end="")
+        return 0
     setup_logging(args.verbose - args.quiet, daemon=args.verb.daemon)
     from manageup.cli.context import Context  # after parsing: `--help` needs none of it
 

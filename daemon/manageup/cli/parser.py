@@ -10,13 +10,14 @@ from typing import Any, cast
 from manageup import __version__
 from manageup.cli.table import Verb
 
-EPILOG = """\
+START_HERE = """\
 start here:
   manageup init                     write a config, asking for what it needs
   manageup meetings                 upcoming 1:1s with your boss, and why each matched
   manageup preview                  the next 1:1's digest, printed now
-  manageup add owe "Send Q3 numbers" --due 2026-12-01
-
+  manageup add owe "Send Q3 numbers" --due friday
+"""
+EPILOG = START_HERE + """
 config: --config PATH, else $MANAGEUP_CONFIG, else ~/.config/manageup/config.toml
 exit codes: 0 ok, 2 usage or config error, 3 another daemon runs on the store (run),
   1 anything else
@@ -51,8 +52,9 @@ def build_parser(verbs: Sequence[Verb], lazy: bool = False) -> argparse.Argument
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_globals(p, after=False)
     p.add_argument("--version", action="version", version=f"manageup {__version__}")
+    # Not required: a bare `manageup` is someone asking where to start (main answers).
     sub = cast("_VerbsAction", p.add_subparsers(dest="command", metavar="COMMAND",
-                                                required=True, action=_VerbsAction))
+                                                action=_VerbsAction))
     for verb in verbs:
         sp = sub.add_parser(verb.name, help=verb.help,
                             description=verb.description or verb.help[0].upper()
@@ -90,6 +92,13 @@ class _VerbsAction(argparse._SubParsersAction):
         if verb is not None:
             _add_verb_args(self._name_parser_map[verb.name], verb)
         super().__call__(parser, namespace, values, option_string)
+
+
+def start_here() -> str:
+    """What a bare `manageup` prints: the first commands, and where the rest are."""
+    return ("manageup: prep digests for your 1:1s with your boss.\n\n" + START_HERE
+            + "\nevery command: manageup --help; one command's options: manageup COMMAND "
+              "--help\n")
 
 
 def global_options(args: argparse.Namespace) -> argparse.Namespace:

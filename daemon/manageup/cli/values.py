@@ -28,21 +28,38 @@ def parse_now(text: str | None, zone: ZoneInfo) -> datetime:
     return dt
 
 
+DUE_FORMS = "a date like 2026-12-01, today, tomorrow, a weekday (friday) or +3d (+2w)"
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(word: str) -> int | None:
+    """"fri", "Friday": its number (Monday 0); three letters at least, so "s" is no day."""
+    if len(word) < 3:
+        return None
+    return next((n for n, day in enumerate(_WEEKDAYS) if day.startswith(word)), None)
+
+
 def parse_due(text: str, today: date) -> date:
+    """A due date as people say it. A weekday is the next one after today ("friday" said on
+    a Friday means a week ahead: today is `today`)."""
     t = text.strip().lower()
     if t == "today":
         return today
     if t == "tomorrow":
         return today + timedelta(days=1)
-    m = re.fullmatch(r"\+(\d+)d", t)
+    day = _weekday(t)
+    if day is not None:
+        return today + timedelta(days=(day - today.weekday() - 1) % 7 + 1)
+    m = re.fullmatch(r"\+(\d+)([dw])", t)
     if m:
         try:
-            return today + timedelta(days=int(m.group(1)))
+            return today + timedelta(days=int(m.group(1)) * (7 if m.group(2) == "w" else 1))
         except OverflowError:
             raise UsageError(f"--due {text!r}: too far ahead; give a date before 9999") \
                 from None
     try:
         return date.fromisoformat(t)
     except ValueError:
-        raise UsageError(f"--due {text!r}: expected a date like 2026-12-01, today, "
-                         "tomorrow or +3d") from None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):  # the form of a date, but not one
+            raise UsageError(f"--due {text!r}: no such date") from None
+        raise UsageError(f"--due {text!r}: expected {DUE_FORMS}") from None
