@@ -128,6 +128,7 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
             result.warnings.append(f"{calendar}: event {uid} ends before it starts; read "
                                    "as starting at its DTSTART (its DTEND ignored)")
         events_by_uid[uid].append(comp)
+    shared = _split_shared(events_by_uid, calendar, result.warnings)
     series = {uid for uid, comps in events_by_uid.items()
               if len(comps) > 1 or any(("RRULE" in c or "RDATE" in c) for c in comps)}
     found = expand(keep, events_by_uid, start, end, calendar, result.warnings,
@@ -137,6 +138,8 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
     cadences = {uid: cadence(comps) for uid, comps in events_by_uid.items() if uid in series}
     for ev in found:
         uid = str(ev.get("UID", "")).strip()
+        if uid in shared:  # read on its own, known by the UID it was written with
+            ev["UID"] = shared[uid]
         try:
             result.occurrences.append(_occurrence(ev, zone, uid in series, cadences.get(uid),
                                                   calendar))
@@ -144,6 +147,40 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
             result.warnings.append(f"{calendar}: skipped event {uid}: {e}")
     result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return result
+
+
+def _split_shared(events_by_uid: dict[str, list[Any]], calendar: str,
+                  warnings: list[str]) -> dict[str, str]:
+    """Events that share a UID without being one series (no RECURRENCE-ID, different
+    starts), e.g. an import that reused the 1:1's UID: the library keeps only the first,
+    which hid the whole series. Each is expanded on its own under a stand-in UID (the
+    series, with the overrides, keeps the real one); returns stand-in -> real UID. An
+    exact copy (same start) is one event, as before."""
+    shared: dict[str, str] = {}
+    for uid, comps in list(events_by_uid.items()):
+        masters = [c for c in comps if "RECURRENCE-ID" not in c]
+        starts: dict[tuple[str, bytes], Any] = {}
+        for comp in masters:
+            starts.setdefault(_written(comp.get("DTSTART")), comp)
+        if len(starts) < 2:
+            continue
+        main = next((c for c in masters if "RRULE" in c or "RDATE" in c), masters[0])
+        extras = [c for c in starts.values() if c is not main]
+        events_by_uid[uid] = [c for c in comps if c is main or "RECURRENCE-ID" in c]
+        for n, comp in enumerate(extras, 2):
+            stand_in = f"{uid}#{n}@manageup"
+            comp["UID"] = stand_in
+            events_by_uid[stand_in] = [comp]
+            shared[stand_in] = uid
+        warnings.append(f"{calendar}: {len(starts)} different events share the UID {uid}; "
+                        "each is read on its own (the calendar that wrote them should give "
+                        "each its own UID)")
+    return shared
+
+
+def _written(prop: Any) -> tuple[str, bytes]:
+    return (str(getattr(prop, "params", {}).get("TZID", "")),
+            prop.to_ical() if hasattr(prop, "to_ical") else str(prop).encode())
 
 
 def _ends_before_it_starts(comp: Any) -> bool:
