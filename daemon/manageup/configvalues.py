@@ -128,7 +128,7 @@ def convert_dataclass(cls: type, raw: Any, prefix: str, problems: Problems,
     known = {f.name: f for f in fields(cls) if f.name != "source_path"}
     for key in raw:
         if key not in known:
-            log.warning("%s%s: unknown key, ignored (check the spelling)", prefix, key)
+            log.warning("%s%s: unknown key, ignored%s", prefix, key, _closest(key, known))
     out: dict[str, Any] = {}
     for name, f in known.items():
         key = f"{prefix}{name}"
@@ -147,6 +147,14 @@ def convert_dataclass(cls: type, raw: Any, prefix: str, problems: Problems,
     # Required fields must exist even when broken, or the dataclass cannot be built;
     # a missing value has been reported, so the caller will raise before building.
     return out
+
+
+def _closest(key: str, known: typing.Iterable[str]) -> str:
+    """The known key a misspelt one most likely meant ("lead_tme": `lead_time`)."""
+    import difflib
+
+    near = difflib.get_close_matches(key, list(known), n=1)
+    return f"; did you mean `{near[0]}`?" if near else " (check the spelling)"
 
 
 _BAD = object()

@@ -6,9 +6,11 @@ for whether it can be created, not created. It sends no mail.
 
 from __future__ import annotations
 
+import logging
 import os
 import smtplib
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -19,14 +21,40 @@ from manageup.detect import detect
 from manageup.errors import ConfigError, ManageupError
 from manageup.sources import Check, ReportsHealth, unlabelled
 
+# A line of doctor's report: passed (True), failed (False) or a warning (None): worth
+# fixing, but nothing fails for it.
+Line = tuple[bool | None, str]
+
+
+@contextmanager
+def _warnings_of(logger: str) -> Iterator[list[str]]:
+    """What `logger` warns while the block runs, kept for doctor's lines instead of logged
+    (doctor would otherwise say each twice)."""
+    said: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+
+    log = logging.getLogger(logger)
+    keep, propagate = Keep(logging.WARNING), log.propagate
+    log.addHandler(keep)
+    log.propagate = False
+    try:
+        yield said
+    finally:
+        log.removeHandler(keep)
+        log.propagate = propagate
+
 
 def run_checks(config_arg: str | None, now: datetime,
-               env: Mapping[str, str] = os.environ) -> Iterator[Check]:
+               env: Mapping[str, str] = os.environ) -> Iterator[Line]:
     from manageup.config import find_config, load_config
 
     path = find_config(config_arg, env)
     try:
-        config = load_config(path)
+        with _warnings_of("manageup.config") as warned:
+            config = load_config(path)
     except ConfigError as e:  # its message names the path again: the problems only
         yield False, f"config {path}: " + "\n      ".join(e.problems)
         return
@@ -34,6 +62,8 @@ def run_checks(config_arg: str | None, now: datetime,
         yield False, f"config {path}: {e}"
         return
     yield True, f"config {path} loads"
+    for warning in warned:
+        yield None, f"config: {warning}"
     now = now.astimezone(config.zone)
     yield from _check_calendars(config, now)
     said: set[Check] = set()  # two calendars on one sign-in: its line once

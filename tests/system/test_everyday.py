@@ -51,3 +51,38 @@ def test_no_such_date(example: Path, capsys, verb: list[str]) -> None:
     assert run(example, *verb, "--due", "2026-12-32") == 2
     err = capsys.readouterr().err
     assert "--due '2026-12-32': no such date" in err and "Traceback" not in err
+
+
+def _with_typos(example: Path) -> Path:
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[digest]", '[digest]\nlead_tme = "2h"') +
+                   '\n[deliverry]\nmethod = "stdout"\n')
+    return cfg
+
+
+def test_doctor_warns_of_an_unknown_key_with_the_closest_known_one(example: Path,
+                                                                   capsys) -> None:
+    cfg = _with_typos(example)
+    assert main(["--config", str(cfg), "doctor"]) == 0  # a warning is no failure
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert "warn  config: digest.lead_tme: unknown key, ignored; did you mean `lead_time`?" \
+        in lines
+    assert "warn  config: deliverry: unknown key, ignored; did you mean `delivery`?" in lines
+    assert "lead_tme" not in err  # said once, as doctor's line
+    assert "1 warning" not in out and "2 warnings" in out
+
+
+def test_an_unknown_key_far_from_any_says_check_the_spelling(example: Path, capsys) -> None:
+    cfg = example / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[digest]", '[digest]\nzzz = 1'))
+    assert main(["--config", str(cfg), "doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "warn  config: digest.zzz: unknown key, ignored (check the spelling)" in out
+    assert "did you mean" not in out
+
+
+def test_other_commands_still_warn_of_an_unknown_key_on_stderr(example: Path, capsys) -> None:
+    cfg = _with_typos(example)
+    assert main(["--config", str(cfg), "list"]) == 0
+    assert "did you mean `lead_time`?" in capsys.readouterr().err

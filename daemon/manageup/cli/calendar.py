@@ -146,11 +146,15 @@ def _when(o: Occurrence) -> str:
 
 def doctor(ctx: Context) -> int:
     from manageup.doctor import run_checks
+    from manageup.words import plural
 
-    failed = 0
+    failed = warned = 0
     for ok, line in run_checks(ctx.config_arg, now=datetime.now().astimezone()):
-        mark = paint("ok  ", "green") if ok else paint("FAIL", "red")
+        mark = paint("ok  ", "green") if ok else paint("warn", "yellow") if ok is None \
+            else paint("FAIL", "red")
         print(f"{mark}  {for_terminal(line)}")
-        failed += not ok
-    print(f"\n{'All checks passed.' if not failed else f'{failed} problem(s) found.'}")
+        failed += ok is False
+        warned += ok is None
+    also = f" ({plural(warned, 'warning')})" if warned else ""
+    print(f"\n{'All checks passed' if not failed else f'{failed} problem(s) found'}{also}.")
     return 1 if failed else 0
