@@ -3,11 +3,12 @@ too)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from manageup.model import BossWeek, Item, Note
+from manageup.model import PROBE_FIELDS, BossWeek, Item, Note
 from manageup.novelty import Novelty, seen
 
 
@@ -213,6 +214,21 @@ class Digest:
                 return n
         return 0
 
+    def detail(self, g: GoalProbe) -> tuple[tuple[str, str], ...]:
+        """A goal's answers to show in the text part: all of a goal new to the reader; of
+        one seen before, only the answers new since; none of one unchanged (it folds to
+        its one line)."""
+        nov = self.novelty
+        if not nov.known or nov.mark(g.item) == "new":
+            return g.answered
+        fields = [f for f in PROBE_FIELDS if g.item.fields.get(f)]
+        fresh = nov.fresh(g.item)
+        return tuple(a for f, a in zip(fields, g.answered, strict=False) if f in fresh)
+
+    def folds(self, items: Sequence[Item]) -> bool:
+        """Every one of these seen before as it is: the list collapses to one line."""
+        return all(self.novelty.folds(i) for i in items)
+
     @property
     def item_ids(self) -> list[int]:
         return [i.id for i in self.items]
@@ -231,6 +247,7 @@ class Digest:
             "raise": [i.id for i in (*self.wins, *self.topics)],
             "items": self.item_ids,
             "seen": seen(self.items),
+            "reason": self.meeting.reason,
             "end": self.meeting.end.isoformat(),
         }
 

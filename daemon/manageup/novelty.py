@@ -42,6 +42,17 @@ class Novelty:
 
     known: bool = False
     before: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    since: datetime | None = None  # when the last digest went out
+    reason: str = ""  # why the last digest's 1:1 counted
+
+    def tag(self, item: Item) -> str:
+        """The marker the text part puts before an item: "NEW: ", "CHANGED: " or ""."""
+        mark = self.mark(item)
+        return f"{mark.upper()}: " if mark else ""
+
+    def newer(self, when: datetime) -> bool:
+        """Whether something dated `when` (a note) came after the last digest."""
+        return not self.known or self.since is None or when > self.since
 
     def mark(self, item: Item) -> str:
         """"new", "changed" or "" (seen before as it is)."""
@@ -75,8 +86,9 @@ def previous(digests: Sequence[PastDigest], key: str, start: datetime,
 def novelty(digests: Sequence[PastDigest], key: str, start: datetime,
             now: datetime) -> Novelty:
     last = previous(digests, key, start, now)
-    got = last.shown.get("seen") if last is not None else None
-    return Novelty(True, got) if isinstance(got, dict) else Novelty()
+    if last is None or not isinstance(last.shown.get("seen"), dict):
+        return Novelty()
+    return Novelty(True, last.shown["seen"], last.sent_at, str(last.shown.get("reason", "")))
 
 
 def last_held(history: Sequence[HistoryEntry], digests: Sequence[PastDigest], start: datetime,

@@ -87,6 +87,13 @@ def _ref(item: Any) -> str:
     return f"{kind}{item.text} [#{item.id}]"
 
 
+def _folded_of(goal: Any, digest: Digest) -> tuple[Any, tuple[tuple[str, str], ...]] | None:
+    """A goal with the answers its digest folds away (those not shown in its entry)."""
+    shown = set(digest.detail(goal))
+    rows = tuple(a for a in goal.answered if a not in shown)
+    return (goal, rows) if rows else None
+
+
 def _sentence(text: str) -> str:
     # Not Jinja's capitalize: that lowercases the rest, names included.
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
@@ -114,6 +121,8 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(wrap=wrap, when=_when, day=_day, plural=_plural, days=_days, ago=_ago,
                        age=_age, sentence=_sentence, names=_names, ref=_ref)
+    env.filters["folded_of"] = _folded_of
+    env.tests["folds_in"] = lambda item, d: d.novelty.folds(item)
     env.bytecode_cache = template_cache(env)  # compiled once, not in every process
     return env
 

@@ -7,6 +7,7 @@ Weeks are counted from 1 (5 Jan) to 13 (30 Mar).
 
 from __future__ import annotations
 
+import mailbox
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,52 @@ def test_since_your_last_1on1(by_week: dict[int, Week]) -> None:
     assert "Tue 09 Mar cancelled by Sam Rivera" in w11
     assert "Changed: risk On-call pages doubled after the migration" in w11 \
         and "flagged Tue 02 Mar" in w11
+
+
+def html_part(q: Quarter, starts: str) -> str:
+    """The HTML part of the digest whose 1:1 starts so ("Tuesday 30 March")."""
+    box = mailbox.Maildir(q.maildir, create=False)
+    for m in box:
+        parts = {p.get_content_type(): p for p in m.walk()}
+        text = parts["text/plain"].get_payload(decode=True).decode()
+        if m["Subject"].startswith("Prep:") and f"When: {starts}" in flat(text):
+            return str(parts["text/html"].get_payload(decode=True).decode())
+    raise AssertionError(starts)
+
+
+def test_new_and_changed_marked_unchanged_folded(q: Quarter, by_week: dict[int, Week]) -> None:
+    """Against the digest before: what is new or changed is marked; a goal seen before as
+    it is folds to one line (its text, how far it is probed, the next question), its
+    answers kept in the HTML part under the section."""
+    assert "NEW:" not in by_week[1].text and "CHANGED:" not in by_week[1].text
+    w2 = flat(by_week[2].text)
+    assert "NEW: Win: Moved the batch jobs to spot instances" in w2
+    assert "CHANGED: Cut cloud spend 15% [#3, 1 of 4 probed]" in w2
+    # W12's review answered nothing about the launch date: one line, no answers repeated.
+    w13 = flat(by_week[13].text)
+    assert "- Keep the Q2 launch date [#5, 3 of 4 probed]. Ask next (how my work can help):" \
+        in w13
+    assert "Sales promised the date" not in w13
+    assert "- Cut cloud spend 15% [#3, 4 of 4 probed] -" in w13
+    # A changed goal shows what is new in it only.
+    assert "CHANGED: Move billing off the old cluster [#22, 2 of 4 probed] what gets in " \
+        "the way: The data migration scripts Ask next (what it costs)" in w13
+    assert "licence ends in June" not in w13
+    html = html_part(q, "Tuesday 30 March")
+    fold = html.split("Unchanged since the last digest", 1)[1].split("</div>", 1)[0]
+    assert "Keep the Q2 launch date" in fold and "Sales promised the date to two customers" \
+        in fold
+    assert "<details" not in html and "<script" not in html  # plain HTML every client shows
+
+
+def test_nothing_to_act_on_is_folded_away(q: Quarter, by_week: dict[int, Week]) -> None:
+    """Week 13: every open ask, risk and win is there by number, and every goal not fully
+    probed has its next question."""
+    text = flat(by_week[13].text)
+    items = q.items("2027-03-29T16:00+02:00")
+    for i in items:
+        if i["status"] == "open" and i["kind"] in ("need", "owe", "risk", "win", "topic"):
+            assert f"#{i['id']}" in text, i
+    goals = [i for i in items if i["kind"] == "goal" and i["status"] == "open"]
+    unprobed = [g for g in goals if len(g["fields"]) < 4]
+    assert text.count("Ask next (") == len(unprobed) == 3
