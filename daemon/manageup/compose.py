@@ -10,6 +10,7 @@ from functools import cache
 from importlib import resources
 
 from manageup.config import Config
+from manageup.detect import stranger
 from manageup.digestmodel import (
     Ask,
     CareerSection,
@@ -29,6 +30,7 @@ from manageup.model import (
     HistoryEntry,
     Item,
     Match,
+    Occurrence,
     Snapshot,
 )
 from manageup.names import name_in_calendar
@@ -183,6 +185,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         moved_by=organizer_name(organizer, config) if occ.moved else "",
         agenda=bidi_closed(occ.description.strip()) if occ.original_start is None else "",
         organizer_name=organizer_name(organizer, config),
+        caution=_caution(occ, config),
     )
     career = _career(snapshot, by_kind.get("career", []), picker, now, config)
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
@@ -329,3 +332,11 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         about=tuple(about[:SHOW]),
         about_more=max(0, len(about) - SHOW),
     )
+
+
+def _caution(occ: Occurrence, config: Config) -> str:
+    """Anyone can invite the user and the boss to a "1:1" and move it at will: said so."""
+    who = stranger(occ, config)
+    return bidi_closed(f"This is an invitation you have not answered, from {who}, who is not "
+                       "your boss: check it is the 1:1 you expect before preparing for it.") \
+        if who else ""

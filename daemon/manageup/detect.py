@@ -74,6 +74,20 @@ def lost(occ: Occurrence, mine: frozenset[str]) -> str | None:
     return None
 
 
+def stranger(occ: Occurrence, config: Config) -> str:
+    """The organizer's address when the occurrence is an invitation the user has not
+    answered from someone who is neither the boss nor the user; "" otherwise. Anyone can
+    send one, with the boss invited and a 1:1 title, and move it as often as they like."""
+    if occ.organizer is None:
+        return ""
+    org = address(occ.organizer.email)
+    if not org or org in config.boss_addresses or is_me(occ.organizer, config.me_addresses):
+        return ""
+    mine = [p for p in occ.attendees if is_me(p, config.me_addresses)]
+    unanswered = mine and all(p.partstat.upper() in ("", "NEEDS-ACTION") for p in mine)
+    return org if unanswered else ""
+
+
 def _shape(occ: Occurrence, config: Config) -> tuple[str | None, str]:
     """(reason, why not) for a taking-part, timed event: one of them is empty."""
     boss = config.boss_addresses

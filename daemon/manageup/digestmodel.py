@@ -35,6 +35,7 @@ class Meeting:
     moved_by: str = ""  # the organiser who moved it: the boss's name, "you", or unknown
     agenda: str = ""  # a one-off's description: the agenda its organiser wrote
     organizer_name: str = ""  # the boss's name, "you", or "" when unknown
+    caution: str = ""  # said first: e.g. an unanswered invitation from someone not the boss
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from manageup.config import Config
 from manageup.cycle.context import Cycle
 from manageup.cycle.outbox import Letter, Mail
+from manageup.detect import stranger
 from manageup.errors import ManageupError
 from manageup.files import private_dir, replace_private
 from manageup.model import BossWeek, HistoryEntry, Match
@@ -29,6 +30,7 @@ log = logging.getLogger("manageup.cycle")  # part of the cycle, and logged as it
 # The daemon wakes this much before a due time and counts it as due: with lead_time "0m"
 # the due time is the start, and a cycle after it would find the 1:1 begun.
 DUE_SLACK = timedelta(seconds=5)
+STRANGER_GAP = timedelta(days=1)
 
 
 def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now: datetime,
@@ -69,6 +71,8 @@ def send_digest(cycle: Cycle, match: Match, history: Sequence[HistoryEntry],
         if cycle.outbox.row(letter) is None:
             report.waiting.append((occ.title, due))
         return
+    if _too_soon(cycle, match, letter):
+        return
 
     def build() -> Mail:
         from manageup.deliver import build_message
@@ -85,6 +89,19 @@ def send_digest(cycle: Cycle, match: Match, history: Sequence[HistoryEntry],
     sent = cycle.outbox.post(letter, build)
     if sent is not None:
         (report.sent if sent else report.failed).append(occ.key)
+
+
+def _too_soon(cycle: Cycle, match: Match, letter: Letter) -> bool:
+    """A stranger's unanswered invitation (detect.stranger) gets at most one digest a day:
+    each move makes a new due digest, and they can move it before every poll."""
+    if cycle.outbox.row(letter) is not None or not stranger(match.occurrence, cycle.config):
+        return False
+    last = cycle.store.last_sent(letter.key)
+    if last is None or cycle.now - last >= STRANGER_GAP:
+        return False
+    log.info("%s moved again; its organiser is not your boss and you have not answered, so "
+             "no new digest before %s", letter.what, (last + STRANGER_GAP).isoformat())
+    return True
 
 
 def _archive(folder: Path, start: datetime, title: str, rendered: Rendered) -> None:

@@ -173,6 +173,15 @@ class LedgerMixin(StoreBase):
                 found.append((sent_for, mid))
         return [mid for _at, mid in sorted(found)]
 
+    def last_sent(self, key: str) -> datetime | None:
+        """When a digest was last sent for an occurrence (its key), for any start."""
+        r = self.conn.execute("SELECT max(updated) FROM ledger WHERE key = ? AND state = "
+                              "'sent' AND kind = 'digest'", (key,)).fetchone()
+        try:
+            return datetime.fromisoformat(r[0]) if r and r[0] else None
+        except (TypeError, ValueError):
+            return None  # reported by `doctor`
+
     def sent_digest_times(self) -> list[datetime]:
         """When each digest went out, oldest first: reminders and notices are not digests
         and never make a question rest."""
