@@ -19,13 +19,11 @@ from manageup.digestmodel import (
     Meeting,
     Question,
     Relationship,
-    Risk,
 )
 from manageup.knowing import known_questions
 from manageup.lead import lead_with
 from manageup.model import (
     PROBE_FIELDS,
-    RISK_FIELDS,
     BossWeek,
     HistoryEntry,
     Item,
@@ -37,6 +35,7 @@ from manageup.names import name_in_calendar
 from manageup.novelty import last_held as last_held_1on1
 from manageup.novelty import novelty
 from manageup.relationship import HELD, carry_keys, counts, organizer_name
+from manageup.risks import risks as risks_of
 from manageup.since import since_last
 from manageup.textutil import bidi_closed, find_link
 
@@ -48,11 +47,6 @@ PROBE_LABELS = {
     "what_gets_in_the_way": "what gets in the way",
     "what_it_costs": "what it costs",
     "how_i_can_help": "how my work can help",
-}
-RISK_LABELS = {
-    "corrective_action": "what you have done about it",
-    "prevention_plan": "how it will not happen again",
-    "obstacles": "what stood in the way",
 }
 
 
@@ -156,13 +150,10 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     # Least explored goals first: they are where the next question pays most.
     goals.sort(key=lambda p: (len(p.answered), p.item.id))
 
-    risks = []
-    for r in by_kind.get("risk", []):
-        parts = tuple((RISK_LABELS[f], r.fields[f]) for f in RISK_FIELDS if r.fields.get(f))
-        missing = tuple(RISK_LABELS[f] for f in RISK_FIELDS if not r.fields.get(f))
-        risks.append(Risk(r, parts, missing, _date(r.fields.get("flagged", ""))))
-    # Not yet raised first: those are what the boss must not hear elsewhere.
-    risks.sort(key=lambda r: (r.flagged is not None, -len(r.missing), r.item.id))
+    # A config without the boss's name: the calendar's, before the bare address.
+    boss_name = config.boss.name or name_in_calendar([occ], config.boss_addresses) \
+        or config.boss.email
+    risks = risks_of(by_kind.get("risk", []), boss_name)
 
     past = [h for h in history if h.start < now]
     last_held = max((h.start for h in past if h.status in HELD and h.start < occ.start),
@@ -189,9 +180,6 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     )
     career = _career(snapshot, by_kind.get("career", []), picker, now, config)
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
-    # A config without the boss's name: the calendar's, before the bare address.
-    boss_name = config.boss.name or name_in_calendar([occ], config.boss_addresses) \
-        or config.boss.email
     packed = boss_week is not None and boss_week.room_on is None
     wins, topics, held_back = _to_share(by_kind, meeting.start.date())
     entry, last_digest = last_held_1on1(history, snapshot.digests, occ.start, now, HELD)
@@ -246,13 +234,6 @@ def _to_share(by_kind: dict[str, list[Item]], day: date) -> tuple[list[Item], li
     waiting = sum(1 for k in ("win", "topic") for i in by_kind.get(k, [])
                   if i.due is not None and i.due > day)
     return ready("win"), ready("topic"), waiting
-
-
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 def days_between(then: datetime, now: datetime) -> int:

@@ -73,8 +73,16 @@ class GoalProbe:
 class Risk:
     item: Item
     parts: tuple[tuple[str, str], ...]  # (label, text) that are filled in
-    missing: tuple[str, ...]  # labels still to prepare
+    missing: tuple[str, ...]  # labels still to prepare; none once the boss has heard it
     flagged: date | None = None  # when it was raised with the boss; it stays open
+    kind: str = "ahead"  # ahead (it may happen) | incident (it happened)
+    escalated: date | None = None  # when it was taken higher
+    since: date | None = None  # the last review that said where it stands
+
+    @property
+    def escalation_news(self) -> bool:
+        """The last word on it was that it was taken higher: ask what came of that."""
+        return self.escalated is not None and self.escalated == self.since
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from manageup.kinds import (  # noqa: F401  (public here too, where they always 
     MAX_TEXT,
     PROBE_FIELDS,
     RISK_FIELDS,
+    RISK_TYPES,
 )
 
 # One RFC 5322 msg-id, printable ASCII with no space: a ledger row's Message-ID goes into the
@@ -132,6 +133,10 @@ def check_item(kind: str, text: str, fields: dict[str, str]) -> None:
             raise UsageError(f"{k!r} does not apply here; {hint}")
         if not isinstance(v, str) or len(v) > MAX_TEXT:
             raise UsageError(f"{k}: expected text under {MAX_TEXT} characters")
+    kind_of_risk = fields.get("risk_type", "")
+    if kind_of_risk and kind_of_risk not in RISK_TYPES:
+        raise UsageError(f"a risk is {' or '.join(RISK_TYPES)}, not {kind_of_risk[:40]!r}: "
+                         "incident when it happened, ahead when it may happen")
 
 
 @dataclass(frozen=True)

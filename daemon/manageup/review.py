@@ -13,6 +13,7 @@ from typing import Any
 
 from manageup.calledoff import called_off_keys, latest_digests
 from manageup.errors import UsageError
+from manageup.kinds import RISK_STATE
 from manageup.model import KINDS, MAX_TEXT, Item
 from manageup.store import DigestRecord, Store
 
@@ -92,9 +93,10 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
             probes.append((goals[0], fld, qid, text))
     career = shown.get("career")
     know = shown.get("know")
-    # A risk flagged on or after the meeting's day was flagged in this review already.
+    # A risk said to stand somewhere on or after the meeting's day was answered in this
+    # review already.
     risks = [r for r in open_items(shown.get("risks", []))
-             if r.fields.get("flagged", "") < rec.start.date().isoformat()]
+             if max(r.fields.get(k, "") for k in RISK_STATE) < rec.start.date().isoformat()]
     return Plan(rec, open_items(shown.get("asks", [])), probes,
                 (career[0], career[1]) if career else None, risks,
                 (know[0], know[1]) if know else None, open_items(shown.get("raise", [])),
@@ -119,6 +121,11 @@ CHOICES = {  # what a person may type at "done, open, drop, skip": words or firs
     "": "skip", "s": "skip", "skip": "skip",
 }
 YES = {"y": True, "yes": True, "n": False, "no": False, "": None, "s": None, "skip": None}
+# Where a risk stands after the 1:1. "yes" (to "did you flag it?") is raised, still open.
+RISK_CHOICES = {"y": "open", "yes": "open", "o": "open", "open": "open", "still open": "open",
+                "r": "resolved", "resolved": "resolved", "e": "escalated",
+                "escalated": "escalated", "n": None, "no": None, "": None, "s": None,
+                "skip": None}
 
 
 def choose(ask: Prompt, say: Say, prompt: str, choices: dict[str, Any], hint: str) -> Any:
@@ -182,8 +189,16 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
 def _yes_no(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
     for risk in p.risks:
         say(f"\nRisk #{risk.id}: {risk.text}")
-        if choose(ask, say, "  Did you flag it? yes, no or skip: ", YES, "yes, no or skip"):
-            s.add(_flag(store, risk.id, now))
+        if risk.fields.get("flagged"):
+            state = choose(ask, say, "  Where does it stand? still open, resolved, escalated "
+                           "or skip: ", RISK_CHOICES, "still open, resolved, escalated or skip "
+                           "(o, r, e, s), or press Enter")
+        else:
+            state = choose(ask, say, "  Did you flag it? yes (still open), resolved, escalated, "
+                           "no or skip: ", RISK_CHOICES, "yes, resolved, escalated, no or skip "
+                           "(y, r, e, n, s), or press Enter")
+        if state:
+            s.add(_risk_update(store, risk.id, state, now))
     for item in p.raise_:
         say(f"\n{item.kind.capitalize()} #{item.id}: {item.text}")
         if choose(ask, say, "  Did you raise it? yes, no or skip: ", YES, "yes, no or skip"):
@@ -210,10 +225,20 @@ def _new_items(store: Store, now: datetime, ask: Prompt, say: Say, s: Summary) -
         s.add(f"added {kind.lower()} #{item_id}")
 
 
-def _flag(store: Store, risk_id: int, now: datetime) -> str:
-    """A flagged risk stays open: flagging is when the boss heard it, not when it ended."""
-    store.update_item(risk_id, fields={"flagged": now.date().isoformat()})
-    return f"risk #{risk_id} flagged on {now:%d %b}"
+def _risk_update(store: Store, risk_id: int, state: str, now: datetime) -> str:
+    """Where a risk stands after the 1:1. Raised and still open, or taken higher, it stays
+    open and the next digest asks for the update; resolved, it is closed. `flagged` keeps
+    the day the boss first heard it."""
+    today = now.date().isoformat()
+    first = not store.get_item(risk_id).fields.get("flagged")
+    fields = {"updated": today, **({"flagged": today} if first else {}),
+              **({"escalated": today} if state == "escalated" else {})}
+    store.update_item(risk_id, fields=fields)
+    if state == "resolved":
+        store.set_status(risk_id, "done", now)
+        return f"risk #{risk_id} resolved"
+    said = "escalated" if state == "escalated" else "flagged" if first else "still open"
+    return f"risk #{risk_id} {said} on {now:%d %b}"
 
 
 def terminal_ask(prompt: str) -> str:
@@ -227,8 +252,8 @@ def terminal_ask(prompt: str) -> str:
 def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (),
                 drop: Sequence[int] = (), answers: Sequence[tuple[str, str]] = (),
                 advice: str = "", flagged: Sequence[int] = (), about: str = "",
-                raised: Sequence[int] = (),
-                add: Sequence[tuple[str, str]] = ()) -> Summary:
+                raised: Sequence[int] = (), add: Sequence[tuple[str, str]] = (),
+                resolved: Sequence[int] = (), escalated: Sequence[int] = ()) -> Summary:
     """The same review without a terminal. Everything is checked before anything is written."""
     s = Summary()
     probe_for = {g.id: fld for g, fld, _q, _t in p.probes}
@@ -250,7 +275,10 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         check_item(kind, text, {})
     for item_id in (*done, *drop):
         store.get_item(item_id)
+    risk_states = (("open", flagged), ("resolved", resolved), ("escalated", escalated))
     for option, ids, kinds in (("--flagged", flagged, ("risk",)),
+                               ("--resolved", resolved, ("risk",)),
+                               ("--escalated", escalated, ("risk",)),
                                ("--raised", raised, ("win", "topic"))):
         for item_id in ids:
             if store.get_item(item_id).kind not in kinds:
@@ -275,8 +303,9 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
     if advice and p.career:
         store.add_note(advice, now, p.digest.id, p.career[0])
         s.add("career advice noted")
-    for item_id in flagged:
-        s.add(_flag(store, item_id, now))
+    for state, ids in risk_states:
+        for item_id in ids:
+            s.add(_risk_update(store, item_id, state, now))
     for item_id in raised:
         store.set_status(item_id, "done", now)
         s.add(f"#{item_id} raised")

@@ -64,6 +64,9 @@ def _play(q: Quarter) -> None:
     q.mu("add", "about", "Wants bad news in writing first", now=t0)  # 12
     q.mu("add", "about", "Ran a restaurant for ten years", "--answers", "know-background",
          now=t0)  # 13
+    q.mu("add", "risk", "Audit finding on access reviews", "--type", "incident",
+         "--action", "Access reviewed for all admins", now=t0)  # 14
+    q.mu("add", "risk", "Q2 launch may slip two weeks", now=t0)  # 15: ahead, by default
     q.send(t0)  # sees W0 and W1 ahead
     q.change("2027-01-02T12:00+01:00", "deleted", tuesday(0))
     q.change("2027-01-12T12:00+01:00", "one-off", "2027-01-14T14:00",
@@ -77,14 +80,15 @@ def _play(q: Quarter) -> None:
     q.send(local("2027-01-04T16:00"))  # W0 is gone: nothing due
     q.send(local("2027-01-11T16:00"))  # digest W1
     answers = [a for g in range(6, 12) for a in ("--answer", str(g), f"Because of {g}")]
-    q.mu("review", *answers, "--advice", "Take the cross-team project",
-         now=local("2027-01-12T11:00"))
+    q.mu("review", *answers, "--advice", "Take the cross-team project", "--flagged", "14",
+         "--escalated", "15", now=local("2027-01-12T11:00"))
     q.send(local("2027-01-13T20:00"))  # digest of the one-off
     q.send(local("2027-01-18T16:00"))  # digest W2
     q.send(local("2027-01-18T20:00"))  # W2 was cancelled after it went out
     q.send(local("2027-01-19T11:00"))  # no reminder to review what did not happen
     q.send(local("2027-01-19T11:00"))  # no reminder to review what did not happen
     q.send(local("2027-01-25T16:00"))  # digest W3
+    q.mu("review", "--resolved", "14", "--flagged", "15", now=local("2027-01-26T11:00"))
     q.send(local("2027-02-01T16:00"))  # W4 declined: none
     q.send(local("2027-02-08T16:00"))  # W5 deleted: none
     q.send(local("2027-02-15T16:00"))  # W6 cancelled: none
@@ -265,3 +269,28 @@ def test_what_is_known_is_not_asked_again(q: Quarter, capsys) -> None:
     assert "know-nothing" in capsys.readouterr().err
     q.mu("add", "need", "Budget", "--answers", "know-values", now=now, code=2)
     assert "--answers does not apply to need items" in capsys.readouterr().err
+
+
+def test_risks_close(q: Quarter, capsys) -> None:
+    """An incident (#14) and a risk ahead (#15) added on 1 Jan. W1's digest preps each for
+    its kind; W1's review flags #14 and escalates #15, so W3's digest asks for the update
+    instead; W3's review resolves #14 and says #15 is still open."""
+    w1 = " ".join(_digest(q, "Tuesday 12 January, 10:00").split())
+    assert "1. Before Sam Rivera hears it elsewhere: Q2 launch may slip two weeks [#15] " \
+        "Prepare what it would cost if it happens; when it would hit; the decision you " \
+        "need from Sam Rivera." in w1
+    assert "Audit finding on access reviews [#14] what you have done about it: Access " \
+        "reviewed for all admins PREPARE: how it will not happen again; what stood in the " \
+        "way" in w1
+    w3 = " ".join(_digest(q, "Tuesday 26 January, 10:00").split())
+    assert "Audit finding on access reviews [#14, flagged 12 Jan; follow up]" in w3
+    assert "UPDATE: where it stands since 12 Jan, and what happens next." in w3
+    assert "Q2 launch may slip two weeks [#15, escalated 12 Jan; follow up]" in w3
+    assert "UPDATE: what came of escalating it, and what happens next." in w3
+    assert "PREPARE" not in w3 and "hears it elsewhere" not in w3
+    w7 = " ".join(_digest(q, "Wednesday 24 February, 14:00").split())
+    assert "Audit finding" not in w7  # resolved
+    assert "Q2 launch may slip two weeks [#15, escalated 12 Jan; follow up]" in w7
+    assert "UPDATE: where it stands since 26 Jan, and what happens next." in w7
+    q.mu("add", "risk", "Slip", "--type", "later", now=local("2027-03-01T17:00"), code=2)
+    assert "a risk is ahead or incident, not 'later'" in capsys.readouterr().err

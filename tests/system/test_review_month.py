@@ -137,7 +137,9 @@ def test_review_in_a_terminal(example: Path) -> None:
     child.sendline("Run the incident review programme")
     child.expect(r"Get to know them: .*What did you learn\? \(Enter to skip\): ")
     child.sendline("Was a chef before moving into software")
-    child.expect(r"Risk #7.*Did you flag it\? yes, no or skip: ")
+    # Where it stands, not only whether it was flagged (issue 25.7).
+    child.expect(r"Risk #7.*Did you flag it\? yes \(still open\), resolved, escalated, no or "
+                 r"skip: ")
     child.sendline("yes")
     child.expect(r"Win #10: Deploy time.*Did you raise it\? yes, no or skip: ")
     child.send(UP)  # history: the last answer, "yes", comes back

@@ -205,3 +205,25 @@ def test_list_and_done_show_imported_text_without_escape_sequences(make_config,
     assert main(["--config", str(path), "done", "1"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "Slip \\x1b]0;pwned\\x07" in out and "Fix \\x1b[2J" in out
+
+
+def test_review_asks_where_a_risk_stands(make_config) -> None:
+    """Not just flagged yes or no (issue 25.7): escalated at one 1:1, resolved at the next."""
+    store, _d = _sent_digest(make_config)
+    rec = store.digests()[-1]
+    script = {"advice": "", "learn": "", "flag it": ["x", "e"], "raise it": "", "new: ": ""}
+    said: list[str] = []
+    summary = interactive(store, plan(store, rec), AFTER, _answers(script, []), said.append)
+    assert any("yes, resolved, escalated, no or skip" in line for line in said)
+    assert "risk #1 escalated on 03 Dec" in summary.changed
+    risk = store.get_item(1)
+    assert risk.status == "open"
+    assert risk.fields["escalated"] == risk.fields["flagged"] == "2026-12-03"
+    nxt = AFTER + timedelta(days=7)
+    store.record_sent_digest("next", [1], [], nxt - timedelta(hours=18), start=nxt,
+                             title="Sam / Alex", shown={"risks": [1]})
+    asked: list[str] = []
+    script = {"Where does it stand": "resolved", "new: ": ""}
+    summary = interactive(store, plan(store, store.digests()[-1]), nxt + timedelta(hours=1),
+                          _answers(script, asked), said.append)
+    assert "risk #1 resolved" in summary.changed and store.get_item(1).status == "done"

@@ -68,7 +68,8 @@ def test_risks_fill_when_nothing_is_needed(make_config) -> None:
     cfg, store, match, history = _setup(make_config)
     t = NOW - timedelta(days=3)
     store.add_item("owe", "Q4 numbers", t, due=date(2026, 11, 30))
-    store.add_item("risk", "Vendor API changed", t)
+    # It happened: an incident's prep (a risk ahead is prepped otherwise, issue 25.7).
+    store.add_item("risk", "Vendor API changed", t, fields={"risk_type": "incident"})
     d = compose(store.snapshot(), match, history, NOW, cfg)
     assert [p.kind for p in d.lead] == ["tell", "tell", "question"]
     assert d.lead[1].detail.startswith("prepare what you have done about it")

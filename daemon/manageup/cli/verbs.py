@@ -4,11 +4,12 @@ the shell completion are all built from this one table."""
 from __future__ import annotations
 
 from manageup.cli.table import NOW, Arg, Verb, arg
-from manageup.kinds import FIELD_METAVARS, FIELD_OPTIONS, KINDS, PROBE_FIELDS
+from manageup.kinds import FIELD_CHOICES, FIELD_METAVARS, FIELD_OPTIONS, KINDS, PROBE_FIELDS
 
 
 def _field_args(suffix: str = "") -> tuple[Arg, ...]:
-    return tuple(arg(option, dest=f, metavar=FIELD_METAVARS.get(f, "TEXT"), help=text + suffix)
+    return tuple(arg(option, dest=f, metavar=FIELD_METAVARS.get(f, "TEXT"), help=text + suffix,
+                     completions=FIELD_CHOICES.get(f, ()))
                  for f, (option, text) in FIELD_OPTIONS.items())
 
 
@@ -121,7 +122,8 @@ VERBS: tuple[Verb, ...] = (
          ("manageup review", 'manageup review --done 3 --answer 5 "Headcount"'),
          description="Walk through what the last 1:1's digest raised: each ask done, open "
                      "or dropped; the boss's answer to the suggested goal question; career "
-                     "advice; risks flagged; anything new. Without a terminal, use the flags.",
+                     "advice; each risk resolved, still open or escalated; anything new. "
+                     "Without a terminal, use the flags.",
          args=(arg("--meeting", default="last", metavar="last|ID",
                    help="which 1:1 (default: the last one that started)"),
                arg("--list", action="store_true", help="list the 1:1s you can review, with ids"),
@@ -131,7 +133,13 @@ VERBS: tuple[Verb, ...] = (
                    help="the boss's answer to that goal's suggested question"),
                arg("--advice", metavar="TEXT", help="the boss's career advice"),
                arg("--flagged", type=int, nargs="+", metavar="ID",
-                   help="risks you flagged (records the date; the risk stays open)"),
+                   help="risks you flagged, still open (records the date; the next digest "
+                        "asks for an update)"),
+               arg("--resolved", type=int, nargs="+", metavar="ID",
+                   help="risks resolved (closes them)"),
+               arg("--escalated", type=int, nargs="+", metavar="ID",
+                   help="risks taken higher (they stay open; the next digest asks what came "
+                        "of it)"),
                arg("--raised", type=int, nargs="+", metavar="ID",
                    help="wins and topics you raised (closes them)"),
                arg("--about", metavar="TEXT",
