@@ -289,7 +289,7 @@ def test_risks_close(q: Quarter, capsys) -> None:
     assert "UPDATE: what came of escalating it, and what happens next." in w3
     assert "PREPARE" not in w3 and "hears it elsewhere" not in w3
     w7 = " ".join(_digest(q, "Wednesday 24 February, 14:00").split())
-    assert "Audit finding" not in w7  # resolved
+    assert "Audit finding" not in _section(w7, "4. Risks to flag", "5. Career")  # resolved
     assert "Q2 launch may slip two weeks [#15, escalated 12 Jan; follow up]" in w7
     assert "UPDATE: where it stands since 26 Jan, and what happens next." in w7
     q.mu("add", "risk", "Slip", "--type", "later", now=local("2027-03-01T17:00"), code=2)
