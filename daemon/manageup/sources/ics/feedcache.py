@@ -48,7 +48,7 @@ FORMAT = 2
 _CODE = ("manageup.sources", "manageup.sources.ics", "manageup.sources.ics.source",
          "manageup.sources.ics.state", "manageup.sources.ics.lines",
          "manageup.sources.ics.prefilter", "manageup.sources.ics.parse",
-         "manageup.sources.ics.salvage",
+         "manageup.sources.ics.salvage", "manageup.sources.ics.thisandfuture",
          "manageup.sources.ics.recurrence", "manageup.sources.ics.precut",
          "manageup.sources.ics.chunkscan", "manageup.sources.ics.plainchunk",
          "manageup.sources.ics.anychunk", "manageup.sources.ics.text", "manageup.model",

@@ -23,6 +23,7 @@ from manageup.sources.ics.lines import readable
 from manageup.sources.ics.recurrence import cadence, expand
 from manageup.sources.ics.salvage import fresh_timezones, salvage
 from manageup.sources.ics.text import scan, uid_in, unfold
+from manageup.sources.ics.thisandfuture import Shifts, own_recurrence, range_shifts
 
 MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
@@ -136,7 +137,7 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
     # Once per series, not per instance: a series of thousands of moved instances would
     # otherwise cost instances x components.
     cadences = {uid: cadence(comps) for uid, comps in events_by_uid.items() if uid in series}
-    shifts = _range_shifts(events_by_uid)
+    shifts = range_shifts(events_by_uid)
     for ev in found:
         uid = str(ev.get("UID", "")).strip()
         if uid in shared:  # read on its own, known by the UID it was written with
@@ -182,54 +183,6 @@ def _split_shared(events_by_uid: dict[str, list[Any]], calendar: str,
 def _written(prop: Any) -> tuple[str, bytes]:
     return (str(getattr(prop, "params", {}).get("TZID", "")),
             prop.to_ical() if hasattr(prop, "to_ical") else str(prop).encode())
-
-
-def _moment(value: date | datetime) -> tuple[str, object]:
-    """A RECURRENCE-ID's value as a key: the same instant however its zone is spelled."""
-    if isinstance(value, datetime):
-        return ("at", value.timestamp()) if value.tzinfo else ("wall", value.isoformat())
-    return ("day", value.isoformat())
-
-
-def _this_and_future(prop: Any) -> bool:
-    params = getattr(prop, "params", {})
-    return str(params.get("RANGE", "")).strip().upper() == "THISANDFUTURE"
-
-
-Shifts = dict[tuple[str, tuple[str, object]], timedelta]
-
-
-def _range_shifts(events_by_uid: dict[str, list[Any]]) -> Shifts:
-    """How far each "this and all following" edit (RECURRENCE-ID;RANGE=THISANDFUTURE)
-    moves the instances from its own on, by UID and RECURRENCE-ID: its DTSTART less its
-    RECURRENCE-ID, as recurring-ical-events reckons it."""
-    from recurring_ical_events.util import make_comparable
-
-    shifts: Shifts = {}
-    for uid, comps in events_by_uid.items():
-        for comp in comps:
-            if "RECURRENCE-ID" in comp and _this_and_future(comp["RECURRENCE-ID"]):
-                try:
-                    rid = comp.decoded("RECURRENCE-ID")
-                    moved, was = make_comparable((comp.decoded("DTSTART"), rid))
-                    shifts[(uid, _moment(rid))] = moved - was
-                except (ValueError, TypeError, KeyError):
-                    continue  # not comparable: its instances keep the edit's identity
-    return shifts
-
-
-def _recurrence(ev: Any, uid: str, shifts: Shifts) -> date | datetime:
-    """The instance's own RECURRENCE-ID. recurring-ical-events makes each instance after
-    a THISANDFUTURE edit a copy of the edit, the edit's RECURRENCE-ID with it: they would
-    all be one meeting. Its own is where it is now, less the edit's shift."""
-    value: date | datetime = ev.decoded("RECURRENCE-ID")
-    if not _this_and_future(ev["RECURRENCE-ID"]):
-        return value
-    shift = shifts.get((uid, _moment(value)))
-    start = ev.decoded("DTSTART")
-    if shift is None or isinstance(start, datetime) != isinstance(value, datetime):
-        return value
-    return start - shift
 
 
 def _ends_before_it_starts(comp: Any) -> bool:
@@ -336,7 +289,7 @@ def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence_days: float | 
     original = None
     if in_series and "RECURRENCE-ID" in ev:
         uid = str(ev.get("UID", "")).strip()
-        original = _aware(_recurrence(ev, uid, shifts or {}), zone)
+        original = _aware(own_recurrence(ev, uid, shifts or {}), zone)
     attendees_raw = ev.get("ATTENDEE", [])
     if not isinstance(attendees_raw, list):
         attendees_raw = [attendees_raw]
