@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from manageup import zones
-from manageup.config import Calendar, address_problem, data_dir, parse_config
+from manageup.config import Calendar, Config, address_problem, data_dir, parse_config
 from manageup.errors import ConfigError, ManageupError, SourceError, UsageError
 from manageup.explain import Partner, recurring_partners
 from manageup.files import private_dir, replace_private
@@ -176,6 +176,18 @@ def suggest_boss(occurrences: list[Occurrence], me: str) -> list[Partner]:
     return recurring_partners(occurrences, [me])
 
 
+def suggest_from(config: Config, me: str, calendar: str, now: datetime) -> list[Partner]:
+    """--suggest-boss beside an existing config: its calendars (or the one --calendar
+    names) and its user (or --me), nothing written."""
+    if calendar:
+        return suggest_boss(read_calendar(calendar, config.zone, now), me)
+    from manageup.cycle.queries import read_everything  # past the fast path: every event
+
+    found = read_everything(config, now)
+    mine = [me] if me != config.me.email else [me, *config.me.aliases]
+    return recurring_partners(found.occurrences, mine)
+
+
 def boss_name(occurrences: list[Occurrence], boss: str) -> str:
     """The boss's name as the calendar gives it, "Last, First" turned round."""
     return name_in_calendar(occurrences, [boss])
@@ -197,8 +209,8 @@ def config_text(a: Answers, now: datetime) -> str:
     where = "url" if re.match(r"(?i)^https?://", a.calendar) else "path"
     calendar = a.calendar if where == "url" else _tilde(Path(a.calendar))
     return f"""\
-# Written by `manageup init` on {now:%Y-%m-%d}. Every key is described in
-# config.example.toml; `manageup doctor` checks this file.
+# Written by `manageup init` on {now:%Y-%m-%d}. Every key, with its default and
+# meaning: `manageup config --example`. `manageup doctor` checks this file.
 
 [me]
 email = {_q(a.me)}

@@ -86,3 +86,17 @@ def test_other_commands_still_warn_of_an_unknown_key_on_stderr(example: Path, ca
     cfg = _with_typos(example)
     assert main(["--config", str(cfg), "list"]) == 0
     assert "did you mean `lead_time`?" in capsys.readouterr().err
+
+
+def test_config_example_prints_the_annotated_example(capsys) -> None:
+    assert main(["config", "--example"]) == 0
+    out = capsys.readouterr().out
+    assert out == (ROOT / "config.example.toml").read_text()
+    assert "# your address as it appears in invitations" in out
+
+
+def test_config_without_example_says_which_file_is_used(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "mine.toml"
+    assert main(["config", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert str(cfg) in out and "manageup init" in out  # there is none yet

@@ -88,8 +88,8 @@ def test_suggest_boss_lists_recurring_two_person_meetings(home: Path, capsys) ->
                  str(home / "calendars" / "work.ics"), "--timezone", "Europe/Berlin"]) == 0
     out = capsys.readouterr().out
     lines = [line.strip() for line in out.splitlines() if line.strip()[:2] in ("1.", "2.")]
-    assert lines[0].startswith("1. sam@example.com (Sam Rivera): 8 meeting(s)")
-    assert lines[1].startswith("2. dana@example.com (Dana Park): 4 meeting(s)")
+    assert lines[0].startswith("1. sam@example.com (Sam Rivera): 8 meetings")
+    assert lines[1].startswith("2. dana@example.com (Dana Park): 4 meetings")
     assert "bob@" not in out and " a@example.com" not in out  # one-off; team meeting
     assert not config_path(home).exists()  # proposals only
 
@@ -229,3 +229,37 @@ def test_init_takes_a_webcal_link_as_https(home: Path) -> None:
     assert main(["init", *FLAGS, "--calendar", "webcal://p01.example.com/published/x.ics"]) == 0
     data = tomllib.loads(config_path(home).read_text())
     assert data["calendars"][0]["url"] == "https://p01.example.com/published/x.ics"
+
+
+def test_suggest_boss_beside_an_existing_config_reads_it_and_writes_nothing(
+        home: Path, capsys) -> None:
+    assert main(["init", *FLAGS, "--calendar", "~/calendars/work.ics"]) == 0
+    before = config_path(home).read_bytes()
+    capsys.readouterr()
+    assert main(["init", "--suggest-boss"]) == 0  # no --force, no --me, no --calendar
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines() if line.strip()[:2] in ("1.", "2.")]
+    assert lines[0].startswith("1. sam@example.com (Sam Rivera): 8 meetings")
+    assert lines[1].startswith("2. dana@example.com (Dana Park): 4 meetings")
+    assert "already exists" not in out
+    assert config_path(home).read_bytes() == before
+
+
+def test_suggest_boss_beside_an_existing_config_takes_the_flags_first(home: Path,
+                                                                      capsys) -> None:
+    assert main(["init", *FLAGS, "--calendar", "~/calendars/work.ics"]) == 0
+    capsys.readouterr()
+    # As Dana sees it: her recurring two-person meetings are with Alex.
+    assert main(["init", "--suggest-boss", "--me", "dana@example.com"]) == 0
+    out = capsys.readouterr().out
+    listed = [line for line in out.splitlines() if line.startswith("  ")]
+    assert listed[0].startswith("  1. alex@example.com") and "sam@" not in "".join(listed)
+
+
+def test_the_written_config_points_to_config_example(home: Path, capsys) -> None:
+    assert main(["init", *FLAGS, "--calendar", "~/calendars/work.ics"]) == 0
+    text = config_path(home).read_text()
+    assert "manageup config --example" in text and "config.example.toml" not in text
+    out = capsys.readouterr().out
+    maildir = home / ".local" / "share" / "manageup" / "Maildir"
+    assert f"Digests go to the Maildir {maildir}" in out

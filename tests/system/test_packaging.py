@@ -38,6 +38,9 @@ def test_wheel_ships_one_package_with_its_data(wheel: Path) -> None:
     assert tops == {"manageup"}
     assert "manageup/templates/digest.html.j2" in names
     assert "manageup/questions.toml" in names
+    # `manageup config --example` prints it: a pipx install has no repository beside it
+    example = zipfile.ZipFile(wheel).read("manageup/config.example.toml")
+    assert example == (ROOT / "config.example.toml").read_bytes()
     # every module of every subpackage is listed in pyproject's packages
     source = ROOT / "daemon"
     modules = {p.relative_to(source).as_posix() for p in source.rglob("*.py")}
@@ -93,6 +96,9 @@ def _init_and_install_from_the_wheel(manageup: Path, tmp_path: Path) -> None:
         done = subprocess.run([str(manageup), *args], env=env, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
+    shown = subprocess.run([str(manageup), "config", "--example"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.stdout == (ROOT / "config.example.toml").read_text(), shown.stderr
     unit = home / ".config" / "systemd" / "user" / "manageup.service"
     assert f"ExecStart={manageup} --config " in unit.read_text()
     verified = subprocess.run(["systemd-analyze", "--user", "verify", str(unit)], env=env,

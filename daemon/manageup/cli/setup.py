@@ -6,12 +6,14 @@ import contextlib
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from manageup.cli.context import Context
 from manageup.errors import ManageupError, UsageError
 from manageup.textutil import for_terminal
+from manageup.words import plural
 
 if TYPE_CHECKING:
     from manageup.explain import Partner
@@ -59,7 +61,23 @@ def _print_partners(partners: list[Partner]) -> None:
     print("People you meet most in recurring two-person meetings:")
     for i, p in enumerate(partners, 1):
         name = f" ({p.name})" if p.name else ""
-        print(for_terminal(f"  {i}. {p.email}{name}: {p.count} meeting(s), e.g. {p.title!r}"))
+        print(for_terminal(f"  {i}. {p.email}{name}: {plural(p.count, 'meeting')}, "
+                           f"e.g. {p.title!r}"))
+
+
+def _suggest_beside(path: Path, me: str | None, calendar: str | None) -> int:
+    """--suggest-boss with a config already there: read with it, write nothing."""
+    from manageup import init as setup
+    from manageup.config import load_config
+
+    config = load_config(path)
+    me = setup.check("me", me) if me else config.me.email
+    calendar = setup.check("calendar", calendar) if calendar else ""
+    _print_partners(setup.suggest_from(config, me, calendar, datetime.now(config.zone)))
+    if me == config.me.email:
+        print(for_terminal(f"Your config ({path}) names {config.boss.email} as your boss; "
+                           "change boss.email there."))
+    return 0
 
 
 class _Calendar:
@@ -99,6 +117,8 @@ def init(ctx: Context) -> int:
     args = ctx.args
     path = find_config(ctx.config_arg)
     if path.exists() and not args.force:
+        if args.suggest_boss:
+            return _suggest_beside(path, args.me, args.calendar)
         raise UsageError(f"{path} already exists; `manageup doctor` checks it, and --force "
                          "replaces it")
     terminal = sys.stdin.isatty()
@@ -186,3 +206,19 @@ def _ask_missing(a: Answers, default_zone: str, partners: list[Partner],
         a = setup.with_value(a, "boss_name", _input(f"Your boss's name{hint}: ").strip()
                              or known)
     return a
+
+
+def config(ctx: Context) -> int:
+    """`config --example`: the annotated example shipped inside the package; without it,
+    which config file manageup reads."""
+    if ctx.args.example:
+        from importlib.resources import files
+
+        print(files("manageup").joinpath("config.example.toml").read_text("utf-8"), end="")
+        return 0
+    from manageup.config import find_config
+
+    path = find_config(ctx.config_arg)
+    state = "" if path.exists() else " (not there yet: `manageup init` writes it)"
+    print(f"{path}{state}\nEvery key, with its default and meaning: manageup config --example")
+    return 0

@@ -34,6 +34,13 @@ VERBS: tuple[Verb, ...] = (
                arg("--suggest-boss", action="store_true",
                    help="list the people you meet most in recurring two-person meetings"),
                arg("--force", action="store_true", help="replace an existing config"))),
+    Verb("config", "show the annotated example config, or which config is used",
+         "setup:config", ("manageup config --example", "manageup config"),
+         description="--example prints the example configuration, every key with its "
+                     "default and what it means. Without it, print the path of the config "
+                     "file manageup reads.",
+         args=(arg("--example", action="store_true",
+                   help="print the annotated example configuration"),)),
     Verb("service", "run manageup in the background under systemd", "service:service",
          ("manageup service install", "manageup service install --timer",
           "manageup service install --cron", "manageup service uninstall"),
