@@ -100,3 +100,26 @@ def test_config_without_example_says_which_file_is_used(tmp_path: Path, capsys) 
     assert main(["config", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert str(cfg) in out and "manageup init" in out  # there is none yet
+
+
+def test_daemon_log_lines_are_stamped_in_the_users_zone(make_config, monkeypatch,
+                                                         capsys) -> None:
+    import re
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    cfg, _config = make_config()  # me.timezone = Europe/Berlin
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    monkeypatch.setenv("TZ", "America/New_York")  # the machine's zone is another
+    time.tzset()
+    try:
+        assert main(["--config", str(cfg), "run", "--once", "--dry-run"]) == 0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    stamps = re.findall(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d) ",
+                        capsys.readouterr().err, re.M)
+    assert stamps
+    berlin = datetime.now(ZoneInfo("Europe/Berlin")).utcoffset()
+    assert {datetime.fromisoformat(s).utcoffset() for s in stamps} == {berlin}

@@ -29,6 +29,9 @@ class Context:
             from manageup.config import find_config, load_config
 
             self._config = load_config(find_config(self.config_arg))
+            from manageup.cli.output import log_zone
+
+            log_zone(self._config.zone)
         return self._config
 
     def now(self) -> datetime:

@@ -5,15 +5,28 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import datetime, tzinfo
 from typing import ClassVar, TextIO
 
 from manageup.textutil import for_terminal
+
+_ZONE: list[tzinfo] = []  # the user's zone (me.timezone), once the config is read
+
+
+def log_zone(zone: tzinfo) -> None:
+    """Stamp log lines in the user's zone, not the machine's (a server in UTC)."""
+    _ZONE[:] = [zone]
 
 
 class _Formatter(logging.Formatter):
     """Each message one line, control characters escaped: a title with a line break must
     not forge a log entry (journald takes `<0>` at a line's start as its priority), nor an
-    escape sequence clear the terminal. Tracebacks (-v) stay multi-line."""
+    escape sequence clear the terminal. Tracebacks (-v) stay multi-line. Times in the
+    user's zone, with its offset."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        zone = _ZONE[0] if _ZONE else datetime.now().astimezone().tzinfo
+        return datetime.fromtimestamp(record.created, zone).isoformat(" ", "seconds")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = for_terminal(record.message, one_line=True)
