@@ -36,6 +36,9 @@ OWN_TEXT = {
     "_when(m.occurrence)": "a date manageup formats",
     "_when(n.occurrence)": "a date manageup formats",
     "mark": "ok / FAIL, painted",
+    "start_here()": "manageup's own short help",
+    "also": "a count of warnings",
+    "'All checks passed' if not failed else f'{failed} problem(s) found'": "a count",
 }
 
 

@@ -36,7 +36,7 @@ def service(ctx: Context) -> int:
         print(f"Wrote {p}")
     kind = "cron" if args.cron else "timer" if args.timer else "daemon"
     for p in done.removed:
-        print(f"Removed {p} (one kind at a time: {kind} now)")
+        print(for_terminal(f"Removed {p} (one kind at a time: {kind} now)"))
     if done.cron:
         print(for_terminal(f"Added to your crontab (crontab -l shows it):\n  {done.cron}\n"
                    "cron mails you what a cycle warns about, if mail is set up for cron."))

@@ -50,7 +50,7 @@ def _ask_valid(ask: Ask, field: str, question: str, default: str = "",
             print(f"  {for_terminal(str(e))}")
             continue
         if field == "timezone":  # "berlin" in, Europe/Berlin out: say which
-            print(f"  Time zone: {value}")
+            print(for_terminal(f"  Time zone: {value}"))
         return value
 
 
@@ -130,8 +130,8 @@ def init(ctx: Context) -> int:
     if not terminal and not default_zone and a.calendar:
         default_zone = setup.calendar_zone(a.calendar)
         if default_zone:
-            print(f"Time zone: {default_zone}, the one your calendar uses (--timezone sets "
-                  "another).")
+            print(for_terminal(f"Time zone: {default_zone}, the one your calendar uses "
+                               "(--timezone sets another)."))
     if not terminal:
         a = setup.with_value(a, "timezone", default_zone)
     calendar = _Calendar()
@@ -174,13 +174,14 @@ def _print_summary(a: Answers, given_name: str | None) -> None:
         print(for_terminal(f"Your boss: {a.boss_name} <{a.boss}>, the name from your calendar "
                            "(--boss-name sets another)."))
     elif not a.boss_name:
-        print(f"Your boss: {a.boss}; no name found in your calendar: set boss.name, or run "
-              "init again with --boss-name, so digests greet them by name.")
-    print(f"Digests go to the Maildir {data_dir() / 'Maildir'} (any mail client reads it); "
-          "set [delivery] in the config for smtp or gmail.\nNext:\n"
-          "  manageup meetings          the 1:1s it finds, and why\n"
-          "  manageup doctor            checks everything\n"
-          "  manageup service install   runs it in the background")
+        print(for_terminal(f"Your boss: {a.boss}; no name found in your calendar: set "
+                           "boss.name, or run init again with --boss-name, so digests greet "
+                           "them by name."))
+    print(for_terminal(f"Digests go to the Maildir {data_dir() / 'Maildir'} (any mail client "
+                       "reads it); set [delivery] in the config for smtp or gmail.\nNext:\n"
+                       "  manageup meetings          the 1:1s it finds, and why\n"
+                       "  manageup doctor            checks everything\n"
+                       "  manageup service install   runs it in the background"))
 
 
 def _ask_missing(a: Answers, default_zone: str, partners: list[Partner],
