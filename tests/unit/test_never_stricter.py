@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.generate import generate
 from manageup.config import Calendar, Config, parse_config
-from manageup.detect import detect
+from manageup.detect import boss_names, detect
 from manageup.sources.ics import IcsSource, parse_occurrences
+from manageup.sources.ics.precut import precut
+from manageup.sources.ics.prefilter import Needles
 from tests.conftest import BERLIN, ICS, at, config_text
 
 NOV = (at("2026-11-01T00:00+01:00"), at("2026-12-31T00:00+01:00"))
@@ -51,6 +54,9 @@ CASES = [
     ("vtodo_bad_date.ics", DEFAULT, ["todo-neighbour@example.com"]),
     ("valarm_bad_trigger.ics", DEFAULT, ["bad-alarm@example.com"]),
     ("tzid_leading_space.ics", DEFAULT, ["tzid-leading-space@example.com"]),
+    ("one_off_rdate_in_window.ics", DEFAULT, ["rdate-in-window@example.com"]),
+    ("boss_address_tab_fold.ics", DEFAULT, ["tab-fold@example.com"]),
+    ("boss_address_tab_fold_lf.ics", DEFAULT, ["tab-fold-lf@example.com"]),
 ]
 
 
@@ -66,6 +72,40 @@ def test_fast_path_finds_what_the_full_parse_finds(name: str, cfg: Config,
     fast = found(source.fetch(*NOV, BERLIN).occurrences, cfg)
     assert fast == full
     assert [uid for uid, _start in full] == uids
+
+
+# Feeds over a megabyte take the chunked pre-cut before select (issue 30.1).
+BIG = ["one_off_rdate_in_window.ics", "boss_address_tab_fold.ics",
+       "boss_address_tab_fold_lf.ics", "address_fold_extra_whitespace.ics"]
+
+
+def among_a_megabyte(data: bytes) -> bytes:
+    """The fixture's events inside a generated feed over a megabyte, its line ends kept
+    (an LF-only fixture in an LF-only feed)."""
+    big = generate(4000, seed=3).encode()
+    if b"\r\n" not in data:
+        big = big.replace(b"\r\n", b"\n")
+    events = data[data.index(b"BEGIN:VEVENT"):data.rindex(b"END:VCALENDAR")]
+    at_ = big.index(b"BEGIN:VEVENT", len(big) // 2)
+    return big[:at_] + events + big[at_:]
+
+
+@pytest.mark.parametrize("name", BIG)
+def test_fast_path_over_a_megabyte_finds_what_the_full_parse_finds(name: str,
+                                                                   tmp_path: Path) -> None:
+    uids = next(u for n, _c, u in CASES if n == name)
+    small = found(parse_occurrences((ICS / name).read_bytes(), *NOV, BERLIN).occurrences,
+                  DEFAULT)
+    path = tmp_path / name
+    path.write_bytes(among_a_megabyte((ICS / name).read_bytes()))
+    n = DEFAULT
+    needles = Needles(n.boss_addresses, n.detect.title_patterns, boss_names(n),
+                      n.detect.max_attendees)
+    assert precut(path.read_bytes(), needles) is not None  # the pre-cut does cut it
+    source = IcsSource(Calendar(type="ics", path=path), DEFAULT)
+    fast = [f for f in found(source.fetch(*NOV, BERLIN).occurrences, DEFAULT)
+            if f[0] in uids]
+    assert fast == small and [uid for uid, _start in fast] == uids
 
 
 def test_unterminated_event_is_named(caplog: pytest.LogCaptureFixture) -> None:
