@@ -20,6 +20,7 @@ from manageup.cycle.queries import upcoming_meetings, why_none
 from manageup.detect import detect
 from manageup.errors import ConfigError, ManageupError
 from manageup.sources import Check, ReportsHealth, unlabelled
+from manageup.words import plural
 
 # A line of doctor's report: passed (True), failed (False) or a warning (None): worth
 # fixing, but nothing fails for it.
@@ -92,9 +93,9 @@ def _check_calendars(config: Config, now: datetime) -> Iterator[Check]:
         everything.occurrences.extend(one.occurrences)
         everything.warnings.extend(one.warnings)
         ahead = upcoming_meetings(config, now, one).matches
-        note = f"; {len(one.warnings)} event(s) skipped (run `manageup meetings`)" \
+        note = f"; {plural(len(one.warnings), 'event')} skipped (run `manageup meetings`)" \
             if one.warnings else ""
-        yield True, (f"calendar {src.label}: readable, {len(ahead)} 1:1(s) with your boss "
+        yield True, (f"calendar {src.label}: readable, {plural(len(ahead), '1:1')} with your boss "
                      f"ahead{note}")
     if not readable:
         return  # every calendar failed (said above): nothing to judge
@@ -155,8 +156,8 @@ def _check_store(config: Config) -> Check:
     if problems:
         return False, f"store {path} is damaged (integrity check: {problems[0]}); {how}"
     if bad:
-        return False, (f"store {path}: {len(bad)} row(s) manageup cannot use, e.g. {bad[0]}; "
-                       "cycles skip them; restore a backup from before they appeared")
+        return False, (f"store {path}: {plural(len(bad), 'row')} manageup cannot use, e.g. "
+                       f"{bad[0]}; cycles skip them; restore a backup from before they appeared")
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         return False, f"store {path} is readable by others; run: chmod 600 {path}"

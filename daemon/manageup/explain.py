@@ -17,6 +17,7 @@ from manageup.config import Config
 from manageup.detect import detect, judge, lost, people
 from manageup.model import Match, Occurrence, address
 from manageup.names import display_name
+from manageup.words import plural
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Diagnosis:
         if self.partners:
             out.append("You meet these people in recurring two-person meetings; is one of "
                         "them your boss (boss.email, or add it to boss.aliases)?")
-            out += [f"  {p.email}{f' ({p.name})' if p.name else ''}: {p.count} meeting(s), "
+            out += [f"  {p.email}{f' ({p.name})' if p.name else ''}: {plural(p.count, 'meeting')}, "
                     f"e.g. {p.title!r}" for p in self.partners]
         return out
 
@@ -168,7 +169,8 @@ def diagnose(occurrences: Sequence[Occurrence], config: Config,
                  f"{config.detect.max_attendees}, detect.max_attendees).")
     else:
         why, n = reasons.most_common(1)[0]
-        cause = (f"No 1:1 found: {len(with_boss)} event(s) have your boss in them, but none "
+        cause = (f"No 1:1 found: {plural(len(with_boss), 'event')} "
+                 f"{'has' if len(with_boss) == 1 else 'have'} your boss in them, but none "
                  f"counts; most often because: {why} ({n}). `manageup meetings --explain` "
                  "lists them.")
     return Diagnosis(cause, partners)

@@ -22,6 +22,7 @@ import schedule
 
 from manageup.errors import AlreadyRunning, ManageupError, StoreError
 from manageup.files import private_dir
+from manageup.words import plural
 
 if TYPE_CHECKING:
     from manageup.cycle.context import CycleReport
@@ -167,5 +168,5 @@ class Daemon:
             self.stop.wait(timeout=max(0.05, min(idle if idle is not None else 1.0, 1.0)))
         sd_notify("STOPPING=1")
         self.scheduler.clear()
-        log.info("stopped after %d cycles", self.cycles)
+        log.info("stopped after %s", plural(self.cycles, "cycle"))
         return 0

@@ -123,3 +123,38 @@ def test_daemon_log_lines_are_stamped_in_the_users_zone(make_config, monkeypatch
     assert stamps
     berlin = datetime.now(ZoneInfo("Europe/Berlin")).utcoffset()
     assert {datetime.fromisoformat(s).utcoffset() for s in stamps} == {berlin}
+
+
+def test_import_counts_in_words() -> None:
+    from collections import Counter
+
+    from manageup.store.export import ImportReport
+
+    report = ImportReport(added=Counter(items=3, notes=1, history=1, ledger=2),
+                          skipped=Counter(notes=2, sync_state=1))
+    assert report.summary().splitlines() == [
+        "added: 3 items, 1 note, 1 1:1 on record, 2 ledger entries",
+        "skipped (already in the store): 2 notes, 1 calendar sync state"]
+
+
+def test_the_daemon_stopping_after_one_cycle_says_1_cycle(caplog) -> None:
+    import logging
+    from datetime import datetime
+
+    from manageup.service import Daemon
+
+    def cycle(_now: datetime) -> None:
+        daemon.stop.set()
+
+    daemon = Daemon(cycle, 60, clock=lambda: datetime(2026, 11, 25).astimezone(),
+                    watchdog=False)
+    with caplog.at_level(logging.INFO):
+        assert daemon.run() == 0
+    assert "stopped after 1 cycle" in caplog.text and "1 cycles" not in caplog.text
+
+
+def test_doctor_counts_in_words(example: Path, capsys) -> None:
+    (example / "calendar.ics").unlink()
+    assert main(["--config", str(example / "config.toml"), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("1 problem found.") and "(s)" not in out

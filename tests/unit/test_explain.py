@@ -56,8 +56,8 @@ def test_mistyped_boss_says_why_and_suggests_who(example: Path, capsys) -> None:
     assert "No 1:1 found: your boss's address (sam.rivera@old-domain.example, " \
            "sam@exmaple.com) appears in no event" in out
     assert "Check boss.email and boss.aliases" in out
-    assert "  sam@example.com (Sam Rivera): 12 meeting(s), e.g. 'Alex / Sam 1:1'" in out
-    assert "  jordan@example.com (Jordan Lee): 8 meeting(s)" in out
+    assert "  sam@example.com (Sam Rivera): 12 meetings, e.g. 'Alex / Sam 1:1'" in out
+    assert "  jordan@example.com (Jordan Lee): 8 meetings" in out
 
 
 def test_boss_only_in_large_meetings(example: Path, capsys) -> None:
@@ -65,7 +65,7 @@ def test_boss_only_in_large_meetings(example: Path, capsys) -> None:
     assert main(["--config", str(cfg), "meetings", "--now", NOW]) == 0
     out = capsys.readouterr().out
     assert "appears only in meetings of 4 or more people" in out
-    assert "sam@example.com (Sam Rivera): 12 meeting(s)" in out
+    assert "sam@example.com (Sam Rivera): 12 meetings" in out
 
 
 def test_daemon_log_says_why_once(example: Path, capsys) -> None:

@@ -156,5 +156,6 @@ def doctor(ctx: Context) -> int:
         failed += ok is False
         warned += ok is None
     also = f" ({plural(warned, 'warning')})" if warned else ""
-    print(f"\n{'All checks passed' if not failed else f'{failed} problem(s) found'}{also}.")
+    verdict = f"{plural(failed, 'problem')} found" if failed else "All checks passed"
+    print(f"\n{verdict}{also}.")
     return 1 if failed else 0

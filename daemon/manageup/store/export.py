@@ -11,9 +11,21 @@ from typing import Any
 from manageup.errors import UsageError
 from manageup.model import KINDS, MAX_ID
 from manageup.store.db import StoreBase
+from manageup.words import plural
 
 # manageup.store.validate (the import rules) loads in each function that needs it: every
 # process opens the store, few of them export or import.
+
+
+# Each table's rows in the user's words, one and many: "1 note", "2 ledger entries".
+ROW_WORDS = {
+    "items": ("item", "items"), "appearances": ("appearance in a digest",
+                                                "appearances in digests"),
+    "question_use": ("question asked", "questions asked"),
+    "history": ("1:1 on record", "1:1s on record"), "ledger": ("ledger entry", "ledger entries"),
+    "digests": ("digest", "digests"), "notes": ("note", "notes"),
+    "sync_state": ("calendar sync state", "calendar sync states"), "flags": ("flag", "flags"),
+}
 
 
 @dataclass
@@ -24,13 +36,14 @@ class ImportReport:
 
     def summary(self) -> str:
         def counts(c: Counter[str]) -> str:
-            return ", ".join(f"{n} {t}" for t, n in c.items() if n) or "nothing"
+            words = {t: ROW_WORDS.get(t, (t, t)) for t in c}
+            return ", ".join(plural(n, *words[t]) for t, n in c.items() if n) or "nothing"
 
         lines = [f"added: {counts(self.added)}",
                  f"skipped (already in the store): {counts(self.skipped)}"]
         if self.renumbered:
             lines.append("renumbered (the id belongs to a different one here): " + ", ".join(
-                f"{t.rstrip('s')} #{a} is now #{b}" for t, a, b in self.renumbered))
+                f"{ROW_WORDS.get(t, (t,))[0]} #{a} is now #{b}" for t, a, b in self.renumbered))
         return "\n".join(lines)
 
 
