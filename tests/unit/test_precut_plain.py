@@ -11,6 +11,7 @@ import pytest
 from benchmarks.generate import generate
 from manageup.sources.ics import anychunk
 from manageup.sources.ics.precut import precut
+from manageup.sources.ics.prefilter import select
 from tests.unit.test_precut import RANGE, same
 from tests.unit.test_prefilter import needles
 
@@ -66,12 +67,19 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("block", CASES.values(), ids=CASES.keys())
+# The cases whose nesting select reads as broken (it passes the feed on whole): the
+# pre-cut must give up on them too. Every other case is cut, by one path or the other.
+NOT_CLEAN = {"begin hidden by a fold", "end hidden by a fold", "begin in lower case",
+             "begin in mixed case", "end of another component", "start line continued",
+             "end twice", "end missing"}
+
+
+@pytest.mark.parametrize(("name", "block"), CASES.items(), ids=CASES.keys())
 @pytest.mark.parametrize("chunk", [1 << 20, 3000])
-def test_odd_spelling_changes_nothing(block: bytes, chunk: int) -> None:
+def test_odd_spelling_changes_nothing(name: str, block: bytes, chunk: int) -> None:
     data = generate(400, seed=11).encode()
     at = data.index(b"BEGIN:VEVENT", len(data) // 2)
-    same(data[:at] + block + data[at:], chunk)
+    same(data[:at] + block + data[at:], chunk, cut=name not in NOT_CLEAN)
 
 
 def test_plain_feed_is_cut_without_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,8 +92,13 @@ def test_plain_feed_is_cut_without_the_slow_path(monkeypatch: pytest.MonkeyPatch
     for chunk in (20_000, 1 << 20):
         cut = precut(data, needles(), chunk=chunk, min_size=0)
         assert cut is not None and len(cut) < len(data) // 10
-        same(data, chunk)
-        assert RANGE  # the equivalence above ran with and without the date range
+        same(data, chunk, cut=True)
+        # With select's date range too, still on the plain path only: the one-off boss
+        # events outside the range go as well, and select keeps what it keeps.
+        in_range = precut(data, needles(), chunk=chunk, min_size=0, since=RANGE[0],
+                          until=RANGE[1])
+        assert in_range is not None and len(in_range) < len(cut)
+        assert select(in_range, needles(), *RANGE)[0] == select(data, needles(), *RANGE)[0]
 
 
 def test_an_address_that_holds_no_name_is_looked_for_on_its_own() -> None:
