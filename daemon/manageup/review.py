@@ -6,12 +6,14 @@ Input and output are passed in; the CLI gives the terminal, tests give a pty or 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from manageup.calledoff import called_off_keys, latest_digests
+from manageup.cli.values import parse_due
 from manageup.errors import UsageError
 from manageup.kinds import RISK_STATE
 from manageup.model import KINDS, MAX_TEXT, Item
@@ -146,15 +148,31 @@ def _free_text(ask: Prompt, say: Say, prompt: str) -> str:
         say(f"    That is {len(a)} characters; keep it under {MAX_TEXT}.")
 
 
+class _Progress:
+    """Which questions of this review were answered (a skip too), here or in a start of it
+    that Ctrl-C stopped: each is asked once, and each answer is saved before the next."""
+
+    def __init__(self, store: Store, p: Plan) -> None:
+        self.store, self.digest_id = store, p.digest.id
+        self.done = p.answered | store.review_progress(p.digest.id)
+
+    def left(self, key: str) -> bool:
+        return key not in self.done
+
+    def answered(self, key: str) -> None:
+        self.store.note_progress(self.digest_id, key)
+
+
 def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> Summary:
     """One question at a time; the question's context is printed, the prompt is one short
     line, so line editing (arrow keys, history) works on it."""
-    s = Summary()
+    s, progress = Summary(), _Progress(store, p)
     say(f"Review of {p.digest.title}, {p.digest.start:%a %d %b %H:%M}. "
         "Press Enter to skip a question, Ctrl-C to stop (answers so far are kept).")
-    if p.asks:
+    asks = [i for i in p.asks if progress.left(f"ask:{i.id}")]
+    if asks:
         say("\nOpen asks:")
-    for item in p.asks:
+    for item in asks:
         say(f"  #{item.id} {item.kind}: {item.text}")
         what = choose(ask, say, "    done, open, drop or skip? ", CHOICES,
                       "done, open, drop or skip (d, o, r, s), or press Enter")
@@ -162,32 +180,40 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
             status = "done" if what == "done" else "dropped"
             store.set_status(item.id, status, now)
             s.add(f"#{item.id} {status}")
+        progress.answered(f"ask:{item.id}")
     for goal, fld, _qid, text in p.probes:
-        say(f"\nGoal #{goal.id}: {goal.text}\n  You were to ask: {text}")
-        a = _free_text(ask, say, "  Their answer (Enter to skip): ")
-        if a:
-            store.update_item(goal.id, fields={fld: a})
-            s.add(f"goal #{goal.id}: {fld.replace('_', ' ')} recorded")
-    if p.career and p.career[0] not in p.answered:
+        if progress.left(f"probe:{goal.id}"):
+            say(f"\nGoal #{goal.id}: {goal.text}\n  You were to ask: {text}")
+            a = _free_text(ask, say, "  Their answer (Enter to skip): ")
+            if a:
+                store.update_item(goal.id, fields={fld: a})
+                s.add(f"goal #{goal.id}: {fld.replace('_', ' ')} recorded")
+            progress.answered(f"probe:{goal.id}")
+    if p.career and progress.left(p.career[0]):
         qid, text = p.career
         say(f"\nCareer question: {text}")
         a = _free_text(ask, say, "  Their advice (Enter to skip): ")
         if a:
             store.add_note(a, now, p.digest.id, qid)
             s.add("career advice noted")
-    if p.know and p.know[0] not in p.answered:
+        progress.answered(qid)
+    if p.know and progress.left(p.know[0]):
         say(f"\nGet to know them: {p.know[1]}")
         a = _free_text(ask, say, "  What did you learn? (Enter to skip): ")
         if a:
             s.add(_record_about(store, p, a, now))
-    _yes_no(store, p, now, ask, say, s)
+        progress.answered(p.know[0])
+    _yes_no(store, p, now, ask, say, s, progress)
     _new_items(store, now, ask, say, s)
     store.mark_reviewed(p.digest.id, now)
     return s
 
 
-def _yes_no(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
+def _yes_no(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say, s: Summary,
+            progress: _Progress) -> None:
     for risk in p.risks:
+        if not progress.left(f"risk:{risk.id}"):
+            continue
         say(f"\nRisk #{risk.id}: {risk.text}")
         if risk.fields.get("flagged"):
             state = choose(ask, say, "  Where does it stand? still open, resolved, escalated "
@@ -199,15 +225,20 @@ def _yes_no(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say, s: Summ
                            "(y, r, e, n, s), or press Enter")
         if state:
             s.add(_risk_update(store, risk.id, state, now))
+        progress.answered(f"risk:{risk.id}")
     for item in p.raise_:
+        if not progress.left(f"raise:{item.id}"):
+            continue
         say(f"\n{item.kind.capitalize()} #{item.id}: {item.text}")
         if choose(ask, say, "  Did you raise it? yes, no or skip: ", YES, "yes, no or skip"):
             store.set_status(item.id, "done", now)
             s.add(f"#{item.id} raised")
+        progress.answered(f"raise:{item.id}")
 
 
 def _new_items(store: Store, now: datetime, ask: Prompt, say: Say, s: Summary) -> None:
-    say("\nAnything new? Type KIND TEXT (kinds: " + ", ".join(KINDS) + "); Enter to finish.")
+    say("\nAnything new? Type KIND TEXT [--due DATE] (kinds: " + ", ".join(KINDS) +
+        "); Enter to finish.")
     while True:
         try:
             line = ask("  new: ").strip()
@@ -218,11 +249,25 @@ def _new_items(store: Store, now: datetime, ask: Prompt, say: Say, s: Summary) -
             break
         kind, _, text = line.partition(" ")
         try:
-            item_id = store.add_item(kind.lower(), text, now)
+            text, due = split_due(text, now.date())
+            item_id = store.add_item(kind.lower(), text, now, due=due)
         except UsageError as e:
             say(f"    {e}")
             continue
         s.add(f"added {kind.lower()} #{item_id}")
+
+
+_DUE = re.compile(r"(?:^|\s)--due(?:=|\s+)(\S+)")
+
+
+def split_due(text: str, today: date) -> tuple[str, date | None]:
+    """`Send the deck --due friday`, as typed at `new:` or given to `--add`: the text and
+    its date, read as `add --due` reads it (a weekday, +3d, an ISO date, ...)."""
+    m = _DUE.search(text)
+    if m is None:
+        return text, None
+    return f"{text[:m.start()].rstrip()} {text[m.end():].lstrip()}".strip(), \
+        parse_due(m.group(1), today)
 
 
 def _risk_update(store: Store, risk_id: int, state: str, now: datetime) -> str:
@@ -271,7 +316,8 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         parsed_answers.append((gid, text))
     from manageup.store import check_item
 
-    for kind, text in add:
+    new = [(kind, *split_due(text, now.date())) for kind, text in add]
+    for kind, text, _due in new:
         check_item(kind, text, {})
     for item_id in (*done, *drop):
         store.get_item(item_id)
@@ -311,8 +357,8 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         s.add(f"#{item_id} raised")
     if about:
         s.add(_record_about(store, p, about, now))
-    for kind, text in add:
-        s.add(f"added {kind} #{store.add_item(kind, text, now)}")
+    for kind, text, due in new:
+        s.add(f"added {kind} #{store.add_item(kind, text, now, due=due)}")
     store.mark_reviewed(p.digest.id, now)
     return s
 

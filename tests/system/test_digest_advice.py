@@ -19,14 +19,20 @@ The quarter runs once per module; each test reads what it needs from the mails i
 from __future__ import annotations
 
 import html
+import io
 import mailbox
+import os
 import re
+import sys
+from datetime import date
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from manageup.config import parse_config
-from tests.conftest import config_text
+from manageup.store import Store
+from tests.conftest import ROOT, config_text
 from tests.system.quarter_sim import Quarter, local, quarter, tuesday
 
 
@@ -294,3 +300,77 @@ def test_risks_close(q: Quarter, capsys) -> None:
     assert "UPDATE: where it stands since 26 Jan, and what happens next." in w7
     q.mu("add", "risk", "Slip", "--type", "later", now=local("2027-03-01T17:00"), code=2)
     assert "a risk is ahead or incident, not 'later'" in capsys.readouterr().err
+
+
+def _review(q: Quarter, now: str) -> pexpect.spawn:
+    """`review` in a real terminal, as a person runs it."""
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", "--config", str(q.config),
+                                           "review", "--now", now], cwd=str(ROOT),
+                          encoding="utf-8", timeout=60, dimensions=(40, 200),
+                          env={**os.environ})
+    child.logfile_read = io.StringIO()
+    return child
+
+
+def _stop(child: pexpect.spawn) -> str:
+    child.sendintr()
+    child.expect("what you answered so far is saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    return child.logfile_read.getvalue()
+
+
+def test_review_takes_what_people_type(q: Quarter) -> None:
+    """W8's review in a terminal, stopped twice with Ctrl-C: each start goes on from the
+    first question not yet answered (an ask kept open or skipped is answered too). A new
+    item typed with --due keeps its date."""
+    now = local("2027-03-02T11:00")
+    child = _review(q, now)
+    child.expect(r"#1 need: Intro to the Finance VP.*or skip\? ")
+    child.sendline("o")
+    child.expect(r"#3 need: .*or skip\? ")
+    child.sendline("")
+    child.expect(r"#5 owe: .*or skip\? ")
+    _stop(child)
+
+    child = _review(q, now)
+    child.expect(r"#5 owe: .*or skip\? ")
+    child.sendline("d")
+    child.expect(r"#4 owe: .*or skip\? ")
+    child.sendline("o")
+    child.expect(r"#2 owe: .*or skip\? ")
+    child.sendline("o")
+    child.expect(r"Goal #6: .*Their answer \(Enter to skip\): ")
+    child.sendline("The budget is capped")
+    child.expect(r"Goal #7: .*Their answer")
+    shown = _stop(child)
+    assert "#1 need" not in shown and "#3 need" not in shown
+
+    child = _review(q, now)
+    for _goal in range(7, 12):
+        child.expect(r"Their answer \(Enter to skip\): ")
+        child.sendline("")
+    child.expect(r"Their advice")
+    child.sendline("")
+    child.expect(r"What did you learn\?")
+    child.sendline("")
+    child.expect(r"Risk #15: .*Where does it stand\? ")
+    child.sendline("o")
+    child.expect("new: ")
+    child.sendline("owe Send the board memo --due friday")
+    child.expect("new: ")
+    child.sendline("")
+    child.expect(pexpect.EOF)
+    child.close()
+    shown = child.logfile_read.getvalue()
+    assert child.exitstatus == 0, shown
+    assert "#5 owe" not in shown and "Goal #6" not in shown
+    store = Store.open(q.config.parent / "store.sqlite3")
+    try:
+        (memo,) = [i for i in store.items("owe") if "board memo" in i.text]
+        assert memo.text == "Send the board memo" and memo.due == date(2027, 3, 5)
+        assert store.get_item(6).fields["what_gets_in_the_way"] == "The budget is capped"
+        assert store.get_item(5).status == "done"
+    finally:
+        store.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pexpect
 import pytest
@@ -227,3 +227,19 @@ def test_review_asks_where_a_risk_stands(make_config) -> None:
     summary = interactive(store, plan(store, store.digests()[-1]), nxt + timedelta(hours=1),
                           _answers(script, asked), said.append)
     assert "risk #1 resolved" in summary.changed and store.get_item(1).status == "done"
+
+
+def test_a_new_item_by_flag_keeps_its_due_date(make_config) -> None:
+    """`review --add owe "Send the deck --due friday"` is the `new:` line by flag (25.10);
+    a date that is no date writes nothing."""
+    from manageup.errors import UsageError
+    from manageup.review import apply_flags
+
+    store, _d = _sent_digest(make_config)
+    p = plan(store, store.digests()[-1])
+    with pytest.raises(UsageError, match="--due 'someday'"):
+        apply_flags(store, p, AFTER, add=[("owe", "Send the deck --due someday")])
+    assert store.items("owe") == []
+    apply_flags(store, p, AFTER, add=[("owe", "Send the deck --due friday")])
+    (owe,) = store.items("owe")
+    assert owe.text == "Send the deck" and owe.due == date(2026, 12, 4)

@@ -77,6 +77,23 @@ class DigestsMixin(StoreBase):
         with self._write() as c:
             c.execute("UPDATE digests SET reviewed_at = ? WHERE id = ?", (iso(now), digest_id))
 
+    def review_progress(self, digest_id: int) -> frozenset[str]:
+        """What a review of this digest stopped half-way already asked and heard an answer
+        to, skips included: started again, it goes on from there. Kept in meta, so not
+        exported: it matters only until that review is finished."""
+        r = self.conn.execute("SELECT value FROM meta WHERE name = ?",
+                              (f"review:{digest_id}",)).fetchone()
+        try:
+            return frozenset(str(k) for k in json.loads(r["value"]))
+        except (TypeError, ValueError):
+            return frozenset()  # none yet, or not ours to read
+
+    def note_progress(self, digest_id: int, key: str) -> None:
+        keys = sorted(self.review_progress(digest_id) | {key})
+        with self._write() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                      (f"review:{digest_id}", json.dumps(keys)))
+
     def add_note(self, text: str, now: datetime, digest_id: int | None = None,
                  question_id: str = "") -> int:
         with self._write() as c:
