@@ -379,3 +379,18 @@ def test_junk_line_with_blanks_before_a_colon_keeps_the_pre_cut() -> None:
     data = _one_off(b"SUMMARY:Vendor sync", b"Best regards: Pat", b"BEGIN:VALARM",
                     b"ACTION:DISPLAY", b"END:VALARM")
     _cut_changes_nothing(data, _config())
+
+
+@pytest.mark.parametrize("space", ["\u2028", "\u0085", "\u1680", "\u3000", "\u00a0", "\x1c",
+                                   "\x1f", "\x0b"], ids=repr)
+def test_boss_address_with_any_whitespace_inside(space: str) -> None:
+    # Detection squeezes every whitespace str.split knows out of an address (model.address);
+    # the byte search and the closer look squeezed only spaces and tabs, so the boss's
+    # address with a line separator or an information separator inside was lost.
+    cfg = _config()
+    data = _one_off(b"SUMMARY:Sync", f"ORGANIZER:mailto:sam{space}@example.com".encode(),
+                    b"ATTENDEE:mailto:alex@example.com")
+    assert _found(data, cfg)
+    assert b"hostile@example.com" in select(data, _needles(cfg))[0]
+    same_answers(data)
+    _cut_changes_nothing(data, cfg)

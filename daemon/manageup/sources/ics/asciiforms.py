@@ -54,9 +54,14 @@ NORMALISES_TO_ASCII = (
 )
 
 
+# Whitespace that NFKC keeps: model.address squeezes it out of an address, as it squeezes
+# the spaces NFKC makes of the others (a no-break space).
+SQUEEZED = "\u0085\u1680\u2028\u2029"
+
+
 def chars() -> str:
-    """Every character of both lists."""
-    return FOLDS_TO_ASCII + "".join(chr(c) for a, b in NORMALISES_TO_ASCII
+    """Every character of the three lists."""
+    return FOLDS_TO_ASCII + SQUEEZED + "".join(chr(c) for a, b in NORMALISES_TO_ASCII
                                     for c in range(a, b + 1))
 
 

@@ -14,7 +14,7 @@ import re2
 from manageup.sources.ics import asciiforms, prefilter, text
 
 LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
-WS = b" \t\x0b\x0c"  # whitespace inside a line; line breaks stay
+WS = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"  # whitespace inside a line (str.split's); breaks stay
 OPTIONS = re2.Options()
 OPTIONS.encoding = re2.Options.Encoding.LATIN1
 

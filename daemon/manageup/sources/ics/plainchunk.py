@@ -50,7 +50,7 @@ _NOT_PLAIN = re2.compile(
 _START = b"\nBEGIN:VEVENT"
 _UID = re.compile(rb"\nUID([;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 _FOLD = re.compile(rb"\r?\n[ \t]")
-_BLANKS = b" \t\r\n\x0b\x0c"
+_BLANKS = b" \t\r\n" + WS
 
 
 class Plain:

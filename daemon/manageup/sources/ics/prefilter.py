@@ -40,8 +40,11 @@ _PEOPLE = re.compile(rb"^(?:attendee|organizer)[;:][^\r\n]*", re.M)
 # A person whose address has whitespace inside it (a fold plus extra spaces): detection
 # squeezes it out, so the plain substring search would miss the boss. Run by RE2
 # (_spaced): re would scan a line of "mailto:mailto:..." again from each "mailto:".
-_SPACED = (rb"mailto:[^ \t\r\n\"]*[ \t]+[^ \t\r\n]",
-           rb"\n(?:attendee|organizer):[^\r\n:]*[^ \t\r\n:][ \t]+[^ \t\r\n]")
+# Whitespace is what str.split takes for it (as model.address squeezes), in a line: the
+# information separators too.
+_SPACED = tuple(r.replace(b"_", rb" \t\x0b\x0c\x1c-\x1f") for r in (
+    rb"mailto:[^_\r\n\"]*[_]+[^_\r\n]",
+    rb"\n(?:attendee|organizer):[^\r\n:]*[^_\r\n:][_]+[^_\r\n]"))
 _RESOURCE_TYPES = {"ROOM", "RESOURCE"}
 # A people line icalendar surely parses as written: plain parameters, no quotes.
 _SIMPLE = re.compile(rb"(?:attendee|organizer)((?:;[a-z0-9-]+=[^;:\",\\^\s]*)*):([^\r\n]*)")
@@ -290,13 +293,23 @@ def _unusual(text: bytes, low: bytes, spans: list[tuple[int, int]],
     return odd
 
 
+def _address_in(block: bytes, text: str, needles: Needles) -> bool:
+    """A boss address in the block's casefolded text with every whitespace squeezed out,
+    as model.address squeezes it; people lines with a backslash are parsed as detection
+    parses them (icalendar unescapes their values: "\\n" is a line break)."""
+    squeezed = "".join(text.split())
+    if any(a in squeezed for a in needles.addresses):
+        return True
+    escaped = any(b"\\" in m.group(0) for m in _PEOPLE.finditer(block))
+    return escaped and bool(_people(block) & needles.addresses)
+
+
 def _closer_look(block: bytes, needles: Needles) -> tuple[bool, bool, bool]:
     """(address, pattern, name) hits in one block, casefolded and squeezed."""
     text = block.decode("utf-8", "replace").casefold()
-    people = _people(block)
-    address = any(a in text for a in needles.addresses) or bool(people & needles.addresses)
     folded = fold(text)
-    return (address, any(re.search(_loose(p), folded) for p in needles.patterns),
+    return (_address_in(block, text, needles),
+            any(re.search(_loose(p), folded) for p in needles.patterns),
             any(re.search(_loose(n), folded) for n in needles.names))
 
 
