@@ -121,7 +121,7 @@ def cases(files: list[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
 
 
 def test_fast_path_agrees_with_the_full_parse(peer_files: list[tuple[str, bytes]]) -> None:
-    disagreements, compared, found = [], 0, 0
+    disagreements, compared, found, refused = [], 0, 0, 0
     for name, raw in cases(peer_files):
         data, _cut = check_lines(raw, "peer")
         lo, hi = window(data)
@@ -131,7 +131,8 @@ def test_fast_path_agrees_with_the_full_parse(peer_files: list[tuple[str, bytes]
             compared += 1
             found += len(want.matches)
             if want.error and not got.matches:
-                continue  # unreadable whole; the cut feed finds nothing either
+                refused += 1  # unreadable whole; the cut feed finds nothing either
+                continue
             if (got.matches, got.history) != (want.matches, want.history) or got.error:
                 disagreements.append(f"{name} (max_attendees {cfg.detect.max_attendees}): "
                                      f"full {want.matches[:3]} {want.error}, fast "
@@ -139,6 +140,7 @@ def test_fast_path_agrees_with_the_full_parse(peer_files: list[tuple[str, bytes]
     FIGURES["peer calendar files compared (fast path vs full parse)"] += compared
     FIGURES["peer 1:1s found"] += found
     FIGURES["peer disagreements"] += len(disagreements)
+    FIGURES["peer comparisons of a feed refused whole by both paths"] += refused
     assert found > 35000  # the injected boss and user make many events 1:1s
     assert disagreements == [], "\n".join(disagreements[:20])
 
