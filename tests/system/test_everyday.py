@@ -158,3 +158,48 @@ def test_doctor_counts_in_words(example: Path, capsys) -> None:
     assert main(["--config", str(example / "config.toml"), "doctor"]) == 1
     out = capsys.readouterr().out
     assert out.rstrip().endswith("1 problem found.") and "(s)" not in out
+
+
+def _on_a_terminal(columns: int, *argv: str) -> list[str]:
+    import os
+
+    import pexpect
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["NO_COLOR"] = "1"
+    child = pexpect.spawn(sys.executable, ["-m", "manageup", *argv], env=env, cwd=str(ROOT),
+                          encoding="utf-8", timeout=60, dimensions=(50, columns))
+    out = child.read()
+    child.close()
+    return out.replace("\r\n", "\n").splitlines()
+
+
+def _fits(lines: list[str], columns: int) -> bool:
+    # A path or address longer than the line cannot be broken; every other line fits.
+    return all(len(line) <= columns or max(map(len, line.split())) > columns // 2
+               for line in lines)
+
+
+@pytest.mark.parametrize("verb", [["doctor"], ["list"],
+                                  ["meetings", "--explain", "--now", "2026-11-23T09:00+01:00"]])
+def test_text_output_wraps_to_the_terminal(example: Path, capsys, verb: list[str]) -> None:
+    cfg = str(example / "config.toml")
+    assert main(["--config", cfg, "add", "risk", "The launch slips a week because the vendor "
+                 "has not signed the contract yet", "--action", "Moved QA earlier and asked "
+                 "legal to push the vendor"]) == 0
+    capsys.readouterr()
+    assert main(["--config", cfg, *verb]) in (0, 1)
+    piped = capsys.readouterr().out.splitlines()
+    assert max(map(len, piped)) > 60  # long lines, left whole for a pipe
+    shown = _on_a_terminal(60, "--config", cfg, *verb)
+    assert _fits(shown, 60), [line for line in shown if len(line) > 60]
+    assert len(shown) > len(piped)  # it did wrap
+    # The words are all there, in order.
+    assert " ".join(" ".join(shown).split()) == " ".join(" ".join(piped).split())
+
+
+def test_an_error_wraps_to_the_terminal(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    shown = _on_a_terminal(50, "--config", str(missing), "list")
+    assert shown[0].startswith("manageup: config problem:") and _fits(shown, 50), shown
+    assert len(shown) > 1

@@ -38,7 +38,8 @@ OWN_TEXT = {
     "mark": "ok / FAIL, painted",
     "start_here()": "manageup's own short help",
     "also": "a count of warnings",
-    "'All checks passed' if not failed else f'{failed} problem(s) found'": "a count",
+    "verdict": "a count, or that all checks passed",
+    "example": "the annotated example config shipped inside the package",
 }
 
 
@@ -48,10 +49,12 @@ def _rendered(node: ast.expr) -> bool:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         if node.func.id in RENDERERS:
             return True
-        if node.func.id == "paint":  # colour around text that must itself be rendered
-            return _rendered(node.args[0])
+        if node.func.id in ("paint", "fit"):  # colour or wrapping around text that must
+            return _rendered(node.args[0])  # itself be rendered
     if isinstance(node, ast.JoinedStr):
         return all(_rendered(v.value) for v in node.values if isinstance(v, ast.FormattedValue))
+    if isinstance(node, ast.Subscript):  # a part of rendered text (fit(...)[4:])
+        return _rendered(node.value)
     if isinstance(node, ast.BinOp):
         return _rendered(node.left) and _rendered(node.right)
     if isinstance(node, ast.IfExp):

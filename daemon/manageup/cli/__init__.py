@@ -48,9 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.verb.resolve()(Context(args))
         return result
     except ManageupError as e:
+        from manageup.cli.output import fit
         from manageup.textutil import for_terminal  # a feed's bytes, a server's reason
 
-        print(f"manageup: {for_terminal(str(e))}", file=sys.stderr)
+        print(fit(f"manageup: {for_terminal(str(e))}", "  ", sys.stderr), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("manageup: interrupted", file=sys.stderr)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from manageup.cli.context import Context
-from manageup.cli.output import paint
+from manageup.cli.output import fit, paint
 from manageup.errors import ManageupError
 from manageup.files import write_private
 from manageup.model import Match, Occurrence
@@ -121,18 +121,18 @@ def meetings(ctx: Context) -> int:
             print(for_terminal(line), file=sys.stderr)
         return 0
     for line in why.lines() if why else []:
-        print(for_terminal(line))
+        print(fit(for_terminal(line)))
     for m in found.matches:
         print(f"{_when(m.occurrence)}  {paint(for_terminal(m.occurrence.title), 'bold')}")
-        print(f"    why: {for_terminal(m.reason)}")
+        print(fit(f"    why: {for_terminal(m.reason)}"))
     for line in hints:
-        print(paint(for_terminal(line), "yellow"))
+        print(paint(fit(for_terminal(line)), "yellow"))
     if args.explain:
-        print(f"\nNear misses ({len(misses)}): events with your boss or a 1:1 title that did "
-              "not count" + (":" if misses else "."))
+        print(fit(f"\nNear misses ({len(misses)}): events with your boss or a 1:1 title "
+                  "that did not count" + (":" if misses else ".")))
     for n in misses:
         print(f"{_when(n.occurrence)}  {for_terminal(n.occurrence.title)}")
-        print(f"    why not: {paint(for_terminal(n.why_not), 'yellow')}")
+        print(paint(fit(f"    why not: {for_terminal(n.why_not)}"), "yellow"))
     for w in found.gathered.warnings:
         print(f"warning: {for_terminal(w)}", file=sys.stderr)
     return 0
@@ -152,7 +152,7 @@ def doctor(ctx: Context) -> int:
     for ok, line in run_checks(ctx.config_arg, now=datetime.now().astimezone()):
         mark = paint("ok  ", "green") if ok else paint("warn", "yellow") if ok is None \
             else paint("FAIL", "red")
-        print(f"{mark}  {for_terminal(line)}")
+        print(mark + fit(f"....  {for_terminal(line)}", hang="      ")[4:])
         failed += ok is False
         warned += ok is None
     also = f" ({plural(warned, 'warning')})" if warned else ""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from manageup.cli.context import Context
+from manageup.cli.output import fit
 from manageup.cli.values import parse_due
 from manageup.errors import UsageError
 from manageup.files import write_private
@@ -71,9 +72,9 @@ def add(ctx: Context) -> int:
 def _print_item(i: Item) -> None:
     due = f" due {i.due}" if i.due else ""
     status = "" if i.status == "open" else f" ({i.status})"
-    print(for_terminal(f"#{i.id:<4} {i.kind:<6} {i.text}{due}{status}"))
+    print(fit(for_terminal(f"#{i.id:<4} {i.kind:<6} {i.text}{due}{status}"), " " * 13))
     for k, v in i.fields.items():
-        print(for_terminal(f"{'':12}{k.replace('_', ' ')}: {v}"))
+        print(fit(for_terminal(f"{'':13}{k.replace('_', ' ')}: {v}")))
 
 
 def _item_json(i: Item) -> dict[str, Any]:

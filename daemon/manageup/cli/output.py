@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import textwrap
 from datetime import datetime, tzinfo
 from typing import ClassVar, TextIO
 
@@ -80,3 +82,31 @@ def paint(text: str, colour: str, stream: TextIO | None = None) -> str:
         return text
     return f"\033[{_CODES[colour]}m{text}\033[0m"
 
+
+
+def screen_width(stream: TextIO) -> int | None:
+    """The terminal's width (COLUMNS first) when `stream` is one; None for a pipe or a
+    file, whose reader (grep, a log) wants each line whole."""
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return max(shutil.get_terminal_size().columns, 20)
+
+
+def fit(text: str, hang: str = "    ", stream: TextIO | None = None) -> str:
+    """`text` wrapped to the terminal's width, each line on its own: a line that wraps goes
+    on under `hang`, or two spaces deeper than its own indent when it has one. Paths and
+    addresses are never broken. Unchanged when not writing to a terminal."""
+    width = screen_width(stream or sys.stdout)
+    if width is None:
+        return text
+    out = []
+    for line in text.split("\n"):
+        lead = line[:len(line) - len(line.lstrip(" "))]
+        out.append(textwrap.fill(line.strip(), width=width, initial_indent=lead,
+                                 subsequent_indent=lead + "  " if lead else hang,
+                                 break_long_words=False, break_on_hyphens=False,
+                                 replace_whitespace=False) or line)
+    return "\n".join(out)

@@ -215,11 +215,13 @@ def config(ctx: Context) -> int:
     if ctx.args.example:
         from importlib.resources import files
 
-        print(files("manageup").joinpath("config.example.toml").read_text("utf-8"), end="")
+        example = files("manageup").joinpath("config.example.toml").read_text("utf-8")
+        print(example, end="")
         return 0
     from manageup.config import find_config
 
     path = find_config(ctx.config_arg)
     state = "" if path.exists() else " (not there yet: `manageup init` writes it)"
-    print(f"{path}{state}\nEvery key, with its default and meaning: manageup config --example")
+    print(for_terminal(f"{path}{state}\nEvery key, with its default and meaning: "
+                       "manageup config --example"))
     return 0
