@@ -190,6 +190,21 @@ def _tuple(*checks: Check) -> Check:
 
 
 _QUESTION = _tuple(_text(200, False), _text())  # [question id, its text]
+
+
+def _seen(v: Any) -> dict[str, dict[str, str]]:
+    """{item id: {field: its fingerprint}}, what novelty compares the next digest with."""
+    if not isinstance(v, dict) or len(v) > 100_000:
+        raise Bad("expected an object of item ids")
+    for k, prints in v.items():
+        if not (isinstance(k, str) and k.isdigit()) or not isinstance(prints, dict):
+            raise Bad(f"{str(k)[:80]!r}: expected an item id and its fingerprints")
+        for name, h in prints.items():
+            if not isinstance(name, str) or not isinstance(h, str) or len(name) > 200 \
+                    or len(h) > 200:
+                raise Bad(f"{str(name)[:80]!r}: expected a field name and a short hash")
+    return v
+
 # What a sent digest recorded for `review` and its reminder (Digest.shown), each key in the
 # shape they unpack: a wrong one made both end in a traceback at every later cycle.
 SHOWN: dict[str, Check] = {
@@ -197,6 +212,7 @@ SHOWN: dict[str, Check] = {
     "items": _list_of(_id),
     "probes": _list_of(_tuple(_id, _one_of(PROBE_FIELDS), _text(200, False), _text())),
     "career": _optional(_QUESTION), "know": _optional(_QUESTION), "end": _when,
+    "seen": _seen, "reason": _text(),
 }
 
 
