@@ -21,7 +21,8 @@ from manageup.digestmodel import (
     Relationship,
 )
 from manageup.knowing import known_questions
-from manageup.lead import lead_with
+from manageup.lead import MOST, PACKED, lead_with
+from manageup.leadfill import fill
 from manageup.model import (
     PROBE_FIELDS,
     BossWeek,
@@ -206,8 +207,10 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         topics_more=max(0, len(topics) - SHOW_SHARE),
         held_back=held_back,
         boss_week=boss_week,
-        lead=lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, meeting_day,
-                       packed),
+        lead=fill(lead_with(owes, risks, needs, goals, learn_goals, career, boss_name,
+                            meeting_day, packed),
+                  since, wins, by_kind.get("goal", []), needs, boss_name,
+                  PACKED if packed else MOST),
         packed=packed,
         since=since,
         novelty=novelty(snapshot.digests, occ.key, occ.start, now),

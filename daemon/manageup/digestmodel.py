@@ -149,7 +149,7 @@ class LeadPoint:
     question_id: str = ""  # the question it asks, for a question
 
 
-GAP_DAYS = 14  # a longer wait between 1:1s is news, and changes what to lead with
+GAP_DAYS = 15  # more than two weeks between 1:1s is news, and changes what to lead with
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,7 @@ class SinceLast:
     added: tuple[Item, ...] = ()  # other items noted since
     changed: tuple[tuple[Item, str], ...] = ()  # item, what changed
     calendar: tuple[str, ...] = ()
+    lost: tuple[tuple[datetime, str, str], ...] = ()  # slots that did not happen, and whose
 
     @property
     def gap(self) -> bool:

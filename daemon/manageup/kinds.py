@@ -13,13 +13,15 @@ AHEAD_FIELDS = ("impact", "when_it_hits", "decision")
 RISK_TYPES = ("ahead", "incident")
 PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
 # about: `question` names the get-to-know question an answer came from (set by review).
+# win, owe: `goal` is the id of the boss's goal it serves.
 # risk: `flagged` is the date it was raised with the boss, `escalated` the date it was
 # taken higher, `updated` the last review that said where it stands (set by review).
 RISK_STATE = ("flagged", "escalated", "updated")
 KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, *AHEAD_FIELDS, "risk_type",
                                                     *RISK_STATE),
                                            "goal": PROBE_FIELDS,
-                                           "about": ("question",)}
+                                           "about": ("question",),
+                                           "win": ("goal",), "owe": ("goal",)}
 ITEM_STATUSES = ("open", "done", "dropped")
 MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a document
 MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
@@ -41,6 +43,7 @@ FIELD_OPTIONS = {
     "decision": ("--decision", "risk ahead: the decision you need from your boss"),
     "question": ("--answers", "about: the get-to-know question it answers (its id, e.g. "
                               "know-communication), so the digest does not ask it"),
+    "goal": ("--goal", "win, owe: the number of the boss's goal it serves"),
 }
-FIELD_METAVARS = {"question": "ID", "risk_type": "TYPE"}  # the rest take TEXT
+FIELD_METAVARS = {"question": "ID", "risk_type": "TYPE", "goal": "ID"}  # the rest take TEXT
 FIELD_CHOICES = {"risk_type": RISK_TYPES}  # offered by tab completion; check_item holds to them

@@ -60,19 +60,18 @@ def _day(iso: str) -> str:
         return iso
 
 
-def _calendar(history: Sequence[HistoryEntry], after: datetime, before: datetime,
-              now: datetime, config: Config) -> list[str]:
-    """Slots between the two 1:1s that did not happen, in order, and whose doing it was."""
-    lines = []
+def _lost(history: Sequence[HistoryEntry], after: datetime, before: datetime, now: datetime,
+          config: Config) -> list[tuple[datetime, str, str]]:
+    """Slots between the two 1:1s that did not happen, in order: (slot, state, whose)."""
+    lost = []
     for h in sorted(history, key=lambda h: h.slot):
         if not after < h.slot < before or (h.start >= now and h.status != "cancelled"):
             continue
         st = state(h, now)
         if st in ("cancelled", "deleted", "declined"):
             who = "you" if st == "declined" else organizer_name(h.organizer, config)
-            by = f" by {who}" if who and st != "deleted" else ""
-            lines.append(f"{h.slot.astimezone(config.zone):%a %d %b} {st}{by}")
-    return lines
+            lost.append((h.slot.astimezone(config.zone), st, who))
+    return lost
 
 
 def since_last(entry: HistoryEntry | None, d: PastDigest | None, items: Sequence[Item],
@@ -90,7 +89,9 @@ def since_last(entry: HistoryEntry | None, d: PastDigest | None, items: Sequence
     reviewed = d.reviewed_at if d else None
     agreed = [i for i in new if i.kind in ("need", "owe") and i.created == reviewed]
     closed = [i for i in items if i.closed and when <= i.closed <= now]
-    calendar = _calendar(history, entry.slot, start, now, config)
+    lost = _lost(history, entry.slot, start, now, config)
+    calendar = [f"{slot:%a %d %b} {st}" + (f" by {who}" if who and st != "deleted" else "")
+                for slot, st, who in lost]
     days = (start.astimezone(config.zone).date() - when.date()).days
     if days >= GAP_DAYS:
         calendar.append(f"{days} days since your last 1:1, on {when:%a %d %b}")
@@ -105,4 +106,5 @@ def since_last(entry: HistoryEntry | None, d: PastDigest | None, items: Sequence
         added=tuple(i for i in new if i.kind != "about" and i not in agreed),
         changed=tuple(_changed(d, items, when)),
         calendar=tuple(calendar),
+        lost=tuple(lost),
     )

@@ -50,6 +50,21 @@ def _check_fields(kind: str, fields: dict[str, str]) -> None:
                              f"question; use one of: {', '.join(ids)}")
 
 
+def _check_goal(store: Any, fields: dict[str, str]) -> None:
+    """--goal names one of the boss's goals on record, by its number."""
+    if "goal" not in fields:
+        return
+    try:
+        goal = store.get_item(int(fields["goal"]))
+    except ValueError:
+        raise UsageError(f"--goal {fields['goal']!r}: give the goal's number, as "
+                         "`manageup list --kind goal` shows it") from None
+    if goal.kind != "goal":
+        raise UsageError(f"--goal {goal.id}: #{goal.id} is a {goal.kind}, not a goal; see "
+                         "`manageup list --kind goal`")
+    fields["goal"] = str(goal.id)
+
+
 def add(ctx: Context) -> int:
     args = ctx.args
     _check_kind(args.kind)
@@ -62,6 +77,7 @@ def add(ctx: Context) -> int:
     check_item(args.kind, args.text, fields)
     store = ctx.store()
     try:
+        _check_goal(store, fields)
         item_id = store.add_item(args.kind, args.text, now, due=due, fields=fields)
     finally:
         store.close()
@@ -146,6 +162,8 @@ def edit(ctx: Context) -> int:
     store = ctx.store()
     try:
         _check_fields(store.get_item(args.id).kind, fields)
+        if fields.get("goal"):  # empty clears it
+            _check_goal(store, fields)
         item = store.update_item(args.id, text=args.text, due=due, clear_due=args.no_due,
                                  fields=fields)
     finally:

@@ -1,0 +1,89 @@
+"""The Lead's empty places, filled from the rest of the digest (issue 26.3).
+
+lead.py picks what the boss must hear first, the help needed soonest and the one question.
+What it leaves empty is filled, in the same order, from what else the digest knows: a win
+that serves one of the boss's goals (news they should hear from you), and a request to
+rebook a 1:1 that was called off. After a long gap the ask place says so: with little time
+together, the decision the user needs goes first. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from manageup.digestmodel import Ask, LeadPoint, SinceLast
+from manageup.model import Item
+
+ORDER = ("tell", "share", "ask", "question")
+
+
+def _win(wins: Sequence[Item], goals: Mapping[int, Item], since: SinceLast | None) \
+        -> LeadPoint | None:
+    """The newest win that names an open goal of the boss's; fresh ones (noted since the
+    last 1:1) first."""
+    def serves(w: Item) -> Item | None:
+        try:
+            return goals.get(int(w.fields.get("goal", "")))
+        except ValueError:
+            return None
+
+    linked = [w for w in wins if serves(w) is not None]
+    if since is not None:
+        linked.sort(key=lambda w: w.created < since.when)
+    if not linked:
+        return None
+    w = linked[0]
+    goal = serves(w)
+    assert goal is not None
+    return LeadPoint("share", f"Share first: {w.text}",
+                     f"it serves their goal \"{goal.text}\"", w.id)
+
+
+def _rebook(since: SinceLast | None, boss: str) -> LeadPoint | None:
+    called_off = [(slot, who) for slot, st, who in (since.lost if since else ())
+                  if st in ("cancelled", "deleted")]
+    if not called_off:
+        return None
+    slot, who = called_off[-1]
+    by = f" {who}" if who and who != "you" else ""
+    return LeadPoint("ask", f"Ask to rebook the 1:1{by} called off ({slot:%a %d %b})",
+                     f"or agree with {boss} what can wait until the next one")
+
+
+def _gap(points: list[LeadPoint], since: SinceLast, needs: Sequence[Ask],
+         boss: str) -> list[LeadPoint]:
+    """The ask place after a long gap: the note, with the decision needed as its detail."""
+    note = f"{since.days} days since your last 1:1: lead with the decision you need"
+    at = next((n for n, p in enumerate(points) if p.kind == "ask"), None)
+    if at is not None:
+        p = points[at]
+        points[at] = LeadPoint("ask", note, f"{p.text} ({p.detail})" if p.detail else p.text,
+                               p.item_id)
+        return points
+    if needs:
+        a = needs[0]
+        point = LeadPoint("ask", note, f"Ask for: {a.item.text}", a.item.id)
+    else:
+        point = LeadPoint("ask", note, f"nothing asked of {boss} on record: name it before "
+                                       "anything else")
+    return _place(points, point)
+
+
+def _place(points: list[LeadPoint], point: LeadPoint) -> list[LeadPoint]:
+    rank = ORDER.index(point.kind)
+    at = next((n for n, p in enumerate(points) if ORDER.index(p.kind) > rank), len(points))
+    return [*points[:at], point, *points[at:]]
+
+
+def fill(points: Sequence[LeadPoint], since: SinceLast | None, wins: Sequence[Item],
+         goals: Sequence[Item], needs: Sequence[Ask], boss: str, most: int) \
+        -> tuple[LeadPoint, ...]:
+    out = list(points)
+    if since is not None and since.gap:
+        out = _gap(out, since, needs, boss)
+    # A 1:1 called off since the last one costs the scarcest thing, time together: asking
+    # for it back comes before good news when only one place is free.
+    for point in (_rebook(since, boss), _win(wins, {g.id: g for g in goals}, since)):
+        if point is not None and len(out) < most:
+            out = _place(out, point)
+    return tuple(out[:most])
