@@ -209,7 +209,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         boss_week=boss_week,
         lead=fill(lead_with(owes, risks, needs, goals, learn_goals, career, boss_name,
                             meeting_day, packed),
-                  since, wins, by_kind.get("goal", []), needs, boss_name,
+                  since, wins, by_kind.get("goal", []), boss_name,
                   PACKED if packed else MOST),
         packed=packed,
         since=since,

@@ -235,6 +235,13 @@ class Digest:
         fresh = nov.fresh(g.item)
         return tuple(a for f, a in zip(fields, g.answered, strict=False) if f in fresh)
 
+    @property
+    def gap_note(self) -> str:
+        """After a long gap, the Lead opens with what little time together asks for."""
+        if self.since is None or not self.since.gap:
+            return ""
+        return f"{self.since.days} days since your last 1:1: lead with the decision you need."
+
     def folds(self, items: Sequence[Item]) -> bool:
         """Every one of these seen before as it is: the list collapses to one line."""
         return all(self.novelty.folds(i) for i in items)

@@ -3,15 +3,15 @@
 lead.py picks what the boss must hear first, the help needed soonest and the one question.
 What it leaves empty is filled, in the same order, from what else the digest knows: a win
 that serves one of the boss's goals (news they should hear from you), and a request to
-rebook a 1:1 that was called off. After a long gap the ask place says so: with little time
-together, the decision the user needs goes first. Pure.
+rebook a 1:1 that was called off. (After a long gap the Lead opens with a note: with little
+time together, the decision the user needs goes first; Digest.gap_note.) Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from manageup.digestmodel import Ask, LeadPoint, SinceLast
+from manageup.digestmodel import LeadPoint, SinceLast
 from manageup.model import Item
 
 ORDER = ("tell", "share", "ask", "question")
@@ -40,7 +40,11 @@ def _win(wins: Sequence[Item], goals: Mapping[int, Item], since: SinceLast | Non
 
 
 def _rebook(since: SinceLast | None, boss: str) -> LeadPoint | None:
-    called_off = [(slot, who) for slot, st, who in (since.lost if since else ())
+    """After a long gap the Lead's note already says to use the time for the decision; a
+    slot long past is not worth rebooking then."""
+    if since is None or since.gap:
+        return None
+    called_off = [(slot, who) for slot, st, who in since.lost
                   if st in ("cancelled", "deleted")]
     if not called_off:
         return None
@@ -50,25 +54,6 @@ def _rebook(since: SinceLast | None, boss: str) -> LeadPoint | None:
                      f"or agree with {boss} what can wait until the next one")
 
 
-def _gap(points: list[LeadPoint], since: SinceLast, needs: Sequence[Ask],
-         boss: str) -> list[LeadPoint]:
-    """The ask place after a long gap: the note, with the decision needed as its detail."""
-    note = f"{since.days} days since your last 1:1: lead with the decision you need"
-    at = next((n for n, p in enumerate(points) if p.kind == "ask"), None)
-    if at is not None:
-        p = points[at]
-        points[at] = LeadPoint("ask", note, f"{p.text} ({p.detail})" if p.detail else p.text,
-                               p.item_id)
-        return points
-    if needs:
-        a = needs[0]
-        point = LeadPoint("ask", note, f"Ask for: {a.item.text}", a.item.id)
-    else:
-        point = LeadPoint("ask", note, f"nothing asked of {boss} on record: name it before "
-                                       "anything else")
-    return _place(points, point)
-
-
 def _place(points: list[LeadPoint], point: LeadPoint) -> list[LeadPoint]:
     rank = ORDER.index(point.kind)
     at = next((n for n, p in enumerate(points) if ORDER.index(p.kind) > rank), len(points))
@@ -76,11 +61,8 @@ def _place(points: list[LeadPoint], point: LeadPoint) -> list[LeadPoint]:
 
 
 def fill(points: Sequence[LeadPoint], since: SinceLast | None, wins: Sequence[Item],
-         goals: Sequence[Item], needs: Sequence[Ask], boss: str, most: int) \
-        -> tuple[LeadPoint, ...]:
+         goals: Sequence[Item], boss: str, most: int) -> tuple[LeadPoint, ...]:
     out = list(points)
-    if since is not None and since.gap:
-        out = _gap(out, since, needs, boss)
     # A 1:1 called off since the last one costs the scarcest thing, time together: asking
     # for it back comes before good news when only one place is free.
     for point in (_rebook(since, boss), _win(wins, {g.id: g for g in goals}, since)):
