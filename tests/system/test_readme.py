@@ -83,3 +83,13 @@ def test_every_readme_verb_exists(command: list[str]) -> None:
     from manageup.cli import build_parser
 
     build_parser().parse_args(command[1:])  # exits 2 on an unknown verb or option
+
+
+def test_use_it_offers_the_secret_ical_address_first() -> None:
+    # Issue 27.4: the easy path before the file export, with each provider's steps.
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Use it\n", 1)[1].split("\n## ", 1)[0]
+    first = section.index("```sh")
+    for step in ("Integrate calendar", "Secret address in iCal format", "Publish a calendar",
+                 "Public Calendar", "Fastmail", "`boss.name`", "--explain"):
+        assert -1 < section.find(step) < first, step
