@@ -42,7 +42,15 @@ SERIES_FIELDS = ("subject,organizer,attendees,iCalUId,responseStatus,isCancelled
 NOT_INHERITED = {"recurrence", "originalStart", "webLink", "changeKey", "@odata.etag",
                  "@odata.context"}
 READ = "@manageup.read"  # on a master read by GET, not sent by the delta: ours to drop
-GONE = "@manageup.gone"  # on a master Graph answered 404 for: its series was deleted
+# On a master Graph said it has not (ErrorItemNotFound): its series is left out, but asked
+# for again at the next poll, since a mailbox not yet caught up answers the same.
+GONE = "@manageup.gone"
+STALE = "@manageup.stale"  # on a master kept as last read because reading it again failed
+
+
+class MasterUnread(Exception):
+    """Reading a series master failed this time (an HTML 404, a 5xx, no answer): nothing
+    is known about the series, least of all that it was deleted."""
 
 
 def ical_uid(e: dict[str, Any]) -> str:
@@ -94,9 +102,11 @@ def is_master(e: dict[str, Any]) -> bool:
 
 def series_to_read(events: dict[str, dict[str, Any]]) -> set[str]:
     """The series masters that bare occurrences need and that neither the delta answers
-    nor an earlier read gave."""
+    nor an earlier read gave; one Graph said it has not, or kept from before because
+    reading it again failed, is asked for again."""
     wanted = {str(e["seriesMasterId"]) for e in events.values() if needs_series(e)}
-    return wanted - {i for i, e in events.items() if is_master(e)}
+    return wanted - {i for i, e in events.items()
+                     if is_master(e) and not e.get(GONE) and not e.get(STALE)}
 
 
 def with_series(events: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -134,24 +144,46 @@ def with_id(items: list[Any], label: str) -> list[dict[str, Any]]:
     return out
 
 
-def with_masters(state: dict[str, Any], read: Callable[[str], dict[str, Any]]) \
-        -> dict[str, Any]:
+def with_masters(state: dict[str, Any], read: Callable[[str], dict[str, Any]],
+                 known: dict[str, Any], label: str) -> dict[str, Any]:
     """The state with the series masters its bare occurrences need and the delta did not
-    send, each read once (`read`: GET /me/events/{id}, {} for a 404) and kept among the
-    events, so a quiet poll stays one request. One no longer needed is dropped; one Graph
-    no longer has is kept, marked, so it is not asked for at every poll."""
+    send, each read (`read`: GET /me/events/{id}, {} when Graph has no such item) and kept
+    among the events, so a quiet poll stays one request. One no longer needed is dropped.
+
+    A read that fails (MasterUnread) keeps the copy last read, from this state or the one
+    before it (`known`), marked to be read again at the next poll, and says so in the log:
+    a failed read is no news about the series, and taking it for "deleted" hid a weekly
+    1:1 until the next full read, a month later."""
     events = state["events"]
     wanted = {str(e.get("seriesMasterId")) for e in events.values()}
     unused = [i for i, e in events.items() if e.get(READ) and i not in wanted]
     missing = sorted(series_to_read(events))
     if not unused and not missing:
         return state
-    events = {i: e for i, e in events.items() if i not in unused}
+    filled = {i: e for i, e in events.items() if i not in unused}
     for ident in missing:
-        master = read(ident)
-        events[ident] = {**master, "id": ident, "type": "seriesMaster", READ: True,
+        try:
+            master = read(ident)
+        except MasterUnread as e:
+            last = filled.get(ident) or known.get(ident)
+            _unread(label, ident, last, str(e))
+            if last is not None and not last.get(GONE):
+                filled[ident] = {**last, STALE: True}
+            continue
+        filled[ident] = {**master, "id": ident, "type": "seriesMaster", READ: True,
                          **({} if master else {GONE: True})}
-    return {**state, "events": events}
+    if filled == events:  # asked again, answered the same: a quiet poll stays quiet
+        return state
+    return {**state, "events": filled}
+
+
+def _unread(label: str, ident: str, last: dict[str, Any] | None, why: str) -> None:
+    name = _clip((last or {}).get("subject"))[:100]
+    series = f"{name!r} (Graph id {ident})" if name else f"with Graph id {ident}"
+    kept = ("its meetings stay as last read" if last and not last.get(GONE)
+            else "its meetings are left out of this poll")
+    log.warning("%s: could not read the series %s (%s); %s, the next poll asks again",
+                label, series, why, kept)
 
 
 def legacy_uid(e: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from manageup.accounts import MICROSOFT, Guard, dead, microsoft
-from manageup.errors import SourceError
+from manageup.errors import SignInExpired, SourceError
 from manageup.model import address
 from manageup.sources import (
     Check,
@@ -34,6 +34,7 @@ from manageup.sources.bounded import ENCODINGS, keep, read_whole
 from manageup.sources.graphevents import (
     READ,
     SERIES_FIELDS,
+    MasterUnread,
     known_uid,
     legacy_uid,
     occurrences,
@@ -56,6 +57,9 @@ MAX_PAGES = 500  # 50,000 events: far beyond any window, so a link loop ends
 TRIES = 4
 MAX_WAIT = 120.0  # seconds; a longer Retry-After waits for the next poll instead
 RESYNC = {"syncstatenotfound", "syncstateinvalid", "resyncrequired"}
+# "No such item": https://learn.microsoft.com/en-us/graph/errors (itemNotFound) and what
+# GET /me/events/{id} answers (microsoftgraph/msgraph-sdk-java-core issue #606).
+NOT_FOUND = {"erroritemnotfound", "itemnotfound"}
 
 
 class DeltaLinkExpired(Exception):
@@ -126,8 +130,8 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
     def get(self, url: str, params: dict[str, str] | None = None, *,
             absent: bool = False) -> dict[str, Any]:
         """One Graph GET: backs off on 429/503 as told by Retry-After, refreshes the token
-        once on a 401, and names the problem in one line otherwise. With `absent`, a 404
-        is an answer: {}."""
+        once on a 401, and names the problem in one line otherwise. With `absent`, Graph's
+        own "not found" is an answer: {}; another 404 (a proxy's page) is a failure."""
 
         if params:
             url = f"{url}?{urlencode(params)}"
@@ -155,7 +159,7 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
                                       "poll tries again")
                 return body
             code = _error_code(resp)
-            if resp.status_code == 404 and absent:
+            if resp.status_code == 404 and absent and code.lower() in NOT_FOUND:
                 return {}
             if resp.status_code == 410 or code.lower() in RESYNC:
                 raise DeltaLinkExpired()
@@ -278,7 +282,7 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
         if state_covers(state, start, end):
             try:
                 new, changed = self._incremental(state)
-                filled = self._with_masters(new)
+                filled = self._with_masters(new, state)
                 return filled, changed or filled is not new
             except DeltaLinkExpired:
                 log.info("%s: Graph forgot the delta state; reading the window again",
@@ -286,12 +290,23 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
         new = self._full(start, end + MARGIN)
         if state:
             new["events"] = {i: known_uid(e, state["events"]) for i, e in new["events"].items()}
-        return self._with_masters(new), True
+        return self._with_masters(new, state), True
 
-    def _with_masters(self, state: dict[str, Any]) -> dict[str, Any]:
-        return with_masters(state, lambda ident: self.get(
-            f"{self.cal.graph_url.rstrip('/')}/me/events/{quote(ident, safe='')}",
-            {"$select": SERIES_FIELDS}, absent=True))
+    def _with_masters(self, state: dict[str, Any], known: Any) -> dict[str, Any]:
+        return with_masters(state, self._master, (known or {}).get("events", {}), self.label)
+
+    def _master(self, ident: str) -> dict[str, Any]:
+        """GET /me/events/{id}: the master, {} if Graph has no such item; a failure is this
+        poll's only (MasterUnread), but a dead sign-in is everyone's."""
+        try:
+            return self.get(f"{self.cal.graph_url.rstrip('/')}/me/events/"
+                            f"{quote(ident, safe='')}", {"$select": SERIES_FIELDS},
+                            absent=True)
+        except SignInExpired:
+            raise
+        except (SourceError, DeltaLinkExpired) as e:
+            why = unlabelled(str(e), self.label).split(";")[0] or "Graph asked to resync"
+            raise MasterUnread(why) from None
 
     def _pages(self, url: str, params: dict[str, str] | None = None) \
             -> tuple[list[dict[str, Any]], str]:
