@@ -203,3 +203,33 @@ def test_an_error_wraps_to_the_terminal(tmp_path: Path) -> None:
     shown = _on_a_terminal(50, "--config", str(missing), "list")
     assert shown[0].startswith("manageup: config problem:") and _fits(shown, 50), shown
     assert len(shown) > 1
+
+
+@pytest.mark.parametrize("verb", ["done", "drop", "edit"])
+def test_tab_completion_offers_open_item_ids_with_their_text(example: Path, verb: str,
+                                                             monkeypatch) -> None:
+    from tests.system.test_cli_habits import _complete_in_bash
+
+    cfg = example / "config.toml"
+    assert run(example, "add", "owe", "Send the Q4 numbers") == 0
+    assert run(example, "add", "goal", "Cut cloud spend") == 0
+    assert run(example, "add", "win", "Shipped it") == 0
+    assert run(example, "done", "3") == 0
+    monkeypatch.setenv("MANAGEUP_CONFIG", str(cfg))
+    offered = _complete_in_bash(f"manageup {verb} ")  # argcomplete adds the options
+    assert [w for w in offered if not w.startswith("-")] == ["1", "2"]  # not the closed one
+    assert _complete_in_bash(f"manageup --config {cfg} {verb} 2") == ["2"]
+
+
+def test_probe_completes_goals_only_and_each_id_carries_its_text(example: Path) -> None:
+    import argparse
+
+    from manageup.cli.items import item_ids
+
+    assert run(example, "add", "owe", "Send the Q4 numbers") == 0
+    assert run(example, "add", "goal", "Cut cloud spend") == 0
+    args = argparse.Namespace(config=str(example / "config.toml"), verb=None)
+    assert item_ids("", args) == {"1": "owe: Send the Q4 numbers", "2": "goal: Cut cloud spend"}
+    assert item_ids("", args, kind="goal") == {"2": "goal: Cut cloud spend"}
+    # No config, no store: nothing offered, nothing raised into the shell.
+    assert item_ids("", argparse.Namespace(config="/nonexistent.toml")) == {}

@@ -13,7 +13,7 @@ from typing import Any
 from manageup.cli.context import Context
 from manageup.cli.output import fit
 from manageup.cli.values import parse_due
-from manageup.errors import UsageError
+from manageup.errors import ManageupError, UsageError
 from manageup.files import write_private
 from manageup.kinds import FIELD_OPTIONS, KIND_FIELDS, KINDS, PROBE_FIELDS
 from manageup.model import Item
@@ -209,3 +209,29 @@ def import_(ctx: Context) -> int:
         store.close()
     print(report.summary())
     return 0
+
+
+def item_ids(prefix: str = "", parsed_args: argparse.Namespace | None = None,
+             kind: str | None = None, **_: Any) -> dict[str, str]:
+    """Tab completion (argcomplete): the open items' ids, each with its kind and text (zsh
+    and fish show it). Nothing when the config or the store cannot be read: a shell is
+    no place for an error."""
+    given = getattr(parsed_args, "config_after", None) or getattr(parsed_args, "config", None)
+    try:
+        from manageup.config import find_config, load_config
+        from manageup.store import Store
+
+        store = Store.open(load_config(find_config(given)).store.path, readonly=True)
+        try:
+            items = store.items(kind)
+        finally:
+            store.close()
+    except (ManageupError, OSError):
+        return {}
+    return {str(i.id): for_terminal(f"{i.kind}: {i.text}", one_line=True) for i in items
+            if str(i.id).startswith(prefix)}
+
+
+def goal_ids(prefix: str = "", parsed_args: argparse.Namespace | None = None,
+             **_: Any) -> dict[str, str]:
+    return item_ids(prefix, parsed_args, kind="goal")

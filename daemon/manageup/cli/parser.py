@@ -75,7 +75,19 @@ def _add_verb_args(sp: argparse.ArgumentParser, verb: Verb) -> None:
         if a.completions:
             words = a.completions
             action.completer = lambda words=words, **_: list(words)  # type: ignore[attr-defined]
+        elif a.completer:
+            action.completer = _computed(a.completer)  # type: ignore[attr-defined]
     _add_globals(sp, after=True)
+
+
+def _computed(name: str) -> Any:
+    def complete(**kwargs: Any) -> Any:
+        module, _, function = name.partition(":")
+        import importlib
+
+        return getattr(importlib.import_module(f"manageup.cli.{module}"), function)(**kwargs)
+
+    return complete
 
 
 class _VerbsAction(argparse._SubParsersAction):

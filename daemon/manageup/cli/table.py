@@ -21,10 +21,14 @@ class Arg(NamedTuple):
     # What tab completion offers, where argparse `choices` would not do: it would replace
     # the verb's own error message (naming the kinds and the fix) with argparse's.
     completions: tuple[str, ...] = ()
+    # Or "module:function" under manageup.cli that computes them (argcomplete's completer
+    # protocol), imported only when a shell asks.
+    completer: str = ""
 
 
-def arg(*flags: str, completions: tuple[str, ...] = (), **options: Any) -> Arg:
-    return Arg(flags, options, completions)
+def arg(*flags: str, completions: tuple[str, ...] = (), completer: str = "",
+        **options: Any) -> Arg:
+    return Arg(flags, options, completions, completer)
 
 
 class Verb(NamedTuple):

@@ -13,7 +13,8 @@ def _field_args(suffix: str = "") -> tuple[Arg, ...]:
                  for f, (option, text) in FIELD_OPTIONS.items())
 
 
-_ID = arg("id", type=int, metavar="ID", help="the item's number, as `manageup list` shows it")
+_ID = arg("id", type=int, metavar="ID", completer="items:item_ids",
+          help="the item's number, as `manageup list` shows it")
 
 VERBS: tuple[Verb, ...] = (
     Verb("init", "write a working config, asking for what is missing", "setup:init",
@@ -115,7 +116,8 @@ VERBS: tuple[Verb, ...] = (
          ('manageup probe 2 why "The CFO tied headcount to it"',),
          description="Record what you learned about one of your boss's goals. FIELD is "
                      "one of: " + ", ".join(PROBE_FIELDS) + " (or why, blocker, cost, help).",
-         args=(arg("goal_id", type=int, metavar="GOAL_ID", help="the goal's number"),
+         args=(arg("goal_id", type=int, metavar="GOAL_ID", completer="items:goal_ids",
+                   help="the goal's number"),
                arg("field", metavar="FIELD", help="which question the answer is to"),
                arg("text", metavar="TEXT", help="the answer"))),
     Verb("edit", "change an item's text, due date or fields", "items:edit",
