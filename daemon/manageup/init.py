@@ -112,6 +112,10 @@ def _check_feed(url: str) -> None:
     except SourceError as e:
         said = str(e).split(": ", 1)[-1]
         # The server was reached and said no: the address itself is wrong.
+        if said.startswith("the server answered 401"):
+            raise UsageError(f"--calendar {url!r}: {said.split(' (')[0]}: a secret iCal "
+                             "address needs no login; for a CalDAV server write a calendar "
+                             'with type = "caldav" (the README\'s "CalDAV" section)') from None
         if said.startswith("the server answered"):
             raise UsageError(f"--calendar {url!r}: {said.split(';')[0]}; check the address "
                              "(the README's \"Use it\" shows where each calendar gives "

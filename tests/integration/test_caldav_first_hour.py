@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BERLIN, ICS, free_port
+from tests.conftest import BERLIN, ICS, config_text, free_port
 from tests.contract.test_microsoft import ca  # noqa: F401  (fixture)
 from tests.integration.test_caldav import NOW, _write, fresh, radicale  # noqa: F401  (fixtures)
 
@@ -36,10 +36,17 @@ def test_a_caldav_address_given_as_an_ics_feed_says_to_use_caldav(
     from manageup import cli
 
     url = fresh([ICS / "weekly_moved_cancelled_exdate.ics"])
+    # init fetches the address once and says so at once, writing nothing.
     assert cli.main(["init", "--config", str(tmp_path / "c.toml"), "--me", "alex@example.com",
                      "--boss", "sam@example.com", "--calendar", url,
-                     "--timezone", "Europe/Berlin"]) == 0
-    capsys.readouterr()
+                     "--timezone", "Europe/Berlin"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "401" in err and 'type = "caldav"' in err
+    assert not (tmp_path / "c.toml").exists()
+    # A config written by hand gets the same advice from the first command that reads it.
+    text = config_text(url, tmp_path).replace('path = "http', 'url = "http')
+    (tmp_path / "c.toml").write_text(text)
+    (tmp_path / "c.toml").chmod(0o600)
     assert cli.main(["--config", str(tmp_path / "c.toml"), "meetings"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "401" in err and 'type = "caldav"' in err
