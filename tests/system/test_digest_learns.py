@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.quarter import Week, play, weeks
+from benchmarks.quarter import SAME_AT_MOST, WORDS_AT_MOST, Week, play, same_share, weeks
 from manageup.config import parse_config
 from tests.conftest import config_text
 from tests.system.quarter_sim import Quarter, quarter
@@ -172,3 +172,20 @@ def test_goal_names_one_of_the_boss_goals(q: Quarter, capsys: pytest.CaptureFixt
     assert "--goal 1: #1 is a need, not a goal" in capsys.readouterr().err
     q.mu("add", "topic", "Offsite", "--goal", "3", now="2027-04-01T09:00+02:00", code=2)
     assert "--goal does not apply to topic items" in capsys.readouterr().err
+
+
+def test_week_13_reads_in_two_minutes_and_is_mostly_new(by_week: dict[int, Week]) -> None:
+    """Issue 26.2's figures on the quarter (benchmarks.quarter prints them per week): the
+    text part of week 13 at most 600 words, and at most half of its lines (the meeting block
+    aside) word for word in week 12's."""
+    w13 = by_week[13]
+    assert 0 < w13.words <= WORDS_AT_MOST
+    assert w13.same is not None and w13.same <= SAME_AT_MOST, f"{w13.same:.0%}"
+    # Measured against week 12's digest (the last one before it), not an older one.
+    assert w13.same == same_share(w13.text, by_week[12].text)
+    # The two risks Sam has heard fold to their line, the update they need kept on it.
+    text = flat(w13.text)
+    assert "two weeks [#6, flagged 19 Jan; follow up] UPDATE: where it stands since 19 Jan" \
+        in text
+    assert "migration [#20, flagged 02 Mar; follow up] UPDATE: where it stands since 02 Mar" \
+        in text
