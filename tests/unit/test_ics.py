@@ -98,6 +98,7 @@ def test_what_comes_before_begin_vcalendar_costs_nothing(name: str) -> None:
     ("vtimezone_impossible_offset.ics", ["time zone Europe/Berlin", "+5328"]),
     ("vtodo_bad_date.ics", ["to-do nan-todo@example.com", "0NaNaNaNTaNaNaN"]),
     ("valarm_bad_trigger.ics", ["alarm of event bad-alarm@example.com"]),
+    ("vtimezone_tzid_value_date.ics", ["time zone 18640509"]),
 ])
 def test_a_bad_value_nothing_reads_costs_only_its_own_part(name: str, named: list[str]) -> None:
     """One bad part is skipped and named; the rest of the feed is read as it is."""
@@ -106,6 +107,20 @@ def test_a_bad_value_nothing_reads_costs_only_its_own_part(name: str, named: lis
     assert o.start == at("2026-11-26T09:00Z")
     (warning,) = r.warnings
     assert warning.startswith(f"{name}: skipped ") and all(n in warning for n in named)
+
+
+def test_a_zone_line_icalendar_refuses_costs_only_that_line() -> None:
+    """ical.js's RDATE;VALUE=DATE observances: the zone is read without those two lines
+    (its later rules give -04:00 in 2026), each line named; the Paris event as it is."""
+    r = occ("vtimezone_rdate_value_date.ics")
+    assert [(o.uid, o.start) for o in r.occurrences] == [
+        ("rdate-date-paris@example.com", at("2026-11-19T09:00Z")),
+        ("rdate-date-zone@example.com", at("2026-11-26T14:00Z"))]
+    (warning,) = r.warnings
+    assert warning.startswith("vtimezone_rdate_value_date.ics: skipped ")
+    assert all(n in warning for n in ["time zone Makebelieve/RDATE_as_date",
+                                      "RDATE;VALUE=DATE:19800101",
+                                      "RDATE;VALUE=DATE:19850101"])
 
 
 def test_a_date_with_a_tzid_is_all_day() -> None:

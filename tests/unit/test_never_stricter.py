@@ -57,6 +57,9 @@ CASES = [
     ("one_off_rdate_in_window.ics", DEFAULT, ["rdate-in-window@example.com"]),
     ("boss_address_tab_fold.ics", DEFAULT, ["tab-fold@example.com"]),
     ("boss_address_tab_fold_lf.ics", DEFAULT, ["tab-fold-lf@example.com"]),
+    ("vtimezone_rdate_value_date.ics", DEFAULT,
+     ["rdate-date-paris@example.com", "rdate-date-zone@example.com"]),
+    ("vtimezone_tzid_value_date.ics", DEFAULT, ["tzid-date@example.com"]),
 ]
 
 

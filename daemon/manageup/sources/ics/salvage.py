@@ -104,6 +104,15 @@ def _tree(lines: list[bytes]) -> list[_Part]:
     return [r for r in roots if r.last >= 0]
 
 
+# What a time zone cannot go without: its name, and each rule's start and offsets.
+_BONES = {b"begin", b"end", b"tzid", b"dtstart", b"tzoffsetfrom", b"tzoffsetto"}
+
+
+def _name(line: bytes) -> bytes:
+    """A content line's property name, lower case."""
+    return line.strip().split(b":", 1)[0].split(b";", 1)[0].strip().lower()
+
+
 _KINDS = {b"vevent": "event", b"vtodo": "to-do", b"vjournal": "journal entry"}
 
 
@@ -118,8 +127,17 @@ class _Cutter:
 
     def fails(self, first: int, last: int) -> str:
         """Why icalendar refuses these lines read alone; "" when it reads them."""
+        return self.error([i for i in range(first, last + 1) if self.keep[i]])
+
+    def error(self, rows: list[int]) -> str:
+        """Why icalendar refuses these lines, inside a calendar as in the feed: a time
+        zone is only built (and refused) when it closes inside one."""
+        text = b"\n".join(self.lines[i] for i in rows)
+        if not text.lstrip().lower().startswith(b"begin:vcalendar"):
+            text = b"BEGIN:VCALENDAR\n" + text + b"\nEND:VCALENDAR"
+        fresh_timezones()  # a zone built by an earlier try is not built (nor refused) again
         try:
-            icalendar.Calendar.from_ical(self.text(first, last), multiple=True)
+            icalendar.Calendar.from_ical(text, multiple=True)
         except Exception as e:  # whatever it raises, that part is what refuses the feed
             return str(e)[:120] or type(e).__name__
         return ""
@@ -146,28 +164,40 @@ class _Cutter:
         for child in part.children:
             self.check(child)
         why = self.fails(part.first, part.last)
-        if why:
+        if why and not (part.name == b"vtimezone" and self.zone_lines(part)):
             self.drop(part.first, part.last, self.named(part), why)
+
+    def zone_lines(self, zone: _Part) -> bool:
+        """Leave out the lines of a time zone that icalendar refuses (ical.js's sample
+        has RDATE;VALUE=DATE in its rules), each tried alone on the zone's bare bones
+        (its name, and each rule's start and offsets); True when the zone reads without
+        them. When the bones themselves are refused, the zone cannot be used at all."""
+        rows = [i for i in range(zone.first, zone.last + 1) if self.keep[i]]
+        bones = [i for i in rows if _name(self.lines[i]) in _BONES]
+        if self.error(bones):
+            return False
+        bad = {i: why for i in rows if i not in bones
+               for why in [self.error(sorted([*bones, i]))] if why}
+        if not bad or self.error([i for i in rows if i not in bad]):
+            return False
+        for i in bad:
+            self.keep[i] = False
+        shown = ", ".join(repr(_shown(self.lines[i])) for i in bad)
+        count = "1 line" if len(bad) == 1 else f"{len(bad)} lines"
+        self.warnings.append(f"{self.calendar}: skipped {count} of {self.named(zone)}: "
+                             f"{shown} ({next(iter(bad.values()))})")
+        return True
 
     def own_lines(self, cal: _Part) -> None:
         """The calendar's own properties, each alone when together they fail."""
         inside = {i for c in cal.children for i in range(c.first, c.last + 1)}
         own = [i for i in range(cal.first + 1, cal.last) if i not in inside and self.keep[i]]
-        head, tail = self.lines[cal.first], self.lines[cal.last]
-        if not own or not self._refused(head, [self.lines[i] for i in own], tail):
+        if not own or not self.error([cal.first, *own, cal.last]):
             return
         for i in own:
-            why = self._refused(head, [self.lines[i]], tail)
+            why = self.error([cal.first, i, cal.last])
             if why:
                 self.drop(i, i, f"the calendar's line {_shown(self.lines[i])!r}", why)
-
-    @staticmethod
-    def _refused(head: bytes, body: list[bytes], tail: bytes) -> str:
-        try:
-            icalendar.Calendar.from_ical(b"\n".join([head, *body, tail]), multiple=True)
-        except Exception as e:  # as in fails()
-            return str(e)[:120] or type(e).__name__
-        return ""
 
     def named(self, part: _Part) -> str:
         parent = part.parent
