@@ -51,7 +51,10 @@ NOT_FOR_CALDAV = {"malformed_component.ics", "bare_vevent_feed.ics",
                   # Radicale refuses the upload; the CalDAV source reads each object
                   # with the same parse_occurrences (tests/unit/test_ics.py).
                   "vtimezone_impossible_offset.ics", "vtodo_bad_date.ics",
-                  "valarm_bad_trigger.ics"}
+                  "valarm_bad_trigger.ics",
+                  # A time zone line icalendar refuses (RDATE;VALUE=DATE, a TZID given as
+                  # a date): the upload's own icalendar split cannot read the file.
+                  "vtimezone_rdate_value_date.ics", "vtimezone_tzid_value_date.ics"}
 FIXTURES = sorted(p.name for p in ICS.glob("*.ics") if p.name not in NOT_FOR_CALDAV)
 
 
