@@ -4,7 +4,11 @@ the 1:1 has not begun, it is sent."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from manageup.cli import main
 from manageup.store import Store
@@ -32,3 +36,71 @@ def test_a_retry_survives_a_cycle_with_the_clock_a_year_ahead(make_config) -> No
     finally:
         store.close()
     assert row.state == "sent"
+
+
+SERIES = ICS / "weekly_since_march_no_end.ics"  # Tuesdays 14:00 Berlin, without end
+TODAY = at("2026-12-07T13:00+01:00")  # a Monday; the next 1:1 is Tuesday 2026-12-08
+AHEAD = at("2031-01-06T20:00+01:00")  # a wrong clock: a Monday four years on
+
+
+def _state(cfg: Any, maildir: Path) -> tuple[int, list[datetime], list[datetime]]:
+    """Mails sent, the 1:1s the history holds after 2027, and the digests the ledger holds."""
+    store = Store.open(cfg.store.path)
+    try:
+        future = [h.start for h in store.history() if h.start.year > 2027]
+        ledger = sorted(r.start for r in store.ledger())
+    finally:
+        store.close()
+    sent = len(list((maildir / "new").iterdir())) if (maildir / "new").exists() else 0
+    return sent, future, ledger
+
+
+def test_a_cycle_with_the_clock_years_ahead_sends_nothing_and_records_nothing_ahead(
+        make_config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One cycle at a wrong clock (attack 02) sent the 2031 digest, marked it sent, so
+    nothing went out when 2031 really came, and left 2030's 1:1s in the history."""
+    path, cfg = make_config(SERIES, '[digest]\nlead_time = "18h"\n')
+    maildir = tmp_path / "Maildir"
+    run_cycles(cfg, TODAY, TODAY + timedelta(minutes=10), timedelta(minutes=10))
+    assert main(["--config", str(path), "run", "--once", "--now", AHEAD.isoformat()]) == 0
+    [warning] = [line for line in capsys.readouterr().err.splitlines() if "clock" in line]
+    assert "WARNING" in warning and "1491 days after the last cycle" in warning
+    assert "2031-01-06 20:00" in warning and "2026-12-07 13:00" in warning
+    assert _state(cfg, maildir) == (0, [], [])
+    # The clock is back: the 1:1 of tomorrow gets its digest, once.
+    evening = at("2026-12-07T20:00+01:00")
+    run_cycles(cfg, evening, evening + timedelta(minutes=20), timedelta(minutes=10))
+    assert _state(cfg, maildir) == (1, [], [at("2026-12-08T14:00+01:00")])
+    # 2031 really comes (the machine was off for four years): its first cycle is held,
+    # the next, ten minutes on, confirms the clock and sends the digest of 2031-01-07.
+    run_cycles(cfg, AHEAD, AHEAD + timedelta(minutes=20), timedelta(minutes=10))
+    sent, _future, ledger = _state(cfg, maildir)
+    assert (sent, ledger[-1]) == (2, at("2031-01-07T14:00+01:00"))
+
+
+def test_four_weeks_off_and_a_clock_put_back_are_not_held(make_config, tmp_path: Path) -> None:
+    path, cfg = make_config(SERIES, '[digest]\nlead_time = "18h"\n')
+    maildir = tmp_path / "Maildir"
+    run_cycles(cfg, TODAY - timedelta(days=28), TODAY - timedelta(days=28, minutes=-10),
+               timedelta(minutes=10))
+    before = _state(cfg, maildir)[0]
+    # Back after four weeks off: the first cycle sends what is due.
+    evening = at("2026-12-07T20:00+01:00")
+    run_cycles(cfg, evening, evening + timedelta(minutes=10), timedelta(minutes=10))
+    assert _state(cfg, maildir)[0] == before + 1
+    # A clock a year ahead for one cycle, then put right: the cycle after runs as usual.
+    assert main(["--config", str(path), "run", "--once", "--now",
+                 (evening + timedelta(days=365)).isoformat()]) == 0
+    run_cycles(cfg, at("2026-12-14T20:00+01:00"), at("2026-12-14T20:10+01:00"),
+               timedelta(minutes=10))
+    assert _state(cfg, maildir)[0] == before + 2
+
+
+def test_a_dry_run_at_a_date_ahead_shows_what_would_go_out_then(
+        make_config, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dry run keeps nothing: it may look ahead, which is what `--now` is for there."""
+    path, cfg = make_config(SERIES, '[digest]\nlead_time = "18h"\n')
+    run_cycles(cfg, TODAY, TODAY + timedelta(minutes=10), timedelta(minutes=10))
+    assert main(["--config", str(path), "run", "--once", "--dry-run", "--now",
+                 AHEAD.isoformat()]) == 0
+    assert "Tue 07 Jan" in capsys.readouterr().out

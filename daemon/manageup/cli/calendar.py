@@ -31,7 +31,7 @@ def run(ctx: Context) -> int:
 
     def cycle(now: datetime) -> CycleReport:
         report = cycle_with_store(config, sources, transport, fixed_now or now, args.dry_run)
-        if not report.skipped:  # a skipped cycle read nothing: it says so, and no more
+        if not (report.skipped or report.held):  # it read nothing: it says so, no more
             watch.after(config, fixed_now or now, report.gathered)
         for title, due in report.waiting:
             log.info("next: %s, digest due %s", title, due.strftime("%a %d %b %H:%M"))

@@ -27,6 +27,7 @@ class CycleReport:
     waiting: list[tuple[str, datetime]] = field(default_factory=list)  # (title, due at)
     gathered: Gathered = field(default_factory=Gathered)
     skipped: bool = False  # another cycle held the store's lock
+    held: str = ""  # why this cycle did nothing: its clock far ahead of the last one's
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from manageup.config import Config
 from manageup.cycle.backup import upkeep
+from manageup.cycle.clock import held
 from manageup.cycle.context import Cycle, CycleReport
 from manageup.cycle.digests import BossWeekOnce, send_digest
 from manageup.cycle.gather import gather, upcoming
@@ -60,6 +61,11 @@ def run(cycle: Cycle) -> CycleReport:
                         "or `run --once`) holds the lock on %s; the next one runs as usual",
                         cycle.store.path)
             cycle.report.skipped = True
+            return cycle.report
+        cycle.report.held = held(cycle.store, cycle.now)
+        if cycle.report.held:
+            log.warning("%s", cycle.report.held)
+            cycle.store.record_cycle(cycle.now, False, cycle.report.held)
             return cycle.report
         try:
             _run(cycle)
