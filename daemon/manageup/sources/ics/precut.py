@@ -3,7 +3,7 @@ one chunk of the raw feed at a time.
 
 The prefilter (prefilter.select) judges every event exactly, but it holds the whole feed
 unfolded and lower-cased at once: on a 15 MB feed that is two more copies of it and most of
-a preview's time. This pass reads the feed in chunks of about a megabyte, cut where an
+a preview's time. This pass reads the feed in chunks of a quarter megabyte, cut where an
 event begins: a plain chunk on its raw lines (plainchunk.py), any other unfolded first
 (anychunk.py). It drops only an event that is, for sure,
 - a single clean VEVENT at the top level (nested components balanced, nothing else in it),
@@ -24,7 +24,7 @@ from datetime import date
 from manageup.sources.ics import anychunk, plainchunk, prefilter, text
 from manageup.sources.ics.chunkscan import ChunkEvents, CutWords
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18  # a quarter megabyte: each chunk's copies are the transient memory
 MIN_SIZE = 1 << 20  # below this select alone is fast and small enough
 _RAW_START = b"\nBEGIN:VEVENT"
 
