@@ -120,8 +120,10 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     picker = _Picker(snapshot, config.digest.question_cooldown)
 
     # Dates are judged at the meeting: an item due on Monday is late at Tuesday's 1:1,
-    # though the digest goes out on Monday, when it can still be done.
-    meeting_day = occ.start.astimezone(zone).date()
+    # though the digest goes out on Monday, when it can still be done. Every day count
+    # too, so that the Lead, the recap and each section give one number for the same wait.
+    at = occ.start.astimezone(zone)
+    meeting_day = at.date()
     held = carry_keys(history, now)
 
     def ask(i: Item) -> Ask:
@@ -131,7 +133,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         # Stuck is for what waits on someone: a need not met by its date (or with none),
         # an owe with no date to aim at. An owe not yet due is on schedule.
         waiting = i.due is None or (i.kind == "need" and i.due < meeting_day)
-        return Ask(i, days_between(i.created, now), carried, late,
+        return Ask(i, days_between(i.created, at), carried, late,
                    waiting and carried >= config.digest.stuck_after, act_today)
 
     needs = sorted((ask(i) for i in by_kind.get("need", [])),
@@ -159,7 +161,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     past = [h for h in history if h.start < now]
     last_held = max((h.start for h in past if h.status in HELD and h.start < occ.start),
                     default=None)
-    days_since = days_between(last_held, now) if last_held else None
+    days_since = days_between(last_held, at) if last_held else None
     organizer = occ.organizer.email.lower() if occ.organizer else ""
 
     meeting = Meeting(
@@ -179,7 +181,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         organizer_name=organizer_name(organizer, config),
         caution=_caution(occ, config),
     )
-    career = _career(snapshot, by_kind.get("career", []), picker, now, config)
+    career = _career(snapshot, by_kind.get("career", []), picker, at, config)
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
     packed = boss_week is not None and boss_week.room_on is None
     wins, topics, held_back = _to_share(by_kind, meeting.start.date())
@@ -200,7 +202,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         risks=tuple(risks),
         overdue=overdue,
         career=career,
-        relationship=_relationship(history, picker, now, config, snapshot),
+        relationship=_relationship(history, picker, now, at, config, snapshot),
         wins=tuple(wins[:SHOW_SHARE]),
         topics=tuple(topics[:SHOW_SHARE]),
         wins_more=max(0, len(wins) - SHOW_SHARE),
@@ -246,19 +248,21 @@ def days_between(then: datetime, now: datetime) -> int:
 
 
 def _days_since_asked(snapshot: Snapshot, history: Sequence[HistoryEntry], bank_prefix: str,
-                      now: datetime) -> int | None:
-    """Days since a 1:1 that took place had one of these questions on its digest: a digest
-    of a 1:1 cancelled after it went out asked nobody anything."""
+                      now: datetime, at: datetime) -> int | None:
+    """Days from a 1:1 that took place before `now` and had one of these questions on its
+    digest to the meeting `at`: a digest of a 1:1 cancelled after it went out asked nobody
+    anything."""
     ids = {q.id for name, qs in question_banks().items() if name.startswith(bank_prefix)
            for q in qs}
     keys = {k for q in ids for k in snapshot.questions_in.get(q, ())}
     last = max((h.start for h in history
                 if h.key in keys and h.status in HELD and h.start < now), default=None)
-    return days_between(last, now) if last else None
+    return days_between(last, at) if last else None
 
 
-def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetime,
+def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, at: datetime,
             config: Config) -> CareerSection:
+    """`at`: the meeting, where every day count is judged."""
     career_ids = {q.id for q in question_banks().get("career", ())}
     advice = sorted((replace(n, created=n.created.astimezone(config.zone))
                      for n in snapshot.notes if n.question_id in career_ids),
@@ -266,12 +270,12 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
     # Career came up when the boss's answer or advice was recorded in a review: a question
     # printed in a digest, or a goal the user wrote down alone, is not a talk with the boss.
     last = max((n.created for n in advice), default=None)
-    days = days_between(last, now) if last else None
+    days = days_between(last, at) if last else None
     # Never come up is news only once manageup has known the user that long: on day one,
     # learning the boss's goals comes before a flag that career has gone quiet.
     known_since = min([*snapshot.digests_sent[:1], *(i.created for i in snapshot.items)],
                       default=None)
-    quiet = days if days is not None else days_between(known_since, now) if known_since else 0
+    quiet = days if days is not None else days_between(known_since, at) if known_since else 0
     with_boss = config.career.talk_with == "boss"
     return CareerSection(
         goals=tuple(goals[:3]),
@@ -286,8 +290,8 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, now: datetim
     )
 
 
-def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetime, config: Config,
-                  snapshot: Snapshot) -> Relationship:
+def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetime, at: datetime,
+                  config: Config, snapshot: Snapshot) -> Relationship:
     window = config.detect.history_days
     c = counts(history, now, config)
     about = sorted((i for i in snapshot.items if i.kind == "about" and i.status == "open"),
@@ -304,7 +308,7 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         trend=trend,
         declined=c.declined,
         deleted=c.deleted,
-        days_since_probe=_days_since_asked(snapshot, history, "probe.", now),
+        days_since_probe=_days_since_asked(snapshot, history, "probe.", now, at),
         get_to_know=picker.one("get_to_know", known=known),
         checkin=picker.one("checkin"),
         probe_answers=sum(len([f for f in PROBE_FIELDS if i.fields.get(f)])

@@ -167,9 +167,9 @@ def test_a_1on1_cancelled_after_its_digest(q: Quarter, capsys) -> None:
     assert "Thu 14 Jan 14:00" in listed and "19 Jan" not in listed
     w3 = _digest(q, "Tuesday 26 January, 10:00")
     flat = " ".join(w3.split())
-    assert "Last 1:1: 11 days ago." in flat  # the one-off on 14 Jan
+    assert "Last 1:1: 12 days ago." in flat  # the one-off on 14 Jan, judged at the 1:1
     # W1 and the one-off put goal questions; W2's never reached Sam.
-    assert "Last goal question asked: 11 days ago;" in flat
+    assert "Last goal question asked: 12 days ago;" in flat
 
 
 def test_a_moved_1on1s_digest_says_from_when(q: Quarter) -> None:
@@ -205,10 +205,10 @@ def test_career_staleness_counts_from_what_was_discussed(q: Quarter) -> None:
     """Career advice was recorded in the review of 12 Jan; every digest since printed a
     career question and a career goal was added on 20 Feb, but neither is a talk."""
     w8 = " ".join(_digest(q, "Tuesday 02 March, 10:00").split())
-    assert "Career has not come up for 48 days." in w8
-    assert "; career: 48 days ago." in w8
+    assert "Career has not come up for 49 days." in w8  # at the 1:1 of 2 Mar
+    assert "; career: 49 days ago." in w8
     w3 = " ".join(_digest(q, "Tuesday 26 January, 10:00").split())
-    assert "; career: 13 days ago." in w3 and "Career has not come up" not in w3
+    assert "; career: 14 days ago." in w3 and "Career has not come up" not in w3
 
 
 def test_a_one_off_1on1_is_shaped_for_it(q: Quarter) -> None:
@@ -243,7 +243,7 @@ def test_nothing_said_three_times(q: Quarter) -> None:
     assert subject.endswith("(3 overdue items)")
     assert flat.count("41 days") == 1 and "41 days late at the 1:1" in _lead(w8)
     assert flat.count("Send the Q4 numbers") == 2  # the Lead and the list of owes
-    assert "Send the Q4 numbers [#5; see Lead 1; open 59 days; carried through 3 1:1s]" \
+    assert "Send the Q4 numbers [#5; see Lead 1; open 60 days; carried through 3 1:1s]" \
         in flat
     risks = _section(w8, "4. Risks to flag", "5. Career")
     assert "Overdue, see 2. Open asks: #5, #4, #2." in risks and "Send the" not in risks
@@ -254,7 +254,7 @@ def test_nothing_said_three_times(q: Quarter) -> None:
     assert "see Lead 2" in need and "STUCK" not in need and "OVERDUE" not in need
     # The career question the Lead asks, and why, are not repeated in section 5.
     question = "Here are my top career goals; what would you do first to reach them?"
-    assert flat.count(question) == 1 and flat.count("Career has not come up for 48 days") == 1
+    assert flat.count(question) == 1 and flat.count("Career has not come up for 49 days") == 1
     assert "Ask: see Lead 3." in _section(w8, "5. Career", "6. The relationship")
     page = " ".join(_html(q, subject).split())
     assert page.count("41 days") == 1 and page.count(question) == 1
@@ -374,3 +374,17 @@ def test_review_takes_what_people_type(q: Quarter) -> None:
         assert store.get_item(5).status == "done"
     finally:
         store.close()
+
+
+def test_every_day_count_is_judged_at_the_meeting(q: Quarter) -> None:
+    """Attack 2, B4: W7's digest went out on Tue 23 Feb at 20:00 for Wed 24 Feb 14:00, and
+    the last 1:1 took place on Tue 26 Jan. The Lead, the recap and the meeting line said 29
+    and 28 days; every count is the one at the meeting, the same everywhere."""
+    w7 = " ".join(_digest(q, "Wednesday 24 February, 14:00").split())
+    assert "29 days since your last 1:1: lead with the decision you need." in _lead(w7)
+    assert "29 days since your last 1:1, on Tue 26 Jan." in w7
+    assert "Last 1:1: 29 days ago." in w7
+    assert "Last goal question asked: 29 days ago;" in w7  # asked at W3, 26 Jan
+    assert "; career: 43 days ago." in w7  # advice recorded on 12 Jan
+    assert "Intro to the Finance VP [#1; open 54 days;" in w7  # added on 1 Jan
+    assert not re.search(r"\b28 days\b|\b53 days\b|\b42 days\b", w7)

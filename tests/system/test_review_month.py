@@ -70,8 +70,9 @@ def test_a_month_of_weekly_1on1s(example: Path, capsys) -> None:
         "moved." in " ".join(last.split())
     assert "1 of the last 4 did not happen: 1 cancelled by Sam Rivera." in \
         " ".join(last.split())  # 5 Nov, by Sam
-    # Counted from the 1:1 of 26 Nov that asked it, not from its digest (issue 25.4).
-    assert "Last goal question asked: 6 days ago" in last
+    # Counted from the 1:1 of 26 Nov that asked it, not from its digest (issue 25.4), to
+    # the 1:1 of 3 Dec: every day count is judged at the meeting (attack 2, B4).
+    assert "Last goal question asked: 7 days ago" in last
     store = Store.open(example / "state" / "manageup.sqlite3")
     (note,) = store.notes()
     assert note["text"] == "Take the cross-team project"

@@ -38,11 +38,11 @@ def test_sections_filled_from_the_store(make_config, tmp_path: Path) -> None:
     store.add_item("win", "Deploys 3x faster", created)
     d = compose(store.snapshot(), match, history, NOW, cfg)
     assert d.meeting.start == at("2026-12-03T10:00+01:00")
-    assert d.meeting.days_since_last == 19  # 13 Nov was the last one held
+    assert d.meeting.days_since_last == 20  # 13 Nov was the last one held; at the 1:1
     assert [a.item.text for a in d.owes] == ["Late numbers", "Later plan"]
     # Late by 3 days at the 1:1 on 3 Dec (issue 25.5), though the digest goes out on 2 Dec.
     assert d.owes[0].overdue_days == 3 and d.overdue == (d.owes[0],)
-    assert d.needs[0].age_days == 10
+    assert d.needs[0].age_days == 11  # added 22 Nov, open 11 days at the 1:1 on 3 Dec
     (g,) = d.goals
     assert g.next_label == "what gets in the way" and g.next_question is not None
     assert g.next_question.bank == "probe.what_gets_in_the_way"

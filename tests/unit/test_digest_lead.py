@@ -83,5 +83,6 @@ def test_career_question_when_career_has_gone_quiet(make_config) -> None:
     store.add_note("Take the platform role", NOW - timedelta(days=200), None, "career-path")
     d = compose(store.snapshot(), match, history, NOW, cfg)
     (q,) = d.lead
-    assert q.kind == "question" and q.detail == "career has not come up for 200 days"
+    # Judged at the 1:1 the next morning (attack 2, B4).
+    assert q.kind == "question" and q.detail == "career has not come up for 201 days"
     assert d.career.question is not None and q.text == f"Ask: {d.career.question.text}"

@@ -96,10 +96,14 @@ def test_career_advice_is_remembered_and_its_question_not_asked_again(make_confi
     apply_flags(store, plan(store, store.digests()[-1]), after,
                 advice="Join the cross-department platform group")
     later = NOW + timedelta(days=7)
-    d2 = compose(store.snapshot(), match, history, later, cfg)
+    week = timedelta(days=7)  # the digest of the next 1:1, Thu 10 Dec 10:00
+    occ = replace(match.occurrence, start=match.occurrence.start + week,
+                  end=match.occurrence.end + week)
+    d2 = compose(store.snapshot(), replace(match, occurrence=occ), history, later, cfg)
     (advice,) = d2.career.advice
     assert advice.text == "Join the cross-department platform group"
-    assert d2.career.days_since == 6 and not d2.career.stale  # the review's answer counts
+    # The review's answer counts, judged at that 1:1: 3 Dec 11:00 to 10 Dec.
+    assert d2.career.days_since == 7 and not d2.career.stale
     text = render(d2).text
     assert "On 03 Dec Sam Rivera advised: Join the cross-department platform group" in text
     # The answered question stays out of the rotation for good.

@@ -26,17 +26,22 @@ def _setup(make_config, now=NOW):
     return cfg, Store.open(cfg.store.path), match, history_of(occs, cfg)
 
 
+# The morning of the 1:1 of Thu 3 Dec 10:00: day counts are judged at the meeting, so a
+# count that reads "today" or "yesterday" there is one on the meeting's day.
+MORNING = at("2026-12-03T08:00+01:00")
+
+
 def test_items_added_after_now_never_give_negative_ages(make_config) -> None:
-    cfg, store, match, history = _setup(make_config)
-    later = NOW + timedelta(minutes=5)  # a preview with --now a moment in the past
+    cfg, store, match, history = _setup(make_config, MORNING)
+    later = MORNING + timedelta(minutes=5)  # a preview with --now a moment in the past
     store.add_item("need", "Intro to Dana", later)
     store.add_item("owe", "Numbers", later)
     store.add_item("career", "Lead a project", later)
     store.record_sent_digest("k", [], ["probe-why-1", "career-path"], later)
     store.add_note("Take the platform role", later, None, "career-path")
     # The goal question counts from the 1:1 that took place with it (issue 25.4).
-    held = [*history, HistoryEntry("k", "k", NOW - timedelta(minutes=1), "scheduled")]
-    d = compose(store.snapshot(), match, held, NOW, cfg)
+    held = [*history, HistoryEntry("k", "k", MORNING - timedelta(minutes=1), "scheduled")]
+    d = compose(store.snapshot(), match, held, MORNING, cfg)
     assert d.needs[0].age_days == 0 and d.owes[0].age_days == 0
     assert d.career.days_since == 0 and d.relationship.days_since_probe == 0
     text = render(d).text
@@ -47,11 +52,12 @@ def test_items_added_after_now_never_give_negative_ages(make_config) -> None:
 
 
 def test_day_wording(make_config) -> None:
-    cfg, store, match, history = _setup(make_config)
-    store.add_item("need", "Intro to Dana", NOW - timedelta(days=1, hours=1))
-    store.record_sent_digest("k", [], ["probe-why-1"], NOW - timedelta(days=1, hours=1))
-    held = [*history, HistoryEntry("k", "k", NOW - timedelta(days=1, hours=1), "scheduled")]
-    text = render(compose(store.snapshot(), match, held, NOW, cfg)).text
+    cfg, store, match, history = _setup(make_config, MORNING)
+    day_before = MORNING - timedelta(days=1, hours=1)
+    store.add_item("need", "Intro to Dana", day_before)
+    store.record_sent_digest("k", [], ["probe-why-1"], day_before)
+    held = [*history, HistoryEntry("k", "k", day_before, "scheduled")]
+    text = render(compose(store.snapshot(), match, held, MORNING, cfg)).text
     assert "open 1 day" in text
     assert "Last goal question asked: yesterday" in text
 
@@ -81,5 +87,6 @@ def test_preview_before_the_items_were_added(example, capsys) -> None:
     text = capsys.readouterr().out
     assert not re.search(r"(?<![\d:])-\d", text), text
     # Career counts from the advice on record (22 Oct), not from a career goal written down
-    # (issue 25.3); a note after --now reads "today" in test_items_added_after_now_...
-    assert "career: 34 days ago." in " ".join(text.split())
+    # (issue 25.3), to the 1:1 of 26 Nov; a note after --now reads "today" in
+    # test_items_added_after_now_...
+    assert "career: 35 days ago." in " ".join(text.split())
