@@ -154,8 +154,8 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     goals.sort(key=lambda p: (len(p.answered), p.item.id))
 
     # A config without the boss's name: the calendar's, before the bare address.
-    boss_name = config.boss.name or name_in_calendar([occ], config.boss_addresses) \
-        or config.boss.email
+    boss_name = bidi_closed(config.boss.name or name_in_calendar([occ], config.boss_addresses)
+                            or config.boss.email)
     risks = risks_of(by_kind.get("risk", []), boss_name)
 
     past = [h for h in history if h.start < now]

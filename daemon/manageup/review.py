@@ -18,6 +18,7 @@ from manageup.errors import UsageError
 from manageup.kinds import RISK_STATE
 from manageup.model import KINDS, MAX_TEXT, Item
 from manageup.store import DigestRecord, Store
+from manageup.textutil import bidi_closed
 
 Prompt = Callable[[str], str]  # asks the user one question, returns the answer
 Say = Callable[[str], None]
@@ -70,7 +71,7 @@ def reviewable(store: Store, now: datetime) -> list[DigestRecord]:
 
 def listing(store: Store, now: datetime) -> list[str]:
     """`review --list`: the 1:1s that can be reviewed, oldest first, with their ids."""
-    return [f"{d.id:>4}  {d.start:%a %d %b %H:%M}  {d.title}  "
+    return [f"{d.id:>4}  {d.start:%a %d %b %H:%M}  {bidi_closed(d.title)}  "
             f"({'reviewed' if d.reviewed_at else 'not reviewed'})"
             for d in reviewable(store, now)] or [NOTHING]
 

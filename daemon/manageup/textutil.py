@@ -31,10 +31,11 @@ def find_link(*texts: str) -> str:
 
 
 def header_safe(text: str, limit: int = 200) -> str:
-    """Strip CR, LF and control characters from calendar text bound for a mail header."""
+    """Strip CR, LF and control characters from calendar text bound for a mail header or
+    put amid a message's own words, and close the direction overrides it opens."""
     clean = _CONTROL.sub(" ", text or "")
     clean = " ".join(clean.split())
-    return clean[:limit]
+    return bidi_closed(clean[:limit])
 
 
 def _escape(m: re.Match[str]) -> str:

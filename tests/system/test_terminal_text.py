@@ -127,3 +127,78 @@ def test_json_output_carries_the_title_exactly_and_drives_nothing(hostile) -> No
     out = run("meetings", "--json", "--now", NOW)
     assert not re.search("[\x1b\x07\x9b\u202e]", out), out
     assert json.loads(out)[0]["title"] == HOSTILE  # escaped as JSON, read back the same
+
+
+RLO = "\u202e"
+# Attack 03: an override in the title and in the boss's name, neither closed. Closed only at
+# the end of the line, they turned manageup's own words after them around.
+SPANS = f"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//manageup tests//EN
+BEGIN:VEVENT
+UID:h1@example.com
+DTSTAMP:20261101T090000Z
+DTSTART:20261203T090000Z
+DTEND:20261203T093000Z
+RRULE:FREQ=WEEKLY
+SUMMARY:1:1 {RLO}gnp.exe
+ORGANIZER;CN="Rivera, Sam{RLO}":mailto:sam@example.com
+ATTENDEE;CN="Rivera, Sam{RLO}";PARTSTAT=ACCEPTED:mailto:sam@example.com
+ATTENDEE;CN=Alex;PARTSTAT=ACCEPTED:mailto:alex@example.com
+END:VEVENT
+END:VCALENDAR
+""".replace("\n", "\r\n")
+
+
+def _open_before(line: str, words: str) -> bool:
+    """Whether an override or isolate is still open where manageup's `words` start."""
+    head = line[:line.index(words)]
+    return bidi_closed(head) != head
+
+
+def _line(output: str, words: str) -> str:
+    line = next(x for x in output.splitlines() if words in x)
+    assert RLO in line, line  # the calendar's text is there, override and all
+    return line
+
+
+def test_an_override_ends_where_the_calendar_text_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    ics = tmp_path / "h.ics"
+    ics.write_bytes(SPANS.encode())
+    assert main(["init", "--me", "alex@example.com", "--boss", "sam@example.com",
+                 "--calendar", str(ics), "--timezone", "UTC"]) == 0
+    out = capsys.readouterr().out
+    assert not _open_before(_line(out, "Your boss: "), "the name from your calendar")
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text(f'[me]\nemail = "alex@example.com"\ntimezone = "Europe/Berlin"\n'
+                   f'[boss]\nemail = "sam@example.com"\n[[calendars]]\ntype = "ics"\n'
+                   f'name = "work"\npath = "{ics}"\n[store]\npath = "{tmp_path / "s.db"}"\n'
+                   '[delivery]\nmethod = "stdout"\n')
+    cfg.chmod(0o600)
+    assert main(["--config", str(cfg), "run", "--once",
+                 "--now", "2026-12-02T16:00:00+00:00"]) == 0
+    subject = _line(capsys.readouterr().out, "Subject: ")
+    assert not _open_before(subject, "Thu 03 Dec 10:00")
+    assert main(["--config", str(cfg), "run", "--once",
+                 "--now", "2026-12-03T11:00:00+00:00"]) == 0
+    assert main(["--config", str(cfg), "review", "--list",
+                 "--now", "2026-12-03T11:00:00+00:00"]) == 0
+    listed = _line(capsys.readouterr().out, "(not reviewed)")
+    assert not _open_before(listed, "(not reviewed)")
+
+
+def test_an_override_in_an_item_ends_before_its_due_date(
+        make_config, capsys: pytest.CaptureFixture[str]) -> None:
+    """Items come from an import too: another's export is text from a stranger."""
+    path, _cfg = make_config()
+    assert main(["--config", str(path), "add", "owe", f"Send {RLO}the numbers",
+                 "--due", "2026-12-10", "--now", "2026-12-02T16:00:00+01:00"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(path), "list"]) == 0
+    listed = _line(capsys.readouterr().out, "due 2026-12-10")
+    assert not _open_before(listed, "due 2026-12-10")

@@ -139,3 +139,14 @@ def test_series_subject_of_gmail_delivery(make_config, deliver: Deliver, title: 
     config = make_config(delivery='[delivery]\nmethod = "gmail"\n')[1]
     msg = _assert_clean(deliver(_evil_digest(config, title)))
     assert str(msg["Subject"]).strip().startswith("Prep: 1:1")
+
+
+def test_an_override_in_header_text_is_closed_even_when_cut() -> None:
+    """A mail client shows what follows the subject (the sender, the date) on its line."""
+    from manageup.deliver.message import header_text
+    from manageup.textutil import bidi_closed
+
+    for text in ("Prep: \u202eevil with Sam", "Prep: \u202e" + "x" * 300):
+        got = header_text(text, 100)
+        assert got.startswith("Prep: \u202e") and bidi_closed(got) == got
+        assert len(got) <= 101

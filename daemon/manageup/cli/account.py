@@ -9,7 +9,7 @@ from pathlib import Path
 
 from manageup.cli.context import Context
 from manageup.errors import UsageError
-from manageup.textutil import for_terminal
+from manageup.textutil import bidi_closed, for_terminal
 
 
 def auth(ctx: Context) -> int:
@@ -52,8 +52,8 @@ def _auth_microsoft(ctx: Context) -> int:
         mark_fine(store, MICROSOFT, datetime.now(config.zone))
     finally:
         store.close()
-    print(f"Signed in to Microsoft 365 as {for_terminal(user or 'your account')}; the "
-          "sign-in is kept in your keyring.")
+    print(f"Signed in to Microsoft 365 as {for_terminal(bidi_closed(user or 'your account'))}; "
+          "the sign-in is kept in your keyring.")
     return 0
 
 

@@ -17,7 +17,7 @@ from manageup.errors import ManageupError, UsageError
 from manageup.files import write_private
 from manageup.kinds import FIELD_OPTIONS, KIND_FIELDS, KINDS, PROBE_FIELDS
 from manageup.model import Item
-from manageup.textutil import for_terminal, for_terminal_json
+from manageup.textutil import bidi_closed, for_terminal, for_terminal_json
 
 PROBE_ALIASES = {"why": "why_it_matters", "blocker": "what_gets_in_the_way",
                  "cost": "what_it_costs", "help": "how_i_can_help"}
@@ -88,7 +88,8 @@ def add(ctx: Context) -> int:
 def _print_item(i: Item) -> None:
     due = f" due {i.due}" if i.due else ""
     status = "" if i.status == "open" else f" ({i.status})"
-    print(fit(for_terminal(f"#{i.id:<4} {i.kind:<6} {i.text}{due}{status}"), " " * 13))
+    print(fit(for_terminal(f"#{i.id:<4} {i.kind:<6} {bidi_closed(i.text)}{due}{status}"),
+              " " * 13))
     for k, v in i.fields.items():
         print(fit(for_terminal(f"{'':13}{k.replace('_', ' ')}: {v}")))
 

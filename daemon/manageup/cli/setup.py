@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from manageup.cli.context import Context
 from manageup.errors import ManageupError, UsageError
-from manageup.textutil import for_terminal
+from manageup.textutil import bidi_closed, for_terminal
 from manageup.words import plural
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def _print_partners(partners: list[Partner]) -> None:
         return
     print("People you meet most in recurring two-person meetings:")
     for i, p in enumerate(partners, 1):
-        name = f" ({p.name})" if p.name else ""
+        name = f" ({bidi_closed(p.name)})" if p.name else ""
         print(for_terminal(f"  {i}. {p.email}{name}: {plural(p.count, 'meeting')}, "
                            f"e.g. {p.title!r}"))
 
@@ -171,8 +171,8 @@ def _print_summary(a: Answers, given_name: str | None) -> None:
     from manageup.config import data_dir
 
     if a.boss_name and not given_name:
-        print(for_terminal(f"Your boss: {a.boss_name} <{a.boss}>, the name from your calendar "
-                           "(--boss-name sets another)."))
+        print(for_terminal(f"Your boss: {bidi_closed(a.boss_name)} <{a.boss}>, the name "
+                           "from your calendar (--boss-name sets another)."))
     elif not a.boss_name:
         print(for_terminal(f"Your boss: {a.boss}; no name found in your calendar: set "
                            "boss.name, or run init again with --boss-name, so digests greet "

@@ -18,7 +18,7 @@ from manageup.config import Config
 from manageup.digestmodel import Digest
 from manageup.errors import ConfigError
 from manageup.model import MSG_ID
-from manageup.textutil import header_safe, wrap
+from manageup.textutil import bidi_closed, header_safe, wrap
 
 if TYPE_CHECKING:  # a cycle with nothing to send needs a transport, not Jinja
     from manageup.render import Rendered
@@ -41,9 +41,10 @@ def header_text(text: str, limit: int = 250) -> str:
     RFC 2047 encoded word left in it. Python's email package decodes `=?utf-8?q?=0D=0A?=`
     in a value it is given into a real CR LF and writes that out raw (CPython
     CVE-2024-6923); so does a mail client reading it. A space after every `=` that starts
-    one keeps the text readable and leaves nothing to decode."""
+    one keeps the text readable and leaves nothing to decode. An override it opens is
+    closed at its end, cut or not, so it cannot turn what a mail client shows after it."""
     clean = header_safe(text, len(text or ""))
-    return clean.replace("=?", "= ?")[:limit]
+    return bidi_closed(clean.replace("=?", "= ?")[:limit])
 
 
 def _address(value: str, key: str) -> Address:
