@@ -46,7 +46,11 @@ def _changed(d: PastDigest | None, items: Sequence[Item], when: datetime) -> lis
             what.append(f"now due {i.due:%a %d %b}" if i.due else "no date now")
         if was.get("") != now[""]:
             what.append("reworded")
-        if i.fields.get("flagged") and was.get("flagged") != now.get("flagged"):
+        # Escalated says more than flagged, and the risks section says it: one word for both
+        # (a first review that escalates a risk records both on one day).
+        if i.fields.get("escalated") and was.get("escalated") != now.get("escalated"):
+            what.append(f"escalated {_day(i.fields['escalated'])}")
+        elif i.fields.get("flagged") and was.get("flagged") != now.get("flagged"):
             what.append(f"flagged {_day(i.fields['flagged'])}")
         if what:
             out.append((i, ", ".join(what)))

@@ -388,3 +388,22 @@ def test_every_day_count_is_judged_at_the_meeting(q: Quarter) -> None:
     assert "; career: 43 days ago." in w7  # advice recorded on 12 Jan
     assert "Intro to the Finance VP [#1; open 54 days;" in w7  # added on 1 Jan
     assert not re.search(r"\b28 days\b|\b53 days\b|\b42 days\b", w7)
+
+
+def _recap(text: str) -> str:
+    return _section(text, "Since your last 1:1", "1. The meeting")
+
+
+def test_the_recap_says_escalated_and_resolved(q: Quarter) -> None:
+    """Attack 2, B6: W1's review escalated #15 and flagged #14; the one-off's recap called
+    both flagged while its risks section said escalated. W3's review resolved #14: W7's
+    recap says resolved, not done."""
+    one_off = _recap(_digest(q, "Thursday 14 January, 14:00"))
+    assert "Changed: risk Q2 launch may slip two weeks [#15], escalated Tue 12 Jan" in one_off
+    assert "Changed: risk Audit finding on access reviews [#14], flagged Tue 12 Jan" in one_off
+    assert "[#15], flagged" not in one_off
+    w7 = _recap(_digest(q, "Wednesday 24 February, 14:00"))
+    assert "Resolved: risk Audit finding on access reviews [#14]" in w7
+    assert "Done: risk" not in w7
+    html_w7 = " ".join(_html(q, "Prep: Alex / Sam 1:1, Wed 24 Feb").split())
+    assert "Resolved: risk Audit finding on access reviews" in html_w7
