@@ -18,8 +18,9 @@ NOW = at("2026-11-24T17:00+01:00")
 START = NOW + timedelta(days=1)
 
 
-def config(tmp_path: Path, boss_name: str = "Sam Rivera") -> Config:
-    text = config_text("x.ics", tmp_path).replace('name = "Sam Rivera"', f'name = "{boss_name}"')
+def config(tmp_path: Path, boss_name: str = "Sam Rivera", extra: str = "") -> Config:
+    text = config_text("x.ics", tmp_path, extra).replace('name = "Sam Rivera"',
+                                                           f'name = "{boss_name}"')
     return parse_config(text)
 
 
@@ -75,3 +76,15 @@ def test_explain_lists_only_misses_near_a_1on1(tmp_path: Path) -> None:
                  (Person("sam@example.com"), Person("priya@example.com")))
     assert [(m.occurrence.title, m.why_not) for m in near_misses([standup, peer], cfg, NOW)] \
         == [("Sam / Priya", "you are not taking part (not organizer or attendee)")]
+
+
+def test_a_pattern_edged_with_punctuation_needs_no_break_beside_it(tmp_path: Path) -> None:
+    """Only a pattern's word-character edge must stand apart: "catch-up:" is in
+    "Catch-up:Q3 plans" and "#1on1" in "Sam#1on1", while "1on1" is not in "Sam#1on1x"."""
+    cfg = config(tmp_path, extra='[detect]\ntitle_patterns = ["catch-up:", "#1on1", "1on1"]')
+    boss = (Person("sam@example.com"), Person("alex@example.com"), Person("kim@example.com"))
+    titled = [event(t, Person("sam@example.com"), boss)
+              for t in ("Catch-up:Q3 plans", "Sam#1on1", "Sam#1on1x")]
+    assert [m.reason for m in detect(titled, cfg)] == [
+        "title has 'catch-up:' and the boss (sam@example.com) attends",
+        "title has '#1on1' and the boss (sam@example.com) attends"]
