@@ -407,3 +407,29 @@ def test_the_recap_says_escalated_and_resolved(q: Quarter) -> None:
     assert "Done: risk" not in w7
     html_w7 = " ".join(_html(q, "Prep: Alex / Sam 1:1, Wed 24 Feb").split())
     assert "Resolved: risk Audit finding on access reviews" in html_w7
+
+
+def test_review_add_takes_due_as_add_does(q: Quarter, capsys) -> None:
+    """Attack 2, B7: `review --add owe "Send the deck" --due friday` stopped at "unrecognized
+    arguments". Each --due dates the --add before it, read as `add --due` reads it."""
+    now = local("2027-03-02T12:00")  # Tue 2 Mar, after W8
+    q.mu("review", "--add", "owe", "Send the offsite deck", "--due", "friday",
+         "--add", "need", "Room budget for the offsite", "--due", "tomorrow",
+         "--add", "topic", "Offsite agenda", "--add", "owe", "Book the offsite venue",
+         "--due", "+3d", "--add", "owe", "Send the offsite invites", "--due", "2027-03-15",
+         now=now)
+    due = {i["text"]: i["due"] for i in q.items(now) if "ffsite" in str(i["text"])}
+    assert due == {"Send the offsite deck": "2027-03-05",
+                   "Room budget for the offsite": "2027-03-03", "Offsite agenda": None,
+                   "Book the offsite venue": "2027-03-05",
+                   "Send the offsite invites": "2027-03-15"}
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        q.mu("review", "--due", "friday", "--add", "owe", "Orphan", now=now)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: manageup review" in err and "--due goes after the --add" in err
+    assert "Orphan" not in str(q.items(now))
+    q.mu("review", "--add", "owe", "Send the offsite notes", "--due", "someday", now=now,
+         code=2)
+    assert "--due 'someday': expected" in capsys.readouterr().err

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -49,3 +50,20 @@ class Verb(NamedTuple):
 
 
 NOW = arg("--now", metavar="T", help="act as of this ISO-8601 time (default: the real clock)")
+
+
+class DueOfLastAdd(argparse.Action):
+    """`review --add owe "Send the deck" --due friday`: a --due dates the --add before it.
+    It joins that item's text as `--due DATE`, the form review's `new:` line takes, so
+    both are read by one parser, the one `add --due` uses."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+        adds = getattr(namespace, "add", None)
+        if not adds:
+            parser.error(f"--due goes after the --add KIND TEXT it dates, e.g. --add owe "
+                         f'"Send the deck" --due {values}')
+        kind, text = adds[-1]
+        if "--due" in text.split():
+            parser.error(f"{text!r} has a --due already; give one date per --add")
+        adds[-1] = [kind, f"{text} --due {values}"]

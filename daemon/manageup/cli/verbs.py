@@ -3,7 +3,7 @@ the shell completion are all built from this one table."""
 
 from __future__ import annotations
 
-from manageup.cli.table import NOW, Arg, Verb, arg
+from manageup.cli.table import NOW, Arg, DueOfLastAdd, Verb, arg
 from manageup.kinds import FIELD_CHOICES, FIELD_METAVARS, FIELD_OPTIONS, KINDS, PROBE_FIELDS
 
 
@@ -154,7 +154,10 @@ VERBS: tuple[Verb, ...] = (
                arg("--about", metavar="TEXT",
                    help="what you learned from the get-to-know question"),
                arg("--add", nargs=2, action="append", metavar=("KIND", "TEXT"),
-                   help="a new item"), NOW)),
+                   help="a new item"),
+               arg("--due", action=DueOfLastAdd, metavar="DATE",
+                   help="the due date of the --add before it: YYYY-MM-DD, today, tomorrow, "
+                        "a weekday (friday) or +Nd"), NOW)),
     Verb("export", "write the whole store as JSON or Markdown", "items:export",
          ("manageup export --format json -o manageup.json",
           "manageup export --format markdown"),
