@@ -292,3 +292,24 @@ def _aware(value: date | datetime) -> datetime:
     if not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=ZoneInfo("UTC"))
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
+
+
+class ReadRevoked(Quirk):
+    """The account's right to read the collection taken away after a good login: every
+    REPORT a bare 403 Forbidden (RFC 4918 section 9.1 lets a server refuse a request on a
+    resource it will not let this principal read; RFC 3744's DAV:need-privileges body is
+    optional, and Radicale's rights file sends none)."""
+
+    def report(self, environ: dict[str, Any], body: bytes) \
+            -> tuple[str, list[tuple[str, str]], bytes] | None:
+        return "403 Forbidden", [("Content-Type", "text/plain")], b""
+
+
+class PasswordChanged(Quirk):
+    """The password changed since the last poll: every REPORT a 401 with its challenge
+    (RFC 7235 section 3.1)."""
+
+    def report(self, environ: dict[str, Any], body: bytes) \
+            -> tuple[str, list[tuple[str, str]], bytes] | None:
+        return "401 Unauthorized", [("WWW-Authenticate", 'Basic realm="Radicale"'),
+                                    ("Content-Type", "text/plain")], b""

@@ -26,7 +26,9 @@ from tests.integration.caldav_quirks import (
     CyrusEmptyToken,
     CyrusStaleToken,
     NoImplicitRecurrence,
+    PasswordChanged,
     Quirk,
+    ReadRevoked,
     SabreDAV,
     Xandikos,
 )
@@ -131,6 +133,29 @@ def test_a_wrong_password_is_still_a_refused_login(server: Radicale, tmp_path: P
     poll(CaldavSource(config.calendars[0], config, password=PASSWORD), *WINDOW, BERLIN)
     with pytest.raises(SourceError, match="refused the login of 'alex'"):
         poll(CaldavSource(config.calendars[0], config, password="wrong"), *WINDOW, BERLIN)
+
+
+@pytest.mark.parametrize("quirk", [ReadRevoked, PasswordChanged])
+def test_access_refused_after_a_good_login_is_not_blamed_on_the_password(
+        server: Radicale, tmp_path: Path, quirk: type[Quirk]) -> None:
+    """A 403 on every report is the calendar refused to this account (attack 06), not the
+    login; a 401 stays the password."""
+    url = server.make_calendar(f"c{next(_count)}", [ICS / "weekly_moved_cancelled_exdate.ics"])
+    config = caldav_config(tmp_path, url)
+    assert poll(CaldavSource(config.calendars[0], config, password=PASSWORD),
+                *WINDOW, BERLIN).occurrences
+    # A store of its own: a server without sync tokens would answer a quiet poll by its
+    # ctag, without a REPORT to refuse.
+    (tmp_path / "again").mkdir()
+    config = caldav_config(tmp_path / "again", url)
+    with quirk(server), pytest.raises(SourceError) as e:
+        poll(CaldavSource(config.calendars[0], config, password=PASSWORD), *WINDOW, BERLIN)
+    said = str(e.value)
+    if quirk is ReadRevoked:
+        assert "refused access to the calendar (403)" in said, said
+        assert "calendars.url" in said and "'alex'" in said and "secret set" not in said
+    else:
+        assert "refused the login of 'alex'" in said and "secret set caldav" in said
 
 
 def test_a_server_refusing_every_sync_report_is_watched_by_its_ctag(

@@ -177,6 +177,12 @@ def explain(e: Exception, url: str, username: str) -> str:
     from caldav.lib import error
 
     host = urlsplit(url).netloc or url
+    if isinstance(e, error.AuthorizationError) and getattr(e, "status", None) == 403:
+        # 403 Forbidden is a login understood and access refused (RFC 9110 section
+        # 15.5.4): the password is not what is wrong, the calendar's rights or address are.
+        who = f"{username!r}" if username else "this account"
+        return (f"{host} refused access to the calendar (403); check calendars.url and "
+                f"that {who} may read that calendar")
     if isinstance(e, error.AuthorizationError) and not username:
         return (f"{host} asks for a login; set calendars.username and run "
                 "`manageup secret set caldav`")
