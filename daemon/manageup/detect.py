@@ -109,8 +109,9 @@ def _shape(occ: Occurrence, config: Config) -> tuple[str | None, str]:
     if present:
         return None, (f"{count} people take part; a 1:1 has at most {limit} "
                       "(detect.max_attendees)")
-    others = sorted(address(p.email) for p in (*occ.attendees, *filter(None, [occ.organizer]))
-                    if not p.is_resource and not is_me(p, config.me_addresses))
+    # A set: an organizer is usually among the attendees too, and is one person.
+    others = sorted({address(p.email) for p in (*occ.attendees, *filter(None, [occ.organizer]))
+                     if not p.is_resource and not is_me(p, config.me_addresses)})
     if others:  # a 1:1 with someone else, e.g. one of the user's own reports
         return None, f"your boss is not in it; it is with {', '.join(others[:3])}"
     name = name_in(occ.title, boss_names(config))

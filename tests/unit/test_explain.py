@@ -4,6 +4,7 @@ user meets one to one, in `meetings`, `doctor` and the daemon's log."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from manageup.cycle import Gathered
 from manageup.cycle.watch import NoneFoundWatch
 from manageup.explain import why_not
 from manageup.model import Occurrence, Person
-from tests.conftest import at, config_text
+from tests.conftest import ICS, at, config_text
 
 NOW = "2026-11-25T17:00:00+01:00"
 
@@ -172,3 +173,13 @@ def test_why_not_knows_the_user_under_an_alias(tmp_path: Path, attendees: tuple[
     occ = Occurrence("u", start, start + timedelta(minutes=30), "Sync",
                      organizer=Person("sam@example.com"), attendees=attendees)
     assert why_not(occ, config) == expected
+
+
+def test_explain_names_each_person_once(example: Path, capsys) -> None:
+    """Attack 2, B9: a stranger who organises an override and attends it was named twice
+    ("it is with mallory@evil.example, mallory@evil.example")."""
+    shutil.copy(ICS / "override_other_organizer.ics", example / "calendar.ics")
+    assert main(["--config", str(example / "config.toml"), "meetings", "--now",
+                 "2026-12-05T09:00:00+01:00", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "why not: your boss is not in it; it is with mallory@evil.example\n" in out
