@@ -139,9 +139,27 @@ def near_misses(occurrences: Iterable[Occurrence], config: Config,
     return out
 
 
-def diagnose(occurrences: Sequence[Occurrence], config: Config,
-             now: datetime) -> Diagnosis | None:
-    """None when a 1:1 lies ahead; otherwise the likely cause and people met one to one."""
+def _nobody(occurrences: Sequence[Occurrence], addresses: str, since: datetime,
+            until: datetime, warnings: Sequence[str]) -> str:
+    """The boss is in no event read. boss.email is to blame only when the calendars were
+    read whole: a skipped event, or no event at all, points at the feed instead."""
+    span = f"from {since:%d %b %Y} to {until:%d %b %Y}"
+    skipped = sum("skipped" in w for w in warnings)
+    if skipped:
+        return (f"No 1:1 found: your boss's address ({addresses}) appears in no event "
+                f"read {span}, but {plural(skipped, 'part')} of the calendars could not "
+                "be read; the warnings name them, and the 1:1 may be one of them.")
+    if not occurrences:
+        return (f"No 1:1 found: no event at all was read {span}. Check calendars (path "
+                "or url) names the calendar your 1:1s are in, and that it is not empty.")
+    return (f"No 1:1 found: your boss's address ({addresses}) appears in no event {span}. "
+            "Check boss.email and boss.aliases for a typo or an old address.")
+
+
+def diagnose(occurrences: Sequence[Occurrence], config: Config, now: datetime,
+             warnings: Sequence[str] = ()) -> Diagnosis | None:
+    """None when a 1:1 lies ahead; otherwise the likely cause and people met one to one.
+    `warnings`: what reading the calendars said; a part it skipped may hold the boss."""
     found = detect(occurrences, config)
     if any(m.occurrence.start > now for m in found):
         return None
@@ -157,10 +175,8 @@ def diagnose(occurrences: Sequence[Occurrence], config: Config,
     since = now - timedelta(days=config.detect.history_days)
     with_boss = [o for o in occurrences if people(o) & boss]
     if not with_boss:
-        cause = (f"No 1:1 found: your boss's address ({addresses}) appears in no event "
-                 f"from {since:%d %b %Y} to {now + config.detect.lookahead:%d %b %Y}. "
-                 "Check boss.email and boss.aliases for a typo or an old address.")
-        return Diagnosis(cause, partners)
+        return Diagnosis(_nobody(occurrences, addresses, since,
+                                 now + config.detect.lookahead, warnings), partners)
     reasons = Counter(why_not(o, config) for o in with_boss)
     sizes = [len(people(o)) for o in with_boss]
     if all(n > config.detect.max_attendees for n in sizes):

@@ -14,6 +14,7 @@ from manageup.detect import boss_names, detect
 from manageup.errors import SourceError
 from manageup.history import history_of
 from manageup.sources.ics import parse_occurrences
+from manageup.sources.ics.lines import readable
 from manageup.sources.ics.prefilter import Needles, select
 from tests.conftest import ICS, ROOT, at, config_text
 
@@ -234,7 +235,9 @@ def agree(data: bytes, cfg) -> None:
     n = Needles(cfg.boss_addresses, cfg.detect.title_patterns, boss_names(cfg),
                 cfg.detect.max_attendees)
     since, until = WINDOW[0].date() - timedelta(days=2), WINDOW[1].date() + timedelta(days=2)
-    fast, kept, seen = select(data, n, since, until)
+    # As the source hands it over: its line endings made one (a CR alone, left where a
+    # fold split a CRLF, is a line ending to the full parse too).
+    fast, kept, seen = select(readable(data), n, since, until)
     full = answer(data)
     got = ([], []) if seen and not kept else answer(fast)
     assert got == full or (full == "error" and got == ([], []))

@@ -112,5 +112,6 @@ def why_none(config: Config, now: datetime, seen: Gathered | None = None,
     `complete` says `seen` is that already), since the fast path keeps only what matches
     the configuration in question."""
     if seen is not None and (complete or detect(seen.occurrences, config)):
-        return diagnose(seen.occurrences, config, now)
-    return diagnose(read_everything(config, now).occurrences, config, now)
+        return diagnose(seen.occurrences, config, now, seen.warnings)
+    everything = read_everything(config, now)
+    return diagnose(everything.occurrences, config, now, everything.warnings)

@@ -3,6 +3,8 @@ too long to be anything but junk."""
 
 from __future__ import annotations
 
+import re
+
 from manageup.sources.ics.text import line_end, uid_in
 
 MAX_LINE = 1024 * 1024  # one physical line; iCalendar folds at 75 octets
@@ -21,12 +23,19 @@ def readable(data: bytes) -> bytes:
     return data
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
 def line_ends(data: bytes) -> bytes:
-    """A feed whose lines end in CR alone (classic Mac OS) with CRLF instead: the parser
-    and the fast path both split lines at LF, and would read nothing at all."""
-    if b"\n" in data or b"\r" not in data:
+    """Every line ending in CR alone (classic Mac OS, or a mix: one event pasted from
+    such a file, a head written by one tool and the rest by another) made a CRLF. The
+    parser and the fast path both split lines at LF: a CR alone would join the lines it
+    ends into one, which each reader then read differently (or not at all). Done once,
+    before anything reads the lines; a feed with no CR alone (the common case) is
+    returned as it is, after two scans at C speed."""
+    if data.count(b"\r") == data.count(b"\r\n"):
         return data
-    return data.replace(b"\r", b"\r\n")
+    return _LONE_CR.sub(b"\r\n", data)
 
 
 def longest_line_over(raw: bytes, limit: int) -> int:
