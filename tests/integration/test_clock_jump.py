@@ -63,7 +63,9 @@ def test_a_cycle_with_the_clock_years_ahead_sends_nothing_and_records_nothing_ah
     maildir = tmp_path / "Maildir"
     run_cycles(cfg, TODAY, TODAY + timedelta(minutes=10), timedelta(minutes=10))
     assert main(["--config", str(path), "run", "--once", "--now", AHEAD.isoformat()]) == 0
-    [warning] = [line for line in capsys.readouterr().err.splitlines() if "clock" in line]
+    out, err = capsys.readouterr()
+    assert out == "This cycle did nothing; the warning above says why.\n"
+    [warning] = [line for line in err.splitlines() if "clock" in line]
     assert "WARNING" in warning and "1491 days after the last cycle" in warning
     assert "2031-01-06 20:00" in warning and "2026-12-07 13:00" in warning
     assert _state(cfg, maildir) == (0, [], [])

@@ -20,6 +20,7 @@ log = logging.getLogger("manageup")
 
 def run(ctx: Context) -> int:
     from manageup.cycle import CycleReport, cycle_with_store, make_sources
+    from manageup.cycle.run import summary
     from manageup.cycle.watch import NoneFoundWatch
     from manageup.deliver import make_transport
 
@@ -41,8 +42,9 @@ def run(ctx: Context) -> int:
         report = cycle(ctx.now())
         if report.gathered.failures and not report.gathered.occurrences:
             return 1  # each failure is logged; whether anything is due is unknown
-        if args.dry_run and not report.sent:
-            print("Nothing is due at this time. `manageup preview` shows the next digest anyway.")
+        said = summary(report, args.dry_run)
+        if said:
+            print(said)
         return 1 if report.failed else 0
     from manageup.service import Daemon, daemon_lock
 

@@ -77,8 +77,11 @@ def run(cycle: Cycle) -> CycleReport:
 
 
 def outcome(report: CycleReport) -> tuple[bool, str]:
-    """Whether the cycle went well, and what it did in a few words (`doctor` shows it)."""
-    said = [plural(len(report.sent), "message") + " sent" if report.sent else "nothing due"]
+    """Whether the cycle went well, and what it did in a few words (`doctor` shows it).
+    A cycle where something failed never says "nothing due": nobody knows that then."""
+    ok = not (report.gathered.failures or report.failed or report.missed)
+    said = [plural(len(report.sent), "message") + " sent" if report.sent
+            else "nothing due" if ok else "nothing sent"]
     if report.gathered.failures:
         said.append(plural(len(report.gathered.failures), "calendar")
                     + f" not read ({report.gathered.failures[0]})")
@@ -86,7 +89,21 @@ def outcome(report: CycleReport) -> tuple[bool, str]:
         said.append(plural(len(report.failed), "digest") + " failed")
     if report.missed:
         said.append(plural(len(report.missed), "digest") + " missed its meeting")
-    return not (report.gathered.failures or report.failed or report.missed), "; ".join(said)
+    return ok, "; ".join(said)
+
+
+def summary(report: CycleReport, dry_run: bool) -> str:
+    """The line `run --once` ends with, dry or not: what went wrong if anything did (the
+    errors above say why), else for a dry run that nothing is due; a real run that went
+    well says nothing (a timer's journal would fill with it)."""
+    ok, said = outcome(report)
+    if report.skipped or report.held:
+        return "This cycle did nothing; the warning above says why."
+    if not ok:
+        return f"{'Dry run: ' if dry_run else ''}{said}; the errors above say why."
+    if dry_run and not report.sent:
+        return "Nothing is due at this time. `manageup preview` shows the next digest anyway."
+    return ""
 
 
 def _run(cycle: Cycle) -> None:
