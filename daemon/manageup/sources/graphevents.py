@@ -168,7 +168,7 @@ def with_masters(state: dict[str, Any], read: Callable[[str], dict[str, Any]],
             last = filled.get(ident) or known.get(ident)
             _unread(label, ident, last, str(e))
             if last is not None and not last.get(GONE):
-                filled[ident] = {**last, STALE: True}
+                filled[ident] = {**last, READ: True, STALE: True}  # ours to drop, too
             continue
         filled[ident] = {**master, "id": ident, "type": "seriesMaster", READ: True,
                          **({} if master else {GONE: True})}
