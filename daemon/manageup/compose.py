@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 
+from manageup.away import covering
 from manageup.config import Config
 from manageup.detect import stranger
 from manageup.digestmodel import (
@@ -105,7 +106,10 @@ class _Picker:
 
 
 def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], now: datetime,
-            config: Config, boss_week: BossWeek | None = None) -> Digest:
+            config: Config, boss_week: BossWeek | None = None,
+            calendar: Sequence[Occurrence] = ()) -> Digest:
+    """`calendar`: the other occurrences read, where the user's own out-of-office days
+    are (away.py)."""
     # Long on purpose: the digest's sections in their order, each a few lines over the same
     # open items and picker; the larger sections already live in their own functions.
     zone = config.zone
@@ -180,6 +184,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         agenda=bidi_closed(occ.description.strip()) if occ.original_start is None else "",
         organizer_name=organizer_name(organizer, config),
         caution=_caution(occ, config),
+        away=_away(occ, calendar, config),
     )
     career = _career(snapshot, by_kind.get("career", []), picker, at, config)
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
@@ -320,6 +325,16 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         about=tuple(about[:SHOW]),
         about_more=max(0, len(about) - SHOW),
     )
+
+
+def _away(occ: Occurrence, calendar: Sequence[Occurrence], config: Config) -> str:
+    """The user is out of office when the 1:1 takes place: still prepared for, since only
+    they can cancel or move it."""
+    away = covering(occ, calendar, config)
+    if away is None:
+        return ""
+    named = f' ("{bidi_closed(away.title.strip())}")' if away.title.strip() else ""
+    return f"You are out of office that day{named}: cancel or move it?"
 
 
 def _caution(occ: Occurrence, config: Config) -> str:

@@ -36,6 +36,7 @@ class Meeting:
     agenda: str = ""  # a one-off's description: the agenda its organiser wrote
     organizer_name: str = ""  # the boss's name, "you", or "" when unknown
     caution: str = ""  # said first: e.g. an unanswered invitation from someone not the boss
+    away: str = ""  # said first too: the user is out of office then (away.py)
 
 
 @dataclass(frozen=True)

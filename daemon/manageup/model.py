@@ -85,6 +85,9 @@ class Occurrence:
     # The source says people may be missing from `attendees` (Google's attendeesOmitted):
     # how many take part is not known, so the count alone cannot make it a 1:1.
     attendees_omitted: bool = False
+    # How the event shows the user's time, as Graph names it: "busy", "free" (transparent)
+    # or "oof" (out of office; away.py says when that is the user's absence).
+    show_as: str = "busy"
 
     @property
     def key(self) -> str:

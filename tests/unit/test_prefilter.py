@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generate import generate
+from manageup.away import is_away
 from manageup.detect import boss_names, detect
 from manageup.errors import SourceError
 from manageup.history import history_of
@@ -30,12 +31,15 @@ def needles(cfg=CFG) -> Needles:
                    cfg.detect.max_attendees)
 
 
-def answers(data: bytes) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+def answers(data: bytes) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]],
+                                   list[str]]:
     occs = parse_occurrences(data, *WINDOW, CFG.zone).occurrences
     matches = [(m.occurrence.key, m.occurrence.start.isoformat(), m.reason)
                for m in detect(occs, CFG)]
     history = [(h.key, h.status) for h in history_of(occs, CFG)]
-    return matches, history
+    # The user's out-of-office days, which a digest names (issue 27.5).
+    away = [o.key for o in occs if is_away(o, CFG)]
+    return matches, history, away
 
 
 def same(data: bytes) -> None:
@@ -230,7 +234,8 @@ def agree(data: bytes, cfg) -> None:
         except SourceError:
             return "error"
         return ([(m.occurrence.key, m.occurrence.start.isoformat(), m.reason)
-                 for m in detect(occs, cfg)], [(h.key, h.status) for h in history_of(occs, cfg)])
+                 for m in detect(occs, cfg)], [(h.key, h.status) for h in history_of(occs, cfg)],
+                [o.key for o in occs if is_away(o, cfg)])
 
     n = Needles(cfg.boss_addresses, cfg.detect.title_patterns, boss_names(cfg),
                 cfg.detect.max_attendees)
@@ -239,8 +244,8 @@ def agree(data: bytes, cfg) -> None:
     # fold split a CRLF, is a line ending to the full parse too).
     fast, kept, seen = select(readable(data), n, since, until)
     full = answer(data)
-    got = ([], []) if seen and not kept else answer(fast)
-    assert got == full or (full == "error" and got == ([], []))
+    got = ([], [], []) if seen and not kept else answer(fast)
+    assert got == full or (full == "error" and got == ([], [], []))
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)

@@ -16,7 +16,7 @@ from manageup.cycle.outbox import Letter, Mail
 from manageup.detect import stranger
 from manageup.errors import ManageupError
 from manageup.files import private_dir, replace_private
-from manageup.model import BossWeek, HistoryEntry, Match
+from manageup.model import BossWeek, HistoryEntry, Match, Occurrence
 from manageup.sources import SeesBossWeek
 from manageup.store import SentDigest, Store
 from manageup.timing import due_at
@@ -34,11 +34,13 @@ STRANGER_GAP = timedelta(days=1)
 
 
 def make_digest(store: Store, match: Match, history: Sequence[HistoryEntry], now: datetime,
-                config: Config, boss_week: BossWeek | None = None) -> tuple[Digest, Rendered]:
+                config: Config, boss_week: BossWeek | None = None,
+                calendar: Sequence[Occurrence] = ()) -> tuple[Digest, Rendered]:
+    """`calendar`: every occurrence read, for the user's out-of-office days."""
     from manageup.compose import compose
     from manageup.render import render
 
-    digest = compose(store.snapshot(), match, history, now, config, boss_week)
+    digest = compose(store.snapshot(), match, history, now, config, boss_week, calendar)
     return digest, render(digest, config.digest.templates_dir)
 
 
@@ -77,7 +79,8 @@ def send_digest(cycle: Cycle, match: Match, history: Sequence[HistoryEntry],
     def build() -> Mail:
         from manageup.deliver import build_message
 
-        digest, rendered = make_digest(cycle.store, match, history, now, config, week.get())
+        digest, rendered = make_digest(cycle.store, match, history, now, config, week.get(),
+                                       cycle.report.gathered.occurrences)
         msg = build_message(rendered, digest, config, now,
                             cycle.store.sent_message_ids(occ.uid, occ.start))
         record = SentDigest(occ.key, digest.item_ids, digest.question_ids, occ.start,

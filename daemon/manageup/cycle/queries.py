@@ -70,7 +70,7 @@ def next_digest(config: Config, store: Store, found: Upcoming) \
         return None
     match = found.matches[0]
     digest, rendered = make_digest(store, match, found.history(store.history()), found.now,
-                                   config)
+                                   config, calendar=found.gathered.occurrences)
     return match, digest, rendered
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
+from manageup.away import is_away
 from manageup.config import Config, parse_config
 from manageup.detect import boss_names, detect
 from manageup.errors import SourceError
@@ -88,6 +89,7 @@ class Outcome:
     matches: list[tuple[str, str, str]]
     history: list[tuple[str, str]]
     error: str = ""
+    away: list[str] = field(default_factory=list)  # the user's out-of-office entries
 
 
 def outcome(data: bytes, lo: datetime, hi: datetime, configs: list[Config]) \
@@ -98,7 +100,8 @@ def outcome(data: bytes, lo: datetime, hi: datetime, configs: list[Config]) \
         return [Outcome([], [], str(e)) for _ in configs]
     return [Outcome(sorted((m.occurrence.key, m.occurrence.start.isoformat(), m.reason)
                            for m in detect(occs, cfg)),
-                    sorted((h.key, h.status) for h in history_of(occs, cfg)))
+                    sorted((h.key, h.status) for h in history_of(occs, cfg)),
+                    away=sorted(o.key for o in occs if is_away(o, cfg)))
             for cfg in configs]
 
 
@@ -121,7 +124,7 @@ def cases(files: list[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
 
 
 def test_fast_path_agrees_with_the_full_parse(peer_files: list[tuple[str, bytes]]) -> None:
-    disagreements, compared, found, refused = [], 0, 0, 0
+    disagreements, compared, found, refused, away = [], 0, 0, 0, 0
     lost: list[str] = []  # refused whole with events in it: a flaw cost more than itself
     for name, raw in cases(peer_files):
         data, _cut = check_lines(raw, "peer")
@@ -131,17 +134,20 @@ def test_fast_path_agrees_with_the_full_parse(peer_files: list[tuple[str, bytes]
             got = fast(data, lo, hi, cfg)
             compared += 1
             found += len(want.matches)
+            away += len(want.away)
             if want.error and not got.matches:
                 refused += 1  # unreadable whole; the cut feed finds nothing either
                 if re.search(rb"(?im)^begin:vevent\r?$", data):
                     lost.append(f"{name}: {want.error}")
                 continue
-            if (got.matches, got.history) != (want.matches, want.history) or got.error:
+            if (got.matches, got.history, got.away) != \
+                    (want.matches, want.history, want.away) or got.error:
                 disagreements.append(f"{name} (max_attendees {cfg.detect.max_attendees}): "
                                      f"full {want.matches[:3]} {want.error}, fast "
                                      f"{got.matches[:3]} {got.error}")
     FIGURES["peer calendar files compared (fast path vs full parse)"] += compared
     FIGURES["peer 1:1s found"] += found
+    FIGURES["peer out-of-office entries found"] += away
     FIGURES["peer disagreements"] += len(disagreements)
     FIGURES["peer comparisons of a feed refused whole by both paths"] += refused
     assert found > 35000  # the injected boss and user make many events 1:1s

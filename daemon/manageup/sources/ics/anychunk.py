@@ -17,6 +17,7 @@ from manageup.sources.ics.chunkscan import (
     WS,
     ChunkEvents,
     CutWords,
+    away,
     balanced_head,
     folding,
     hits_in,
@@ -92,7 +93,7 @@ def read(data: bytes, c0: int, c1: int, last: bool, words: CutWords) -> ChunkEve
            for m in _odd_name().finditer(text)):
         return None  # select reads such names as icalendar does (text.lowered)
     sq = text.translate(LOWER, WS)
-    del raw, text
+    del text
     starts = _sq_starts(sq)
     if len(starts) != len(raw_starts) or not starts:
         return None
@@ -110,6 +111,8 @@ def read(data: bytes, c0: int, c1: int, last: bool, words: CutWords) -> ChunkEve
     hits = _hits(sq, starts, words)
     if hits is None:
         return None
+    ends = [*raw_starts[1:], len(raw)]
+    hits |= away(sq, starts, lambda k: raw[raw_starts[k]:ends[k]])
     return ChunkEvents(starts=[c0 + s for s in raw_starts], keys=_uids(sq, starts),
                        hits=hits, fixed=fixed, head_end=head_end, odd=odd)
 

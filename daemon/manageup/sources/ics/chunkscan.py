@@ -5,12 +5,13 @@ reports of a chunk's events."""
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import re2
 
+from manageup.away import FAST_WORDS, away_in
 from manageup.sources.ics import asciiforms, prefilter, text
 
 LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
@@ -98,6 +99,15 @@ def hits_in(sq: bytes, starts: list[int], words: Sequence[list[bytes]]) -> set[i
     else:
         pattern = find_events(sq, starts, patterns)
     return address | (pattern & name)
+
+
+def away(sq: bytes, starts: list[int], event: Callable[[int], bytes]) -> set[int]:
+    """The events select keeps as maybe the user's out-of-office time (away.py): found
+    in the squeezed text first (a word there may be two words run together), then each
+    judged by select's own test on its text, unfolded and lower-cased as select reads
+    it."""
+    return {k for k in find_events(sq, starts, list(FAST_WORDS))
+            if away_in(text.lowered(text.unfold(event(k))))}
 
 
 def folding() -> Any:

@@ -317,4 +317,20 @@ def _occurrence(ev: Any, zone: ZoneInfo, in_series: bool, cadence_days: float | 
         all_day=all_day,
         cadence_days=cadence_days,
         calendar=calendar,
+        show_as=_show_as(ev),
     )
+
+
+def _show_as(ev: Any) -> str:
+    """Outlook's busy status (X-MICROSOFT-CDO-*: "OOF" is out of office) before TRANSP.
+    Compared in ASCII only, as the fast path looks for them (away.py)."""
+    def said(name: str) -> set[str]:
+        values = ev.get(name, [])
+        values = values if isinstance(values, list) else [values]
+        return {v.lower() for v in (str(x).strip(" \t") for x in values) if v.isascii()}
+
+    if "oof" in said("X-MICROSOFT-CDO-BUSYSTATUS") | said("X-MICROSOFT-CDO-INTENDEDSTATUS"):
+        return "oof"
+    if "free" in said("X-MICROSOFT-CDO-BUSYSTATUS") or "transparent" in said("TRANSP"):
+        return "free"
+    return "busy"

@@ -29,6 +29,7 @@ from manageup.sources.ics.chunkscan import (
     WS,
     ChunkEvents,
     CutWords,
+    away,
     balanced_head,
     folding,
     hits_in,
@@ -97,7 +98,7 @@ class Plain:
         if len(parts) != self.n + 1:
             return None
         starts = [c - 12 for c in accumulate(len(p) + 12 for p in parts[:-1])]
-        self._sq, self._sq_starts = sq, starts
+        self.sq, self.sq_starts = sq, starts
         return hits_in(sq, starts, words)
 
     def not_ascii(self) -> list[int]:
@@ -107,8 +108,8 @@ class Plain:
     def folding(self) -> set[int]:
         """The events holding a character whose normal form holds ASCII ones (looked
         for in the squeezed text of hits(), where a fold splits no character)."""
-        return {bisect_right(self._sq_starts, m.start()) - 1
-                for m in folding().finditer(self._sq)}
+        return {bisect_right(self.sq_starts, m.start()) - 1
+                for m in folding().finditer(self.sq)}
 
     def event(self, k: int) -> bytes:
         end = self.starts[k + 1] if k + 1 < self.n else len(self.raw)
@@ -148,6 +149,7 @@ def read(data: bytes, c0: int, c1: int, last: bool, words: CutWords) -> ChunkEve
     hits = chunk.hits(words.ascii) if keys is not None else None
     if keys is None or hits is None:
         return None
+    hits |= away(chunk.sq, chunk.sq_starts, chunk.event)
     # Normalising may make non-ASCII text match: only some characters become ASCII.
     odd = chunk.not_ascii()
     for k in odd if words.wide or not odd else chunk.folding():

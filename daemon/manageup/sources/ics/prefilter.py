@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from manageup.away import fast_pattern
 from manageup.model import address
 from manageup.sources.ics import asciiforms
 from manageup.sources.ics.text import (
@@ -342,6 +343,9 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     with_address = hits(_any(needles.addresses))
     with_pattern = hits(_any(needles.patterns))
     with_name = hits(_any(needles.names))
+    # The user's out-of-office days (away.py), however rare: the digest of a 1:1 inside
+    # one says so. Their rule reads ASCII letters only, so this byte search is enough.
+    with_away = hits(fast_pattern())
     for i in _unusual(text, low, spans, block_of, needles):
         a, p, n = _closer_look(own(low, spans[i]), needles)
         with_address |= {i} if a else set()
@@ -356,7 +360,7 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     # thousands of moved instances is one group, decided by its first block that counts.
     inside: set[bytes] | None = None
     if since is not None and until is not None:
-        groups = {uid_of.get(i, b"") for i in with_address | with_pattern}
+        groups = {uid_of.get(i, b"") for i in with_address | with_pattern | with_away}
         inside = set()
         for i in range(len(spans)):
             uid = uid_of.get(i, b"")
@@ -365,6 +369,7 @@ def select(data: bytes, needles: Needles, since: date | None = None,
                 inside.add(uid)
     # UIDs are case-sensitive, but a lowercase compare only keeps more, never less.
     wanted = {uid_of.get(i, b"") for i in with_pattern & (with_address | with_name)}
+    wanted |= {uid_of.get(i, b"") for i in with_away}
     for i in sorted(with_address):
         uid = uid_of.get(i, b"")
         if uid not in wanted and (inside is None or uid in inside) and \
