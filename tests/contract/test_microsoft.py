@@ -19,6 +19,7 @@ import pytest
 
 from manageup import cli
 from manageup.accounts import microsoft
+from manageup.away import is_away
 from manageup.config import Calendar, Config
 from manageup.detect import detect
 from manageup.errors import SourceError
@@ -337,6 +338,15 @@ def test_first_poll_pages_and_finds_the_same_1on1s_as_the_ics(
     assert room.email == "conf-room-4@contoso.example"
     assert all(a.email != USER for o in got.occurrences for a in o.attendees)  # joined to me
     assert by_title["Sam / Alex"].cadence_days == 7
+
+
+def test_out_of_office_is_read_from_show_as(fake: FakeMicrosoft, signed_in: Config) -> None:
+    # Issue 27.5: Graph's showAs "oof" is the user's absence, as Outlook's OOF in an .ics.
+    fake.errors.append((200, {}, "out_of_office"))
+    got = poll(source(signed_in), *WINDOW, BERLIN)
+    assert {o.title: o.show_as for o in got.occurrences} == {"Family trip": "oof",
+                                                             "Vacation planning": "free"}
+    assert [o.title for o in got.occurrences if is_away(o, signed_in)] == ["Family trip"]
 
 
 def test_quiet_poll_is_one_request(fake: FakeMicrosoft, signed_in: Config) -> None:

@@ -334,6 +334,8 @@ def _occurrence(e: dict[str, Any], uid: str, zone: ZoneInfo, cadence: float | No
         all_day=all_day,
         cadence_days=cadence,
         calendar=label,
+        # showAs is a freeBusyStatus: free, tentative, busy, oof, workingElsewhere, unknown.
+        show_as={"oof": "oof", "free": "free"}.get(str(e.get("showAs") or ""), "busy"),
     )
 
 
