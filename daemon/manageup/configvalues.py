@@ -120,9 +120,9 @@ def type_hints(cls: type) -> dict[str, Any]:
 
 def convert_dataclass(cls: type, raw: Any, prefix: str, problems: Problems,
                        base: Path | None, top: bool = False) -> dict[str, Any]:
-    where = prefix or "config"
+    where = prefix.rstrip(".") or "config"
     if not isinstance(raw, dict):
-        problems.add(where, f"expected a table, got {type(raw).__name__}")
+        problems.add(where, f"expected a table, got {_tname(raw)}")
         return {}
     hints = type_hints(cls)
     known = {f.name: f for f in fields(cls) if f.name != "source_path"}
