@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -50,18 +51,27 @@ def unit_dir(home: Path) -> Path:
 def verify(home: Path, *names: str) -> None:
     if not shutil.which("systemd-analyze"):
         pytest.fail("systemd-analyze is missing; scripts/test installs it (apt: systemd)")
-    runtime = home / "run"
-    runtime.mkdir(mode=0o700, exist_ok=True)
+    # A short runtime folder: systemd-analyze also reads the system's user sockets (gpg-agent)
+    # under it, and a socket path over 108 bytes fails their verification, not ours.
+    runtime = Path(tempfile.mkdtemp(prefix="mu-run-", dir="/tmp"))
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
-    done = subprocess.run(
+    try:
+        done = _analyze(home, names, env)
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+    problems = [line for line in (done.stdout + done.stderr).splitlines() if "manageup" in line]
+    assert done.returncode == 0 and not problems, done.stdout + done.stderr
+
+
+def _analyze(home: Path, names: tuple[str, ...], env: dict[str, str]) \
+        -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         ["systemd-analyze", "--user", "verify", *[str(unit_dir(home) / n) for n in names]],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
     )
-    problems = [line for line in (done.stdout + done.stderr).splitlines() if "manageup" in line]
-    assert done.returncode == 0 and not problems, done.stdout + done.stderr
 
 
 def settings(path: Path) -> dict[str, str]:
