@@ -34,6 +34,14 @@ class StoreError(ManageupError):
     pass
 
 
+class StorePathError(ConfigError, StoreError):
+    """store.path names something that is not a store file (a folder, a pipe, a device,
+    a link): a problem in the config, exit 2, still a StoreError to those that catch one."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__([problem])
+
+
 class AlreadyRunning(ManageupError):
     """Another daemon runs on this store. A code of its own, so that the unit can tell
     systemd not to restart into it (RestartPreventExitStatus=3)."""

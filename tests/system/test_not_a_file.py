@@ -89,3 +89,24 @@ def test_a_store_path_that_is_not_a_file_is_refused_naming_the_key(
     assert f"store.path {store} {what}, not a file" in text, text
     if kind == "device":
         assert Path("/dev/zero").is_char_device()  # nothing was written over it
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "link to fifo",
+                                  "link to device", "link to folder"])
+@pytest.mark.parametrize("argv", [["list"], ["run", "--once"]], ids=["list", "run"])
+def test_a_store_path_that_is_not_a_file_is_a_config_error(tmp_path: Path, kind: str,
+                                                           argv: list[str]) -> None:
+    """Attack2 B8: a config problem exits 2, as the README says, not 1."""
+    target = {"fifo": lambda: fifo(tmp_path, "pipe"), "device": lambda: Path("/dev/zero"),
+              "folder": lambda: tmp_path / "folder"}[kind.removeprefix("link to ")]()
+    if kind.endswith("folder"):
+        target.mkdir()
+    store = target
+    if kind.startswith("link"):
+        store = tmp_path / "store-link.sqlite3"
+        store.symlink_to(target)
+    done = manageup(write_config(tmp_path, ICS / "weekly_moved_cancelled_exdate.ics", store),
+                    *argv)
+    text = said(done)
+    assert done.returncode == 2, text
+    assert f"store.path {store} is" in text, text

@@ -60,6 +60,10 @@ CASES = [
     ("vtimezone_rdate_value_date.ics", DEFAULT,
      ["rdate-date-paris@example.com", "rdate-date-zone@example.com"]),
     ("vtimezone_tzid_value_date.ics", DEFAULT, ["tzid-date@example.com"]),
+    ("date_value_with_tzid_any_order.ics", DEFAULT, ["timed-control@example.com"]),
+    ("vtimezone_tzid_with_blanks.ics", DEFAULT,
+     ["tzid-space-before@example.com", "tzid-space-after@example.com",
+      "tzid-quoted-spaces@example.com", "tzid-plain@example.com"]),
 ]
 
 
@@ -79,16 +83,18 @@ def test_fast_path_finds_what_the_full_parse_finds(name: str, cfg: Config,
 
 # Feeds over a megabyte take the chunked pre-cut before select (issue 30.1).
 BIG = ["one_off_rdate_in_window.ics", "boss_address_tab_fold.ics",
-       "boss_address_tab_fold_lf.ics", "address_fold_extra_whitespace.ics"]
+       "boss_address_tab_fold_lf.ics", "address_fold_extra_whitespace.ics",
+       "date_value_with_tzid_any_order.ics", "vtimezone_tzid_with_blanks.ics"]
 
 
 def among_a_megabyte(data: bytes) -> bytes:
-    """The fixture's events inside a generated feed over a megabyte, its line ends kept
-    (an LF-only fixture in an LF-only feed)."""
+    """The fixture's components (its time zones too) inside a generated feed over a
+    megabyte, its line ends kept (an LF-only fixture in an LF-only feed)."""
     big = generate(4000, seed=3).encode()
     if b"\r\n" not in data:
         big = big.replace(b"\r\n", b"\n")
-    events = data[data.index(b"BEGIN:VEVENT"):data.rindex(b"END:VCALENDAR")]
+    events = data[data.index(b"BEGIN:V", data.index(b"BEGIN:VCALENDAR") + 1):
+                  data.rindex(b"END:VCALENDAR")]
     at_ = big.index(b"BEGIN:VEVENT", len(big) // 2)
     return big[:at_] + events + big[at_:]
 
@@ -135,3 +141,35 @@ def test_event_without_uid_gets_a_stable_identity() -> None:
     assert keys == [o.key for o in again]
     source = IcsSource(Calendar(type="ics", path=ICS / "event_without_uid.ics"), DEFAULT)
     assert [o.key for o in source.fetch(*NOV, BERLIN).occurrences] == keys
+
+
+def test_date_with_tzid_is_all_day_whatever_the_parameter_order() -> None:
+    """Issue 24.4 (attack2 B2): VALUE=DATE before the TZID, quoted, or folded, is a date."""
+    occs = parse_occurrences((ICS / "date_value_with_tzid_any_order.ics").read_bytes(), *NOV,
+                             BERLIN).occurrences
+    days = {o.uid: (o.all_day, o.start.isoformat()) for o in occs}
+    assert days == {"date-value-first@example.com": (True, "2026-12-03T00:00:00+01:00"),
+                    "date-value-quoted@example.com": (True, "2026-12-10T00:00:00+01:00"),
+                    "date-value-folded@example.com": (True, "2026-12-17T00:00:00+01:00"),
+                    "timed-control@example.com": (False, "2026-11-26T10:00:00+01:00")}
+
+
+def test_blanks_around_a_tzid_name_the_same_zone() -> None:
+    """Issue 24.4 (attack2 B3): "TZID: Office " and "TZID= Office" are one zone, +05:00."""
+    source = IcsSource(Calendar(type="ics", path=ICS / "vtimezone_tzid_with_blanks.ics"),
+                       DEFAULT)
+    for occs in (parse_occurrences((ICS / "vtimezone_tzid_with_blanks.ics").read_bytes(),
+                                   *NOV, BERLIN).occurrences,
+                 source.fetch(*NOV, BERLIN).occurrences):
+        assert [o.start.isoformat() for o in occs] == [
+            "2026-12-03T06:00:00+01:00", "2026-12-04T06:00:00+01:00",
+            "2026-12-07T06:00:00+01:00", "2026-12-08T06:00:00+01:00"]
+
+
+def test_a_zone_defined_nowhere_is_named() -> None:
+    """Read as the user's own wall clock, as before, but no longer in silence."""
+    r = parse_occurrences((ICS / "tzid_defined_nowhere.ics").read_bytes(), *NOV, BERLIN, "work")
+    assert [o.start.isoformat() for o in r.occurrences] == ["2026-12-03T10:00:00+01:00"]
+    assert r.warnings == ["work: event zone-nowhere@example.com names the time zone "
+                          "'Head Office', which the feed does not define; read in your own "
+                          "time zone"]

@@ -68,7 +68,8 @@ def test_a_symlink_planted_at_the_store_path_is_refused(make_config, tmp_path: P
     target = tmp_path / "elsewhere.sqlite3"
     config.store.path.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(target, config.store.path)
-    assert main(["--config", str(cfg), "add", "need", "Secret plan"]) == 1
+    # A config problem (store.path names no store file): exit 2, as the README says.
+    assert main(["--config", str(cfg), "add", "need", "Secret plan"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "symbolic link" in err and "store.path" in err
     assert not target.exists()
@@ -78,7 +79,7 @@ def test_a_folder_at_the_store_path_is_named_as_such(make_config, capsys) -> Non
     cfg, config = make_config()
     config.store.path.mkdir(parents=True)
     for argv in (["list"], ["export"], ["run", "--once"]):
-        assert main(["--config", str(cfg), *argv]) == 1
+        assert main(["--config", str(cfg), *argv]) == 2  # a config problem
         err = capsys.readouterr().err
         assert "is a folder" in err and "store.path" in err and "disk" not in err, err
 

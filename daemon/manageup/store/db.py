@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from manageup.errors import StoreError
+from manageup.errors import StoreError, StorePathError
 from manageup.files import not_a_file, private_dir
 from manageup.store.schema import MIGRATIONS
 
@@ -218,11 +218,11 @@ def _plain_file(path: Path) -> None:
     folder there as a disk I/O error, waits for ever on a named pipe and writes over a
     device; each gets one line naming the real problem."""
     if path.is_symlink():
-        raise StoreError(f"store.path {path} is a symbolic link; manageup does not follow "
-                         "links there: set store.path to the file itself")
+        raise StorePathError(f"store.path {path} is a symbolic link; manageup does not "
+                             "follow links there: set store.path to the file itself")
     if path.is_dir():
-        raise StoreError(f"store.path {path} is a folder; set store.path to a file in it, "
-                         f"e.g. {path / 'manageup.sqlite3'}")
+        raise StorePathError(f"store.path {path} is a folder; set store.path to a file in "
+                             f"it, e.g. {path / 'manageup.sqlite3'}")
     try:
         what = not_a_file(path.stat().st_mode)
     except FileNotFoundError:
@@ -230,8 +230,8 @@ def _plain_file(path: Path) -> None:
     except OSError:
         return  # SQLite says what is wrong when it opens it
     if what:  # SQLite would wait on a named pipe for ever, and write over a device
-        raise StoreError(f"store.path {path} {what}, not a file; set store.path to a file "
-                         "(it is created on the first run)")
+        raise StorePathError(f"store.path {path} {what}, not a file; set store.path to a "
+                             "file (it is created on the first run)")
 
 
 def _open_readonly(cls: type[S], path: Path) -> S:

@@ -8,7 +8,6 @@ change how another feed is read.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from manageup.sources.ics.recurrence import cadence, expand
 from manageup.sources.ics.salvage import fresh_timezones, salvage
 from manageup.sources.ics.text import scan, uid_in, unfold
 from manageup.sources.ics.thisandfuture import Shifts, own_recurrence, range_shifts
+from manageup.sources.ics.values import as_meant
 
 MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
@@ -52,33 +52,11 @@ def repair(data: bytes, calendar: str) -> tuple[bytes, list[str]]:
     return b"".join(parts), warnings
 
 
-# A date-valued property written with a TZID as well ("DTSTART;TZID=X;VALUE=DATE:20261105"):
-# icalendar reads it as midnight in that zone; RFC 5545 3.3.4 says a DATE has no zone.
-_DATE_WITH_TZID = re.compile(
-    rb"^((?:dtstart|dtend|due|recurrence-id|rdate|exdate)(?:;[^:\r\n]*)?)"
-    rb":([0-9]{8}(?:,[0-9]{8})*)(\r?)$", re.I | re.M)
-_TZID_PARAM = re.compile(rb";tzid=[^;:\r\n]*", re.I)
-_VALUE_DATE = re.compile(rb"value=date:", re.I)
-
-
-def _dates_without_zone(data: bytes) -> bytes:
-    """The TZID taken off a property whose value is a DATE (VALUE=DATE, dates only)."""
-    if _VALUE_DATE.search(data) is None:
-        return data
-
-    def drop(m: re.Match[bytes]) -> bytes:
-        params = m.group(1)
-        if b";value=date" not in params.lower() or b"tzid=" not in params.lower():
-            return m.group(0)
-        return _TZID_PARAM.sub(b"", params) + b":" + m.group(2) + m.group(3)
-
-    return _DATE_WITH_TZID.sub(drop, data)
-
-
 def read_calendar(data: bytes, calendar: str = "") -> tuple[Any, list[str]]:
     """One VCALENDAR holding every component of the feed: several concatenated VCALENDARs
     are merged, and a bare VEVENT feed is read as if it were wrapped in one."""
-    text, warnings = repair(_dates_without_zone(readable(data)), calendar)
+    # Unfolded first: a parameter folded across lines ("VALUE=DA" / " TE") is still read.
+    text, warnings = repair(as_meant(unfold(readable(data))), calendar)
     fresh_timezones()
     try:
         parts = icalendar.Calendar.from_ical(text, multiple=True)
@@ -109,6 +87,7 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
     result = FetchResult(warnings=warnings)
     events_by_uid: dict[str, list[Any]] = defaultdict(list)
     keep: list[Any] = []
+    lost_zones: set[str] = set()
     for comp in cal.subcomponents:
         if comp.name != "VEVENT":
             keep.append(comp)
@@ -123,6 +102,12 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         if not uid:
             uid = _stable_uid(comp)
             comp["UID"] = uid
+        lost = _zone_defined_nowhere(comp)
+        if lost and lost not in lost_zones:  # once per zone: a feed may have thousands
+            lost_zones.add(lost)
+            result.warnings.append(f"{calendar}: event {uid} names the time zone {lost!r}, "
+                                   "which the feed does not define; read in your own time "
+                                   "zone")
         if _ends_before_it_starts(comp):
             # recurring-ical-events swaps the two: the meeting would show at its end.
             del comp["DTEND"]
@@ -183,6 +168,15 @@ def _split_shared(events_by_uid: dict[str, list[Any]], calendar: str,
 def _written(prop: Any) -> tuple[str, bytes]:
     return (str(getattr(prop, "params", {}).get("TZID", "")),
             prop.to_ical() if hasattr(prop, "to_ical") else str(prop).encode())
+
+
+def _zone_defined_nowhere(comp: Any) -> str:
+    """The TZID of a DTSTART icalendar could not resolve (no VTIMEZONE, no zone by that
+    name): it reads the time as floating, i.e. on the user's own clock, hours off if the
+    zone was another."""
+    tzid = getattr(comp.get("DTSTART"), "params", {}).get("TZID")
+    value = comp.decoded("DTSTART")
+    return str(tzid) if tzid and isinstance(value, datetime) and value.tzinfo is None else ""
 
 
 def _ends_before_it_starts(comp: Any) -> bool:
