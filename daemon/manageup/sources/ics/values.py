@@ -21,9 +21,10 @@ _SEEN_DATE = re.compile(rb'value[ \t]*=[ \t]*"?date"?[ \t]*[;:]')
 # but keeps them in a quoted one and in the VTIMEZONE's own TZID ("TZID: Office"), so the
 # event finds no zone and is read as floating time, hours off. The name is the same
 # without them, on both sides.
-_SEEN_BLANK = re.compile(rb';tzid(?:[ \t]*=[ \t]*"?[ \t]|[ \t]+=|=[^;:"\r\n]*[ \t][;:]|'
-                         rb'[ \t]*=[ \t]*"[^"\r\n]*[ \t]")|'
-                         rb'\ntzid[ \t]*:(?:[ \t]|[^\r\n]*[ \t]\r?\n)')
+_BLANK_AFTER_TZID = (b";tzid ", b";tzid\t", b";tzid= ", b";tzid=\t", b';tzid="')
+_BLANK_BEFORE = (b" :", b" ;", b"\t:", b"\t;")
+_SEEN_TRAILING_BLANK = re.compile(rb";tzid=[^;:\"\r\n]*[ \t][;:]")
+_SEEN_BLANK_ZONE = re.compile(rb"\ntzid[ \t]*:(?:[ \t]|[^\r\n]*[ \t]\r?\n)")
 _TZID_PARAM_BLANKS = re.compile(
     rb';[ \t]*tzid[ \t]*=[ \t]*(?:"[ \t]*([^"\r\n]*?)[ \t]*"|([^";:\r\n]*?)[ \t]*)(?=[;:])', re.I)
 _TZID_PROP_BLANKS = re.compile(rb"^tzid[ \t]*:[ \t]*([^\r\n]*?)[ \t]*(\r?)$", re.I | re.M)
@@ -35,10 +36,18 @@ def as_meant(text: bytes) -> bytes:
     low = text.lower()
     if _SEEN_DATE.search(low):
         text = _DATE_WITH_TZID.sub(_date_without_zone, text)
-    if _SEEN_BLANK.search(low):
+    if _blank_around_a_tzid(low):
         text = _TZID_PARAM_BLANKS.sub(_param_trimmed, text)
         text = _TZID_PROP_BLANKS.sub(lambda m: b"TZID:" + m[1] + m[2], text)
     return text
+
+
+def _blank_around_a_tzid(low: bytes) -> bool:
+    """Searched with bytes.find first: a regex over every ";tzid" of a big feed (there is
+    one per timed event) costs tens of milliseconds; these cost one."""
+    if any(s in low for s in _BLANK_AFTER_TZID) or _SEEN_BLANK_ZONE.search(low):
+        return True
+    return any(s in low for s in _BLANK_BEFORE) and bool(_SEEN_TRAILING_BLANK.search(low))
 
 
 def _date_without_zone(m: re.Match[bytes]) -> bytes:
