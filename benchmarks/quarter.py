@@ -96,6 +96,7 @@ def play(q: Quarter, reviews: dict[int, list[str]] | None = None) -> None:
     reviews = REVIEWS if reviews is None else reviews
     for kind, text, *rest in SETUP:
         q.mu("add", kind, text, *rest, now=local(T0))
+    q.mu("edit", "2", "--goal", "3", now=local(T0))  # the numbers serve the cost goal
     q.change("2027-01-25T09:00+01:00", "moved", tuesday(3), to="2027-01-27T10:00")
     q.change("2027-02-05T09:00+01:00", "cancelled", tuesday(5))
     q.change("2027-02-12T09:00+01:00", "deleted", tuesday(6))

@@ -21,6 +21,7 @@ from manageup.digestmodel import (
     Question,
     Relationship,
 )
+from manageup.followup import goal_status, news_in_writing
 from manageup.knowing import known_questions
 from manageup.lead import MOST, PACKED, lead_with
 from manageup.leadfill import fill
@@ -110,12 +111,9 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
             calendar: Sequence[Occurrence] = ()) -> Digest:
     """`calendar`: the other occurrences read, where the user's own out-of-office days
     are (away.py)."""
-    # Long on purpose: the digest's sections in their order, each a few lines over the same
-    # open items and picker; the larger sections already live in their own functions.
     zone = config.zone
     now = now.astimezone(zone)
     occ = match.occurrence
-    today = now.date()
     snapshot = _bidi_closed(snapshot)
     open_items = [i for i in snapshot.items if i.status == "open"]
     by_kind: dict[str, list[Item]] = {}
@@ -128,6 +126,57 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     # too, so that the Lead, the recap and each section give one number for the same wait.
     at = occ.start.astimezone(zone)
     meeting_day = at.date()
+    needs, owes = _asks(snapshot, by_kind, history, now, at, config)
+    goals = _goals(by_kind.get("goal", []), snapshot.items, picker, now, meeting_day)
+
+    # A config without the boss's name: the calendar's, before the bare address.
+    boss_name = bidi_closed(config.boss.name or name_in_calendar([occ], config.boss_addresses)
+                            or config.boss.email)
+    risks = risks_of(by_kind.get("risk", []), boss_name)
+    meeting = _meeting(match, history, now, at, config, calendar)
+    career = _career(snapshot, by_kind.get("career", []), picker, at, config)
+    learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
+    packed = boss_week is not None and boss_week.room_on is None
+    wins, topics, held_back = _to_share(by_kind, meeting.start.date())
+    entry, last_digest = last_held_1on1(history, snapshot.digests, occ.start, now, HELD)
+    since = since_last(entry, last_digest, snapshot.items, snapshot.notes, history, occ.start,
+                       now, config, PROBE_LABELS,
+                       {q.id for q in question_banks().get("career", ())})
+    lead = lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, meeting_day,
+                     packed, in_writing=news_in_writing(by_kind.get("about", [])))
+    return Digest(
+        meeting=meeting,
+        me_name=config.me.name,
+        boss_name=boss_name,
+        generated=now,
+        needs=tuple(needs),
+        need_ideas=tuple(picker.pick("need_ideas", 2)) if not needs else (),
+        owes=tuple(owes),
+        goals=tuple(goals),
+        learn_goals=learn_goals,
+        risks=tuple(risks),
+        overdue=tuple(a for a in owes if a.overdue_days > 0),
+        career=career,
+        relationship=_relationship(history, picker, now, at, config, snapshot),
+        wins=tuple(wins[:SHOW_SHARE]),
+        topics=tuple(topics[:SHOW_SHARE]),
+        wins_more=max(0, len(wins) - SHOW_SHARE),
+        topics_more=max(0, len(topics) - SHOW_SHARE),
+        held_back=held_back,
+        boss_week=boss_week,
+        lead=fill(lead, since, wins, by_kind.get("goal", []), boss_name,
+                  PACKED if packed else MOST),
+        packed=packed,
+        since=since,
+        novelty=novelty(snapshot.digests, occ.key, occ.start, now),
+    )
+
+
+def _asks(snapshot: Snapshot, by_kind: dict[str, list[Item]], history: Sequence[HistoryEntry],
+          now: datetime, at: datetime, config: Config) -> tuple[list[Ask], list[Ask]]:
+    """Needs (longest carried first) and owes (latest first, then by date); `at`: the
+    meeting, where dates and day counts are judged."""
+    today, meeting_day = now.date(), at.date()
     held = carry_keys(history, now)
 
     def ask(i: Item) -> Ask:
@@ -145,39 +194,41 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     owes = sorted((ask(i) for i in by_kind.get("owe", [])),
                   key=lambda a: (-a.overdue_days, not a.act_today,
                                  a.item.due or today + timedelta(days=3650), a.item.id))
-    overdue = tuple(a for a in owes if a.overdue_days > 0)
+    return needs, owes
 
+
+def _goals(open_goals: list[Item], items: Sequence[Item], picker: _Picker, now: datetime,
+           meeting_day: date) -> list[GoalProbe]:
     goals = []
-    for g in by_kind.get("goal", []):
+    for g in open_goals:
         answered = tuple((PROBE_LABELS[f], g.fields[f]) for f in PROBE_FIELDS if g.fields.get(f))
         next_field = next((f for f in PROBE_FIELDS if not g.fields.get(f)), None)
         goals.append(GoalProbe(
             g, answered, PROBE_LABELS[next_field] if next_field else "",
-            picker.shared(f"probe.{next_field}") if next_field else None, next_field or ""))
+            picker.shared(f"probe.{next_field}") if next_field else None, next_field or "",
+            goal_status(g, items, now, meeting_day)))
     # Least explored goals first: they are where the next question pays most.
     goals.sort(key=lambda p: (len(p.answered), p.item.id))
+    return goals
 
-    # A config without the boss's name: the calendar's, before the bare address.
-    boss_name = bidi_closed(config.boss.name or name_in_calendar([occ], config.boss_addresses)
-                            or config.boss.email)
-    risks = risks_of(by_kind.get("risk", []), boss_name)
 
-    past = [h for h in history if h.start < now]
-    last_held = max((h.start for h in past if h.status in HELD and h.start < occ.start),
+def _meeting(match: Match, history: Sequence[HistoryEntry], now: datetime, at: datetime,
+             config: Config, calendar: Sequence[Occurrence]) -> Meeting:
+    zone, occ = config.zone, match.occurrence
+    last_held = max((h.start for h in history
+                     if h.start < now and h.status in HELD and h.start < occ.start),
                     default=None)
-    days_since = days_between(last_held, at) if last_held else None
     organizer = occ.organizer.email.lower() if occ.organizer else ""
-
-    meeting = Meeting(
+    return Meeting(
         title=bidi_closed(occ.title or "1:1"),
-        start=occ.start.astimezone(zone),
+        start=at,
         end=occ.end.astimezone(zone),
         location=bidi_closed(occ.location),
         link=bidi_closed(find_link(occ.url, occ.location, occ.description)),
         reason=match.reason,
         series=occ.uid,
         key=occ.key,
-        days_since_last=days_since,
+        days_since_last=days_between(last_held, at) if last_held else None,
         moved_from=occ.original_start.astimezone(zone) if occ.moved and occ.original_start
         else None,
         moved_by=organizer_name(organizer, config) if occ.moved else "",
@@ -185,42 +236,6 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         organizer_name=organizer_name(organizer, config),
         caution=_caution(occ, config),
         away=_away(occ, calendar, config),
-    )
-    career = _career(snapshot, by_kind.get("career", []), picker, at, config)
-    learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
-    packed = boss_week is not None and boss_week.room_on is None
-    wins, topics, held_back = _to_share(by_kind, meeting.start.date())
-    entry, last_digest = last_held_1on1(history, snapshot.digests, occ.start, now, HELD)
-    since = since_last(entry, last_digest, snapshot.items, snapshot.notes, history, occ.start,
-                       now, config, PROBE_LABELS,
-                       {q.id for q in question_banks().get("career", ())})
-    return Digest(
-        meeting=meeting,
-        me_name=config.me.name,
-        boss_name=boss_name,
-        generated=now,
-        needs=tuple(needs),
-        need_ideas=tuple(picker.pick("need_ideas", 2)) if not needs else (),
-        owes=tuple(owes),
-        goals=tuple(goals),
-        learn_goals=learn_goals,
-        risks=tuple(risks),
-        overdue=overdue,
-        career=career,
-        relationship=_relationship(history, picker, now, at, config, snapshot),
-        wins=tuple(wins[:SHOW_SHARE]),
-        topics=tuple(topics[:SHOW_SHARE]),
-        wins_more=max(0, len(wins) - SHOW_SHARE),
-        topics_more=max(0, len(topics) - SHOW_SHARE),
-        held_back=held_back,
-        boss_week=boss_week,
-        lead=fill(lead_with(owes, risks, needs, goals, learn_goals, career, boss_name,
-                            meeting_day, packed),
-                  since, wins, by_kind.get("goal", []), boss_name,
-                  PACKED if packed else MOST),
-        packed=packed,
-        since=since,
-        novelty=novelty(snapshot.digests, occ.key, occ.start, now),
     )
 
 
@@ -272,6 +287,9 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, at: datetime
     advice = sorted((replace(n, created=n.created.astimezone(config.zone))
                      for n in snapshot.notes if n.question_id in career_ids),
                     key=lambda n: n.created, reverse=True)
+    said = {n.text for n in advice}
+    owed = {i.text: i.id for i in snapshot.items if i.kind == "owe" and i.status == "open"
+            and i.fields.get("advised") and not i.fields.get("goal") and i.text in said}
     # Career came up when the boss's answer or advice was recorded in a review: a question
     # printed in a digest, or a goal the user wrote down alone, is not a talk with the boss.
     last = max((n.created for n in advice), default=None)
@@ -292,6 +310,7 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, at: datetime
         talk_with=config.career.talk_with,
         mentor_name=config.career.mentor_name,
         advice=tuple(advice[:3]),
+        owed=owed,
     )
 
 

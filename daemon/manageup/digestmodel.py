@@ -51,6 +51,14 @@ class Ask:
     act_today: bool = False
 
     @property
+    def advised(self) -> date | None:
+        """The day the boss advised it, when it came from their advice: asked "done?"."""
+        try:
+            return date.fromisoformat(self.item.fields.get("advised", ""))
+        except ValueError:
+            return None
+
+    @property
     def today_advice(self) -> str:
         return "deliver it today or say so first" if self.item.kind == "owe" else \
             "ask today, in writing"
@@ -68,6 +76,7 @@ class GoalProbe:
     next_label: str  # empty when every probe is answered
     next_question: Question | None
     next_field: str = ""
+    status: str = "no news"  # on track | at risk | no news (manageup.followup)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class CareerSection:
     talk_with: str
     mentor_name: str
     advice: tuple[Note, ...] = ()  # what the boss advised, newest first
+    owed: dict[str, int] = field(default_factory=dict)  # advice text: its open owe's id
 
 
 @dataclass(frozen=True)
@@ -235,6 +245,27 @@ class Digest:
         fields = [f for f in PROBE_FIELDS if g.item.fields.get(f)]
         fresh = nov.fresh(g.item)
         return tuple(a for f, a in zip(fields, g.answered, strict=False) if f in fresh)
+
+    @property
+    def advice_asked(self) -> tuple[Ask, ...]:
+        """Owes made of the boss's advice, asked about before and unchanged, undated: the
+        text part names them by number on one line (and career keeps the advice)."""
+        return tuple(a for a in self.owes if a.advised and a.item.due is None
+                     and self.novelty.folds(a.item) and not self.lead_place(a.item.id))
+
+    def told(self, a: Ask) -> bool:
+        """An owe made of an answer the Since block just gave: said there, not again."""
+        return bool(a.advised) and self.novelty.mark(a.item) == "new" and \
+            self.since is not None and any(t == a.item.text for _g, _l, t in self.since.answered)
+
+    def owe_of_advice(self, text: str) -> int:
+        """The open owe career asks about under this advice ("Done?"), or 0: one asked
+        about before and unchanged is named with the owes, on their one line."""
+        owe = self.career.owed.get(text, 0)
+        return 0 if owe in {a.item.id for a in self.advice_asked} else owe
+
+    def in_career(self, a: Ask) -> bool:
+        return any(self.owe_of_advice(n.text) == a.item.id for n in self.career.advice)
 
     @property
     def gap_note(self) -> str:

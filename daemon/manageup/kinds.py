@@ -14,6 +14,7 @@ RISK_TYPES = ("ahead", "incident")
 PROBE_FIELDS = ("why_it_matters", "what_gets_in_the_way", "what_it_costs", "how_i_can_help")
 # about: `question` names the get-to-know question an answer came from (set by review).
 # win, owe: `goal` is the id of the boss's goal it serves.
+# owe: `advised` is the day the boss advised it, when it came from their advice (review).
 # risk: `flagged` is the date it was raised with the boss, `escalated` the date it was
 # taken higher, `updated` the last review that said where it stands (set by review).
 RISK_STATE = ("flagged", "escalated", "updated")
@@ -21,7 +22,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {"risk": (*RISK_FIELDS, *AHEAD_FIELDS,
                                                     *RISK_STATE),
                                            "goal": PROBE_FIELDS,
                                            "about": ("question",),
-                                           "win": ("goal",), "owe": ("goal",)}
+                                           "win": ("goal",), "owe": ("goal", "advised")}
 ITEM_STATUSES = ("open", "done", "dropped")
 MAX_TEXT = 10_000  # characters in an item's text or a field; a note, not a document
 MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY

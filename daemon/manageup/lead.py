@@ -17,7 +17,9 @@ PACKED = 2
 SOON = timedelta(days=14)  # a need due within this is "needed soonest"
 
 
-def _tell(owes: Sequence[Ask], risks: Sequence[Risk], boss: str) -> list[LeadPoint]:
+def _tell(owes: Sequence[Ask], risks: Sequence[Risk], boss: str,
+          in_writing: str = "") -> list[LeadPoint]:
+    """in_writing: what the user knows of a boss who wants bad news in writing first."""
     points = [LeadPoint("tell", f"Say it first: {a.item.text}",
                         f"{_days(a.overdue_days)} late at the 1:1; give the new date",
                         a.item.id)
@@ -30,6 +32,8 @@ def _tell(owes: Sequence[Ask], risks: Sequence[Risk], boss: str) -> list[LeadPoi
             continue  # already raised; section 4 keeps it for follow-up
         detail = ("prepare " + "; ".join(r.missing)) if r.missing else \
             "you have the facts, the fix and the plan ready"
+        if in_writing:  # after the prep, which is needed either way
+            detail += f". Send it in writing today, then raise it (you know: {in_writing})"
         points.append(LeadPoint("tell", f"Before {boss} hears it elsewhere: {r.item.text}",
                                 detail, r.item.id))
     return points
@@ -87,9 +91,10 @@ def _days(n: int) -> str:
 
 def lead_with(owes: Sequence[Ask], risks: Sequence[Risk], needs: Sequence[Ask],
               goals: Sequence[GoalProbe], learn: Sequence[Question], career: CareerSection,
-              boss: str, day: date, packed: bool) -> tuple[LeadPoint, ...]:
+              boss: str, day: date, packed: bool, in_writing: str = "") \
+        -> tuple[LeadPoint, ...]:
     """`day`: the meeting's; dates are judged at the meeting, not when the digest goes out."""
-    tell, ask, question = _tell(owes, risks, boss), _ask(needs, day), \
+    tell, ask, question = _tell(owes, risks, boss, in_writing), _ask(needs, day), \
         _question(goals, learn, career)
     points = tell[:1] + ask[:1] + question[:1]
     # A second thing to own up to outranks nothing else; it only fills an empty place.

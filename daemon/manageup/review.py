@@ -15,6 +15,7 @@ from typing import Any
 from manageup.calledoff import called_off_keys, latest_digests
 from manageup.cli.values import parse_due
 from manageup.errors import UsageError
+from manageup.followup import suggest_owe
 from manageup.kinds import RISK_STATE
 from manageup.model import KINDS, MAX_TEXT, Item
 from manageup.store import DigestRecord, Store
@@ -40,6 +41,9 @@ class Plan:
 @dataclass
 class Summary:
     changed: list[str] = field(default_factory=list)
+    # Advice and how-my-work-can-help answers, made owes once the rest is written: what the
+    # user typed keeps the numbers it would have had.
+    suggest: list[tuple[str, int | None]] = field(default_factory=list)
 
     def add(self, line: str) -> None:
         self.changed.append(line)
@@ -187,16 +191,14 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
             say(f"\nGoal #{goal.id}: {goal.text}\n  You were to ask: {text}")
             a = _free_text(ask, say, "  Their answer (Enter to skip): ")
             if a:
-                store.update_item(goal.id, fields={fld: a})
-                s.add(f"goal #{goal.id}: {fld.replace('_', ' ')} recorded")
+                _record_answer(store, p, goal.id, fld, a, now, s)
             progress.answered(f"probe:{goal.id}")
     if p.career and progress.left(p.career[0]):
         qid, text = p.career
         say(f"\nCareer question: {text}")
         a = _free_text(ask, say, "  Their advice (Enter to skip): ")
         if a:
-            store.add_note(a, now, p.digest.id, qid)
-            s.add("career advice noted")
+            _record_advice(store, p, qid, a, now, s)
         progress.answered(qid)
     if p.know and progress.left(p.know[0]):
         say(f"\nGet to know them: {p.know[1]}")
@@ -206,7 +208,7 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
         progress.answered(p.know[0])
     _yes_no(store, p, now, ask, say, s, progress)
     _new_items(store, now, ask, say, s)
-    store.mark_reviewed(p.digest.id, now)
+    _reviewed(store, p, now, s)
     return s
 
 
@@ -345,11 +347,9 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         store.set_status(item_id, "dropped", now)
         s.add(f"#{item_id} dropped")
     for gid, text in parsed_answers:
-        store.update_item(gid, fields={probe_for[gid]: text})
-        s.add(f"goal #{gid}: {probe_for[gid].replace('_', ' ')} recorded")
+        _record_answer(store, p, gid, probe_for[gid], text, now, s)
     if advice and p.career:
-        store.add_note(advice, now, p.digest.id, p.career[0])
-        s.add("career advice noted")
+        _record_advice(store, p, p.career[0], advice, now, s)
     for state, ids in risk_states:
         for item_id in ids:
             s.add(_risk_update(store, item_id, state, now))
@@ -360,8 +360,36 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         s.add(_record_about(store, p, about, now))
     for kind, text, due in new:
         s.add(f"added {kind} #{store.add_item(kind, text, now, due=due)}")
-    store.mark_reviewed(p.digest.id, now)
+    _reviewed(store, p, now, s)
     return s
+
+
+def _record_answer(store: Store, p: Plan, goal: int, fld: str, text: str, now: datetime,
+                   s: Summary) -> None:
+    """How the user's work can help a goal is something to do: a suggested owe too."""
+    store.update_item(goal, fields={fld: text})
+    s.add(f"goal #{goal}: {fld.replace('_', ' ')} recorded")
+    if fld == "how_i_can_help":
+        s.suggest.append((text, goal))
+
+
+def _record_advice(store: Store, p: Plan, question: str, text: str, now: datetime,
+                   s: Summary) -> None:
+    """Advice is kept as said (career, later digests) and suggested as an owe."""
+    store.add_note(text, now, p.digest.id, question)
+    s.add("career advice noted")
+    s.suggest.append((text, None))
+
+
+def _reviewed(store: Store, p: Plan, now: datetime, s: Summary) -> None:
+    for text, goal in s.suggest:
+        s.add(suggest_owe(store, text, now, _said(p, now), goal))
+    store.mark_reviewed(p.digest.id, now)
+
+
+def _said(p: Plan, now: datetime) -> date:
+    """The day of the 1:1 under review, in the user's zone: when the boss said it."""
+    return p.digest.start.astimezone(now.tzinfo).date()
 
 
 def _record_about(store: Store, p: Plan, text: str, now: datetime) -> str:

@@ -91,6 +91,8 @@ def since_last(entry: HistoryEntry | None, d: PastDigest | None, items: Sequence
     new = [i for i in items if when <= i.created <= now]
     # Agreed at the 1:1: what its review wrote down (review stamps both with one time).
     reviewed = d.reviewed_at if d else None
+    # An owe made of the boss's advice or answer is told as that, not again as agreed or new.
+    new = [i for i in new if not i.fields.get("advised")]
     agreed = [i for i in new if i.kind in ("need", "owe") and i.created == reviewed]
     closed = [i for i in items if i.closed and when <= i.closed <= now]
     lost = _lost(history, entry.slot, start, now, config)

@@ -341,6 +341,9 @@ def test_review_takes_what_people_type(q: Quarter) -> None:
     child.sendline("o")
     child.expect(r"#2 owe: .*or skip\? ")
     child.sendline("o")
+    # W1's career advice, made an owe (issue 26.4): review asks whether it was done.
+    child.expect(r"#16 owe: Take the cross-team project\s+done, open, drop or skip\? ")
+    child.sendline("o")
     child.expect(r"Goal #6: .*Their answer \(Enter to skip\): ")
     child.sendline("The budget is capped")
     child.expect(r"Goal #7: .*Their answer")

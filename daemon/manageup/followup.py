@@ -1,0 +1,75 @@
+"""What the digest knows, put to use (issue 26.4). Pure, but for `suggest_owe`, which
+review calls to write one item.
+
+- Advice the boss gave in a 1:1, and their answer on how the user's work can help one of
+  their goals, are things to do: each becomes an owe that remembers the day it was said
+  (`advised`), and the digests after ask whether it was done.
+- A goal's status reads the items linked to it (`--goal`) and what review recorded of
+  them: one owed or needed and late at the 1:1 puts it at risk; a win noted, or one of them
+  done, within the last four weeks keeps it on track; otherwise there is no news.
+- What the user knows about the boss shapes the advice: one who wants bad news in writing
+  first gets a new risk in writing before it is raised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from manageup.model import Item
+
+RECENT = timedelta(days=28)  # news older than this says nothing about how a goal goes
+STATUSES = ("at risk", "on track", "no news")  # in the order the digest lists them
+WRITING = ("writ", "email", "mail")
+NEWS = ("news", "bad", "surpris", "risk", "problem")
+
+
+def serves(item: Item, goal: Item) -> bool:
+    return item.fields.get("goal") == str(goal.id)
+
+
+def goal_status(goal: Item, items: Iterable[Item], now: datetime, day: date) -> str:
+    """`day`: the 1:1's, at which lateness is judged (as everywhere in the digest)."""
+    mine = [i for i in items if serves(i, goal)]
+    if any(i.status == "open" and i.kind in ("owe", "need") and i.due and i.due < day
+           for i in mine):
+        return "at risk"
+    since = now - RECENT
+    if any((i.kind == "win" and i.status != "dropped" and i.created >= since) or
+           (i.status == "done" and i.closed is not None and i.closed >= since)
+           for i in mine):
+        return "on track"
+    return "no news"
+
+
+def _stems(text: str, stems: tuple[str, ...]) -> bool:
+    return any(w.startswith(stems) for w in re.findall(r"[^\W\d_]+", text.casefold()))
+
+
+def news_in_writing(about: Iterable[Item]) -> str:
+    """The open `about` item saying the boss wants bad news in writing first, or ""."""
+    return next((i.text for i in about if i.status == "open" and _stems(i.text, WRITING)
+                 and _stems(i.text, NEWS)), "")
+
+
+def advised_on(item: Item) -> date | None:
+    try:
+        return date.fromisoformat(item.fields.get("advised", ""))
+    except ValueError:
+        return None
+
+
+class _Adds(Protocol):
+    def add_item(self, kind: str, text: str, now: datetime, due: date | None = None,
+                 fields: dict[str, str] | None = None) -> int: ...
+
+
+def suggest_owe(store: _Adds, text: str, now: datetime, said: date,
+                goal: int | None = None) -> str:
+    """The boss's advice (or how the user's work can help their goal) as an owe, dated the
+    day it was said: review's summary line for it."""
+    fields = {"advised": said.isoformat(), **({"goal": str(goal)} if goal else {})}
+    n = store.add_item("owe", text, now, fields=fields)
+    return f"owe #{n} suggested from it (manageup drop {n} if you will not do it)"
