@@ -75,6 +75,16 @@ REVIEWS: dict[int, list[str]] = {
     11: ["--answer", "@Hire two", "Approve the referral bonus", "--answer", "@Move billing",
          "The data migration scripts", "--done", "@Send the on-call"],
 }
+# How the relationship felt, rated privately in each review (1-5), and what would help.
+RATINGS: dict[int, list[str]] = {
+    0: ["--rating", "3"], 1: ["--rating", "3"],
+    2: ["--rating", "4", "--better", "More notice when plans change"],
+    3: ["--rating", "4"], 4: ["--rating", "3"],
+    7: ["--rating", "2", "--better", "Keep the 1:1s that are booked"],
+    8: ["--rating", "3"], 10: ["--rating", "4"], 11: ["--rating", "4"],
+}
+for _week, _rating in RATINGS.items():
+    REVIEWS[_week] = [*REVIEWS[_week], *_rating]
 
 # Noted with `manageup add` right after a review, when it needs more than review takes.
 ADDS: dict[int, list[list[str]]] = {

@@ -21,6 +21,7 @@ from manageup.digestmodel import (
     Question,
     Relationship,
 )
+from manageup.feel import direction, ratings
 from manageup.followup import goal_status, news_in_writing
 from manageup.knowing import known_questions
 from manageup.lead import MOST, PACKED, lead_with
@@ -321,6 +322,7 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
     about = sorted((i for i in snapshot.items if i.kind == "about" and i.status == "open"),
                    key=lambda i: (i.created, i.id), reverse=True)
     known = known_questions(about, question_banks().get("get_to_know", ()))
+    feel, better = ratings(snapshot.notes)
     trend = c.trend if c.expected else \
         f"No 1:1s with your boss in the calendar in the last {window} days."
     return Relationship(
@@ -343,6 +345,9 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         strip=c.strip,
         about=tuple(about[:SHOW]),
         about_more=max(0, len(about) - SHOW),
+        feel=feel,
+        feel_trend=direction(feel),
+        feel_better=better,
     )
 
 

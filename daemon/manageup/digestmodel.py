@@ -147,6 +147,9 @@ class Relationship:
     about_more: int = 0  # further about items not shown
     declined: int = 0  # declined by the user
     deleted: int = 0  # taken out of the series (EXDATE) or the calendar
+    feel: tuple[int, ...] = ()  # the user's private 1-5 ratings, oldest first (feel.py)
+    feel_trend: str = ""  # up | down | steady
+    feel_better: Note | None = None  # what the user last said would make it better
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ Input and output are passed in; the CLI gives the terminal, tests give a pty or 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from manageup import feel
 from manageup.calledoff import called_off_keys, latest_digests
-from manageup.cli.values import parse_due
+from manageup.cli.values import split_due
 from manageup.errors import UsageError
 from manageup.followup import suggest_owe
 from manageup.kinds import RISK_STATE
@@ -207,6 +207,9 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
             s.add(_record_about(store, p, a, now))
         progress.answered(p.know[0])
     _yes_no(store, p, now, ask, say, s, progress)
+    if progress.left(feel.RATING):
+        s.changed += feel.record(store, p.digest.id, now, *feel.prompt(ask, say))
+        progress.answered(feel.RATING)
     _new_items(store, now, ask, say, s)
     _reviewed(store, p, now, s)
     return s
@@ -260,19 +263,6 @@ def _new_items(store: Store, now: datetime, ask: Prompt, say: Say, s: Summary) -
         s.add(f"added {kind.lower()} #{item_id}")
 
 
-_DUE = re.compile(r"(?:^|\s)--due(?:=|\s+)(\S+)")
-
-
-def split_due(text: str, today: date) -> tuple[str, date | None]:
-    """`Send the deck --due friday`, as typed at `new:` or given to `--add`: the text and
-    its date, read as `add --due` reads it (a weekday, +3d, an ISO date, ...)."""
-    m = _DUE.search(text)
-    if m is None:
-        return text, None
-    return f"{text[:m.start()].rstrip()} {text[m.end():].lstrip()}".strip(), \
-        parse_due(m.group(1), today)
-
-
 def _risk_update(store: Store, risk_id: int, state: str, now: datetime) -> str:
     """Where a risk stands after the 1:1. Raised and still open, or taken higher, it stays
     open and the next digest asks for the update; resolved, it is closed. `flagged` keeps
@@ -301,7 +291,8 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
                 drop: Sequence[int] = (), answers: Sequence[tuple[str, str]] = (),
                 advice: str = "", flagged: Sequence[int] = (), about: str = "",
                 raised: Sequence[int] = (), add: Sequence[tuple[str, str]] = (),
-                resolved: Sequence[int] = (), escalated: Sequence[int] = ()) -> Summary:
+                resolved: Sequence[int] = (), escalated: Sequence[int] = (),
+                rating: int | None = None, better: str = "") -> Summary:
     """The same review without a terminal. Everything is checked before anything is written."""
     s = Summary()
     probe_for = {g.id: fld for g, fld, _q, _t in p.probes}
@@ -340,6 +331,7 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
                          f"{MAX_TEXT}")
     if about:
         check_item("about", about, {})
+    feel.check(rating, better)
     for item_id in done:
         store.set_status(item_id, "done", now)
         s.add(f"#{item_id} done")
@@ -360,6 +352,7 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         s.add(_record_about(store, p, about, now))
     for kind, text, due in new:
         s.add(f"added {kind} #{store.add_item(kind, text, now, due=due)}")
+    s.changed += feel.record(store, p.digest.id, now, rating, better)
     _reviewed(store, p, now, s)
     return s
 

@@ -247,3 +247,20 @@ def test_what_is_known_about_sam_shapes_the_advice(by_week: dict[int, Week]) -> 
                      r"it in writing today, then raise it \(you know: Wants bad news in "
                      r"writing first\)\.", w8)
     assert "Send it in writing" not in lead(by_week[1].text)  # learned at W1's review
+
+
+def test_the_relationship_rating_trends_beside_attendance(q: Quarter,
+                                                          by_week: dict[int, Week]) -> None:
+    """Each review rated how the relationship feels (1-5, private); the relationship
+    section shows the last six, oldest first, under the strip of 1:1s, with what the user
+    said would make it better when that is new."""
+    w13 = block(by_week[13].text, "6. The relationship")
+    assert "Last 12, oldest first: H H H M H C X H H C H H Your rating (1-5): 4 3 2 3 4 4 " \
+        "(up)." in w13
+    assert "make it better" not in w13  # said at W8's review, shown in W9's digest only
+    w9 = block(by_week[9].text, "6. The relationship")
+    assert "Your rating (1-5): 3 3 4 4 3 2 (down). What would make it better, you said: Keep " \
+        "the 1:1s that are booked." in w9
+    assert "Your rating" not in by_week[1].text  # nothing rated yet
+    q.mu("review", "--rating", "6", now="2027-03-30T11:00+02:00", code=2)
+    q.mu("review", "--better", "More time", now="2027-03-30T11:00+02:00", code=2)

@@ -196,6 +196,13 @@ def test_review_finishes_with_new_items(example: Path, which: str) -> None:
     child.sendline("")
     child.expect("Get to know them")
     child.sendline("")
+    # The private rating (issue 26.5): a number from 1 to 5, asked again until it is one.
+    child.expect(r"How does the relationship feel.*1-5 \(Enter to skip\): ")
+    child.sendline("7")
+    child.expect(r"a number from 1 to 5, or press Enter.*1-5 \(Enter to skip\): ")
+    child.sendline("4")
+    child.expect(r"What would make it better\? \(Enter to skip\): ")
+    child.sendline("More notice when plans change")
     child.expect("new: ")
     child.sendline("wish something")
     child.expect("unknown kind 'wish'")
@@ -203,8 +210,11 @@ def test_review_finishes_with_new_items(example: Path, which: str) -> None:
     child.sendline("owe Send the board slides")
     child.expect("new: ")
     child.sendline("")
-    child.expect("added owe #1")
+    child.expect(r"relationship rated 4 of 5 \(private\)\s+added owe #1")
     child.expect(pexpect.EOF)
     store = Store.open(example / "state" / "manageup.sqlite3")
     assert store.get_item(1).text == "Send the board slides"
+    assert [(n.question_id, n.text) for n in store.note_records()
+            if n.question_id.startswith("feel-")] == [
+        ("feel-rating", "4"), ("feel-better", "More notice when plans change")]
     assert store.digests()[0].reviewed_at is not None

@@ -76,7 +76,7 @@ def test_a_resumed_review_asks_only_what_is_still_open(make_config) -> None:
     # and the new items are left.
     asked.clear()
     later = AFTER + timedelta(hours=2)
-    second = {"raise it": "yes", "new: ": ""}
+    second = {"raise it": "yes", "1-5": "", "new: ": ""}
     interactive(store, plan(store, store.digest(rec.id)), later, _answers(second, asked),
                 said.append)
     assert not any("advice" in p or "learn" in p or "flag it" in p for p in asked), asked
@@ -90,7 +90,7 @@ def test_ctrl_d_at_the_new_items_prompt_finishes_the_review(make_config) -> None
     store, _d = _sent_digest(make_config)
     rec = store.digests()[-1]
     asked: list[str] = []
-    script = {"advice": "", "learn": "", "flag it": "", "raise it": "", "new: ": "^D"}
+    script = {"advice": "", "learn": "", "flag it": "", "raise it": "", "1-5": "", "new: ": "^D"}
     summary = interactive(store, plan(store, rec), AFTER, _answers(script, asked),
                           lambda _line: None)
     assert asked[-1].strip() == "new:"
@@ -118,6 +118,8 @@ def test_review_shows_calendar_text_without_its_escape_sequences(make_config, ca
     child.logfile_read = io.StringIO()
     child.expect("or skip\\? ")
     child.sendline("")
+    child.expect(r"1-5 \(Enter to skip\): ")  # the private rating (issue 26.5), skipped
+    child.sendline("")
     child.expect("new: ")
     child.sendline("")
     child.expect(pexpect.EOF)
@@ -133,7 +135,8 @@ def test_an_answer_too_long_is_asked_again_not_the_end_of_the_review(make_config
     long = "x" * 10_001
     script: dict[str, str | list[str]] = {
         "advice": [long, "Take the platform role"], "learn": [long, "Was a chef"],
-        "flag it": "yes", "raise it": "yes", "new: ": [f"win {long}", "win Shipped", ""]}
+        "flag it": "yes", "raise it": "yes", "1-5": "",
+        "new: ": [f"win {long}", "win Shipped", ""]}
     summary = interactive(store, plan(store, rec), AFTER, _answers(script, []), said.append)
     assert sum("keep it under 10000" in line for line in said) == 3
     assert [n["text"] for n in store.notes()] == ["Take the platform role"]
@@ -211,7 +214,8 @@ def test_review_asks_where_a_risk_stands(make_config) -> None:
     """Not just flagged yes or no (issue 25.7): escalated at one 1:1, resolved at the next."""
     store, _d = _sent_digest(make_config)
     rec = store.digests()[-1]
-    script = {"advice": "", "learn": "", "flag it": ["x", "e"], "raise it": "", "new: ": ""}
+    script = {"advice": "", "learn": "", "flag it": ["x", "e"], "raise it": "", "1-5": "",
+              "new: ": ""}
     said: list[str] = []
     summary = interactive(store, plan(store, rec), AFTER, _answers(script, []), said.append)
     assert any("yes, resolved, escalated, no or skip" in line for line in said)
@@ -223,7 +227,7 @@ def test_review_asks_where_a_risk_stands(make_config) -> None:
     store.record_sent_digest("next", [1], [], nxt - timedelta(hours=18), start=nxt,
                              title="Sam / Alex", shown={"risks": [1]})
     asked: list[str] = []
-    script = {"Where does it stand": "resolved", "new: ": ""}
+    script = {"Where does it stand": "resolved", "1-5": "", "new: ": ""}
     summary = interactive(store, plan(store, store.digests()[-1]), nxt + timedelta(hours=1),
                           _answers(script, asked), said.append)
     assert "risk #1 resolved" in summary.changed and store.get_item(1).status == "done"

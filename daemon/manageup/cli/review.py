@@ -25,14 +25,16 @@ def review(ctx: Context) -> int:
             return 0
         p = rv.plan(store, rec)
         flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add,
-                 args.about, args.raised, args.resolved, args.escalated)
+                 args.about, args.raised, args.resolved, args.escalated,
+                 args.rating is not None, args.better)
         if any(flags):
             summary = rv.apply_flags(
                 store, p, now, done=args.done or (), drop=args.drop or (),
                 answers=[tuple(a) for a in args.answer or ()], advice=args.advice or "",
                 flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()],
                 about=args.about or "", raised=args.raised or (),
-                resolved=args.resolved or (), escalated=args.escalated or ())
+                resolved=args.resolved or (), escalated=args.escalated or (),
+                rating=args.rating, better=args.better or "")
         else:
             if not sys.stdin.isatty():
                 raise UsageError("review asks questions and needs a terminal; without one, "

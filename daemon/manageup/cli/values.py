@@ -63,3 +63,16 @@ def parse_due(text: str, today: date) -> date:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):  # the form of a date, but not one
             raise UsageError(f"--due {text!r}: no such date") from None
         raise UsageError(f"--due {text!r}: expected {DUE_FORMS}") from None
+
+
+_DUE = re.compile(r"(?:^|\s)--due(?:=|\s+)(\S+)")
+
+
+def split_due(text: str, today: date) -> tuple[str, date | None]:
+    """`Send the deck --due friday`, as typed at `new:` or given to `--add`: the text and
+    its date, read as `add --due` reads it (a weekday, +3d, an ISO date, ...)."""
+    m = _DUE.search(text)
+    if m is None:
+        return text, None
+    return f"{text[:m.start()].rstrip()} {text[m.end():].lstrip()}".strip(), \
+        parse_due(m.group(1), today)
