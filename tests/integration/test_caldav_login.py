@@ -79,6 +79,7 @@ def test_a_password_over_plain_http_to_another_host_is_refused_at_load(
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:5232/alex/work/",
                                  "http://localhost:5232/alex/work/",
+                                 "http://localhost.localdomain:5232/alex/work/",
                                  "http://[::1]:5232/alex/work/",
                                  "https://dav.example.com/alex/work/"])
 def test_loopback_or_https_with_a_password_loads(tmp_path: Path, url: str) -> None:
