@@ -38,6 +38,7 @@ from manageup.model import (
 from manageup.names import name_in_calendar
 from manageup.novelty import last_held as last_held_1on1
 from manageup.novelty import novelty
+from manageup.picture import six_months
 from manageup.relationship import HELD, carry_keys, counts, organizer_name
 from manageup.risks import risks as risks_of
 from manageup.since import since_last
@@ -348,6 +349,7 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         feel=feel,
         feel_trend=direction(feel),
         feel_better=better,
+        months=six_months(history, snapshot.notes, now, at),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from manageup.model import PROBE_FIELDS, BossWeek, Item, Note
 from manageup.novelty import Novelty, seen
+from manageup.picture import Month
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Relationship:
     feel: tuple[int, ...] = ()  # the user's private 1-5 ratings, oldest first (feel.py)
     feel_trend: str = ""  # up | down | steady
     feel_better: Note | None = None  # what the user last said would make it better
+    months: tuple[Month, ...] = ()  # the last six months, for the HTML part's picture
 
 
 @dataclass(frozen=True)
