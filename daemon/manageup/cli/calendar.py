@@ -20,7 +20,7 @@ log = logging.getLogger("manageup")
 
 def run(ctx: Context) -> int:
     from manageup.cycle import CycleReport, cycle_with_store, make_sources
-    from manageup.cycle.run import summary
+    from manageup.cycle.run import outcome
     from manageup.cycle.watch import NoneFoundWatch
     from manageup.deliver import make_transport
 
@@ -42,9 +42,10 @@ def run(ctx: Context) -> int:
         report = cycle(ctx.now())
         if report.gathered.failures and not report.gathered.occurrences:
             return 1  # each failure is logged; whether anything is due is unknown
-        said = summary(report, args.dry_run)
+        said = _summary(outcome(report), bool(report.skipped or report.held), args.dry_run,
+                        bool(report.sent))
         if said:
-            print(said)
+            print(for_terminal(said))
         return 1 if report.failed else 0
     from manageup.service import Daemon, daemon_lock
 
@@ -161,3 +162,18 @@ def doctor(ctx: Context) -> int:
     verdict = f"{plural(failed, 'problem')} found" if failed else "All checks passed"
     print(f"\n{verdict}{also}.")
     return 1 if failed else 0
+
+
+def _summary(result: tuple[bool, str], idle: bool, dry_run: bool, sent: bool) -> str:
+    """The line `run --once` ends with, dry or not: what went wrong if anything did (the
+    errors above say why), else for a dry run that nothing is due; a real run that went
+    well says nothing (a timer's journal would fill with it). Kept here, not in the cycle,
+    so the cycle itself never asks whether it is a dry run."""
+    ok, said = result
+    if idle:
+        return "This cycle did nothing; the warning above says why."
+    if not ok:
+        return f"{'Dry run: ' if dry_run else ''}{said}; the errors above say why."
+    if dry_run and not sent:
+        return "Nothing is due at this time. `manageup preview` shows the next digest anyway."
+    return ""

@@ -92,20 +92,6 @@ def outcome(report: CycleReport) -> tuple[bool, str]:
     return ok, "; ".join(said)
 
 
-def summary(report: CycleReport, dry_run: bool) -> str:
-    """The line `run --once` ends with, dry or not: what went wrong if anything did (the
-    errors above say why), else for a dry run that nothing is due; a real run that went
-    well says nothing (a timer's journal would fill with it)."""
-    ok, said = outcome(report)
-    if report.skipped or report.held:
-        return "This cycle did nothing; the warning above says why."
-    if not ok:
-        return f"{'Dry run: ' if dry_run else ''}{said}; the errors above say why."
-    if dry_run and not report.sent:
-        return "Nothing is due at this time. `manageup preview` shows the next digest anyway."
-    return ""
-
-
 def _run(cycle: Cycle) -> None:
     config, store, now, report = cycle.config, cycle.store, cycle.now, cycle.report
     # A scratch store ends with the cycle: a source carries its sync state itself then,
