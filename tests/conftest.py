@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import threading
@@ -17,10 +18,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
+import manageup
 from manageup.config import Config, parse_config
 from tests.mailcheck import checked_mail
 
 ROOT = Path(__file__).resolve().parent.parent
+# For a child Python a test starts: the manageup this process imported (daemon/, or the
+# mutated copy under scripts/mutate, which has no daemon/), then ROOT for tests/.
+CHILD_PYTHONPATH = f"{Path(manageup.__file__).parent.parent}{os.pathsep}{ROOT}"
 ICS = Path(__file__).parent / "fixtures" / "ics"
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -21,7 +21,7 @@ from manageup.config import load_config
 from manageup.service import Daemon, sd_notify
 from manageup.store import Store
 from manageup.timing import due_at
-from tests.conftest import BERLIN, ROOT, SmtpServer, at, run_cycles
+from tests.conftest import BERLIN, CHILD_PYTHONPATH, ROOT, SmtpServer, at, run_cycles
 
 SERIES = "weekly-1on1-sam-alex@example.com"
 
@@ -139,7 +139,7 @@ def test_crash_between_pending_and_sent_resends_once_with_same_id(world, tmp_pat
     script.write_text(CRASHER)
     proc = subprocess.run([sys.executable, str(script), str(cfg.source_path),
                            "2026-11-25T16:00:00+01:00"], cwd=ROOT, capture_output=True,
-                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          timeout=60, env={**os.environ, "PYTHONPATH": CHILD_PYTHONPATH})
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     (row,) = Store.open(cfg.store.path).ledger()
     assert row.state == "pending"
@@ -296,7 +296,7 @@ def test_overlapping_cycles_send_each_digest_once(example: Path, tmp_path: Path)
             '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n', server.delivery()))
         script, go = tmp_path / "overlap.py", tmp_path / "go"
         script.write_text(OVERLAP)
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": CHILD_PYTHONPATH}
         procs = [subprocess.Popen([sys.executable, str(script), str(cfg_path),
                                    str(tmp_path / f"ready{n}"), str(go)], cwd=ROOT, env=env,
                                   stderr=subprocess.PIPE, text=True) for n in range(3)]
@@ -343,7 +343,7 @@ def test_sent_and_the_record_of_what_it_showed_are_one_write(example: Path,
     cfg = load_config(example / "config.toml")
     proc = subprocess.run([sys.executable, str(script), str(cfg.source_path),
                            "2026-11-25T16:00:00+01:00"], cwd=ROOT, capture_output=True,
-                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          timeout=60, env={**os.environ, "PYTHONPATH": CHILD_PYTHONPATH})
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     store = Store.open(cfg.store.path)
     (row,) = store.ledger()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from manageup.cli import main
 from manageup.store import Store
-from tests.conftest import ROOT, at
+from tests.conftest import CHILD_PYTHONPATH, ROOT, at
 from tests.mailcheck import checked_maildir
 from tests.system.test_review_month import cycles, mu
 
@@ -107,7 +107,7 @@ def test_kill_during_writes_loses_no_committed_item(tmp_path: Path) -> None:
     for round_ in range(3):
         proc = subprocess.Popen([sys.executable, str(script), str(db)], cwd=ROOT,
                                 stdout=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                env={**os.environ, "PYTHONPATH": CHILD_PYTHONPATH})
         assert proc.stdout is not None
         committed = [int(proc.stdout.readline()) for _ in range(40 + 30 * round_)]
         time.sleep(0.01 * round_)

@@ -14,7 +14,7 @@ import pexpect
 import pytest
 
 from manageup.cli import main
-from tests.conftest import ROOT
+from tests.conftest import CHILD_PYTHONPATH, ROOT
 
 NOW = "2026-11-25T17:00:00+01:00"
 
@@ -109,7 +109,7 @@ def _complete_in_bash(line: str) -> list[str]:
               f'"$fn" manageup {words[-1]!r} {words[-2]!r}\n'
               'printf "%s\\n" "${COMPREPLY[@]}"\n')
     done = subprocess.run(["bash", "-c", driver], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT / "daemon")})
+                          timeout=120, env={**os.environ, "PYTHONPATH": CHILD_PYTHONPATH})
     assert done.returncode == 0, done.stderr
     return [w.strip() for w in done.stdout.splitlines() if w.strip()]
 
@@ -179,7 +179,7 @@ def test_output_into_a_closed_pipe_is_quiet(example: Path, verb: list[str]) -> N
                                str(example / "config.toml"), *verb, "--now", NOW],
                               stdout=write, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                               timeout=120, env={**os.environ,
-                                                "PYTHONPATH": str(ROOT / "daemon")})
+                                                "PYTHONPATH": CHILD_PYTHONPATH})
     finally:
         os.close(write)
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, \

@@ -20,7 +20,7 @@ from manageup.sources.ics import feedcache as cache
 from manageup.sources.ics import parse_occurrences
 from manageup.sources.ics.precut import precut
 from manageup.sources.ics.prefilter import Needles, select
-from tests.conftest import ICS, ROOT, config_text
+from tests.conftest import CHILD_PYTHONPATH, ICS, ROOT, config_text
 from tests.unit.test_prefilter import WINDOW, _weekly, answers
 from tests.unit.test_prefilter import same as same_answers
 
@@ -142,7 +142,7 @@ def test_feed_cache_fingerprint_covers_every_module_of_the_fast_path() -> None:
             "from manageup.sources import ics; "
             "print(' '.join(m for m in sys.modules if m.startswith('manageup.sources')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "daemon")})
+                         check=True, cwd=ROOT, env={"PYTHONPATH": CHILD_PYTHONPATH})
     loaded = set(out.stdout.split()) - {"manageup.sources.ics.feedcache"}
     assert loaded <= set(cache._CODE)
 
@@ -253,7 +253,7 @@ def test_a_megabyte_of_mailto_on_one_line_takes_no_time_to_select() -> None:
             "print(select(data, needles())[1])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, timeout=120,
-                         env={"PYTHONPATH": f"{ROOT / 'daemon'}:{ROOT}"})
+                         env={"PYTHONPATH": CHILD_PYTHONPATH})
     assert out.stdout.strip() == "1"
 
 
@@ -268,7 +268,7 @@ def test_thousands_of_open_components_closed_by_strangers_take_no_time() -> None
             "print(select(data, needles())[2])")  # the event, though not clean
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, timeout=120,
-                         env={"PYTHONPATH": f"{ROOT / 'daemon'}:{ROOT}"})
+                         env={"PYTHONPATH": CHILD_PYTHONPATH})
     assert out.stdout.strip() == "1"
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from manageup.config import load_config
 from manageup.store import Store
-from tests.conftest import ROOT, SmtpServer, at, run_cycles
+from tests.conftest import CHILD_PYTHONPATH, ROOT, SmtpServer, at, run_cycles
 from tests.mailcheck import checked_mail
 from tests.system.reliability.conftest import FIGURES
 
@@ -186,7 +186,7 @@ def test_random_kills_over_many_cycles(example: Path, smtp_server: SmtpServer,
     clock.write_text("2026-11-23T00:00:00+01:00")
     end = "2027-02-05T00:00:00+01:00"
     rng = random.Random(20261123)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": CHILD_PYTHONPATH}
     kills = 0
     # Bounded by time, not by a count of kills: on a slow or loaded machine there are
     # fewer kills, never a failure. Each kill comes only after the process made progress
