@@ -33,17 +33,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import NOW, Measure, python, spawn
+from benchmarks.run import NOW, PEOPLE, Measure, python, spawn
 
-CONFIG = """
-[me]
-email = "alex@example.com"
-timezone = "Europe/Berlin"
-[boss]
-email = "sam@example.com"
-name = "Sam Rivera"
-aliases = ["sam.rivera@old-domain.example"]
-[[calendars]]
+CONFIG = PEOPLE + """[[calendars]]
 type = "caldav"
 name = "work"
 url = "{url}"

@@ -23,27 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.run import NOW, ROOT, Measure, spawn
+from benchmarks.run import CONFIG, NOW, ROOT, Measure, spawn
 
 UNIT = ROOT / "systemd" / "manageup-once.service"
-CONFIG = """
-[me]
-email = "alex@example.com"
-timezone = "Europe/Berlin"
-[boss]
-email = "sam@example.com"
-name = "Sam Rivera"
-aliases = ["sam.rivera@old-domain.example"]
-[[calendars]]
-type = "ics"
-path = "{feed}"
-max_bytes = 200000000
-[store]
-path = "{data}/store.sqlite3"
-[delivery]
-method = "maildir"
-maildir = "{data}/Maildir"
-"""
 
 # Run by sh inside the namespace: the writable paths bound onto themselves (so they stay
 # writable), an empty /tmp, every other mount read-only, then the command.
@@ -122,7 +104,7 @@ def measure(feed: Path, repeat: int = 3) -> dict[str, Measure]:
             data = home / ".local" / "share" / "manageup"
             cfg = home / ".config" / "manageup" / "config.toml"
             cfg.parent.mkdir(parents=True)
-            cfg.write_text(CONFIG.format(feed=feed, data=data))
+            cfg.write_text(CONFIG.format(feed=feed, state=data))
             cfg.chmod(0o600)
             cold.append(timer_run(home, cfg))
             warm.append(timer_run(home, cfg))
