@@ -185,8 +185,9 @@ def weeks(q: Quarter) -> list[Week]:
     return out
 
 
-def run(folder: Path) -> list[Week]:
-    os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
+def played(folder: Path) -> Quarter:
+    """The quarter played through the command line, its store and mail in `folder` (the
+    benchmark and the tests that read its digests share it)."""
 
     def make_config(cal: Path, extra: str = "") -> tuple[Path, Config]:
         path = folder / "config.toml"
@@ -196,7 +197,12 @@ def run(folder: Path) -> list[Week]:
 
     q = quarter(make_config, folder)
     play(q)
-    return weeks(q)
+    return q
+
+
+def run(folder: Path) -> list[Week]:
+    os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
+    return weeks(played(folder))
 
 
 def report(rows: list[Week]) -> str:

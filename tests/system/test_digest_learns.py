@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import mailbox
 import re
-from pathlib import Path
 
 import pytest
 
-from benchmarks.quarter import SAME_AT_MOST, WORDS_AT_MOST, Week, play, same_share, weeks
-from manageup.config import parse_config
-from tests.conftest import config_text
-from tests.system.quarter_sim import Quarter, quarter
+from benchmarks.quarter import SAME_AT_MOST, WORDS_AT_MOST, Week, played, same_share, weeks
+from tests.system.quarter_sim import Quarter
 
 
 @pytest.fixture(scope="module")
@@ -24,16 +21,7 @@ def q(tmp_path_factory: pytest.TempPathFactory) -> Quarter:
     tmp = tmp_path_factory.mktemp("learns")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
-
-        def make_config(cal: Path, extra: str = ""):
-            path = tmp / "config.toml"
-            path.write_text(config_text(cal, tmp, extra))
-            path.chmod(0o600)
-            return path, parse_config(path.read_text(), path)
-
-        sim = quarter(make_config, tmp)
-        play(sim)
-        yield sim
+        yield played(tmp)
 
 
 @pytest.fixture(scope="module")

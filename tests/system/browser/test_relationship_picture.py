@@ -9,11 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from benchmarks.quarter import play
-from manageup.config import parse_config
-from tests.conftest import config_text
+from benchmarks.quarter import played
 from tests.system.browser.test_digest_html import OUTPUT, browser  # noqa: F401 (fixture)
-from tests.system.quarter_sim import quarter
 from tests.system.test_digest_learns import html_part
 
 LIGHT = {"good": "rgb(46, 125, 50)", "some": "rgb(178, 106, 0)", "poor": "rgb(179, 38, 30)",
@@ -27,15 +24,7 @@ def week13(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("picture")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
-
-        def make_config(cal: Path, extra: str = ""):
-            path = tmp / "config.toml"
-            path.write_text(config_text(cal, tmp, extra))
-            path.chmod(0o600)
-            return path, parse_config(path.read_text(), path)
-
-        q = quarter(make_config, tmp)
-        play(q)
+        q = played(tmp)
         out = tmp / "week13.html"
         out.write_text(html_part(q, "Tuesday 30 March"))
         return out
