@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 WINDOWS_ZONE = "W. Europe Standard Time"  # Europe/Berlin in Windows' names
 _VTIMEZONE = f"""BEGIN:VTIMEZONE
 TZID:{WINDOWS_ZONE}
@@ -82,3 +84,14 @@ def write_calendar(path: Path, today: datetime | None = None, outlook: bool = Fa
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.replace("\n", "\r\n"))
     return path
+
+
+def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *unset: str) -> Path:
+    """An empty home folder as a new user's, with no XDG or manageup setting pointing
+    elsewhere (and any other variable named in `unset` removed)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG", *unset):
+        monkeypatch.delenv(var, raising=False)
+    return home

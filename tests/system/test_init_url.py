@@ -13,7 +13,7 @@ import pytest
 
 from manageup.cli import main
 from tests.conftest import serve_http
-from tests.fresh_calendar import write_calendar
+from tests.fresh_calendar import fresh_home, write_calendar
 
 FLAGS = ["init", "--me", "alex@example.com", "--boss", "sam@example.com", "--timezone",
          "Europe/Berlin"]
@@ -46,11 +46,7 @@ class Feed(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(var, raising=False)
+    home = fresh_home(tmp_path, monkeypatch, "XDG_CACHE_HOME")
     Feed.body = write_calendar(tmp_path / "feed.ics", outlook=True).read_bytes()
     Feed.asked.clear()
     return home

@@ -15,16 +15,12 @@ import pytest
 
 from manageup.cli import main
 from tests.conftest import ROOT
-from tests.fresh_calendar import write_calendar
+from tests.fresh_calendar import fresh_home, write_calendar
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
-        monkeypatch.delenv(var, raising=False)
+    home = fresh_home(tmp_path, monkeypatch)
     write_calendar(home / "calendars" / "outlook.ics", outlook=True)
     write_calendar(home / "calendars" / "utc.ics")
     return home

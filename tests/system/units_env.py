@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fresh_calendar import write_calendar
+from tests.fresh_calendar import fresh_home, write_calendar
 
 INIT = ["init", "--me", "alex@example.com", "--boss", "sam@example.com", "--timezone",
         "Europe/Berlin", "--calendar", "~/calendars/work.ics"]
@@ -20,11 +20,7 @@ INIT = ["init", "--me", "alex@example.com", "--boss", "sam@example.com", "--time
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "MANAGEUP_CONFIG"):
-        monkeypatch.delenv(var, raising=False)
+    home = fresh_home(tmp_path, monkeypatch)
     write_calendar(home / "calendars" / "work.ics")
     return home
 
