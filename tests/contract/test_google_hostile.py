@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from manageup.sources.google import GoogleSource
 from manageup.store import Store
 from tests.conftest import at, free_port
 from tests.contract.test_google import FULL, NOW, OK, body, google_config, status
-from tests.contract.test_google_signin import REFRESHED, token_json
+from tests.contract.test_google_signin import REFRESHED, start_sign_in, token_json
 from tests.contract.test_google_signin import google as google  # a fixture
 from tests.mailcheck import checked_maildir
 
@@ -259,20 +258,9 @@ def redirect_back(config: Path, client: Path, capsys: pytest.CaptureFixture[str]
                   query: str) -> tuple[int | None, str]:
     """Run `manageup auth google` and send the browser back to it with `query` (the
     flow's state added unless the query has its own); the exit code and stderr."""
-    port = free_port()
-    result: list[int] = []
-    signer = threading.Thread(target=lambda: result.append(main([
-        "--config", str(config), "auth", "google", "--client-secret", str(client),
-        "--port", str(port)])))
-    signer.start()
-    printed = ""
-    for _ in range(400):
-        printed += capsys.readouterr().out
-        if "state=" in printed:
-            break
-        signer.join(0.05)
-    url = next(line for line in printed.splitlines() if line.startswith("https://"))
-    state = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["state"][0]
+    started = start_sign_in(config, client, capsys)
+    signer, result, port = started.signer, started.result, started.port
+    state = started.query["state"][0]
     if "state=" not in query:
         query += f"&state={state}"
     with contextlib.suppress(OSError):  # the page the flow shows does not matter here

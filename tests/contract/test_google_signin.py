@@ -76,10 +76,17 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Google]:
         yield state
 
 
-def play_browser(config: Path, client: Path, capsys: pytest.CaptureFixture[str]) \
-        -> tuple[int, dict[str, list[str]], str]:
-    """Run `manageup auth google`, follow the printed address as a browser would after the
-    user agreed; returns the exit code, the address's query and what went to stderr."""
+@dataclass
+class SignIn:
+    """`manageup auth google` running in a thread, waiting for the browser."""
+
+    signer: threading.Thread
+    result: list[int]
+    port: int
+    query: dict[str, list[str]]  # of the address it printed for the browser
+
+
+def start_sign_in(config: Path, client: Path, capsys: pytest.CaptureFixture[str]) -> SignIn:
     port = free_port()
     result: list[int] = []
     signer = threading.Thread(target=lambda: result.append(main([
@@ -87,13 +94,23 @@ def play_browser(config: Path, client: Path, capsys: pytest.CaptureFixture[str])
         "--port", str(port)])))
     signer.start()
     printed = ""
-    for _ in range(400):
+    # Until the address is printed or the command ended: no bound on a slow machine's pace.
+    while "state=" not in printed and signer.is_alive():
         printed += capsys.readouterr().out
-        if "state=" in printed:
-            break
         signer.join(0.05)
+    printed += capsys.readouterr().out
     url = next(line for line in printed.splitlines() if line.startswith("https://"))
-    query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
+    return SignIn(signer, result, port,
+                  urllib.parse.parse_qs(urllib.parse.urlparse(url).query))
+
+
+def play_browser(config: Path, client: Path, capsys: pytest.CaptureFixture[str]) \
+        -> tuple[int, dict[str, list[str]], str]:
+    """Run `manageup auth google`, follow the printed address as a browser would after the
+    user agreed; returns the exit code, the address's query and what went to stderr."""
+    started = start_sign_in(config, client, capsys)
+    signer, result, port, query = (started.signer, started.result, started.port,
+                                   started.query)
     assert query["redirect_uri"] == [f"http://localhost:{port}/"]  # no copy-paste flow
     redirect = f"http://localhost:{port}/?state={query['state'][0]}&code=4/test-code"
     urllib.request.urlopen(redirect, timeout=30).read()
