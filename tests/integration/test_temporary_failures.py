@@ -78,7 +78,7 @@ def test_greylisting_is_a_temporary_failure(make_config) -> None:
     server.start()
     try:
         transport = SmtpTransport(Smtp(host="127.0.0.1", port=server.port, security="none",
-                                       timeout=5), password=lambda: "")
+                                       timeout=30), password=lambda: "")
         _p, cfg = make_config()
         msg = build_notice(cfg, MEETING, "notice|test", MEETING, "subject", "text")
         with pytest.raises(DeliveryError) as caught:
