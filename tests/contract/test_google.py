@@ -15,6 +15,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.http import HttpMockSequence
 
 from manageup.accounts.google import AUTH_FLAG, GoogleAuthError, build
+from manageup.away import is_away
 from manageup.cli import main
 from manageup.config import parse_config
 from manageup.cycle import run_cycle
@@ -94,7 +95,9 @@ def test_full_sync_pages_and_maps_events(gconfig) -> None:
     result = src.fetch(*WINDOW, gconfig.zone)
     assert src.calls == 3  # three pages, the middle one empty
     by_title = {o.title: o for o in result.occurrences}
-    assert "Out of office" not in by_title
+    # Google's outOfOffice entry is read as the user's absence (away.py), never a meeting.
+    ooo = by_title["Out of office"]
+    assert ooo.show_as == "oof" and is_away(ooo, gconfig)
     moved = by_title["Alex / Sam 1:1 (moved)"]
     assert moved.start == at("2026-12-04T14:00+01:00")
     assert moved.original_start == at("2026-12-03T10:00+01:00") and moved.moved
@@ -106,6 +109,7 @@ def test_full_sync_pages_and_maps_events(gconfig) -> None:
     assert [m.occurrence.start.strftime("%d %H:%M") for m in matches] == \
         ["19 10:00", "24 15:00", "26 10:00", "04 14:00"]  # declined one left out
     assert all("boss (sam@example.com)" in m.reason for m in matches)
+    assert ooo not in [m.occurrence for m in matches]
     # The cancelled instance (10 Dec) is past the window's end.
     assert not any(o.start.day == 10 for o in result.occurrences)
 

@@ -38,7 +38,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKIP_TYPES = {"outOfOffice", "focusTime", "workingLocation"}
+# Entries that are not meetings, whatever their title says (eventType in the Events
+# reference, developers.google.com/calendar/api/v3/reference/events). "outOfOffice" is
+# read: it is the user's absence (away.py), shown as Graph's "oof".
+SKIP_TYPES = {"focusTime", "workingLocation"}
 PARTSTAT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE",
             "needsAction": "NEEDS-ACTION"}
 # What malformed JSON raises when read as an event: a field missing, null, of another type,
@@ -379,6 +382,8 @@ def _occurrence(e: dict[str, Any], zone: ZoneInfo, cadence: float | None,
         cadence_days=cadence,
         calendar=label,
         attendees_omitted=bool(e.get("attendeesOmitted")),
+        show_as="oof" if e.get("eventType") == "outOfOffice" else
+        "free" if e.get("transparency") == "transparent" else "busy",
     )
 
 
