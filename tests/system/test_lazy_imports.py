@@ -131,6 +131,29 @@ def test_help_loads_no_command_module() -> None:
         "manageup.cli.verbs", "manageup.errors", "manageup.kinds"}) == []
 
 
+
+# Beyond argparse and the verb table, `--help` needs nothing: no `typing` (the table's
+# classes are plain), no errors, logging or any module a verb's run needs.
+NOT_FOR_HELP = {"typing", "collections.abc", "dataclasses", "inspect", "logging", "json",
+                "datetime", "pathlib", "tomllib", "zoneinfo", "sqlite3", "importlib.util",
+                "manageup.errors", "manageup.cli.output", "manageup.cli.context"}
+
+
+def test_help_loads_nothing_past_argparse_and_the_verb_table() -> None:
+    # Only what `--help` itself imports: the interpreter's start-up (site and the .pth
+    # files of this environment) has loaded its own set before.
+    proc = subprocess.run([sys.executable, "-c",
+                           "import atexit, json, sys\n"
+                           "before = set(sys.modules)\n"
+                           "atexit.register(lambda: print(json.dumps(sorted(\n"
+                           "    set(sys.modules) - before))))\n"
+                           "from manageup.cli import main\nmain(['--help'])\n"],
+                          capture_output=True, text=True, env=os.environ.copy())
+    assert "usage: manageup" in proc.stdout
+    loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert {"argparse", "manageup.cli.verbs"} <= loaded
+    assert sorted(loaded & NOT_FOR_HELP) == []
+
 QUERY = """
 import json, sys
 from datetime import datetime

@@ -4,12 +4,13 @@ once."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
 
-from manageup.errors import ManageupError
+TYPE_CHECKING = False  # `--help` loads no `typing`: these names serve annotations only
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 __all__ = ["build_parser", "main", "setup_logging"]
 
@@ -42,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(start_here(), end="")
         return 0
     setup_logging(args.verbose - args.quiet, daemon=args.verb.daemon)
-    from manageup.cli.context import Context  # after parsing: `--help` needs none of it
+    # After parsing: `--help` needs none of it.
+    from manageup.cli.context import Context
+    from manageup.errors import ManageupError
 
     try:
         result: int = args.verb.resolve()(Context(args))

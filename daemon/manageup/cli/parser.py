@@ -4,11 +4,15 @@ the verb: each subparser repeats them under its own names, merged in `global_opt
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from typing import Any, cast
 
 from manageup import __version__
-from manageup.cli.table import Verb
+
+TYPE_CHECKING = False  # `--help` loads no `typing`: these names serve annotations only
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from manageup.cli.table import Verb
 
 START_HERE = """\
 start here:
@@ -53,8 +57,8 @@ def build_parser(verbs: Sequence[Verb], lazy: bool = False) -> argparse.Argument
     _add_globals(p, after=False)
     p.add_argument("--version", action="version", version=f"manageup {__version__}")
     # Not required: a bare `manageup` is someone asking where to start (main answers).
-    sub = cast("_VerbsAction", p.add_subparsers(dest="command", metavar="COMMAND",
-                                                action=_VerbsAction))
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", action=_VerbsAction)
+    assert isinstance(sub, _VerbsAction)  # what `action` made (typeshed says the base)
     for verb in verbs:
         sp = sub.add_parser(verb.name, help=verb.help,
                             description=verb.description or verb.help[0].upper()

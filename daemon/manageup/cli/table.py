@@ -4,27 +4,36 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
 
+# `--help` loads no `typing` (nor `collections.abc`): the names below serve annotations
+# only, which are strings here (mypy reads any `TYPE_CHECKING` as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
     from manageup.cli.context import Context
 
-Handler = Callable[["Context"], int]
+    Handler = Callable[[Context], int]
 
 
-# NamedTuples, not dataclasses: `--help` then never loads dataclasses (and inspect).
-class Arg(NamedTuple):
+# Plain classes, not dataclasses nor NamedTuples: `--help` then builds no class from
+# generated source (dataclasses' exec, namedtuple's) and loads neither module.
+class Arg:
     """One argparse argument: its flags (or positional name) and add_argument options."""
 
-    flags: tuple[str, ...]
-    options: dict[str, Any]
-    # What tab completion offers, where argparse `choices` would not do: it would replace
-    # the verb's own error message (naming the kinds and the fix) with argparse's.
-    completions: tuple[str, ...] = ()
-    # Or "module:function" under manageup.cli that computes them (argcomplete's completer
-    # protocol), imported only when a shell asks.
-    completer: str = ""
+    __slots__ = ("completer", "completions", "flags", "options")
+
+    def __init__(self, flags: tuple[str, ...], options: dict[str, Any],
+                 completions: tuple[str, ...] = (), completer: str = "") -> None:
+        self.flags = flags
+        self.options = options
+        # What tab completion offers, where argparse `choices` would not do: it would
+        # replace the verb's own error message (naming the kinds and the fix) with argparse's.
+        self.completions = completions
+        # Or "module:function" under manageup.cli that computes them (argcomplete's
+        # completer protocol), imported only when a shell asks.
+        self.completer = completer
 
 
 def arg(*flags: str, completions: tuple[str, ...] = (), completer: str = "",
@@ -32,16 +41,23 @@ def arg(*flags: str, completions: tuple[str, ...] = (), completer: str = "",
     return Arg(flags, options, completions, completer)
 
 
-class Verb(NamedTuple):
-    name: str
-    help: str  # one line, shown in `manageup --help`
-    # "module:function" under manageup.cli, imported only when this verb runs: `--help`
-    # and every other verb load none of the command modules they do not use.
-    handler: str
-    examples: tuple[str, ...]  # shown under the verb's --help, each a working command
-    description: str = ""  # the verb's --help text; the one-line help when empty
-    args: tuple[Arg, ...] = ()
-    daemon: bool = False  # logs at INFO with timestamps, as a service does
+class Verb:
+    """One verb: what `--help` lists, its arguments, and the handler that runs it."""
+
+    __slots__ = ("args", "daemon", "description", "examples", "handler", "help", "name")
+
+    def __init__(self, name: str, help: str, handler: str, examples: tuple[str, ...],
+                 description: str = "", args: tuple[Arg, ...] = (),
+                 daemon: bool = False) -> None:
+        self.name = name
+        self.help = help  # one line, shown in `manageup --help`
+        # "module:function" under manageup.cli, imported only when this verb runs: `--help`
+        # and every other verb load none of the command modules they do not use.
+        self.handler = handler
+        self.examples = examples  # shown under the verb's --help, each a working command
+        self.description = description  # the verb's --help text; the one-line help when empty
+        self.args = args
+        self.daemon = daemon  # logs at INFO with timestamps, as a service does
 
     def resolve(self) -> Handler:
         module, _, name = self.handler.partition(":")
