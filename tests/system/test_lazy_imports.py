@@ -3,6 +3,7 @@ previous process's occurrences and has nothing to send load none of them."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -153,6 +154,32 @@ def test_help_loads_nothing_past_argparse_and_the_verb_table() -> None:
     loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
     assert {"argparse", "manageup.cli.verbs"} <= loaded
     assert sorted(loaded & NOT_FOR_HELP) == []
+
+
+PARSERS = """
+import argparse, atexit, sys
+built = []
+init = argparse.ArgumentParser.__init__
+def counted(self, *args, **kwargs):
+    built.append(kwargs.get("prog"))
+    init(self, *args, **kwargs)
+argparse.ArgumentParser.__init__ = counted
+atexit.register(lambda: print(built))
+from manageup.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_help_builds_no_verbs_parser_and_a_verb_only_its_own() -> None:
+    # Each argparse parser costs three gettext look-ups for its headings (files searched
+    # for every language in $LANGUAGE, $LANG...): `--help` lists the verbs without them.
+    def built(*argv: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-c", PARSERS, *argv], capture_output=True,
+                             text=True, env=os.environ.copy()).stdout
+        return ast.literal_eval(out.strip().splitlines()[-1])
+
+    assert built("--help") == ["manageup"]
+    assert built("preview", "--help") == ["manageup", "manageup preview"]
 
 QUERY = """
 import json, sys

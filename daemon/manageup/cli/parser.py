@@ -60,17 +60,23 @@ def build_parser(verbs: Sequence[Verb], lazy: bool = False) -> argparse.Argument
     sub = p.add_subparsers(dest="command", metavar="COMMAND", action=_VerbsAction)
     assert isinstance(sub, _VerbsAction)  # what `action` made (typeshed says the base)
     for verb in verbs:
-        sp = sub.add_parser(verb.name, help=verb.help,
-                            description=verb.description or verb.help[0].upper()
-                            + verb.help[1:] + ".",
-                            epilog=_examples(verb),
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        sp.set_defaults(verb=verb)
         if lazy:
-            sub.pending[verb.name] = verb
+            sub.add_lazily(verb)
         else:
-            _add_verb_args(sp, verb)
+            _add_verb_args(_verb_parser(sub, verb, listed=True), verb)
     return p
+
+
+def _verb_parser(sub: _VerbsAction, verb: Verb, listed: bool) -> argparse.ArgumentParser:
+    """The verb's own parser; `listed`: also its line in `manageup --help`."""
+    shown: dict[str, Any] = {"help": verb.help} if listed else {}
+    sp = sub.add_parser(verb.name, **shown,
+                        description=verb.description or verb.help[0].upper()
+                        + verb.help[1:] + ".",
+                        epilog=_examples(verb),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sp.set_defaults(verb=verb)
+    return sp
 
 
 def _add_verb_args(sp: argparse.ArgumentParser, verb: Verb) -> None:
@@ -95,19 +101,33 @@ def _computed(name: str) -> Any:
 
 
 class _VerbsAction(argparse._SubParsersAction):
-    """argparse's own subcommand action, adding the chosen verb's arguments first when
-    they were left out (build_parser's `lazy`)."""
+    """argparse's own subcommand action, building the chosen verb's parser only when
+    argparse has picked it (build_parser's `lazy`): an ArgumentParser costs three gettext
+    look-ups of its headings, each searching files for every language the user's locale
+    names, and `--help` needs none of the verbs' parsers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pending: dict[str, Verb] = {}
 
+    def add_lazily(self, verb: Verb) -> None:
+        """List `verb` in the help and accept its name (argparse checks a choice against
+        the map's keys), its parser not yet built."""
+        self._choices_actions.append(self._ChoicesPseudoAction(verb.name, (), verb.help))
+        self._name_parser_map[verb.name] = _UNBUILT
+        self.pending[verb.name] = verb
+
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
         verb = self.pending.pop(values[0], None) if values else None
         if verb is not None:
-            _add_verb_args(self._name_parser_map[verb.name], verb)
+            del self._name_parser_map[verb.name]  # add_parser refuses a name it has
+            _add_verb_args(_verb_parser(self, verb, listed=False), verb)
         super().__call__(parser, namespace, values, option_string)
+
+
+# The map's placeholder for a verb whose parser is not built: never initialised, never used.
+_UNBUILT = argparse.ArgumentParser.__new__(argparse.ArgumentParser)
 
 
 def start_here() -> str:
