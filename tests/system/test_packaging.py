@@ -105,3 +105,22 @@ def _init_and_install_from_the_wheel(manageup: Path, tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=120)
     assert verified.returncode == 0 and "manageup" not in verified.stdout + verified.stderr, \
         verified.stdout + verified.stderr
+
+
+def test_the_benchmark_times_the_command_an_install_gives(tmp_path: Path) -> None:
+    # benchmarks.run's `--help` row: the wheel installed, not this checkout's editable
+    # install, whose .pth loads setuptools' finder at every start.
+    from benchmarks.installed import console_script
+
+    script = console_script(tmp_path)
+    probe = ("import sys; import manageup; print(manageup.__file__); "
+             "print(any(m.startswith('__editable__') for m in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([str(script.parent / "python"), "-c", probe], capture_output=True,
+                         text=True, check=True, env=env).stdout.split()
+    assert Path(out[0]).is_relative_to(tmp_path) and out[1] == "False"
+    helped = subprocess.run([str(script), "--help"], capture_output=True, text=True,
+                            check=True, env=env).stdout
+    checkout = subprocess.run([sys.executable, "-m", "manageup", "--help"],
+                              capture_output=True, text=True, check=True, env=env).stdout
+    assert helped == checkout and "usage: manageup" in helped
