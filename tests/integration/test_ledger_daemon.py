@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from manageup.config import load_config
+from manageup.config import Config, load_config
 from manageup.service import Daemon, sd_notify
 from manageup.store import Store
 from manageup.timing import due_at
@@ -114,7 +114,7 @@ CRASHER = """
 import os, signal, sys
 from datetime import datetime
 from pathlib import Path
-from manageup.config import load_config
+from manageup.config import Config, load_config
 from manageup.cycle import make_sources, run_cycle
 from manageup.deliver import make_transport
 from manageup.store import Store
@@ -133,14 +133,19 @@ run_cycle(cfg, Store.open(cfg.store.path), make_sources(cfg), transport,
 """
 
 
-def test_crash_between_pending_and_sent_resends_once_with_same_id(world, tmp_path) -> None:
-    cfg, server, _set = world
+def crash_mid_send(cfg: Config, tmp_path: Path, now: str) -> None:
+    """A cycle at `now` in its own process, killed right after the server took the mail."""
     script = tmp_path / "crash.py"
     script.write_text(CRASHER)
-    proc = subprocess.run([sys.executable, str(script), str(cfg.source_path),
-                           "2026-11-25T16:00:00+01:00"], cwd=ROOT, capture_output=True,
-                          timeout=60, env={**os.environ, "PYTHONPATH": CHILD_PYTHONPATH})
+    proc = subprocess.run([sys.executable, str(script), str(cfg.source_path), now], cwd=ROOT,
+                          capture_output=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": CHILD_PYTHONPATH})
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+
+
+def test_crash_between_pending_and_sent_resends_once_with_same_id(world, tmp_path) -> None:
+    cfg, server, _set = world
+    crash_mid_send(cfg, tmp_path, "2026-11-25T16:00:00+01:00")
     (row,) = Store.open(cfg.store.path).ledger()
     assert row.state == "pending"
     run_cycles(cfg, at("2026-11-25T16:10+01:00"), at("2026-11-25T18:00+01:00"),
@@ -251,7 +256,7 @@ OVERLAP = """
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from manageup.config import load_config
+from manageup.config import Config, load_config
 from manageup.cycle import make_sources, run_cycle
 from manageup.deliver import make_transport
 from manageup.store import Store
@@ -318,7 +323,7 @@ TORN = """
 import os, signal, sys
 from datetime import datetime
 from pathlib import Path
-from manageup.config import load_config
+from manageup.config import Config, load_config
 from manageup.cycle import make_sources, run_cycle
 from manageup.deliver import make_transport
 from manageup.store import Store
