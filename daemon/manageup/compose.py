@@ -7,7 +7,7 @@ from collections.abc import Sequence, Set
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from manageup.away import covering
 from manageup.config import Config
@@ -57,7 +57,9 @@ PROBE_LABELS = {
 
 @cache
 def question_banks() -> dict[str, tuple[Question, ...]]:
-    raw = tomllib.loads(resources.files("manageup").joinpath("questions.toml").read_text("utf-8"))
+    # Beside this module, where the wheel puts it (importlib.resources would cost more to
+    # load than the file takes to read).
+    raw = tomllib.loads((Path(__file__).parent / "questions.toml").read_text("utf-8"))
     banks: dict[str, tuple[Question, ...]] = {}
 
     def add(name: str, rows: list[dict[str, str]]) -> None:

@@ -15,10 +15,29 @@
 A dry run is this same cycle over a scratch copy of the store, sending to stdout.
 """
 
-from manageup.cycle.context import Cycle, CycleReport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from manageup.cycle.digests import make_digest
 from manageup.cycle.gather import Gathered, gather, make_sources, upcoming
-from manageup.cycle.run import cycle_with_store, run_cycle
+
+if TYPE_CHECKING:
+    from manageup.cycle.context import Cycle, CycleReport
+    from manageup.cycle.run import cycle_with_store, run_cycle
 
 __all__ = ["Cycle", "CycleReport", "Gathered", "cycle_with_store", "gather", "make_digest",
            "make_sources", "run_cycle", "upcoming"]
+
+# Loaded when first asked for: `meetings` and `preview` import this package (for queries.py)
+# and never need the cycle that sends (its outbox, its run). gather and make_digest are
+# bound above: `gather` is also a submodule's name, which its import would set here.
+_LATER = {"Cycle": "context", "CycleReport": "context", "cycle_with_store": "run",
+          "run_cycle": "run"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LATER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"manageup.cycle.{_LATER[name]}"), name)

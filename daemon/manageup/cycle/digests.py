@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from manageup.config import Config
-from manageup.cycle.context import Cycle
-from manageup.cycle.outbox import Letter, Mail
 from manageup.detect import stranger
 from manageup.errors import ManageupError
 from manageup.files import private_dir, replace_private
@@ -22,6 +20,8 @@ from manageup.store import SentDigest, Store
 from manageup.timing import due_at
 
 if TYPE_CHECKING:  # composing and sending load Jinja, CSS inlining and mail: only when due
+    from manageup.cycle.context import Cycle
+    from manageup.cycle.outbox import Letter, Mail
     from manageup.digestmodel import Digest
     from manageup.render import Rendered
 
@@ -66,6 +66,9 @@ class BossWeekOnce:
 def send_digest(cycle: Cycle, match: Match, history: Sequence[HistoryEntry],
                 week: BossWeekOnce) -> None:
     """The 1:1's digest when it is due and owed; the report says what became of it."""
+    # Here, not above: `preview` makes a digest (make_digest) and sends none.
+    from manageup.cycle.outbox import Letter, Mail
+
     config, now, report, occ = cycle.config, cycle.now, cycle.report, match.occurrence
     due = due_at(occ.start, config.digest.lead_time, config.digest.send_window, config.zone)
     letter = Letter(occ.key, occ.start, due, occ.title, series=occ.uid)
