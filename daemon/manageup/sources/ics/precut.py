@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from manageup.sources.ics import anychunk, plainchunk, prefilter, text
+from manageup.sources.ics import anychunk, plainchunk, prefilter, text, thin
 from manageup.sources.ics.chunkscan import ChunkEvents, CutWords
 
 CHUNK = 1 << 18  # a quarter megabyte: each chunk's copies are the transient memory
@@ -44,8 +44,10 @@ def _chunks(data: bytes, size: int) -> list[tuple[int, int]]:
 class _Cut:
     """Every event of the feed in order, as the chunk readers report them."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, needles: prefilter.Needles | None = None,
+                 thin_min: int = thin.THIN_MIN) -> None:
         self.data = data
+        self.needles, self.thin_min = needles, thin_min
         self.hit_uids: set[bytes] = set()
         # Where each event begins in the raw feed, its UID keys, and whether it is kept
         # whatever its UID (a boss hit, or a shape this pass does not drop).
@@ -75,6 +77,7 @@ class _Cut:
         kept = sure | {k for k, keys in enumerate(self.keys) if not hit_uids.isdisjoint(keys)}
         if since is not None and until is not None:
             kept -= self._outside(kept, bounds, since, until)
+            kept -= self._stale(kept, bounds, since, until)
         run_start = run_end = -1
         for k in sorted(kept):  # neighbours are copied as one run
             a, b = bounds[k], bounds[k + 1]
@@ -107,6 +110,30 @@ class _Cut:
                 out.update(members)
         return out
 
+    def _stale(self, kept: set[int], bounds: list[int], since: date, until: date) \
+            -> set[int]:
+        """The stale overrides select leaves out (thin.py), in each UID key group big
+        enough to be worth it. A group with an event this pass keeps as it is, for its
+        shape, is left whole: select may see its events otherwise."""
+        assert self.needles is not None
+        groups: dict[bytes, list[int]] = {}
+        for k in kept:
+            for key in self.keys[k]:
+                groups.setdefault(key, []).append(k)
+        last = len(self.starts) - 1
+        out: set[int] = set()
+        for key, members in groups.items():
+            if len(members) < self.thin_min or any(m in self.fixed and m != last
+                                                   for m in members):
+                continue
+            members.sort()
+            raws = [self.data[bounds[m]:bounds[m + 1]] for m in members]
+            at = len(members) - 1 if members[-1] == last else None
+            drop = thin.stale(raws, at, key, self.data[:self.head_end], self.needles, since,
+                              until)
+            out.update(members[i] for i in drop)
+        return out
+
     def _one_off_outside(self, a: int, b: int, since: date, until: date) -> bool:
         event = self.data[a:b]
         if b"\n " in event or b"\n\t" in event:
@@ -119,7 +146,7 @@ class _Cut:
 
 def precut(data: bytes, needles: prefilter.Needles, chunk: int = CHUNK,
            min_size: int = MIN_SIZE, since: date | None = None,
-           until: date | None = None) -> bytes | None:
+           until: date | None = None, thin_min: int = thin.THIN_MIN) -> bytes | None:
     """The feed without events select would surely drop (given the same since and until);
     None when unsure or not worth it (then select gets the whole feed)."""
     if len(data) < min_size:
@@ -127,7 +154,7 @@ def precut(data: bytes, needles: prefilter.Needles, chunk: int = CHUNK,
     words = CutWords(needles)
     if not words.usable:
         return None
-    cut = _Cut(data)
+    cut = _Cut(data, needles, thin_min)
     chunks = _chunks(data, chunk)
     for i, (c0, c1) in enumerate(chunks):
         last = i == len(chunks) - 1

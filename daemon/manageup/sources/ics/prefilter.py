@@ -214,7 +214,7 @@ _SEQUENCE = re.compile(rb"[0-9]{1,9}")
 _RECURRENCE_ID = re.compile(rb"\nrecurrence-id[;:][^\r\n]*")
 
 
-def _stale(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
+def stale_blocks(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
            until: date, exact: Callable[[int], bytes]) -> set[int]:
     """The stale overrides (stale_override) among the blocks, left out only where that
     changes nothing: in a series with a master (RRULE or RDATE) under one UID spelled
@@ -253,7 +253,7 @@ def _stale(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
     return {i for i in stale if uid_of[i] not in unsure and not clash(i)}
 
 
-def _exact_uid(text: bytes, low: bytes, span: tuple[int, int]) -> bytes:
+def exact_uid(text: bytes, low: bytes, span: tuple[int, int]) -> bytes:
     """A block's own UID as written (case and backslashes kept), from the unfolded text."""
     inner = nested(low, span)
     for m in UID_LINE.finditer(low, *span):
@@ -262,7 +262,7 @@ def _exact_uid(text: bytes, low: bytes, span: tuple[int, int]) -> bytes:
     return b""
 
 
-def _uid(block: bytes) -> bytes:
+def block_uid(block: bytes) -> bytes:
     """A block's own UID, without backslashes: the parser unescapes some ("\\\\" and "\\,")
     and keeps others ("\\1"), so two spellings, one UID; dropping all of them only joins
     more blocks in a group."""
@@ -351,7 +351,7 @@ def select(data: bytes, needles: Needles, since: date | None = None,
         with_address |= {i} if a else set()
         with_pattern |= {i} if p else set()
         with_name |= {i} if n else set()
-    uid_of = {i: _uid(own(low, spans[i]) if low.find(b"\nbegin:", s + 1, e) >= 0
+    uid_of = {i: block_uid(own(low, spans[i]) if low.find(b"\nbegin:", s + 1, e) >= 0
                       else low[s:e]) for i, (s, e) in enumerate(spans)}
     # A whole UID group goes only when every block in it is a one-off outside the range.
     # Decided first, so people are counted (icalendar's parser: the slow part) only in
@@ -381,8 +381,8 @@ def select(data: bytes, needles: Needles, since: date | None = None,
     if since is not None and until is not None:
         # Years of a weekly 1:1's moved instances are most of what is left: parsing the
         # old ones is wasted on a window that never reaches them.
-        stale = _stale({i: own(low, spans[i]) for i in kept}, uid_of, since, until,
-                       lambda i: _exact_uid(text, low, spans[i]))
+        stale = stale_blocks({i: own(low, spans[i]) for i in kept}, uid_of, since, until,
+                             lambda i: exact_uid(text, low, spans[i]))
         kept = [i for i in kept if i not in stale]
     # Everything else stays where it was (VTIMEZONEs, each VCALENDAR of a concatenated
     # feed around its own events), so the cut feed reads exactly like the whole one.
