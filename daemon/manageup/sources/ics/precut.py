@@ -91,18 +91,22 @@ class _Cut:
             parts.append(self.data[run_start:run_end])
         return b"".join(parts)
 
+    def _groups(self, kept: set[int]) -> dict[bytes, list[int]]:
+        """The kept events under each UID key (an event with several keys is in each)."""
+        groups: dict[bytes, list[int]] = {}
+        for k in kept:
+            for key in self.keys[k]:
+                groups.setdefault(key, []).append(k)
+        return groups
+
     def _outside(self, kept: set[int], bounds: list[int], since: date, until: date) \
             -> set[int]:
         """The kept events select leaves out for their dates: whole UID groups of one-off
         events outside [since, until], judged by select's own test. A key group here
         holds every event of select's group (keys are looser than UIDs: one UID, one key),
         so a group all outside here is all outside there too."""
-        groups: dict[bytes, list[int]] = {}
-        for k in kept:
-            for key in self.keys[k]:
-                groups.setdefault(key, []).append(k)
         out: set[int] = set()
-        for members in groups.values():
+        for members in self._groups(kept).values():
             if any(m in self.fixed or len(self.keys[m]) != 1 for m in members):
                 continue
             if all(self._one_off_outside(bounds[m], bounds[m + 1], since, until)
@@ -116,13 +120,9 @@ class _Cut:
         enough to be worth it. A group with an event this pass keeps as it is, for its
         shape, is left whole: select may see its events otherwise."""
         assert self.needles is not None
-        groups: dict[bytes, list[int]] = {}
-        for k in kept:
-            for key in self.keys[k]:
-                groups.setdefault(key, []).append(k)
         last = len(self.starts) - 1
         out: set[int] = set()
-        for key, members in groups.items():
+        for key, members in self._groups(kept).items():
             if len(members) < self.thin_min or any(m in self.fixed and m != last
                                                    for m in members):
                 continue
