@@ -15,7 +15,6 @@ from manageup.cycle.digests import make_digest
 from manageup.cycle.gather import Gathered, gather, make_sources, upcoming
 from manageup.detect import detect
 from manageup.errors import SourceError
-from manageup.explain import Diagnosis, diagnose
 from manageup.history import history_of, merged_history
 from manageup.model import HistoryEntry, Match
 from manageup.sources import Source
@@ -24,6 +23,7 @@ from manageup.timing import due_at
 
 if TYPE_CHECKING:  # rendering loads Jinja and CSS inlining
     from manageup.digestmodel import Digest
+    from manageup.explain import Diagnosis
     from manageup.render import Rendered
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ def why_none(config: Config, now: datetime, seen: Gathered | None = None,
     it holds earlier 1:1s it answers; otherwise the calendars are read in full (unless
     `complete` says `seen` is that already), since the fast path keeps only what matches
     the configuration in question."""
+    from manageup.explain import diagnose  # only when no 1:1 lies ahead
+
     if seen is not None and (complete or detect(seen.occurrences, config)):
         return diagnose(seen.occurrences, config, now, seen.warnings)
     everything = read_everything(config, now)
