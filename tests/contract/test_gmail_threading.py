@@ -51,6 +51,13 @@ def _sent(http: HttpMockSequence) -> list[tuple[EmailMessage, str | None]]:
 
 def _weeks(config: Config, http: HttpMockSequence, start: datetime, end: datetime) -> None:
     transport = GmailTransport(build("gmail", "v1", http=http), sleep=lambda s: None)
+    gmail_cycles(config, transport, start, end, timedelta(hours=3))
+
+
+def gmail_cycles(config: Config, transport: GmailTransport, start: datetime, end: datetime,
+                 step: timedelta) -> None:
+    """Cycles as the daemon runs them, each with the store opened afresh, sending with
+    `transport` (run_cycles makes its own from the config)."""
     sources, now = make_sources(config), start
     while now < end:
         store = Store.open(config.store.path)
@@ -58,7 +65,7 @@ def _weeks(config: Config, http: HttpMockSequence, start: datetime, end: datetim
             run_cycle(config, store, sources, transport, now)
         finally:
             store.close()
-        now += timedelta(hours=3)
+        now += step
 
 
 def test_a_series_is_one_gmail_conversation(gmail_config: Config) -> None:

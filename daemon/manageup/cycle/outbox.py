@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from manageup.accounts import mark_dead
+from manageup.accounts import ACCOUNTS, dead, mark_dead
 from manageup.errors import DeliveryError, DeliverySignInExpired
 from manageup.store import LedgerKind, LedgerRow, LedgerState, SentDigest, Store
 from manageup.timing import backoff
@@ -57,6 +57,8 @@ class Outbox:
         row = self.row(letter)
         if row is not None and not row.may_try(self.now):
             return None
+        if row is not None and row.state is LedgerState.FAILED and self._signed_out():
+            return None  # held: calling the provider cannot help until the user signs in
         mail = build()
         if not self._send(letter, row, mail):
             return False
@@ -96,9 +98,24 @@ class Outbox:
 
         return SeriesThread(self.transport, self.store, letter.series, self.now)
 
+    def _signed_out(self) -> bool:
+        """The transport sends with a sign-in its provider refused (Gmail's is Google's):
+        nothing goes out through it until the user signs in again."""
+        return any(a.delivery == self.transport.name and dead(self.store, a)
+                   for a in ACCOUNTS)
+
     def _failed(self, letter: Letter, pending: LedgerRow, e: DeliveryError) -> None:
         store, now = self.store, self.now
-        wait = backoff(pending.attempts) if e.transient else timedelta(hours=1)
+        if isinstance(e, DeliverySignInExpired):
+            # Held while the sign-in is dead (post), then sent at the first cycle after the
+            # user signed in again, not up to an hour later: the 1:1 may be close.
+            mark_dead(store, e.account, e.reason, now)  # for `doctor`, and the source
+            wait, then = timedelta(0), "it goes out at the first cycle after you sign in again"
+        elif e.transient:
+            wait = backoff(pending.attempts)
+            then = f"retrying in {wait}"
+        else:
+            wait, then = timedelta(hours=1), "fix this; next try in an hour"
         if e.maybe_sent:
             if store.mark_unconfirmed(pending, now, str(e), now + wait).state \
                     is LedgerState.UNCERTAIN:
@@ -106,10 +123,7 @@ class Outbox:
                 return
         else:
             store.mark_failed(pending, now, str(e), now + wait)
-        if isinstance(e, DeliverySignInExpired):
-            mark_dead(store, e.account, e.reason, now)  # for `doctor`, and the source
-        log.error("could not send the mail for %s: %s (%s)", letter.what, e,
-                  f"retrying in {wait}" if e.transient else "fix this; next try in an hour")
+        log.error("could not send the mail for %s: %s (%s)", letter.what, e, then)
 
 
 def _log_uncertain(what: str, row: LedgerRow, error: str = "") -> None:
