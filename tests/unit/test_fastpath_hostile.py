@@ -394,3 +394,21 @@ def test_boss_address_with_any_whitespace_inside(space: str) -> None:
     assert b"hostile@example.com" in select(data, _needles(cfg))[0]
     same_answers(data)
     _cut_changes_nothing(data, cfg)
+
+
+@pytest.mark.parametrize("line", [
+    b"ORGANIZER:mailto:sam@example\\n.com",
+    b"ATTENDE\r\n E;CN=Sam:mailto:sam@example\\N.com",  # the name split by a fold
+    b"ORGANIZER;CN=Sam:mailto:sam@example\\\r\n n.com",  # the escape split by a fold
+    b"Organizer ;CN=Sam:mailto:sam@exam\\nple.com",  # a blank in the name
+], ids=["plain", "folded-name", "folded-escape", "blank-in-name"])
+def test_boss_address_with_an_escaped_line_break_inside(line: bytes) -> None:
+    # icalendar unescapes a person's value as TEXT: "\n" is a line break, which
+    # model.address squeezes out, so the full parse finds the boss where the byte search
+    # saw "sam@example\n.com" (boss_address_escaped_line_break.ics holds the plain cases).
+    cfg = _config()
+    data = _one_off(b"SUMMARY:Catch-up", line, b"ATTENDEE:mailto:alex@example.com")
+    assert _found(data, cfg)
+    assert b"hostile@example.com" in select(data, _needles(cfg))[0]
+    same_answers(data)
+    _cut_changes_nothing(data, cfg)

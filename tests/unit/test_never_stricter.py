@@ -64,6 +64,9 @@ CASES = [
     ("vtimezone_tzid_with_blanks.ics", DEFAULT,
      ["tzid-space-before@example.com", "tzid-space-after@example.com",
       "tzid-quoted-spaces@example.com", "tzid-plain@example.com"]),
+    ("boss_address_escaped_line_break.ics", DEFAULT,
+     ["escaped-break-org@example.com", "escaped-break-att@example.com",
+      "escaped-break-fold@example.com"]),
 ]
 
 
@@ -84,7 +87,8 @@ def test_fast_path_finds_what_the_full_parse_finds(name: str, cfg: Config,
 # Feeds over a megabyte take the chunked pre-cut before select (issue 30.1).
 BIG = ["one_off_rdate_in_window.ics", "boss_address_tab_fold.ics",
        "boss_address_tab_fold_lf.ics", "address_fold_extra_whitespace.ics",
-       "date_value_with_tzid_any_order.ics", "vtimezone_tzid_with_blanks.ics"]
+       "date_value_with_tzid_any_order.ics", "vtimezone_tzid_with_blanks.ics",
+       "boss_address_escaped_line_break.ics"]
 
 
 def among_a_megabyte(data: bytes) -> bytes:

@@ -19,6 +19,7 @@ from manageup.sources.ics.chunkscan import (
     CutWords,
     away,
     balanced_head,
+    broken,
     folding,
     hits_in,
     unfold,
@@ -112,7 +113,7 @@ def read(data: bytes, c0: int, c1: int, last: bool, words: CutWords) -> ChunkEve
     if hits is None:
         return None
     ends = [*raw_starts[1:], len(raw)]
-    hits |= away(sq, starts, lambda k: raw[raw_starts[k]:ends[k]])
+    hits |= away(sq, starts, lambda k: raw[raw_starts[k]:ends[k]]) | broken(sq, starts)
     return ChunkEvents(starts=[c0 + s for s in raw_starts], keys=_uids(sq, starts),
                        hits=hits, fixed=fixed, head_end=head_end, odd=odd)
 

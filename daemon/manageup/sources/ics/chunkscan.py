@@ -110,6 +110,16 @@ def away(sq: bytes, starts: list[int], event: Callable[[int], bytes]) -> set[int
             if away_in(text.lowered(text.unfold(event(k))))}
 
 
+# A person line holding an escaped line break, in the unfolded, lower-cased and squeezed
+# text: select looks closer at each (prefilter._BROKEN), so such events are kept here.
+_BROKEN = re2.compile(rb"\n(?:attendee|organizer)[;:][^\n]*\\n", OPTIONS)
+
+
+def broken(sq: bytes, starts: list[int]) -> set[int]:
+    """The events with a person line holding an escaped line break ("\\n")."""
+    return {bisect_right(starts, m.start()) - 1 for m in _BROKEN.finditer(sq, starts[0])}
+
+
 def folding() -> Any:
     """The characters whose normal form holds ASCII ones (asciiforms), for RE2."""
     return asciiforms.finder()

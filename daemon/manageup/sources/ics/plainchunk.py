@@ -36,9 +36,20 @@ from manageup.sources.ics.chunkscan import (
     unfold,
 )
 
+_GAP = rb"(?:[ \t\x0b\x0c\x1c-\x1f]|\r?\n[ \t])*"  # blanks or a fold, on the raw lines
+
+
+def _name(word: bytes) -> bytes:
+    """A property name in any case, however blanks or folds split it."""
+    return _GAP.join(b"[%c%c]" % (c, c ^ 32) for c in word) + _GAP
+
+
 # A chunk is not plain when, after a line break, comes any of:
 _NOT_PLAIN = re2.compile(
     rb"\n(?:"
+    # a person line holding an escaped line break: the look at any chunk keeps it
+    rb"(?:" + _name(b"attendee") + rb"|" + _name(b"organizer") + rb")[;:]"
+    rb"(?:[^\n]|\n[ \t])*\\(?:\r?\n[ \t])?[nN]|"
     rb"[^A-Z \t]"  # a blank line, or one that does not begin with a capital
     rb"|[^\r\n]{0,5}\r?\n[ \t]"  # a short line continued: "BEG" + fold + "IN:VALARM"
     # a name with an odd character, which icalendar may strip ("BEGIN :VALARM", "U ID:")

@@ -46,6 +46,10 @@ _PEOPLE = re.compile(rb"^(?:attendee|organizer)[;:][^\r\n]*", re.M)
 _SPACED = tuple(r.replace(b"_", rb" \t\x0b\x0c\x1c-\x1f") for r in (
     rb"mailto:[^_\r\n\"]*[_]+[^_\r\n]",
     rb"\n(?:attendee|organizer):[^\r\n:]*[^_\r\n:][_]+[^_\r\n]"))
+# A person line holding an escaped line break ("\n", "\N" before lower-casing):
+# icalendar unescapes every value as TEXT, so a "\n" inside an address is a line break
+# that detection squeezes out ("sam@example\n.com" is the boss), unseen by the search.
+_BROKEN = rb"\n(?:attendee|organizer)[;:][^\r\n]*\\n"
 _RESOURCE_TYPES = {"ROOM", "RESOURCE"}
 # A people line icalendar surely parses as written: plain parameters, no quotes.
 _SIMPLE = re.compile(rb"(?:attendee|organizer)((?:;[a-z0-9-]+=[^;:\",\\^\s]*)*):([^\r\n]*)")
@@ -101,7 +105,7 @@ def _parts(line: bytes) -> tuple[dict[str, str] | Any, str] | None:
     plain parameter names) are split here, four times faster; any other goes to
     icalendar's own content-line parser. None when that cannot parse it either."""
     simple = _SIMPLE.match(line)
-    if simple:
+    if simple and b"\\" not in simple.group(2):  # icalendar unescapes the value
         params = {}
         for item in simple.group(1).split(b";")[1:]:
             key, _eq, val = item.partition(b"=")
@@ -279,7 +283,8 @@ def _any(needles: Iterable[str]) -> re.Pattern[bytes] | None:
 
 def _unusual(text: bytes, low: bytes, spans: list[tuple[int, int]],
              block_of: Callable[[int], int], needles: Needles) -> set[int]:
-    """Blocks the ASCII byte search may misjudge: an address with whitespace inside, and
+    """Blocks the ASCII byte search may misjudge: an address with whitespace inside (or
+    an escaped line break in a person line), and
     text whose normal form the ASCII lower-casing does not make: any non-ASCII text when
     a needle is not ASCII, else only the characters whose normal form holds ASCII ones
     (K, ß, ﬁ, "１", a no-break space ...: asciiforms)."""
@@ -289,7 +294,8 @@ def _unusual(text: bytes, low: bytes, spans: list[tuple[int, int]],
         odd = {block_of(m.start()) for m in asciiforms.finder().finditer(text)}
     else:
         odd = {i for i, (s, e) in enumerate(spans) if not text[s:e].isascii()}
-    odd |= {block_of(m.end() - 1) for r in _SPACED for m in re2_compiled(r).finditer(low)}
+    odd |= {block_of(m.end() - 1) for r in (*_SPACED, _BROKEN)
+            for m in re2_compiled(r).finditer(low)}
     odd.discard(-1)
     return odd
 
