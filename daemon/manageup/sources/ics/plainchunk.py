@@ -44,12 +44,15 @@ def _name(word: bytes) -> bytes:
     return _GAP.join(b"[%c%c]" % (c, c ^ 32) for c in word) + _GAP
 
 
+# A chunk is not plain either when a person line holds an escaped line break: the look
+# at any chunk keeps its event, as select looks closer at it. Searched for only after an
+# escape is found: the search for any escape is twenty times faster.
+_ESCAPE = re2.compile(rb"\\(?:\r?\n[ \t])?[nN]", OPTIONS)
+_BROKEN = re2.compile(rb"\n(?:" + _name(b"attendee") + rb"|" + _name(b"organizer") +
+                      rb")[;:](?:[^\n]|\n[ \t])*\\(?:\r?\n[ \t])?[nN]", OPTIONS)
 # A chunk is not plain when, after a line break, comes any of:
 _NOT_PLAIN = re2.compile(
     rb"\n(?:"
-    # a person line holding an escaped line break: the look at any chunk keeps it
-    rb"(?:" + _name(b"attendee") + rb"|" + _name(b"organizer") + rb")[;:]"
-    rb"(?:[^\n]|\n[ \t])*\\(?:\r?\n[ \t])?[nN]|"
     rb"[^A-Z \t]"  # a blank line, or one that does not begin with a capital
     rb"|[^\r\n]{0,5}\r?\n[ \t]"  # a short line continued: "BEG" + fold + "IN:VALARM"
     # a name with an odd character, which icalendar may strip ("BEGIN :VALARM", "U ID:")
@@ -135,7 +138,8 @@ def plain(raw: bytes, frm: int, upto: int, events: int) -> bool:
     ends = raw.count(b"\nEND:VEVENT\r\nBEGIN:VEVENT", frm, upto + 14)
     if ends != events - 1:
         ends += raw.count(b"\nEND:VEVENT\nBEGIN:VEVENT", frm, upto + 13)
-    return ends == events - 1 and _NOT_PLAIN.search(raw, frm, upto) is None
+    return ends == events - 1 and _NOT_PLAIN.search(raw, frm, upto) is None and (
+        _ESCAPE.search(raw, frm, upto) is None or _BROKEN.search(raw, frm, upto) is None)
 
 
 def read(data: bytes, c0: int, c1: int, last: bool, words: CutWords) -> ChunkEvents | None:
