@@ -217,6 +217,9 @@ def test_invalid_grant_end_to_end(gconfig, capsys) -> None:
     (notice,) = checked_maildir(gconfig.delivery.maildir)
     assert notice["Subject"] == "manageup cannot read your Google calendar"
     assert "manageup auth google" in notice.get_payload(decode=True).decode()
+    # A notice in the ledger, not a digest: digests thread and rest questions.
+    assert [(r.key, r.kind, r.state) for r in store.ledger()] == \
+        [("notice|google-auth", "notice", "sent")]
     with pytest.raises(GoogleAuthError, match="sign-in is invalid since"):
         src.fetch(*WINDOW, gconfig.zone)
     assert main(["--config", str(gconfig.source_path), "doctor"]) == 1
