@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Sequence, Set
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from functools import cache
-from pathlib import Path
 
+from manageup.asking import (
+    Picker,
+    Situation,
+    bank_ids,
+    career_ids,
+    question_banks,
+    situation,
+)
 from manageup.away import covering
 from manageup.config import Config
 from manageup.detect import stranger
@@ -18,7 +23,6 @@ from manageup.digestmodel import (
     Digest,
     GoalProbe,
     Meeting,
-    Question,
     Relationship,
 )
 from manageup.feel import direction, ratings
@@ -32,6 +36,7 @@ from manageup.model import (
     HistoryEntry,
     Item,
     Match,
+    Note,
     Occurrence,
     Snapshot,
 )
@@ -55,61 +60,6 @@ PROBE_LABELS = {
 }
 
 
-@cache
-def question_banks() -> dict[str, tuple[Question, ...]]:
-    # Beside this module, where the wheel puts it (importlib.resources would cost more to
-    # load than the file takes to read).
-    raw = tomllib.loads((Path(__file__).parent / "questions.toml").read_text("utf-8"))
-    banks: dict[str, tuple[Question, ...]] = {}
-
-    def add(name: str, rows: list[dict[str, str]]) -> None:
-        banks[name] = tuple(Question(r["id"], name, r["text"], tuple(r.get("topics", ())))
-                            for r in rows)
-
-    for name, value in raw.items():
-        if isinstance(value, dict):
-            for sub, rows in value.items():
-                add(f"{name}.{sub}", rows)
-        else:
-            add(name, value)
-    return banks
-
-
-class _Picker:
-    """Chooses questions that did not go out in the last few digests, without repeats."""
-
-    def __init__(self, snapshot: Snapshot, cooldown: int) -> None:
-        self.uses = snapshot.question_uses
-        sent = snapshot.digests_sent
-        self.rest_since = sent[-cooldown] if cooldown and len(sent) >= cooldown else \
-            (sent[0] if sent and cooldown else None)  # 0: no rest at all
-        self.taken: set[str] = set()
-
-    def resting(self, q: Question) -> bool:
-        used = self.uses.get(q.id)
-        return used is not None and self.rest_since is not None and used >= self.rest_since
-
-    def pick(self, bank: str, count: int = 1, known: Set[str] = frozenset()) -> list[Question]:
-        """known: questions already answered, never asked again."""
-        pool = [q for q in question_banks().get(bank, ())
-                if q.id not in self.taken and q.id not in known]
-        # Never used first (in bank order), then least recently used; resting ones last.
-        pool.sort(key=lambda q: (self.resting(q),
-                                 self.uses[q.id].isoformat() if q.id in self.uses else ""))
-        chosen = pool[:count]
-        self.taken.update(q.id for q in chosen)
-        return chosen
-
-    def one(self, bank: str, known: Set[str] = frozenset()) -> Question | None:
-        got = self.pick(bank, 1, known)
-        return got[0] if got else None
-
-    def shared(self, bank: str) -> Question | None:
-        """A question for a goal when every one of its step is taken by another goal:
-        the same question twice beats a goal left without one."""
-        return self.one(bank) or next(iter(question_banks().get(bank, ())), None)
-
-
 def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], now: datetime,
             config: Config, boss_week: BossWeek | None = None,
             calendar: Sequence[Occurrence] = ()) -> Digest:
@@ -123,7 +73,10 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
     by_kind: dict[str, list[Item]] = {}
     for i in open_items:
         by_kind.setdefault(i.kind, []).append(i)
-    picker = _Picker(snapshot, config.digest.question_cooldown)
+    picker = Picker(snapshot, config.digest.question_cooldown, now)
+    advice = [n for n in snapshot.notes if n.question_id in career_ids()]
+    sit = situation(history, occ.start, now, config.career.review_dates,
+                    len(by_kind.get("career", [])), len(advice))
 
     # Dates are judged at the meeting: an item due on Monday is late at Tuesday's 1:1,
     # though the digest goes out on Monday, when it can still be done. Every day count
@@ -138,14 +91,13 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
                             or config.boss.email)
     risks = risks_of(by_kind.get("risk", []), boss_name)
     meeting = _meeting(match, history, now, at, config, calendar)
-    career = _career(snapshot, by_kind.get("career", []), picker, at, config)
+    career = _career(advice, snapshot, by_kind.get("career", []), picker, at, config, sit)
     learn_goals = tuple(picker.pick("learn_goals", 3)) if not goals else ()
     packed = boss_week is not None and boss_week.room_on is None
     wins, topics, held_back = _to_share(by_kind, meeting.start.date())
     entry, last_digest = last_held_1on1(history, snapshot.digests, occ.start, now, HELD)
     since = since_last(entry, last_digest, snapshot.items, snapshot.notes, history, occ.start,
-                       now, config, PROBE_LABELS,
-                       {q.id for q in question_banks().get("career", ())})
+                       now, config, PROBE_LABELS, career_ids())
     lead = lead_with(owes, risks, needs, goals, learn_goals, career, boss_name, meeting_day,
                      packed, in_writing=news_in_writing(by_kind.get("about", [])))
     return Digest(
@@ -161,7 +113,7 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         risks=tuple(risks),
         overdue=tuple(a for a in owes if a.overdue_days > 0),
         career=career,
-        relationship=_relationship(history, picker, now, at, config, snapshot),
+        relationship=_relationship(history, picker, now, at, config, snapshot, sit),
         wins=tuple(wins[:SHOW_SHARE]),
         topics=tuple(topics[:SHOW_SHARE]),
         wins_more=max(0, len(wins) - SHOW_SHARE),
@@ -201,7 +153,7 @@ def _asks(snapshot: Snapshot, by_kind: dict[str, list[Item]], history: Sequence[
     return needs, owes
 
 
-def _goals(open_goals: list[Item], items: Sequence[Item], picker: _Picker, now: datetime,
+def _goals(open_goals: list[Item], items: Sequence[Item], picker: Picker, now: datetime,
            meeting_day: date) -> list[GoalProbe]:
     goals = []
     for g in open_goals:
@@ -284,12 +236,11 @@ def _days_since_asked(snapshot: Snapshot, history: Sequence[HistoryEntry], bank_
     return days_between(last, at) if last else None
 
 
-def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, at: datetime,
-            config: Config) -> CareerSection:
-    """`at`: the meeting, where every day count is judged."""
-    career_ids = {q.id for q in question_banks().get("career", ())}
-    advice = sorted((replace(n, created=n.created.astimezone(config.zone))
-                     for n in snapshot.notes if n.question_id in career_ids),
+def _career(notes: Sequence[Note], snapshot: Snapshot, goals: list[Item], picker: Picker,
+            at: datetime, config: Config, sit: Situation) -> CareerSection:
+    """`notes`: the career advice on record. `at`: the meeting, where every day count is
+    judged."""
+    advice = sorted((replace(n, created=n.created.astimezone(config.zone)) for n in notes),
                     key=lambda n: n.created, reverse=True)
     said = {n.text for n in advice}
     owed = {i.text: i.id for i in snapshot.items if i.kind == "owe" and i.status == "open"
@@ -306,7 +257,9 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, at: datetime
     with_boss = config.career.talk_with == "boss"
     return CareerSection(
         goals=tuple(goals[:3]),
-        question=picker.one("career", known={n.question_id for n in advice})
+        # Career advice once given is not asked for again; a review question rests a quarter.
+        question=picker.first(sit.banks("career"), stage=sit.career_stage,
+                              known={n.question_id for n in advice} - bank_ids("review_cycle"))
         if with_boss else None,
         strength=picker.one("strengths"),
         days_since=days,
@@ -318,13 +271,14 @@ def _career(snapshot: Snapshot, goals: list[Item], picker: _Picker, at: datetime
     )
 
 
-def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetime, at: datetime,
-                  config: Config, snapshot: Snapshot) -> Relationship:
+def _relationship(history: Sequence[HistoryEntry], picker: Picker, now: datetime, at: datetime,
+                  config: Config, snapshot: Snapshot, sit: Situation) -> Relationship:
     window = config.detect.history_days
     c = counts(history, now, config)
     about = sorted((i for i in snapshot.items if i.kind == "about" and i.status == "open"),
                    key=lambda i: (i.created, i.id), reverse=True)
-    known = known_questions(about, question_banks().get("get_to_know", ()))
+    known = known_questions(about, (*question_banks().get("get_to_know", ()),
+                                    *question_banks().get("new_boss", ())))
     feel, better = ratings(snapshot.notes)
     trend = c.trend if c.expected else \
         f"No 1:1s with your boss in the calendar in the last {window} days."
@@ -338,8 +292,8 @@ def _relationship(history: Sequence[HistoryEntry], picker: _Picker, now: datetim
         declined=c.declined,
         deleted=c.deleted,
         days_since_probe=_days_since_asked(snapshot, history, "probe.", now, at),
-        get_to_know=picker.one("get_to_know", known=known),
-        checkin=picker.one("checkin"),
+        get_to_know=picker.first(sit.banks("get_to_know"), known=known),
+        checkin=picker.first(sit.banks("checkin")),
         probe_answers=sum(len([f for f in PROBE_FIELDS if i.fields.get(f)])
                           for i in snapshot.items if i.kind == "goal" and i.status == "open"),
         series=c.series,

@@ -11,7 +11,7 @@ import re
 import tomllib
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -135,9 +135,10 @@ class Digest:
 @dataclass(frozen=True)
 class Career:
     talk_with: Literal["boss", "mentor"] = _doc(
-        "Raise career questions with your boss, or keep them for a mentor.", "boss"
-    )
+        "Raise career questions with your boss, or keep them for a mentor.", "boss")
     mentor_name: str = _doc("Who that mentor is, shown in the digest.", "")
+    review_dates: list[date] = _doc("Coming performance reviews: the career question "
+                                    "prepares for each in the six weeks before.", factory=list)
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,7 @@ class Smtp:
     host: str = _doc("SMTP server host name.", "")
     port: int = _doc("SMTP port.", 587, low=1, high=65535)
     security: Literal["ssl", "starttls", "none"] = _doc(
-        "ssl, starttls, or none (loopback hosts only).", "starttls"
-    )
+        "ssl, starttls, or none (loopback hosts only).", "starttls")
     username: str = _doc("Login name; empty means no authentication.", "")
     password_command: str = _doc("A command that prints the password (last resort).", "")
     timeout: float = _doc("Seconds before a connection gives up.", 30.0)

@@ -4,6 +4,7 @@ raised, so the user sees them all at once."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -11,7 +12,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -279,9 +280,20 @@ def _window(value: Any, where: Where) -> Any:
     return time(h1, m1), time(h2, m2) if h2 < 24 else time(23, 59)
 
 
+def _date(value: Any, where: Where) -> Any:
+    """A TOML date (2027-06-15) or the same as a string; a date with a time is refused
+    rather than cut to its day."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = date.fromisoformat(value.strip())
+    if not isinstance(value, date) or isinstance(value, datetime):
+        return where.bad(f"expected a date like 2027-06-15, got {value!r}")
+    return value
+
+
 _SCALARS: dict[Any, Callable[[Any, Where], Any]] = {
     bool: _bool, int: _int, float: _float, str: _str, Path: _path, timedelta: _duration,
-    ZoneInfo: _zone, tuple[time, time]: _window,
+    ZoneInfo: _zone, tuple[time, time]: _window, date: _date,
 }
 
 

@@ -19,6 +19,7 @@ class Question:
     bank: str
     text: str
     topics: tuple[str, ...] = ()  # word stems an answer would use (manageup.knowing)
+    stage: str = ""  # career questions: the stage of the talk they suit (manageup.asking)
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,17 @@ def test_durations_as_the_config_writes_them() -> None:
 def test_paths_are_relative_to_the_config(tmp_path: Path) -> None:
     cfg = parse_config(_with("digest", 'archive_dir = "notes"'), tmp_path / "config.toml")
     assert cfg.digest.archive_dir == tmp_path / "notes"
+
+
+def test_review_dates_take_dates_only() -> None:
+    """career.review_dates (issue 26.6): TOML dates or the same as strings; a date with a
+    time, a word or a number is refused, naming the entry."""
+    from datetime import date
+
+    cfg = parse_config(_with("career", 'review_dates = [2027-06-15, "2027-12-01"]'))
+    assert cfg.career.review_dates == [date(2027, 6, 15), date(2027, 12, 1)]
+    assert parse_config(EXAMPLE).career.review_dates == []
+    problems = refused(_with("career", 'review_dates = [2027-06-15T09:00:00, "June", 3]'))
+    assert [p.split(":")[0] for p in problems] == [
+        "career.review_dates[0]", "career.review_dates[1]", "career.review_dates[2]"]
+    assert "expected a date like 2027-06-15, got 'June'" in problems[1]

@@ -154,7 +154,7 @@ def test_question_rest_counts_digests_only(tmp_path: Path) -> None:
 
 
 def test_question_cooldown_zero_means_no_rest(tmp_path: Path) -> None:
-    from manageup.compose import _Picker
+    from manageup.asking import Picker
     from manageup.model import Snapshot
 
     sent = (NOW, NOW + timedelta(days=7))
@@ -162,8 +162,8 @@ def test_question_cooldown_zero_means_no_rest(tmp_path: Path) -> None:
     from manageup.digestmodel import Question
 
     q = Question("q", "career", "?")
-    assert not _Picker(snap, 0).resting(q)
-    assert _Picker(snap, 1).resting(q)
+    assert not Picker(snap, 0, NOW).resting(q)
+    assert Picker(snap, 1, NOW).resting(q)
 
 
 def test_a_schema_3_store_migrates_with_ledger_kinds_and_an_id(tmp_path: Path) -> None:

@@ -42,9 +42,9 @@ def _check_fields(kind: str, fields: dict[str, str]) -> None:
             raise UsageError(f"{FIELD_OPTIONS[f][0]} does not apply to {kind} items; "
                              f"they take {takes}")
     if fields.get("question"):
-        from manageup.compose import question_banks
+        from manageup.asking import person_ids
 
-        ids = [q.id for q in question_banks().get("get_to_know", ())]
+        ids = sorted(person_ids())
         if fields["question"] not in ids:
             raise UsageError(f"--answers {fields['question']!r}: no such get-to-know "
                              f"question; use one of: {', '.join(ids)}")
