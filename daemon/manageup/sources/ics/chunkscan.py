@@ -4,9 +4,11 @@ reports of a chunk's events."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import re2
@@ -101,11 +103,20 @@ def hits_in(sq: bytes, starts: list[int], words: Sequence[list[bytes]]) -> set[i
     return address | (pattern & name)
 
 
+@lru_cache(maxsize=1)
+def _any_away_word() -> Any:
+    """Any of the out-of-office words, in one pass (RE2 looks for all at once)."""
+    return re2.compile(b"|".join(re.escape(w) for w in FAST_WORDS), OPTIONS)
+
+
 def away(sq: bytes, starts: list[int], event: Callable[[int], bytes]) -> set[int]:
     """The events select keeps as maybe the user's out-of-office time (away.py): found
     in the squeezed text first (a word there may be two words run together), then each
     judged by select's own test on its text, unfolded and lower-cased as select reads
-    it."""
+    it. Nearly every chunk holds none of the words: one pass for all of them says so
+    in a third of the time a search for each takes."""
+    if _any_away_word().search(sq, starts[0]) is None:
+        return set()
     return {k for k in find_events(sq, starts, list(FAST_WORDS))
             if away_in(text.lowered(text.unfold(event(k))))}
 
