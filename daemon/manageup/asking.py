@@ -26,7 +26,7 @@ from pathlib import Path
 
 from manageup.digestmodel import Question
 from manageup.model import HistoryEntry, Snapshot
-from manageup.relationship import HELD
+from manageup.relationship import HELD, LOST, state
 
 QUARTER = timedelta(days=91)
 NEW_BOSS_HELD = 2  # 1:1s held before the relationship is no longer new: the first two
@@ -35,7 +35,6 @@ REVIEW_AHEAD = timedelta(days=42)  # six weeks: time to act on what the answer s
 SITUATION_BANKS = ("new_boss", "after_cancel", "review_cycle")
 CAREER_STAGES = ("open", "goals", "progress")
 ADVICE_FOR_PROGRESS = 2  # pieces of career advice on record: time to follow them through
-CALLED_OFF = ("cancelled", "declined", "deleted")
 
 
 @cache
@@ -107,7 +106,8 @@ def situation(history: Sequence[HistoryEntry], start: datetime, now: datetime,
     new = len(held) < NEW_BOSS_HELD and (not past or now - past[0].start <= NEW_BOSS_DAYS)
     day = start.date()
     review = min((d for d in review_dates if day <= d <= day + REVIEW_AHEAD), default=None)
-    return Situation(new_boss=new, after_cancel=bool(past) and past[-1].status in CALLED_OFF,
+    # A slot the store kept as planned and the series no longer has was deleted (state).
+    return Situation(new_boss=new, after_cancel=bool(past) and state(past[-1], now) in LOST,
                      review_on=review, career_stage=career_stage(career_goals, advice))
 
 

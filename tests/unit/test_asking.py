@@ -36,7 +36,8 @@ def sit(history: list[HistoryEntry], reviews: tuple[date, ...] = ()) -> Situatio
 def test_after_a_cancellation() -> None:
     """The last 1:1 before this one was called off, whoever did it; one called off
     earlier and held since is over."""
-    for off in ("cancelled", "declined", "deleted"):
+    # "planned" and past: a slot seen ahead that the series no longer had (deleted).
+    for off in ("cancelled", "declined", "deleted", "planned"):
         assert sit(weekly("scheduled", "scheduled", off)).after_cancel, off
     assert not sit(weekly("scheduled", "cancelled", "scheduled")).after_cancel
     assert not sit(weekly("scheduled", "scheduled", "moved")).after_cancel
@@ -161,3 +162,23 @@ def test_career_questions_of_the_talks_stage() -> None:
     every.taken.update(q.id for q in question_banks()["career"] if q.stage == "open")
     q = every.one("career", stage="open")
     assert q is not None and q.stage != "open"
+
+
+def test_the_digest_puts_the_situations_questions(make_config, tmp_path) -> None:
+    """The calendar of tests/unit/test_compose_render: the last slot before the 1:1 of
+    3 Dec was cancelled (19 Nov). With a review on 20 Dec the career question prepares
+    for it; without, it is the everyday one of the talk's stage."""
+    from manageup.compose import compose
+    from tests.unit.test_compose_render import NOW as FIXED
+    from tests.unit.test_compose_render import _setup
+
+    cfg, store, match, history = _setup(make_config, tmp_path,
+                                        "[career]\nreview_dates = [2026-12-20]")
+    d = compose(store.snapshot(), match, history, FIXED, cfg)
+    assert d.career.question and d.career.question.bank == "review_cycle"
+    assert d.relationship.checkin and d.relationship.checkin.bank == "after_cancel"
+    assert d.relationship.get_to_know and d.relationship.get_to_know.bank == "get_to_know"
+    cfg, store, match, history = _setup(make_config, tmp_path)
+    d = compose(store.snapshot(), match, history, FIXED, cfg)
+    assert d.career.question and d.career.question.bank == "career"
+    assert d.career.question.stage == "open"
