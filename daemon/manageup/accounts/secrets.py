@@ -13,6 +13,9 @@ from manageup.errors import SecretError, SecretMissing, SecretUnavailable
 
 log = logging.getLogger(__name__)
 SERVICE = "manageup"
+# Seconds a password_command may take: one waiting on a prompt nobody answers (a pinentry
+# with no terminal) would hold the cycle, and every digest after it, for good.
+COMMAND_TIMEOUT = 30
 
 
 def lookup(name: str, password_command: str = "",
@@ -59,7 +62,7 @@ def lookup(name: str, password_command: str = "",
     if password_command:
         try:
             out = subprocess.run(shlex.split(password_command), capture_output=True,
-                                 timeout=30, check=False)
+                                 timeout=COMMAND_TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as e:
             tried.append(f"password_command: could not run ({e.__class__.__name__})")
         else:
