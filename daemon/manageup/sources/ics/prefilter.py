@@ -46,9 +46,8 @@ _PEOPLE = re.compile(rb"^(?:attendee|organizer)[;:][^\r\n]*", re.M)
 _SPACED = tuple(r.replace(b"_", rb" \t\x0b\x0c\x1c-\x1f") for r in (
     rb"mailto:[^_\r\n\"]*[_]+[^_\r\n]",
     rb"\n(?:attendee|organizer):[^\r\n:]*[^_\r\n:][_]+[^_\r\n]"))
-# A person line holding an escaped line break ("\n", "\N" before lower-casing):
-# icalendar unescapes every value as TEXT, so a "\n" inside an address is a line break
-# that detection squeezes out ("sam@example\n.com" is the boss), unseen by the search.
+# A person line with an escaped line break: icalendar unescapes values as TEXT, so
+# detection squeezes it out of an address ("sam@example\n.com" is the boss).
 _BROKEN = rb"\n(?:attendee|organizer)[;:][^\r\n]*\\n"
 _RESOURCE_TYPES = {"ROOM", "RESOURCE"}
 # A people line icalendar surely parses as written: plain parameters, no quotes.
@@ -283,11 +282,10 @@ def _any(needles: Iterable[str]) -> re.Pattern[bytes] | None:
 
 def _unusual(text: bytes, low: bytes, spans: list[tuple[int, int]],
              block_of: Callable[[int], int], needles: Needles) -> set[int]:
-    """Blocks the ASCII byte search may misjudge: an address with whitespace inside (or
-    an escaped line break in a person line), and
-    text whose normal form the ASCII lower-casing does not make: any non-ASCII text when
-    a needle is not ASCII, else only the characters whose normal form holds ASCII ones
-    (K, ß, ﬁ, "１", a no-break space ...: asciiforms)."""
+    """Blocks the ASCII byte search may misjudge: an address with whitespace (or "\\n")
+    inside, and text whose normal form the ASCII lower-casing does not make: any non-ASCII
+    text when a needle is not ASCII, else only the characters whose normal form holds
+    ASCII ones (K, ß, ﬁ, "１", a no-break space ...: asciiforms)."""
     if text.isascii():
         odd = set()
     elif all(n.isascii() for n in (*needles.addresses, *needles.patterns, *needles.names)):
