@@ -10,10 +10,12 @@ not ours) means computing again, never an error.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,20 @@ def private_dir(*parts: str) -> Path | None:
     except OSError as e:
         log.debug("no cache folder at %s (%s); caching off", path, e)
         return None
+
+
+def code_stamp(names: Iterable[str]) -> list[tuple[str, int, int]]:
+    """Each module's (name, size, mtime): a cache entry made by other code is not reused."""
+    stamp = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec else None
+            st = os.stat(origin) if origin else None
+        except (ImportError, ValueError, OSError):
+            st = None
+        stamp.append((name, st.st_size, st.st_mtime_ns) if st else (name, 0, 0))
+    return stamp
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -20,6 +20,7 @@ from manageup.errors import ManageupError, SecretError, SourceError
 from manageup.model import Occurrence, Person, address
 from manageup.sources import FetchResult, KeepsSyncState, StateStore, davio, fetch_read_only
 from manageup.sources.bounded import BoundedSession
+from manageup.sources.expansions import Expansions
 from manageup.sources.ics import EXPAND_MARGIN, check_lines, parse_occurrences
 
 if TYPE_CHECKING:
@@ -44,8 +45,7 @@ class CaldavSource(KeepsSyncState):
         self._client: Any = None
         self._auth = "basic"  # or "digest", learnt from the server and kept in the state
         # Expansions per resource for one range, reused while the resource's etag holds.
-        self._range: tuple[datetime, datetime, ZoneInfo] | None = None
-        self._expanded: dict[str, tuple[str, list[Occurrence], list[str]]] = {}
+        self._expansions = Expansions(self.key, repr(cal))
 
     # -- the connection --------------------------------------------------------------------
 
@@ -292,27 +292,12 @@ class CaldavSource(KeepsSyncState):
     def _occurrences(self, state: dict[str, Any], start: datetime, end: datetime,
                      zone: ZoneInfo) -> FetchResult:
         info = state["events"]
-        if not (self._range and self._range[0] <= start and self._range[1] >= end
-                and self._range[2] == zone):
-            self._range = (start - EXPAND_MARGIN, end + EXPAND_MARGIN, zone)
-            self._expanded = {}
-        lo, hi, _ = self._range
-        result = FetchResult()
-        current: dict[str, tuple[str, list[Occurrence], list[str]]] = {}
-        for href, res in info["resources"].items():
-            cached = self._expanded.get(href)
-            if cached is None or cached[0] != res["etag"] or not res["etag"]:
-                cached = (res["etag"], *self._expand(href, res["ics"], lo, hi, zone))
-            current[href] = cached
-            result.occurrences.extend(o for o in cached[1] if o.end > start and o.start < end)
-            result.warnings.extend(cached[2])
-        self._expanded = current
+        result = self._expansions.read(info["resources"], start, end, zone, self._expand)
         me = address(self.config.me.email)
         mine = {a for a in info.get("addresses", [])} - {me}
         if mine:
             result.occurrences = [_as_me(o, mine, me)
                                   for o in result.occurrences]
-        result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
         return result
 
     def _expand(self, href: str, ics: str, lo: datetime, hi: datetime,

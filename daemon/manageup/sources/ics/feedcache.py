@@ -23,7 +23,6 @@ this user can write; anything that fails to load is a miss, never an error.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import os
 import pickle
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from manageup import __version__
-from manageup.cache import private_dir, write_atomic
+from manageup.cache import code_stamp, private_dir, write_atomic
 from manageup.files import open_file
 from manageup.sources.ics.state import FeedState
 
@@ -57,24 +56,11 @@ _CODE = ("manageup.sources", "manageup.sources.ics", "manageup.sources.ics.sourc
          "icalendar", "recurring_ical_events", "x_wr_timezone")
 
 
-def _code_stamp() -> list[tuple[str, int, int]]:
-    stamp = []
-    for name in _CODE:
-        try:
-            spec = importlib.util.find_spec(name)
-            origin = spec.origin if spec else None
-            st = os.stat(origin) if origin else None
-        except (ImportError, ValueError, OSError):
-            st = None
-        stamp.append((name, st.st_size, st.st_mtime_ns) if st else (name, 0, 0))
-    return stamp
-
-
 def fingerprint(cal: Calendar, config: Config | None) -> str:
     """Every input besides the feed itself that shapes what the source keeps. A config
     section's repr names each of its fields, so a key added later is covered too."""
     c = config
-    parts = (FORMAT, __version__, repr(cal), _code_stamp(),
+    parts = (FORMAT, __version__, repr(cal), code_stamp(_CODE),
              None if c is None else (repr(c.me), repr(c.boss), repr(c.detect), c.zone.key))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
