@@ -1,4 +1,5 @@
-"""A remote calendar's resources, each expanded once while its etag holds, across processes.
+"""A remote calendar's occurrences, computed once while what they come from holds, kept
+across processes.
 
 A CalDAV source keeps every resource of the window in the store, with the etag the server
 gave it. The timer runs a fresh `run --once` every few minutes: its quiet poll asks the
@@ -16,11 +17,11 @@ expansion changed; anything wrong with it is a miss, never an error.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import pickle
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,11 +29,13 @@ from manageup import __version__
 from manageup.cache import code_stamp, private_dir, write_atomic
 from manageup.model import Occurrence
 from manageup.sources import FetchResult
-from manageup.sources.ics import EXPAND_MARGIN
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+# Expanded a little beyond the window (as the ics source does): the next polls, whose
+# window has slid by a few minutes, only filter.
+MARGIN = timedelta(days=1)
 # What an expansion depends on besides the resource's text: the ics reader it goes through.
 CODE = ("manageup.sources.expansions", "manageup.sources.caldav", "manageup.model",
         "manageup.sources.ics.lines", "manageup.sources.ics.parse",
@@ -53,7 +56,6 @@ class Expansions:
         self.each: Each = {}
         self._fp = hashlib.sha256(repr((FORMAT, __version__, settings)).encode()).hexdigest()
         self._name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".pickle"
-        self._path: Path | None = None
         self._restored = False
 
     def read(self, resources: Mapping[str, Mapping[str, str]], start: datetime,
@@ -65,7 +67,7 @@ class Expansions:
             self._restore()
         if not (self.range and self.range[0] <= start and self.range[1] >= end
                 and self.range[2] == zone):
-            self.range = (start - EXPAND_MARGIN, end + EXPAND_MARGIN, zone)
+            self.range = (start - MARGIN, end + MARGIN, zone)
             self.each = {}
         lo, hi, _ = self.range
         result = FetchResult()
@@ -86,28 +88,84 @@ class Expansions:
         return result
 
     def _restore(self) -> None:
-        folder = private_dir("expansions")  # made at the first poll, not at construction
-        if folder is None:
-            return
-        self._path = folder / self._name
-        try:
-            entry = pickle.loads(self._path.read_bytes())
-            if entry["fp"] != self._fp or entry["code"] != code_stamp(CODE):
-                return
+        entry = _load(self._name)
+        if entry and entry.get("fp") == self._fp and entry.get("code") == code_stamp(CODE):
             lo, hi, zone = entry["range"]
             self.range, self.each = (lo, hi, ZoneInfo(zone)), dict(entry["each"])
-        except FileNotFoundError:
-            return
-        except Exception as e:  # a cache must never cost a poll, whatever is in the file
-            log.debug("expansion cache not used (%s)", e)
 
     def _save(self) -> None:
-        if self._path is None or self.range is None:
-            return
-        lo, hi, zone = self.range
-        entry: dict[str, Any] = {"fp": self._fp, "code": code_stamp(CODE),
-                                 "range": (lo, hi, zone.key), "each": self.each}
-        try:
-            write_atomic(self._path, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
-        except Exception as e:  # unwritable, full disk: no cache
-            log.debug("expansion cache not saved (%s)", e)
+        if self.range is not None:
+            lo, hi, zone = self.range
+            _save(self._name, {"fp": self._fp, "code": code_stamp(CODE),
+                               "range": (lo, hi, zone.key), "each": self.each})
+
+
+class Kept:
+    """A whole calendar's occurrences computed from stored inputs (a Microsoft calendar's
+    events) over a range, reused while the inputs are the same: a Graph event's
+    conversion reads the other events too (series masters, cadence), so the unit is the
+    whole calendar, told apart by a hash of everything the conversion reads."""
+
+    def __init__(self, key: str, code: tuple[str, ...]) -> None:
+        """code: the modules the computation runs (a new version of any computes again)."""
+        self._name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".pickle"
+        self._code = code
+        self._entry: dict[str, Any] | None = None
+        self._restored = False
+
+    def read(self, inputs: object, start: datetime, end: datetime, zone: ZoneInfo,
+             compute: Callable[[datetime, datetime], FetchResult]) -> FetchResult:
+        """compute(lo, hi)'s occurrences in [start, end); computed again only when the
+        inputs (plain JSON data) or the zone changed or the window left the range."""
+        try:  # JSON, not pickle: a pickle tells shared objects from equal ones
+            text = json.dumps([FORMAT, __version__, inputs, zone.key], separators=(",", ":"))
+        except (TypeError, ValueError):
+            return compute(start, end)  # not plain data: nothing to compare it by
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        if not self._restored:
+            self._restored = True
+            self._entry = _load(self._name)
+        entry = self._entry
+        if not (entry and entry.get("digest") == digest
+                and entry.get("code") == code_stamp(self._code)
+                and entry["range"][0] <= start and entry["range"][1] >= end):
+            lo, hi = start - MARGIN, end + MARGIN
+            got = compute(lo, hi)
+            entry = {"digest": digest, "code": code_stamp(self._code), "range": (lo, hi),
+                     "occurrences": got.occurrences, "warnings": got.warnings}
+            self._entry = entry
+            _save(self._name, entry)
+        return FetchResult([o for o in entry["occurrences"] if o.end > start and o.start < end],
+                           list(entry["warnings"]))
+
+
+_KEPT: dict[str, Kept] = {}  # one per calendar in this process: the daemon's cycles
+
+
+def kept(key: str, code: tuple[str, ...]) -> Kept:
+    """The calendar's Kept (key: its sync-state key), the same all through a process."""
+    return _KEPT.setdefault(key, Kept(key, code))
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    folder = private_dir("expansions")
+    if folder is None:
+        return None
+    try:
+        entry = pickle.loads((folder / name).read_bytes())
+        return entry if isinstance(entry, dict) else None
+    except FileNotFoundError:
+        return None
+    except Exception as e:  # a cache must never cost a poll, whatever is in the file
+        log.debug("kept occurrences not used (%s)", e)
+        return None
+
+
+def _save(name: str, entry: dict[str, Any]) -> None:
+    folder = private_dir("expansions")
+    if folder is None:
+        return
+    try:
+        write_atomic(folder / name, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception as e:  # unwritable, full disk: no cache
+        log.debug("kept occurrences not saved (%s)", e)
