@@ -8,9 +8,10 @@ stored resource again (seconds of CPU for thousands of events). Here each resour
 expansion is kept with the etag it was made from, over a range wider than the window; a
 resource is expanded again only when its etag changed (or it has none), and everything
 is expanded again when the window leaves the range or the code or the calendar's settings
-changed.
+changed. A Microsoft calendar's events are converted as a whole (Kept): again only when
+the stored events, hashed, are not those converted last.
 
-The entry is a pickle in the private cache folder (manageup.cache), written only when an
+Each entry is a pickle in the private cache folder (manageup.cache), written only when an
 expansion changed; anything wrong with it is a miss, never an error.
 """
 
