@@ -51,7 +51,7 @@ _CODE = ("manageup.sources", "manageup.sources.ics", "manageup.sources.ics.sourc
          "manageup.sources.ics.recurrence", "manageup.sources.ics.precut",
          "manageup.sources.ics.chunkscan", "manageup.sources.ics.plainchunk",
          "manageup.sources.ics.anychunk", "manageup.sources.ics.text", "manageup.model",
-         "manageup.sources.ics.thin",
+         "manageup.sources.ics.thin", "manageup.sources.ics.stale",
          "manageup.sources.ics.asciiforms", "manageup.titles", "manageup.away",
          "icalendar", "recurring_ical_events", "x_wr_timezone")
 

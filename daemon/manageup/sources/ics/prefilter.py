@@ -17,16 +17,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from manageup.away import fast_pattern
 from manageup.model import address
 from manageup.sources.ics import asciiforms
+from manageup.sources.ics.stale import date_of, stale_blocks
 from manageup.sources.ics.text import (
     UID_LINE,
-    line_end,
     lowered,
     nested,
     quick_scan,
@@ -145,115 +145,17 @@ def _few_people(block: bytes, needles: Needles) -> bool:
     return len(people - boss) + (1 if boss else 0) <= needles.max_people
 
 
-def _date(block: bytes, prop: bytes) -> date | None:
-    i = block.find(b"\n" + prop)
-    while i >= 0 and block[i + 1 + len(prop):i + 2 + len(prop)] not in (b":", b";"):
-        i = block.find(b"\n" + prop, i + 1)  # "dtend-x" is not "dtend"
-    if i < 0:
-        return None
-    line = block[i + 1:line_end(block, i + 1)]
-    value = value_of(line[len(prop):]).strip()[:8]
-    try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-    except ValueError:
-        return None
-
-
 def outside(block: bytes, since: date, until: date) -> bool:
     """A one-off event that surely lies outside [since, until]; unsure means no."""
     if any(b"\n" + p in block for p in (b"rrule", b"rdate", b"recurrence-id", b"duration")):
         return False
-    start = _date(block, b"dtstart")
+    start = date_of(block, b"dtstart")
     if start is None:
         return False
-    end = _date(block, b"dtend") or start
+    end = date_of(block, b"dtend") or start
     if end < start:
         return False  # a broken event: the parser may read it either way
     return end < since or start > until
-
-
-def stale_override(block: bytes, since: date, until: date) -> bool:
-    """An override of one instance (RECURRENCE-ID, no RANGE) that lies surely outside
-    [since, until] both where the instance was and where it moved to: expanding the
-    series over that range gives the same occurrences without it. Unsure means no.
-    One pass over the block finds every line this looks at: a series of thousands of
-    moved instances is thousands of blocks."""
-    found: dict[bytes, list[int]] = {}
-    for m in _STALE_WORDS.finditer(block):
-        found.setdefault(m.group(1), []).append(m.end())
-    rid = found.get(b"recurrence-id", [])
-    if len(rid) != 1 or any(p in found for p in (b"rrule", b"rdate", b"exdate", b"duration")):
-        return False
-    if b"range" in block[rid[0]:line_end(block, rid[0])]:
-        return False  # THISANDFUTURE changes every later instance too ("RANGE =" also)
-    sequence = found.get(b"sequence", [])
-    if sequence and (len(sequence) > 1 or not _SEQUENCE.fullmatch(
-            value_of(block[sequence[0]:line_end(block, sequence[0])]).strip())):
-        return False  # one the expansion cannot compare fails the whole series
-    was = _first_date(block, rid)
-    if was is None or since <= was <= until:
-        return False
-    start = _first_date(block, found.get(b"dtstart", []))
-    end = _first_date(block, found.get(b"dtend", [])) or start
-    if start is None or end is None or end < start:
-        return False
-    return end < since or start > until
-
-
-def _first_date(block: bytes, after: list[int]) -> date | None:
-    """_date, given where each line that begins with the property's name goes on."""
-    for at in after:
-        if block[at:at + 1] in (b":", b";"):  # "dtend-x" is not "dtend"
-            value = value_of(block[at:line_end(block, at)]).strip()[:8]
-            try:
-                return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-            except ValueError:
-                return None
-    return None
-
-
-_STALE_WORDS = re.compile(rb"\n(recurrence-id|rrule|rdate|exdate|duration|sequence|dtstart|dtend)")
-_SEQUENCE = re.compile(rb"[0-9]{1,9}")
-_RECURRENCE_ID = re.compile(rb"\nrecurrence-id[;:][^\r\n]*")
-
-
-def stale_blocks(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
-           until: date, exact: Callable[[int], bytes]) -> set[int]:
-    """The stale overrides (stale_override) among the blocks, left out only where that
-    changes nothing: in a series with a master (RRULE or RDATE) under one UID spelled
-    alike (the parse keys the instances of a series, and a lone override without its
-    series as a one-off), not in one with a RANGE override (it moves the instance a stale
-    one replaced, maybe into the range), nor beside another override of the same instance
-    (give or take a day for time zones) that is not stale (the parse may take either)."""
-    stale = {i for i, b in blocks.items() if stale_override(b, since, until)}
-    if not stale:
-        return stale
-    groups = {uid_of[i] for i in stale}
-    spelled: dict[bytes, set[bytes]] = {}
-    mastered: set[bytes] = set()
-    for i, block in blocks.items():
-        if uid_of[i] in groups:
-            spelled.setdefault(uid_of[i], set()).add(exact(i))
-            if b"\nrecurrence-id" not in block and (b"\nrrule" in block or b"\nrdate" in block):
-                mastered.add(uid_of[i])
-    unsure = {g for g in groups if g not in mastered or len(spelled[g]) != 1}
-    taken: dict[bytes, set[date | None]] = {}
-    for i, block in blocks.items():
-        if i in stale or b"\nrecurrence-id" not in block:
-            continue
-        for m in _RECURRENCE_ID.finditer(block):
-            if b"range" in m.group(0):
-                unsure.add(uid_of[i])
-            taken.setdefault(uid_of[i], set()).add(_date(m.group(0), b"recurrence-id"))
-    one_day = timedelta(days=1)
-
-    def clash(i: int) -> bool:
-        was = _date(blocks[i], b"recurrence-id")
-        others = taken.get(uid_of[i], set())
-        return was is None or None in others or bool({was - one_day, was, was + one_day}
-                                                     & others)
-
-    return {i for i in stale if uid_of[i] not in unsure and not clash(i)}
 
 
 def exact_uid(text: bytes, low: bytes, span: tuple[int, int]) -> bytes:

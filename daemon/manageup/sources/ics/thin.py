@@ -3,7 +3,7 @@
 A feed made of years of a daily 1:1's moved instances is one UID group of thousands of
 events, all mentioning the boss: the chunk readers keep every one, and select then reads
 the whole feed again only to drop the overrides whose instance was, and now is, far from
-the window (prefilter._stale). Here those are found by select's own test on select's own
+the window (stale.py). Here those are found by select's own test on select's own
 view of each event (unfolded, lower-cased, without its VALARMs), with every event of the
 group at hand, so exactly the events select would drop go, and select reads only the rest.
 
@@ -20,6 +20,7 @@ from itertools import accumulate
 
 from manageup.sources.ics import prefilter, text
 from manageup.sources.ics.chunkscan import WS, unfold
+from manageup.sources.ics.stale import stale_blocks
 
 # A group with fewer events is left to select: thinning it costs more than it saves.
 THIN_MIN = 32
@@ -67,7 +68,7 @@ def stale(raws: Sequence[bytes], last: int | None, key: bytes, head: bytes,
     def exact(i: int) -> bytes:
         return prefilter.exact_uid(texts[i], lows[i], (0, len(lows[i])))
 
-    drop = prefilter.stale_blocks(blocks, uid_of, since, until, exact) - {last}
+    drop = stale_blocks(blocks, uid_of, since, until, exact) - {last}
     if not drop:
         return drop
     rest = b"".join(r for i, r in enumerate(raws) if i not in drop)
