@@ -299,6 +299,8 @@ class Digest:
             if self.career.question else None,
             "know": [self.relationship.get_to_know.id, self.relationship.get_to_know.text]
             if self.relationship.get_to_know else None,
+            "checkin": [self.relationship.checkin.id, self.relationship.checkin.text]
+            if self.relationship.checkin else None,
             "raise": [i.id for i in (*self.wins, *self.topics)],
             "items": self.item_ids,
             "seen": seen(self.items),

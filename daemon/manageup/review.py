@@ -36,6 +36,7 @@ class Plan:
     raise_: list[Item] = field(default_factory=list)  # wins and topics to share
     # Questions of this digest already answered in an earlier, stopped review: not asked again.
     answered: frozenset[str] = frozenset()
+    checkin: tuple[str, str] | None = None  # the check-in question: id, text
 
 
 @dataclass
@@ -98,16 +99,14 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
         goals = open_items([goal_id])
         if goals and not goals[0].fields.get(fld):
             probes.append((goals[0], fld, qid, text))
-    career = shown.get("career")
-    know = shown.get("know")
+    career, know, checkin = ((str(q[0]), str(q[1])) if q else None
+                             for q in map(shown.get, ("career", "know", "checkin")))
     # A risk said to stand somewhere on or after the meeting's day was answered in this
     # review already.
     risks = [r for r in open_items(shown.get("risks", []))
              if max(r.fields.get(k, "") for k in RISK_STATE) < rec.start.date().isoformat()]
-    return Plan(rec, open_items(shown.get("asks", [])), probes,
-                (career[0], career[1]) if career else None, risks,
-                (know[0], know[1]) if know else None, open_items(shown.get("raise", [])),
-                _answered(store, rec))
+    return Plan(rec, open_items(shown.get("asks", [])), probes, career, risks, know,
+                open_items(shown.get("raise", [])), _answered(store, rec), checkin)
 
 
 def _answered(store: Store, rec: DigestRecord) -> frozenset[str]:
@@ -193,19 +192,16 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
             if a:
                 _record_answer(store, p, goal.id, fld, a, now, s)
             progress.answered(f"probe:{goal.id}")
-    if p.career and progress.left(p.career[0]):
-        qid, text = p.career
-        say(f"\nCareer question: {text}")
-        a = _free_text(ask, say, "  Their advice (Enter to skip): ")
-        if a:
-            _record_advice(store, p, qid, a, now, s)
-        progress.answered(qid)
-    if p.know and progress.left(p.know[0]):
-        say(f"\nGet to know them: {p.know[1]}")
-        a = _free_text(ask, say, "  What did you learn? (Enter to skip): ")
-        if a:
-            s.add(_record_about(store, p, a, now))
-        progress.answered(p.know[0])
+    for q, heading, prompt, record in (
+            (p.career, "Career question", "Their advice", _record_advice),
+            (p.know, "Get to know them", "What did you learn?", _record_about),
+            (p.checkin, "Check in", "What did they say?", _record_checkin)):
+        if q and progress.left(q[0]):
+            say(f"\n{heading}: {q[1]}")
+            a = _free_text(ask, say, f"  {prompt} (Enter to skip): ")
+            if a:
+                record(store, p, q[0], a, now, s)
+            progress.answered(q[0])
     _yes_no(store, p, now, ask, say, s, progress)
     if progress.left(feel.RATING):
         s.changed += feel.record(store, p.digest.id, now, *feel.prompt(ask, say))
@@ -292,7 +288,7 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
                 advice: str = "", flagged: Sequence[int] = (), about: str = "",
                 raised: Sequence[int] = (), add: Sequence[tuple[str, str]] = (),
                 resolved: Sequence[int] = (), escalated: Sequence[int] = (),
-                rating: int | None = None, better: str = "") -> Summary:
+                rating: int | None = None, better: str = "", checkin: str = "") -> Summary:
     """The same review without a terminal. Everything is checked before anything is written."""
     s = Summary()
     probe_for = {g.id: fld for g, fld, _q, _t in p.probes}
@@ -324,11 +320,13 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
             if store.get_item(item_id).kind not in kinds:
                 raise UsageError(f"{option} {item_id}: #{item_id} is not a "
                                  f"{' or '.join(kinds)}; see `manageup list`")
-    if advice and not p.career:
-        raise UsageError("--advice: that digest asked no career question")
-    if len(advice) > MAX_TEXT:
-        raise UsageError(f"--advice: the text is {len(advice)} characters long; keep it under "
-                         f"{MAX_TEXT}")
+    for option, text, q, what in (("--advice", advice, p.career, "career"),
+                                  ("--checkin", checkin, p.checkin, "check-in")):
+        if text and not q:
+            raise UsageError(f"{option}: that digest asked no {what} question")
+        if len(text) > MAX_TEXT:
+            raise UsageError(f"{option}: the text is {len(text)} characters long; keep it "
+                             f"under {MAX_TEXT}")
     if about:
         check_item("about", about, {})
     feel.check(rating, better)
@@ -349,7 +347,9 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
         store.set_status(item_id, "done", now)
         s.add(f"#{item_id} raised")
     if about:
-        s.add(_record_about(store, p, about, now))
+        _record_about(store, p, p.know[0] if p.know else "", about, now, s)
+    if checkin and p.checkin:
+        _record_checkin(store, p, p.checkin[0], checkin, now, s)
     for kind, text, due in new:
         s.add(f"added {kind} #{store.add_item(kind, text, now, due=due)}")
     s.changed += feel.record(store, p.digest.id, now, rating, better)
@@ -385,8 +385,16 @@ def _said(p: Plan, now: datetime) -> date:
     return p.digest.start.astimezone(now.tzinfo).date()
 
 
-def _record_about(store: Store, p: Plan, text: str, now: datetime) -> str:
+def _record_about(store: Store, p: Plan, question: str, text: str, now: datetime,
+                  s: Summary) -> None:
     """A get-to-know answer becomes an `about` item that names its question, so the
     digest never asks that question again."""
-    fields = {"question": p.know[0]} if p.know else {}
-    return f"about #{store.add_item('about', text, now, fields=fields)} recorded"
+    fields = {"question": question} if question else {}
+    s.add(f"about #{store.add_item('about', text, now, fields=fields)} recorded")
+
+
+def _record_checkin(store: Store, p: Plan, question: str, text: str, now: datetime,
+                    s: Summary) -> None:
+    """Kept as a note naming its question: answered, it is not asked for a quarter."""
+    store.add_note(text, now, p.digest.id, question)
+    s.add("check-in answer noted")

@@ -361,6 +361,8 @@ def test_review_takes_what_people_type(q: Quarter) -> None:
     child.sendline("")
     child.expect(r"What did you learn\?")
     child.sendline("")
+    child.expect(r"What did they say\?")
+    child.sendline("")
     child.expect(r"Risk #15: .*Where does it stand\? ")
     child.sendline("o")
     child.expect(r"1-5 \(Enter to skip\): ")  # the private rating (issue 26.5), skipped

@@ -138,6 +138,9 @@ def test_review_in_a_terminal(example: Path) -> None:
     child.sendline("Run the incident review programme")
     child.expect(r"Get to know them: .*What did you learn\? \(Enter to skip\): ")
     child.sendline("Was a chef before moving into software")
+    # The check-in (issue 26.6): their answer is kept, and the question rests a quarter.
+    child.expect(r"Check in: .*What did they say\? \(Enter to skip\): ")
+    child.sendline("")
     # Where it stands, not only whether it was flagged (issue 25.7).
     child.expect(r"Risk #7.*Did you flag it\? yes \(still open\), resolved, escalated, no or "
                  r"skip: ")
@@ -195,6 +198,8 @@ def test_review_finishes_with_new_items(example: Path, which: str) -> None:
     child.expect("Career question")
     child.sendline("")
     child.expect("Get to know them")
+    child.sendline("")
+    child.expect("Check in")
     child.sendline("")
     # The private rating (issue 26.5): a number from 1 to 5, asked again until it is one.
     child.expect(r"How does the relationship feel.*1-5 \(Enter to skip\): ")

@@ -7,6 +7,7 @@ import io
 import sys
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pexpect
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from manageup.compose import compose
 from manageup.detect import detect
 from manageup.history import history_of
+from manageup.model import HistoryEntry, Match
 from manageup.render import render
 from manageup.review import interactive, plan
 from manageup.sources.ics import parse_occurrences
@@ -24,18 +26,23 @@ NOW = at("2026-12-02T17:00+01:00")
 AFTER = at("2026-12-03T11:00+01:00")  # the 1:1 on 3 Dec at 10:00 is over
 
 
-def _sent_digest(make_config, goal: bool = False) -> tuple[Store, object]:
+def _calendar(make_config) -> tuple[Any, Store, Match, list[HistoryEntry]]:
+    """The config, the store, the 1:1 of 3 Dec and the history before it."""
     cal = ICS / "weekly_moved_cancelled_exdate.ics"
     _p, cfg = make_config(cal)
     occs = parse_occurrences(cal.read_bytes(), NOW - timedelta(days=90),
                              NOW + timedelta(days=14), cfg.zone).occurrences
     match = next(m for m in detect(occs, cfg) if m.occurrence.start > NOW)
-    store = Store.open(cfg.store.path)
+    return cfg, Store.open(cfg.store.path), match, history_of(occs, cfg)
+
+
+def _sent_digest(make_config, goal: bool = False) -> tuple[Store, Any]:
+    cfg, store, match, history = _calendar(make_config)
     store.add_item("risk", "Vendor slip", NOW - timedelta(days=3))  # 1
     store.add_item("win", "Shipped v2", NOW - timedelta(days=2))  # 2
     if goal:
         store.add_item("goal", "Cut spend", NOW - timedelta(days=2))  # 3
-    d = compose(store.snapshot(), match, history_of(occs, cfg), NOW, cfg)
+    d = compose(store.snapshot(), match, history, NOW, cfg)
     render(d)
     assert d.career.question and d.relationship.get_to_know
     store.record_sent_digest(d.meeting.key, d.item_ids, d.question_ids, NOW,
@@ -65,21 +72,22 @@ def test_a_resumed_review_asks_only_what_is_still_open(make_config) -> None:
     rec = store.digests()[-1]
     said: list[str] = []
     asked: list[str] = []
-    first = {"advice": "Lead the incident programme", "learn": "Was a chef",
+    first = {"advice": "Lead the incident programme", "learn": "Was a chef", "they say": "",
              "flag it": "yes", "raise it": "^C"}
     with pytest.raises(KeyboardInterrupt):
         interactive(store, plan(store, rec), AFTER, _answers(first, asked), said.append)
     assert len(store.notes()) == 1 and len(store.items("about")) == 1
     flagged = store.get_item(1).fields["flagged"]
 
-    # Started again: career, get-to-know and the flagged risk were answered; only the win
-    # and the new items are left.
+    # Started again: career, get-to-know, the check-in (skipped) and the flagged risk were
+    # answered; only the win and the new items are left.
     asked.clear()
     later = AFTER + timedelta(hours=2)
     second = {"raise it": "yes", "1-5": "", "new: ": ""}
     interactive(store, plan(store, store.digest(rec.id)), later, _answers(second, asked),
                 said.append)
-    assert not any("advice" in p or "learn" in p or "flag it" in p for p in asked), asked
+    assert not any("advice" in p or "learn" in p or "flag it" in p or "they say" in p
+                   for p in asked), asked
     assert len(store.notes()) == 1 and len(store.items("about")) == 1
     assert store.get_item(1).fields["flagged"] == flagged
     assert store.get_item(2).status == "done"
@@ -90,7 +98,8 @@ def test_ctrl_d_at_the_new_items_prompt_finishes_the_review(make_config) -> None
     store, _d = _sent_digest(make_config)
     rec = store.digests()[-1]
     asked: list[str] = []
-    script = {"advice": "", "learn": "", "flag it": "", "raise it": "", "1-5": "", "new: ": "^D"}
+    script = {"advice": "", "learn": "", "they say": "", "flag it": "", "raise it": "",
+              "1-5": "", "new: ": "^D"}
     summary = interactive(store, plan(store, rec), AFTER, _answers(script, asked),
                           lambda _line: None)
     assert asked[-1].strip() == "new:"
@@ -135,7 +144,7 @@ def test_an_answer_too_long_is_asked_again_not_the_end_of_the_review(make_config
     long = "x" * 10_001
     script: dict[str, str | list[str]] = {
         "advice": [long, "Take the platform role"], "learn": [long, "Was a chef"],
-        "flag it": "yes", "raise it": "yes", "1-5": "",
+        "they say": "", "flag it": "yes", "raise it": "yes", "1-5": "",
         "new: ": [f"win {long}", "win Shipped", ""]}
     summary = interactive(store, plan(store, rec), AFTER, _answers(script, []), said.append)
     assert sum("keep it under 10000" in line for line in said) == 3
@@ -214,8 +223,8 @@ def test_review_asks_where_a_risk_stands(make_config) -> None:
     """Not just flagged yes or no (issue 25.7): escalated at one 1:1, resolved at the next."""
     store, _d = _sent_digest(make_config)
     rec = store.digests()[-1]
-    script = {"advice": "", "learn": "", "flag it": ["x", "e"], "raise it": "", "1-5": "",
-              "new: ": ""}
+    script = {"advice": "", "learn": "", "they say": "", "flag it": ["x", "e"], "raise it": "",
+              "1-5": "", "new: ": ""}
     said: list[str] = []
     summary = interactive(store, plan(store, rec), AFTER, _answers(script, []), said.append)
     assert any("yes, resolved, escalated, no or skip" in line for line in said)
@@ -247,3 +256,39 @@ def test_a_new_item_by_flag_keeps_its_due_date(make_config) -> None:
     apply_flags(store, p, AFTER, add=[("owe", "Send the deck --due friday")])
     (owe,) = store.items("owe")
     assert owe.text == "Send the deck" and owe.due == date(2026, 12, 4)
+
+
+def test_the_check_in_answer_is_kept_and_its_question_rests_a_quarter(make_config) -> None:
+    """Issue 26.5-26.6: review asks the check-in question its digest put (here one after
+    the cancelled 19 Nov); the answer is a note naming the question, and no digest of the
+    next twelve weeks puts it again, though the bank goes round every four digests. By
+    flag too, and refused for a digest that put no check-in."""
+    from manageup.errors import UsageError
+    from manageup.review import apply_flags
+
+    store, d = _sent_digest(make_config)
+    asked = d.relationship.checkin
+    assert asked is not None and asked.bank == "after_cancel"
+    script = {"advice": "", "learn": "", "they say": "Thursdays would suit them better",
+              "flag it": "", "raise it": "", "1-5": "", "new: ": ""}
+    said: list[str] = []
+    summary = interactive(store, plan(store, store.digests()[-1]), AFTER,
+                          _answers(script, []), said.append)
+    assert f"\nCheck in: {asked.text}" in said and "check-in answer noted" in summary.changed
+    (note,) = store.notes()
+    assert (note["question_id"], note["text"]) == (asked.id, "Thursdays would suit them better")
+    cfg, store, match, history = _calendar(make_config)
+    put = []
+    for week in range(1, 13):
+        now = NOW + timedelta(days=7 * week)
+        later = compose(store.snapshot(), match, history, now, cfg)
+        put.append(later.relationship.checkin and later.relationship.checkin.id)
+        store.record_sent_digest(f"k{week}", later.item_ids, later.question_ids, now)
+        store.ledger_set(f"k{week}", now, "sent", "<x>", now, now)
+    assert asked.id not in put and len(set(put)) > 4  # the others came round again
+
+    apply_flags(store, plan(store, store.digests()[0]), AFTER, checkin="Fine as it is")
+    assert [n["text"] for n in store.notes()][-1] == "Fine as it is"
+    store.record_sent_digest("x", [], [], AFTER, start=AFTER, title="1:1", shown={})
+    with pytest.raises(UsageError, match="--checkin: that digest asked no check-in question"):
+        apply_flags(store, plan(store, store.digests()[-1]), AFTER, checkin="Fine")

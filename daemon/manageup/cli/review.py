@@ -26,7 +26,7 @@ def review(ctx: Context) -> int:
         p = rv.plan(store, rec)
         flags = (args.done, args.drop, args.answer, args.advice, args.flagged, args.add,
                  args.about, args.raised, args.resolved, args.escalated,
-                 args.rating is not None, args.better)
+                 args.rating is not None, args.better, args.checkin)
         if any(flags):
             summary = rv.apply_flags(
                 store, p, now, done=args.done or (), drop=args.drop or (),
@@ -34,7 +34,7 @@ def review(ctx: Context) -> int:
                 flagged=args.flagged or (), add=[tuple(a) for a in args.add or ()],
                 about=args.about or "", raised=args.raised or (),
                 resolved=args.resolved or (), escalated=args.escalated or (),
-                rating=args.rating, better=args.better or "")
+                rating=args.rating, better=args.better or "", checkin=args.checkin or "")
         else:
             if not sys.stdin.isatty():
                 raise UsageError("review asks questions and needs a terminal; without one, "

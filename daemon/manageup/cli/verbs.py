@@ -153,6 +153,7 @@ VERBS: tuple[Verb, ...] = (
                    help="wins and topics you raised (closes them)"),
                arg("--about", metavar="TEXT",
                    help="what you learned from the get-to-know question"),
+               arg("--checkin", metavar="TEXT", help="their answer to the check-in question"),
                arg("--rating", type=int, metavar="1-5",
                    help="how the relationship feels, 1 (poor) to 5 (great); private"),
                arg("--better", metavar="TEXT",
