@@ -66,9 +66,13 @@ def career_ids() -> frozenset[str]:
     return bank_ids("career", "review_cycle")
 
 
-def person_ids() -> frozenset[str]:
+def person_questions() -> tuple[Question, ...]:
     """Questions whose answer says who the boss is: recorded as `about` items."""
-    return bank_ids("get_to_know", "new_boss")
+    return (*question_banks().get("get_to_know", ()), *question_banks().get("new_boss", ()))
+
+
+def person_ids() -> frozenset[str]:
+    return frozenset(q.id for q in person_questions())
 
 
 def career_stage(career_goals: int, advice: int) -> str:

@@ -11,6 +11,7 @@ from manageup.asking import (
     Situation,
     bank_ids,
     career_ids,
+    person_questions,
     question_banks,
     situation,
 )
@@ -277,8 +278,7 @@ def _relationship(history: Sequence[HistoryEntry], picker: Picker, now: datetime
     c = counts(history, now, config)
     about = sorted((i for i in snapshot.items if i.kind == "about" and i.status == "open"),
                    key=lambda i: (i.created, i.id), reverse=True)
-    known = known_questions(about, (*question_banks().get("get_to_know", ()),
-                                    *question_banks().get("new_boss", ())))
+    known = known_questions(about, person_questions())
     feel, better = ratings(snapshot.notes)
     trend = c.trend if c.expected else \
         f"No 1:1s with your boss in the calendar in the last {window} days."

@@ -113,12 +113,11 @@ def _answered(store: Store, rec: DigestRecord) -> frozenset[str]:
     """Question ids of this digest with an answer on record: career advice noted for it, a
     get-to-know question some `about` item already answers."""
     # Here, not at the top: the cycle reads reviewable() and must not load the digest's code.
-    from manageup.asking import question_banks
+    from manageup.asking import person_questions
     from manageup.knowing import known_questions
 
     ids = {r["question_id"] for r in store.notes() if r["digest_id"] == rec.id}
-    ids |= known_questions(store.items("about", include_closed=True),
-                           (*question_banks()["get_to_know"], *question_banks()["new_boss"]))
+    ids |= known_questions(store.items("about", include_closed=True), person_questions())
     return frozenset(ids - {""})
 
 
