@@ -177,6 +177,7 @@ class SinceLast:
     days: int  # from it to this one
     answered: tuple[tuple[Item, str, str], ...] = ()  # goal, probe label, the answer
     advised: tuple[Note, ...] = ()
+    said: tuple[Note, ...] = ()  # their answer to the check-in question
     learned: tuple[Item, ...] = ()  # about the boss as a person
     agreed: tuple[Item, ...] = ()  # needs and owes that came out of it
     done: tuple[Item, ...] = ()  # done, or raised (wins and topics)
@@ -192,8 +193,8 @@ class SinceLast:
 
     @property
     def empty(self) -> bool:
-        return not (self.answered or self.advised or self.learned or self.agreed or self.done
-                    or self.dropped or self.added or self.changed or self.calendar)
+        return not (self.answered or self.advised or self.said or self.learned or self.agreed
+                    or self.done or self.dropped or self.added or self.changed or self.calendar)
 
 
 @dataclass(frozen=True)

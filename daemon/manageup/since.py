@@ -101,10 +101,13 @@ def since_last(entry: HistoryEntry | None, d: PastDigest | None, items: Sequence
     days = (start.astimezone(config.zone).date() - when.date()).days
     if days >= GAP_DAYS:
         calendar.append(f"{days} days since your last 1:1, on {when:%a %d %b}")
+    checkin = d.shown.get("checkin") if d else None
     return SinceLast(
         when=when, days=days,
         answered=tuple(_answered(d, by_id, labels)),
         advised=tuple(n for n in notes if d and n.digest_id == d.id and n.question_id in advice),
+        said=tuple(n for n in notes if d and checkin and n.digest_id == d.id
+                   and n.question_id == checkin[0]),
         learned=tuple(i for i in new if i.kind == "about"),
         agreed=tuple(agreed),
         done=tuple(i for i in closed if i.status == "done"),

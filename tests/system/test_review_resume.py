@@ -15,7 +15,7 @@ import pytest
 from manageup.compose import compose
 from manageup.detect import detect
 from manageup.history import history_of
-from manageup.model import HistoryEntry, Match
+from manageup.model import HistoryEntry, Match, Occurrence
 from manageup.render import render
 from manageup.review import interactive, plan
 from manageup.sources.ics import parse_occurrences
@@ -26,12 +26,17 @@ NOW = at("2026-12-02T17:00+01:00")
 AFTER = at("2026-12-03T11:00+01:00")  # the 1:1 on 3 Dec at 10:00 is over
 
 
+def _occurrences(cfg: Any) -> tuple[list[Occurrence], Any]:
+    occs = parse_occurrences((ICS / "weekly_moved_cancelled_exdate.ics").read_bytes(),
+                             NOW - timedelta(days=90), NOW + timedelta(days=14),
+                             cfg.zone).occurrences
+    return occs, cfg
+
+
 def _calendar(make_config) -> tuple[Any, Store, Match, list[HistoryEntry]]:
     """The config, the store, the 1:1 of 3 Dec and the history before it."""
-    cal = ICS / "weekly_moved_cancelled_exdate.ics"
-    _p, cfg = make_config(cal)
-    occs = parse_occurrences(cal.read_bytes(), NOW - timedelta(days=90),
-                             NOW + timedelta(days=14), cfg.zone).occurrences
+    _p, cfg = make_config(ICS / "weekly_moved_cancelled_exdate.ics")
+    occs, _cfg = _occurrences(cfg)
     match = next(m for m in detect(occs, cfg) if m.occurrence.start > NOW)
     return cfg, Store.open(cfg.store.path), match, history_of(occs, cfg)
 
@@ -278,6 +283,12 @@ def test_the_check_in_answer_is_kept_and_its_question_rests_a_quarter(make_confi
     (note,) = store.notes()
     assert (note["question_id"], note["text"]) == (asked.id, "Thursdays would suit them better")
     cfg, store, match, history = _calendar(make_config)
+    # The digest of the next 1:1 (10 Dec) tells it in its recap, in both parts.
+    nxt = next(m for m in detect(*_occurrences(cfg)) if m.occurrence.start > AFTER)
+    recap = render(compose(store.snapshot(), nxt, history, NOW + timedelta(days=7), cfg))
+    told = "Sam Rivera said at the check-in: Thursdays would suit them better"
+    assert told in " ".join(recap.text.split("Since your last 1:1")[1].split())
+    assert told in recap.html
     put = []
     for week in range(1, 13):
         now = NOW + timedelta(days=7 * week)
