@@ -106,3 +106,29 @@ def test_a_dry_run_at_a_date_ahead_shows_what_would_go_out_then(
     assert main(["--config", str(path), "run", "--once", "--dry-run", "--now",
                  AHEAD.isoformat()]) == 0
     assert "Tue 07 Jan" in capsys.readouterr().out
+
+
+def test_digests_sent_under_a_clock_that_stayed_ahead_are_due_again_when_it_is_put_back(
+        make_config, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A clock years ahead for two cycles is taken as right (the second confirms it): the
+    digest of the 1:1 of 2031-01-07 went out then and was marked sent, so when 2031 really
+    came nothing went out. Put back, the clock is before those records: they are forgotten,
+    said in one warning, and the digest goes out in its time."""
+    _path, cfg = make_config(SERIES, '[digest]\nlead_time = "18h"\n')
+    maildir = tmp_path / "Maildir"
+    run_cycles(cfg, TODAY, TODAY + timedelta(minutes=10), timedelta(minutes=10))
+    run_cycles(cfg, AHEAD, AHEAD + timedelta(minutes=20), timedelta(minutes=10))
+    assert _state(cfg, maildir)[0] == 1  # the digest of 2031-01-07, years early
+    evening = at("2026-12-07T20:00+01:00")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="manageup"):
+        run_cycles(cfg, evening, evening + timedelta(minutes=20), timedelta(minutes=10))
+    [warning] = [r.getMessage() for r in caplog.records if "clock" in r.getMessage()]
+    assert "2026-12-07 20:00" in warning and "2031-01-06 20:10" in warning
+    assert "1 mail" in warning
+    sent, _future, ledger = _state(cfg, maildir)
+    assert (sent, ledger) == (2, [at("2026-12-08T14:00+01:00")])  # tomorrow's, as usual
+    # 2031 really comes: the first cycle is held, the next sends the digest of 2031-01-07.
+    run_cycles(cfg, AHEAD, AHEAD + timedelta(minutes=20), timedelta(minutes=10))
+    sent, _future, ledger = _state(cfg, maildir)
+    assert (sent, ledger[-1]) == (3, at("2031-01-07T14:00+01:00"))

@@ -188,3 +188,22 @@ def test_an_old_export_keeps_reminders_apart_from_digests(tmp_path: Path) -> Non
            "updated": "2026-11-26T11:00:00+01:00"}  # schema 1: no kind column yet
     store.import_({"format": "manageup-store", "schema": 1, "ledger": [row]})
     assert store.ledger()[0].kind == "notice"
+
+
+def test_forget_ahead_takes_only_what_a_clock_ahead_wrote_for_times_to_come(
+        tmp_path: Path) -> None:
+    # cycle/clock.py: a clock put back behind the records forgets those written ahead of
+    # it for meetings still to come; what this clock wrote, and what is past, stay.
+    store = Store.open(tmp_path / "s.sqlite3")
+    ahead, margin = NOW + timedelta(days=400), timedelta(days=30)
+    store.ledger_set("early", NOW + timedelta(days=401), "sent", "<a>", ahead, ahead)
+    store.ledger_set("tomorrow", NOW + timedelta(days=1), "missed", "<b>", ahead, ahead)
+    store.ledger_set("past", NOW - timedelta(days=1), "sent", "<c>", ahead, ahead)
+    store.ledger_set("today", NOW + timedelta(days=1, hours=1), "sent", "<d>", NOW, NOW)
+    store.record_sent_digest("early", [], ["q-ahead"], ahead)
+    store.record_sent_digest("today", [], ["q-now"], NOW)
+    assert store.forget_ahead(NOW, margin) == (2, ahead)
+    assert sorted(r.key for r in store.ledger()) == ["past", "today"]
+    assert store.forget_ahead(NOW, margin) == (0, None)  # said once
+    uses = store.conn.execute("SELECT question_id FROM question_use").fetchall()
+    assert [u[0] for u in uses] == ["q-now"]

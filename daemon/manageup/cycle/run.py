@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from manageup.config import Config
 from manageup.cycle.backup import upkeep
-from manageup.cycle.clock import held
+from manageup.cycle.clock import held, rewound
 from manageup.cycle.context import Cycle, CycleReport
 from manageup.cycle.digests import BossWeekOnce, send_digest
 from manageup.cycle.gather import gather, upcoming
@@ -67,6 +67,9 @@ def run(cycle: Cycle) -> CycleReport:
             log.warning("%s", cycle.report.held)
             cycle.store.record_cycle(cycle.now, False, cycle.report.held)
             return cycle.report
+        undone = rewound(cycle.store, cycle.now)
+        if undone:
+            log.warning("%s", undone)
         try:
             _run(cycle)
         except ManageupError as e:

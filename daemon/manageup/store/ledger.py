@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from manageup.errors import StoreError
@@ -152,6 +152,28 @@ class LedgerMixin(StoreBase):
                 write_sent_digest(c, record, now)
         return new
 
+    def forget_ahead(self, now: datetime, margin: timedelta) -> tuple[int, datetime | None]:
+        """Forget the rows written by a clock more than `margin` ahead of `now` for mails
+        whose time (the meeting, the deadline) is still to come, so each is owed again in
+        its time, and the question uses written then, so none rests until that date.
+        Returns how many rows went, and the latest time written ahead."""
+        limit, rows, latest = now + margin, [], None
+        for key, start, updated in self.conn.execute("SELECT key, start, updated FROM ledger"):
+            try:
+                written, due = _aware(updated), _aware(start)
+            except (TypeError, ValueError):
+                continue  # reported by `doctor`
+            if written > limit and due > now:
+                rows.append((key, start))
+                latest = max(latest or written, written)
+        uses = [(rowid,) for rowid, used in self.conn.execute(
+            "SELECT rowid, used_at FROM question_use") if _after(used, limit)]
+        if rows or uses:
+            with self._write() as c:
+                c.executemany("DELETE FROM ledger WHERE key = ? AND start = ?", rows)
+                c.executemany("DELETE FROM question_use WHERE rowid = ?", uses)
+        return len(rows), latest
+
     def sent_message_ids(self, series: str, before: datetime) -> list[str]:
         """Message-IDs of the digests actually sent for a series (a UID) whose 1:1 started
         before `before`, oldest first: what a new digest's mail threads under."""
@@ -215,6 +237,13 @@ def _is_iso(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _after(text: str, limit: datetime) -> bool:
+    try:
+        return _aware(text) > limit
+    except (TypeError, ValueError):
+        return False
 
 
 def _aware(text: str) -> datetime:
