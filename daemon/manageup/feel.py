@@ -55,14 +55,27 @@ def prompt(ask: Callable[[str], str], say: Callable[[str], None]) -> tuple[int |
     return int(got), better
 
 
+SCALE = ("1", "2", "3", "4", "5")
+
+
+def rated(notes: Iterable[Note]) -> list[tuple[Note, int]]:
+    """Each rating note and its value, oldest first: one per 1:1, its last (`review` run
+    again for the same 1:1 rates it again, not another one). Only 1 to 5 as review writes
+    them: a store edited by hand or an import may hold "9" or "²" (a digit to isdigit(),
+    not to int())."""
+    last: dict[object, Note] = {}
+    for n in sorted(notes, key=lambda n: n.created):
+        if n.question_id == RATING and n.text in SCALE:
+            last[n.digest_id if n.digest_id is not None else id(n)] = n
+    return [(n, int(n.text)) for n in sorted(last.values(), key=lambda n: n.created)]
+
+
 def ratings(notes: Iterable[Note]) -> tuple[tuple[int, ...], Note | None]:
     """The last ratings, oldest first, and what the user last said would make it better."""
     notes = list(notes)
-    rated = sorted((n for n in notes if n.question_id == RATING and n.text.isdigit()),
-                   key=lambda n: n.created)
     wish = max((n for n in notes if n.question_id == BETTER), key=lambda n: n.created,
                default=None)
-    return tuple(int(n.text) for n in rated[-SHOW:]), wish
+    return tuple(v for _n, v in rated(notes)[-SHOW:]), wish
 
 
 def direction(values: Sequence[int]) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from manageup.feel import RATING
+from manageup.feel import rated
 from manageup.model import HistoryEntry, Note
 
 MONTHS = 6
@@ -57,12 +57,12 @@ def six_months(history: Sequence[HistoryEntry], notes: Iterable[Note], now: date
     counted yet. Empty when nothing at all is known of those months."""
     zone = at.tzinfo
     past = [h for h in history if h.start < now and h.status in PLANNED]
-    rated = [n for n in notes if n.question_id == RATING and n.text.isdigit()]
+    ratings = rated(notes)
     out = []
     for y, m in _months_back(at):
         mine = [h for h in past if (h.start.astimezone(zone).year,
                                     h.start.astimezone(zone).month) == (y, m)]
-        feel = [int(n.text) for n in rated
+        feel = [v for n, v in ratings
                 if (n.created.astimezone(zone).year, n.created.astimezone(zone).month) == (y, m)]
         out.append(Month(datetime(y, m, 1).strftime("%b"),
                          sum(h.status in HELD for h in mine), len(mine),

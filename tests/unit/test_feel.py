@@ -40,3 +40,27 @@ def test_direction_reads_the_newest_against_the_rest() -> None:
     assert direction([3, 3, 4]) == "up"
     assert direction([4, 4, 3]) == "down"
     assert direction([4, 3, 4]) == "steady"
+
+
+def test_a_1on1_rated_again_counts_once_with_its_last_rating() -> None:
+    """`review --rating` run twice for one 1:1 (a retry, a change of mind) rates that 1:1,
+    not a second one: the trend and the six months read its last rating only."""
+    from manageup.picture import six_months
+
+    notes = [Note(T, "4", RATING, 1), Note(T + timedelta(minutes=1), "4", RATING, 1),
+             Note(T + timedelta(minutes=2), "2", RATING, 1),
+             Note(T + timedelta(days=7), "5", RATING, 2)]
+    assert ratings(notes)[0] == (2, 5)
+    jan = six_months([], notes, T + timedelta(days=8), T + timedelta(days=14))[-1]
+    assert jan.feel == 3.5  # (2 + 5) / 2, not (4 + 4 + 2 + 5) / 4
+
+
+def test_a_rating_that_is_not_1_to_5_is_not_read() -> None:
+    """A hand-edited store or an imported export may hold any text under the rating's
+    question: "²" is a digit to str.isdigit() but not to int(), and 9 is off the scale."""
+    from manageup.picture import six_months
+
+    notes = [Note(T + timedelta(days=n), v, RATING, n + 1)
+             for n, v in enumerate(["3", "²", "9", "0", "٣", " 4", "4"])]
+    assert ratings(notes)[0] == (3, 4)
+    assert six_months([], notes, T + timedelta(days=8), T + timedelta(days=14))[-1].feel == 3.5

@@ -76,6 +76,11 @@ def test_a_crafted_key_never_reaches_sql(cli) -> None:
     ("history", {"key": "k", "uid": "u", "start": 5, "status": "scheduled",
                  "first_seen": "2026-11-25T16:00:00+01:00",
                  "last_seen": "2026-11-25T16:00:00+01:00"}, "start"),
+    # The private 1-5 rating review keeps (feel.py): off the scale, or a digit int() refuses.
+    ("notes", {"id": 1, "question_id": "feel-rating", "text": "9",
+               "created": "2026-11-25T11:00:00+01:00"}, "text"),
+    ("notes", {"id": 1, "question_id": "feel-rating", "text": "\u00b2",
+               "created": "2026-11-25T11:00:00+01:00"}, "text"),
 ])
 def test_one_bad_row_names_row_and_field_and_writes_nothing(cli, table: str, row: Any,
                                                            field: str) -> None:

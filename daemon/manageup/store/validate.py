@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from manageup.errors import UsageError
+from manageup.feel import RATING, SCALE
 from manageup.model import (
     ITEM_STATUSES,
     KIND_FIELDS,
@@ -313,6 +314,9 @@ def check_row(table: str, row: Any, where: str) -> dict[str, Any]:
             _events(out["calendar"], out["events"])
         except Bad as e:
             raise UsageError(f"{where}, field 'events': {e}") from None
+    if table == "notes" and out["question_id"] == RATING and out["text"] not in SCALE:
+        raise UsageError(f"{where}, field 'text': a relationship rating is 1 to 5, got "
+                         f"{out['text'][:20]!r}")
     if table == "items":
         allowed = KIND_FIELDS.get(out["kind"], ())
         for k in json.loads(out["fields"]):
