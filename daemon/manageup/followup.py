@@ -65,11 +65,18 @@ class _Adds(Protocol):
     def add_item(self, kind: str, text: str, now: datetime, due: date | None = None,
                  fields: dict[str, str] | None = None) -> int: ...
 
+    def items(self, kind: str | None = None, include_closed: bool = False) -> list[Item]: ...
+
 
 def suggest_owe(store: _Adds, text: str, now: datetime, said: date,
                 goal: int | None = None) -> str:
     """The boss's advice (or how the user's work can help their goal) as an owe, dated the
-    day it was said: review's summary line for it."""
+    day it was said: review's summary line for it. Once: a review run again suggests no
+    second owe for the same words said that day (nor again one the user dropped)."""
     fields = {"advised": said.isoformat(), **({"goal": str(goal)} if goal else {})}
+    same = next((o for o in store.items("owe", include_closed=True) if o.text == text.strip()
+                 and o.fields.get("advised") == fields["advised"]), None)
+    if same is not None:
+        return f"owe #{same.id} already suggested from it"
     n = store.add_item("owe", text, now, fields=fields)
     return f"owe #{n} suggested from it (manageup drop {n} if you will not do it)"

@@ -303,3 +303,30 @@ def test_the_check_in_answer_is_kept_and_its_question_rests_a_quarter(make_confi
     store.record_sent_digest("x", [], [], AFTER, start=AFTER, title="1:1", shown={})
     with pytest.raises(UsageError, match="--checkin: that digest asked no check-in question"):
         apply_flags(store, plan(store, store.digests()[-1]), AFTER, checkin="Fine")
+
+
+def test_a_review_by_flag_run_again_notes_and_suggests_nothing_twice(make_config) -> None:
+    """The same `review --advice ... --checkin ...` run twice (a retry after a timeout, a
+    script run again) keeps one note of each answer and suggests one owe from the advice:
+    twice, the next digest told the advice twice in its recap and twice in Career, the
+    first one pointing at the second owe."""
+    from manageup.review import apply_flags
+
+    store, _d = _sent_digest(make_config)
+    for _ in range(2):
+        summary = apply_flags(store, plan(store, store.digests()[-1]), AFTER,
+                              advice="Ask Lena for a monthly cost session",
+                              checkin="Thursdays suit them better", rating=4)
+    assert sorted(n["text"] for n in store.notes()) == [
+        "4", "Ask Lena for a monthly cost session", "Thursdays suit them better"]
+    owes = store.items("owe", include_closed=True)
+    assert [o.text for o in owes] == ["Ask Lena for a monthly cost session"]
+    assert f"owe #{owes[0].id} already suggested from it" in summary.changed
+    # A new rating for the same 1:1 is kept as the last word, and so is the first one given
+    # again after it (its note is the newest, not the oldest).
+    for minutes, rating in ((1, 2), (2, 4)):
+        apply_flags(store, plan(store, store.digests()[-1]),
+                    AFTER + timedelta(minutes=minutes), rating=rating)
+    from manageup.feel import ratings
+
+    assert ratings(store.note_records())[0] == (4,)

@@ -96,7 +96,14 @@ class DigestsMixin(StoreBase):
 
     def add_note(self, text: str, now: datetime, digest_id: int | None = None,
                  question_id: str = "") -> int:
+        """A note; the same words for the same question of the same 1:1 (a review run
+        again) are the one note, dated now: the newest word on it, as a rating is read."""
         with self._write() as c:
+            same = c.execute("SELECT id FROM notes WHERE digest_id IS ? AND question_id = ? "
+                             "AND text = ?", (digest_id, question_id, text.strip())).fetchone()
+            if same and digest_id is not None:
+                c.execute("UPDATE notes SET created = ? WHERE id = ?", (iso(now), same[0]))
+                return int(same[0])
             cur = c.execute("INSERT INTO notes (digest_id, question_id, text, created) "
                             "VALUES (?,?,?,?)", (digest_id, question_id, text.strip(), iso(now)))
             return int(cur.lastrowid or 0)
