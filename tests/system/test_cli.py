@@ -217,3 +217,23 @@ def test_the_parser_that_adds_one_verbs_options_parses_as_the_whole_one(
                  ["--conf", "list", "meetings", "--json"], ["list", "--bogus"], ["nosuch"]]
     for argv in commands:
         assert _parsed(argv, True, capsys) == _parsed(argv, False, capsys), argv
+
+
+def test_goal_must_be_an_open_goal(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--goal` naming a goal already done or dropped was taken, and nothing showed it: the
+    digest lists open goals only, so the link went nowhere. Refused, saying how to reopen;
+    and a message about an owe says "an owe"."""
+    assert run(example, "add", "owe", "Send numbers") == 0
+    assert run(example, "add", "goal", "Cut spend") == 0
+    assert run(example, "drop", "2") == 0
+    capsys.readouterr()
+    assert run(example, "add", "win", "Shipped it", "--goal", "2") == 2
+    err = capsys.readouterr().err
+    assert "--goal 2: goal #2 is dropped" in err and "manageup reopen 2" in err
+    assert run(example, "add", "win", "Shipped it", "--goal", "1") == 2
+    assert "--goal 1: #1 is an owe, not a goal" in capsys.readouterr().err
+    assert run(example, "reopen", "2") == 0
+    assert run(example, "add", "win", "Shipped it", "--goal", "2") == 0
+    assert run(example, "done", "2") == 0
+    assert run(example, "edit", "3", "--goal", "2") == 2
+    assert "--goal 2: goal #2 is done" in capsys.readouterr().err

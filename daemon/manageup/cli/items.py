@@ -60,8 +60,12 @@ def _check_goal(store: Any, fields: dict[str, str]) -> None:
         raise UsageError(f"--goal {fields['goal']!r}: give the goal's number, as "
                          "`manageup list --kind goal` shows it") from None
     if goal.kind != "goal":
-        raise UsageError(f"--goal {goal.id}: #{goal.id} is a {goal.kind}, not a goal; see "
-                         "`manageup list --kind goal`")
+        article = "an" if goal.kind[0] in "aeiou" else "a"
+        raise UsageError(f"--goal {goal.id}: #{goal.id} is {article} {goal.kind}, not a goal; "
+                         "see `manageup list --kind goal`")
+    if goal.status != "open":  # the digest shows open goals only: the link would go nowhere
+        raise UsageError(f"--goal {goal.id}: goal #{goal.id} is {goal.status}; reopen it "
+                         f"first (manageup reopen {goal.id}) or leave --goal out")
     fields["goal"] = str(goal.id)
 
 
