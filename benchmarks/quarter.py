@@ -185,9 +185,10 @@ def weeks(q: Quarter) -> list[Week]:
     return out
 
 
-def played(folder: Path) -> Quarter:
+def played(folder: Path, reviews: dict[int, list[str]] | None = None) -> Quarter:
     """The quarter played through the command line, its store and mail in `folder` (the
-    benchmark and the tests that read its digests share it)."""
+    benchmark and the tests that read its digests share it); `reviews` in place of
+    REVIEWS."""
 
     def make_config(cal: Path, extra: str = "") -> tuple[Path, Config]:
         path = folder / "config.toml"
@@ -196,7 +197,7 @@ def played(folder: Path) -> Quarter:
         return path, parse_config(path.read_text(), path)
 
     q = quarter(make_config, folder)
-    play(q)
+    play(q, reviews)
     return q
 
 

@@ -186,6 +186,7 @@ class SinceLast:
     changed: tuple[tuple[Item, str], ...] = ()  # item, what changed
     calendar: tuple[str, ...] = ()
     lost: tuple[tuple[datetime, str, str], ...] = ()  # slots that did not happen, and whose
+    reviewed: bool = False  # the user ran `manageup review` on it
 
     @property
     def gap(self) -> bool:
@@ -280,6 +281,13 @@ class Digest:
         if self.since is None or not self.since.gap:
             return ""
         return f"{self.since.days} days since your last 1:1: lead with the decision you need."
+
+    @property
+    def review_hint(self) -> bool:
+        """"After the meeting: manageup review": said until the user has reviewed the last
+        1:1 that took place (they know the command and read the line every week), and
+        again after one that went unreviewed."""
+        return self.since is None or not self.since.reviewed
 
     def folds(self, items: Sequence[Item]) -> bool:
         """Every one of these seen before as it is: the list collapses to one line."""

@@ -116,4 +116,5 @@ def since_last(entry: HistoryEntry | None, d: PastDigest | None, items: Sequence
         changed=tuple(_changed(d, items, when)),
         calendar=tuple(calendar),
         lost=tuple(lost),
+        reviewed=reviewed is not None,
     )

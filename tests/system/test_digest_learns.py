@@ -12,7 +12,15 @@ import re
 
 import pytest
 
-from benchmarks.quarter import SAME_AT_MOST, WORDS_AT_MOST, Week, played, same_share, weeks
+from benchmarks.quarter import (
+    REVIEWS,
+    SAME_AT_MOST,
+    WORDS_AT_MOST,
+    Week,
+    played,
+    same_share,
+    weeks,
+)
 from tests.system.quarter_sim import Quarter
 
 
@@ -252,3 +260,28 @@ def test_the_relationship_rating_trends_beside_attendance(q: Quarter,
     assert "Your rating" not in by_week[1].text  # nothing rated yet
     q.mu("review", "--rating", "6", now="2027-03-30T11:00+02:00", code=2)
     q.mu("review", "--better", "More time", now="2027-03-30T11:00+02:00", code=2)
+
+
+REVIEW_HINT = "After the meeting: manageup review"
+
+
+def test_the_review_hint_is_not_read_every_week(by_week: dict[int, Week]) -> None:
+    """The one instruction line every digest ended with: said in the first digest, then
+    left out while the user reviews each 1:1 (they know the command); the HTML part too."""
+    texts = {n: w.text for n, w in by_week.items() if w.text}
+    assert REVIEW_HINT in texts[1]
+    assert [n for n, t in texts.items() if REVIEW_HINT in t] == [1]
+
+
+def test_the_review_hint_comes_back_after_a_1on1_left_unreviewed(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only W1's 1:1 reviewed: W2's digest (W1 reviewed) leaves the hint out, W3's (W2 not
+    reviewed) says it again, in both parts."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    q = played(tmp_path, reviews={0: REVIEWS[0]})
+    by = {w.number: w.text for w in weeks(q)}
+    assert REVIEW_HINT not in by[2] and REVIEW_HINT in by[3]
+    w1, w2, w3 = (html_part(q, day) for day in
+                  ("Tuesday 05 January", "Tuesday 12 January", "Tuesday 19 January"))
+    assert "manageup review</code>" in w1
+    assert "manageup review" not in w2 and "manageup review</code>" in w3
