@@ -329,12 +329,10 @@ def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (
     if about:
         check_item("about", about, {})
     feel.check(rating, better)
-    for item_id in done:
-        store.set_status(item_id, "done", now)
-        s.add(f"#{item_id} done")
-    for item_id in drop:
-        store.set_status(item_id, "dropped", now)
-        s.add(f"#{item_id} dropped")
+    for status, ids in (("done", done), ("dropped", drop)):
+        for item_id in ids:
+            store.set_status(item_id, status, now)
+            s.add(f"#{item_id} {status}")
     for gid, text in parsed_answers:
         _record_answer(store, p, gid, probe_for[gid], text, now, s)
     if advice and p.career:
@@ -387,7 +385,9 @@ def _said(p: Plan, now: datetime) -> date:
 def _record_about(store: Store, p: Plan, question: str, text: str, now: datetime,
                   s: Summary) -> None:
     """A get-to-know answer becomes an `about` item that names its question, so the
-    digest never asks that question again."""
+    digest never asks that question again. Known already (a review run again): kept once."""
+    if any(i.text == text.strip() for i in store.items("about", include_closed=True)):
+        return s.add("already known about them")
     fields = {"question": question} if question else {}
     s.add(f"about #{store.add_item('about', text, now, fields=fields)} recorded")
 

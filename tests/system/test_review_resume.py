@@ -316,7 +316,9 @@ def test_a_review_by_flag_run_again_notes_and_suggests_nothing_twice(make_config
     for _ in range(2):
         summary = apply_flags(store, plan(store, store.digests()[-1]), AFTER,
                               advice="Ask Lena for a monthly cost session",
-                              checkin="Thursdays suit them better", rating=4)
+                              checkin="Thursdays suit them better", rating=4,
+                              about="Likes the numbers first")
+    assert [i.text for i in store.items("about")] == ["Likes the numbers first"]
     assert sorted(n["text"] for n in store.notes()) == [
         "4", "Ask Lena for a monthly cost session", "Thursdays suit them better"]
     owes = store.items("owe", include_closed=True)
