@@ -66,8 +66,8 @@ def test_a_month_of_weekly_1on1s(example: Path, capsys) -> None:
     assert "carried through 3 1:1s" in " ".join(last.split())
     assert "Ask again or escalate: Intro to the Finance VP" in last.split("1. The meeting")[0]
     # 1 Oct was taken out of the series (EXDATE): a lost slot, said so (issue 25.6).
-    assert "10 of 12 expected 1:1s held in the last 90 days; 1 cancelled, 1 deleted, 1 " \
-        "moved." in " ".join(last.split())
+    assert "10 of 12 expected 1:1s held in the last 90 days; 1 cancelled by Sam Rivera, " \
+        "1 deleted, 1 moved by Sam Rivera." in " ".join(last.split())
     assert "1 of the last 4 did not happen: 1 cancelled by Sam Rivera." in \
         " ".join(last.split())  # 5 Nov, by Sam
     # Counted from the 1:1 of 26 Nov that asked it, not from its digest (issue 25.4), to
