@@ -47,7 +47,7 @@ from manageup.novelty import novelty
 from manageup.picture import six_months
 from manageup.relationship import HELD, carry_keys, counts, organizer_name
 from manageup.risks import risks as risks_of
-from manageup.since import since_last
+from manageup.since import lost_lately, since_last
 from manageup.textutil import bidi_closed, find_link
 
 SHOW = 5  # a long list of about items collapses to the newest few
@@ -122,7 +122,8 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         held_back=held_back,
         boss_week=boss_week,
         lead=fill(lead, since, wins, by_kind.get("goal", []), boss_name,
-                  PACKED if packed else MOST),
+                  PACKED if packed else MOST,
+                  () if since else lost_lately(history, occ.start, now, config)),
         packed=packed,
         since=since,
         novelty=novelty(snapshot.digests, occ.key, occ.start, now),

@@ -10,11 +10,13 @@ time together, the decision the user needs goes first; Digest.gap_note.) Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from manageup.digestmodel import LeadPoint, SinceLast
 from manageup.model import Item
 
 ORDER = ("tell", "share", "ask", "question")
+Lost = Sequence[tuple[datetime, str, str]]  # slots called off: (slot, state, whose)
 
 
 def _win(wins: Sequence[Item], goals: Mapping[int, Item], since: SinceLast | None) \
@@ -39,12 +41,13 @@ def _win(wins: Sequence[Item], goals: Mapping[int, Item], since: SinceLast | Non
                      f"it serves their goal \"{goal.text}\"", w.id)
 
 
-def _rebook(since: SinceLast | None, boss: str) -> LeadPoint | None:
+def _rebook(since: SinceLast | None, boss: str, lost: Lost) -> LeadPoint | None:
     """After a long gap the Lead's note already says to use the time for the decision; a
-    slot long past is not worth rebooking then."""
-    if since is None or since.gap:
+    slot long past is not worth rebooking then. `lost`: with no 1:1 held yet, the slots
+    called off lately (since.lost_lately)."""
+    if since is not None and since.gap:
         return None
-    called_off = [(slot, who) for slot, st, who in since.lost
+    called_off = [(slot, who) for slot, st, who in (since.lost if since else lost)
                   if st in ("cancelled", "deleted")]
     if not called_off:
         return None
@@ -61,11 +64,12 @@ def _place(points: list[LeadPoint], point: LeadPoint) -> list[LeadPoint]:
 
 
 def fill(points: Sequence[LeadPoint], since: SinceLast | None, wins: Sequence[Item],
-         goals: Sequence[Item], boss: str, most: int) -> tuple[LeadPoint, ...]:
+         goals: Sequence[Item], boss: str, most: int, lost: Lost = ()) \
+        -> tuple[LeadPoint, ...]:
     out = list(points)
     # A 1:1 called off since the last one costs the scarcest thing, time together: asking
     # for it back comes before good news when only one place is free.
-    for point in (_rebook(since, boss), _win(wins, {g.id: g for g in goals}, since)):
+    for point in (_rebook(since, boss, lost), _win(wins, {g.id: g for g in goals}, since)):
         if point is not None and len(out) < most:
             out = _place(out, point)
     return tuple(out[:most])

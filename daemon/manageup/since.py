@@ -7,7 +7,7 @@ the items' dates. Pure; every part may be empty, and the digest leaves empty one
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from manageup.config import Config
 from manageup.digestmodel import GAP_DAYS, SinceLast
@@ -76,6 +76,13 @@ def _lost(history: Sequence[HistoryEntry], after: datetime, before: datetime, no
             who = "you" if st == "declined" else organizer_name(h.organizer, config)
             lost.append((h.slot.astimezone(config.zone), st, who))
     return lost
+
+
+def lost_lately(history: Sequence[HistoryEntry], start: datetime, now: datetime,
+                config: Config) -> tuple[tuple[datetime, str, str], ...]:
+    """With no 1:1 held before the one at `start`: the slots called off in the GAP_DAYS
+    before it, what a held one's recap would have counted since."""
+    return tuple(_lost(history, start - timedelta(days=GAP_DAYS), start, now, config))
 
 
 def since_last(entry: HistoryEntry | None, d: PastDigest | None, items: Sequence[Item],

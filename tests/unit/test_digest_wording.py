@@ -152,3 +152,17 @@ def test_a_win_kept_for_a_later_1on1_is_not_called_a_topic(make_config) -> None:
     assert "1 win or topic is kept for a later 1:1." in rendered.text
     assert "1 win or topic kept for a later 1:1." in rendered.html
     assert "1 topic" not in rendered.text + rendered.html
+
+
+def test_a_boss_who_never_held_one_is_asked_to_rebook(make_config) -> None:
+    """Issue 26.3's rebook nudge after a cancellation came only after a 1:1 had been held:
+    a new user whose boss called off every 1:1 so far got none, though the relationship
+    section says none took place. The slot called off last (in the two weeks before) is
+    asked back, as after a held one."""
+    cfg, store, match, history = _setup(make_config, ICS / "boss_cancels_every_instance.ics")
+    d = compose(store.snapshot(), match, history, NOW, cfg)
+    assert d.since is None  # nothing held: no recap
+    assert any(p.text == "Ask to rebook the 1:1 Sam Rivera called off (Thu 26 Nov)"
+               for p in d.lead), d.lead
+    assert "Ask to rebook the 1:1 Sam Rivera called off (Thu 26 Nov)" in \
+        " ".join(render(d).text.split("1. The meeting")[0].split())
