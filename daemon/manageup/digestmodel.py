@@ -261,6 +261,14 @@ class Digest:
         return tuple(a for a in self.owes if a.advised and a.item.due is None
                      and self.novelty.folds(a.item) and not self.lead_place(a.item.id))
 
+    @property
+    def advice_unsaid(self) -> str:
+        """Of those, the ones Career does not show (an answer on how the user's work can
+        help a goal), in words for their one line: else each would be a bare number."""
+        shown = set(self.career.owed.values())
+        return "; ".join(f"#{a.item.id}: {a.item.text}" for a in self.advice_asked
+                         if a.item.id not in shown)
+
     def told(self, a: Ask) -> bool:
         """An owe made of an answer the Since block just gave: said there, not again."""
         return bool(a.advised) and self.novelty.mark(a.item) == "new" and \

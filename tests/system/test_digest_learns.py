@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mailbox
 import re
+from datetime import datetime
 
 import pytest
 
@@ -133,6 +134,24 @@ def test_nothing_to_act_on_is_folded_away(q: Quarter, by_week: dict[int, Week]) 
     goals = [i for i in items if i["kind"] == "goal" and i["status"] == "open"]
     unprobed = [g for g in goals if len(g["fields"]) < 4]
     assert text.count("Ask next (") == len(unprobed) == 3
+
+
+def test_what_is_owed_or_needed_is_said_in_words(q: Quarter, by_week: dict[int, Week]) \
+        -> None:
+    """Folded to a number, an ask is still said in words somewhere in the text part: the
+    advice in Career, the others on the folded line. Owe "Shut down two idle clusters",
+    made of Sam's answer on how the user's work can help (W10), was "#26" alone in W12 and
+    W13: not career advice, Career never showed it."""
+    for week, day in ((12, "2027-03-22T16:00+01:00"), (13, "2027-03-29T16:00+02:00")):
+        text = flat(by_week[week].text)
+        sent = datetime.fromisoformat(day)
+        for i in q.items(day):  # the store as it is now: open then and still
+            if i["status"] == "open" and i["kind"] in ("need", "owe", "risk") and \
+                    datetime.fromisoformat(str(i["created"])) < sent:
+                assert str(i["text"]) in text, (week, i)
+    clusters = next(i for i in q.items("2027-03-29T16:00+02:00")
+                    if i["text"] == "Shut down two idle clusters")
+    assert f"Done? (#{clusters['id']}: Shut down two idle clusters.)" in owes(by_week[13].text)
 
 
 def lead(text: str) -> str:
