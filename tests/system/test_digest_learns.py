@@ -200,10 +200,10 @@ def test_week_13_reads_in_two_minutes_and_is_mostly_new(by_week: dict[int, Week]
     assert w13.same == same_share(w13.text, by_week[12].text)
     # The two risks Sam has heard fold to their line, the update they need kept on it.
     text = flat(w13.text)
-    assert "two weeks [#6, flagged 19 Jan; follow up] UPDATE: where it stands since 19 Jan" \
+    assert "two weeks [#6, flagged 19 Jan] UPDATE: where it stands, and what happens next." \
         in text
-    assert re.search(r"migration \[#\d+, flagged 02 Mar; follow up\] UPDATE: where it stands "
-                     r"since 02 Mar", text)
+    assert re.search(r"migration \[#\d+, flagged 02 Mar\] UPDATE: where it stands, and what "
+                     r"happens next\.", text)
 
 
 def owes(text: str) -> str:
