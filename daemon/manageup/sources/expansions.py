@@ -1,5 +1,5 @@
-"""A remote calendar's occurrences, computed once while what they come from holds, kept
-across processes.
+"""A CalDAV calendar's resources, each expanded once while its etag holds, across
+processes.
 
 A CalDAV source keeps every resource of the window in the store, with the etag the server
 gave it. The timer runs a fresh `run --once` every few minutes: its quiet poll asks the
@@ -8,17 +8,20 @@ stored resource again (seconds of CPU for thousands of events). Here each resour
 expansion is kept with the etag it was made from, over a range wider than the window; a
 resource is expanded again only when its etag changed (or it has none), and everything
 is expanded again when the window leaves the range or the code or the calendar's settings
-changed. A Microsoft calendar's events are converted as a whole (Kept): again only when
-the stored events, hashed, are not those converted last.
+changed.
 
-Each entry is a pickle in the private cache folder (manageup.cache), written only when an
+(A Microsoft calendar's quiet poll converts every stored event again, and a cache of the
+whole calendar's occurrences did not pay there: when the window holds every event,
+hashing the stored events and loading the kept occurrences cost what converting them
+costs, about 190 ms for 5,000 events, and more memory.)
+
+The entry is a pickle in the private cache folder (manageup.cache), written only when an
 expansion changed; anything wrong with it is a miss, never an error.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import pickle
 from collections.abc import Callable, Mapping
@@ -99,53 +102,6 @@ class Expansions:
             lo, hi, zone = self.range
             _save(self._name, {"fp": self._fp, "code": code_stamp(CODE),
                                "range": (lo, hi, zone.key), "each": self.each})
-
-
-class Kept:
-    """A whole calendar's occurrences computed from stored inputs (a Microsoft calendar's
-    events) over a range, reused while the inputs are the same: a Graph event's
-    conversion reads the other events too (series masters, cadence), so the unit is the
-    whole calendar, told apart by a hash of everything the conversion reads."""
-
-    def __init__(self, key: str, code: tuple[str, ...]) -> None:
-        """code: the modules the computation runs (a new version of any computes again)."""
-        self._name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".pickle"
-        self._code = code
-        self._entry: dict[str, Any] | None = None
-        self._restored = False
-
-    def read(self, inputs: object, start: datetime, end: datetime, zone: ZoneInfo,
-             compute: Callable[[datetime, datetime], FetchResult]) -> FetchResult:
-        """compute(lo, hi)'s occurrences in [start, end); computed again only when the
-        inputs (plain JSON data) or the zone changed or the window left the range."""
-        try:  # JSON, not pickle: a pickle tells shared objects from equal ones
-            text = json.dumps([FORMAT, __version__, inputs, zone.key], separators=(",", ":"))
-        except (TypeError, ValueError):
-            return compute(start, end)  # not plain data: nothing to compare it by
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        if not self._restored:
-            self._restored = True
-            self._entry = _load(self._name)
-        entry = self._entry
-        if not (entry and entry.get("digest") == digest
-                and entry.get("code") == code_stamp(self._code)
-                and entry["range"][0] <= start and entry["range"][1] >= end):
-            lo, hi = start - MARGIN, end + MARGIN
-            got = compute(lo, hi)
-            entry = {"digest": digest, "code": code_stamp(self._code), "range": (lo, hi),
-                     "occurrences": got.occurrences, "warnings": got.warnings}
-            self._entry = entry
-            _save(self._name, entry)
-        return FetchResult([o for o in entry["occurrences"] if o.end > start and o.start < end],
-                           list(entry["warnings"]))
-
-
-_KEPT: dict[str, Kept] = {}  # one per calendar in this process: the daemon's cycles
-
-
-def kept(key: str, code: tuple[str, ...]) -> Kept:
-    """The calendar's Kept (key: its sync-state key), the same all through a process."""
-    return _KEPT.setdefault(key, Kept(key, code))
 
 
 def _load(name: str) -> dict[str, Any] | None:

@@ -268,24 +268,6 @@ def _person(p: dict[str, Any], me: str, user: str, organizer: bool = False,
     )
 
 
-# The code occurrences() runs: a new version of any converts the events again.
-CODE = ("manageup.sources.graphevents", "manageup.sources.expansions", "manageup.model")
-
-
-def kept_occurrences(key: str, events: dict[str, dict[str, Any]], start: datetime,
-                     end: datetime, zone: ZoneInfo, label: str, me: str,
-                     user: str) -> FetchResult:
-    """occurrences(), converted again only when the stored events (or the zone, label,
-    user) changed or the window left the range converted: the timer's quiet poll in a
-    new process converts nothing (sources/expansions.py)."""
-    from manageup.sources.expansions import kept
-
-    def convert(lo: datetime, hi: datetime) -> FetchResult:
-        return occurrences(events, lo, hi, zone, label, me, user)
-
-    return kept(key, CODE).read((events, label, me, user), start, end, zone, convert)
-
-
 def occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetime,
                  zone: ZoneInfo, label: str, me: str, user: str) -> FetchResult:
     result = FetchResult()

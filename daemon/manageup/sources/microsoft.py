@@ -35,9 +35,9 @@ from manageup.sources.graphevents import (
     READ,
     SERIES_FIELDS,
     MasterUnread,
-    kept_occurrences,
     known_uid,
     legacy_uid,
+    occurrences,
     uids,
     with_id,
     with_masters,
@@ -255,8 +255,8 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
             self._rename(events, store)
         if not self.user:  # a quiet poll of a new process: the name is in the cache
             self.token()
-        result = kept_occurrences(self.key, events, start, end, zone, self.label,
-                                  address(self.config.me.email), address(self.user))
+        result = occurrences(events, start, end, zone, self.label,
+                              address(self.config.me.email), address(self.user))
         result.unchanged = not changed
         return result
 

@@ -127,10 +127,10 @@ class _Cut:
                                                    for m in members):
                 continue
             members.sort()
-            raws = [self.data[bounds[m]:bounds[m + 1]] for m in members]
+            spans = [(bounds[m], bounds[m + 1]) for m in members]
             at = len(members) - 1 if members[-1] == last else None
-            drop = thin.stale(raws, at, key, self.data[:self.head_end], self.needles, since,
-                              until)
+            drop = thin.stale(self.data, spans, at, key, self.data[:self.head_end],
+                              self.needles, since, until)
             out.update(members[i] for i in drop)
         return out
 

@@ -25,53 +25,54 @@ from manageup.sources.ics.stale import stale_blocks
 # A group with fewer events is left to select: thinning it costs more than it saves.
 THIN_MIN = 32
 _TRAILER = (b"end:vcalendar\r\n", b"end:vcalendar\n", b"end:vcalendar")
+_BATCH = 256  # events unfolded and lower-cased at once: the batch's copies are transient
 
 
-def _views(raws: Sequence[bytes], last: int | None) -> tuple[list[bytes], list[bytes]] | None:
-    """Each event unfolded, and lower-cased as select reads it (text.lowered keeps every
-    offset, so the group is lowered at once and cut where each event ends). The feed's
-    last event carries the trailer: its view ends at its END:VEVENT line, None when
-    anything but END:VCALENDAR follows."""
-    texts = [unfold(r) for r in raws]
-    low = text.lowered(b"".join(texts))
-    ends = list(accumulate(map(len, texts)))
-    lows = [low[a:b] for a, b in zip([0, *ends], ends, strict=False)]
-    if last is not None:
-        view = lows[last]
-        close = view.rfind(b"\nend:vevent")
-        if close < 0:
-            return None
-        cut = text.line_end(view, close + 1)
-        if view[cut:] not in _TRAILER:
-            return None
-        lows[last], texts[last] = view[:cut], texts[last][:cut]
-    return texts, lows
+def _read(data: bytes, spans: Sequence[tuple[int, int]], last: int | None) \
+        -> tuple[dict[int, bytes], dict[int, bytes]] | None:
+    """Each event as select reads it (unfolded, lower-cased, without its VALARMs) and its
+    UID as written, a batch of events at a time (text.lowered keeps every offset, so a
+    batch is lowered at once and cut where each event ends): only the lower-cased views
+    stay, one copy of the group's events. The feed's last event carries the trailer: its
+    view ends at its END:VEVENT line; None when anything but END:VCALENDAR follows."""
+    blocks, exact = {}, {}
+    for at in range(0, len(spans), _BATCH):
+        texts = [unfold(data[a:b]) for a, b in spans[at:at + _BATCH]]
+        low = text.lowered(b"".join(texts))
+        ends = list(accumulate(map(len, texts)))
+        for k, (a, b) in enumerate(zip([0, *ends], ends, strict=False)):
+            i, view, raw = at + k, low[a:b], texts[k]
+            if i == last:
+                close = view.rfind(b"\nend:vevent")
+                cut = text.line_end(view, close + 1)
+                if close < 0 or view[cut:] not in _TRAILER:
+                    return None
+                view, raw = view[:cut], raw[:cut]
+            exact[i] = prefilter.exact_uid(raw, view, (0, len(view)))
+            nested = view.find(b"\nbegin:", 1) >= 0
+            blocks[i] = prefilter.own(view, (0, len(view))) if nested else view
+    return blocks, exact
 
 
-def stale(raws: Sequence[bytes], last: int | None, key: bytes, head: bytes,
-          needles: prefilter.Needles, since: date, until: date) -> set[int]:
-    """Which of a group's events (raws: every event of the feed that has the UID key
-    `key`, as the pre-cut makes keys; last: which of them ends the feed, if one does)
+def stale(data: bytes, spans: Sequence[tuple[int, int]], last: int | None, key: bytes,
+          head: bytes, needles: prefilter.Needles, since: date, until: date) -> set[int]:
+    """Which of a group's events (spans: where in the feed each event is that has the UID
+    key `key`, as the pre-cut makes keys; last: which of them ends the feed, if one does)
     select surely leaves out as stale overrides."""
-    views = _views(raws, last)
-    if views is None:
+    read = _read(data, spans, last)
+    if read is None:
         return set()
-    texts, lows = views
-    blocks = {i: prefilter.own(low, (0, len(low))) if low.find(b"\nbegin:", 1) >= 0 else low
-              for i, low in enumerate(lows)}
+    blocks, exact = read
     uid_of = {i: prefilter.block_uid(block) for i, block in blocks.items()}
     # Each event's own UID must be the key: an event here only for its VALARM's UID
     # belongs to another group of select's, which may have events elsewhere.
     if any(uid.translate(None, WS) != key for uid in uid_of.values()):
         return set()
-
-    def exact(i: int) -> bytes:
-        return prefilter.exact_uid(texts[i], lows[i], (0, len(lows[i])))
-
-    drop = stale_blocks(blocks, uid_of, since, until, exact) - {last}
+    drop = stale_blocks(blocks, uid_of, since, until, exact.__getitem__) - {last}
+    del blocks
     if not drop:
         return drop
-    rest = b"".join(r for i, r in enumerate(raws) if i not in drop)
+    rest = b"".join(data[a:b] for i, (a, b) in enumerate(spans) if i not in drop)
     if last is None or last in drop:
         rest += b"END:VCALENDAR\r\n"
     if prefilter.select(head + rest, needles, since, until)[1] == 0:
