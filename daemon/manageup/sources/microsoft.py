@@ -250,12 +250,11 @@ class MicrosoftSource(KeepsSyncState, ReportsHealth):
         self._state = new
         if not readonly and new != stored:
             store.save_sync_state(self.key, new)
-        events = with_series(new["events"])
-        if not readonly:
-            self._rename(events, store)
+        if not readonly:  # occurrences() fills each occurrence from its series itself
+            self._rename(with_series(new["events"]), store)
         if not self.user:  # a quiet poll of a new process: the name is in the cache
             self.token()
-        result = occurrences(events, start, end, zone, self.label,
+        result = occurrences(new["events"], start, end, zone, self.label,
                               address(self.config.me.email), address(self.user))
         result.unchanged = not changed
         return result
