@@ -282,15 +282,26 @@ def occurrences(events: dict[str, dict[str, Any]], start: datetime, end: datetim
     uid = uids(events)
     for ident, e in events.items():
         try:
+            if _outside(e, zone, start, end):
+                continue
             occ = _occurrence(e, uid[ident], zone, cadence.get(e.get("seriesMasterId") or ""),
                               label, me, user)
         except (KeyError, ValueError, TypeError, AttributeError) as err:
             result.warnings.append(f"{label}: skipped event {e.get('id')}: {err}")
             continue
-        if occ.end > start and occ.start < end:
-            result.occurrences.append(occ)
+        result.occurrences.append(occ)
     result.occurrences.sort(key=lambda o: (o.start, o.uid, o.key))
     return result
+
+
+def _outside(e: dict[str, Any], zone: ZoneInfo, start: datetime, end: datetime) -> bool:
+    """The event lies outside [start, end), read from its times as _occurrence reads them:
+    years of history are not converted into occurrences at every poll only to be left
+    out (a quiet poll in a new process reads every stored event)."""
+    all_day = bool(e.get("isAllDay"))
+    first = _when(e["start"], zone, all_day)
+    last = _when(e["end"], zone, all_day) if e.get("end") else first
+    return not (last > start and first < end)
 
 
 def _original(e: dict[str, Any], zone: ZoneInfo) -> datetime | None:
