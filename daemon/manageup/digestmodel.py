@@ -291,6 +291,16 @@ class Digest:
         return f"{self.since.days} days since your last 1:1: lead with the decision you need."
 
     @property
+    def heard(self) -> tuple[Risk, ...]:
+        """Risks the boss has heard, seen before as they are, each wanting the same UPDATE
+        (where it stands since the day it was flagged): two or more, and the text part says
+        that once above them, each on its one line."""
+        out = tuple(r for r in self.risks if r.flagged and r.escalated is None
+                    and r.since == r.flagged and self.novelty.folds(r.item)
+                    and not self.lead_place(r.item.id))
+        return out if len(out) > 1 else ()
+
+    @property
     def review_hint(self) -> bool:
         """"After the meeting: manageup review": said until the user has reviewed the last
         1:1 that took place (they know the command and read the line every week), and
