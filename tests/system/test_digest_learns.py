@@ -154,6 +154,20 @@ def test_what_is_owed_or_needed_is_said_in_words(q: Quarter, by_week: dict[int, 
     assert f"Done? (#{clusters['id']}: Shut down two idle clusters.)" in owes(by_week[13].text)
 
 
+def test_the_html_part_asks_if_advice_was_done(q: Quarter) -> None:
+    """The HTML part, what a mail client shows first, asks of the boss's advice what the
+    text part asks, "done?", and does not call it stuck for want of a date: it listed Lena's
+    session as "stuck: give it a date or drop it" and never asked whether it was done."""
+    w2 = " ".join(re.sub(r"<[^>]+>", " ", html_part(q, "Tuesday 12 January")).split())
+    assert "On 05 Jan Sam Rivera advised: Ask Lena for a monthly cost session Done? It is " \
+        "owe #" in w2
+    w13 = " ".join(re.sub(r"<[^>]+>", " ", html_part(q, "Tuesday 30 March")).split())
+    owed = w13.split("What you owe Sam Rivera", 1)[1].split("3. Sam Rivera", 1)[0]
+    assert "On 05 Jan Sam Rivera advised: Ask Lena for a monthly cost session" in owed
+    assert "done?" in owed.split("Ask Lena", 1)[1].split("advised", 1)[0]
+    assert "stuck" not in owed.split("Ask Lena", 1)[1].split("Shut down", 1)[0]
+
+
 def lead(text: str) -> str:
     return flat(text.split("0. Lead with", 1)[1].split("Since your last 1:1", 1)[0]
                 .split("1. The meeting", 1)[0])
