@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from manageup.errors import UsageError
-from manageup.model import Note
+from manageup.model import MAX_TEXT, Note
 
 RATING = "feel-rating"
 BETTER = "feel-better"
@@ -29,6 +29,9 @@ def check(rating: int | None, better: str) -> None:
         raise UsageError(f"--rating {rating}: give a number from 1 (poor) to 5 (great)")
     if better and rating is None:
         raise UsageError("--better goes with --rating: rate the relationship 1 to 5 first")
+    if len(better) > MAX_TEXT:  # a note longer is one the store's own checks refuse
+        raise UsageError(f"--better: the text is {len(better)} characters long; keep it "
+                         f"under {MAX_TEXT}")
 
 
 def record(store: _Notes, digest_id: int, now: datetime, rating: int | None,
@@ -51,7 +54,9 @@ def prompt(ask: Callable[[str], str], say: Callable[[str], None]) -> tuple[int |
         if got in ("1", "2", "3", "4", "5"):
             break
         say("  Please answer with a number from 1 to 5, or press Enter.")
-    better = ask("  What would make it better? (Enter to skip): ").strip()
+    while len(better := ask("  What would make it better? (Enter to skip): ").strip()) \
+            > MAX_TEXT:
+        say(f"    That is {len(better)} characters; keep it under {MAX_TEXT}.")
     return int(got), better
 
 

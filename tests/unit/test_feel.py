@@ -64,3 +64,19 @@ def test_a_rating_that_is_not_1_to_5_is_not_read() -> None:
              for n, v in enumerate(["3", "²", "9", "0", "٣", " 4", "4"])]
     assert ratings(notes)[0] == (3, 4)
     assert six_months([], notes, T + timedelta(days=8), T + timedelta(days=14))[-1].feel == 3.5
+
+
+def test_what_would_make_it_better_is_held_to_a_notes_length() -> None:
+    """--better took 20,000 characters: doctor then failed the store ("1 row manageup cannot
+    use ... restore a backup") and the export would not import. Refused by flag, asked
+    again at the terminal, as every other answer review keeps."""
+    from manageup.feel import prompt
+    from manageup.model import MAX_TEXT
+
+    with pytest.raises(UsageError, match=f"--better: .*keep it under {MAX_TEXT}"):
+        check(3, "x" * (MAX_TEXT + 1))
+    check(3, "x" * MAX_TEXT)
+    answers = iter(["4", "y" * (MAX_TEXT + 1), "Fewer cancellations"])
+    said: list[str] = []
+    assert prompt(lambda _p: next(answers), said.append) == (4, "Fewer cancellations")
+    assert any("characters" in s for s in said)
