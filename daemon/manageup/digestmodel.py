@@ -292,7 +292,7 @@ class Digest:
 
     @property
     def heard(self) -> tuple[Risk, ...]:
-        """Risks the boss has heard, seen before as they are, each wanting the same UPDATE
+        """Risks the boss has heard, seen before as they are, each wanting the same update
         (where it stands since the day it was flagged): two or more, and the text part says
         that once above them, each on its one line."""
         out = tuple(r for r in self.risks if r.flagged and r.escalated is None
