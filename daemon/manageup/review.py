@@ -97,7 +97,7 @@ def plan(store: Store, rec: DigestRecord) -> Plan:
     probes = []
     for goal_id, fld, qid, text in shown.get("probes", []):
         goals = open_items([goal_id])
-        if goals and not goals[0].fields.get(fld):
+        if goals and goals[0].kind == "goal" and not goals[0].fields.get(fld):
             probes.append((goals[0], fld, qid, text))
     career, know, checkin = ((str(q[0]), str(q[1])) if q else None
                              for q in map(shown.get, ("career", "know", "checkin")))

@@ -332,3 +332,21 @@ def test_a_review_by_flag_run_again_notes_and_suggests_nothing_twice(make_config
     from manageup.feel import ratings
 
     assert ratings(store.note_records())[0] == (4,)
+
+
+def test_an_imported_digest_probing_an_item_that_is_no_goal_asks_nothing_of_it(
+        make_config) -> None:
+    """A hostile or hand-edited export whose digest put a goal question on a need: review
+    offered it, and the answer ended the review with "'why_it_matters' does not apply
+    here". Only goals are probed."""
+    from manageup.review import apply_flags
+
+    store, _d = _sent_digest(make_config)
+    need = store.add_item("need", "Budget", NOW)
+    store.record_sent_digest("hostile", [], [], AFTER, start=AFTER, title="1:1", shown={
+        "probes": [[need, "why_it_matters", "why-1", "Why does it matter?"]]})
+    p = plan(store, store.digests()[-1])
+    assert p.probes == []
+    with pytest.raises(Exception, match="no open question"):
+        apply_flags(store, p, AFTER, answers=[(str(need), "It matters")])
+    assert store.get_item(need).fields == {}
