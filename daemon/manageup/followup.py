@@ -24,6 +24,10 @@ RECENT = timedelta(days=28)  # news older than this says nothing about how a goa
 STATUSES = ("at risk", "on track", "no news")  # in the order the digest lists them
 WRITING = ("writ", "email", "mail")
 NEWS = ("news", "bad", "surpris", "risk", "problem")
+# Words that turn it around ("never reads email", "in person, not in writing"): such an
+# item is not read as wanting news in writing, rather than read the wrong way.
+AGAINST = re.compile(r"\b(?:not|never|don'?t|doesn'?t|won'?t|hates?|dislikes?|avoids?|"
+                     r"person|face|phone|call|verbal(?:ly)?)\b", re.IGNORECASE)
 
 
 def serves(item: Item, goal: Item) -> bool:
@@ -51,7 +55,8 @@ def _stems(text: str, stems: tuple[str, ...]) -> bool:
 def news_in_writing(about: Iterable[Item]) -> str:
     """The open `about` item saying the boss wants bad news in writing first, or ""."""
     return next((i.text for i in about if i.status == "open" and _stems(i.text, WRITING)
-                 and _stems(i.text, NEWS)), "")
+                 and _stems(i.text, NEWS) and not AGAINST.search(i.text.replace("’", "'"))),
+                "")
 
 
 def advised_on(item: Item) -> date | None:

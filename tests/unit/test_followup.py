@@ -55,3 +55,19 @@ def test_bad_news_in_writing_is_read_from_about_items() -> None:
                             _item(6, "about", "Likes the numbers first")]) == ""
     closed = _item(5, "about", "Wants bad news in writing first", status="dropped")
     assert news_in_writing([closed]) == ""
+
+
+def test_an_about_item_against_writing_gives_no_writing_advice() -> None:
+    """"Never reads email; bring problems in person" named mail and problems, so a new risk
+    was to be "sent in writing today": the opposite of what the user knows. An item that
+    says no, or names a way in person, is not read as wanting bad news in writing."""
+    for text in ("Never reads email; bring problems in person",
+                 "Hates bad news by email", "Does not want problems in writing",
+                 "Bad news: a phone call, not a mail",
+                 "Don't email surprises, tell her face to face",
+                 "Wants bad news in person, never in writing"):
+        assert news_in_writing([_item(5, "about", text)]) == "", text
+    for text in ("Wants bad news in writing first", "Prefers an email before any surprise",
+                 "Bad news in writing first, then in the 1:1",
+                 "No surprises: bad news in writing first"):
+        assert news_in_writing([_item(5, "about", text)]) == text
