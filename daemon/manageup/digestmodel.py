@@ -301,6 +301,15 @@ class Digest:
         return out if len(out) > 1 else ()
 
     @property
+    def trend_told(self) -> bool:
+        """The sentence on the last few 1:1s is the one the last digest said, and the last
+        1:1 took place: nothing new to tell (the strip and the count still show it). After
+        one that did not take place it is said again, unchanged or not."""
+        r = self.relationship
+        return self.novelty.known and bool(r.trend) and r.trend == self.novelty.trend and \
+            bool(r.strip) and r.strip[-1].state in ("held", "moved")
+
+    @property
     def review_hint(self) -> bool:
         """"After the meeting: manageup review": said until the user has reviewed the last
         1:1 that took place (they know the command and read the line every week), and
@@ -332,6 +341,7 @@ class Digest:
             "items": self.item_ids,
             "seen": seen(self.items),
             "reason": self.meeting.reason,
+            "trend": self.relationship.trend,
             "end": self.meeting.end.isoformat(),
         }
 

@@ -44,6 +44,7 @@ class Novelty:
     before: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     since: datetime | None = None  # when the last digest went out
     reason: str = ""  # why the last digest's 1:1 counted
+    trend: str = ""  # what the last digest said of the last few 1:1s
 
     def tag(self, item: Item) -> str:
         """The marker the text part puts before an item: "NEW: ", "CHANGED: " or ""."""
@@ -88,7 +89,8 @@ def novelty(digests: Sequence[PastDigest], key: str, start: datetime,
     last = previous(digests, key, start, now)
     if last is None or not isinstance(last.shown.get("seen"), dict):
         return Novelty()
-    return Novelty(True, last.shown["seen"], last.sent_at, str(last.shown.get("reason", "")))
+    return Novelty(True, last.shown["seen"], last.sent_at, str(last.shown.get("reason", "")),
+                   str(last.shown.get("trend", "")))
 
 
 def last_held(history: Sequence[HistoryEntry], digests: Sequence[PastDigest], start: datetime,

@@ -317,3 +317,17 @@ def test_the_review_hint_comes_back_after_a_1on1_left_unreviewed(
                   ("Tuesday 05 January", "Tuesday 12 January", "Tuesday 19 January"))
     assert "manageup review</code>" in w1
     assert "manageup review" not in w2 and "manageup review</code>" in w3
+
+
+def test_the_same_word_on_the_last_1on1s_is_not_said_twice(
+        q: Quarter, by_week: dict[int, Week]) -> None:
+    """The sentence on the last four 1:1s, when the digest before said the same and the last
+    1:1 took place, is left out of the text part (the count and the strip still show it; the
+    HTML part keeps it). After one that did not take place it is said again, unchanged."""
+    two = "2 of the last 4 did not happen: 1 cancelled by Sam Rivera, 1 deleted."
+    one = "1 of the last 4 did not happen: 1 cancelled by Sam Rivera."
+    text = {n: flat(w.text) for n, w in by_week.items() if w.text}
+    assert two in text[9] and two not in text[10]  # W9's 1:1 held, nothing new
+    assert two in text[11]  # W10's was cancelled after its digest: said again
+    assert one in text[12] and one not in text[13]
+    assert one in flat(html_part(q, "Tuesday 30 March"))

@@ -214,7 +214,7 @@ SHOWN: dict[str, Check] = {
     "probes": _list_of(_tuple(_id, _one_of(PROBE_FIELDS), _text(200, False), _text())),
     "career": _optional(_QUESTION), "know": _optional(_QUESTION), "end": _when,
     "checkin": _optional(_QUESTION),
-    "seen": _seen, "reason": _text(),
+    "seen": _seen, "reason": _text(), "trend": _text(),
 }
 
 
