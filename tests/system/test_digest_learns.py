@@ -331,3 +331,20 @@ def test_the_same_word_on_the_last_1on1s_is_not_said_twice(
     assert two in text[11]  # W10's was cancelled after its digest: said again
     assert one in text[12] and one not in text[13]
     assert one in flat(html_part(q, "Tuesday 30 March"))
+
+
+def test_unchanged_lists_that_ask_nothing_take_no_room(q: Quarter,
+                                                       by_week: dict[int, Week]) -> None:
+    """What the user knows about Sam is listed in the text part while it is new (W1, and
+    W2 with what W1's review learned); unchanged after that it takes no line there, and the
+    HTML part lists it. The user's own career goals, unchanged, fold to one line that also
+    points to the career question the Lead asks."""
+    w2 = block(by_week[2].text, "6. The relationship")
+    assert "What you know about Sam Rivera: - NEW: Wants bad news in writing first - Came " \
+        "from finance; likes the numbers first" in w2
+    later = [n for n, w in by_week.items() if w.text and "What you know about" in w.text]
+    assert later == [1, 2]
+    assert "Wants bad news in writing first" in html_part(q, "Tuesday 30 March")
+    career = block(by_week[13].text, "5. Career")
+    assert career.startswith("Your goals: as before (2). Ask: see Lead 3. On 02 Feb")
+    assert career.count("see Lead 3") == 1
