@@ -32,27 +32,32 @@ def date_of(block: bytes, prop: bytes) -> date | None:
 def stale_override(block: bytes, since: date, until: date) -> bool:
     """An override of one instance (RECURRENCE-ID, no RANGE) that lies surely outside
     [since, until] both where the instance was and where it moved to: expanding the
-    series over that range gives the same occurrences without it. Unsure means no.
-    Every line is found by a search at C speed: a series of thousands of moved instances
-    is thousands of blocks."""
+    series over that range gives the same occurrences without it. Unsure means no."""
+    return _stale_at(block, since, until) is not None
+
+
+def _stale_at(block: bytes, since: date, until: date) -> date | None:
+    """Where the instance was, for a stale override (stale_override); else None. Every
+    line is found by a search at C speed: a series of thousands of moved instances is
+    thousands of blocks."""
     rid = block.find(b"\nrecurrence-id") + 14  # where the line goes on after the name
     if rid < 14 or block.find(b"\nrecurrence-id", rid) >= 0 or any(
             w in block for w in (b"\nrrule", b"\nrdate", b"\nexdate", b"\nduration")):
-        return False
+        return None
     if b"range" in block[rid:line_end(block, rid)]:
-        return False  # THISANDFUTURE changes every later instance too ("RANGE =" also)
+        return None  # THISANDFUTURE changes every later instance too ("RANGE =" also)
     sequence = block.find(b"\nsequence") + 9
     if sequence >= 9 and (block.find(b"\nsequence", sequence) >= 0 or not _SEQUENCE.fullmatch(
             value_of(block[sequence:line_end(block, sequence)]).strip())):
-        return False  # one the expansion cannot compare fails the whole series
+        return None  # one the expansion cannot compare fails the whole series
     was = date_of(block, b"recurrence-id")
     if was is None or since <= was <= until:
-        return False
+        return None
     start = date_of(block, b"dtstart")
     end = date_of(block, b"dtend") or start
     if start is None or end is None or end < start:
-        return False
-    return end < since or start > until
+        return None
+    return was if end < since or start > until else None
 
 
 _SEQUENCE = re.compile(rb"[0-9]{1,9}")
@@ -67,7 +72,9 @@ def stale_blocks(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date
     series as a one-off), not in one with a RANGE override (it moves the instance a stale
     one replaced, maybe into the range), nor beside another override of the same instance
     (give or take a day for time zones) that is not stale (the parse may take either)."""
-    stale = {i for i, b in blocks.items() if stale_override(b, since, until)}
+    where = {i: was for i, b in blocks.items()
+             if (was := _stale_at(b, since, until)) is not None}
+    stale = set(where)
     if not stale:
         return stale
     groups = {uid_of[i] for i in stale}
@@ -90,9 +97,7 @@ def stale_blocks(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date
     one_day = timedelta(days=1)
 
     def clash(i: int) -> bool:
-        was = date_of(blocks[i], b"recurrence-id")
-        others = taken.get(uid_of[i], set())
-        return was is None or None in others or bool({was - one_day, was, was + one_day}
-                                                     & others)
+        was, others = where[i], taken.get(uid_of[i], set())
+        return None in others or bool({was - one_day, was, was + one_day} & others)
 
     return {i for i in stale if uid_of[i] not in unsure and not clash(i)}

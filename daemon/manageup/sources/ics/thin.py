@@ -21,6 +21,7 @@ from itertools import accumulate
 from manageup.sources.ics import prefilter, text
 from manageup.sources.ics.chunkscan import WS, unfold
 from manageup.sources.ics.stale import stale_blocks
+from manageup.sources.ics.text import UID_LINE
 
 # A group with fewer events is left to select: thinning it costs more than it saves.
 THIN_MIN = 32
@@ -29,13 +30,16 @@ _BATCH = 256  # events unfolded and lower-cased at once: the batch's copies are 
 
 
 def _read(data: bytes, spans: Sequence[tuple[int, int]], last: int | None) \
-        -> tuple[dict[int, bytes], dict[int, bytes]] | None:
-    """Each event as select reads it (unfolded, lower-cased, without its VALARMs) and its
-    UID as written, a batch of events at a time (text.lowered keeps every offset, so a
-    batch is lowered at once and cut where each event ends): only the lower-cased views
-    stay, one copy of the group's events. The feed's last event carries the trailer: its
-    view ends at its END:VEVENT line; None when anything but END:VCALENDAR follows."""
-    blocks, exact = {}, {}
+        -> tuple[dict[int, bytes], dict[int, bytes], dict[int, bytes]] | None:
+    """Each event as select reads it (unfolded, lower-cased, without its VALARMs), its UID
+    as written and its UID as select keys it, a batch of events at a time (text.lowered
+    keeps every offset, so a batch is lowered at once and cut where each event ends):
+    only the lower-cased views stay, one copy of the group's events. The feed's last
+    event carries the trailer: its view ends at its END:VEVENT line; None when anything
+    but END:VCALENDAR follows."""
+    blocks: dict[int, bytes] = {}
+    exact: dict[int, bytes] = {}
+    uids: dict[int, bytes] = {}
     for at in range(0, len(spans), _BATCH):
         texts = [unfold(data[a:b]) for a, b in spans[at:at + _BATCH]]
         low = text.lowered(b"".join(texts))
@@ -48,10 +52,18 @@ def _read(data: bytes, spans: Sequence[tuple[int, int]], last: int | None) \
                 if close < 0 or view[cut:] not in _TRAILER:
                     return None
                 view, raw = view[:cut], raw[:cut]
-            exact[i] = prefilter.exact_uid(raw, view, (0, len(view)))
-            nested = view.find(b"\nbegin:", 1) >= 0
-            blocks[i] = prefilter.own(view, (0, len(view))) if nested else view
-    return blocks, exact
+            if view.find(b"\nbegin:", 1) >= 0:  # a VALARM: only the event's own lines
+                blocks[i] = prefilter.own(view, (0, len(view)))
+                exact[i] = prefilter.exact_uid(raw, view, (0, len(view)))
+                uids[i] = prefilter.block_uid(blocks[i])
+                continue
+            # Nothing nested: the first UID line is the event's, as written and as select
+            # keys it (exact_uid and block_uid, from one search).
+            blocks[i] = view
+            m = UID_LINE.search(view)
+            exact[i] = text.value_of(raw[m.start() + 3:m.end()]).strip() if m else b""
+            uids[i] = text.value_of(m.group(0)[3:]).replace(b"\\", b"").strip() if m else b""
+    return blocks, exact, uids
 
 
 def stale(data: bytes, spans: Sequence[tuple[int, int]], last: int | None, key: bytes,
@@ -62,8 +74,7 @@ def stale(data: bytes, spans: Sequence[tuple[int, int]], last: int | None, key: 
     read = _read(data, spans, last)
     if read is None:
         return set()
-    blocks, exact = read
-    uid_of = {i: prefilter.block_uid(block) for i, block in blocks.items()}
+    blocks, exact, uid_of = read
     # Each event's own UID must be the key: an event here only for its VALARM's UID
     # belongs to another group of select's, which may have events elsewhere.
     if any(uid.translate(None, WS) != key for uid in uid_of.values()):
