@@ -147,6 +147,23 @@ def test_feed_cache_fingerprint_covers_every_module_of_the_fast_path() -> None:
     assert loaded <= set(cache._CODE)
 
 
+def test_feed_cache_fingerprint_covers_every_module_a_fetch_reads_with() -> None:
+    # A fresh process reuses the cut and expanded feed when the stamp is the same: a fix
+    # to how values are read (values.py, which the parse imports) or to the boss's names
+    # the cut looks for (detect.boss_names) must make a new one. Modules that shape no
+    # entry (the cache itself, files, errors, the config, whose repr is in the stamp) aside.
+    code = ("import sys; from manageup.sources.ics.source import IcsSource; "
+            "from manageup.sources.ics import parse, precut, prefilter, feedcache; "
+            "from manageup.detect import boss_names; "
+            "print(' '.join(m for m in sys.modules if m.startswith('manageup')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={"PYTHONPATH": CHILD_PYTHONPATH})
+    shape_nothing = {"manageup.sources.ics.feedcache", "manageup.cache", "manageup.files",
+                     "manageup.errors", "manageup.config", "manageup.configvalues",
+                     "manageup.kinds", "manageup"}
+    assert set(out.stdout.split()) - shape_nothing <= set(cache._CODE)
+
+
 def test_this_and_future_spelled_with_a_blank_before_the_equals_sign() -> None:
     # icalendar strips the parameter's name: this is RANGE=THISANDFUTURE, and from
     # 2024-02-01 on every instance is an hour later.

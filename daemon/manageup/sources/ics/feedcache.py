@@ -52,7 +52,8 @@ _CODE = ("manageup.sources", "manageup.sources.ics", "manageup.sources.ics.sourc
          "manageup.sources.ics.chunkscan", "manageup.sources.ics.plainchunk",
          "manageup.sources.ics.anychunk", "manageup.sources.ics.text", "manageup.model",
          "manageup.sources.ics.thin", "manageup.sources.ics.stale",
-         "manageup.sources.ics.asciiforms", "manageup.titles", "manageup.away",
+         "manageup.sources.ics.asciiforms", "manageup.sources.ics.values", "manageup.titles",
+         "manageup.away", "manageup.detect",  # detect: the boss's names the cut looks for
          "icalendar", "recurring_ical_events", "x_wr_timezone")
 
 
