@@ -44,7 +44,7 @@ class CaldavSource(KeepsSyncState):
         self._state: dict[str, Any] | None = None  # the last state seen, for read-only runs
         self._client: Any = None
         self._auth = "basic"  # or "digest", learnt from the server and kept in the state
-        # Expansions per resource for one range, reused while the resource's etag holds.
+        # Expansions per resource for one range, reused while the resource's text holds.
         self._expansions = Expansions(self.key, repr(cal))
 
     # -- the connection --------------------------------------------------------------------
