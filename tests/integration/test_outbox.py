@@ -13,6 +13,8 @@ import pytest
 
 from manageup.cli import main
 from manageup.config import Config, load_config
+from manageup.cycle import make_sources, run_cycle
+from manageup.deliver import make_transport
 from manageup.store import LedgerRow, Store
 from tests.conftest import SmtpServer, at, run_cycles
 from tests.integration.test_ledger_daemon import crash_mid_send, override
@@ -59,15 +61,22 @@ def uncertain_line(row: LedgerRow) -> str:
             f"copies (Message-ID {row.message_id})")
 
 
-def test_a_second_crash_mid_send_sends_no_third_copy(smtp_example, tmp_path, caplog) -> None:
+def test_a_second_crash_mid_send_sends_no_third_copy(example: Path, smtp_example, tmp_path,
+                                                     caplog) -> None:
     """Killed right after the server took the mail, twice: the first crash earns one
     resend (DESIGN.md, delivery semantics), the second none, and the log says why."""
     make, server = smtp_example
-    cfg = make()
+    cfg = make(f'archive_dir = "{example / "archive"}"\n')
     crash_mid_send(cfg, tmp_path, DUE)
     crash_mid_send(cfg, tmp_path, "2026-11-25T16:10:00+01:00")  # the resend, killed too
     assert only_row(cfg).state == "pending"
-    run_cycles(cfg, at("2026-11-25T16:20+01:00"), at("2026-11-26T10:00+01:00"),
+    store = Store.open(cfg.store.path)
+    report = run_cycle(cfg, store, make_sources(cfg), make_transport(cfg),
+                       at("2026-11-25T16:20+01:00"))
+    store.close()
+    assert (report.sent, len(report.failed)) == ([], 1)  # given up on: not counted as sent
+    assert not (example / "archive").exists()
+    run_cycles(cfg, at("2026-11-25T16:40+01:00"), at("2026-11-26T10:00+01:00"),
                timedelta(minutes=20))
     msgs = server.handler.messages
     assert len(msgs) == 2 and msgs[0]["Message-ID"] == msgs[1]["Message-ID"]
@@ -104,10 +113,12 @@ def test_a_permanent_failure_waits_an_hour_and_says_fix_this(smtp_example, caplo
                               "(fix this; next try in an hour)"]
     assert "550" in row.last_error
     server.handler.reply = None  # fixed: sent at the next try, not before
-    run_cycles(cfg, "2026-11-25T16:05:00+01:00", "2026-11-25T17:05:00+01:00",
-               timedelta(minutes=5))
+    with caplog.at_level(logging.INFO):
+        run_cycles(cfg, "2026-11-25T16:05:00+01:00", "2026-11-25T17:05:00+01:00",
+                   timedelta(minutes=5))
     (msg,) = server.handler.messages
     assert parsedate_to_datetime(msg["Date"]) == at("2026-11-25T17:00+01:00")
+    assert f"sent the mail for {TITLE} (2026-11-26T10:00:00+01:00) via smtp" in caplog.messages
 
 
 def test_a_temporary_failure_is_tried_again_within_minutes(smtp_example, caplog) -> None:
