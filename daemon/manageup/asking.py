@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from manageup.digestmodel import Question
 from manageup.model import HistoryEntry, Snapshot
@@ -44,9 +45,10 @@ def question_banks() -> dict[str, tuple[Question, ...]]:
     raw = tomllib.loads((Path(__file__).parent / "questions.toml").read_text("utf-8"))
     banks: dict[str, tuple[Question, ...]] = {}
 
-    def add(name: str, rows: list[dict[str, str]]) -> None:
+    def add(name: str, rows: list[dict[str, Any]]) -> None:
         banks[name] = tuple(Question(r["id"], name, r["text"], tuple(r.get("topics", ())),
-                                     r.get("stage", "")) for r in rows)
+                                     r.get("stage", ""), r.get("advice", False) is True)
+                            for r in rows)
 
     for name, value in raw.items():
         if isinstance(value, dict):
@@ -64,6 +66,13 @@ def bank_ids(*names: str) -> frozenset[str]:
 def career_ids() -> frozenset[str]:
     """Questions whose answer is career advice: kept as notes, shown in Career."""
     return bank_ids("career", "review_cycle")
+
+
+def advice_ids() -> frozenset[str]:
+    """Career questions that ask what to do: a real answer to one is advice, and a
+    suggested owe (manageup.followup.is_advice)."""
+    return frozenset(q.id for n in ("career", "review_cycle") for q in question_banks()[n]
+                     if q.advice)
 
 
 def person_questions() -> tuple[Question, ...]:

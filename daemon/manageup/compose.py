@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from manageup.asking import (
     Picker,
     Situation,
+    advice_ids,
     bank_ids,
     career_ids,
     person_questions,
@@ -27,7 +28,7 @@ from manageup.digestmodel import (
     Relationship,
 )
 from manageup.feel import direction, ratings
-from manageup.followup import goal_status, news_in_writing
+from manageup.followup import goal_status, is_advice, news_in_writing
 from manageup.knowing import known_questions
 from manageup.lead import MOST, PACKED, lead_with
 from manageup.leadfill import fill
@@ -76,8 +77,11 @@ def compose(snapshot: Snapshot, match: Match, history: Sequence[HistoryEntry], n
         by_kind.setdefault(i.kind, []).append(i)
     picker = Picker(snapshot, config.digest.question_cooldown, now)
     advice = [n for n in snapshot.notes if n.question_id in career_ids()]
+    asks = advice_ids()
+    # Only advice moves the talk on to following it through: not their path, nor a "yes".
     sit = situation(history, occ.start, now, config.career.review_dates,
-                    len(by_kind.get("career", [])), len(advice))
+                    len(by_kind.get("career", [])),
+                    sum(is_advice(n.question_id, n.text, asks) for n in advice))
 
     # Dates are judged at the meeting: an item due on Monday is late at Tuesday's 1:1,
     # though the digest goes out on Monday, when it can still be done. Every day count
@@ -240,8 +244,8 @@ def _days_since_asked(snapshot: Snapshot, history: Sequence[HistoryEntry], bank_
 
 def _career(notes: Sequence[Note], snapshot: Snapshot, goals: list[Item], picker: Picker,
             at: datetime, config: Config, sit: Situation) -> CareerSection:
-    """`notes`: the career advice on record. `at`: the meeting, where every day count is
-    judged."""
+    """`notes`: the boss's career answers on record, advice or not. `at`: the meeting,
+    where every day count is judged."""
     advice = sorted((replace(n, created=n.created.astimezone(config.zone)) for n in notes),
                     key=lambda n: n.created, reverse=True)
     said = {n.text for n in advice}
@@ -270,6 +274,7 @@ def _career(notes: Sequence[Note], snapshot: Snapshot, goals: list[Item], picker
         mentor_name=config.career.mentor_name,
         advice=tuple(advice[:3]),
         owed=owed,
+        asks_advice=advice_ids(),
     )
 
 

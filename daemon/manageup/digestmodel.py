@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from manageup.followup import is_advice
 from manageup.model import PROBE_FIELDS, BossWeek, Item, Note
 from manageup.novelty import Novelty, seen
 from manageup.picture import Month
@@ -20,6 +21,7 @@ class Question:
     text: str
     topics: tuple[str, ...] = ()  # word stems an answer would use (manageup.knowing)
     stage: str = ""  # career questions: the stage of the talk they suit (manageup.asking)
+    advice: bool = False  # it asks what to do: a real answer is a suggested owe
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,13 @@ class CareerSection:
     stale: bool
     talk_with: str
     mentor_name: str
-    advice: tuple[Note, ...] = ()  # what the boss advised, newest first
+    advice: tuple[Note, ...] = ()  # what the boss advised or said of careers, newest first
     owed: dict[str, int] = field(default_factory=dict)  # advice text: its open owe's id
+    asks_advice: frozenset[str] = frozenset()  # the career questions that ask what to do
+
+    def verb(self, n: Note) -> str:
+        """Advice is told as advised; their path, or a bare "yes", as said: no owe either."""
+        return "advised" if is_advice(n.question_id, n.text, self.asks_advice) else "said"
 
 
 @dataclass(frozen=True)
@@ -176,7 +183,7 @@ class SinceLast:
     when: datetime  # the last 1:1 that took place
     days: int  # from it to this one
     answered: tuple[tuple[Item, str, str], ...] = ()  # goal, probe label, the answer
-    advised: tuple[Note, ...] = ()
+    advised: tuple[Note, ...] = ()  # career answers: advice, or what else they said
     said: tuple[Note, ...] = ()  # their answer to the check-in question
     learned: tuple[Item, ...] = ()  # about the boss as a person
     agreed: tuple[Item, ...] = ()  # needs and owes that came out of it

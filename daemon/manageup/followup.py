@@ -3,7 +3,9 @@ review calls to write one item.
 
 - Advice the boss gave in a 1:1, and their answer on how the user's work can help one of
   their goals, are things to do: each becomes an owe that remembers the day it was said
-  (`advised`), and the digests after ask whether it was done.
+  (`advised`), and the digests after ask whether it was done. Only advice: the answer to a
+  career question that asks what to do (tagged `advice` in questions.toml), and more than
+  a bare "yes", "no", "maybe" or "don't know". Other answers are kept as said, no owe.
 - A goal's status reads the items linked to it (`--goal`) and what review recorded of
   them: one owed or needed and late at the 1:1 puts it at risk; a win noted, or one of them
   done, within the last four weeks keeps it on track; otherwise there is no news.
@@ -14,7 +16,7 @@ review calls to write one item.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -46,6 +48,31 @@ def goal_status(goal: Item, items: Iterable[Item], now: datetime, day: date) -> 
            for i in mine):
         return "on track"
     return "no news"
+
+
+# A bare answer: nothing to do in it. Matched against the whole answer, or each of its
+# parts between punctuation ("No, not really."), never word by word, since "Don't do it"
+# is made of such words and is advice.
+BARE = re.compile(
+    r"(?:i |we )?(?:yes|yeah|yep|yup|sure|ok|okay|fine|good|great|no|nope|nah|maybe|"
+    r"perhaps|probably|possibly|probably not|not really|not sure|unsure|not yet|not now|"
+    r"(?:do not|don't|dont) know|dunno|idk|no idea|nothing|none|n/?a|tbd|pass|hm+|um+|"
+    r"thanks|thank you|later|definitely|absolutely|of course|it depends|depends|"
+    r"we'll see|good question|(?:i'll|let me|i will) think about it|maybe later)"
+    r"(?: (?:yet|really|for now|sorry|thanks))?")
+
+
+def bare_answer(text: str) -> bool:
+    """An answer with nothing to do in it: a bare yes, no, maybe or don't know, or filler."""
+    parts = re.split(r"[^\w\s'/]+", text.casefold().replace("’", "'"))
+    said = [" ".join(p.split()) for p in parts if p.strip()]
+    return all(BARE.fullmatch(p) for p in said)
+
+
+def is_advice(question: str, text: str, asks_advice: Set[str]) -> bool:
+    """An answer is advice, a suggested owe, when its question asked what to do
+    (`asks_advice`: those questions' ids) and it says more than a bare yes or no."""
+    return question in asks_advice and not bare_answer(text)
 
 
 def _stems(text: str, stems: tuple[str, ...]) -> bool:

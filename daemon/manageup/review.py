@@ -15,7 +15,7 @@ from manageup import feel
 from manageup.calledoff import called_off_keys, latest_digests
 from manageup.cli.values import split_due
 from manageup.errors import UsageError
-from manageup.followup import suggest_owe
+from manageup.followup import bare_answer, is_advice, suggest_owe
 from manageup.kinds import RISK_STATE
 from manageup.model import KINDS, MAX_TEXT, Item
 from manageup.store import DigestRecord, Store
@@ -192,7 +192,8 @@ def interactive(store: Store, p: Plan, now: datetime, ask: Prompt, say: Say) -> 
                 _record_answer(store, p, goal.id, fld, a, now, s)
             progress.answered(f"probe:{goal.id}")
     for q, heading, prompt, record in (
-            (p.career, "Career question", "Their advice", _record_advice),
+            (p.career, "Career question", "Their advice" if p.career and p.career[0] in
+             _advice_ids() else "Their answer", _record_advice),
             (p.know, "Get to know them", "What did you learn?", _record_about),
             (p.checkin, "Check in", "What did they say?", _record_checkin)):
         if q and progress.left(q[0]):
@@ -274,14 +275,6 @@ def _risk_update(store: Store, risk_id: int, state: str, now: datetime) -> str:
     return f"risk #{risk_id} {said} on {now:%d %b}"
 
 
-def terminal_ask(prompt: str) -> str:
-    """input() with GNU readline loaded: arrow keys move and recall earlier answers
-    instead of landing in the text as escape codes."""
-    import readline  # noqa: F401  (imported for its side effect on input())
-
-    return input(prompt)
-
-
 def apply_flags(store: Store, p: Plan, now: datetime, *, done: Sequence[int] = (),
                 drop: Sequence[int] = (), answers: Sequence[tuple[str, str]] = (),
                 advice: str = "", flagged: Sequence[int] = (), about: str = "",
@@ -359,16 +352,23 @@ def _record_answer(store: Store, p: Plan, goal: int, fld: str, text: str, now: d
     """How the user's work can help a goal is something to do: a suggested owe too."""
     store.update_item(goal, fields={fld: text})
     s.add(f"goal #{goal}: {fld.replace('_', ' ')} recorded")
-    if fld == "how_i_can_help":
+    if fld == "how_i_can_help" and not bare_answer(text):
         s.suggest.append((text, goal))
 
 
 def _record_advice(store: Store, p: Plan, question: str, text: str, now: datetime,
                    s: Summary) -> None:
-    """Advice is kept as said (career, later digests) and suggested as an owe."""
+    """Kept as said (career, later digests); advice is suggested as an owe too."""
     store.add_note(text, now, p.digest.id, question)
-    s.add("career advice noted")
-    s.suggest.append((text, None))
+    advice = is_advice(question, text, _advice_ids())
+    s.add(f"career {'advice' if advice else 'answer'} noted")
+    if advice:
+        s.suggest.append((text, None))
+
+
+def _advice_ids() -> frozenset[str]:
+    from manageup.asking import advice_ids  # see _answered
+    return advice_ids()
 
 
 def _reviewed(store: Store, p: Plan, now: datetime, s: Summary) -> None:

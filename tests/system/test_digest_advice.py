@@ -74,6 +74,8 @@ def _play(q: Quarter) -> None:
     q.mu("add", "risk", "Audit finding on access reviews", "--type", "incident",
          "--action", "Access reviewed for all admins", now=t0)  # 14
     q.mu("add", "risk", "Q2 launch may slip two weeks", now=t0)  # 15: ahead, by default
+    # A career goal on record: W1's career question asks for advice (issue 26.4).
+    q.mu("add", "career", "Grow into a staff role", now=t0)  # 16
     q.send(t0)  # sees W0 and W1 ahead
     q.change("2027-01-02T12:00+01:00", "deleted", tuesday(0))
     q.change("2027-01-12T12:00+01:00", "one-off", "2027-01-14T14:00",
@@ -344,7 +346,7 @@ def test_review_takes_what_people_type(q: Quarter) -> None:
     child.expect(r"#2 owe: .*or skip\? ")
     child.sendline("o")
     # W1's career advice, made an owe (issue 26.4): review asks whether it was done.
-    child.expect(r"#16 owe: Take the cross-team project\s+done, open, drop or skip\? ")
+    child.expect(r"#17 owe: Take the cross-team project\s+done, open, drop or skip\? ")
     child.sendline("o")
     child.expect(r"Goal #6: .*Their answer \(Enter to skip\): ")
     child.sendline("The budget is capped")

@@ -47,9 +47,11 @@ def _sent_digest(make_config, goal: bool = False) -> tuple[Store, Any]:
     store.add_item("win", "Shipped v2", NOW - timedelta(days=2))  # 2
     if goal:
         store.add_item("goal", "Cut spend", NOW - timedelta(days=2))  # 3
+    # A career goal on record: the career question asks for advice, which makes an owe.
+    store.add_item("career", "Lead a project", NOW - timedelta(days=2))
     d = compose(store.snapshot(), match, history, NOW, cfg)
     render(d)
-    assert d.career.question and d.relationship.get_to_know
+    assert d.career.question and d.career.question.advice and d.relationship.get_to_know
     store.record_sent_digest(d.meeting.key, d.item_ids, d.question_ids, NOW,
                              start=d.meeting.start, title=d.meeting.title, shown=d.shown())
     return store, d
@@ -155,7 +157,8 @@ def test_an_answer_too_long_is_asked_again_not_the_end_of_the_review(make_config
     assert sum("keep it under 10000" in line for line in said) == 3
     assert [n["text"] for n in store.notes()] == ["Take the platform role"]
     assert [i.text for i in store.items("about")] == ["Was a chef"]
-    assert "added win #5" in summary.changed
+    (win,) = [i for i in store.items("win") if i.text == "Shipped"]
+    assert f"added win #{win.id}" in summary.changed
     assert store.digest(rec.id).reviewed_at is not None
 
 

@@ -75,7 +75,8 @@ def test_dates_a_year_away_carry_their_year(make_config) -> None:
                    due=date(2027, 11, 30))
     store.add_item("need", "Sign-off on the rota", NOW - timedelta(days=2),
                    due=date(2026, 12, 9))
-    store.add_note("Broaden into operations", NOW - timedelta(days=380), None, "career-path")
+    store.add_note("Broaden into operations", NOW - timedelta(days=380), None,
+                   "career-next-step")  # a question that asks for advice
     rendered = render(compose(store.snapshot(), match, history, NOW, cfg))
     text = " ".join(rendered.text.split())
     assert "due Tue 30 Nov 2027" in text

@@ -40,7 +40,7 @@ def review(ctx: Context) -> int:
                 raise UsageError("review asks questions and needs a terminal; without one, "
                                  "use the flags (--done, --drop, --answer, ...; see --help)")
             try:
-                summary = rv.interactive(store, p, now, rv.terminal_ask,
+                summary = rv.interactive(store, p, now, terminal_ask,
                                          lambda line: print(for_terminal(line)))
             except (KeyboardInterrupt, EOFError):
                 print("\nStopped; what you answered so far is saved.")
@@ -49,3 +49,11 @@ def review(ctx: Context) -> int:
         store.close()
     print(for_terminal("\n".join(summary.changed)) if summary.changed else "Nothing changed.")
     return 0
+
+
+def terminal_ask(prompt: str) -> str:
+    """input() with GNU readline loaded: arrow keys move and recall earlier answers
+    instead of landing in the text as escape codes."""
+    import readline  # noqa: F401  (imported for its side effect on input())
+
+    return input(prompt)
