@@ -79,13 +79,14 @@ def _setup(make_config, career: bool = True):
     return cfg, store, match, history_of(occs, cfg), d
 
 
-def _next(store: Store, cfg, match, history):
+def _next(store: Store, cfg, match, history, html: bool = False) -> str:
     """The digest of the next 1:1, a week on: its recap tells what the last one heard."""
     week = timedelta(days=7)
     occ = replace(match.occurrence, start=match.occurrence.start + week,
                   end=match.occurrence.end + week)
-    return render(compose(store.snapshot(), replace(match, occurrence=occ), history,
-                          NOW + week, cfg)).text
+    r = render(compose(store.snapshot(), replace(match, occurrence=occ), history,
+                       NOW + week, cfg))
+    return r.html if html else r.text
 
 
 def test_an_answer_to_a_question_that_asks_no_advice_makes_no_owe(make_config) -> None:
@@ -101,6 +102,10 @@ def test_an_answer_to_a_question_that_asks_no_advice_makes_no_owe(make_config) -
     assert "- Sam Rivera said: Started in support, then ran the helpdesk" in text  # recap
     assert "On 03 Dec Sam Rivera said: Started in support" in text  # Career
     assert "advised" not in text and "done?" not in text.lower()
+    page = _next(store, cfg, match, history, html=True)
+    assert ">Sam Rivera said: Started in support, then ran the helpdesk</li>" in page
+    assert "On 03 Dec Sam Rivera said: Started in support, then ran the helpdesk</p>" in page
+    assert "advised" not in page
 
 
 def test_a_bare_answer_to_an_advice_question_makes_no_owe(make_config) -> None:
