@@ -140,7 +140,9 @@ VERBS: tuple[Verb, ...] = (
                arg("--drop", type=int, nargs="+", metavar="ID", help="items dropped"),
                arg("--answer", nargs=2, action="append", metavar=("GOAL_ID", "TEXT"),
                    help="the boss's answer to that goal's suggested question"),
-               arg("--advice", metavar="TEXT", help="the boss's career advice"),
+               arg("--advice", metavar="TEXT",
+                   help="the boss's answer to the career question (advice, when that "
+                        "question asked for it, becomes a suggested owe)"),
                arg("--flagged", type=int, nargs="+", metavar="ID",
                    help="risks you flagged, still open (records the date; the next digest "
                         "asks for an update)"),
