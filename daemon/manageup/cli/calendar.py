@@ -29,9 +29,14 @@ def run(ctx: Context) -> int:
     transport = make_transport(config, dry_run=args.dry_run)
     fixed_now = ctx.now() if args.now else None
     watch = NoneFoundWatch(remember=not args.dry_run)
+    told: set[str] = set()  # held digests logged: by the daemon once each, not every cycle
 
     def cycle(now: datetime) -> CycleReport:
         report = cycle_with_store(config, sources, transport, fixed_now or now, args.dry_run)
+        for key, said in report.stuck:
+            if key not in told:
+                log.error("%s", said)
+                told.add(key)
         if not (report.skipped or report.held):  # it read nothing: it says so, no more
             watch.after(config, fixed_now or now, report.gathered)
         for title, due in report.waiting:
@@ -46,7 +51,7 @@ def run(ctx: Context) -> int:
                         bool(report.sent))
         if said:
             print(for_terminal(said))
-        return 1 if report.failed else 0
+        return 1 if report.failed or report.stuck else 0
     from manageup.service import Daemon, daemon_lock
 
     daemon = Daemon(cycle, config.service.poll_interval.total_seconds(),

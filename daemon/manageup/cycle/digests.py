@@ -95,6 +95,8 @@ def send_digest(cycle: Cycle, match: Match, history: Sequence[HistoryEntry],
     sent = cycle.outbox.post(letter, build)
     if sent is not None:
         (report.sent if sent else report.failed).append(occ.key)
+    elif said := cycle.outbox.held(letter):
+        report.stuck.append((occ.key, said))
 
 
 def _too_soon(cycle: Cycle, match: Match, letter: Letter) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from manageup.accounts import ACCOUNTS, dead, mark_dead
+from manageup.accounts import ACCOUNTS, DeadSignIn, dead, mark_dead
 from manageup.errors import DeliveryError, DeliverySignInExpired
 from manageup.store import LedgerKind, LedgerRow, LedgerState, SentDigest, Store
 from manageup.timing import backoff
@@ -57,8 +57,9 @@ class Outbox:
         row = self.row(letter)
         if row is not None and not row.may_try(self.now):
             return None
-        if row is not None and row.state is LedgerState.FAILED and self._signed_out():
-            return None  # held: calling the provider cannot help until the user signs in
+        if row is not None and row.state is LedgerState.FAILED and \
+                self._signed_out() is not None:
+            return None  # held (see held): calling the provider cannot help until then
         mail = build()
         if not self._send(letter, row, mail):
             return False
@@ -98,11 +99,23 @@ class Outbox:
 
         return SeriesThread(self.transport, self.store, letter.series, self.now)
 
-    def _signed_out(self) -> bool:
+    def held(self, letter: Letter) -> str:
+        """What to tell the user when post held this due letter for a dead sign-in: what
+        waits and the fix. "" when it is not held. Every `run --once` says it, since on
+        a timer each run is all the user sees."""
+        row = self.row(letter)
+        gone = self._signed_out()
+        if row is None or row.state is not LedgerState.FAILED or gone is None:
+            return ""
+        return (f"the digest for {letter.what} ({letter.deadline:%a %d %b %H:%M}) is held: "
+                f"the {gone.account.who} sign-in stopped working; "
+                f"{gone.account.fix(gone.reason)}, and it goes out at the next cycle")
+
+    def _signed_out(self) -> DeadSignIn | None:
         """The transport sends with a sign-in its provider refused (Gmail's is Google's):
         nothing goes out through it until the user signs in again."""
-        return any(a.delivery == self.transport.name and dead(self.store, a)
-                   for a in ACCOUNTS)
+        return next((d for a in ACCOUNTS if a.delivery == self.transport.name
+                     for d in [dead(self.store, a)] if d is not None), None)
 
     def _failed(self, letter: Letter, pending: LedgerRow, e: DeliveryError) -> None:
         store, now = self.store, self.now

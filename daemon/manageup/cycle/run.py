@@ -82,7 +82,7 @@ def run(cycle: Cycle) -> CycleReport:
 def outcome(report: CycleReport) -> tuple[bool, str]:
     """Whether the cycle went well, and what it did in a few words (`doctor` shows it).
     A cycle where something failed never says "nothing due": nobody knows that then."""
-    ok = not (report.gathered.failures or report.failed or report.missed)
+    ok = not (report.gathered.failures or report.failed or report.missed or report.stuck)
     said = [plural(len(report.sent), "message") + " sent" if report.sent
             else "nothing due" if ok else "nothing sent"]
     if report.gathered.failures:
@@ -90,6 +90,8 @@ def outcome(report: CycleReport) -> tuple[bool, str]:
                     + f" not read ({report.gathered.failures[0]})")
     if report.failed:
         said.append(plural(len(report.failed), "digest") + " failed")
+    if report.stuck:
+        said.append(plural(len(report.stuck), "digest") + " held for a sign-in")
     if report.missed:
         said.append(plural(len(report.missed), "digest") + " missed its meeting")
     return ok, "; ".join(said)
