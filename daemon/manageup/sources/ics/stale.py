@@ -71,7 +71,10 @@ def stale_blocks(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date
     alike (the parse keys the instances of a series, and a lone override without its
     series as a one-off), not in one with a RANGE override (it moves the instance a stale
     one replaced, maybe into the range), nor beside another override of the same instance
-    (give or take a day for time zones) that is not stale (the parse may take either)."""
+    (give or take a day for time zones) that is not stale (the parse may take either).
+    In a series with an override that is not stale, the first stale one stays: when the
+    parse refuses the master (a bad RRULE or DTSTART), the overrides alone are the
+    series, and one in the window is read as a moved instance only beside another."""
     where = {i: was for i, b in blocks.items()
              if (was := _stale_at(b, since, until)) is not None}
     stale = set(where)
@@ -87,9 +90,11 @@ def stale_blocks(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date
                 mastered.add(uid_of[i])
     unsure = {g for g in groups if g not in mastered or len(spelled[g]) != 1}
     taken: dict[bytes, set[date | None]] = {}
+    live: set[bytes] = set()  # the series with an override that is not stale
     for i, block in blocks.items():
         if i in stale or b"\nrecurrence-id" not in block:
             continue
+        live.add(uid_of[i])
         for m in _RECURRENCE_ID.finditer(block):
             if b"range" in m.group(0):
                 unsure.add(uid_of[i])
@@ -100,4 +105,9 @@ def stale_blocks(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date
         was, others = where[i], taken.get(uid_of[i], set())
         return None in others or bool({was - one_day, was, was + one_day} & others)
 
-    return {i for i in stale if uid_of[i] not in unsure and not clash(i)}
+    drop = {i for i in stale if uid_of[i] not in unsure and not clash(i)}
+    first: dict[bytes, int] = {}
+    for i in sorted(stale):  # blocks are numbered in the feed's order, here and in thin.py
+        if uid_of[i] in live:
+            first.setdefault(uid_of[i], i)
+    return drop - set(first.values())
