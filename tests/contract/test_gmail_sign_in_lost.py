@@ -94,7 +94,7 @@ def test_each_run_once_while_the_digest_is_held_fails_and_says_what_to_do(
         out, err = capsys.readouterr()
         assert [line.split(" ERROR ", 1)[1] for line in err.splitlines()
                 if " ERROR " in line] == [HELD]
-        assert out == "nothing sent; 1 digest held for a sign-in; the errors above say why.\n"
+        assert out == "nothing sent; 1 digest held; the errors above say why.\n"
     assert len(http.request_sequence) == 1  # held, not tried: Google is not asked again
 
     memory_keyring.values[("manageup", "google-token")] = token_json(

@@ -238,3 +238,42 @@ def test_smtp_auth_disabled_at_microsoft_says_so_not_the_password() -> None:
     assert "gmail" in said and "maildir" in said  # the other ways to deliver
     assert "stored password" not in said and "secret set" not in said
     assert "\n" not in said
+
+
+def test_each_run_once_while_a_refused_login_waits_fails_and_says_why(
+        example, tmp_path, monkeypatch, capsys) -> None:
+    """A refused SMTP login is retried hourly (not hammered); the timer's runs in between
+    leave the digest unsent, so each of them exits 1 and says what waits and the fix, not
+    only the run that was refused."""
+    from manageup.cli import main
+
+    server = _server()
+    server.start()
+    try:
+        creds = tmp_path / "creds"
+        creds.mkdir()
+        (creds / "smtp").write_text("wrong")
+        monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+        cfg_path = example / "config.toml"
+        cfg_path.write_text(cfg_path.read_text().replace(
+            '[delivery]\nmethod = "maildir"\nmaildir = "state/Maildir"\n',
+            server.delivery(f'username = "{USER}"')))
+        once = ["--config", str(cfg_path), "run", "--once", "--now"]
+        assert main([*once, "2026-11-25T16:00:00+01:00"]) == 1
+        capsys.readouterr()
+        tried = len(server.logins)  # type: ignore[attr-defined]  # smtplib tries each mechanism
+        assert tried > 0
+        assert main([*once, "2026-11-25T16:10:00+01:00"]) == 1
+        out, err = capsys.readouterr()
+        assert [line.split(" ERROR ", 1)[1] for line in err.splitlines()
+                if " ERROR " in line] == [
+            "the digest for Alex / Sam 1:1 (Thu 26 Nov 10:00) is not sent: "
+            f"127.0.0.1:{server.port} refused the login (535); check delivery.smtp.username "
+            "and the stored password (`manageup secret set smtp`); next try at 17:00"]
+        assert out == "nothing sent; 1 digest held; the errors above say why.\n"
+        assert len(server.logins) == tried  # type: ignore[attr-defined]  # not hammered
+        (creds / "smtp").write_text(PASSWORD)
+        assert main([*once, "2026-11-25T17:00:00+01:00"]) == 0
+        assert len(server.handler.raw) == 1
+    finally:
+        server.stop()

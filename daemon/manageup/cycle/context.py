@@ -29,7 +29,7 @@ class CycleReport:
     skipped: bool = False  # another cycle held the store's lock
     held: str = ""  # why this cycle did nothing: its clock far ahead of the last one's
     stuck: list[tuple[str, str]] = field(default_factory=list)  # (key, what to tell): due
-    # digests held for a dead sign-in (Outbox.held)
+    # digests left unsent after a failure (Outbox.held)
 
 
 @dataclass

@@ -100,16 +100,20 @@ class Outbox:
         return SeriesThread(self.transport, self.store, letter.series, self.now)
 
     def held(self, letter: Letter) -> str:
-        """What to tell the user when post held this due letter for a dead sign-in: what
-        waits and the fix. "" when it is not held. Every `run --once` says it, since on
-        a timer each run is all the user sees."""
+        """What to tell the user when post left this due letter unsent after a failure (a
+        dead sign-in, or its next try still to come): what waits, why and the fix. "" when
+        it is not held. Every `run --once` says it: on a timer each run is all one sees."""
         row = self.row(letter)
-        gone = self._signed_out()
-        if row is None or row.state is not LedgerState.FAILED or gone is None:
+        if row is None or row.state is not LedgerState.FAILED:
             return ""
-        return (f"the digest for {letter.what} ({letter.deadline:%a %d %b %H:%M}) is held: "
-                f"the {gone.account.who} sign-in stopped working; "
-                f"{gone.account.fix(gone.reason)}, and it goes out at the next cycle")
+        zone = self.now.tzinfo
+        what = f"the digest for {letter.what} ({letter.deadline.astimezone(zone):%a %d %b %H:%M})"
+        gone = self._signed_out()
+        if gone is not None:
+            return (f"{what} is held: the {gone.account.who} sign-in stopped working; "
+                    f"{gone.account.fix(gone.reason)}, and it goes out at the next cycle")
+        then = f"; next try at {row.next_try.astimezone(zone):%H:%M}" if row.next_try else ""
+        return f"{what} is not sent: {row.last_error}{then}"
 
     def _signed_out(self) -> DeadSignIn | None:
         """The transport sends with a sign-in its provider refused (Gmail's is Google's):

@@ -91,7 +91,7 @@ def outcome(report: CycleReport) -> tuple[bool, str]:
     if report.failed:
         said.append(plural(len(report.failed), "digest") + " failed")
     if report.stuck:
-        said.append(plural(len(report.stuck), "digest") + " held for a sign-in")
+        said.append(plural(len(report.stuck), "digest") + " held")
     if report.missed:
         said.append(plural(len(report.missed), "digest") + " missed its meeting")
     return ok, "; ".join(said)
