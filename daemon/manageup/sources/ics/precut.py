@@ -95,7 +95,7 @@ class _Cut:
         """The kept events under each UID key (an event with several keys is in each)."""
         groups: dict[bytes, list[int]] = {}
         for k in kept:
-            for key in self.keys[k]:
+            for key in dict.fromkeys(self.keys[k]):  # two UID lines alike: in it once
                 groups.setdefault(key, []).append(k)
         return groups
 
