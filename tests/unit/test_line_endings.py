@@ -68,7 +68,8 @@ def test_feed_over_a_megabyte_reads_the_same_on_both_paths(name: str,
     assert [f for f in fast(path) if f in CASES[name]] == CASES[name]
 
 
-@pytest.mark.parametrize("data", [b"A\rB\r\nC\nD\r", b"A\r\rB", b"\rA\r\n\r\n", b"A\nB"])
+@pytest.mark.parametrize("data", [b"A\rB\r\nC\nD\r", b"A\r\rB", b"\rA\r\n\r\n", b"A\nB",
+                                  b"A\r\nB\r", b"\r", b"A\r\n\r\rB\r\n", b"\xff\r\xfe"])
 def test_every_line_ending_becomes_one(data: bytes) -> None:
     """Lines as every reader here splits them (at LF, a CR before it dropped) are the
     lines the feed has, whatever ends them."""
@@ -89,3 +90,9 @@ def test_no_event_read_does_not_blame_boss_email(make_config, tmp_path: Path,
     out, err = capsys.readouterr()
     assert "boss.email" not in out + err
     assert "could not be read" in out and "mixed-event-cr@example.com" in err
+
+
+@pytest.mark.parametrize("data", [b"A\r\nB\r\n", b"A\nB", b"", b"\xff\r\n\xfe\r\n"])
+def test_a_feed_without_a_lone_cr_is_read_as_it_is(data: bytes) -> None:
+    """No copy of a 15 MB feed when none is needed (the common case)."""
+    assert line_ends(data) is data

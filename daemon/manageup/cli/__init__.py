@@ -29,6 +29,16 @@ def setup_logging(verbosity: int, daemon: bool = False) -> None:
     setup(verbosity, daemon)
 
 
+def one_shot() -> None:
+    """A verb that runs once and exits allocates mostly what lives until it exits (modules,
+    a feed's events): the collector's passes over them free next to nothing, and took
+    90 passes and 12 ms of a cold preview's CPU. Reference counting still frees the rest;
+    a pass runs only after 50,000 new container objects."""
+    import gc
+
+    gc.set_threshold(50_000, 20, 20)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from manageup.cli.parser import global_options, start_here
 
@@ -42,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         print(start_here(), end="")
         return 0
+    if not args.verb.daemon:
+        one_shot()
     setup_logging(args.verbose - args.quiet, daemon=args.verb.daemon)
     # After parsing: `--help` needs none of it.
     from manageup.cli.context import Context

@@ -1,0 +1,46 @@
+"""Issue 29.3: a one-shot verb (a cold `preview`) spends no CPU on the cycle collector's
+passes over what lives until the process ends; the daemon keeps collecting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ICS, config_text
+
+# Counted from when the verb is chosen (its logging set up) to when it returns: parsing
+# the command line comes before anyone knows the verb.
+PROBE = """
+import gc, json, sys
+import manageup.cli as cli
+before = []
+setup = cli.setup_logging
+def counting(*args, **kwargs):
+    before.append(sum(s["collections"] for s in gc.get_stats()))
+    setup(*args, **kwargs)
+cli.setup_logging = counting
+code = cli.main(sys.argv[1:])
+print(json.dumps([code, sum(s["collections"] for s in gc.get_stats()) - before[0]]))
+"""
+
+
+def passes(*argv: str) -> tuple[int, int]:
+    out = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                         check=True, env=os.environ.copy()).stdout
+    code, n = json.loads(out.strip().splitlines()[-1])
+    return code, n
+
+
+def test_a_cold_preview_runs_no_collector_pass_and_run_once_does(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config_text(ICS / "weekly_moved_cancelled_exdate.ics", tmp_path))
+    cfg.chmod(0o600)
+    now = ("--now", "2026-11-23T09:00+01:00")
+    # Before the change a cold preview of this small feed ran dozens (its imports alone).
+    assert passes("--config", str(cfg), "preview", *now) == (0, 0)
+    # The daemon's verb (a cycle every few minutes, for weeks) keeps the usual collector.
+    code, n = passes("--config", str(cfg), "-q", "run", "--once", *now)
+    assert code == 0 and n > 0
