@@ -48,6 +48,7 @@ def same(data: bytes, chunk: int = 600, *, cut: bool | None) -> bytes | None:
 REFUSED = {
     "bare_vevent_feed.ics": "no VCALENDAR around the events",
     "concatenated_vcalendars.ics": "a second VCALENDAR after the first",
+    "component_name_with_blanks.ics": "an event begun by a line other than BEGIN:VEVENT",
     "unterminated_last_event.ics": "an event never ended",
     "unterminated_only_event.ics": "an event never ended",
 }

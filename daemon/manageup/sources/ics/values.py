@@ -1,7 +1,7 @@
 """The feed's unfolded text made to say what it means before icalendar reads it, where
 icalendar would read a value wrongly and silently: an all-day date written with a TZID,
-and a time zone named with blanks around its TZID. Each fix runs only when a search of
-the lowercased text finds its case."""
+a time zone named with blanks around its TZID, and a component named with blanks around
+its name. Each fix runs only when a search of the lowercased text finds its case."""
 
 from __future__ import annotations
 
@@ -29,16 +29,27 @@ _TZID_PARAM_BLANKS = re.compile(
     rb';[ \t]*tzid[ \t]*=[ \t]*(?:"[ \t]*([^"\r\n]*?)[ \t]*"|([^";:\r\n]*?)[ \t]*)(?=[;:])', re.I)
 _TZID_PROP_BLANKS = re.compile(rb"^tzid[ \t]*:[ \t]*([^\r\n]*?)[ \t]*(\r?)$", re.I | re.M)
 
+# Blanks around a component's name ("BEGIN:VEVENT ", "END:VEVENT\t", "BEGIN: VEVENT"):
+# icalendar reads "VEVENT " as another component, so the event is never read as one (and
+# a bad value in it, which an event would only note, refuses the whole feed).
+_BLANK_NAMED = (b"begin: ", b"begin:\t", b"end: ", b"end:\t", b"begin ", b"end ",
+                b"begin\t", b"end\t")
+_BLANK_ENDED = (b" \r\n", b"\t\r\n", b" \n", b"\t\n")
+_COMPONENT_BLANKS = re.compile(rb"^(begin|end)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*(\r?)$",
+                               re.I | re.M)
+
 
 def as_meant(text: bytes) -> bytes:
     """`text` (unfolded) with dates that carry a TZID made plain dates, and the blanks
-    around every TZID taken away."""
+    around every TZID and every component's name taken away."""
     low = text.lower()
     if _SEEN_DATE.search(low):
         text = _DATE_WITH_TZID.sub(_date_without_zone, text)
     if _blank_around_a_tzid(low):
         text = _TZID_PARAM_BLANKS.sub(_param_trimmed, text)
         text = _TZID_PROP_BLANKS.sub(lambda m: b"TZID:" + m[1] + m[2], text)
+    if any(s in low for s in _BLANK_NAMED) or any(s in low for s in _BLANK_ENDED):
+        text = _COMPONENT_BLANKS.sub(lambda m: m[1] + b":" + m[2] + m[3], text)
     return text
 
 
