@@ -95,6 +95,8 @@ def career_stage(career_goals: int, advice: int) -> str:
 
 @dataclass(frozen=True)
 class Situation:
+    """What decides which questions a digest asks."""
+
     new_boss: bool = False
     after_cancel: bool = False
     review_on: date | None = None  # the performance review coming up, when it is near

@@ -16,6 +16,8 @@ from manageup.picture import Month
 
 @dataclass(frozen=True)
 class Question:
+    """A question from a bank (questions.toml)."""
+
     id: str
     bank: str
     text: str
@@ -26,6 +28,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Meeting:
+    """The 1:1 a digest is for."""
+
     title: str
     start: datetime
     end: datetime
@@ -45,6 +49,8 @@ class Meeting:
 
 @dataclass(frozen=True)
 class Ask:
+    """An open item to raise, with how long it has waited."""
+
     item: Item
     age_days: int
     carried: int  # 1:1s that took place with it on the digest (one-offs aside)
@@ -75,6 +81,8 @@ class Ask:
 
 @dataclass(frozen=True)
 class GoalProbe:
+    """A goal and its probes answered so far."""
+
     item: Item
     answered: tuple[tuple[str, str], ...]  # (label, answer)
     next_label: str  # empty when every probe is answered
@@ -85,6 +93,8 @@ class GoalProbe:
 
 @dataclass(frozen=True)
 class Risk:
+    """A risk to raise and what is prepared of it."""
+
     item: Item
     parts: tuple[tuple[str, str], ...]  # (label, text) that are filled in
     missing: tuple[str, ...]  # labels still to prepare; none once the boss has heard it
@@ -101,6 +111,8 @@ class Risk:
 
 @dataclass(frozen=True)
 class CareerSection:
+    """The digest's career part."""
+
     goals: tuple[Item, ...]
     question: Question | None
     strength: Question | None
@@ -138,6 +150,8 @@ class StripCell:
 
 @dataclass(frozen=True)
 class Relationship:
+    """How regularly the 1:1s took place lately."""
+
     window_days: int
     held: int
     expected: int | None
@@ -207,6 +221,8 @@ class SinceLast:
 
 @dataclass(frozen=True)
 class Digest:
+    """Everything one digest shows, ready to render."""
+
     meeting: Meeting
     me_name: str
     boss_name: str

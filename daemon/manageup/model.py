@@ -52,6 +52,8 @@ def cadence_days(starts: Iterable[datetime]) -> float | None:
 
 @dataclass(frozen=True)
 class Person:
+    """An attendee or organiser of an event."""
+
     email: str
     name: str = ""
     partstat: str = "NEEDS-ACTION"
@@ -103,12 +105,16 @@ class Occurrence:
 
 @dataclass(frozen=True)
 class Match:
+    """An occurrence judged a 1:1, and why."""
+
     occurrence: Occurrence
     reason: str
 
 
 @dataclass(frozen=True)
 class Item:
+    """A note in the store: an agenda item, a goal, an owe."""
+
     id: int
     kind: str
     text: str

@@ -22,6 +22,8 @@ HELD = ("scheduled", "moved")
 
 @dataclass(frozen=True)
 class Month:
+    """One month of the relationship picture: 1:1s held of those planned, and the rating."""
+
     label: str  # "Mar"
     held: int
     planned: int

@@ -24,6 +24,8 @@ STRIP_LENGTH = 12
 
 @dataclass(frozen=True)
 class Counts:
+    """1:1s held and expected over a window."""
+
     held: int
     expected: int
     cancelled: int

@@ -25,6 +25,8 @@ TEMPLATES = ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
 
 @dataclass(frozen=True)
 class Rendered:
+    """A digest as mail: subject, text and HTML."""
+
     subject: str
     text: str
     page: str  # the HTML part as the template wrote it, its CSS in a <style> block

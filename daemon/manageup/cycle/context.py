@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class CycleReport:
+    """What one cycle did."""
+
     sent: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)

@@ -18,6 +18,8 @@ log = logging.getLogger("manageup.cycle")  # part of the cycle, and logged as it
 
 @dataclass
 class Gathered:
+    """What reading every calendar once gave: occurrences, warnings and failures."""
+
     occurrences: list[Occurrence] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # Those of calendars read anew this time: the daemon's log says each once, not on

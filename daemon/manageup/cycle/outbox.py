@@ -39,6 +39,8 @@ class Letter:
 
 @dataclass(frozen=True)
 class Mail:
+    """One message waiting in the outbox."""
+
     message: EmailMessage
     record: SentDigest | None = None  # what a digest showed, kept with its "sent"
     then: Callable[[], None] | None = None  # once it is sent (a digest's archive copy)

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class FetchResult:
+    """What one read of a calendar gave: occurrences and warnings."""
+
     occurrences: list[Occurrence] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unchanged: bool = False  # the feed is as it was at the last fetch

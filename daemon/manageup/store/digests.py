@@ -17,6 +17,8 @@ from manageup.store.items import check_id, iso
 
 @dataclass(frozen=True)
 class DigestRecord:
+    """A digest as the store keeps it."""
+
     id: int
     key: str
     start: datetime

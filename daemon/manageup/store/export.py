@@ -30,6 +30,8 @@ ROW_WORDS = {
 
 @dataclass
 class ImportReport:
+    """What an import added and skipped."""
+
     added: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     renumbered: list[tuple[str, int, int]] = field(default_factory=list)  # table, old, new

@@ -54,6 +54,8 @@ TRANSITIONS: dict[LedgerState | None, frozenset[LedgerState]] = {
 
 @dataclass(frozen=True)
 class LedgerRow:
+    """One row of the send ledger."""
+
     key: str
     start: datetime  # the meeting's start for a digest; the deadline for a reminder/notice
     state: LedgerState

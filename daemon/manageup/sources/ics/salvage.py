@@ -118,6 +118,8 @@ def drop_junk(text: bytes, calendar: str) -> tuple[bytes, list[str]]:
 
 @dataclass
 class _Part:
+    """A component of the feed (a VEVENT, a VALARM), with its nesting."""
+
     name: bytes  # lower case
     first: int  # its BEGIN line
     last: int = -1  # its END line

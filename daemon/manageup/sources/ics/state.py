@@ -14,6 +14,8 @@ Expansion = tuple[datetime, datetime, ZoneInfo, list[Occurrence]]
 
 @dataclass
 class FeedState:
+    """What a feed's reader keeps between reads."""
+
     validators: dict[str, str] = field(default_factory=dict)  # a URL's ETag, Last-Modified
     stat: tuple[int, int, int] | None = None  # a file's mtime_ns, size and inode when read
     digest: bytes = b""  # SHA-256 of the feed as read
