@@ -1,5 +1,6 @@
 """Issue 29.3: a one-shot verb (a cold `preview`) spends no CPU on the cycle collector's
-passes over what lives until the process ends; the daemon keeps collecting."""
+passes over what lives until the process ends, nor on the interpreter's last pass at exit;
+the daemon keeps collecting."""
 
 from __future__ import annotations
 
@@ -44,3 +45,27 @@ def test_a_cold_preview_runs_no_collector_pass_and_run_once_does(tmp_path: Path)
     # The daemon's verb (a cycle every few minutes, for weeks) keeps the usual collector.
     code, n = passes("--config", str(cfg), "-q", "run", "--once", *now)
     assert code == 0 and n > 0
+
+
+# The interpreter's last pass, as it exits: its report is the last line on stderr.
+AT_EXIT = """
+import gc, json, os, sys
+def report(phase, info):
+    if phase == "stop" and info["generation"] == 2:
+        os.write(2, ("\\n" + json.dumps(info["collected"])).encode())
+gc.callbacks.append(report)
+from manageup.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_preview_exits_without_a_last_collector_pass(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config_text(ICS / "weekly_moved_cancelled_exdate.ics", tmp_path))
+    cfg.chmod(0o600)
+    proc = subprocess.run([sys.executable, "-c", AT_EXIT, "--config", str(cfg), "preview",
+                           "--now", "2026-11-23T09:00+01:00"], capture_output=True, text=True,
+                          check=True, env=os.environ.copy())
+    assert "Subject:" in proc.stdout
+    # Without the freeze the last pass walked everything alive and freed hundreds of objects.
+    assert json.loads(proc.stderr.strip().splitlines()[-1]) == 0
