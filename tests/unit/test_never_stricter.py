@@ -180,3 +180,14 @@ def test_a_zone_defined_nowhere_is_named() -> None:
     assert r.warnings == ["work: event zone-nowhere@example.com names the time zone "
                           "'Head Office', which the feed does not define; read in your own "
                           "time zone"]
+
+
+def test_an_override_whose_uid_ends_in_a_blank_is_the_series_own() -> None:
+    """The cancelled instance of 3 December names the series' UID with a blank and a tab
+    after it: it is that instance, called off, not shown as held."""
+    name = "override_uid_with_trailing_blank.ics"
+    source = IcsSource(Calendar(type="ics", path=ICS / name), DEFAULT)
+    for occs in (parse_occurrences((ICS / name).read_bytes(), *NOV, BERLIN).occurrences,
+                 source.fetch(*NOV, BERLIN).occurrences):
+        dec3 = [o for o in occs if o.start == at("2026-12-03T10:00+01:00")]
+        assert [(o.uid, o.status) for o in dec3] == [("uid-blank@example.com", "CANCELLED")]

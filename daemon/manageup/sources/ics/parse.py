@@ -102,6 +102,11 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         if not uid:
             uid = _stable_uid(comp)
             comp["UID"] = uid
+        elif uid != uid_prop:
+            # The expansion matches an override to its series by the UID as written: one
+            # with a blank after it ("UID:x " on a moved or cancelled instance) would be
+            # an event of its own, beside the instance it replaces.
+            comp["UID"] = uid
         lost = _zone_defined_nowhere(comp)
         if lost and lost not in lost_zones:  # once per zone: a feed may have thousands
             lost_zones.add(lost)
