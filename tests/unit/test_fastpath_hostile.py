@@ -429,3 +429,19 @@ def test_boss_address_with_an_escaped_line_break_inside(line: bytes) -> None:
     assert b"hostile@example.com" in select(data, _needles(cfg))[0]
     same_answers(data)
     _cut_changes_nothing(data, cfg)
+
+
+@pytest.mark.parametrize("blank", ["\u00a0", "\u2003", "\x1f", " \t"])
+def test_a_cancelled_instance_whose_uid_ends_in_any_blank(blank: str) -> None:
+    # The cancelled instance names nobody, so select keeps it only under the series' UID:
+    # the whole parse and the fast path must take a UID ending in a blank alike.
+    series = ("BEGIN:VEVENT\r\nUID:w@example.com\r\nDTSTART:20261105T090000Z\r\n"
+              "DTEND:20261105T093000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Sam / Alex 1:1\r\n"
+              "ORGANIZER:mailto:sam@example.com\r\nATTENDEE:mailto:alex@example.com\r\n"
+              "END:VEVENT\r\n")
+    cancelled = (f"BEGIN:VEVENT\r\nUID:w@example.com{blank}\r\n"
+                 "RECURRENCE-ID:20261203T090000Z\r\nDTSTART:20261203T090000Z\r\n"
+                 "DTEND:20261203T093000Z\r\nSTATUS:CANCELLED\r\nSUMMARY:Cancelled\r\n"
+                 "END:VEVENT\r\n")
+    same_answers(("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + series + cancelled
+                  + "END:VCALENDAR\r\n").encode())

@@ -27,6 +27,7 @@ from manageup.sources.ics.values import as_meant
 
 MAX_TEXT = 2000  # characters kept of a title, location or description
 # Properties whose breakage makes an event unusable; a broken DESCRIPTION is not one of them.
+_ASCII_BLANKS = " \t\n\r\x0b\x0c"  # what bytes.strip() strips
 _VITAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 
 
@@ -102,10 +103,11 @@ def parse_occurrences(data: bytes | str, start: datetime, end: datetime, zone: Z
         if not uid:
             uid = _stable_uid(comp)
             comp["UID"] = uid
-        elif uid != uid_prop:
+        elif uid != uid_prop and uid == uid_prop.strip(_ASCII_BLANKS):
             # The expansion matches an override to its series by the UID as written: one
             # with a blank after it ("UID:x " on a moved or cancelled instance) would be
-            # an event of its own, beside the instance it replaces.
+            # an event of its own, beside the instance it replaces. Only the blanks the
+            # prefilter's bytes.strip takes away too, so both group events alike.
             comp["UID"] = uid
         lost = _zone_defined_nowhere(comp)
         if lost and lost not in lost_zones:  # once per zone: a feed may have thousands
