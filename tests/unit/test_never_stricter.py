@@ -55,6 +55,7 @@ CASES = [
     ("valarm_bad_trigger.ics", DEFAULT, ["bad-alarm@example.com"]),
     ("tzid_leading_space.ics", DEFAULT, ["tzid-leading-space@example.com"]),
     ("one_off_rdate_in_window.ics", DEFAULT, ["rdate-in-window@example.com"]),
+    ("one_off_rdate_tab_folded.ics", DEFAULT, ["rdate-tab-fold@example.com"]),
     ("boss_address_tab_fold.ics", DEFAULT, ["tab-fold@example.com"]),
     ("boss_address_tab_fold_lf.ics", DEFAULT, ["tab-fold-lf@example.com"]),
     ("vtimezone_rdate_value_date.ics", DEFAULT,
@@ -88,7 +89,7 @@ def test_fast_path_finds_what_the_full_parse_finds(name: str, cfg: Config,
 
 
 # Feeds over a megabyte take the chunked pre-cut before select (issue 30.1).
-BIG = ["one_off_rdate_in_window.ics", "boss_address_tab_fold.ics",
+BIG = ["one_off_rdate_in_window.ics", "one_off_rdate_tab_folded.ics", "boss_address_tab_fold.ics",
        "boss_address_tab_fold_lf.ics", "address_fold_extra_whitespace.ics",
        "date_value_with_tzid_any_order.ics", "vtimezone_tzid_with_blanks.ics",
        "boss_address_escaped_line_break.ics"]
