@@ -133,3 +133,22 @@ def test_a_window_sliding_past_the_token_lists_again(tmp_path) -> None:
     assert again["timeMax"] == [(later[1] + timedelta(days=30)).isoformat()]
     state = Store.open(cfg.store.path).sync_state("google:primary")
     assert state and state["synced_from"] == later[0].isoformat()
+
+
+def test_a_window_reaching_back_before_the_token_lists_again(tmp_path) -> None:
+    """A window that starts before the range the token was listed from (a clock put back,
+    a longer history asked for) is listed again: an incremental sync would only bring
+    changes, never the older events nobody listed (attack30)."""
+    cfg = google_config(tmp_path)
+    http = HttpMockSequence([*FULL, *FULL])
+    src = GoogleSource(cfg.calendars[0], cfg, http=http, sleep=lambda s: None)
+    synced(src, cfg)
+    back = timedelta(days=3)
+    earlier = (WINDOW[0] - back, WINDOW[1] - back)
+    synced(src, cfg, earlier, NOW - back)
+    asked = _asked(http)
+    again = asked[len(FULL)]
+    assert "syncToken" not in again
+    assert again["timeMin"] == [earlier[0].isoformat()]
+    state = Store.open(cfg.store.path).sync_state("google:primary")
+    assert state and state["synced_from"] == earlier[0].isoformat()
