@@ -82,3 +82,10 @@ def test_meetings_json_keeps_the_hint_off_stdout(tmp_path: Path, capsys) -> None
     out, err = capsys.readouterr()
     assert len(json.loads(out)) == 4  # two weeks: two 1:1s, two prep blocks
     assert "detect.exclude" in err
+
+
+def test_a_blank_exclude_entry_excludes_nothing(tmp_path: Path) -> None:
+    """A stray blank entry in the list (`exclude = ["Prep:", " "]`) is no pattern: read as
+    one, it would match every title with a space and drop every 1:1 (attack30)."""
+    assert found(tmp_path, '["Prep:", " ", "\\t"]') == found(tmp_path, '["Prep:"]')
+    assert len(found(tmp_path, '[" "]')) == 17
