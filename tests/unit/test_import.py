@@ -299,6 +299,25 @@ def test_a_digest_as_this_version_writes_it_is_accepted_and_reviewed(cli, capsys
     assert "#1 done" in capsys.readouterr().out
 
 
+def test_a_digest_for_the_same_meeting_at_another_start_is_its_own(tmp_path: Path) -> None:
+    """A one-off 1:1 moved after its digest went out keeps its UID: the digest for the new
+    time is another digest. Imported beside it, the old one and the note answering it are
+    kept, the note still on the old one, not merged into the new one (attack30)."""
+    moved = at("2026-11-27T10:00+01:00")
+    a = Store.open(tmp_path / "a.sqlite3")
+    a.record_sent_digest("k1", [], ["career-path"], NOW, start=NOW, title="1:1 before")
+    a.add_note("Said at the first one", NOW, 1, "career-path")
+    b = Store.open(tmp_path / "b.sqlite3")
+    b.record_sent_digest("k1", [], [], moved, start=moved, title="1:1 moved")
+    report = b.import_(json.loads(json.dumps(a.export())))
+    assert report.added["digests"] == 1 and report.added["notes"] == 1
+    data = b.export()
+    starts = {d["id"]: d["start"] for d in data["digests"]}
+    assert sorted(starts.values()) == [NOW.isoformat(), moved.isoformat()]
+    (note,) = data["notes"]
+    assert starts[note["digest_id"]] == NOW.isoformat()
+
+
 def test_the_digests_a_cycle_records_pass_the_shape_check(example: Path, tmp_path: Path) -> None:
     """The check is not stricter than the writer: real digests, with asks, a goal's probe,
     a risk and a career question, export and import into an empty store."""
