@@ -133,6 +133,22 @@ def test_ledger_rows_are_typed_and_move_only_along_named_transitions(tmp_path: P
         store.mark_missed(sent, NOW)
 
 
+def test_a_missed_mail_is_tried_again_only_before_its_deadline(tmp_path: Path) -> None:
+    """Missed by a clock that ran ahead, a mail is still owed while its deadline is to
+    come; once past it, never (a sign-in notice a week late, a digest after its 1:1)
+    (attack30)."""
+    from manageup.store import LedgerState
+
+    store = Store.open(tmp_path / "s.sqlite3")
+    start = at("2026-11-26T10:00+01:00")
+    row = store.begin_send(None, "k", start, "<m@x>", NOW, NOW)
+    failed = store.mark_failed(row, NOW, "down", NOW)
+    missed = store.mark_missed(failed, start + timedelta(days=1))
+    assert missed.state is LedgerState.MISSED
+    assert missed.may_try(start - timedelta(seconds=1))
+    assert not missed.may_try(start) and not missed.may_try(start + timedelta(days=1))
+
+
 def test_no_sql_outside_the_store_package() -> None:
     pkg = ROOT / "daemon" / "manageup"
     sql = re.compile(r"\bimport sqlite3\b|\b(SELECT|INSERT|UPDATE|DELETE FROM|PRAGMA|BEGIN "
