@@ -17,21 +17,26 @@ from tests.conftest import ICS, config_text
 PROBE = """
 import gc, json, sys
 import manageup.cli as cli
-before = []
+counting, passes = [False], [0]
+def count(phase, info):
+    passes[0] += phase == "start" and counting[0]
+gc.callbacks.append(count)
 setup = cli.setup_logging
-def counting(*args, **kwargs):
-    before.append(sum(s["collections"] for s in gc.get_stats()))
+def start(*args, **kwargs):
+    counting[0] = True
     setup(*args, **kwargs)
-cli.setup_logging = counting
+cli.setup_logging = start
 code = cli.main(sys.argv[1:])
-print(json.dumps([code, sum(s["collections"] for s in gc.get_stats()) - before[0]]))
+counting[0] = False
+print(json.dumps([code, passes[0], gc.get_threshold()[0]]))
 """
 
 
 def passes(*argv: str) -> tuple[int, int]:
     out = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
                          check=True, env=os.environ.copy()).stdout
-    code, n = json.loads(out.strip().splitlines()[-1])
+    code, n, threshold = json.loads(out.strip().splitlines()[-1])
+    assert threshold == 700  # the caller's collector as it was (Python's default)
     return code, n
 
 

@@ -29,19 +29,23 @@ def setup_logging(verbosity: int, daemon: bool = False) -> None:
     setup(verbosity, daemon)
 
 
-def one_shot() -> None:
+def one_shot() -> tuple[int, int, int]:
     """A process that runs once and exits allocates mostly what lives until it exits (modules,
     a feed's events): the collector's passes over them free next to nothing, and took
     90 passes and 12 ms of a cold preview's CPU. Reference counting still frees the rest;
     a pass runs only after 50,000 new container objects. At exit, what is still alive is
     frozen: the interpreter's last full pass would walk all of it (35-50 ms after a
-    preview) only to free what the ending process gives back anyway."""
+    preview) only to free what the ending process gives back anyway. Returns the
+    threshold it replaced: main puts it back once the verb is done, so a process that
+    calls main (the tests) keeps its own collector."""
     import atexit
     import gc
 
+    before = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
     atexit.unregister(gc.freeze)  # once, however often main runs in one process (tests)
     atexit.register(gc.freeze)
+    return before
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,8 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         print(start_here(), end="")
         return 0
-    if not args.verb.daemon or getattr(args, "once", False):  # the timer's `run --once` too
-        one_shot()
+    once = not args.verb.daemon or getattr(args, "once", False)  # `run --once` too
+    collector = one_shot() if once else None
     setup_logging(args.verbose - args.quiet, daemon=args.verb.daemon)
     # After parsing: `--help` needs none of it.
     from manageup.cli.context import Context
@@ -78,3 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        if collector:
+            import gc
+
+            gc.set_threshold(*collector)
