@@ -143,3 +143,39 @@ def test_gmail_failures_left_after_the_library_retried(fixture: str, status: int
         GmailTransport(build("gmail", "v1", http=http), sleep=lambda s: None).send(msg)
     assert err.value.transient is transient
     assert "calendar" not in str(err.value)
+
+
+class _Conversations:
+    """Files mails as Gmail does: in the thread passed only when the subject matches that
+    thread's, else in a new one (developers.google.com/gmail/api/guides/threads: "The
+    Subject headers must match")."""
+
+    def __init__(self) -> None:
+        self.name = "gmail"
+        self.subjects: dict[str, str] = {}
+        self.calls: list[tuple[str, str]] = []
+
+    def send(self, msg: EmailMessage, thread: str = "") -> str:
+        subject = str(msg["Subject"])
+        self.calls.append((subject, thread))
+        if thread and self.subjects.get(thread) == subject:
+            return thread
+        new = f"t{len(self.subjects) + 1}"
+        self.subjects[new] = subject
+        return new
+
+
+def test_a_retitled_instance_leaves_the_series_conversation_alone(tmp_path: Path) -> None:
+    """An instance retitled "(moved)" opens a conversation of its own; the next digest of
+    the series is passed the series' thread again, not the moved one's (attack30)."""
+    from manageup.deliver.threads import SeriesThread
+
+    store, gmail = Store.open(tmp_path / "s.sqlite3"), _Conversations()
+    for subject in ("Prep: Alex / Sam 1:1", "Prep: Alex / Sam 1:1 (moved)",
+                    "Prep: Alex / Sam 1:1"):
+        msg = EmailMessage()
+        msg["Subject"] = subject
+        msg.set_content("x")
+        SeriesThread(gmail, store, "series-uid", at("2026-11-25T12:00+01:00")).send(msg)
+    assert gmail.calls == [("Prep: Alex / Sam 1:1", ""), ("Prep: Alex / Sam 1:1 (moved)", ""),
+                           ("Prep: Alex / Sam 1:1", "t1")]
