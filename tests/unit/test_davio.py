@@ -160,10 +160,10 @@ def test_series_a_server_will_not_list_are_read_from_the_members_it_did_not_send
                                                      f"{base}weekly.ics": '"2"',
                                                      f"{base}once.ics": '"3"',
                                                      f"{base}gone.ics": '"4"'})
-    asked: list[str] = []
+    asked: list[list[str]] = []  # each multiget's URLs
 
     def multiget(client: Any, cal: Any, urls: list[Any]) -> list[davio.Resource]:
-        asked.extend(str(u) for u in urls)
+        asked.append([str(u) for u in urls])
         return [davio.Resource(f"{base}weekly.ics", '"2"', "RRULE", 200),
                 davio.Resource(f"{base}once.ics", '"3"', "ONCE", 200),
                 davio.Resource(f"{base}gone.ics", "", None, 404)]
@@ -173,9 +173,14 @@ def test_series_a_server_will_not_list_are_read_from_the_members_it_did_not_send
     found = davio.old_series(None, calendar, {f"{base}known.ics": {}},
                              lambda href, ics: ics == "RRULE")
     assert found == {f"{base}weekly.ics": {"etag": '"2"', "ics": "RRULE"}}
-    assert asked == [f"https://dav.example.com{base}{name}.ics"
-                     for name in ("weekly", "once", "gone")]
+    assert asked == [[f"https://dav.example.com{base}{name}.ics"
+                      for name in ("weekly", "once", "gone")]]
     assert caplog.messages == [
         "the query for recurring events failed (ReportError at 'None', reason 400 Bad "
         "Request); reading the other members",
         "1 recurring events found beyond the time-range query"]
+    # Every member already read: no multiget at all (an empty one is refused by some).
+    asked.clear()
+    known: dict[str, Any] = {f"{base}{name}.ics": {} for name in ("known", "weekly", "once", "gone")}
+    assert davio.old_series(None, calendar, known, lambda href, ics: True) == {}
+    assert asked == []
