@@ -181,6 +181,7 @@ def test_series_a_server_will_not_list_are_read_from_the_members_it_did_not_send
         "1 recurring events found beyond the time-range query"]
     # Every member already read: no multiget at all (an empty one is refused by some).
     asked.clear()
-    known: dict[str, Any] = {f"{base}{name}.ics": {} for name in ("known", "weekly", "once", "gone")}
+    names = ("known", "weekly", "once", "gone")
+    known: dict[str, Any] = {f"{base}{name}.ics": {} for name in names}
     assert davio.old_series(None, calendar, known, lambda href, ics: True) == {}
     assert asked == []
