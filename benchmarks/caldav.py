@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import NOW, PEOPLE, Measure, python, spawn
+from benchmarks.run import NOW, PEOPLE, STATE, Measure, python, spawn
 
 CONFIG = PEOPLE + """[[calendars]]
 type = "caldav"
@@ -42,12 +42,7 @@ url = "{url}"
 username = "alex"
 timeout = {wait}
 max_bytes = 200000000
-[store]
-path = "{state}/store.sqlite3"
-[delivery]
-method = "maildir"
-maildir = "{state}/Maildir"
-"""
+""" + STATE
 # Radicale in one thread of a shared machine answers thousands of resources slowly: no
 # path should fail for a timeout meant for a slow network.
 WAIT = 600

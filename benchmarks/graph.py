@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from benchmarks.run import Measure, python, spawn
+from benchmarks.run import STATE, Measure, python, spawn
 
 ME, USER, BOSS = "alex@example.com", "alex.chen@contoso.example", "sam@example.com"
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+01:00")
@@ -54,12 +54,7 @@ tenant = "contoso.example"
 authority_url = "{base}"
 graph_url = "{base}/v1.0"
 max_bytes = 200000000
-[store]
-path = "{state}/store.sqlite3"
-[delivery]
-method = "maildir"
-maildir = "{state}/Maildir"
-"""
+""" + STATE
 
 
 def _when(dt: datetime) -> dict[str, str]:

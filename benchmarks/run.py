@@ -56,16 +56,18 @@ email = "sam@example.com"
 name = "Sam Rivera"
 aliases = ["sam.rivera@old-domain.example"]
 """
-CONFIG = PEOPLE + """[[calendars]]
-type = "ics"
-path = "{feed}"
-max_bytes = 200000000
-[store]
+# Where every benchmark's config keeps its store and delivers (a Maildir under the run's folder).
+STATE = """[store]
 path = "{state}/store.sqlite3"
 [delivery]
 method = "maildir"
 maildir = "{state}/Maildir"
 """
+CONFIG = PEOPLE + """[[calendars]]
+type = "ics"
+path = "{feed}"
+max_bytes = 200000000
+""" + STATE
 
 
 @dataclass

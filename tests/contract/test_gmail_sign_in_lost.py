@@ -33,16 +33,23 @@ def _cycles(config: Config, transport: GmailTransport, start: str, end: str) -> 
     gmail_cycles(config, transport, at(start), at(end), timedelta(minutes=5))
 
 
-def test_a_sign_in_refused_mid_send_holds_the_digest_until_signed_in_again(
-        example: Path, memory_keyring, caplog, capsys) -> None:
+def _gmail_refused(example: Path, keyring) -> tuple[Path, HttpMockSequence, GmailTransport]:
+    """The example's config sending through Gmail, with an expired access token whose
+    refresh Google refuses (invalid_grant)."""
     cfg_path = example / "config.toml"
     cfg_path.write_text(cfg_path.read_text().replace(
         'method = "maildir"\nmaildir = "state/Maildir"\n', 'method = "gmail"\n'))
-    config = load_config(cfg_path)
-    memory_keyring.values[("manageup", "google-token")] = token_json()  # access token expired
+    keyring.values[("manageup", "google-token")] = token_json()  # access token expired
     http = HttpMockSequence([REFUSED])  # the refresh before the send is refused
     session = signin.Session(signin.scopes_for(gmail=True), http)
     transport = GmailTransport(signin.LiveService(session, "gmail", "v1"), sleep=lambda s: 0)
+    return cfg_path, http, transport
+
+
+def test_a_sign_in_refused_mid_send_holds_the_digest_until_signed_in_again(
+        example: Path, memory_keyring, caplog, capsys) -> None:
+    cfg_path, http, transport = _gmail_refused(example, memory_keyring)
+    config = load_config(cfg_path)
 
     _cycles(config, transport, "2026-11-25T16:00+01:00", "2026-11-25T16:30+01:00")
     assert len(http.request_sequence) == 1  # the dead sign-in is not tried every cycle
@@ -76,13 +83,7 @@ def test_each_run_once_while_the_digest_is_held_fails_and_says_what_to_do(
     """On the systemd timer each `run --once` is the whole story: a digest held for a dead
     sign-in makes the run fail (the unit shows failed) and says what is held and the fix,
     every run, not only the one whose send was refused."""
-    cfg_path = example / "config.toml"
-    cfg_path.write_text(cfg_path.read_text().replace(
-        'method = "maildir"\nmaildir = "state/Maildir"\n', 'method = "gmail"\n'))
-    memory_keyring.values[("manageup", "google-token")] = token_json()
-    http = HttpMockSequence([REFUSED])
-    session = signin.Session(signin.scopes_for(gmail=True), http)
-    transport = GmailTransport(signin.LiveService(session, "gmail", "v1"), sleep=lambda s: 0)
+    cfg_path, http, transport = _gmail_refused(example, memory_keyring)
     monkeypatch.setattr("manageup.deliver.make_transport", lambda config, dry_run=False:
                         transport)
     once = ["--config", str(cfg_path), "run", "--once", "--now"]
@@ -113,13 +114,7 @@ def test_the_daemon_says_once_that_a_digest_is_held_and_keeps_running(
         example: Path, memory_keyring, monkeypatch, capsys) -> None:
     """The daemon's log is read as a whole: the hold is said once, not every cycle, and a
     held digest is no reason for the daemon to stop."""
-    cfg_path = example / "config.toml"
-    cfg_path.write_text(cfg_path.read_text().replace(
-        'method = "maildir"\nmaildir = "state/Maildir"\n', 'method = "gmail"\n'))
-    memory_keyring.values[("manageup", "google-token")] = token_json()
-    http = HttpMockSequence([REFUSED])
-    session = signin.Session(signin.scopes_for(gmail=True), http)
-    transport = GmailTransport(signin.LiveService(session, "gmail", "v1"), sleep=lambda s: 0)
+    cfg_path, http, transport = _gmail_refused(example, memory_keyring)
     monkeypatch.setattr("manageup.deliver.make_transport", lambda config, dry_run=False:
                         transport)
     ran: list[int] = []
