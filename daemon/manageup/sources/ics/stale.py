@@ -29,15 +29,11 @@ def date_of(block: bytes, prop: bytes) -> date | None:
         return None
 
 
-def stale_override(block: bytes, since: date, until: date) -> bool:
-    """An override of one instance (RECURRENCE-ID, no RANGE) that lies surely outside
-    [since, until] both where the instance was and where it moved to: expanding the
-    series over that range gives the same occurrences without it. Unsure means no."""
-    return _stale_at(block, since, until) is not None
-
-
 def _stale_at(block: bytes, since: date, until: date) -> date | None:
-    """Where the instance was, for a stale override (stale_override); else None. Every
+    """Where the instance was, for a stale override; else None. A stale override is one of
+    one instance (RECURRENCE-ID, no RANGE) that lies surely outside [since, until] both
+    where the instance was and where it moved to: expanding the series over that range
+    gives the same occurrences without it. Unsure means no. Every
     line is found by a search at C speed: a series of thousands of moved instances is
     thousands of blocks."""
     rid = block.find(b"\nrecurrence-id") + 14  # where the line goes on after the name
@@ -66,7 +62,7 @@ _RECURRENCE_ID = re.compile(rb"\nrecurrence-id[;:][^\r\n]*")
 
 def stale_blocks(blocks: dict[int, bytes], uid_of: dict[int, bytes], since: date,
            until: date, exact: Callable[[int], bytes]) -> set[int]:
-    """The stale overrides (stale_override) among the blocks, left out only where that
+    """The stale overrides (_stale_at) among the blocks, left out only where that
     changes nothing: in a series with a master (RRULE or RDATE) under one UID spelled
     alike (the parse keys the instances of a series, and a lone override without its
     series as a one-off), not in one with a RANGE override (it moves the instance a stale
